@@ -59,9 +59,7 @@ def main(package_dir: str = "/tmp/package") -> None:
     provinces = read(package / "data" / "provinces.csv")
     regencies = read(package / "data" / "regencies.csv")
     if len(provinces) != EXPECTED_PROVINCES or len(regencies) != EXPECTED_REGENCIES:
-        sys.exit(
-            f"unexpected counts: {len(provinces)} provinces, {len(regencies)} regencies"
-        )
+        sys.exit(f"unexpected counts: {len(provinces)} provinces, {len(regencies)} regencies")
     missing = {p["code"] for p in provinces} - TIMEZONES.keys()
     if missing:
         sys.exit(f"no time zone for province(s) {sorted(missing)}")
@@ -69,9 +67,7 @@ def main(package_dir: str = "/tmp/package") -> None:
     rows = []
     for province in sorted(provinces, key=lambda p: p["code"]):
         code = province["code"]
-        rows.append(
-            [code, proper_case(province["name"]), "province", "", TIMEZONES[code]]
-        )
+        rows.append([code, proper_case(province["name"]), "province", "", TIMEZONES[code]])
         for regency in sorted(
             (r for r in regencies if r["province_code"] == code),
             key=lambda r: r["code"],

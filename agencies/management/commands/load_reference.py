@@ -31,10 +31,7 @@ BOOLEANS = {"true": True, "false": False}
 def read_csv(path: Path) -> list[dict[str, str]]:
     try:
         with path.open(newline="", encoding="utf-8") as fh:
-            return [
-                {key: (value or "").strip() for key, value in row.items()}
-                for row in csv.DictReader(fh)
-            ]
+            return [{key: (value or "").strip() for key, value in row.items()} for row in csv.DictReader(fh)]
     except FileNotFoundError as exc:
         raise CommandError(f"{path} tidak ditemukan") from exc
 
@@ -51,11 +48,7 @@ class Command(BaseCommand):
         if options["verbosity"] >= 2:
             for label, (created, updated) in self.stats.items():
                 self.stdout.write(f"{label}: {created} baru, {updated} diperbarui")
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"Wilayah: {regions}, Kategori: {categories}, Instansi: {agencies}"
-            )
-        )
+        self.stdout.write(self.style.SUCCESS(f"Wilayah: {regions}, Kategori: {categories}, Instansi: {agencies}"))
 
     # Regions: ~550 rows, natural primary key, so diff against the table and write in bulk.
     def load_regions(self, rows):
@@ -66,18 +59,12 @@ class Command(BaseCommand):
         for line, row in enumerate(rows, start=2):
             code = row["code"]
             if not code or code in seen:
-                raise CommandError(
-                    f"regions.csv baris {line}: kode kosong atau ganda ({code!r})"
-                )
+                raise CommandError(f"regions.csv baris {line}: kode kosong atau ganda ({code!r})")
             if row["level"] not in levels:
-                raise CommandError(
-                    f"regions.csv baris {line}: tingkat tidak dikenal {row['level']!r}"
-                )
+                raise CommandError(f"regions.csv baris {line}: tingkat tidak dikenal {row['level']!r}")
             parent_code = row["parent_code"] or None
             if parent_code and parent_code not in seen:
-                raise CommandError(
-                    f"regions.csv baris {line}: induk {parent_code!r} belum didefinisikan"
-                )
+                raise CommandError(f"regions.csv baris {line}: induk {parent_code!r} belum didefinisikan")
             seen.add(code)
             values = {
                 "name": row["name"],
@@ -88,18 +75,14 @@ class Command(BaseCommand):
             region = existing.get(code)
             if region is None:
                 to_create.append(Region(code=code, **values))
-            elif any(
-                getattr(region, field) != value for field, value in values.items()
-            ):
+            elif any(getattr(region, field) != value for field, value in values.items()):
                 for field, value in values.items():
                     setattr(region, field, value)
                 to_update.append(region)
         # Parents precede children in the file, so creating in file order satisfies the FK.
         Region.objects.bulk_create(to_create, batch_size=500)
         if to_update:
-            Region.objects.bulk_update(
-                to_update, [f.removesuffix("_id") for f in fields], batch_size=500
-            )
+            Region.objects.bulk_update(to_update, [f.removesuffix("_id") for f in fields], batch_size=500)
         self.stats["Wilayah"] = (len(to_create), len(to_update))
         return len(rows)
 
@@ -108,9 +91,7 @@ class Command(BaseCommand):
         for position, row in enumerate(rows, start=1):
             code = row["code"]
             if not code or code in by_code:
-                raise CommandError(
-                    f"categories.csv baris {position + 1}: kode kosong atau ganda ({code!r})"
-                )
+                raise CommandError(f"categories.csv baris {position + 1}: kode kosong atau ganda ({code!r})")
             parent = None
             if row["parent_code"]:
                 parent = by_code.get(row["parent_code"])
@@ -139,32 +120,22 @@ class Command(BaseCommand):
         for line, row in enumerate(rows, start=2):
             code = row["code"]
             if not code or code in by_code:
-                raise CommandError(
-                    f"agencies.csv baris {line}: kode kosong atau ganda ({code!r})"
-                )
+                raise CommandError(f"agencies.csv baris {line}: kode kosong atau ganda ({code!r})")
             if row["kind"] not in kinds:
-                raise CommandError(
-                    f"agencies.csv baris {line}: jenis tidak dikenal {row['kind']!r}"
-                )
+                raise CommandError(f"agencies.csv baris {line}: jenis tidak dikenal {row['kind']!r}")
             approval = BOOLEANS.get(row["answers_need_approval"].lower())
             if approval is None:
-                raise CommandError(
-                    f"agencies.csv baris {line}: answers_need_approval harus true/false"
-                )
+                raise CommandError(f"agencies.csv baris {line}: answers_need_approval harus true/false")
             parent = None
             if row["parent_code"]:
                 parent = by_code.get(row["parent_code"])
                 if parent is None:
-                    raise CommandError(
-                        f"agencies.csv baris {line}: induk {row['parent_code']!r} belum didefinisikan"
-                    )
+                    raise CommandError(f"agencies.csv baris {line}: induk {row['parent_code']!r} belum didefinisikan")
             region = None
             if row["region_code"]:
                 region = regions.get(row["region_code"])
                 if region is None:
-                    raise CommandError(
-                        f"agencies.csv baris {line}: wilayah {row['region_code']!r} tidak dikenal"
-                    )
+                    raise CommandError(f"agencies.csv baris {line}: wilayah {row['region_code']!r} tidak dikenal")
             if region is not None:
                 timezone = region.timezone
             elif parent is not None:
@@ -201,14 +172,8 @@ def upsert(model, code, values):
     changed = False
     for field, value in values.items():
         # Compare foreign keys by id so an unchanged row costs no extra query.
-        current = (
-            getattr(obj, f"{field}_id")
-            if field in ("parent", "region")
-            else getattr(obj, field)
-        )
-        wanted = (
-            value.pk if field in ("parent", "region") and value is not None else value
-        )
+        current = getattr(obj, f"{field}_id") if field in ("parent", "region") else getattr(obj, field)
+        wanted = value.pk if field in ("parent", "region") and value is not None else value
         if current != wanted:
             setattr(obj, field, value)
             changed = True

@@ -1,0 +1,23 @@
+from django.contrib.auth.backends import ModelBackend
+
+from .models import User, normalize_phone
+
+
+class EmailOrPhoneBackend(ModelBackend):
+    """Log in with an e-mail address or an Indonesian phone number (0812…, +62812…, 62812…)."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        identifier = (username or kwargs.get("email") or "").strip()
+        if not identifier or password is None:
+            return None
+        if "@" in identifier:
+            user = User.objects.filter(email__iexact=identifier).first()
+        else:
+            phone = normalize_phone(identifier)
+            user = User.objects.filter(phone=phone).first() if phone else None
+        if user is None:
+            User().set_password(password)  # same work as a real check: no timing oracle
+            return None
+        if user.check_password(password) and self.user_can_authenticate(user):
+            return user
+        return None

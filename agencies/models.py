@@ -1,0 +1,157 @@
+from django.conf import settings
+from django.db import models, transaction
+from django.utils.translation import gettext_lazy as _
+
+TIMEZONES = [
+    ("Asia/Jakarta", _("WIB (Asia/Jakarta)")),
+    ("Asia/Makassar", _("WITA (Asia/Makassar)")),
+    ("Asia/Jayapura", _("WIT (Asia/Jayapura)")),
+]
+
+
+class Region(models.Model):
+    """A province or regency/city with its Kemendagri code (51 Bali, 51.03 Kabupaten Badung)."""
+
+    class Level(models.TextChoices):
+        PROVINCE = "province", _("Provinsi")
+        REGENCY = "regency", _("Kabupaten/Kota")
+
+    code = models.CharField(_("kode Kemendagri"), max_length=13, primary_key=True)
+    name = models.CharField(_("nama"), max_length=120)
+    level = models.CharField(_("tingkat"), max_length=10, choices=Level.choices)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("provinsi"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    timezone = models.CharField(_("zona waktu"), max_length=32, choices=TIMEZONES, default="Asia/Jakarta")
+
+    class Meta:
+        verbose_name = _("wilayah")
+        verbose_name_plural = _("wilayah")
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name
+
+
+class AgencyQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+    def subtree_of(self, agency):
+        """The agency and every agency below it (materialized path prefix)."""
+        return self.filter(path__startswith=agency.path)
+
+    def subtrees_of(self, agencies):
+        q = models.Q(pk__in=[])
+        for agency in agencies:
+            q |= models.Q(path__startswith=agency.path)
+        return self.filter(q)
+
+
+class Agency(models.Model):
+    """A node of the government tree: coordinator → K/L → province → regency → OPD → unit."""
+
+    class Kind(models.TextChoices):
+        COORDINATOR = "coordinator", _("Koordinator nasional")
+        MINISTRY = "ministry", _("Kementerian/Lembaga")
+        VERTICAL = "vertical", _("Instansi vertikal")
+        PROVINCE = "province", _("Pemerintah provinsi")
+        REGENCY = "regency", _("Pemerintah kabupaten/kota")
+        OPD = "opd", _("Perangkat daerah (OPD)")
+        UNIT = "unit", _("Unit kerja")
+
+    code = models.SlugField(_("kode"), max_length=64, unique=True)
+    name = models.CharField(_("nama"), max_length=255)
+    kind = models.CharField(_("jenis"), max_length=16, choices=Kind.choices)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("induk"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    # Materialized path ("0000012.0000345.") so a whole subtree is one indexed prefix query
+    # (access.reports_visible_to, dashboards); on PostgreSQL db_index adds the LIKE index too.
+    path = models.CharField(max_length=255, editable=False, db_index=True)
+    depth = models.PositiveSmallIntegerField(default=0, editable=False)
+    region = models.ForeignKey(
+        Region, verbose_name=_("wilayah"), null=True, blank=True, on_delete=models.PROTECT, related_name="agencies"
+    )
+    timezone = models.CharField(_("zona waktu"), max_length=32, choices=TIMEZONES, default="Asia/Jakarta")
+    answers_need_approval = models.BooleanField(
+        _("jawaban perlu persetujuan"),
+        default=False,
+        help_text=_("Jawaban unit kerja diterbitkan setelah disetujui Pejabat Penghubung."),
+    )
+    is_active = models.BooleanField(_("aktif"), default=True)
+
+    objects = AgencyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("instansi")
+        verbose_name_plural = _("instansi")
+        ordering = ["path"]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        with transaction.atomic():
+            if self.pk is None:
+                super().save(*args, **kwargs)
+                kwargs.pop("force_insert", None)
+            old_path = self.path
+            prefix = self.parent.path if self.parent_id else ""
+            self.path = f"{prefix}{self.pk:07d}."
+            self.depth = self.path.count(".") - 1
+            super().save(*args, **{**kwargs, "force_insert": False})
+            if old_path and old_path != self.path:
+                # Moved: rewrite the descendants' paths in one statement per descendant level.
+                for child in Agency.objects.filter(path__startswith=old_path).exclude(pk=self.pk):
+                    child.path = self.path + child.path[len(old_path) :]
+                    child.depth = child.path.count(".") - 1
+                    super(Agency, child).save(update_fields=["path", "depth"])
+
+    def ancestors(self):
+        """From the root down to the parent, in one query."""
+        ids = [int(part) for part in self.path.split(".") if part][:-1]
+        return list(Agency.objects.filter(pk__in=ids).order_by("depth"))
+
+    def is_in_subtree_of(self, other) -> bool:
+        return bool(other and self.path.startswith(other.path))
+
+
+class Role(models.TextChoices):
+    NATIONAL_ADMIN = "national_admin", _("Admin Nasional")
+    AGENCY_ADMIN = "agency_admin", _("Admin Instansi")
+    UNIT_ADMIN = "unit_admin", _("Admin Unit Kerja")
+    LIAISON_OFFICER = "liaison_officer", _("Pejabat Penghubung")
+    HEAD = "head", _("Pimpinan")
+    SUPERVISOR = "supervisor", _("Pengawas")
+    DEVELOPER = "developer", _("Developer")
+
+
+class Membership(models.Model):
+    """Who works where, in which role (DESIGN.md "Who uses it")."""
+
+    Role = Role
+
+    NATIONAL_ROLES = {Role.NATIONAL_ADMIN, Role.SUPERVISOR}
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("pengguna"), on_delete=models.CASCADE, related_name="memberships"
+    )
+    agency = models.ForeignKey(Agency, verbose_name=_("instansi"), on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("peran"), max_length=20, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("keanggotaan")
+        verbose_name_plural = _("keanggotaan")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "agency", "role"], name="membership_unique"),
+            models.CheckConstraint(condition=models.Q(role__in=Role.values), name="membership_role_valid"),
+        ]
+        indexes = [
+            # Escalation and notifications: "the admins of agency X".
+            models.Index(fields=["agency", "role"], name="membership_agency_role"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} — {self.get_role_display()} — {self.agency}"

@@ -1,0 +1,140 @@
+"""Who may see what: the only place that scopes reports to a user and redacts reporters.
+
+Every view, admin queryset and export fetches reports through these helpers. A report outside a
+user's reach is answered with 404, the same as a missing one, so nothing leaks its existence.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+
+from agencies.models import Membership
+
+from .models import Report
+
+Role = Membership.Role
+REPORTER = "reporter"
+SYSTEM = "system"
+
+STAFF_ACTING_ROLES = {Role.NATIONAL_ADMIN, Role.AGENCY_ADMIN, Role.UNIT_ADMIN, Role.LIAISON_OFFICER}
+READ_ONLY_ROLES = {Role.HEAD, Role.SUPERVISOR}
+ANONYMOUS_LABEL = _("Anonim")
+
+
+def memberships(user) -> list[Membership]:
+    """The user's memberships with their agencies, loaded once per user object."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    cached = getattr(user, "_lapor_memberships", None)
+    if cached is None:
+        cached = list(user.memberships.select_related("agency").exclude(role=Role.DEVELOPER))
+        user._lapor_memberships = cached
+    return cached
+
+
+def national_roles(user) -> set[str]:
+    roles = {m.role for m in memberships(user) if m.role in Membership.NATIONAL_ROLES}
+    if getattr(user, "is_superuser", False):
+        roles.add(Role.NATIONAL_ADMIN)
+    return roles
+
+
+def is_national_admin(user) -> bool:
+    return Role.NATIONAL_ADMIN in national_roles(user)
+
+
+def is_staff_member(user) -> bool:
+    return bool(memberships(user)) or getattr(user, "is_superuser", False)
+
+
+def staff_agencies(user, roles=None) -> list:
+    """The agencies whose subtrees the user works on (optionally only in some roles)."""
+    return [
+        m.agency
+        for m in memberships(user)
+        if m.role not in Membership.NATIONAL_ROLES and (roles is None or m.role in roles)
+    ]
+
+
+def roles_for(user, report: Report) -> set[str]:
+    """The roles `user` holds towards this report right now (None is the system)."""
+    if user is None:
+        return {SYSTEM}
+    roles = set(national_roles(user))
+    if report.reporter_id is not None and report.reporter_id == user.pk:
+        roles.add(REPORTER)
+    if report.agency_id is not None:
+        agency_path = report.agency.path
+        roles.update(
+            m.role
+            for m in memberships(user)
+            if m.role not in Membership.NATIONAL_ROLES and agency_path.startswith(m.agency.path)
+        )
+    return roles
+
+
+def staff_reports(user, qs: QuerySet | None = None) -> QuerySet:
+    """What staff may work on or read in the admin: everything for national roles, else the
+    reports their agencies' subtrees handle or handled."""
+    qs = Report.objects.all() if qs is None else qs
+    if national_roles(user):
+        return qs
+    return qs.handled_by_subtrees(staff_agencies(user))
+
+
+def reports_visible_to(user, qs: QuerySet | None = None) -> QuerySet:
+    """Every report whose page `user` may open: public ones, their own, and their staff scope."""
+    qs = Report.objects.all() if qs is None else qs
+    if not getattr(user, "is_authenticated", False):
+        return qs.public()
+    if national_roles(user):
+        return qs
+    visible = qs.public() | qs.filter(reporter=user)
+    agencies = staff_agencies(user)
+    if agencies:
+        visible = visible | qs.handled_by_subtrees(agencies)
+    return visible
+
+
+def get_report_for_user(user, tracking_no: str, qs: QuerySet | None = None) -> Report:
+    """The report with this tracking number if `user` may see it, else 404 (missing or not)."""
+    report = reports_visible_to(user, qs).filter(tracking_no=(tracking_no or "").strip().upper()).first()
+    if report is None:
+        raise Http404(_("Laporan tidak ditemukan."))
+    return report
+
+
+def can_see_identity(user, report: Report) -> bool:
+    """Whether `user` may see who filed this report (name, e-mail, phone, NIK, account)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if report.reporter_id is not None and report.reporter_id == user.pk:
+        return True
+    if report.is_anonymous:
+        return is_national_admin(user)
+    return bool(national_roles(user)) or bool(roles_for(user, report) & (STAFF_ACTING_ROLES | READ_ONLY_ROLES))
+
+
+def reporter_public_name(report: Report) -> str:
+    """How the public sees a reporter: "Anonim", or a display name — never e-mail or phone."""
+    if report.is_anonymous:
+        return str(ANONYMOUS_LABEL)
+    if report.reporter_id:
+        return report.reporter.public_name
+    return report.reporter_name.split(" ")[0] if report.reporter_name else str(ANONYMOUS_LABEL)
+
+
+def reporter_shown_to(user, report: Report) -> dict:
+    """The reporter as `user` may see them: full identity, or the public name only."""
+    if can_see_identity(user, report):
+        if report.reporter_id:
+            r = report.reporter
+            return {"name": r.full_name, "email": r.email, "phone": r.phone, "nik": r.nik, "full": True}
+        return {"name": report.reporter_name, "email": "", "phone": report.reporter_contact, "nik": "", "full": True}
+    return {"name": reporter_public_name(report), "email": "", "phone": "", "nik": "", "full": False}
+
+
+def public_q() -> Q:
+    return Q(is_confidential=False, verified_at__isnull=False) & ~Q(status="removed")

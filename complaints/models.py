@@ -1,0 +1,654 @@
+import secrets
+
+from django.conf import settings
+from django.core.files.storage import storages
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.functional import LazyObject
+from django.utils.translation import gettext_lazy as _
+
+from agencies.models import Agency, Region
+
+from .deadlines import WorkCalendar, default_limit
+
+TRACKING_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud and typed from paper
+TRACKING_LENGTH = 8
+
+
+def new_tracking_no() -> str:
+    return "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(TRACKING_LENGTH))
+
+
+class PrivateStorage(LazyObject):
+    def _setup(self):
+        self._wrapped = storages["private"]
+
+
+private_storage = PrivateStorage()
+
+
+class Category(models.Model):
+    """Two-level topic tree (Kesehatan → BPJS Kesehatan), editable by national admins."""
+
+    code = models.SlugField(_("kode"), max_length=64, unique=True)
+    name = models.CharField(_("nama"), max_length=120)
+    name_en = models.CharField(_("nama (English)"), max_length=120, blank=True)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("induk"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    position = models.PositiveIntegerField(_("urutan"), default=0)
+    is_active = models.BooleanField(_("aktif"), default=True)
+
+    class Meta:
+        verbose_name = _("kategori")
+        verbose_name_plural = _("kategori")
+        ordering = ["position", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class RoutingRule(models.Model):
+    """Category + region → the agency a report goes to by default."""
+
+    category = models.ForeignKey(Category, verbose_name=_("kategori"), on_delete=models.CASCADE)
+    region = models.ForeignKey(Region, verbose_name=_("wilayah"), null=True, blank=True, on_delete=models.CASCADE)
+    agency = models.ForeignKey(Agency, verbose_name=_("instansi tujuan"), on_delete=models.CASCADE)
+
+    class Meta:
+        verbose_name = _("aturan disposisi")
+        verbose_name_plural = _("aturan disposisi")
+        constraints = [models.UniqueConstraint(fields=["category", "region"], name="routing_rule_unique")]
+
+    def __str__(self):
+        return f"{self.category} / {self.region or '*'} → {self.agency}"
+
+
+class Status(models.TextChoices):
+    SUBMITTED = "submitted", _("Belum Terverifikasi")
+    ON_HOLD = "on_hold", _("Tertunda")
+    VERIFIED = "verified", _("Terverifikasi")
+    DISPATCHED = "dispatched", _("Terdisposisi – Belum Ditindaklanjuti")
+    IN_PROGRESS = "in_progress", _("Terdisposisi – Sedang Diproses")
+    RETURNED = "returned", _("Dikembalikan – Bukan Wewenang")
+    RESPONDED = "responded", _("Ditanggapi – Menunggu Tanggapan Pelapor")
+    COMPLETED = "completed", _("Selesai")
+    ARCHIVED = "archived", _("Diarsipkan")
+    REMOVED = "removed", _("Dihapus")
+
+
+CLOSED_STATUSES = {Status.COMPLETED, Status.ARCHIVED, Status.REMOVED}
+
+
+class Classification(models.TextChoices):
+    COMPLAINT = "complaint", _("Pengaduan")
+    ASPIRATION = "aspiration", _("Aspirasi")
+    INFORMATION = "information", _("Permintaan Informasi")
+
+
+class ComplaintKind(models.TextChoices):
+    NORMATIVE = "normative", _("Normatif")
+    EXAMINATION = "examination", _("Perlu pemeriksaan")
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("Situs web")
+    MOBILE = "mobile", _("Aplikasi seluler")
+    SMS = "sms", _("SMS")
+    SOCIAL = "social", _("Media sosial")
+    INTEGRATED = "integrated", _("Aplikasi terintegrasi")
+    WALK_IN = "walk_in", _("Datang langsung")
+    LETTER = "letter", _("Surat")
+    PHONE = "phone", _("Telepon")
+    WHATSAPP = "whatsapp", _("WhatsApp")
+
+
+class CloseReason(models.TextChoices):
+    # archive
+    OUT_OF_SCOPE = "out_of_scope", _("Di luar lingkup pelayanan publik")
+    INSUFFICIENT = "insufficient", _("Informasi tidak lengkap")
+    WITHDRAWN = "withdrawn", _("Dianggap dicabut (data tidak dilengkapi)")
+    RESOLVED_ELSEWHERE = "resolved_elsewhere", _("Sudah diselesaikan melalui saluran lain")
+    # remove
+    UNINTELLIGIBLE = "unintelligible", _("Tidak dapat dipahami")
+    SPAM = "spam", _("Spam")
+    ABUSIVE = "abusive", _("Mengandung SARA/kata kasar")
+    DUPLICATE = "duplicate", _("Duplikat")
+
+
+ARCHIVE_REASONS = [
+    CloseReason.OUT_OF_SCOPE,
+    CloseReason.INSUFFICIENT,
+    CloseReason.WITHDRAWN,
+    CloseReason.RESOLVED_ELSEWHERE,
+]
+REMOVE_REASONS = [CloseReason.UNINTELLIGIBLE, CloseReason.SPAM, CloseReason.ABUSIVE, CloseReason.DUPLICATE]
+
+
+class ReportQuerySet(models.QuerySet):
+    def public(self):
+        """What anybody may see: verified, not confidential, not removed as junk."""
+        return self.filter(is_confidential=False, verified_at__isnull=False).exclude(status=Status.REMOVED)
+
+    def for_list(self):
+        return self.select_related("category", "category__parent", "agency", "regency", "province")
+
+    def handled_by_subtrees(self, agencies):
+        """Reports that any of these agencies' subtrees handle, handled, or received a copy of."""
+        if not agencies:
+            return self.none()
+        path_q = Q(pk__in=[])
+        for agency in agencies:
+            path_q |= Q(agency__path__startswith=agency.path)
+        return self.filter(Exists(ReportAgency.objects.filter(path_q, report=OuterRef("pk"))))
+
+
+class Report(models.Model):
+    tracking_no = models.CharField(
+        _("nomor pelacakan"), max_length=12, unique=True, default=new_tracking_no, editable=False
+    )
+    classification = models.CharField(_("klasifikasi"), max_length=16, choices=Classification.choices)
+    complaint_kind = models.CharField(_("jenis pengaduan"), max_length=16, choices=ComplaintKind.choices, blank=True)
+    is_formal_info_request = models.BooleanField(_("permohonan informasi resmi (UU 14/2008)"), default=False)
+    title = models.CharField(_("judul"), max_length=200)
+    original_title = models.CharField(_("judul asli"), max_length=200, blank=True, editable=False)
+    body = models.TextField(_("isi laporan"))
+    event_date = models.DateField(_("tanggal kejadian"))
+    province = models.ForeignKey(
+        Region,
+        verbose_name=_("provinsi"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"level": "province"},
+    )
+    regency = models.ForeignKey(
+        Region,
+        verbose_name=_("kabupaten/kota"),
+        on_delete=models.PROTECT,
+        related_name="reports",
+        limit_choices_to={"level": "regency"},
+    )
+    district = models.CharField(_("kecamatan/desa"), max_length=120, blank=True)
+    latitude = models.DecimalField(_("lintang"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("bujur"), max_digits=9, decimal_places=6, null=True, blank=True)
+    category = models.ForeignKey(Category, verbose_name=_("kategori"), on_delete=models.PROTECT, related_name="reports")
+    tags = models.JSONField(_("tag"), default=list, blank=True)
+    channel = models.CharField(_("kanal"), max_length=16, choices=Channel.choices, default=Channel.WEB)
+    is_anonymous = models.BooleanField(_("anonim"), default=False)
+    is_confidential = models.BooleanField(_("rahasia"), default=False)
+
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("pelapor"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reports",
+    )
+    # Off-platform complaints recorded by staff for someone without an account.
+    reporter_name = models.CharField(_("nama pelapor"), max_length=150, blank=True)
+    reporter_contact = models.CharField(_("kontak pelapor"), max_length=150, blank=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("dicatat oleh"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    suggested_agency = models.ForeignKey(
+        Agency,
+        verbose_name=_("instansi tujuan usulan"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # Who holds it now (None: the national admins). routed_by: whose admin dispatched it, where a return goes.
+    agency = models.ForeignKey(
+        Agency,
+        verbose_name=_("instansi penangan"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reports",
+    )
+    routed_by = models.ForeignKey(
+        Agency,
+        verbose_name=_("didisposisikan oleh"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.SUBMITTED)
+    held_from = models.CharField(max_length=16, choices=Status.choices, blank=True, editable=False)
+    close_reason = models.CharField(_("alasan penutupan"), max_length=24, choices=CloseReason.choices, blank=True)
+    # The earliest due time of the running agency clock: the queues' order (denormalized from Clock).
+    due_at = models.DateTimeField(_("tenggat"), null=True, blank=True)
+
+    created_at = models.DateTimeField(_("dibuat"), default=timezone.now)
+    updated_at = models.DateTimeField(_("diperbarui"), auto_now=True)
+    verified_at = models.DateTimeField(_("diverifikasi"), null=True, blank=True)
+    dispatched_at = models.DateTimeField(_("didisposisikan"), null=True, blank=True)
+    first_follow_up_at = models.DateTimeField(_("tindak lanjut pertama"), null=True, blank=True)
+    responded_at = models.DateTimeField(_("ditanggapi"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("ditutup"), null=True, blank=True)
+
+    bounce_count = models.PositiveSmallIntegerField(_("jumlah pengembalian"), default=0)
+    reopen_count = models.PositiveSmallIntegerField(_("jumlah dibuka kembali"), default=0)
+    rating = models.PositiveSmallIntegerField(
+        _("penilaian"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    rating_comment = models.TextField(_("komentar penilaian"), blank=True)
+    auto_completed = models.BooleanField(_("selesai otomatis"), default=False)
+    support_count = models.PositiveIntegerField(_("dukungan"), default=0)
+    comment_count = models.PositiveIntegerField(_("komentar"), default=0)
+    # A resubmitted form carries the same key: one report, not two.
+    submission_key = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
+
+    objects = ReportQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("laporan")
+        verbose_name_plural = _("laporan")
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=Status.values), name="report_status_valid"),
+            models.CheckConstraint(
+                condition=Q(classification__in=Classification.values), name="report_classification_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5), name="report_rating_range"
+            ),
+        ]
+        indexes = [
+            # Public feed and home page: newest public reports first.
+            models.Index(
+                fields=["-created_at"],
+                name="report_public_feed",
+                condition=Q(is_confidential=False, verified_at__isnull=False),
+            ),
+            # "My reports" for a citizen.
+            models.Index(fields=["reporter", "-created_at"], name="report_reporter"),
+            # Admin work queues: an agency's reports in a status, by due date.
+            models.Index(fields=["agency", "status", "due_at"], name="report_queue"),
+            # National queues (agency is NULL) and status counts.
+            models.Index(fields=["status", "due_at"], name="report_status_due"),
+        ]
+
+    def __str__(self):
+        return f"{self.tracking_no} — {self.title}"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status in CLOSED_STATUSES
+
+    @property
+    def timezone(self) -> str:
+        return self.agency.timezone if self.agency_id else settings.TIME_ZONE
+
+
+class ReportAgency(models.Model):
+    """Every agency that held a report or got a copy: the "handles or handled" in staff scoping."""
+
+    class Kind(models.TextChoices):
+        HANDLER = "handler", _("Penangan")
+        COPY = "copy", _("Tembusan")
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="handlings")
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="handlings")
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.HANDLER)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("instansi penangan")
+        verbose_name_plural = _("riwayat instansi penangan")
+        constraints = [models.UniqueConstraint(fields=["report", "agency", "kind"], name="report_agency_unique")]
+        indexes = [
+            # access.reports_visible_to: reports of an agency subtree.
+            models.Index(fields=["agency", "report"], name="report_agency_scope"),
+        ]
+
+    def __str__(self):
+        return f"{self.report_id} → {self.agency_id} ({self.kind})"
+
+
+class Event(models.Model):
+    """One step of a report's life. Append-only: written by workflow.py, never edited."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(_("tindakan"), max_length=24)
+    from_status = models.CharField(max_length=16, choices=Status.choices, blank=True)
+    to_status = models.CharField(max_length=16, choices=Status.choices, blank=True)
+    agency = models.ForeignKey(Agency, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    target_agency = models.ForeignKey(Agency, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    public_note = models.TextField(_("catatan publik"), blank=True)
+    internal_note = models.TextField(_("catatan internal"), blank=True)
+    is_public = models.BooleanField(default=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("riwayat")
+        verbose_name_plural = _("riwayat")
+        ordering = ["created_at", "pk"]
+        indexes = [
+            # Timelines: a report's events in order.
+            models.Index(fields=["report", "created_at"], name="event_timeline"),
+            # Dashboards: events of a kind in a period.
+            models.Index(fields=["action", "created_at"], name="event_action_time"),
+        ]
+
+    def __str__(self):
+        return f"{self.report_id}: {self.action} {self.from_status}→{self.to_status}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.pop("_allow_update", False):
+            raise ValueError("Events are append-only")
+        super().save(*args, **kwargs)
+
+    @property
+    def action_label(self):
+        from .workflow import Action
+
+        try:
+            return Action(self.action).label
+        except ValueError:
+            return self.action
+
+
+def attachment_path(instance, filename):
+    return f"reports/{timezone.now():%Y/%m}/{secrets.token_hex(16)}"
+
+
+class Attachment(models.Model):
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="attachments")
+    event = models.ForeignKey(Event, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments")
+    file = models.FileField(storage=private_storage, upload_to=attachment_path, max_length=200)
+    original_name = models.CharField(_("nama berkas"), max_length=200)
+    content_type = models.CharField(max_length=64)
+    size = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("lampiran")
+        verbose_name_plural = _("lampiran")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return self.original_name
+
+
+class ClockKind(models.TextChoices):
+    VERIFICATION = "verification", _("Verifikasi dan disposisi")
+    FIRST_FOLLOW_UP = "first_follow_up", _("Tindak lanjut pertama")
+    RESOLUTION = "resolution", _("Penyelesaian")
+    REPLY_WINDOW = "reply_window", _("Tanggapan pelapor")
+    DETAILS = "details", _("Kelengkapan data pelapor")
+
+
+AGENCY_CLOCKS = {ClockKind.VERIFICATION, ClockKind.FIRST_FOLLOW_UP, ClockKind.RESOLUTION}
+
+
+class Clock(models.Model):
+    """A running legal deadline of one report (DESIGN.md "Clocks")."""
+
+    class State(models.TextChoices):
+        RUNNING = "running", _("Berjalan")
+        PAUSED = "paused", _("Dijeda")
+        MET = "met", _("Tepat waktu")
+        MISSED = "missed", _("Terlambat")
+        CANCELLED = "cancelled", _("Dibatalkan")
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="clocks")
+    kind = models.CharField(_("jenis"), max_length=16, choices=ClockKind.choices)
+    agency = models.ForeignKey(Agency, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    state = models.CharField(_("keadaan"), max_length=10, choices=State.choices, default=State.RUNNING)
+    limit_days = models.PositiveSmallIntegerField(_("batas (hari)"))
+    calendar_days = models.BooleanField(default=False)
+    started_at = models.DateTimeField(_("mulai"))
+    due_at = models.DateTimeField(_("tenggat"))
+    paused_at = models.DateTimeField(null=True, blank=True)
+    remaining_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    stopped_at = models.DateTimeField(_("berhenti"), null=True, blank=True)
+    # When the sweep must next look at this clock (reminder, miss, next escalation step).
+    next_check_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("tenggat waktu")
+        verbose_name_plural = _("tenggat waktu")
+        ordering = ["started_at", "pk"]
+        constraints = [models.CheckConstraint(condition=Q(kind__in=ClockKind.values), name="clock_kind_valid")]
+        indexes = [
+            # The sweep: open clocks whose next check is due (cost grows with due clocks only).
+            models.Index(fields=["next_check_at"], name="clock_sweep", condition=Q(stopped_at__isnull=True)),
+            models.Index(fields=["report", "kind"], name="clock_report_kind"),
+        ]
+
+    def __str__(self):
+        return f"{self.report_id} {self.kind} {self.state} {self.due_at:%Y-%m-%d}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.stopped_at is None
+
+    def is_overdue(self, now=None) -> bool:
+        return self.stopped_at is None and self.state != self.State.PAUSED and (now or timezone.now()) > self.due_at
+
+
+class ClockStep(models.Model):
+    """A reminder or escalation step of one clock: the unique row makes "exactly once" a database fact."""
+
+    class Step(models.TextChoices):
+        REMINDER = "reminder", _("Pengingat")
+        ESCALATE_AGENCY = "escalate_agency", _("Eskalasi ke admin instansi")
+        ESCALATE_PARENT = "escalate_parent", _("Eskalasi ke instansi induk")
+        ESCALATE_NATIONAL = "escalate_national", _("Eskalasi ke admin nasional")
+        AUTO_COMPLETE = "auto_complete", _("Selesai otomatis")
+        EXPIRE_INFO = "expire_info", _("Dianggap dicabut")
+
+    clock = models.ForeignKey(Clock, on_delete=models.CASCADE, related_name="steps")
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="clock_steps")
+    step = models.CharField(max_length=20, choices=Step.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    recipients = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("eskalasi")
+        verbose_name_plural = _("eskalasi")
+        constraints = [models.UniqueConstraint(fields=["report", "clock", "step"], name="clock_step_once")]
+
+    def __str__(self):
+        return f"{self.clock_id} {self.step}"
+
+
+def _agency_chain_ids(agency) -> list[int]:
+    return [int(part) for part in agency.path.split(".") if part] if agency else []
+
+
+class ClockLimitQuerySet(models.QuerySet):
+    def limit_for(self, kind: str, report: "Report", agency=None) -> tuple[int, bool]:
+        """The most specific limit: the agency (or its nearest ancestor) and classification first."""
+        classification = report.classification
+        complaint_kind = "formal" if report.is_formal_info_request else report.complaint_kind
+        chain = _agency_chain_ids(agency)
+        rows = self.filter(
+            Q(agency__isnull=True) | Q(agency_id__in=chain),
+            kind=kind,
+            classification__in=[classification, ""],
+            complaint_kind__in=[complaint_kind, ""],
+        )
+        best, best_rank = None, None
+        for row in rows:
+            depth = chain.index(row.agency_id) + 1 if row.agency_id else 0
+            rank = (depth, bool(row.classification), bool(row.complaint_kind))
+            if best_rank is None or rank > best_rank:
+                best, best_rank = row, rank
+        if best is not None:
+            return best.days, best.calendar_days
+        return default_limit(kind, classification, complaint_kind)
+
+
+class ClockLimit(models.Model):
+    """An override of a default deadline (deadlines.DEFAULT_LIMITS) per classification and/or agency."""
+
+    kind = models.CharField(_("jenis tenggat"), max_length=16, choices=ClockKind.choices)
+    classification = models.CharField(_("klasifikasi"), max_length=16, choices=Classification.choices, blank=True)
+    complaint_kind = models.CharField(_("jenis pengaduan"), max_length=16, choices=ComplaintKind.choices, blank=True)
+    agency = models.ForeignKey(Agency, verbose_name=_("instansi"), null=True, blank=True, on_delete=models.CASCADE)
+    days = models.PositiveSmallIntegerField(_("batas (hari)"))
+    calendar_days = models.BooleanField(_("hari kalender"), default=False)
+
+    objects = ClockLimitQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("batas waktu")
+        verbose_name_plural = _("batas waktu")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "classification", "complaint_kind", "agency"],
+                name="clock_limit_unique",
+                nulls_distinct=False,
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.days}"
+
+
+class CalendarDayQuerySet(models.QuerySet):
+    def calendar_for(self, agency=None) -> WorkCalendar:
+        """The working calendar of an agency: national decrees plus its own and its ancestors'."""
+        tz = agency.timezone if agency else settings.TIME_ZONE
+        rows = list(
+            self.filter(Q(agency__isnull=True) | Q(agency_id__in=_agency_chain_ids(agency))).values_list("date", "kind")
+        )
+        extra_holidays = {day for day, kind in rows if kind == CalendarDay.Kind.HOLIDAY}
+        extra_workdays = {day for day, kind in rows if kind == CalendarDay.Kind.WORKDAY}
+        return WorkCalendar.for_zone(tz, extra_holidays, extra_workdays - extra_holidays)
+
+
+class CalendarDay(models.Model):
+    """A decree the holidays package does not know: cuti bersama, a regional holiday, or a cancelled one."""
+
+    class Kind(models.TextChoices):
+        HOLIDAY = "holiday", _("Hari libur / cuti bersama")
+        WORKDAY = "workday", _("Hari kerja (libur dibatalkan)")
+
+    date = models.DateField(_("tanggal"))
+    kind = models.CharField(_("jenis"), max_length=8, choices=Kind.choices, default=Kind.HOLIDAY)
+    name = models.CharField(_("keterangan"), max_length=120)
+    agency = models.ForeignKey(
+        Agency,
+        verbose_name=_("khusus instansi"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        help_text=_("Kosongkan untuk berlaku nasional; isi untuk libur daerah (berlaku juga bagi unit di bawahnya)."),
+    )
+
+    objects = CalendarDayQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("hari kalender")
+        verbose_name_plural = _("kalender kerja")
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(fields=["date", "agency"], name="calendar_day_unique", nulls_distinct=False)
+        ]
+
+    def __str__(self):
+        return f"{self.date} {self.name}"
+
+
+class Comment(models.Model):
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    body = models.TextField(_("komentar"), max_length=2000)
+    is_hidden = models.BooleanField(_("disembunyikan"), default=False)
+    hidden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("komentar")
+        verbose_name_plural = _("komentar")
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["report", "created_at"], name="comment_report")]
+
+    def __str__(self):
+        return self.body[:50]
+
+
+class Support(models.Model):
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="supports")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("dukungan")
+        verbose_name_plural = _("dukungan")
+        constraints = [models.UniqueConstraint(fields=["report", "user"], name="support_once")]
+
+    def __str__(self):
+        return f"{self.user_id} → {self.report_id}"
+
+
+class ResponseTemplate(models.Model):
+    agency = models.ForeignKey(
+        Agency, verbose_name=_("instansi"), on_delete=models.CASCADE, related_name="response_templates"
+    )
+    title = models.CharField(_("judul"), max_length=120)
+    body = models.TextField(_("isi"))
+
+    class Meta:
+        verbose_name = _("templat jawaban")
+        verbose_name_plural = _("templat jawaban")
+        ordering = ["title"]
+
+    def __str__(self):
+        return self.title
+
+
+class Notification(models.Model):
+    """A message to one user, shown on the site and mailed. Written in the action's transaction (an
+    outbox): if the broker is down, deliver_pending_notifications sends it later."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    report = models.ForeignKey(Report, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    event = models.ForeignKey(Event, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=32)
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    url = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+    email_sent_at = models.DateTimeField(null=True, blank=True)
+    email_attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("notifikasi")
+        verbose_name_plural = _("notifikasi")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            # A user's notification list.
+            models.Index(fields=["user", "-created_at"], name="notification_user"),
+            # The outbox sweep: mail not yet sent.
+            models.Index(fields=["created_at"], name="notification_outbox", condition=Q(email_sent_at__isnull=True)),
+        ]
+
+    def __str__(self):
+        return self.subject

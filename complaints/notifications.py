@@ -1,0 +1,143 @@
+"""Who hears about an event, and the mail that tells them.
+
+Notifications are rows written inside the action's transaction (an outbox), then mailed by a
+Celery task queued after the commit. If the broker is down the action still succeeds and the
+periodic deliver_pending_notifications sweep mails the rows once it is back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from agencies.models import Membership
+
+from .models import Event, Notification
+
+log = logging.getLogger(__name__)
+Role = Membership.Role
+
+# Events the handling staff hear about, and which roles at the holding agency.
+STAFF_EVENTS = {"submit", "dispatch", "forward", "transfer", "return", "reply", "provide_info", "reopen"}
+STAFF_ROLES = [Role.AGENCY_ADMIN, Role.UNIT_ADMIN]
+APPROVER_EVENTS = {"draft_response"}
+REPORTER_SKIPS = {"reply", "accept", "reopen", "provide_info", "note", "draft_response"}
+
+
+def recipients(event: Event) -> list[tuple[object, str]]:
+    """(user, audience) pairs; audience "reporter" or "staff" picks the template."""
+    report = event.report
+    result = []
+    if event.is_public and report.reporter_id and event.action not in REPORTER_SKIPS:
+        result.append((report.reporter, "reporter"))
+    staff_roles = (
+        STAFF_ROLES
+        if event.action in STAFF_EVENTS
+        else [Role.LIAISON_OFFICER]
+        if event.action in APPROVER_EVENTS
+        else []
+    )
+    if staff_roles:
+        if report.agency_id:
+            members = Membership.objects.filter(agency_id=report.agency_id, role__in=staff_roles)
+        else:
+            members = Membership.objects.filter(role=Role.NATIONAL_ADMIN)
+        seen = {u.pk for u, _ in result} | ({event.actor_id} if event.actor_id else set())
+        for m in members.select_related("user").order_by("pk"):
+            if m.user_id not in seen and m.user.is_active:
+                seen.add(m.user_id)
+                result.append((m.user, "staff"))
+    return result
+
+
+def notify_event(event: Event) -> list[Notification]:
+    """Write the notifications of one event (inside its transaction) and queue their delivery."""
+    rows = []
+    for user, audience in recipients(event):
+        rows.append(_render(user, audience, event))
+    if rows:
+        Notification.objects.bulk_create(rows)
+        enqueue_delivery([n.pk for n in rows])
+    return rows
+
+
+def _render(user, audience: str, event: Event) -> Notification:
+    report = event.report
+    path = (
+        reverse("complaints:detail", args=[report.tracking_no])
+        if audience == "reporter"
+        else (reverse("admin:complaints_report_change", args=[report.pk]))
+    )
+    with translation.override(getattr(user, "language", None) or settings.LANGUAGE_CODE):
+        ctx = {
+            "user": user,
+            "event": event,
+            "report": report,
+            "audience": audience,
+            "action": event.action_label,
+            "status": report.get_status_display(),
+            "url": settings.SITE_URL.rstrip("/") + path,
+        }
+        subject = " ".join(render_to_string("emails/event_subject.txt", ctx).split())
+        body = render_to_string("emails/event_body.txt", ctx)
+    return Notification(
+        user=user,
+        report=report,
+        event=event,
+        kind=event.action,
+        subject=subject[:200],
+        body=body,
+        url=path,
+        created_at=event.created_at,
+    )
+
+
+def enqueue_delivery(ids: Iterable[int]) -> None:
+    ids = list(ids)
+
+    def _send():
+        from .tasks import deliver_notifications
+
+        try:
+            deliver_notifications.delay(ids)
+        except Exception:  # broker down: the outbox sweep delivers them later
+            log.warning("Could not queue %d notification(s); the outbox sweep will send them", len(ids), exc_info=True)
+
+    transaction.on_commit(_send)
+
+
+def deliver(ids: Iterable[int]) -> int:
+    """Mail these notifications, each at most once: a row is claimed by a conditional UPDATE."""
+    sent = 0
+    for n in Notification.objects.filter(pk__in=list(ids), email_sent_at__isnull=True).select_related("user"):
+        claimed = Notification.objects.filter(pk=n.pk, email_sent_at__isnull=True).update(
+            email_sent_at=timezone.now(), email_attempts=n.email_attempts + 1
+        )
+        if claimed != 1:
+            continue
+        try:
+            send_mail(n.subject, n.body, settings.DEFAULT_FROM_EMAIL, [n.user.email])
+        except Exception:
+            Notification.objects.filter(pk=n.pk).update(email_sent_at=None)
+            raise
+        sent += 1
+    return sent
+
+
+def deliver_pending(older_than: dt.timedelta = dt.timedelta(minutes=2), limit: int = 500) -> int:
+    """The outbox sweep: mail what was never queued or whose task was lost."""
+    cutoff = timezone.now() - older_than
+    ids = list(
+        Notification.objects.filter(email_sent_at__isnull=True, created_at__lte=cutoff, email_attempts__lt=10)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    return deliver(ids) if ids else 0

@@ -1,0 +1,789 @@
+"""The workflow: the transition table of DESIGN.md and one function per action.
+
+This is the only code that writes Report.status. Every action runs in one transaction that locks
+the report row, checks the actor's role and the current state against the table, applies the
+change, writes exactly one Event, recomputes the clocks and queues notifications for after the
+commit. A refused action raises WorkflowError (with a translated message) and changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+
+from django.conf import settings
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from agencies.models import Agency, Membership
+
+from . import notifications
+from .access import REPORTER, SYSTEM, roles_for
+from .models import (
+    AGENCY_CLOCKS,
+    ARCHIVE_REASONS,
+    REMOVE_REASONS,
+    CalendarDay,
+    Category,
+    Classification,
+    Clock,
+    ClockKind,
+    ClockLimit,
+    ComplaintKind,
+    Event,
+    Report,
+    ReportAgency,
+    Status,
+)
+
+Role = Membership.Role
+
+
+class WorkflowError(Exception):
+    """An action that may not happen; str(error) is a translated message for the user."""
+
+
+class ActionNotAllowed(WorkflowError):
+    pass
+
+
+class InvalidInput(WorkflowError):
+    pass
+
+
+class Action(models.TextChoices):
+    SUBMIT = "submit", _("Laporan dikirim")
+    VERIFY = "verify", _("Verifikasi")
+    HOLD = "hold", _("Minta kelengkapan data")
+    PROVIDE_INFO = "provide_info", _("Kelengkapan data dikirim")
+    EXPIRE_INFO = "expire_info", _("Dianggap dicabut")
+    DISPATCH = "dispatch", _("Disposisi")
+    FORWARD = "forward", _("Teruskan ke unit kerja")
+    RETURN = "return", _("Kembalikan – bukan wewenang")
+    TRANSFER = "transfer", _("Alihkan ke instansi lain")
+    FOLLOW_UP = "follow_up", _("Tindak lanjut")
+    DRAFT_RESPONSE = "draft_response", _("Draf jawaban")
+    APPROVE_RESPONSE = "approve_response", _("Setujui dan terbitkan jawaban")
+    RESPOND = "respond", _("Tanggapi")
+    REPLY = "reply", _("Balasan pelapor")
+    ACCEPT = "accept", _("Diterima pelapor")
+    REOPEN = "reopen", _("Dibuka kembali")
+    AUTO_COMPLETE = "auto_complete", _("Selesai otomatis")
+    ARCHIVE = "archive", _("Arsipkan")
+    REMOVE = "remove", _("Hapus")
+    NOTE = "note", _("Catatan internal")
+
+
+RESUME = "resume"  # on_hold → the status the report was held from
+S, A = Status, Action
+WORKING = (S.DISPATCHED, S.IN_PROGRESS)
+OPEN = (S.SUBMITTED, S.ON_HOLD, S.VERIFIED, S.DISPATCHED, S.IN_PROGRESS, S.RETURNED, S.RESPONDED)
+
+# The rule book: (status, action) → new status. Anything absent is refused.
+TRANSITIONS: dict[tuple[str, str], str] = {
+    (S.SUBMITTED, A.VERIFY): S.VERIFIED,
+    (S.SUBMITTED, A.HOLD): S.ON_HOLD,
+    (S.VERIFIED, A.HOLD): S.ON_HOLD,
+    (S.ON_HOLD, A.PROVIDE_INFO): RESUME,
+    (S.ON_HOLD, A.EXPIRE_INFO): S.ARCHIVED,
+    (S.VERIFIED, A.DISPATCH): S.DISPATCHED,
+    (S.RETURNED, A.DISPATCH): S.DISPATCHED,
+    (S.RESPONDED, A.REPLY): S.IN_PROGRESS,
+    (S.RESPONDED, A.ACCEPT): S.COMPLETED,
+    (S.RESPONDED, A.AUTO_COMPLETE): S.COMPLETED,
+    (S.RESPONDED, A.RESPOND): S.RESPONDED,
+    (S.COMPLETED, A.REOPEN): S.IN_PROGRESS,
+    **{(s, A.FORWARD): S.DISPATCHED for s in WORKING},
+    **{(s, A.RETURN): S.RETURNED for s in WORKING},
+    **{(s, A.TRANSFER): S.DISPATCHED for s in WORKING},
+    **{(s, A.FOLLOW_UP): S.IN_PROGRESS for s in WORKING},
+    **{(s, A.DRAFT_RESPONSE): s for s in WORKING},
+    **{(s, A.APPROVE_RESPONSE): S.RESPONDED for s in WORKING},
+    **{(s, A.RESPOND): S.RESPONDED for s in WORKING},
+    **{(s, A.HOLD): S.ON_HOLD for s in WORKING},
+    **{(s, A.ARCHIVE): S.ARCHIVED for s in OPEN if s != S.RESPONDED},
+    **{(s, A.REMOVE): S.REMOVED for s in (S.SUBMITTED, S.ON_HOLD, S.VERIFIED, S.RETURNED)},
+    **{(s, A.NOTE): s for s in (*OPEN, S.COMPLETED, S.ARCHIVED)},
+}
+
+NA, AA, UA, LO = Role.NATIONAL_ADMIN, Role.AGENCY_ADMIN, Role.UNIT_ADMIN, Role.LIAISON_OFFICER
+# Who may take each action (roles towards the report: access.roles_for).
+ACTION_ROLES: dict[str, frozenset[str]] = {
+    A.VERIFY: frozenset({NA, AA}),
+    A.HOLD: frozenset({NA, AA, UA}),
+    A.PROVIDE_INFO: frozenset({REPORTER}),
+    A.EXPIRE_INFO: frozenset({SYSTEM}),
+    A.DISPATCH: frozenset({NA, AA}),
+    A.FORWARD: frozenset({NA, AA, UA}),
+    A.RETURN: frozenset({AA, UA}),
+    A.TRANSFER: frozenset({NA, AA}),
+    A.FOLLOW_UP: frozenset({NA, AA, UA, LO}),
+    A.DRAFT_RESPONSE: frozenset({AA, UA, LO}),
+    A.APPROVE_RESPONSE: frozenset({AA, LO}),
+    A.RESPOND: frozenset({NA, AA, UA, LO}),
+    A.REPLY: frozenset({REPORTER}),
+    A.ACCEPT: frozenset({REPORTER}),
+    A.REOPEN: frozenset({REPORTER}),
+    A.AUTO_COMPLETE: frozenset({SYSTEM}),
+    A.ARCHIVE: frozenset({NA, AA}),
+    A.REMOVE: frozenset({NA}),
+    A.NOTE: frozenset({NA, AA, UA, LO}),
+}
+# Roles that are refused an action when the report is in a given status (the workflow table is
+# shared; who may act depends on the stage): hold before dispatch is verification work.
+STATUS_ROLE_LIMITS: dict[tuple[str, str], frozenset[str]] = {
+    (S.SUBMITTED, A.HOLD): frozenset({NA, AA}),
+    (S.VERIFIED, A.HOLD): frozenset({NA, AA}),
+}
+# Actions visible on the public timeline; the others are internal.
+INTERNAL_ACTIONS = {A.NOTE, A.DRAFT_RESPONSE}
+
+# Clock effects of each action: (operation, clock kind). DESIGN.md "Clocks".
+VER, FFU, RES, REP, DET = (
+    ClockKind.VERIFICATION,
+    ClockKind.FIRST_FOLLOW_UP,
+    ClockKind.RESOLUTION,
+    ClockKind.REPLY_WINDOW,
+    ClockKind.DETAILS,
+)
+CLOCK_EFFECTS: dict[str, list[tuple[str, str | None]]] = {
+    A.SUBMIT: [("start", VER)],
+    A.DISPATCH: [("stop", VER), ("restart", FFU), ("restart", RES)],
+    A.FORWARD: [("restart", FFU)],
+    A.TRANSFER: [("restart", FFU), ("restart", RES)],
+    A.RETURN: [("cancel", FFU), ("cancel", RES), ("restart", VER)],
+    A.FOLLOW_UP: [("stop", FFU)],
+    A.RESPOND: [("stop", FFU), ("stop", RES), ("restart", REP)],
+    A.APPROVE_RESPONSE: [("stop", FFU), ("stop", RES), ("restart", REP)],
+    A.REPLY: [("stop", REP), ("restart", FFU)],
+    A.ACCEPT: [("stop", REP)],
+    A.AUTO_COMPLETE: [("stop", REP)],
+    A.REOPEN: [("restart", FFU), ("restart", RES)],
+    A.HOLD: [("pause", None), ("restart", DET)],
+    A.PROVIDE_INFO: [("stop", DET), ("resume", None)],
+    A.EXPIRE_INFO: [("stop", DET), ("cancel_all", None)],
+    A.ARCHIVE: [("cancel_all", None)],
+    A.REMOVE: [("cancel_all", None)],
+}
+
+
+# --- Asking the table ---
+
+
+def allowed(report: Report, action: str, user) -> bool:
+    try:
+        _check(report, action, roles_for(user, report))
+    except WorkflowError:
+        return False
+    return True
+
+
+def allowed_actions(report: Report, user) -> list[str]:
+    """The actions `user` may take on `report` now, in table order (for buttons and admin)."""
+    roles = roles_for(user, report)
+    result = []
+    for action in Action:
+        if action == A.SUBMIT:
+            continue
+        try:
+            _check(report, action, roles)
+        except WorkflowError:
+            continue
+        result.append(action)
+    return result
+
+
+def _check(report: Report, action: str, roles: set[str]) -> str:
+    target = TRANSITIONS.get((report.status, action))
+    if target is None:
+        raise ActionNotAllowed(
+            _("Tindakan “%(action)s” tidak dapat dilakukan pada laporan berstatus “%(status)s”.")
+            % {"action": Action(action).label, "status": Status(report.status).label}
+        )
+    permitted = ACTION_ROLES[action] & STATUS_ROLE_LIMITS.get((report.status, action), ACTION_ROLES[action])
+    if not roles & permitted:
+        raise ActionNotAllowed(
+            _("Anda tidak berwenang melakukan tindakan “%(action)s” pada laporan ini.")
+            % {"action": Action(action).label}
+        )
+    if action == A.APPROVE_RESPONSE and not report.events.filter(action=A.DRAFT_RESPONSE).exists():
+        raise ActionNotAllowed(_("Belum ada draf jawaban untuk disetujui."))
+    if action == A.RESPOND and roles & permitted == {UA} and _needs_approval(report):
+        raise ActionNotAllowed(_("Jawaban instansi ini harus disetujui Pejabat Penghubung: simpan sebagai draf."))
+    return report.held_from if target == RESUME else target
+
+
+def _needs_approval(report: Report) -> bool:
+    return bool(report.agency_id and report.agency.answers_need_approval)
+
+
+# --- The engine ---
+
+
+def _apply(
+    report: Report,
+    action: str,
+    *,
+    by,
+    note: str = "",
+    internal_note: str = "",
+    target_agency: Agency | None = None,
+    change: Callable[[Report, dt.datetime], None] | None = None,
+    data: dict | None = None,
+) -> Event:
+    now = timezone.now()
+    with transaction.atomic():
+        locked = Report.objects.select_for_update().get(pk=report.pk)
+        if locked.agency_id:
+            locked.agency = Agency.objects.get(pk=locked.agency_id)
+        from_status = locked.status
+        to_status = _check(locked, action, roles_for(by, locked))
+        if change is not None:
+            change(locked, now)
+        if to_status == S.ON_HOLD:
+            locked.held_from = from_status
+        elif from_status == S.ON_HOLD:
+            locked.held_from = ""
+        locked.status = to_status
+        _apply_clocks(locked, action, now)
+        locked.save()
+        event = Event.objects.create(
+            report=locked,
+            actor=by,
+            action=action,
+            from_status=from_status,
+            to_status=to_status,
+            agency=locked.agency,
+            target_agency=target_agency,
+            public_note=note,
+            internal_note=internal_note,
+            is_public=action not in INTERNAL_ACTIONS,
+            data=data or {},
+            created_at=now,
+        )
+        notifications.notify_event(event)
+    _refresh(report, locked)
+    return event
+
+
+def _refresh(report: Report, fresh: Report) -> None:
+    for f in Report._meta.concrete_fields:
+        setattr(report, f.attname, getattr(fresh, f.attname))
+    report._state.fields_cache.clear()
+
+
+def _hold_agency(report: Report, agency: Agency | None, now: dt.datetime, kind=ReportAgency.Kind.HANDLER) -> None:
+    report.agency = agency
+    if agency is not None:
+        ReportAgency.objects.get_or_create(report=report, agency=agency, kind=kind, defaults={"created_at": now})
+
+
+# --- Clocks ---
+
+
+def _apply_clocks(report: Report, action: str, now: dt.datetime) -> None:
+    effects = CLOCK_EFFECTS.get(action, [])
+    if not effects:
+        return
+    calendar = CalendarDay.objects.calendar_for(report.agency)
+    open_clocks = {c.kind: c for c in report.clocks.filter(stopped_at__isnull=True)} if report.pk else {}
+    for op, kind in effects:
+        clock = open_clocks.get(kind)
+        if op in ("stop", "cancel", "restart") and clock is not None:
+            _stop_clock(clock, now, cancelled=op == "cancel")
+            open_clocks.pop(kind)
+        if op in ("start", "restart"):
+            open_clocks[kind] = _start_clock(report, kind, now, calendar)
+        elif op == "pause":
+            for c in open_clocks.values():
+                if c.kind in AGENCY_CLOCKS and c.state != Clock.State.PAUSED:
+                    c.remaining_days = calendar.remaining_workdays(now, c.due_at) if now < c.due_at else 0
+                    c.state, c.paused_at, c.next_check_at = Clock.State.PAUSED, now, None
+                    c.save(update_fields=["state", "paused_at", "remaining_days", "next_check_at"])
+        elif op == "resume":
+            for c in open_clocks.values():
+                if c.state == Clock.State.PAUSED:
+                    c.due_at = calendar.resume(now, c.remaining_days or 0, c.calendar_days)
+                    c.state, c.paused_at, c.remaining_days = Clock.State.RUNNING, None, None
+                    c.next_check_at = calendar.reminder_at(c.due_at, c.calendar_days)
+                    c.save(update_fields=["state", "paused_at", "remaining_days", "due_at", "next_check_at"])
+        elif op == "cancel_all":
+            for c in list(open_clocks.values()):
+                _stop_clock(c, now, cancelled=True)
+            open_clocks.clear()
+    running = [c.due_at for c in open_clocks.values() if c.state in (Clock.State.RUNNING, Clock.State.MISSED)]
+    report.due_at = min(running) if running else None
+
+
+def _start_clock(report: Report, kind: str, now: dt.datetime, calendar) -> Clock:
+    days, calendar_days = ClockLimit.objects.limit_for(kind, report, report.agency)
+    due = calendar.due_at(now, days, calendar_days)
+    # Clocks the citizen runs out (reply window, details) have no reminder: the sweep acts at the due time.
+    check = due if kind in (REP, DET) else calendar.reminder_at(due, calendar_days)
+    return Clock.objects.create(
+        report=report,
+        kind=kind,
+        agency=report.agency,
+        limit_days=days,
+        calendar_days=calendar_days,
+        started_at=now,
+        due_at=due,
+        next_check_at=check,
+    )
+
+
+def _stop_clock(clock: Clock, now: dt.datetime, *, cancelled: bool = False) -> None:
+    if cancelled:
+        clock.state = Clock.State.CANCELLED
+    elif clock.state == Clock.State.PAUSED or now <= clock.due_at:
+        clock.state = Clock.State.MET if clock.state != Clock.State.MISSED else Clock.State.MISSED
+    else:
+        clock.state = Clock.State.MISSED
+    clock.stopped_at, clock.next_check_at = now, None
+    clock.save(update_fields=["state", "stopped_at", "next_check_at"])
+
+
+# --- Actions: one function each ---
+
+
+def submit(
+    *,
+    by,
+    classification: str,
+    title: str,
+    body: str,
+    event_date: dt.date,
+    province,
+    regency,
+    category: Category,
+    suggested_agency: Agency | None = None,
+    district: str = "",
+    latitude=None,
+    longitude=None,
+    is_anonymous: bool = False,
+    is_confidential: bool = False,
+    channel: str = "web",
+    tags: Iterable[str] = (),
+    reporter=None,
+    reporter_name: str = "",
+    reporter_contact: str = "",
+    submission_key: str | None = None,
+    attachments: Iterable = (),
+) -> Report:
+    """File a report: by a citizen for themselves, or by staff for someone off-platform
+    (`reporter`/`reporter_name` then name the citizen, `channel` says how it came in).
+
+    A repeated `submission_key` (a double click, a resubmitted form) returns the first report."""
+    if submission_key:
+        existing = Report.objects.filter(submission_key=submission_key).first()
+        if existing is not None:
+            return existing
+    if regency.parent_id != province.pk:
+        raise InvalidInput(_("Kabupaten/kota yang dipilih tidak berada di provinsi tersebut."))
+    if event_date > timezone.localdate():
+        raise InvalidInput(_("Tanggal kejadian tidak boleh di masa depan."))
+    staff_entry = bool(reporter_name) or (reporter is not None and reporter != by)
+    if staff_entry and not (roles_for_entry(by, suggested_agency)):
+        raise ActionNotAllowed(_("Anda tidak berwenang mencatat laporan atas nama warga."))
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            report = Report(
+                classification=classification,
+                title=title.strip(),
+                original_title=title.strip(),
+                body=body.strip(),
+                event_date=event_date,
+                province=province,
+                regency=regency,
+                district=district,
+                latitude=latitude,
+                longitude=longitude,
+                category=category,
+                tags=list(tags),
+                channel=channel,
+                is_anonymous=is_anonymous,
+                is_confidential=is_confidential,
+                reporter=reporter if reporter is not None else (None if staff_entry else by),
+                reporter_name=reporter_name,
+                reporter_contact=reporter_contact,
+                entered_by=by if staff_entry else None,
+                suggested_agency=suggested_agency,
+                submission_key=submission_key,
+                created_at=now,
+            )
+            _save_with_unique_tracking_no(report)
+            _hold_agency(report, suggested_agency, now)
+            _apply_clocks(report, A.SUBMIT, now)
+            report.save(update_fields=["agency", "due_at"])
+            for upload in attachments:
+                upload.attach(report, event=None, by=by)
+            event = Event.objects.create(
+                report=report,
+                actor=by,
+                action=A.SUBMIT,
+                from_status="",
+                to_status=S.SUBMITTED,
+                agency=suggested_agency,
+                created_at=now,
+                data={"channel": channel},
+            )
+            notifications.notify_event(event)
+    except IntegrityError:
+        # Two identical submissions raced: the other one won, return it.
+        existing = Report.objects.filter(submission_key=submission_key).first() if submission_key else None
+        if existing is None:
+            raise
+        return existing
+    return report
+
+
+def roles_for_entry(user, agency: Agency | None) -> bool:
+    """Staff may record off-platform reports for their own subtree (national admins anywhere)."""
+    from .access import national_roles, staff_agencies
+
+    if Role.NATIONAL_ADMIN in national_roles(user):
+        return True
+    return agency is not None and any(
+        agency.path.startswith(a.path) for a in staff_agencies(user, {Role.AGENCY_ADMIN, Role.UNIT_ADMIN})
+    )
+
+
+def _save_with_unique_tracking_no(report: Report) -> None:
+    from .models import new_tracking_no
+
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                report.save()
+            return
+        except IntegrityError:
+            if Report.objects.filter(tracking_no=report.tracking_no).exists():
+                report.pk = None
+                report.tracking_no = new_tracking_no()
+                continue
+            raise
+    raise IntegrityError("could not allocate a tracking number")
+
+
+def verify(
+    report: Report,
+    *,
+    by,
+    title: str | None = None,
+    classification: str | None = None,
+    complaint_kind: str | None = None,
+    category: Category | None = None,
+    tags: Iterable[str] | None = None,
+    is_anonymous: bool | None = None,
+    is_confidential: bool | None = None,
+    note: str = "",
+) -> Event:
+    """Accept a report as valid, optionally rewriting its summary and classification. Flags may be
+    set but never cleared once the citizen set them."""
+
+    def change(r: Report, now):
+        changes = {}
+        if title is not None and title.strip() and title.strip() != r.title:
+            changes["title"] = [r.title, title.strip()]
+            r.title = title.strip()
+        if classification:
+            r.classification = classification
+        if complaint_kind is not None:
+            r.complaint_kind = complaint_kind
+        if r.classification != Classification.COMPLAINT:
+            r.complaint_kind = ""
+        if category is not None:
+            r.category = category
+        if tags is not None:
+            r.tags = [t.strip() for t in tags if t.strip()]
+        if is_anonymous is not None:
+            if r.is_anonymous and not is_anonymous:
+                raise InvalidInput(_("Tanda Anonim yang dipilih pelapor tidak boleh dihapus."))
+            r.is_anonymous = is_anonymous
+        if is_confidential is not None:
+            if r.is_confidential and not is_confidential:
+                raise InvalidInput(_("Tanda Rahasia yang dipilih pelapor tidak boleh dihapus."))
+            r.is_confidential = is_confidential
+        r.verified_at = now
+
+    return _apply(report, A.VERIFY, by=by, note=note, change=change)
+
+
+def hold(report: Report, *, by, note: str) -> Event:
+    """Ask the citizen for details; the agency clocks pause until they answer."""
+    _require(note, _("Tuliskan data apa yang perlu dilengkapi pelapor."))
+    return _apply(report, A.HOLD, by=by, note=note)
+
+
+def provide_info(report: Report, *, by, note: str, attachments: Iterable = ()) -> Event:
+    _require(note, _("Tuliskan kelengkapan data yang diminta."))
+    event = _apply(report, A.PROVIDE_INFO, by=by, note=note)
+    _attach(report, event, by, attachments)
+    return event
+
+
+def expire_info(report: Report) -> Event:
+    def change(r: Report, now):
+        r.close_reason, r.closed_at = "withdrawn", now
+
+    return _apply(
+        report,
+        A.EXPIRE_INFO,
+        by=None,
+        change=change,
+        note=str(_("Data yang diminta tidak dilengkapi dalam 30 hari; laporan dianggap dicabut.")),
+    )
+
+
+def dispatch(report: Report, *, by, to_agency: Agency, copies: Iterable[Agency] = (), note: str = "") -> Event:
+    """Route a verified (or returned) report to the agency that must handle it."""
+    copies = [a for a in copies if a.pk != to_agency.pk]
+    from .access import national_roles, staff_agencies
+
+    def change(r: Report, now):
+        if not to_agency.is_active:
+            raise InvalidInput(_("Instansi tujuan tidak aktif."))
+        routed_by = None
+        if Role.NATIONAL_ADMIN not in national_roles(by):
+            own = [a for a in staff_agencies(by, {Role.AGENCY_ADMIN}) if r.agency and r.agency.path.startswith(a.path)]
+            if not any(to_agency.path.startswith(a.path) for a in own):
+                raise InvalidInput(_("Admin instansi hanya dapat mendisposisikan ke instansi di bawah kewenangannya."))
+            routed_by = own[0]
+        r.routed_by = routed_by
+        r.dispatched_at = r.dispatched_at or now
+        _hold_agency(r, to_agency, now)
+        for agency in copies:
+            _hold_agency_copy(r, agency, now)
+
+    return _apply(
+        report,
+        A.DISPATCH,
+        by=by,
+        note=note,
+        target_agency=to_agency,
+        change=change,
+        data={"copies": [a.pk for a in copies]},
+    )
+
+
+def _hold_agency_copy(report: Report, agency: Agency, now) -> None:
+    ReportAgency.objects.get_or_create(
+        report=report, agency=agency, kind=ReportAgency.Kind.COPY, defaults={"created_at": now}
+    )
+
+
+def forward(report: Report, *, by, to_agency: Agency, note: str = "", internal_note: str = "") -> Event:
+    """Send a report down the handling agency's subtree, to the unit that will act on it."""
+
+    def change(r: Report, now):
+        if to_agency.pk == r.agency_id or not to_agency.path.startswith(r.agency.path):
+            raise InvalidInput(_("Laporan hanya dapat diteruskan ke unit kerja di bawah instansi penangan."))
+        _hold_agency(r, to_agency, now)
+
+    return _apply(
+        report, A.FORWARD, by=by, note=note, internal_note=internal_note, target_agency=to_agency, change=change
+    )
+
+
+def return_report(report: Report, *, by, reason: str) -> Event:
+    """ "Not our authority": the report goes back up to whoever routed it (the national admins if
+    nobody below them did). Bounces are counted and capped."""
+    _require(reason, _("Alasan pengembalian wajib diisi."))
+
+    def change(r: Report, now):
+        if r.bounce_count >= settings.LAPOR_MAX_BOUNCES:
+            raise InvalidInput(
+                _("Laporan ini sudah %(n)s kali dikembalikan atau dialihkan; hubungi Admin Nasional.")
+                % {"n": r.bounce_count}
+            )
+        r.bounce_count += 1
+        r.agency = r.routed_by
+        r.routed_by = None
+
+    return _apply(report, A.RETURN, by=by, note=reason, change=change)
+
+
+def transfer(report: Report, *, by, to_agency: Agency, note: str) -> Event:
+    """Hand a report to another competent agency outside the current one's subtree."""
+    _require(note, _("Alasan pengalihan wajib diisi."))
+
+    def change(r: Report, now):
+        if r.agency and to_agency.path.startswith(r.agency.path):
+            raise InvalidInput(_("Untuk unit kerja di bawah instansi ini gunakan “Teruskan”."))
+        if r.bounce_count >= settings.LAPOR_MAX_BOUNCES:
+            raise InvalidInput(
+                _("Laporan ini sudah %(n)s kali dikembalikan atau dialihkan; hubungi Admin Nasional.")
+                % {"n": r.bounce_count}
+            )
+        r.bounce_count += 1
+        _hold_agency(r, to_agency, now)
+
+    return _apply(report, A.TRANSFER, by=by, note=note, target_agency=to_agency, change=change)
+
+
+def follow_up(report: Report, *, by, note: str, attachments: Iterable = ()) -> Event:
+    """A public progress note: the agency is working on it."""
+    _require(note, _("Tuliskan tindak lanjut yang sudah dilakukan."))
+
+    def change(r: Report, now):
+        r.first_follow_up_at = r.first_follow_up_at or now
+
+    event = _apply(report, A.FOLLOW_UP, by=by, note=note, change=change)
+    _attach(report, event, by, attachments)
+    return event
+
+
+def draft_response(report: Report, *, by, note: str, attachments: Iterable = ()) -> Event:
+    """A unit's answer waiting for the liaison officer's approval (not public yet)."""
+    _require(note, _("Isi jawaban wajib diisi."))
+    event = _apply(report, A.DRAFT_RESPONSE, by=by, internal_note=note, data={"draft": note})
+    _attach(report, event, by, attachments)
+    return event
+
+
+def approve_response(report: Report, *, by, note: str | None = None) -> Event:
+    """Publish the latest draft answer (optionally edited by the approver)."""
+    draft = report.events.filter(action=A.DRAFT_RESPONSE).order_by("-created_at", "-pk").first()
+    text = (note or "").strip() or (draft.data.get("draft", "") if draft else "")
+
+    def change(r: Report, now):
+        r.first_follow_up_at = r.first_follow_up_at or now
+        r.responded_at = now
+
+    event = _apply(
+        report, A.APPROVE_RESPONSE, by=by, note=text, change=change, data={"draft_event": draft and draft.pk}
+    )
+    if draft is not None:
+        draft.attachments.update(event=event)
+    return event
+
+
+def respond(report: Report, *, by, note: str, attachments: Iterable = ()) -> Event:
+    """The agency's answer; the citizen may reply, accept or let the reply window run out."""
+    _require(note, _("Isi jawaban wajib diisi."))
+
+    def change(r: Report, now):
+        r.first_follow_up_at = r.first_follow_up_at or now
+        r.responded_at = now
+
+    event = _apply(report, A.RESPOND, by=by, note=note, change=change)
+    _attach(report, event, by, attachments)
+    return event
+
+
+def reply(report: Report, *, by, note: str, attachments: Iterable = ()) -> Event:
+    """The citizen answers the agency's response: the report goes back to in progress."""
+    _require(note, _("Tuliskan tanggapan Anda."))
+    event = _apply(report, A.REPLY, by=by, note=note)
+    _attach(report, event, by, attachments)
+    return event
+
+
+def accept(report: Report, *, by, rating: int, comment: str = "") -> Event:
+    """The citizen accepts the answer and rates it 1–5."""
+    try:
+        rating = int(rating)
+    except (TypeError, ValueError):
+        rating = 0
+    if not 1 <= rating <= 5:
+        raise InvalidInput(_("Beri penilaian 1 sampai 5 bintang."))
+
+    def change(r: Report, now):
+        r.rating, r.rating_comment, r.closed_at = rating, comment.strip(), now
+
+    return _apply(report, A.ACCEPT, by=by, note=comment.strip(), change=change, data={"rating": rating})
+
+
+def auto_complete(report: Report) -> Event:
+    def change(r: Report, now):
+        r.auto_completed, r.closed_at = True, now
+
+    return _apply(
+        report,
+        A.AUTO_COMPLETE,
+        by=None,
+        change=change,
+        note=str(_("Pelapor tidak menanggapi dalam batas waktu; laporan selesai otomatis.")),
+    )
+
+
+def reopen(report: Report, *, by, reason: str) -> Event:
+    """The citizen reopens a completed report, within the window and a limited number of times."""
+    _require(reason, _("Alasan membuka kembali wajib diisi."))
+
+    def change(r: Report, now):
+        if r.reopen_count >= settings.LAPOR_MAX_REOPENS:
+            raise InvalidInput(_("Laporan sudah dibuka kembali %(n)s kali, batas maksimalnya.") % {"n": r.reopen_count})
+        if r.closed_at and now - r.closed_at > dt.timedelta(days=settings.LAPOR_REOPEN_WINDOW_DAYS):
+            raise InvalidInput(
+                _("Laporan hanya dapat dibuka kembali dalam %(n)s hari setelah selesai.")
+                % {"n": settings.LAPOR_REOPEN_WINDOW_DAYS}
+            )
+        r.reopen_count += 1
+        r.rating, r.rating_comment, r.closed_at, r.auto_completed = None, "", None, False
+
+    return _apply(report, A.REOPEN, by=by, note=reason, change=change)
+
+
+def archive(report: Report, *, by, reason: str, note: str = "") -> Event:
+    if reason not in ARCHIVE_REASONS:
+        raise InvalidInput(_("Pilih alasan pengarsipan yang sah."))
+
+    def change(r: Report, now):
+        r.close_reason, r.closed_at = reason, now
+
+    return _apply(report, A.ARCHIVE, by=by, note=note, change=change, data={"reason": reason})
+
+
+def remove(report: Report, *, by, reason: str, note: str = "") -> Event:
+    if reason not in REMOVE_REASONS:
+        raise InvalidInput(_("Pilih alasan penghapusan yang sah."))
+
+    def change(r: Report, now):
+        r.close_reason, r.closed_at = reason, now
+
+    return _apply(report, A.REMOVE, by=by, internal_note=note, change=change, data={"reason": reason})
+
+
+def add_note(report: Report, *, by, note: str) -> Event:
+    """An internal note on the timeline: staff only."""
+    _require(note, _("Catatan tidak boleh kosong."))
+    return _apply(report, A.NOTE, by=by, internal_note=note)
+
+
+def _require(value: str | None, message) -> None:
+    if not (value or "").strip():
+        raise InvalidInput(message)
+
+
+def _attach(report: Report, event: Event, by, attachments: Iterable) -> None:
+    for upload in attachments:
+        upload.attach(report, event=event, by=by)
+
+
+# Dispatch by action name (admin buttons, bulk actions, API and the table-driven tests).
+ACTION_FUNCTIONS = {
+    A.VERIFY: verify,
+    A.HOLD: hold,
+    A.PROVIDE_INFO: provide_info,
+    A.EXPIRE_INFO: expire_info,
+    A.DISPATCH: dispatch,
+    A.FORWARD: forward,
+    A.RETURN: return_report,
+    A.TRANSFER: transfer,
+    A.FOLLOW_UP: follow_up,
+    A.DRAFT_RESPONSE: draft_response,
+    A.APPROVE_RESPONSE: approve_response,
+    A.RESPOND: respond,
+    A.REPLY: reply,
+    A.ACCEPT: accept,
+    A.REOPEN: reopen,
+    A.AUTO_COMPLETE: auto_complete,
+    A.ARCHIVE: archive,
+    A.REMOVE: remove,
+    A.NOTE: add_note,
+}
+
+__all__ = ["Action", "Status", "ComplaintKind", "WorkflowError", "TRANSITIONS", "ACTION_ROLES"]

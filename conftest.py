@@ -1,0 +1,141 @@
+"""The named cast and agency tree shared by every app's tests."""
+
+import datetime as dt
+
+import pytest
+from django.core.management import call_command
+from django.utils.functional import empty
+
+from accounts.models import User
+from agencies.models import Agency, Membership, Region
+from complaints import workflow
+from complaints.models import Category, private_storage
+
+Role = Membership.Role
+
+
+@pytest.fixture(autouse=True)
+def _fast_and_isolated(settings, tmp_path):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "private": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path / "private"},
+        },
+    }
+    from django.core.files.storage import storages
+
+    storages._storages.pop("private", None)
+    private_storage._wrapped = empty  # re-read the storage from the overridden settings
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        call_command("load_reference", verbosity=0)
+
+
+def _user(email, name, **extra):
+    return User.objects.create_user(email, "lapor-test", full_name=name, **extra)
+
+
+@pytest.fixture
+def tree(db):
+    """The pilot tree from the reference data: Bali → Badung → Dinkes → Puskesmas; Sleman as a sibling."""
+    get = Agency.objects.get
+    return {
+        "national": get(code="kemenpanrb"),
+        "bali": get(code="pemprov-bali"),
+        "badung": get(code="pemkab-badung"),
+        "dinkes": get(code="dinkes-badung"),
+        "unit": Agency.objects.filter(parent__code="dinkes-badung").order_by("pk").first(),
+        "sleman": get(code="pemkab-sleman"),
+        "diy": get(code="pemprov-diy"),
+    }
+
+
+def _member(user, agency, role):
+    Membership.objects.create(user=user, agency=agency, role=role)
+    return user
+
+
+@pytest.fixture
+def citizen(db):
+    return _user("warga@example.test", "Made Warga", phone="081234567890", nik="5103012345678901")
+
+
+@pytest.fixture
+def other_citizen(db):
+    return _user("lain@example.test", "Siti Lain")
+
+
+@pytest.fixture
+def national_admin(tree):
+    return _member(_user("admin@example.test", "Admin Nasional", is_staff=True), tree["national"], Role.NATIONAL_ADMIN)
+
+
+@pytest.fixture
+def supervisor(tree):
+    return _member(_user("ombudsman@example.test", "Pengawas", is_staff=True), get_ombudsman(), Role.SUPERVISOR)
+
+
+def get_ombudsman():
+    return Agency.objects.get(code="ombudsman")
+
+
+@pytest.fixture
+def agency_admin(tree):
+    return _member(_user("badung@example.test", "Admin Badung", is_staff=True), tree["badung"], Role.AGENCY_ADMIN)
+
+
+@pytest.fixture
+def parent_admin(tree):
+    return _member(_user("bali@example.test", "Admin Bali", is_staff=True), tree["bali"], Role.AGENCY_ADMIN)
+
+
+@pytest.fixture
+def sibling_admin(tree):
+    return _member(_user("sleman@example.test", "Admin Sleman", is_staff=True), tree["sleman"], Role.AGENCY_ADMIN)
+
+
+@pytest.fixture
+def unit_admin(tree):
+    return _member(_user("dinkes@example.test", "Admin Dinkes", is_staff=True), tree["dinkes"], Role.UNIT_ADMIN)
+
+
+@pytest.fixture
+def liaison(tree):
+    return _member(
+        _user("penghubung@example.test", "Penghubung Dinkes", is_staff=True), tree["dinkes"], Role.LIAISON_OFFICER
+    )
+
+
+@pytest.fixture
+def head(tree):
+    return _member(_user("pimpinan@example.test", "Pimpinan Badung", is_staff=True), tree["badung"], Role.HEAD)
+
+
+@pytest.fixture
+def make_report(db, citizen, tree):
+    """make_report(**overrides) files a report through the workflow, as a citizen would."""
+    regency = Region.objects.get(code="51.03")
+    category = Category.objects.filter(parent__isnull=False).order_by("pk").first()
+
+    def make(**overrides):
+        kwargs = {
+            "by": citizen,
+            "classification": "complaint",
+            "title": "Jalan berlubang di depan puskesmas",
+            "body": "Lubang besar membahayakan pengendara sejak dua minggu.",
+            "event_date": dt.date(2026, 1, 5),
+            "province": regency.parent,
+            "regency": regency,
+            "category": category,
+            "suggested_agency": tree["badung"],
+        }
+        kwargs.update(overrides)
+        return workflow.submit(**kwargs)
+
+    return make

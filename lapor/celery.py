@@ -1,0 +1,15 @@
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lapor.settings")
+
+# DjangoTask gives every task delay_on_commit(), so nothing is queued before its data is committed.
+app = Celery("lapor", task_cls="celery.contrib.django.task:DjangoTask")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    "run-clocks": {"task": "complaints.tasks.run_clocks", "schedule": 120.0},
+    "deliver-pending-notifications": {"task": "complaints.tasks.deliver_pending_notifications", "schedule": 300.0},
+}

@@ -1,0 +1,22 @@
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
+
+from complaints import views as complaint_views
+
+admin.site.site_header = "LAPOR! — Admin"
+admin.site.site_title = "LAPOR!"
+admin.site.index_title = "Ruang kerja"
+
+urlpatterns = [
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+]
+urlpatterns += i18n_patterns(
+    path("", complaint_views.home, name="home"),
+    path("admin/", admin.site.urls),
+    path("akun/", include("accounts.urls")),
+    path("laporan/", include("complaints.urls")),
+    prefix_default_language=False,
+)
