@@ -100,6 +100,8 @@ if DATABASE_URL:
         raise ImproperlyConfigured("DATABASE_URL must point to PostgreSQL (postgres://user:pass@host:5432/name)")
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Parallel test runs on one server each need their own test database.
+    DATABASES["default"]["TEST"] = {"NAME": env.str("DATABASE_TEST_NAME", default=None)}
 else:
     DATABASES = {
         "default": {
