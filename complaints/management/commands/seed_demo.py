@@ -1,0 +1,288 @@
+"""Demo data: citizens, staff in every role, and reports in every status with their history.
+
+    python manage.py seed_demo [--reports 64]
+
+Idempotent: accounts are created once, and reports only when the demo citizens have none yet.
+Every report is filed and moved through complaints.workflow with the clock set back in time,
+so timelines, clocks and notifications are the real thing.
+"""
+
+import datetime as dt
+import random
+
+import time_machine
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.test import override_settings
+from django.utils import timezone
+
+from accounts.models import User
+from agencies.models import Agency, Membership, Region
+from complaints import workflow
+from complaints.models import Category, Report, ResponseTemplate, Status
+
+PASSWORD = "lapor-demo"
+Role = Membership.Role
+
+# (e-mail, full name, agency code or None, role or None)
+ACCOUNTS = [
+    ("admin@lapor.test", "Admin Nasional LAPOR!", "kemenpanrb", Role.NATIONAL_ADMIN),
+    ("badung@lapor.test", "Admin Pemkab Badung", "pemkab-badung", Role.AGENCY_ADMIN),
+    ("dinkes.badung@lapor.test", "Admin Dinkes Badung", "dinkes-badung", Role.UNIT_ADMIN),
+    ("penghubung.badung@lapor.test", "Pejabat Penghubung Dinkes Badung", "dinkes-badung", Role.LIAISON_OFFICER),
+    ("pimpinan.badung@lapor.test", "Bupati Badung (Pimpinan)", "pemkab-badung", Role.HEAD),
+    ("bali@lapor.test", "Admin Pemprov Bali", "pemprov-bali", Role.AGENCY_ADMIN),
+    ("sleman@lapor.test", "Admin Pemkab Sleman", "pemkab-sleman", Role.AGENCY_ADMIN),
+    ("tangerang@lapor.test", "Admin Pemkot Tangerang", "pemkot-tangerang", Role.AGENCY_ADMIN),
+    ("sumbar@lapor.test", "Admin Pemprov Sumatera Barat", "pemprov-sumbar", Role.AGENCY_ADMIN),
+    ("sekadau@lapor.test", "Admin Pemkab Sekadau", "pemkab-sekadau", Role.AGENCY_ADMIN),
+    ("ombudsman@lapor.test", "Pengawas Ombudsman RI", "ombudsman", Role.SUPERVISOR),
+    ("developer.badung@lapor.test", "Developer Pemkab Badung", "pemkab-badung", Role.DEVELOPER),
+    ("warga@lapor.test", "Made Wirawan", None, None),
+    ("siti@lapor.test", "Siti Rahmawati", None, None),
+    ("budi@lapor.test", "Budi Santoso", None, None),
+    ("yohana@lapor.test", "Yohana Kambu", None, None),
+]
+CITIZENS = ["warga@lapor.test", "siti@lapor.test", "budi@lapor.test", "yohana@lapor.test"]
+PHONES = {"warga@lapor.test": "081234567801", "siti@lapor.test": "081234567802", "budi@lapor.test": "081234567803"}
+
+# Where a report goes: (addressed agency, handling OPD, regency code, category codes)
+TARGETS = [
+    ("pemkab-badung", "dinkes-badung", "51.03", ["kesehatan-puskesmas", "kesehatan-bpjs", "kesehatan-rumah-sakit"]),
+    ("pemkab-badung", "dinas-pupr-badung", "51.03", ["infrastruktur-jalan", "infrastruktur-drainase"]),
+    ("pemkab-sleman", "disdik-sleman", "34.04", ["pendidikan-ppdb", "pendidikan-pungutan"]),
+    ("pemkot-tangerang", "disdukcapil-kota-tangerang", "36.71", []),
+    ("pemprov-sumbar", "dinas-pupr-prov-sumbar", "13.71", ["infrastruktur-jalan", "infrastruktur-jembatan"]),
+    ("pemkab-sekadau", None, "61.09", []),
+    (None, "pemkab-badung", "51.03", []),
+]
+
+STORIES = [
+    (
+        "Jalan berlubang di Jalan Raya Mengwi",
+        "Sudah tiga minggu ada lubang besar di depan pasar. Dua pengendara motor jatuh minggu lalu. Mohon segera diperbaiki sebelum musim hujan.",
+    ),
+    (
+        "Antrean puskesmas sangat panjang",
+        "Setiap pagi antrean di puskesmas mengular sampai ke jalan. Petugas pendaftaran hanya satu orang. Mohon ditambah loket atau sistem antrean daring.",
+    ),
+    (
+        "Pungutan uang seragam di sekolah negeri",
+        "Anak saya diminta membayar Rp750.000 untuk seragam dan buku di SMP negeri. Apakah pungutan ini sesuai aturan?",
+    ),
+    (
+        "KTP elektronik belum jadi setelah 3 bulan",
+        "Saya sudah rekam data KTP-el sejak tiga bulan lalu, tetapi setiap kali ke kantor dukcapil dijawab blangko habis.",
+    ),
+    (
+        "Usulan penambahan lampu penerangan jalan",
+        "Jalan menuju desa kami gelap gulita pada malam hari. Kami mengusulkan pemasangan lampu penerangan jalan umum sepanjang 1 km.",
+    ),
+    (
+        "Permohonan informasi anggaran perbaikan jalan",
+        "Saya memohon informasi rincian anggaran dan jadwal perbaikan jalan kabupaten tahun ini sesuai UU Keterbukaan Informasi Publik.",
+    ),
+    (
+        "Saluran air tersumbat menyebabkan banjir",
+        "Setiap hujan deras, saluran air di perumahan kami meluap karena tersumbat sampah. Rumah warga tergenang hingga 30 cm.",
+    ),
+    (
+        "Klaim BPJS ditolak rumah sakit",
+        "Ibu saya peserta BPJS aktif tetapi diminta membayar obat sendiri saat rawat inap. Mohon penjelasan dan tindak lanjut.",
+    ),
+    (
+        "Jembatan gantung rusak membahayakan anak sekolah",
+        "Papan jembatan gantung banyak yang lapuk. Anak-anak sekolah setiap hari melintas. Mohon segera diperbaiki.",
+    ),
+    (
+        "Aspirasi: taman bermain ramah anak",
+        "Warga mengusulkan lahan kosong milik pemda dijadikan taman bermain ramah anak dan ruang terbuka hijau.",
+    ),
+    (
+        "Pelayanan akta kelahiran dipungut biaya",
+        "Petugas kelurahan meminta uang Rp200.000 untuk mempercepat akta kelahiran, padahal layanan ini gratis.",
+    ),
+    (
+        "Sampah menumpuk di TPS pasar",
+        "Sampah di TPS pasar tidak diangkut selama seminggu dan menimbulkan bau serta lalat.",
+    ),
+]
+
+# The workflow path to each status, as (action, actor key) steps after submission.
+PATHS = {
+    Status.SUBMITTED: [],
+    Status.ON_HOLD: [("hold", "verifier")],
+    Status.VERIFIED: [("verify", "verifier")],
+    Status.DISPATCHED: [("verify", "verifier"), ("dispatch", "verifier")],
+    Status.IN_PROGRESS: [("verify", "verifier"), ("dispatch", "verifier"), ("follow_up", "handler")],
+    Status.RETURNED: [("verify", "verifier"), ("dispatch", "verifier"), ("return", "handler")],
+    Status.RESPONDED: [
+        ("verify", "verifier"),
+        ("dispatch", "verifier"),
+        ("follow_up", "handler"),
+        ("respond", "answerer"),
+    ],
+    Status.COMPLETED: [
+        ("verify", "verifier"),
+        ("dispatch", "verifier"),
+        ("follow_up", "handler"),
+        ("respond", "answerer"),
+        ("accept", "citizen"),
+    ],
+    Status.ARCHIVED: [("archive", "verifier")],
+    Status.REMOVED: [("remove", "national")],
+}
+
+
+class Command(BaseCommand):
+    help = "Mengisi data demo: warga, staf di setiap peran, dan laporan di setiap status."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--reports", type=int, default=64)
+        parser.add_argument("--seed", type=int, default=2026)
+
+    def handle(self, *args, **options):
+        if not Agency.objects.filter(code="pemkab-badung").exists():
+            self.stderr.write("Jalankan `manage.py load_reference` terlebih dahulu.")
+            return
+        users = self.accounts()
+        self.templates()
+        if Report.objects.filter(reporter__email__in=CITIZENS).exists():
+            self.stdout.write(self.style.SUCCESS("Data demo sudah ada; tidak ada yang ditambahkan."))
+            return
+        rng = random.Random(options["seed"])
+        # The demo's history is not news: its notifications stay on the site instead of flooding the mailbox.
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+            created = self.reports(users, options["reports"], rng)
+        self.stdout.write(self.style.SUCCESS(f"Akun demo: {len(users)}, laporan demo: {created}"))
+
+    def accounts(self) -> dict[str, User]:
+        users = {}
+        for email, name, agency_code, role in ACCOUNTS:
+            user = User.objects.filter(email=email).first()
+            if user is None:
+                user = User.objects.create_user(
+                    email,
+                    PASSWORD,
+                    full_name=name,
+                    phone=PHONES.get(email, ""),
+                    is_staff=role is not None,
+                    email_verified=True,
+                    is_superuser=role == Role.NATIONAL_ADMIN,
+                )
+            if role is not None:
+                Membership.objects.get_or_create(user=user, agency=Agency.objects.get(code=agency_code), role=role)
+            users[email] = user
+        return users
+
+    def templates(self):
+        dinkes = Agency.objects.get(code="dinkes-badung")
+        for title, body in [
+            (
+                "Sudah ditindaklanjuti",
+                "Terima kasih atas laporan Anda. Petugas kami sudah meninjau dan menindaklanjuti masalah ini.",
+            ),
+            (
+                "Perlu data tambahan",
+                "Mohon lengkapi nama fasilitas kesehatan, tanggal, dan jam kejadian agar dapat kami telusuri.",
+            ),
+        ]:
+            ResponseTemplate.objects.get_or_create(agency=dinkes, title=title, defaults={"body": body})
+
+    @transaction.atomic
+    def reports(self, users, count, rng) -> int:
+        statuses = list(PATHS)
+        classifications = ["complaint", "complaint", "aspiration", "information"]
+        national = users["admin@lapor.test"]
+        now = timezone.now()
+        children = list(Category.objects.filter(parent__isnull=False).order_by("pk"))
+        for i in range(count):
+            status = statuses[i % len(statuses)]
+            addressed_code, handler_code, regency_code, category_codes = TARGETS[i % len(TARGETS)]
+            addressed = Agency.objects.filter(code=addressed_code).first() if addressed_code else None
+            handler = self.handler(handler_code, addressed)
+            regency = Region.objects.get(code=regency_code)
+            category = Category.objects.get(code=rng.choice(category_codes)) if category_codes else rng.choice(children)
+            title, body = STORIES[i % len(STORIES)]
+            citizen = users[CITIZENS[i % len(CITIZENS)]]
+            start = now - dt.timedelta(days=75 - i, hours=rng.randint(0, 8))
+            actors = {
+                "verifier": self.admin_of(addressed, users) or national,
+                "national": national,
+                "handler": self.staff_of(handler, users) or national,
+                "answerer": self.staff_of(handler, users, answer=True) or national,
+                "citizen": citizen,
+            }
+            with time_machine.travel(start, tick=False):
+                report = workflow.submit(
+                    by=citizen,
+                    classification=classifications[i % 4],
+                    title=title,
+                    body=body,
+                    event_date=(start - dt.timedelta(days=rng.randint(1, 10))).date(),
+                    province=regency.parent,
+                    regency=regency,
+                    category=category,
+                    suggested_agency=addressed,
+                    district=rng.choice(["", "Kuta", "Mengwi", "Depok"]),
+                    is_anonymous=i % 4 == 1,
+                    is_confidential=i % 5 == 2,
+                    channel="web" if i % 6 else "mobile",
+                )
+            moment = start
+            for action, actor_key in PATHS[status]:
+                moment += dt.timedelta(days=rng.randint(1, 4), hours=rng.randint(1, 6))
+                with time_machine.travel(min(moment, now), tick=False):
+                    self.act(report, action, actors[actor_key], handler, rng)
+        return count
+
+    def handler(self, code, addressed):
+        return Agency.objects.get(code=code) if code else addressed or Agency.objects.get(code="pemkab-badung")
+
+    def admin_of(self, agency, users):
+        if agency is None:
+            return None
+        m = (
+            Membership.objects.filter(agency__in=agency.ancestors() + [agency], role=Role.AGENCY_ADMIN)
+            .order_by("-agency__depth")
+            .first()
+        )
+        return m.user if m else None
+
+    def staff_of(self, agency, users, answer=False):
+        roles = [Role.AGENCY_ADMIN] if answer else [Role.UNIT_ADMIN, Role.AGENCY_ADMIN]
+        for role in roles:
+            m = (
+                Membership.objects.filter(agency__in=agency.ancestors() + [agency], role=role)
+                .order_by("-agency__depth")
+                .first()
+            )
+            if m:
+                return m.user
+        return None
+
+    def act(self, report, action, actor, handler, rng):
+        notes = {
+            "hold": "Mohon lengkapi lokasi persis dan foto kejadian.",
+            "follow_up": "Laporan sudah kami terima dan petugas dijadwalkan meninjau lokasi minggu ini.",
+            "respond": "Petugas telah meninjau lokasi dan perbaikan sudah dilakukan. Terima kasih atas laporan Anda.",
+            "return": "Lokasi berada di luar kewenangan kami; mohon didisposisikan ke instansi terkait.",
+        }
+        if action == "verify":
+            workflow.verify(
+                report, by=actor, complaint_kind="normative" if report.classification == "complaint" else ""
+            )
+        elif action == "dispatch":
+            workflow.dispatch(report, by=actor, to_agency=handler)
+        elif action == "return":
+            workflow.return_report(report, by=actor, reason=notes[action])
+        elif action == "accept":
+            workflow.accept(
+                report, by=actor, rating=rng.choice([3, 4, 4, 5, 5]), comment="Terima kasih, sudah ditangani."
+            )
+        elif action == "archive":
+            workflow.archive(report, by=actor, reason="out_of_scope", note="Bukan lingkup pelayanan publik.")
+        elif action == "remove":
+            workflow.remove(report, by=actor, reason="duplicate", note="Duplikat laporan lain.")
+        else:
+            workflow.ACTION_FUNCTIONS[action](report, by=actor, note=notes[action])
