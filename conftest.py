@@ -4,12 +4,11 @@ import datetime as dt
 
 import pytest
 from django.core.management import call_command
-from django.utils.functional import empty
 
 from accounts.models import User
 from agencies.models import Agency, Membership, Region
 from complaints import workflow
-from complaints.models import Category, private_storage
+from complaints.models import Category
 
 Role = Membership.Role
 
@@ -28,7 +27,6 @@ def _fast_and_isolated(settings, tmp_path):
     from django.core.files.storage import storages
 
     storages._storages.pop("private", None)
-    private_storage._wrapped = empty  # re-read the storage from the overridden settings
 
 
 @pytest.fixture(scope="session")

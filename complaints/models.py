@@ -6,7 +6,6 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
-from django.utils.functional import LazyObject
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, Region
@@ -21,12 +20,9 @@ def new_tracking_no() -> str:
     return "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(TRACKING_LENGTH))
 
 
-class PrivateStorage(LazyObject):
-    def _setup(self):
-        self._wrapped = storages["private"]
-
-
-private_storage = PrivateStorage()
+def private_storage():
+    """Attachments' storage (settings.STORAGES["private"]); a callable keeps paths out of migrations."""
+    return storages["private"]
 
 
 class Category(models.Model):
