@@ -208,6 +208,8 @@ LAPOR_ATTACHMENT_TYPES = env.list(
 LAPOR_MAX_BOUNCES = env.int("LAPOR_MAX_BOUNCES", default=3)
 LAPOR_MAX_REOPENS = env.int("LAPOR_MAX_REOPENS", default=2)
 LAPOR_REOPEN_WINDOW_DAYS = env.int("LAPOR_REOPEN_WINDOW_DAYS", default=30)
+# Mounts the bench-only views of lapor/bench_views.py (bench/run_bench.py sets it; never in production).
+LAPOR_BENCH_VIEWS = env.bool("LAPOR_BENCH_VIEWS", default=False)
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 # --- Logging ---

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
@@ -20,3 +21,8 @@ urlpatterns += i18n_patterns(
     path("laporan/", include("complaints.urls")),
     prefix_default_language=False,
 )
+
+if settings.LAPOR_BENCH_VIEWS:
+    from . import bench_views
+
+    urlpatterns.append(path("bench/insert/", bench_views.bench_insert))
