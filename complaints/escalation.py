@@ -128,7 +128,7 @@ def due_steps(clock: Clock, calendar: WorkCalendar, done: set[str], now: dt.date
     """The steps to take now, in order. A reminder whose deadline has already passed is skipped."""
     ladder = schedule(clock, calendar)
     result = [step for step, at in ladder if at <= now and step not in done]
-    if Step.REMINDER in result and now > clock.due_at:
+    if Step.REMINDER in result and (now > clock.due_at or clock.state == Clock.State.MISSED):
         result.remove(Step.REMINDER)
     return result
 
@@ -136,7 +136,7 @@ def due_steps(clock: Clock, calendar: WorkCalendar, done: set[str], now: dt.date
 def next_check(clock: Clock, calendar: WorkCalendar, done: set[str], now: dt.datetime) -> dt.datetime | None:
     """When the sweep must look at this clock again: its first step not yet taken (None: finished)."""
     for step, at in schedule(clock, calendar):
-        if step in done or (step == Step.REMINDER and now > clock.due_at):
+        if step in done or (step == Step.REMINDER and (now > clock.due_at or clock.state == Clock.State.MISSED)):
             continue
         return at
     return None
@@ -191,15 +191,20 @@ def _sweep_clock(
     report = clock.report
     calendar = calendars.get(report.agency)  # the workflow counts clocks on the holder's calendar
     ids: list[int] = []
+    claim_retry_at = now + dt.timedelta(seconds=settings.LAPOR_CLOCK_STEP_LEASE_SECONDS)
     for step in due_steps(clock, calendar, done, now):
         with transaction.atomic():
             locked = Report.objects.select_for_update().filter(pk=report.pk).first()
             fresh = Clock.objects.filter(pk=clock.pk).first()
             if locked is None or fresh is None or fresh.stopped_at is not None or fresh.state == Clock.State.PAUSED:
                 return ids  # the workflow stopped or paused it meanwhile: nothing to do
-            if not _claim(fresh, step, now):
+            claim = _claim(fresh, step, now)
+            if claim == "done":
                 done.add(step)  # another sweep took it
                 continue
+            if claim == "busy":  # claimed elsewhere and not finished: look again when its lease ends
+                Clock.objects.filter(pk=clock.pk, stopped_at__isnull=True).update(next_check_at=claim_retry_at)
+                return ids
             report = locked
             ids += _take_step(report, fresh, step, now)
             ClockStep.objects.filter(clock=fresh, step=step).update(done_at=now)
@@ -212,18 +217,24 @@ def _sweep_clock(
     return ids
 
 
-def _claim(clock: Clock, step: str, now: dt.datetime) -> bool:
-    """Insert the step's row if missing and claim it; True only for the one caller that wins."""
+def _claim(clock: Clock, step: str, now: dt.datetime) -> str:
+    """Insert the step's row if missing and claim it: "won" only for the one caller that may act,
+    "done" when the step was already taken, "busy" when a claim younger than the lease holds it."""
     ClockStep.objects.bulk_create(
         [ClockStep(clock=clock, report_id=clock.report_id, step=step, created_at=now)], ignore_conflicts=True
     )
     lease = dt.timedelta(seconds=settings.LAPOR_CLOCK_STEP_LEASE_SECONDS)
-    return (
+    won = (
         ClockStep.objects.filter(clock=clock, report_id=clock.report_id, step=step, done_at__isnull=True)
         .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - lease))
         .update(claimed_at=now)
-        == 1
     )
+    if won == 1:
+        return "won"
+    row = ClockStep.objects.filter(clock=clock, step=step).values("done_at", "claimed_at").first()
+    if row is None or row["done_at"] is not None:
+        return "done"
+    return "busy"
 
 
 def _take_step(report: Report, clock: Clock, step: str, now: dt.datetime) -> list[int]:
@@ -422,7 +433,8 @@ def recompute_open_clocks(agency: Agency | None = None, kind: str | None = None,
     """Give running clocks new due times after a ClockLimit or CalendarDay change, and keep
     Report.due_at in sync. `agency`: only clocks of that agency's subtree (None: all); `kind`:
     only clocks of that kind. Paused clocks keep their remaining days (they are recomputed when
-    resumed). The due time is counted again from the clock's start, so a clock that was paused
+    resumed). A clock already missed stays missed (its escalation is on record) and continues its
+    ladder from the new due time; steps already taken are never repeated. The due time is counted again from the clock's start, so a clock that was paused
     and resumed loses its pause (a known simplification). Returns the number of clocks changed."""
     clocks = Clock.objects.filter(stopped_at__isnull=True, state__in=OPEN_STATES)
     if agency is not None:
@@ -457,14 +469,11 @@ def recompute_open_clocks(agency: Agency | None = None, kind: str | None = None,
                 continue
             clock.due_at, clock.limit_days, clock.calendar_days = due, days, calendar_days
             clock.next_check_at = next_check(clock, calendar, done_by_clock[clock.pk], now)
-            if clock.state == Clock.State.MISSED and now <= due:
-                clock.state = Clock.State.RUNNING
             Clock.objects.filter(pk=clock.pk, stopped_at__isnull=True).update(
                 due_at=due,
                 limit_days=days,
                 calendar_days=calendar_days,
                 next_check_at=clock.next_check_at,
-                state=clock.state,
             )
             touched_reports.add(clock.report_id)
             changed += 1
