@@ -84,7 +84,7 @@ class SweepSummary:
     def as_dict(self) -> dict:
         return {
             "clocks": self.clocks,
-            "steps": dict(self.steps),
+            "steps": {str(k): v for k, v in self.steps.items()},
             "notifications": self.notifications,
             "digests": self.digests,
             "errors": self.errors,
