@@ -99,6 +99,7 @@ class _Calendars:
 
     def __init__(self) -> None:
         self._cache: dict[int | None, WorkCalendar] = {}
+        self.recipients: dict = {}  # step_recipients' cache for the same sweep
 
     def get(self, agency: Agency | None) -> WorkCalendar:
         key = agency.pk if agency else None
@@ -153,24 +154,24 @@ def run_clocks(now: dt.datetime | None = None, *, batch_size: int = 200) -> Swee
     now = now or timezone.now()
     summary = SweepSummary()
     calendars = _Calendars()
-    seen: set[int] = set()
     queued: list[int] = []
+    cursor = Q()  # keyset on (next_check_at, pk): a clock that failed is not read again in this sweep
     while True:
         batch = list(
-            Clock.objects.filter(stopped_at__isnull=True, next_check_at__lte=now)
-            .exclude(pk__in=seen)
+            Clock.objects.filter(cursor, stopped_at__isnull=True, next_check_at__lte=now)
             .select_related("report", "report__agency")
             .order_by("next_check_at", "pk")[:batch_size]
         )
         if not batch:
             break
+        last = batch[-1]
+        cursor = Q(next_check_at__gt=last.next_check_at) | Q(next_check_at=last.next_check_at, pk__gt=last.pk)
         done_by_clock: dict[int, set[str]] = defaultdict(set)
         for clock_id, step in ClockStep.objects.filter(
             clock_id__in=[c.pk for c in batch], done_at__isnull=False
         ).values_list("clock_id", "step"):
             done_by_clock[clock_id].add(step)
         for clock in batch:
-            seen.add(clock.pk)
             summary.clocks += 1
             try:
                 queued += _sweep_clock(clock, calendars, done_by_clock[clock.pk], now, summary)
@@ -205,8 +206,10 @@ def _sweep_clock(
             if claim == "busy":  # claimed elsewhere and not finished: look again when its lease ends
                 Clock.objects.filter(pk=clock.pk, stopped_at__isnull=True).update(next_check_at=claim_retry_at)
                 return ids
+            if locked.agency_id == report.agency_id:
+                locked.agency = report.agency  # already loaded with the batch (unless it moved meanwhile)
             report = locked
-            ids += _take_step(report, fresh, step, now)
+            ids += _take_step(report, fresh, step, now, calendars.recipients)
             ClockStep.objects.filter(clock=fresh, step=step).update(done_at=now)
             summary.steps[step] += 1
             done.add(step)
@@ -237,7 +240,7 @@ def _claim(clock: Clock, step: str, now: dt.datetime) -> str:
     return "busy"
 
 
-def _take_step(report: Report, clock: Clock, step: str, now: dt.datetime) -> list[int]:
+def _take_step(report: Report, clock: Clock, step: str, now: dt.datetime, cache: dict) -> list[int]:
     """Perform one claimed step inside the caller's transaction; returns notification ids."""
     from . import workflow
 
@@ -252,16 +255,20 @@ def _take_step(report: Report, clock: Clock, step: str, now: dt.datetime) -> lis
     if step == Step.ESCALATE_AGENCY and clock.state != Clock.State.MISSED:
         clock.state = Clock.State.MISSED
         clock.save(update_fields=["state"])
-    users = step_recipients(report, step)
+    users = step_recipients(report, step, cache)
     rows = [_render_step(user, report, clock, step, now) for user in users]
     Notification.objects.bulk_create(rows)
     ClockStep.objects.filter(clock=clock, step=step).update(recipients=len(rows))
     return [n.pk for n in rows]
 
 
-def step_recipients(report: Report, step: str) -> list:
-    """Who hears about a reminder or an escalation step (active users, each once, in a stable order)."""
+def step_recipients(report: Report, step: str, cache: dict | None = None) -> list:
+    """Who hears about a reminder or an escalation step (active users, each once, in a stable order).
+    `cache` (one per sweep) keeps each agency's list, so many late reports of one agency cost one query."""
     agency = report.agency
+    key = (agency.pk if agency else None, step)
+    if cache is not None and key in cache:
+        return cache[key]
     if step in (Step.REMINDER, Step.ESCALATE_AGENCY):
         members = (
             Membership.objects.filter(agency=agency, role__in=HANDLER_ROLES)
@@ -283,6 +290,8 @@ def step_recipients(report: Report, step: str) -> list:
         if m.user_id not in seen and m.user.is_active:
             seen.add(m.user_id)
             users.append(m.user)
+    if cache is not None:
+        cache[key] = users
     return users
 
 

@@ -206,7 +206,7 @@ def test_lapsed_details_withdraw_the_report(cast, submitted, agency_admin, sweep
 def test_a_step_that_crashes_is_retried_by_the_next_sweep_and_not_skipped(cast, submitted, sweep, monkeypatch):
     real = escalation.step_recipients
 
-    def broken(report, step):
+    def broken(report, step, cache=None):
         raise RuntimeError("worker died")
 
     monkeypatch.setattr(escalation, "step_recipients", broken)
