@@ -362,7 +362,7 @@ def _render_summary(user, rows: list[Notification], now: dt.datetime) -> Notific
 
 def send_daily_digests(now: dt.datetime | None = None, *, soon_days: int = 2, per_user: int = 20) -> int:
     """One mail per staff member (agency/unit admins: their subtree; national admins: everything)
-    listing the open reports overdue or due within `soon_days` days. Once per user per local day.
+    listing the open reports overdue or due within `soon_days` days. Once per user per day (WIB).
 
     Cost: one grouped query over the due reports, one for the members of the agencies above them,
     then one small query per member who has something due."""
@@ -382,7 +382,7 @@ def send_daily_digests(now: dt.datetime | None = None, *, soon_days: int = 2, pe
     )
     if not open_due.exists():
         return 0
-    day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    day_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)  # TIME_ZONE (WIB)
     already = set(
         Notification.objects.filter(kind=DIGEST_KIND, created_at__gte=day_start).values_list("user_id", flat=True)
     )
