@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from . import access
+from . import access, escalation
 from .models import CalendarDay, Category, ClockLimit, Report, ResponseTemplate, RoutingRule
 
 
@@ -62,15 +62,40 @@ class RoutingRuleAdmin(NationalOnlyAdmin):
     raw_id_fields = ["category", "region"]
 
 
+class RecomputesClocks:
+    """Saving or deleting a limit or a calendar day gives the affected running clocks new due times."""
+
+    def _recompute(self, obj, agency_id=None):
+        kind = obj.kind if isinstance(obj, ClockLimit) else None
+        escalation.queue_recompute(agency_id if agency_id is not None else obj.agency_id, kind)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        before = form.initial.get("agency") if change else None
+        if before and before != obj.agency_id:
+            self._recompute(obj, before)  # moved away from an agency: its clocks change too
+        self._recompute(obj)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        self._recompute(obj)
+
+    def delete_queryset(self, request, queryset):
+        objs = list(queryset)
+        super().delete_queryset(request, queryset)
+        for obj in objs:
+            self._recompute(obj)
+
+
 @admin.register(ClockLimit)
-class ClockLimitAdmin(NationalOnlyAdmin):
+class ClockLimitAdmin(RecomputesClocks, NationalOnlyAdmin):
     list_display = ["kind", "classification", "complaint_kind", "agency", "days", "calendar_days"]
     list_filter = ["kind", "classification"]
     autocomplete_fields = ["agency"]
 
 
 @admin.register(CalendarDay)
-class CalendarDayAdmin(NationalOnlyAdmin):
+class CalendarDayAdmin(RecomputesClocks, NationalOnlyAdmin):
     list_display = ["date", "name", "kind", "agency"]
     list_filter = ["kind"]
     date_hierarchy = "date"

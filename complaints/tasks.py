@@ -1,12 +1,18 @@
-"""Celery tasks: thin wrappers that take ids and call domain functions."""
+"""Celery tasks: thin wrappers that take ids and call domain functions.
 
+Every task retries transient errors (mail server, broker, database connection) with exponential
+backoff; the domain functions are idempotent, so a retry never doubles a step or a mail."""
+
+import logging
 from smtplib import SMTPException
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
-from . import notifications
+from . import escalation, notifications
 
-TRANSIENT = (SMTPException, ConnectionError, TimeoutError)
+log = logging.getLogger(__name__)
+TRANSIENT = (SMTPException, ConnectionError, TimeoutError, OperationalError, InterfaceError)
 
 
 @shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
@@ -17,3 +23,24 @@ def deliver_notifications(ids: list[int]) -> int:
 @shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)
 def deliver_pending_notifications() -> int:
     return notifications.deliver_pending()
+
+
+@shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)
+def run_clocks() -> dict:
+    """The beat sweep (every 120 s). Overlapping runs are safe: each step happens once."""
+    summary = escalation.run_clocks().as_dict()
+    log.info("run_clocks: %s", summary)
+    return summary
+
+
+@shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)
+def send_daily_digests() -> int:
+    return escalation.send_daily_digests()
+
+
+@shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)
+def recompute_open_clocks(agency_id: int | None = None, kind: str | None = None) -> int:
+    from agencies.models import Agency
+
+    agency = Agency.objects.filter(pk=agency_id).first() if agency_id else None
+    return escalation.recompute_open_clocks(agency, kind)

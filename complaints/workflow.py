@@ -312,7 +312,12 @@ def _apply_clocks(report: Report, action: str, now: dt.datetime) -> None:
             for c in list(open_clocks.values()):
                 _stop_clock(c, now, cancelled=True)
             open_clocks.clear()
-    running = [c.due_at for c in open_clocks.values() if c.state in (Clock.State.RUNNING, Clock.State.MISSED)]
+    # Report.due_at orders the agencies' queues: only agency clocks count (not the citizen's).
+    running = [
+        c.due_at
+        for c in open_clocks.values()
+        if c.kind in AGENCY_CLOCKS and c.state in (Clock.State.RUNNING, Clock.State.MISSED)
+    ]
     report.due_at = min(running) if running else None
 
 

@@ -1,15 +1,20 @@
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lapor.settings")
 
 # DjangoTask gives every task delay_on_commit(), so nothing is queued before its data is committed.
+# Serialization (JSON only), time limits, acks_late and broker timeouts come from the CELERY_*
+# settings in lapor/settings.py; the schedule lives here, in code.
 app = Celery("lapor", task_cls="celery.contrib.django.task:DjangoTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 app.conf.beat_schedule = {
-    "run-clocks": {"task": "complaints.tasks.run_clocks", "schedule": 120.0},
+    "run-clocks": {"task": "complaints.tasks.run_clocks", "schedule": 120.0, "options": {"expires": 110}},
     "deliver-pending-notifications": {"task": "complaints.tasks.deliver_pending_notifications", "schedule": 300.0},
+    # 06:30 WIB (CELERY_TIMEZONE is UTC): before the working day starts in the west.
+    "daily-digests": {"task": "complaints.tasks.send_daily_digests", "schedule": crontab(hour=23, minute=30)},
 }

@@ -19,6 +19,7 @@ urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
     path("akun/", include("accounts.urls")),
     path("laporan/", include("complaints.urls")),
+    path("kerja/", include("complaints.staff_urls")),
     prefix_default_language=False,
 )
 

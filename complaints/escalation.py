@@ -1,0 +1,520 @@
+"""The deadline sweep: reminders, escalation, citizen time-outs, daily digests and recomputation.
+
+A Celery beat task (complaints.tasks.run_clocks, every 120 s) and `manage.py run_clocks` call
+`run_clocks(now)`. It reads only open clocks whose `next_check_at` has come (the partial index
+`clock_sweep`), in batches, so its cost grows with the clocks that are due, not with the table.
+
+Every clock has a fixed ladder of steps (`schedule`). Agency clocks (verification, first follow-up,
+resolution): a reminder to the handling staff one working day before the due time, then on a miss
+the clock is marked `missed` (it stays open until the workflow stops it) and escalated to the
+agency's admins, `LAPOR_ESCALATE_PARENT_AFTER_DAYS` working days later to the parent agency's admins
+and head, and `LAPOR_ESCALATE_NATIONAL_AFTER_DAYS` working days after that to the national admins
+and supervisors. Citizen clocks: a lapsed reply window completes the report
+(`workflow.auto_complete`), lapsed details withdraw it (`workflow.expire_info`).
+
+Exactly once. Each (report, clock, step) has one ClockStep row (unique constraint `clock_step_once`).
+A step is taken in ONE database transaction that locks the report row (the same lock order as the
+workflow: report, then clocks), inserts the row if missing (ON CONFLICT DO NOTHING), claims it with a
+conditional UPDATE (`done_at IS NULL AND (claimed_at IS NULL OR claimed_at < now - lease)`), and only
+when that UPDATE changed one row performs the step, writes its Notification rows (an outbox) and sets
+`done_at`. Two overlapping sweeps: the loser's UPDATE waits for the winner's commit and then matches
+no row, so it does nothing. A worker killed mid-step: its transaction rolls back, the claim with it,
+and the clock's `next_check_at` is still due, so the next sweep retries the step — nothing is skipped
+and nothing is done twice. The only way to see a claimed-but-not-done row is a side effect done
+outside the transaction by some future step kind; such rows are retried once their claim is older
+than `LAPOR_CLOCK_STEP_LEASE_SECONDS`. Mails leave after the commit through the notification outbox
+(complaints.notifications), so a lost mail task is repaired by deliver_pending_notifications.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import OuterRef, Q, Subquery
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from agencies.models import Agency, Membership
+
+from . import notifications
+from .deadlines import WorkCalendar
+from .models import (
+    AGENCY_CLOCKS,
+    CLOSED_STATUSES,
+    CalendarDay,
+    Clock,
+    ClockKind,
+    ClockLimit,
+    ClockStep,
+    Notification,
+    Report,
+)
+
+log = logging.getLogger(__name__)
+Role = Membership.Role
+Step = ClockStep.Step
+
+HANDLER_ROLES = (Role.AGENCY_ADMIN, Role.UNIT_ADMIN)
+PARENT_ROLES = (Role.AGENCY_ADMIN, Role.HEAD)
+NATIONAL_ROLES = (Role.NATIONAL_ADMIN, Role.SUPERVISOR)
+OPEN_STATES = (Clock.State.RUNNING, Clock.State.MISSED)
+ESCALATIONS = (Step.ESCALATE_AGENCY, Step.ESCALATE_PARENT, Step.ESCALATE_NATIONAL)
+DIGEST_KIND = "digest"
+SWEEP_DIGEST_KIND = "sweep_digest"
+MISS_GRACE = dt.timedelta(seconds=1)  # due_at is 23:59:59 local; the miss is the moment after
+
+
+@dataclass
+class SweepSummary:
+    """What one sweep did (logged by the task and printed by the command)."""
+
+    clocks: int = 0
+    steps: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    notifications: int = 0
+    digests: int = 0
+    errors: int = 0
+
+    def as_dict(self) -> dict:
+        return {
+            "clocks": self.clocks,
+            "steps": {str(k): v for k, v in self.steps.items()},
+            "notifications": self.notifications,
+            "digests": self.digests,
+            "errors": self.errors,
+        }
+
+
+# --- Calendars and the ladder ---
+
+
+class _Calendars:
+    """calendar_for(agency), read once per agency per sweep."""
+
+    def __init__(self) -> None:
+        self._cache: dict[int | None, WorkCalendar] = {}
+        self.recipients: dict = {}  # step_recipients' cache for the same sweep
+
+    def get(self, agency: Agency | None) -> WorkCalendar:
+        key = agency.pk if agency else None
+        if key not in self._cache:
+            self._cache[key] = CalendarDay.objects.calendar_for(agency)
+        return self._cache[key]
+
+
+def schedule(clock: Clock, calendar: WorkCalendar) -> list[tuple[str, dt.datetime]]:
+    """The clock's steps and when each falls due, in order (pure: no database)."""
+    due = clock.due_at
+    if clock.kind == ClockKind.REPLY_WINDOW:
+        return [(Step.AUTO_COMPLETE, due + MISS_GRACE)]
+    if clock.kind == ClockKind.DETAILS:
+        return [(Step.EXPIRE_INFO, due + MISS_GRACE)]
+    parent_at = calendar.workdays_after(due, settings.LAPOR_ESCALATE_PARENT_AFTER_DAYS)
+    national_at = calendar.workdays_after(parent_at, settings.LAPOR_ESCALATE_NATIONAL_AFTER_DAYS)
+    return [
+        (Step.REMINDER, calendar.reminder_at(due, clock.calendar_days)),
+        (Step.ESCALATE_AGENCY, due + MISS_GRACE),
+        (Step.ESCALATE_PARENT, parent_at),
+        (Step.ESCALATE_NATIONAL, national_at),
+    ]
+
+
+def due_steps(clock: Clock, calendar: WorkCalendar, done: set[str], now: dt.datetime) -> list[str]:
+    """The steps to take now, in order. A reminder whose deadline has already passed is skipped."""
+    ladder = schedule(clock, calendar)
+    result = [step for step, at in ladder if at <= now and step not in done]
+    if Step.REMINDER in result and (now > clock.due_at or clock.state == Clock.State.MISSED):
+        result.remove(Step.REMINDER)
+    return result
+
+
+def next_check(clock: Clock, calendar: WorkCalendar, done: set[str], now: dt.datetime) -> dt.datetime | None:
+    """When the sweep must look at this clock again: its first step not yet taken (None: finished)."""
+    for step, at in schedule(clock, calendar):
+        if step in done or (step == Step.REMINDER and (now > clock.due_at or clock.state == Clock.State.MISSED)):
+            continue
+        return at
+    return None
+
+
+# --- The sweep ---
+
+
+def run_clocks(now: dt.datetime | None = None, *, batch_size: int = 200) -> SweepSummary:
+    """Take every step that is due at `now` (default: the current time), exactly once each.
+
+    Queries: one per batch to find due clocks and one for their done steps, then a few per step
+    taken. Reports and clocks that are not due are never read."""
+    now = now or timezone.now()
+    summary = SweepSummary()
+    calendars = _Calendars()
+    queued: list[int] = []
+    cursor = Q()  # keyset on (next_check_at, pk): a clock that failed is not read again in this sweep
+    while True:
+        batch = list(
+            Clock.objects.filter(cursor, stopped_at__isnull=True, next_check_at__lte=now)
+            .select_related("report", "report__agency")
+            .order_by("next_check_at", "pk")[:batch_size]
+        )
+        if not batch:
+            break
+        last = batch[-1]
+        cursor = Q(next_check_at__gt=last.next_check_at) | Q(next_check_at=last.next_check_at, pk__gt=last.pk)
+        done_by_clock: dict[int, set[str]] = defaultdict(set)
+        for clock_id, step in ClockStep.objects.filter(
+            clock_id__in=[c.pk for c in batch], done_at__isnull=False
+        ).values_list("clock_id", "step"):
+            done_by_clock[clock_id].add(step)
+        for clock in batch:
+            summary.clocks += 1
+            try:
+                queued += _sweep_clock(clock, calendars, done_by_clock[clock.pk], now, summary)
+            except Exception:  # one broken clock must not stop the others; it stays due and is retried
+                summary.errors += 1
+                log.exception("Clock %s: step failed; it will be retried by the next sweep", clock.pk)
+        if len(batch) < batch_size:
+            break
+    summary.digests = _deliver_or_fold(queued, now)
+    summary.notifications = len(queued)
+    return summary
+
+
+def _sweep_clock(
+    clock: Clock, calendars: _Calendars, done: set[str], now: dt.datetime, summary: SweepSummary
+) -> list[int]:
+    """Take the due steps of one clock and move its next_check_at; returns notification ids."""
+    report = clock.report
+    calendar = calendars.get(report.agency)  # the workflow counts clocks on the holder's calendar
+    ids: list[int] = []
+    claim_retry_at = now + dt.timedelta(seconds=settings.LAPOR_CLOCK_STEP_LEASE_SECONDS)
+    for step in due_steps(clock, calendar, done, now):
+        with transaction.atomic():
+            locked = Report.objects.select_for_update().filter(pk=report.pk).first()
+            fresh = Clock.objects.filter(pk=clock.pk).first()
+            if locked is None or fresh is None or fresh.stopped_at is not None or fresh.state == Clock.State.PAUSED:
+                return ids  # the workflow stopped or paused it meanwhile: nothing to do
+            claim = _claim(fresh, step, now)
+            if claim == "done":
+                done.add(step)  # another sweep took it
+                continue
+            if claim == "busy":  # claimed elsewhere and not finished: look again when its lease ends
+                Clock.objects.filter(pk=clock.pk, stopped_at__isnull=True).update(next_check_at=claim_retry_at)
+                return ids
+            if locked.agency_id == report.agency_id:
+                locked.agency = report.agency  # already loaded with the batch (unless it moved meanwhile)
+            report = locked
+            ids += _take_step(report, fresh, step, now, calendars.recipients)
+            ClockStep.objects.filter(clock=fresh, step=step).update(done_at=now)
+            summary.steps[step] += 1
+            done.add(step)
+            clock = fresh
+    Clock.objects.filter(pk=clock.pk, stopped_at__isnull=True).exclude(state=Clock.State.PAUSED).update(
+        next_check_at=next_check(clock, calendar, done, now)
+    )
+    return ids
+
+
+def _claim(clock: Clock, step: str, now: dt.datetime) -> str:
+    """Insert the step's row if missing and claim it: "won" only for the one caller that may act,
+    "done" when the step was already taken, "busy" when a claim younger than the lease holds it."""
+    ClockStep.objects.bulk_create(
+        [ClockStep(clock=clock, report_id=clock.report_id, step=step, created_at=now)], ignore_conflicts=True
+    )
+    lease = dt.timedelta(seconds=settings.LAPOR_CLOCK_STEP_LEASE_SECONDS)
+    won = (
+        ClockStep.objects.filter(clock=clock, report_id=clock.report_id, step=step, done_at__isnull=True)
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - lease))
+        .update(claimed_at=now)
+    )
+    if won == 1:
+        return "won"
+    row = ClockStep.objects.filter(clock=clock, step=step).values("done_at", "claimed_at").first()
+    if row is None or row["done_at"] is not None:
+        return "done"
+    return "busy"
+
+
+def _take_step(report: Report, clock: Clock, step: str, now: dt.datetime, cache: dict) -> list[int]:
+    """Perform one claimed step inside the caller's transaction; returns notification ids."""
+    from . import workflow
+
+    if step == Step.AUTO_COMPLETE:
+        if report.status == workflow.Status.RESPONDED:
+            workflow.auto_complete(report)
+        return []
+    if step == Step.EXPIRE_INFO:
+        if report.status == workflow.Status.ON_HOLD:
+            workflow.expire_info(report)
+        return []
+    if step == Step.ESCALATE_AGENCY and clock.state != Clock.State.MISSED:
+        clock.state = Clock.State.MISSED
+        clock.save(update_fields=["state"])
+    users = step_recipients(report, step, cache)
+    rows = [_render_step(user, report, clock, step, now) for user in users]
+    Notification.objects.bulk_create(rows)
+    ClockStep.objects.filter(clock=clock, step=step).update(recipients=len(rows))
+    return [n.pk for n in rows]
+
+
+def step_recipients(report: Report, step: str, cache: dict | None = None) -> list:
+    """Who hears about a reminder or an escalation step (active users, each once, in a stable order).
+    `cache` (one per sweep) keeps each agency's list, so many late reports of one agency cost one query."""
+    agency = report.agency
+    key = (agency.pk if agency else None, step)
+    if cache is not None and key in cache:
+        return cache[key]
+    if step in (Step.REMINDER, Step.ESCALATE_AGENCY):
+        members = (
+            Membership.objects.filter(agency=agency, role__in=HANDLER_ROLES)
+            if agency
+            else Membership.objects.filter(role=Role.NATIONAL_ADMIN)
+        )
+    elif step == Step.ESCALATE_PARENT:
+        members = (
+            Membership.objects.filter(agency_id=agency.parent_id, role__in=PARENT_ROLES)
+            if agency and agency.parent_id
+            else Membership.objects.filter(role=Role.NATIONAL_ADMIN)
+        )
+    elif step == Step.ESCALATE_NATIONAL:
+        members = Membership.objects.filter(role__in=NATIONAL_ROLES)
+    else:
+        return []
+    users, seen = [], set()
+    for m in members.select_related("user").order_by("user_id"):
+        if m.user_id not in seen and m.user.is_active:
+            seen.add(m.user_id)
+            users.append(m.user)
+    if cache is not None:
+        cache[key] = users
+    return users
+
+
+def _staff_path(report: Report) -> str:
+    return reverse("admin:complaints_report_change", args=[report.pk])
+
+
+def _render_step(user, report: Report, clock: Clock, step: str, now: dt.datetime) -> Notification:
+    """One reminder/escalation notification in the recipient's language. Reporter identity is never
+    included: the mail names the report by tracking number, title, agency and deadline only."""
+    path = _staff_path(report)
+    with translation.override(getattr(user, "language", None) or settings.LANGUAGE_CODE):
+        ctx = {
+            "user": user,
+            "report": report,
+            "clock": clock,
+            "clock_label": clock.get_kind_display(),
+            "step": step,
+            "step_label": Step(step).label,
+            "agency": report.agency.name if report.agency_id else "",
+            "due": timezone.localtime(clock.due_at, WorkCalendar.for_zone(report.timezone).tz),
+            "url": settings.SITE_URL.rstrip("/") + path,
+        }
+        subject = " ".join(render_to_string("emails/clock_subject.txt", ctx).split())
+        body = render_to_string("emails/clock_body.txt", ctx)
+    return Notification(user=user, report=report, kind=step, subject=subject[:200], body=body, url=path, created_at=now)
+
+
+def _deliver_or_fold(ids: list[int], now: dt.datetime) -> int:
+    """Queue the sweep's mails; a user who would get more than LAPOR_SWEEP_DIGEST_THRESHOLD of them
+    gets one summary mail instead (the per-report rows stay in their on-site list, marked mailed).
+    Returns the number of summaries. If the sweep dies before this point, the outbox sweep mails the
+    rows one by one: more mail, never less."""
+    if not ids:
+        return 0
+    by_user: dict[int, list[int]] = defaultdict(list)
+    for pk, user_id in Notification.objects.filter(pk__in=ids).values_list("pk", "user_id"):
+        by_user[user_id].append(pk)
+    threshold = settings.LAPOR_SWEEP_DIGEST_THRESHOLD
+    plain, folded = [], 0
+    for user_ids in by_user.values():
+        if len(user_ids) <= threshold:
+            plain += user_ids
+            continue
+        with transaction.atomic():
+            rows = list(Notification.objects.filter(pk__in=user_ids).select_related("report", "user"))
+            Notification.objects.filter(pk__in=user_ids, email_sent_at__isnull=True).update(email_sent_at=now)
+            summary = _render_summary(rows[0].user, rows, now)
+            summary.save()
+        plain.append(summary.pk)
+        folded += 1
+    with transaction.atomic():
+        notifications.enqueue_delivery(plain)
+    return folded
+
+
+def _render_summary(user, rows: list[Notification], now: dt.datetime) -> Notification:
+    path = reverse("staff:notifications")
+    with translation.override(getattr(user, "language", None) or settings.LANGUAGE_CODE):
+        ctx = {"user": user, "rows": rows, "count": len(rows), "url": settings.SITE_URL.rstrip("/") + path}
+        subject = " ".join(render_to_string("emails/sweep_digest_subject.txt", ctx).split())
+        body = render_to_string("emails/sweep_digest_body.txt", ctx)
+    return Notification(user=user, kind=SWEEP_DIGEST_KIND, subject=subject[:200], body=body, url=path, created_at=now)
+
+
+# --- The daily digest ---
+
+
+def send_daily_digests(now: dt.datetime | None = None, *, soon_days: int = 2, per_user: int = 20) -> int:
+    """One mail per staff member (agency/unit admins: their subtree; national admins: everything)
+    listing the open reports overdue or due within `soon_days` days. Once per user per day (WIB).
+
+    Cost: one grouped query over the due reports, one for the members of the agencies above them,
+    then one small query per member who has something due."""
+    now = now or timezone.now()
+    horizon = now + dt.timedelta(days=soon_days)
+    open_due = Report.objects.exclude(status__in=CLOSED_STATUSES).filter(due_at__lte=horizon)
+    agency_paths = dict(
+        Agency.objects.filter(pk__in=open_due.filter(agency__isnull=False).values("agency_id")).values_list(
+            "pk", "path"
+        )
+    )
+    ancestors = {int(p) for path in agency_paths.values() for p in path.split(".") if p}
+    members = list(
+        Membership.objects.filter(
+            Q(agency_id__in=ancestors, role__in=HANDLER_ROLES) | Q(role=Role.NATIONAL_ADMIN)
+        ).select_related("user", "agency")
+    )
+    if not open_due.exists():
+        return 0
+    day_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)  # TIME_ZONE (WIB)
+    already = set(
+        Notification.objects.filter(kind=DIGEST_KIND, created_at__gte=day_start).values_list("user_id", flat=True)
+    )
+    scopes: dict[int, tuple[object, list[str] | None]] = {}
+    for m in members:
+        if not m.user.is_active or m.user_id in already:
+            continue
+        user, paths = scopes.get(m.user_id, (m.user, []))
+        if m.role == Role.NATIONAL_ADMIN or paths is None:
+            scopes[m.user_id] = (user, None)
+        else:
+            scopes[m.user_id] = (user, [*paths, m.agency.path])
+    sent = []
+    for user, paths in scopes.values():
+        qs = open_due
+        if paths is not None:
+            q = Q(pk__in=[])
+            for p in paths:
+                q |= Q(agency__path__startswith=p)
+            qs = qs.filter(q)
+        reports = list(qs.select_related("agency").order_by("due_at")[: per_user + 1])
+        if not reports:
+            continue
+        sent.append(_render_digest(user, reports[:per_user], len(reports) > per_user, now))
+    if sent:
+        with transaction.atomic():
+            Notification.objects.bulk_create(sent)
+            notifications.enqueue_delivery([n.pk for n in sent])
+    return len(sent)
+
+
+def _render_digest(user, reports: list[Report], more: bool, now: dt.datetime) -> Notification:
+    path = reverse("staff:overdue") if _is_national(user) else reverse("admin:complaints_report_changelist")
+    with translation.override(getattr(user, "language", None) or settings.LANGUAGE_CODE):
+        ctx = {
+            "user": user,
+            "overdue": [r for r in reports if r.due_at <= now],
+            "soon": [r for r in reports if r.due_at > now],
+            "more": more,
+            "url": settings.SITE_URL.rstrip("/") + path,
+        }
+        subject = " ".join(render_to_string("emails/digest_subject.txt", ctx).split())
+        body = render_to_string("emails/digest_body.txt", ctx)
+    return Notification(user=user, kind=DIGEST_KIND, subject=subject[:200], body=body, url=path, created_at=now)
+
+
+def _is_national(user) -> bool:
+    from .access import national_roles
+
+    return bool(national_roles(user))
+
+
+# --- Recomputing running clocks after a change of limits or calendar ---
+
+
+def recompute_open_clocks(agency: Agency | None = None, kind: str | None = None, *, batch_size: int = 500) -> int:
+    """Give running clocks new due times after a ClockLimit or CalendarDay change, and keep
+    Report.due_at in sync. `agency`: only clocks of that agency's subtree (None: all); `kind`:
+    only clocks of that kind. Paused clocks keep their remaining days (they are recomputed when
+    resumed). A clock already missed stays missed (its escalation is on record) and continues its
+    ladder from the new due time; steps already taken are never repeated. The due time is counted again from the clock's start, so a clock that was paused
+    and resumed loses its pause (a known simplification). Returns the number of clocks changed."""
+    clocks = Clock.objects.filter(stopped_at__isnull=True, state__in=OPEN_STATES)
+    if agency is not None:
+        clocks = clocks.filter(agency__path__startswith=agency.path)
+    if kind:
+        clocks = clocks.filter(kind=kind)
+    calendars = _Calendars()
+    limits: dict[tuple, tuple[int, bool]] = {}
+    now = timezone.now()
+    changed, last_pk = 0, 0
+    while True:
+        batch = list(clocks.filter(pk__gt=last_pk).select_related("report", "agency").order_by("pk")[:batch_size])
+        if not batch:
+            break
+        last_pk = batch[-1].pk
+        done_by_clock: dict[int, set[str]] = defaultdict(set)
+        for clock_id, step in ClockStep.objects.filter(
+            clock_id__in=[c.pk for c in batch], done_at__isnull=False
+        ).values_list("clock_id", "step"):
+            done_by_clock[clock_id].add(step)
+        touched_reports = set()
+        for clock in batch:
+            report = clock.report
+            key = (clock.kind, report.classification, report.complaint_kind, report.is_formal_info_request,
+                   clock.agency_id)  # fmt: skip
+            if key not in limits:
+                limits[key] = ClockLimit.objects.limit_for(clock.kind, report, clock.agency)
+            days, calendar_days = limits[key]
+            calendar = calendars.get(clock.agency)
+            due = calendar.due_at(clock.started_at, days, calendar_days)
+            if due == clock.due_at and days == clock.limit_days:
+                continue
+            clock.due_at, clock.limit_days, clock.calendar_days = due, days, calendar_days
+            clock.next_check_at = next_check(clock, calendar, done_by_clock[clock.pk], now)
+            Clock.objects.filter(pk=clock.pk, stopped_at__isnull=True).update(
+                due_at=due,
+                limit_days=days,
+                calendar_days=calendar_days,
+                next_check_at=clock.next_check_at,
+            )
+            touched_reports.add(clock.report_id)
+            changed += 1
+        sync_report_due(touched_reports)
+    return changed
+
+
+def sync_report_due(report_ids: Iterable[int]) -> None:
+    """Report.due_at = the earliest due time of its open running (or missed) agency clocks, in one UPDATE."""
+    report_ids = list(report_ids)
+    if not report_ids:
+        return
+    earliest = (
+        Clock.objects.filter(
+            report=OuterRef("pk"), stopped_at__isnull=True, state__in=OPEN_STATES, kind__in=AGENCY_CLOCKS
+        )
+        .order_by("due_at")
+        .values("due_at")[:1]
+    )
+    Report.objects.filter(pk__in=report_ids).update(due_at=Subquery(earliest))
+
+
+def queue_recompute(agency_id: int | None = None, kind: str | None = None) -> None:
+    """After the current transaction commits, recompute in a task (or right here if the broker is down)."""
+
+    def _go():
+        from .tasks import recompute_open_clocks as task
+
+        try:
+            task.delay(agency_id, kind)
+        except Exception:
+            log.warning("Broker unavailable: recomputing clocks in-process", exc_info=True)
+            recompute_open_clocks(Agency.objects.filter(pk=agency_id).first() if agency_id else None, kind)
+
+    transaction.on_commit(_go)

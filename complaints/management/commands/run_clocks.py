@@ -1,0 +1,44 @@
+"""manage.py run_clocks [--now ISO] [--loop SECONDS]: the deadline sweep without Celery beat."""
+
+import datetime as dt
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from complaints import escalation
+
+
+class Command(BaseCommand):
+    help = "Sweep due deadline clocks: reminders, escalations, auto-complete and expiry (exactly once each)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--now", help="Pretend it is this moment (ISO 8601, e.g. 2026-03-02T09:00+08:00).")
+        parser.add_argument("--loop", type=float, metavar="SECONDS", help="Repeat every SECONDS until stopped.")
+        parser.add_argument("--digests", action="store_true", help="Also send the daily digests.")
+
+    def handle(self, *args, now=None, loop=None, digests=False, **options):
+        moment = None
+        if now:
+            moment = parse_datetime(now)
+            if moment is None:
+                raise CommandError(f"--now: not an ISO date-time: {now!r}")
+            if timezone.is_naive(moment):
+                moment = timezone.make_aware(moment)
+        if loop is not None and loop <= 0:
+            raise CommandError("--loop must be a positive number of seconds")
+        while True:
+            summary = escalation.run_clocks(moment)
+            line = f"{timezone.now():%Y-%m-%d %H:%M:%S} run_clocks {summary.as_dict()}"
+            if digests:
+                line += f" digests={escalation.send_daily_digests(moment)}"
+            self.stdout.write(line)
+            if loop is None:
+                return
+            try:
+                time.sleep(loop)
+            except KeyboardInterrupt:
+                return
+            if moment is not None:
+                moment += dt.timedelta(seconds=loop)

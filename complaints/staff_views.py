@@ -1,0 +1,108 @@
+"""Staff pages outside the Django admin: the overdue list and the in-site notifications."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from agencies.models import Agency
+
+from . import access
+from .models import CLOSED_STATUSES, ClockStep, Notification, Report
+
+PAGE_SIZE = 25
+
+
+class OverdueFilterForm(forms.Form):
+    agency = forms.ModelChoiceField(
+        label=gettext_lazy("Kode instansi"),
+        queryset=Agency.objects.all(),
+        to_field_name="code",
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": gettext_lazy("mis. pemkab-badung")}),
+        error_messages={"invalid_choice": gettext_lazy("Instansi dengan kode ini tidak ditemukan.")},
+    )
+    subtree = forms.BooleanField(label=gettext_lazy("Termasuk unit di bawahnya"), required=False)
+
+
+def _require_national(user) -> None:
+    if not access.national_roles(user):
+        raise Http404(_("Halaman tidak ditemukan."))
+
+
+@login_required
+@require_GET
+def overdue(request):
+    """Reports past their deadline, with the escalation steps taken: national admins and supervisors."""
+    _require_national(request.user)
+    now = timezone.now()
+    late = Report.objects.exclude(status__in=CLOSED_STATUSES).filter(due_at__lt=now)
+    form = OverdueFilterForm(request.GET or None)
+    reports = late
+    agency = None
+    if form.is_valid() and form.cleaned_data["agency"]:
+        agency = form.cleaned_data["agency"]
+        reports = (
+            late.filter(agency__path__startswith=agency.path)
+            if form.cleaned_data["subtree"]
+            else late.filter(agency=agency)
+        )
+    groups = late.values("agency_id", "agency__name", "agency__code").annotate(n=Count("pk")).order_by("-n")[:20]
+    steps = ClockStep.objects.filter(done_at__isnull=False).select_related("clock").order_by("done_at", "pk")
+    page = Paginator(
+        reports.select_related("agency", "category")
+        .prefetch_related(Prefetch("clock_steps", queryset=steps, to_attr="steps_taken"))
+        .order_by("due_at", "pk"),
+        PAGE_SIZE,
+    ).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "staff/overdue.html",
+        {"form": form, "page": page, "groups": groups, "agency": agency, "now": now},
+    )
+
+
+def _require_staff(user) -> None:
+    if not access.is_staff_member(user):
+        raise Http404(_("Halaman tidak ditemukan."))
+
+
+@login_required
+@require_GET
+def notification_list(request):
+    """The staff member's own notifications, newest first; unread ones highlighted."""
+    _require_staff(request.user)
+    mine = Notification.objects.filter(user=request.user)
+    page = Paginator(mine.select_related("report").order_by("-created_at", "-pk"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    unread = mine.filter(read_at__isnull=True).count()
+    return render(request, "staff/notifications.html", {"page": page, "unread": unread})
+
+
+@login_required
+@require_POST
+def notification_read(request):
+    """Mark one notification (`id`) or all of them (`all`) as read; only the user's own."""
+    _require_staff(request.user)
+    mine = Notification.objects.filter(user=request.user, read_at__isnull=True)
+    if request.POST.get("all"):
+        n = mine.update(read_at=timezone.now())
+    else:
+        try:
+            pk = int(request.POST.get("id", ""))
+        except ValueError:
+            raise Http404(_("Notifikasi tidak ditemukan.")) from None
+        n = mine.filter(pk=pk).update(read_at=timezone.now())
+    if n:
+        messages.success(request, _("%(n)s notifikasi ditandai sudah dibaca.") % {"n": n})
+    return redirect("staff:notifications")
