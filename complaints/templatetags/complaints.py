@@ -20,3 +20,11 @@ def public_reporter(report):
 @register.filter
 def is_past(value):
     return bool(value and value < timezone.now())
+
+
+@register.filter
+def sees_overdue(user):
+    """National admins and supervisors see the overdue page."""
+    from ..access import national_roles
+
+    return bool(national_roles(user))
