@@ -444,6 +444,9 @@ class ReportAdmin(StaffScopedAdmin):
 
     @admin.action(description=_("Verifikasi dan disposisikan ke satu instansi"))
     def verify_and_dispatch(self, request, queryset):
+        if not queryset.exists():
+            messages.warning(request, _g("Tidak ada laporan yang dapat diproses di antara yang dipilih."))
+            return None
         if "apply" in request.POST:
             form = BulkDispatchForm(request.POST, user=request.user)
             if form.is_valid():
