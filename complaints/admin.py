@@ -187,6 +187,14 @@ class AgencyFilter(admin.SimpleListFilter):
         return queryset.filter(agency__path__startswith=agency.path)
 
 
+def _actor_label(event, report, reporter) -> str:
+    if event.actor_id is None:
+        return _g("Sistem")
+    if event.actor_id == report.reporter_id:
+        return reporter["name"]
+    return event.actor.full_name or _g("Petugas")
+
+
 @admin.register(Report)
 class ReportAdmin(StaffScopedAdmin):
     list_display = [
@@ -340,15 +348,22 @@ class ReportAdmin(StaffScopedAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         report = self._report(request, object_id)
+        reporter = access.reporter_shown_to(request.user, report)
+        events = report.events.select_related("actor", "agency", "target_agency").prefetch_related("attachments")
+        comments = report.comments.select_related("author")
         ctx = {
             **(extra_context or {}),
+            # The reporter's own entries carry the name the viewer may see ("Anonim" for agency roles).
+            "timeline": [(e, _actor_label(e, report, reporter)) for e in events],
+            "comment_rows": [
+                (c, reporter["name"] if c.author_id == report.reporter_id else c.author.public_name) for c in comments
+            ],
             "actions_allowed": [Action(a) for a in workflow.allowed_actions(report, request.user) if a in ACTION_FORMS],
             "events": report.events.select_related("actor", "agency", "target_agency").prefetch_related("attachments"),
             "clocks": report.clocks.select_related("agency").prefetch_related("steps"),
             "attachments": report.attachments.all(),
-            "comments": report.comments.select_related("author"),
             "can_moderate": bool(workflow.allowed_actions(report, request.user)),
-            "reporter_shown": access.reporter_shown_to(request.user, report),
+            "reporter_shown": reporter,
             "entered_by": report.entered_by if report.entered_by_id else None,
         }
         return super().change_view(request, object_id, form_url, ctx)
