@@ -44,6 +44,12 @@ def header() -> list[str]:
     ]
 
 
+def safe(value) -> str:
+    """Citizen-typed text must not run as a spreadsheet formula (CSV injection)."""
+    value = "" if value is None else str(value)
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
 def row(report, user, now) -> list:
     reporter = access.reporter_shown_to(user, report)
     overdue = bool(report.due_at and report.due_at < now)
@@ -77,7 +83,7 @@ def export_reports(queryset, user, filename="laporan.csv") -> StreamingHttpRespo
     def rows():
         yield writer.writerow(header())
         for report in qs.iterator(chunk_size=CHUNK_SIZE):
-            yield writer.writerow(row(report, user, now))
+            yield writer.writerow([safe(value) for value in row(report, user, now)])
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
