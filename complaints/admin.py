@@ -11,7 +11,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -94,8 +94,10 @@ def queue_counts(request) -> dict:
     cached = getattr(request, "_lapor_queue_counts", None)
     if cached is None:
         now = timezone.now()
+        # Only the open queues: closed reports (most of the table) are skipped by the status index.
         rows = (
             access.staff_reports(request.user)
+            .filter(status__in=QUEUE_STATUSES)
             .order_by()
             .values("status")
             .annotate(n=Count("pk"), late=Count("pk", filter=Q(due_at__lt=now)))
@@ -117,6 +119,9 @@ QUEUES = [
     (Status.RETURNED, _("Dikembalikan")),
     (Status.RESPONDED, _("Ditanggapi")),
 ]
+
+
+QUEUE_STATUSES = [key for key, _label in QUEUES if key in Status.values]
 
 
 class QueueFilter(admin.SimpleListFilter):
@@ -224,7 +229,8 @@ class ReportAdmin(StaffScopedAdmin):
     show_facets = admin.ShowFacets.NEVER
     paginator = CappedCountPaginator
     list_per_page = 50
-    ordering = ["due_at", "pk"]
+    # Overdue first (the earliest due), reports without a running clock last, on every database.
+    ordering = [F("due_at").asc(nulls_last=True), "pk"]
     actions = ["verify_and_dispatch"]
     change_form_template = "admin/complaints/report/change_form.html"
     change_list_template = "admin/complaints/report/change_list.html"
