@@ -86,7 +86,7 @@ class CappedCountPaginator(Paginator):
 
     @cached_property
     def count(self):
-        return self.object_list.values("pk")[: self.CAP].count()
+        return self.object_list.order_by().values("pk")[: self.CAP].count()
 
 
 def queue_counts(request) -> dict:

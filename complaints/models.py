@@ -29,6 +29,11 @@ class PrivateStorage(LazyObject):
 private_storage = PrivateStorage()
 
 
+def get_private_storage():
+    """The field's storage as a callable, so migrations record a reference, not this machine's path."""
+    return private_storage
+
+
 class Category(models.Model):
     """Two-level topic tree (Kesehatan → BPJS Kesehatan), editable by national admins."""
 
@@ -278,6 +283,8 @@ class Report(models.Model):
             models.Index(fields=["agency", "status", "due_at"], name="report_queue"),
             # National queues (agency is NULL) and status counts.
             models.Index(fields=["status", "due_at"], name="report_status_due"),
+            # The national admins' unfiltered queue: everything by due date (overdue first), paged.
+            models.Index(fields=["due_at", "id"], name="report_due"),
         ]
 
     def __str__(self):
@@ -371,7 +378,7 @@ def attachment_path(instance, filename):
 class Attachment(models.Model):
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="attachments")
     event = models.ForeignKey(Event, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments")
-    file = models.FileField(storage=private_storage, upload_to=attachment_path, max_length=200)
+    file = models.FileField(storage=get_private_storage, upload_to=attachment_path, max_length=200)
     original_name = models.CharField(_("nama berkas"), max_length=200)
     content_type = models.CharField(max_length=64)
     size = models.PositiveIntegerField()
