@@ -111,6 +111,11 @@ class VerifyForm(ActionForm):
             },
         )
         super().__init__(*args, report=report, user=user, **kwargs)
+        # A flag the citizen set cannot be cleared (the workflow refuses it too): show it locked.
+        for flag in ("is_anonymous", "is_confidential"):
+            if getattr(report, flag):
+                self.fields[flag].disabled = True
+                self.fields[flag].help_text = _("Dipilih pelapor; tidak dapat dihapus.")
 
     def clean(self):
         data = super().clean()

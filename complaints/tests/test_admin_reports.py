@@ -188,19 +188,34 @@ def test_verify_sets_summary_and_flags_through_the_workflow(client, make_report,
     assert report.tags == ["jalan", "infrastruktur"] and report.is_confidential
 
 
-def test_verify_refuses_to_clear_a_citizen_flag_and_keeps_the_input(client, make_report, agency_admin):
+def test_verify_keeps_a_citizen_flag_even_when_the_box_is_not_sent(client, make_report, agency_admin):
     report = make_report(is_anonymous=True)
     category = Category.objects.filter(parent__isnull=False).order_by("pk").first()
     client.force_login(agency_admin)
-    data = {"title": "Judul baru yang diketik", "classification": "complaint", "complaint_kind": "normative"}
-    response = client.post(action_url(report, "verify"), {**data, "category": category.pk})
+    form = client.get(action_url(report, "verify")).context["form"]
+    assert form.fields["is_anonymous"].disabled and not form.fields["is_confidential"].disabled
+    data = {"title": "Ringkasan", "classification": "complaint", "complaint_kind": "normative", "category": category.pk}
+    assert client.post(action_url(report, "verify"), data).status_code == 302
+    report.refresh_from_db()
+    assert report.status == "verified" and report.is_anonymous
+
+
+def test_a_workflow_refusal_is_shown_on_the_form_and_keeps_the_input(
+    client, make_report, national_admin, agency_admin, tree
+):
+    report = make_report()
+    workflow.verify(report, by=national_admin, complaint_kind="normative")
+    workflow.dispatch(report, by=national_admin, to_agency=tree["badung"])
+    client.force_login(agency_admin)
+    # A transfer inside the own subtree is a forward: the workflow refuses it.
+    response = client.post(action_url(report, "transfer"), {"to_agency": tree["dinkes"].pk, "note": "Alasan saya"})
     assert response.status_code == 200
     content = response.content.decode()
-    assert "Tanda Anonim yang dipilih pelapor tidak boleh dihapus." in content
-    assert "Judul baru yang diketik" in content
+    assert "Untuk unit kerja di bawah instansi ini gunakan" in content
+    assert "Alasan saya" in content
     report.refresh_from_db()
-    assert report.status == "submitted" and report.is_anonymous
-    assert Event.objects.filter(report=report).count() == 1
+    assert (report.status, report.agency_id) == ("dispatched", tree["badung"].pk)
+    assert Event.objects.filter(report=report).count() == 3
 
 
 def test_missing_required_input_is_shown_next_to_the_field(client, make_report, agency_admin):
