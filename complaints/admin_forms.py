@@ -85,13 +85,24 @@ class OptionalNoteForm(ActionForm):
     note = forms.CharField(label=_("Catatan untuk pelapor"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
 
+class CategoryChoiceField(forms.ModelChoiceField):
+    """Sub-categories only, labelled "Kesehatan › BPJS Kesehatan dan JKN"."""
+
+    def __init__(self, **kwargs):
+        qs = Category.objects.filter(is_active=True, parent__isnull=False).select_related("parent")
+        super().__init__(queryset=qs.order_by("parent__position", "parent__name", "position", "name"), **kwargs)
+
+    def label_from_instance(self, obj):
+        return f"{obj.parent.name} › {obj.name}"
+
+
 class VerifyForm(ActionForm):
     title = forms.CharField(label=_("Judul ringkasan"), max_length=200)
     classification = forms.ChoiceField(label=_("Klasifikasi"), choices=Classification.choices)
     complaint_kind = forms.ChoiceField(
         label=_("Jenis pengaduan"), choices=[("", "—"), *ComplaintKind.choices], required=False
     )
-    category = forms.ModelChoiceField(label=_("Kategori"), queryset=Category.objects.filter(is_active=True))
+    category = CategoryChoiceField(label=_("Kategori"))
     tags = forms.CharField(label=_("Tag (pisahkan dengan koma)"), required=False)
     is_anonymous = forms.BooleanField(label=_("Anonim"), required=False)
     is_confidential = forms.BooleanField(label=_("Rahasia"), required=False)
@@ -264,9 +275,7 @@ class StaffEntryForm(forms.Form):
     province = forms.ModelChoiceField(label=_("Provinsi"), queryset=Region.objects.filter(level="province"))
     regency = forms.ModelChoiceField(label=_("Kabupaten/kota"), queryset=Region.objects.filter(level="regency"))
     district = forms.CharField(label=_("Kecamatan/desa"), max_length=120, required=False)
-    category = forms.ModelChoiceField(
-        label=_("Kategori"), queryset=Category.objects.filter(is_active=True, parent__isnull=False)
-    )
+    category = CategoryChoiceField(label=_("Kategori"))
     suggested_agency = forms.ModelChoiceField(
         label=_("Instansi tujuan"), queryset=Agency.objects.none(), widget=agency_widget()
     )

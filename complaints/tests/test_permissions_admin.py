@@ -95,6 +95,27 @@ def test_report_change_page_post_is_never_a_write(cast, as_role, make_report, ro
 
 
 @pytest.mark.parametrize("role", ROLES)
+def test_report_history_page(cast, as_role, make_report, role):
+    report = make_report()
+    response = as_role(role).get(reverse("admin:complaints_report_history", args=[report.pk]))
+    assert outcome(response) == expected_for_scope(role, SEES_BADUNG)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_attachment_download(cast, as_role, make_report, role):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from complaints.uploads import check_upload
+
+    pdf = SimpleUploadedFile("surat.pdf", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    report = make_report(attachments=[check_upload(pdf)])
+    url = reverse("admin:complaints_report_attachment", args=[report.pk, report.attachments.get().pk])
+    response = as_role(role).get(url)
+    response.close()  # a FileResponse holds the file open until closed
+    assert outcome(response) == expected_for_scope(role, SEES_BADUNG)
+
+
+@pytest.mark.parametrize("role", ROLES)
 def test_missing_report_id_is_404_for_staff(cast, as_role, role):
     response = as_role(role).get(reverse("admin:complaints_report_change", args=[999999]))
     assert outcome(response) == ("login" if role in NOT_STAFF else "404")
