@@ -1,6 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
+
+from complaints import access
 
 from .models import User
 
@@ -20,11 +23,23 @@ class UserAdmin(BaseUserAdmin):
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "full_name", "password1", "password2"]})]
 
-    def has_module_permission(self, request):
-        # Only national administrators (superusers) manage accounts; agency staff manage
-        # their people through Membership in the agencies admin.
-        return request.user.is_superuser
+    show_facets = admin.ShowFacets.NEVER
 
-    has_view_permission = has_change_permission = has_add_permission = has_delete_permission = (
-        lambda self, request, obj=None: request.user.is_superuser
-    )
+    # Only national administrators manage accounts (their role, not Django model permissions);
+    # agency staff never browse citizens' accounts, so anonymous reporters cannot be found here.
+    def has_module_permission(self, request):
+        return access.is_national_admin(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return access.is_national_admin(request.user)
+
+    def has_add_permission(self, request):
+        return access.is_national_admin(request.user)
+
+    has_change_permission = has_delete_permission = has_view_permission
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field) if self.has_view_permission(request) else None
+        if obj is None:
+            raise Http404
+        return obj

@@ -1,14 +1,25 @@
 from django.contrib import admin
+from django.http import Http404
+from django.utils.translation import gettext as _
 
 from complaints import access
 
 from .models import Agency, Membership, Region
+
+# Report fields whose agency autocomplete may offer any active agency (a transfer or a copy leaves
+# the subtree); every other agency autocomplete answers with the staff member's subtree only.
+OPEN_AUTOCOMPLETE_FIELDS = {("complaints", "report", "suggested_agency")}
 
 
 class MembershipInline(admin.TabularInline):
     model = Membership
     autocomplete_fields = ["user"]
     extra = 0
+
+    def has_view_permission(self, request, obj=None):
+        return access.is_national_admin(request.user)
+
+    has_add_permission = has_change_permission = has_delete_permission = has_view_permission
 
 
 @admin.register(Agency)
@@ -19,13 +30,30 @@ class AgencyAdmin(admin.ModelAdmin):
     search_fields = ["name", "code"]
     autocomplete_fields = ["parent", "region"]
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
     inlines = [MembershipInline]
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)
         if access.national_roles(request.user):
             return qs
+        if self._is_open_autocomplete(request):
+            return qs.active()
         return qs.subtrees_of(access.staff_agencies(request.user))
+
+    @staticmethod
+    def _is_open_autocomplete(request):
+        match = getattr(request, "resolver_match", None)
+        if not match or match.url_name != "autocomplete":
+            return False
+        key = (request.GET.get("app_label"), request.GET.get("model_name"), request.GET.get("field_name"))
+        return key in OPEN_AUTOCOMPLETE_FIELDS
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404(_("Data tidak ditemukan."))
+        return obj
 
     def has_module_permission(self, request):
         return access.is_staff_member(request.user)
@@ -36,7 +64,11 @@ class AgencyAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return access.is_national_admin(request.user)
 
-    has_add_permission = has_delete_permission = lambda self, request, obj=None: access.is_national_admin(request.user)
+    def has_add_permission(self, request):
+        return access.is_national_admin(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return access.is_national_admin(request.user)
 
 
 @admin.register(Region)
@@ -44,6 +76,7 @@ class RegionAdmin(admin.ModelAdmin):
     list_display = ["code", "name", "level", "parent", "timezone"]
     list_filter = ["level", "timezone"]
     search_fields = ["code", "name"]
+    show_facets = admin.ShowFacets.NEVER
 
     def has_module_permission(self, request):
         return access.is_national_admin(request.user)
@@ -51,4 +84,7 @@ class RegionAdmin(admin.ModelAdmin):
     def has_view_permission(self, request, obj=None):
         return access.is_staff_member(request.user)
 
-    has_add_permission = has_change_permission = has_delete_permission = lambda self, request, obj=None: False
+    def has_add_permission(self, request):
+        return False
+
+    has_change_permission = has_delete_permission = lambda self, request, obj=None: False

@@ -1,10 +1,61 @@
-from django.contrib import admin
+"""The staff work tool: scoped report queues, action buttons that call the workflow, bulk triage,
+staff-entered reports, response templates, comment moderation and CSV export.
 
-from . import access, escalation
-from .models import CalendarDay, Category, ClockLimit, Report, ResponseTemplate, RoutingRule
+Scoping is by our roles (complaints.access), never by Django model permissions. Anything outside a
+staff member's reach answers 404. Anonymous reporters' identity is never rendered for agency roles.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Count, F, Q
+from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.html import format_html
+from django.utils.translation import gettext as _g
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from agencies.models import Agency, Membership
+
+from . import access, escalation, workflow
+from .admin_forms import ACTION_FORMS, BulkDispatchForm, StaffEntryForm, response_templates_for
+from .exports import export_reports
+from .models import (
+    CalendarDay,
+    Category,
+    ClockLimit,
+    Comment,
+    Report,
+    ResponseTemplate,
+    RoutingRule,
+    Status,
+)
+from .workflow import Action, WorkflowError
+
+Role = Membership.Role
+ENTRY_ROLES = {Role.AGENCY_ADMIN, Role.UNIT_ADMIN}
+TRIAGE_ROLES = {Role.AGENCY_ADMIN}
 
 
-class StaffScopedAdmin(admin.ModelAdmin):
+class NotFoundForOutsiders:
+    """A foreign or missing object id answers 404 (never a redirect or 403 that confirms it exists)."""
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404(_g("Data tidak ditemukan."))
+        return obj
+
+
+class StaffScopedAdmin(NotFoundForOutsiders, admin.ModelAdmin):
     """Staff see only what their role and agency subtree may see; others get 404."""
 
     def has_module_permission(self, request):
@@ -24,28 +75,437 @@ class NationalOnlyAdmin(admin.ModelAdmin):
     has_add_permission = has_change_permission = has_delete_permission = has_view_permission
 
 
+# --- Queues ---
+
+
+class CappedCountPaginator(Paginator):
+    """Counts at most CAP rows: a page of a 2-million-row queue never runs COUNT(*) over the table.
+    Beyond the cap the admin shows "CAP+" pages' worth; filters narrow the list."""
+
+    CAP = 10_000
+
+    @cached_property
+    def count(self):
+        return self.object_list.order_by().values("pk")[: self.CAP].count()
+
+
+def queue_counts(request) -> dict:
+    """Reports per status in the user's scope plus the overdue ones: ONE grouped query per request."""
+    cached = getattr(request, "_lapor_queue_counts", None)
+    if cached is None:
+        now = timezone.now()
+        # Only the open queues: closed reports (most of the table) are skipped by the status index.
+        rows = (
+            access.staff_reports(request.user)
+            .filter(status__in=QUEUE_STATUSES)
+            .order_by()
+            .values("status")
+            .annotate(n=Count("pk"), late=Count("pk", filter=Q(due_at__lt=now)))
+        )
+        cached = {"overdue": 0}
+        for r in rows:
+            cached[r["status"]] = r["n"]
+            cached["overdue"] += r["late"]
+        request._lapor_queue_counts = cached
+    return cached
+
+
+QUEUES = [
+    ("overdue", _("Terlambat")),
+    (Status.SUBMITTED, Status.SUBMITTED.label),
+    (Status.ON_HOLD, Status.ON_HOLD.label),
+    (Status.DISPATCHED, Status.DISPATCHED.label),
+    (Status.IN_PROGRESS, _("Sedang Diproses")),
+    (Status.RETURNED, _("Dikembalikan")),
+    (Status.RESPONDED, _("Ditanggapi")),
+]
+
+
+QUEUE_STATUSES = [key for key, _label in QUEUES if key in Status.values]
+
+
+class QueueFilter(admin.SimpleListFilter):
+    title = _("antrean")
+    parameter_name = "antrean"
+
+    def lookups(self, request, model_admin):
+        counts = queue_counts(request)
+        return [(key, f"{label} ({counts.get(key, 0)})") for key, label in QUEUES]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "overdue":
+            return queryset.filter(due_at__lt=timezone.now())
+        if value in Status.values:
+            return queryset.filter(status=value)
+        return queryset
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = _("keterlambatan")
+    parameter_name = "terlambat"
+
+    def lookups(self, request, model_admin):
+        return [("1", _("Terlambat")), ("0", _("Belum lewat tenggat"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "1":
+            return queryset.filter(due_at__lt=timezone.now())
+        if self.value() == "0":
+            return queryset.exclude(due_at__lt=timezone.now())
+        return queryset
+
+
+class ProvinceFilter(admin.SimpleListFilter):
+    title = _("provinsi")
+    parameter_name = "provinsi"
+
+    def lookups(self, request, model_admin):
+        from agencies.models import Region
+
+        return list(Region.objects.filter(level=Region.Level.PROVINCE).values_list("code", "name"))
+
+    def queryset(self, request, queryset):
+        return queryset.filter(province_id=self.value()) if self.value() else queryset
+
+
+class AgencyFilter(admin.SimpleListFilter):
+    """The agencies a staff member works in and the ones directly below (a whole subtree each)."""
+
+    title = _("instansi penangan")
+    parameter_name = "instansi"
+
+    def lookups(self, request, model_admin):
+        own = access.staff_agencies(request.user)
+        if access.national_roles(request.user) or not own:
+            qs = Agency.objects.filter(depth__lte=1)
+        else:
+            qs = Agency.objects.filter(Q(pk__in=[a.pk for a in own]) | Q(parent__in=[a.pk for a in own]))
+        return [(a.pk, a.name) for a in qs.only("pk", "name").order_by("path")[:200]]
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        agency = Agency.objects.filter(pk=self.value()).first()
+        if agency is None:
+            return queryset.none()
+        return queryset.filter(agency__path__startswith=agency.path)
+
+
+def _actor_label(event, report, reporter) -> str:
+    if event.actor_id is None:
+        return _g("Sistem")
+    if event.actor_id == report.reporter_id:
+        return reporter["name"]
+    return event.actor.full_name or _g("Petugas")
+
+
 @admin.register(Report)
 class ReportAdmin(StaffScopedAdmin):
-    list_display = ["tracking_no", "title", "category", "regency", "agency", "status", "due_at"]
+    list_display = [
+        "tracking_no",
+        "title",
+        "category",
+        "regency",
+        "handling_agency",
+        "status_badge",
+        "due_at",
+        "overdue_badge",
+    ]
+    list_display_links = ["tracking_no", "title"]
     list_select_related = ["category", "regency", "agency"]
-    list_filter = ["status", "classification", "channel"]
+    list_filter = [
+        QueueFilter,
+        "status",
+        "classification",
+        "channel",
+        OverdueFilter,
+        ProvinceFilter,
+        AgencyFilter,
+        "category",
+    ]
     search_fields = ["=tracking_no", "title"]
     show_full_result_count = False
-    ordering = ["due_at"]
-    readonly_fields = [f.name for f in Report._meta.fields if f.name not in ("id",)]
-    exclude = ["reporter", "reporter_name", "reporter_contact"]
+    show_facets = admin.ShowFacets.NEVER
+    paginator = CappedCountPaginator
+    list_per_page = 50
+    # Overdue first (the earliest due), reports without a running clock last, on every database.
+    ordering = [F("due_at").asc(nulls_last=True), "pk"]
+    actions = ["verify_and_dispatch"]
+    change_form_template = "admin/complaints/report/change_form.html"
+    change_list_template = "admin/complaints/report/change_list.html"
+    fieldsets = [
+        (None, {"fields": ["tracking_no", "title", "original_title", "body", "event_date"]}),
+        (
+            _("Klasifikasi"),
+            {"fields": ["classification", "complaint_kind", "is_formal_info_request", "category", "tags", "channel"]},
+        ),
+        (_("Lokasi"), {"fields": ["province", "regency", "district", "latitude", "longitude"]}),
+        (_("Penanganan"), {"fields": ["status", "agency", "routed_by", "suggested_agency", "due_at", "close_reason"]}),
+        (_("Tanda"), {"fields": ["is_anonymous", "is_confidential"]}),
+        (
+            _("Waktu"),
+            {
+                "fields": [
+                    "created_at",
+                    "verified_at",
+                    "dispatched_at",
+                    "first_follow_up_at",
+                    "responded_at",
+                    "closed_at",
+                ]
+            },
+        ),
+        (_("Penilaian"), {"fields": ["rating", "rating_comment", "bounce_count", "reopen_count"]}),
+    ]
+
+    # -- scope and permissions (our roles, not Django model permissions) --
 
     def get_queryset(self, request):
         return access.staff_reports(request.user, super().get_queryset(request))
 
     def has_add_permission(self, request):
-        return False
+        return False  # reports are filed through workflow.submit: see entry_view
 
     def has_change_permission(self, request, obj=None):
-        return access.is_staff_member(request.user)
+        return False  # the change page is read-only: every change is a workflow action button
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def get_readonly_fields(self, request, obj=None):
+        # The reporter's identity is never a form field: the change page shows it from
+        # access.reporter_shown_to, and only to those access.can_see_identity allows.
+        return [name for _title, opts in self.fieldsets for name in opts["fields"]]
+
+    def get_search_results(self, request, queryset, search_term):
+        qs, distinct = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if "@" in term or term.replace("+", "").isdigit():
+            # A reporter's e-mail or phone finds their reports, but never an anonymous one for agency roles.
+            who = Q(reporter__email__iexact=term) | Q(reporter__phone=term) | Q(reporter_contact=term)
+            matches = queryset.filter(who)
+            if not access.is_national_admin(request.user):
+                matches = matches.filter(is_anonymous=False)
+            qs = qs | matches
+        return qs, distinct
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not (access.is_national_admin(request.user) or access.staff_agencies(request.user, TRIAGE_ROLES)):
+            actions.pop("verify_and_dispatch", None)
+        return actions
+
+    # -- list columns --
+
+    @admin.display(description=_("instansi penangan"), ordering="agency__name")
+    def handling_agency(self, obj):
+        return obj.agency.name if obj.agency_id else _g("Admin Nasional")
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_badge(self, obj):
+        return format_html('<span class="lapor-badge status-{}">{}</span>', obj.status, obj.get_status_display())
+
+    @admin.display(description=_("terlambat"))
+    def overdue_badge(self, obj):
+        if obj.due_at and obj.due_at < timezone.now():
+            return format_html('<span class="lapor-badge overdue">{}</span>', _g("Terlambat"))
+        return ""
+
+    # -- URLs --
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("catat/", wrap(self.entry_view), name="complaints_report_entry"),
+            path("ekspor/", wrap(self.export_view), name="complaints_report_export"),
+            path("<path:object_id>/action/<str:action>/", wrap(self.action_view), name="complaints_report_action"),
+            path(
+                "<path:object_id>/lampiran/<int:attachment_id>/",
+                wrap(self.attachment_view),
+                name="complaints_report_attachment",
+            ),
+            path(
+                "<path:object_id>/komentar/<int:comment_id>/sembunyikan/",
+                wrap(require_POST(self.hide_comment_view)),
+                name="complaints_report_hide_comment",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _report(self, request, object_id) -> Report:
+        if not self.has_view_permission(request):
+            raise Http404
+        return self.get_object(request, object_id)
+
+    # -- views --
+
+    def changelist_view(self, request, extra_context=None):
+        if access.is_staff_member(request.user):
+            extra_context = {
+                **(extra_context or {}),
+                "queue_tabs": [(key, label, queue_counts(request).get(key, 0)) for key, label in QUEUES],
+                "current_queue": request.GET.get("antrean", ""),
+                "can_enter": bool(
+                    access.is_national_admin(request.user) or access.staff_agencies(request.user, ENTRY_ROLES)
+                ),
+            }
+        return super().changelist_view(request, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        report = self._report(request, object_id)
+        reporter = access.reporter_shown_to(request.user, report)
+        events = report.events.select_related("actor", "agency", "target_agency").prefetch_related("attachments")
+        comments = report.comments.select_related("author")
+        ctx = {
+            **(extra_context or {}),
+            # The reporter's own entries carry the name the viewer may see ("Anonim" for agency roles).
+            "timeline": [(e, _actor_label(e, report, reporter)) for e in events],
+            "comment_rows": [
+                (c, reporter["name"] if c.author_id == report.reporter_id else c.author.public_name) for c in comments
+            ],
+            "actions_allowed": [Action(a) for a in workflow.allowed_actions(report, request.user) if a in ACTION_FORMS],
+            "events": report.events.select_related("actor", "agency", "target_agency").prefetch_related("attachments"),
+            "clocks": report.clocks.select_related("agency").prefetch_related("steps"),
+            "attachments": report.attachments.all(),
+            "can_moderate": bool(workflow.allowed_actions(report, request.user)),
+            "reporter_shown": reporter,
+            "entered_by": report.entered_by if report.entered_by_id else None,
+        }
+        return super().change_view(request, object_id, form_url, ctx)
+
+    def action_view(self, request, object_id, action):
+        report = self._report(request, object_id)
+        if action not in ACTION_FORMS:
+            raise Http404
+        change_url = reverse("admin:complaints_report_change", args=[report.pk])
+        if not workflow.allowed(report, action, request.user):
+            messages.error(request, _g("Tindakan ini tidak tersedia untuk laporan ini sekarang."))
+            return HttpResponseRedirect(change_url)
+        form_class = ACTION_FORMS[action]
+        initial = {}
+        template_id = request.GET.get("templat")
+        if template_id and action in (Action.RESPOND, Action.DRAFT_RESPONSE):
+            chosen = response_templates_for(report).filter(pk=template_id).first()
+            if chosen is not None:
+                initial["note"] = chosen.body
+        if request.method == "POST":
+            form = form_class(request.POST, request.FILES, report=report, user=request.user)
+            if form.is_valid():
+                try:
+                    workflow.ACTION_FUNCTIONS[action](report, by=request.user, **form.kwargs())
+                except WorkflowError as exc:
+                    form.add_error(None, str(exc))
+                except ValidationError as exc:
+                    form.add_error(None, exc)
+                else:
+                    messages.success(request, _g("“%(action)s” berhasil dicatat.") % {"action": Action(action).label})
+                    return HttpResponseRedirect(change_url)
+        else:
+            form = form_class(report=report, user=request.user, **({"initial": initial} if initial else {}))
+        ctx = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "report": report,
+            "action": Action(action),
+            "form": form,
+            "media": self.media + form.media,
+            "templates": form.templates() if hasattr(form, "templates") else [],
+            "change_url": change_url,
+            "title": f"{Action(action).label}: {report.tracking_no}",
+        }
+        return TemplateResponse(request, "admin/complaints/report/action_form.html", ctx)
+
+    def attachment_view(self, request, object_id, attachment_id):
+        report = self._report(request, object_id)
+        attachment = get_object_or_404(report.attachments, pk=attachment_id)
+        return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name)
+
+    def hide_comment_view(self, request, object_id, comment_id):
+        report = self._report(request, object_id)
+        comment = get_object_or_404(report.comments, pk=comment_id)
+        if not workflow.allowed_actions(report, request.user):
+            raise Http404
+        hide = request.POST.get("hide", "1") == "1"
+        Comment.objects.filter(pk=comment.pk).update(is_hidden=hide, hidden_by=request.user if hide else None)
+        messages.success(request, _g("Komentar disembunyikan.") if hide else _g("Komentar ditampilkan kembali."))
+        return HttpResponseRedirect(reverse("admin:complaints_report_change", args=[report.pk]))
+
+    def export_view(self, request):
+        if not self.has_view_permission(request):
+            raise Http404
+        cl = self.get_changelist_instance(request)
+        return export_reports(cl.get_queryset(request), request.user)
+
+    def entry_view(self, request):
+        if not (access.is_national_admin(request.user) or access.staff_agencies(request.user, ENTRY_ROLES)):
+            raise Http404
+        if request.method == "POST":
+            form = StaffEntryForm(request.POST, request.FILES, user=request.user)
+            if form.is_valid():
+                try:
+                    report = workflow.submit(by=request.user, **form.kwargs())
+                except WorkflowError as exc:
+                    form.add_error(None, str(exc))
+                else:
+                    messages.success(request, _g("Laporan %(no)s dicatat.") % {"no": report.tracking_no})
+                    return HttpResponseRedirect(reverse("admin:complaints_report_change", args=[report.pk]))
+        else:
+            form = StaffEntryForm(user=request.user)
+        ctx = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "form": form,
+            "media": self.media + form.media,
+            "title": _g("Catat laporan dari luar platform"),
+        }
+        return TemplateResponse(request, "admin/complaints/report/entry_form.html", ctx)
+
+    # -- bulk action --
+
+    @admin.action(description=_("Verifikasi dan disposisikan ke satu instansi"))
+    def verify_and_dispatch(self, request, queryset):
+        if not queryset.exists():
+            messages.warning(request, _g("Tidak ada laporan yang dapat diproses di antara yang dipilih."))
+            return None
+        if "apply" in request.POST:
+            form = BulkDispatchForm(request.POST, user=request.user)
+            if form.is_valid():
+                self._bulk_verify_dispatch(request, queryset, form.cleaned_data["to_agency"])
+                return None
+        else:
+            form = BulkDispatchForm(user=request.user)
+        ctx = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "form": form,
+            "media": self.media + form.media,
+            "reports": queryset.select_related("agency")[:500],
+            "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+            "title": _g("Verifikasi dan disposisikan"),
+        }
+        return TemplateResponse(request, "admin/complaints/report/bulk_dispatch.html", ctx)
+
+    def _bulk_verify_dispatch(self, request, queryset, agency):
+        done, failed = [], []
+        for report in queryset.select_related("agency"):
+            try:
+                with transaction.atomic():
+                    if report.status == Status.SUBMITTED:
+                        workflow.verify(report, by=request.user)
+                    workflow.dispatch(report, by=request.user, to_agency=agency)
+            except WorkflowError as exc:
+                failed.append(f"{report.tracking_no}: {exc}")
+            else:
+                done.append(report.tracking_no)
+        if done:
+            messages.success(
+                request,
+                _g("%(n)s laporan diverifikasi dan didisposisikan ke %(agency)s: %(list)s")
+                % {"n": len(done), "agency": agency.name, "list": ", ".join(done)},
+            )
+        for line in failed:
+            messages.error(request, _g("Gagal — %(reason)s") % {"reason": line})
 
 
 @admin.register(Category)
@@ -102,15 +562,43 @@ class CalendarDayAdmin(RecomputesClocks, NationalOnlyAdmin):
     autocomplete_fields = ["agency"]
 
 
+def _template_agencies(user):
+    if access.national_roles(user):
+        return Agency.objects.all()
+    return Agency.objects.subtrees_of(
+        access.staff_agencies(user, {Role.AGENCY_ADMIN, Role.UNIT_ADMIN, Role.HEAD, Role.LIAISON_OFFICER})
+    )
+
+
 @admin.register(ResponseTemplate)
 class ResponseTemplateAdmin(StaffScopedAdmin):
     list_display = ["title", "agency"]
+    list_select_related = ["agency"]
+    search_fields = ["title", "body"]
     autocomplete_fields = ["agency"]
+    show_full_result_count = False
 
     def get_queryset(self, request):
         qs = super().get_queryset(request).select_related("agency")
         if access.national_roles(request.user):
             return qs
-        from agencies.models import Agency
-
         return qs.filter(agency__in=Agency.objects.subtrees_of(access.staff_agencies(request.user)))
+
+    def _may_edit(self, request):
+        return access.is_national_admin(request.user) or bool(
+            access.staff_agencies(request.user, {Role.AGENCY_ADMIN, Role.UNIT_ADMIN, Role.LIAISON_OFFICER})
+        )
+
+    def has_add_permission(self, request):
+        return self._may_edit(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._may_edit(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._may_edit(request)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "agency":
+            kwargs["queryset"] = _template_agencies(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)

@@ -274,6 +274,8 @@ class Report(models.Model):
             models.Index(fields=["agency", "status", "due_at"], name="report_queue"),
             # National queues (agency is NULL) and status counts.
             models.Index(fields=["status", "due_at"], name="report_status_due"),
+            # The national admins' unfiltered queue: everything by due date (overdue first), paged.
+            models.Index(fields=["due_at", "id"], name="report_due"),
         ]
 
     def __str__(self):

@@ -1,0 +1,315 @@
+"""Small forms behind the report admin's action buttons, bulk action and staff entry page.
+
+Each action form knows how to turn its cleaned data into the keyword arguments of the matching
+workflow function (`workflow.ACTION_FUNCTIONS`); the form never writes the report itself.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from agencies.models import Agency, Region
+
+from . import access
+from .models import (
+    ARCHIVE_REASONS,
+    REMOVE_REASONS,
+    Category,
+    Channel,
+    Classification,
+    ComplaintKind,
+    Report,
+    ResponseTemplate,
+)
+from .uploads import check_upload
+from .workflow import Action
+
+OFF_PLATFORM_CHANNELS = [Channel.WALK_IN, Channel.LETTER, Channel.PHONE, Channel.WHATSAPP, Channel.SMS, Channel.SOCIAL]
+
+
+def agency_widget(field_name="agency", multiple=False):
+    """The admin's agency autocomplete; `agency` answers with the user's subtree, `suggested_agency`
+    with every active agency (transfers and copies may leave the subtree)."""
+    field = Report._meta.get_field(field_name)
+    widget = AutocompleteSelectMultiple if multiple else AutocompleteSelect
+    return widget(field, admin.site, attrs={"style": "width: 32em"})
+
+
+def handling_agencies(user):
+    """Agencies a staff member may dispatch or forward to: their subtrees (national admins: all)."""
+    qs = Agency.objects.active()
+    if access.national_roles(user):
+        return qs
+    return qs.subtrees_of(access.staff_agencies(user))
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    widget = MultipleFileInput
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else [data] if data else []
+        checked = []
+        for upload in files:
+            upload = super().clean(upload, initial)
+            if upload:
+                checked.append(check_upload(upload))
+        return checked
+
+
+class ActionForm(forms.Form):
+    """Base: `kwargs()` gives the workflow function's keyword arguments."""
+
+    def __init__(self, *args, report: Report, user, **kwargs):
+        self.report, self.user = report, user
+        super().__init__(*args, **kwargs)
+
+    def kwargs(self) -> dict:
+        return dict(self.cleaned_data)
+
+
+class NoteForm(ActionForm):
+    note = forms.CharField(label=_("Catatan"), widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class OptionalNoteForm(ActionForm):
+    note = forms.CharField(label=_("Catatan untuk pelapor"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+
+class CategoryChoiceField(forms.ModelChoiceField):
+    """Sub-categories only, labelled "Kesehatan › BPJS Kesehatan dan JKN"."""
+
+    def __init__(self, **kwargs):
+        qs = Category.objects.filter(is_active=True, parent__isnull=False).select_related("parent")
+        super().__init__(queryset=qs.order_by("parent__position", "parent__name", "position", "name"), **kwargs)
+
+    def label_from_instance(self, obj):
+        return f"{obj.parent.name} › {obj.name}"
+
+
+class VerifyForm(ActionForm):
+    title = forms.CharField(label=_("Judul ringkasan"), max_length=200)
+    classification = forms.ChoiceField(label=_("Klasifikasi"), choices=Classification.choices)
+    complaint_kind = forms.ChoiceField(
+        label=_("Jenis pengaduan"), choices=[("", "—"), *ComplaintKind.choices], required=False
+    )
+    category = CategoryChoiceField(label=_("Kategori"))
+    tags = forms.CharField(label=_("Tag (pisahkan dengan koma)"), required=False)
+    is_anonymous = forms.BooleanField(label=_("Anonim"), required=False)
+    is_confidential = forms.BooleanField(label=_("Rahasia"), required=False)
+    note = forms.CharField(label=_("Catatan"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def __init__(self, *args, report, user, **kwargs):
+        kwargs.setdefault(
+            "initial",
+            {
+                "title": report.title,
+                "classification": report.classification,
+                "complaint_kind": report.complaint_kind,
+                "category": report.category_id,
+                "tags": ", ".join(report.tags or []),
+                "is_anonymous": report.is_anonymous,
+                "is_confidential": report.is_confidential,
+            },
+        )
+        super().__init__(*args, report=report, user=user, **kwargs)
+        # A flag the citizen set cannot be cleared (the workflow refuses it too): show it locked.
+        for flag in ("is_anonymous", "is_confidential"):
+            if getattr(report, flag):
+                self.fields[flag].disabled = True
+                self.fields[flag].help_text = _("Dipilih pelapor; tidak dapat dihapus.")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("classification") == Classification.COMPLAINT and not data.get("complaint_kind"):
+            self.add_error("complaint_kind", _("Tandai pengaduan sebagai normatif atau perlu pemeriksaan."))
+        return data
+
+    def kwargs(self):
+        data = dict(self.cleaned_data)
+        data["tags"] = [t for t in data["tags"].split(",") if t.strip()]
+        return data
+
+
+class DispatchForm(ActionForm):
+    to_agency = forms.ModelChoiceField(
+        label=_("Instansi tujuan"), queryset=Agency.objects.none(), widget=agency_widget()
+    )
+    copies = forms.ModelMultipleChoiceField(
+        label=_("Tembusan"),
+        queryset=Agency.objects.active(),
+        required=False,
+        widget=agency_widget("suggested_agency", True),
+    )
+    note = forms.CharField(label=_("Catatan"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def __init__(self, *args, report, user, **kwargs):
+        super().__init__(*args, report=report, user=user, **kwargs)
+        self.fields["to_agency"].queryset = handling_agencies(user)
+
+
+class ForwardForm(ActionForm):
+    to_agency = forms.ModelChoiceField(
+        label=_("Unit kerja tujuan"), queryset=Agency.objects.none(), widget=agency_widget()
+    )
+    note = forms.CharField(label=_("Catatan publik"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    internal_note = forms.CharField(
+        label=_("Catatan internal"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+
+    def __init__(self, *args, report, user, **kwargs):
+        super().__init__(*args, report=report, user=user, **kwargs)
+        qs = Agency.objects.none()
+        if report.agency_id:
+            qs = Agency.objects.active().subtree_of(report.agency).exclude(pk=report.agency_id)
+        self.fields["to_agency"].queryset = qs
+
+
+class ReturnForm(ActionForm):
+    reason = forms.CharField(label=_("Alasan pengembalian"), widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class TransferForm(ActionForm):
+    to_agency = forms.ModelChoiceField(
+        label=_("Instansi tujuan"), queryset=Agency.objects.active(), widget=agency_widget("suggested_agency")
+    )
+    note = forms.CharField(label=_("Alasan pengalihan"), widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class AttachmentsMixin(forms.Form):
+    attachments = MultipleFileField(label=_("Lampiran"), required=False)
+
+
+class NoteWithAttachmentsForm(AttachmentsMixin, NoteForm):
+    field_order = ["note", "attachments"]
+
+
+class AnswerForm(NoteWithAttachmentsForm):
+    """respond / draft_response: the body may start from one of the agency's response templates."""
+
+    note = forms.CharField(label=_("Jawaban"), widget=forms.Textarea(attrs={"rows": 8}))
+
+    def templates(self):
+        return response_templates_for(self.report)
+
+
+def response_templates_for(report: Report):
+    if not report.agency_id:
+        return ResponseTemplate.objects.none()
+    ids = [int(part) for part in report.agency.path.split(".") if part]
+    return ResponseTemplate.objects.filter(agency_id__in=ids).select_related("agency")
+
+
+class ApproveForm(ActionForm):
+    note = forms.CharField(
+        label=_("Jawaban yang diterbitkan"),
+        widget=forms.Textarea(attrs={"rows": 8}),
+        required=False,
+        help_text=_("Kosongkan untuk menerbitkan draf apa adanya."),
+    )
+
+    def __init__(self, *args, report, user, **kwargs):
+        draft = report.events.filter(action=Action.DRAFT_RESPONSE).order_by("-created_at", "-pk").first()
+        kwargs.setdefault("initial", {"note": draft.data.get("draft", "") if draft else ""})
+        super().__init__(*args, report=report, user=user, **kwargs)
+
+
+class ArchiveForm(ActionForm):
+    reason = forms.ChoiceField(label=_("Alasan"), choices=[(r.value, r.label) for r in ARCHIVE_REASONS])
+    note = forms.CharField(label=_("Catatan"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+
+class RemoveForm(ArchiveForm):
+    reason = forms.ChoiceField(label=_("Alasan"), choices=[(r.value, r.label) for r in REMOVE_REASONS])
+
+
+ACTION_FORMS: dict[str, type[ActionForm]] = {
+    Action.VERIFY: VerifyForm,
+    Action.HOLD: NoteForm,
+    Action.DISPATCH: DispatchForm,
+    Action.FORWARD: ForwardForm,
+    Action.RETURN: ReturnForm,
+    Action.TRANSFER: TransferForm,
+    Action.FOLLOW_UP: NoteWithAttachmentsForm,
+    Action.DRAFT_RESPONSE: AnswerForm,
+    Action.APPROVE_RESPONSE: ApproveForm,
+    Action.RESPOND: AnswerForm,
+    Action.ARCHIVE: ArchiveForm,
+    Action.REMOVE: RemoveForm,
+    Action.NOTE: NoteForm,
+}
+
+
+class BulkDispatchForm(forms.Form):
+    to_agency = forms.ModelChoiceField(
+        label=_("Instansi tujuan"), queryset=Agency.objects.none(), widget=agency_widget()
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_agency"].queryset = handling_agencies(user)
+
+
+class StaffEntryForm(forms.Form):
+    """A complaint received off the platform (walk-in, letter, phone, WhatsApp) recorded by staff."""
+
+    channel = forms.ChoiceField(label=_("Kanal"), choices=[(c.value, c.label) for c in OFF_PLATFORM_CHANNELS])
+    reporter_email = forms.EmailField(
+        label=_("E-mail akun pelapor"), required=False, help_text=_("Isi jika pelapor sudah punya akun.")
+    )
+    reporter_name = forms.CharField(label=_("Nama pelapor"), max_length=150, required=False)
+    reporter_contact = forms.CharField(label=_("Kontak pelapor (telepon/alamat)"), max_length=150, required=False)
+    classification = forms.ChoiceField(label=_("Klasifikasi"), choices=Classification.choices)
+    title = forms.CharField(label=_("Judul"), max_length=200)
+    body = forms.CharField(label=_("Isi laporan"), widget=forms.Textarea(attrs={"rows": 6}))
+    event_date = forms.DateField(label=_("Tanggal kejadian"), widget=forms.DateInput(attrs={"type": "date"}))
+    province = forms.ModelChoiceField(label=_("Provinsi"), queryset=Region.objects.filter(level="province"))
+    regency = forms.ModelChoiceField(label=_("Kabupaten/kota"), queryset=Region.objects.filter(level="regency"))
+    district = forms.CharField(label=_("Kecamatan/desa"), max_length=120, required=False)
+    category = CategoryChoiceField(label=_("Kategori"))
+    suggested_agency = forms.ModelChoiceField(
+        label=_("Instansi tujuan"), queryset=Agency.objects.none(), widget=agency_widget()
+    )
+    is_anonymous = forms.BooleanField(label=_("Anonim"), required=False)
+    is_confidential = forms.BooleanField(label=_("Rahasia"), required=False)
+    attachments = MultipleFileField(label=_("Lampiran"), required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        own = access.staff_agencies(user)
+        kwargs.setdefault(
+            "initial", {"suggested_agency": own[0].pk if own else None, "event_date": timezone.localdate()}
+        )
+        super().__init__(*args, **kwargs)
+        self.fields["suggested_agency"].queryset = handling_agencies(user)
+
+    def clean_reporter_email(self):
+        email = self.cleaned_data["reporter_email"].strip()
+        if not email:
+            return None
+        user = User.objects.filter(email__iexact=email, is_active=True).first()
+        if user is None:
+            raise ValidationError(_("Tidak ada akun dengan e-mail ini; isi nama dan kontak pelapor saja."))
+        return user
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("reporter_email") and not (data.get("reporter_name") or "").strip():
+            self.add_error("reporter_name", _("Isi nama pelapor atau e-mail akunnya."))
+        regency, province = data.get("regency"), data.get("province")
+        if regency and province and regency.parent_id != province.pk:
+            self.add_error("regency", _("Kabupaten/kota yang dipilih tidak berada di provinsi tersebut."))
+        return data
+
+    def kwargs(self) -> dict:
+        data = dict(self.cleaned_data)
+        data["reporter"] = data.pop("reporter_email")
+        return data

@@ -1,0 +1,108 @@
+"""An anonymous reporter's name, e-mail, phone and NIK appear nowhere in the admin for agency roles:
+not in lists, search results, change pages, action forms or exports. National admins see them."""
+
+from urllib.parse import quote, quote_plus
+
+import pytest
+from django.urls import reverse
+
+from complaints import workflow
+from complaints.models import Comment
+
+pytestmark = pytest.mark.django_db
+
+# The citizen fixture: Made Warga, warga@example.test, 081234567890, NIK 5103012345678901.
+SECRETS = [b"Made Warga", b"warga@example.test", b"81234567890", b"5103012345678901", b"Made"]
+WALK_IN_SECRETS = [b"Ketut Rahasia", b"0361-555-777"]
+AGENCY_ROLES = ["agency_admin", "parent_admin", "head", "unit_admin", "liaison"]
+
+
+@pytest.fixture
+def anonymous_reports(make_report, citizen, national_admin, agency_admin, tree):
+    """An anonymous report from an account, forwarded to Dinkes (so unit roles see it too), with the
+    reporter's own comment; and an anonymous walk-in report recorded by staff."""
+    online = make_report(is_anonymous=True, title="Pungli di puskesmas")
+    workflow.verify(online, by=national_admin, complaint_kind="normative")
+    workflow.dispatch(online, by=national_admin, to_agency=tree["badung"])
+    workflow.forward(online, by=agency_admin, to_agency=tree["dinkes"])
+    Comment.objects.create(report=online, author=citizen, body="Saya pelapornya")
+    walk_in = make_report(
+        by=agency_admin,
+        is_anonymous=True,
+        title="Antrean KTP lama",
+        channel="walk_in",
+        reporter_name="Ketut Rahasia",
+        reporter_contact="0361-555-777",
+        suggested_agency=tree["dinkes"],
+    )
+    return online, walk_in
+
+
+def _pages(client, reports):
+    """Every admin page that shows these reports, as bytes (a search page without its echoed term)."""
+    changelist = reverse("admin:complaints_report_changelist")
+    yield client.get(changelist).content
+    for term in ("warga@example.test", "081234567890", "6281234567890", "Made Warga", "0361-555-777", "Ketut"):
+        content = client.get(changelist, {"q": term}).content
+        assert b"Pungli di puskesmas" not in content and b"Antrean KTP lama" not in content, term
+        for echoed in (term, quote_plus(term), quote(term)):
+            content = content.replace(echoed.encode(), b"")
+        yield content
+    yield b"".join(client.get(reverse("admin:complaints_report_export")).streaming_content)
+    for report in reports:
+        yield client.get(reverse("admin:complaints_report_change", args=[report.pk])).content
+        yield client.get(reverse("admin:complaints_report_history", args=[report.pk])).content
+        for action in workflow.allowed_actions(report, client.user):
+            response = client.get(reverse("admin:complaints_report_action", args=[report.pk, action]))
+            if response.status_code == 200:
+                yield response.content
+
+
+@pytest.mark.parametrize("role", AGENCY_ROLES)
+def test_anonymous_identity_is_absent_for_agency_roles(request, client, anonymous_reports, role):
+    user = request.getfixturevalue(role)
+    client.force_login(user)
+    client.user = user
+    seen = 0
+    for content in _pages(client, anonymous_reports):
+        seen += 1
+        for secret in SECRETS + WALK_IN_SECRETS:
+            assert secret not in content, (role, secret)
+    assert seen > 8
+    # The reports themselves are on the list: the scope is right, only the identity is hidden.
+    listing = client.get(reverse("admin:complaints_report_changelist")).content
+    assert b"Pungli di puskesmas" in listing
+    assert b"Anonim" in client.get(reverse("admin:complaints_report_change", args=[anonymous_reports[0].pk])).content
+
+
+def test_search_by_email_does_not_find_anonymous_reports_for_agency_roles(client, anonymous_reports, agency_admin):
+    client.force_login(agency_admin)
+    response = client.get(reverse("admin:complaints_report_changelist"), {"q": "warga@example.test"})
+    assert b"Pungli di puskesmas" not in response.content
+
+
+def test_search_by_email_finds_named_reports_for_agency_roles(client, make_report, agency_admin):
+    make_report(title="Lampu jalan mati")
+    client.force_login(agency_admin)
+    response = client.get(reverse("admin:complaints_report_changelist"), {"q": "warga@example.test"})
+    assert b"Lampu jalan mati" in response.content
+
+
+def test_national_admin_sees_anonymous_identity(client, anonymous_reports, national_admin):
+    online, walk_in = anonymous_reports
+    client.force_login(national_admin)
+    page = client.get(reverse("admin:complaints_report_change", args=[online.pk])).content
+    assert b"Made Warga" in page and b"warga@example.test" in page and b"5103012345678901" in page
+    walk_in_page = client.get(reverse("admin:complaints_report_change", args=[walk_in.pk])).content
+    assert b"Ketut Rahasia" in walk_in_page and b"0361-555-777" in walk_in_page
+    found = client.get(reverse("admin:complaints_report_changelist"), {"q": "warga@example.test"}).content
+    assert b"Pungli di puskesmas" in found
+    export = b"".join(client.get(reverse("admin:complaints_report_export")).streaming_content)
+    assert b"warga@example.test" in export and b"Ketut Rahasia" in export
+
+
+def test_agency_roles_see_named_reporters_of_their_reports(client, make_report, agency_admin):
+    report = make_report(title="Lampu jalan mati")
+    client.force_login(agency_admin)
+    page = client.get(reverse("admin:complaints_report_change", args=[report.pk])).content
+    assert b"Made Warga" in page and b"warga@example.test" in page
