@@ -120,9 +120,7 @@ def is_unsatisfied(report) -> bool:
 def _detail_context(request, report, forms=None):
     user = request.user
     events = list(
-        report.events.filter(is_public=True)
-        .select_related("agency", "target_agency")
-        .prefetch_related("attachments")
+        report.events.filter(is_public=True).select_related("agency", "target_agency").prefetch_related("attachments")
     )
     is_reporter = user.is_authenticated and report.reporter_id == user.pk
     actions = workflow.allowed_actions(report, user) if user.is_authenticated else []
@@ -149,9 +147,7 @@ def _detail_context(request, report, forms=None):
         },
         "is_public": public,
         "comments": comments,
-        "supported": public
-        and user.is_authenticated
-        and Support.objects.filter(report=report, user=user).exists(),
+        "supported": public and user.is_authenticated and Support.objects.filter(report=report, user=user).exists(),
         "case_file": is_reporter and (is_unsatisfied(report) or bool(missed_clocks(report))),
     }
 
@@ -228,9 +224,7 @@ def reopen(request, tracking_no):
     def perform(report, data):
         workflow.reopen(report, by=request.user, reason=data["reason"])
 
-    return _citizen_action(
-        request, tracking_no, "reopen", ReopenForm, "reason", perform, _("Laporan dibuka kembali.")
-    )
+    return _citizen_action(request, tracking_no, "reopen", ReopenForm, "reason", perform, _("Laporan dibuka kembali."))
 
 
 # --- Attachments and the Ombudsman case file ---
@@ -335,7 +329,7 @@ def notifications_read(request):
 def unread_notifications(user) -> int:
     if not getattr(user, "is_authenticated", False):
         return 0
-    return Notification.objects.filter(user=user, read_at__isnull=True)[:100].count()
+    return Notification.objects.filter(user=user, read_at__isnull=True).order_by()[:100].count()
 
 
 # --- Support and comments ---
