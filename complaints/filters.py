@@ -7,7 +7,9 @@ import datetime as dt
 import django_filters
 from django import forms
 from django.db import connection
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
+from django.forms import ModelChoiceField
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -19,6 +21,7 @@ from .models import Category, Classification, Report, Status
 # reports (with its subtree) remain reachable through ?instansi=<code>, e.g. from a report page.
 AGENCY_CHOICE_KINDS = [Agency.Kind.COORDINATOR, Agency.Kind.MINISTRY, Agency.Kind.PROVINCE, Agency.Kind.REGENCY]
 
+ALL = _("Semua")
 SEARCH_CONFIG = "simple"  # PostgreSQL has no Indonesian stemmer; the GIN index uses the same config
 
 
@@ -50,28 +53,51 @@ def _day_start(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
+class CategoryField(ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.parent.name} › {obj.name}" if obj.parent_id else obj.name
+
+
+class CategoryFilter(django_filters.ModelChoiceFilter):
+    field_class = CategoryField
+
+
 class ReportFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Cari"), method="filter_q")
     klasifikasi = django_filters.ChoiceFilter(
-        field_name="classification", label=_("Klasifikasi"), choices=Classification.choices
+        field_name="classification", label=_("Klasifikasi"), choices=Classification.choices, empty_label=ALL
     )
-    kategori = django_filters.ModelChoiceFilter(
+    kategori = CategoryFilter(
         label=_("Kategori"),
-        queryset=Category.objects.filter(is_active=True).select_related("parent"),
+        empty_label=ALL,
+        # Each parent followed by its children.
+        queryset=Category.objects.filter(is_active=True)
+        .select_related("parent")
+        .order_by(Coalesce("parent__name", "name"), F("parent").asc(nulls_first=True), "name"),
         to_field_name="code",
         method="filter_category",
     )
     provinsi = django_filters.ModelChoiceFilter(
-        field_name="province", label=_("Provinsi"), queryset=Region.objects.filter(level=Region.Level.PROVINCE)
+        field_name="province",
+        label=_("Provinsi"),
+        queryset=Region.objects.filter(level=Region.Level.PROVINCE),
+        empty_label=ALL,
     )
     kabupaten = django_filters.ModelChoiceFilter(
-        field_name="regency", label=_("Kabupaten/kota"), queryset=Region.objects.filter(level=Region.Level.REGENCY)
+        field_name="regency",
+        label=_("Kabupaten/kota"),
+        queryset=Region.objects.filter(level=Region.Level.REGENCY),
+        empty_label=ALL,
     )
     instansi = django_filters.ModelChoiceFilter(
-        label=_("Instansi"), queryset=Agency.objects.active(), to_field_name="code", method="filter_agency"
+        label=_("Instansi"),
+        queryset=Agency.objects.active(),
+        to_field_name="code",
+        method="filter_agency",
+        empty_label=ALL,
     )
     status = django_filters.ChoiceFilter(
-        label=_("Status"), choices=[(s.value, s.label) for s in Status if s != Status.REMOVED]
+        label=_("Status"), choices=[(s.value, s.label) for s in Status if s != Status.REMOVED], empty_label=ALL
     )
     dari = django_filters.DateFilter(
         label=_("Dari tanggal"), method="filter_from", widget=forms.DateInput(attrs={"type": "date"})
@@ -89,7 +115,7 @@ class ReportFilter(django_filters.FilterSet):
         field = self.form.fields["instansi"]
         chosen = self.form.data.get("instansi") if self.form.is_bound else None
         agencies = Agency.objects.active().filter(Q(kind__in=AGENCY_CHOICE_KINDS) | Q(code=chosen or ""))
-        field.widget.choices = [("", "---------")] + list(agencies.order_by("path").values_list("code", "name"))
+        field.widget.choices = [("", ALL)] + list(agencies.order_by("path").values_list("code", "name"))
         for f in self.form.fields.values():
             f.widget.attrs["class"] = "form-select" if isinstance(f.widget, forms.Select) else "form-control"
 
