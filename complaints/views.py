@@ -244,7 +244,11 @@ def attachment(request, tracking_no, pk):
         handle = item.file.open("rb")
     except FileNotFoundError as exc:
         raise Http404(_("Lampiran tidak ditemukan.")) from exc
-    response = FileResponse(handle, content_type=item.content_type, filename=item.original_name)
+    # Photos open in the browser; anything else (PDF) is downloaded rather than rendered on this origin.
+    inline = item.content_type.startswith("image/")
+    response = FileResponse(
+        handle, content_type=item.content_type, filename=item.original_name, as_attachment=not inline
+    )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     # Never let a browser run an uploaded file as a page of this site.

@@ -232,3 +232,16 @@ def test_case_file_is_only_for_the_reporter(client, other_citizen, agency_admin,
     assert client.get(_url("case_file", answered_report)).status_code == 404
     client.force_login(agency_admin)
     assert client.get(_url("case_file", answered_report)).status_code == 404
+
+
+def test_pdf_attachment_is_downloaded_not_rendered(client, make_report, national_admin):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from complaints.uploads import check_upload
+
+    pdf = SimpleUploadedFile("surat.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF", "application/pdf")
+    report = published(make_report, national_admin, attachments=[check_upload(pdf)])
+    response = client.get(_url("attachment", report, report.attachments.get().pk))
+    response.close()
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"].startswith("attachment;") and "surat.pdf" in response["Content-Disposition"]
