@@ -1,50 +1,391 @@
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Prefetch, Q
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
 
 from agencies.models import Agency
 
-from .access import get_report_for_user, reporter_shown_to
-from .models import Report, Status
-from .workflow import allowed_actions
+from . import workflow
+from .access import (
+    REPORTER,
+    STAFF_ACTING_ROLES,
+    get_report_for_user,
+    reporter_public_name,
+    reporter_shown_to,
+    reports_visible_to,
+    roles_for,
+)
+from .citizen_forms import AcceptForm, CommentForm, ProvideInfoForm, ReopenForm, ReplyForm
+from .filters import ReportFilter
+from .models import Attachment, Clock, Comment, Event, Notification, Report, Status, Support
+from .pagination import peek_page, query_without_page
+from .workflow import Action, ActionNotAllowed, InvalidInput
+
+HOME_COUNTERS_KEY = "lapor:home:counters"
+HOME_COUNTERS_TTL = 60
+ANSWER_ACTIONS = {Action.RESPOND, Action.APPROVE_RESPONSE}
+
+# "My reports" tabs: slug → (label, statuses; None = all).
+MY_TABS = {
+    "semua": (gettext_lazy("Semua"), None),
+    "menunggu": (gettext_lazy("Menunggu"), [Status.SUBMITTED, Status.ON_HOLD, Status.VERIFIED]),
+    "diproses": (
+        gettext_lazy("Diproses"),
+        [Status.DISPATCHED, Status.IN_PROGRESS, Status.RETURNED, Status.RESPONDED],
+    ),
+    "selesai": (gettext_lazy("Selesai"), [Status.COMPLETED, Status.ARCHIVED, Status.REMOVED]),
+}
+LATEST_EVENTS_PER_REPORT = 3
+
+
+def home_counters() -> dict:
+    """The home page's figures; public reports only, recomputed at most once a minute."""
+
+    def compute():
+        public = Report.objects.public()
+        return {
+            **public.aggregate(reports=Count("pk"), completed=Count("pk", filter=Q(status=Status.COMPLETED))),
+            "agencies": Agency.objects.active().count(),
+        }
+
+    return cache.get_or_set(HOME_COUNTERS_KEY, compute, HOME_COUNTERS_TTL)
 
 
 @require_GET
 def home(request):
-    public = Report.objects.public()
     ctx = {
-        "latest": public.for_list().order_by("-created_at")[:6],
-        "counters": {
-            "reports": public.count(),
-            "completed": public.filter(status=Status.COMPLETED).count(),
-            "agencies": Agency.objects.active().count(),
-        },
+        "latest": Report.objects.public().for_list().order_by("-created_at", "-pk")[:6],
+        "counters": home_counters(),
     }
     return render(request, "complaints/home.html", ctx)
+
+
+@require_GET
+def report_list(request):
+    qs = Report.objects.public().for_list().select_related("reporter").order_by("-created_at", "-pk")
+    report_filter = ReportFilter(request.GET or None, queryset=qs)
+    ctx = {
+        "filter": report_filter,
+        "page": peek_page(report_filter.qs, request.GET.get("page")),
+        "query": query_without_page(request.GET),
+        "filtered": any(v for k, v in request.GET.items() if k != "page"),
+    }
+    return render(request, "complaints/report_list.html", ctx)
 
 
 @require_GET
 def track(request):
     number = request.GET.get("no", "").strip().upper()
     if number:
-        if Report.objects.public().filter(tracking_no=number).exists() or (
-            request.user.is_authenticated and Report.objects.filter(tracking_no=number, reporter=request.user).exists()
-        ):
+        # Public reports for everybody; confidential ones only for their reporter and handling staff.
+        if reports_visible_to(request.user).filter(tracking_no=number).exists():
             return redirect("complaints:detail", tracking_no=number)
         messages.error(request, _("Laporan dengan nomor %(no)s tidak ditemukan.") % {"no": number})
     return render(request, "complaints/track.html", {"number": number})
 
 
-@require_GET
-def detail(request, tracking_no):
-    report = get_report_for_user(request.user, tracking_no, Report.objects.for_list().select_related("reporter"))
-    events = report.events.select_related("agency", "target_agency").filter(is_public=True)
-    ctx = {
+def _get_report(request, tracking_no, qs=None):
+    qs = Report.objects.for_list().select_related("reporter") if qs is None else qs
+    return get_report_for_user(request.user, tracking_no, qs)
+
+
+def _is_public(report) -> bool:
+    return not report.is_confidential and report.verified_at is not None and report.status != Status.REMOVED
+
+
+def missed_clocks(report) -> list:
+    """The deadlines the agencies missed (stopped late, or still running past due)."""
+    now = timezone.now()
+    return list(
+        report.clocks.filter(
+            Q(state=Clock.State.MISSED) | Q(stopped_at__isnull=True, state=Clock.State.RUNNING, due_at__lt=now)
+        )
+        .exclude(kind__in=["reply_window", "details"])
+        .select_related("agency")
+    )
+
+
+def is_unsatisfied(report) -> bool:
+    """Plainly: the citizen rated the answer 1 or 2 stars, or had to reopen the report."""
+    return (report.rating is not None and report.rating <= 2) or report.reopen_count > 0
+
+
+def _detail_context(request, report, forms=None):
+    user = request.user
+    events = list(
+        report.events.filter(is_public=True).select_related("agency", "target_agency").prefetch_related("attachments")
+    )
+    is_reporter = user.is_authenticated and report.reporter_id == user.pk
+    actions = workflow.allowed_actions(report, user) if user.is_authenticated else []
+    forms = forms or {}
+    comments = [
+        (c, _comment_author(c, report))
+        for c in report.comments.filter(is_hidden=False).select_related("author").order_by("created_at", "pk")[:200]
+    ]
+    public = _is_public(report)
+    return {
         "report": report,
         "events": events,
-        "reporter": reporter_shown_to(request.user, report),
-        "actions": allowed_actions(report, request.user) if request.user.is_authenticated else [],
+        "answers": [e for e in events if e.action in ANSWER_ACTIONS],
+        "report_files": list(report.attachments.filter(event__isnull=True)),
+        "reporter": reporter_shown_to(user, report),
+        "actions": actions,
         "open_clocks": [c for c in report.clocks.all() if c.is_open],
+        "forms": {
+            "provide_info": forms.get("provide_info") or ProvideInfoForm(),
+            "reply": forms.get("reply") or ReplyForm(),
+            "accept": forms.get("accept") or AcceptForm(),
+            "reopen": forms.get("reopen") or ReopenForm(),
+            "comment": forms.get("comment") or CommentForm(),
+        },
+        "is_public": public,
+        "comments": comments,
+        "supported": public and user.is_authenticated and Support.objects.filter(report=report, user=user).exists(),
+        "case_file": is_reporter and (is_unsatisfied(report) or bool(missed_clocks(report))),
     }
-    return render(request, "complaints/report_detail.html", ctx)
+
+
+def _comment_author(comment, report) -> str:
+    if comment.author_id == report.reporter_id:
+        return _("%(name)s (pelapor)") % {"name": reporter_public_name(report)}
+    return comment.author.public_name
+
+
+def _render_detail(request, report, forms=None, status=200):
+    return render(request, "complaints/report_detail.html", _detail_context(request, report, forms), status=status)
+
+
+@require_GET
+def detail(request, tracking_no):
+    return _render_detail(request, _get_report(request, tracking_no))
+
+
+# --- The citizen's actions: one small POST form each ---
+
+
+def _citizen_action(request, tracking_no, key, form_class, field, perform, success):
+    report = _get_report(request, tracking_no)
+    form = form_class(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            perform(report, form.cleaned_data)
+        except InvalidInput as exc:
+            form.add_error(field, str(exc))
+        except ActionNotAllowed as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, success)
+            return redirect("complaints:detail", tracking_no=report.tracking_no)
+    messages.error(request, _("Periksa kembali isian Anda di bawah."))
+    return _render_detail(request, report, {key: form}, status=400)
+
+
+@login_required
+@require_POST
+def provide_info(request, tracking_no):
+    def perform(report, data):
+        workflow.provide_info(report, by=request.user, note=data["note"], attachments=data["attachments"])
+
+    return _citizen_action(
+        request, tracking_no, "provide_info", ProvideInfoForm, "note", perform, _("Kelengkapan data terkirim.")
+    )
+
+
+@login_required
+@require_POST
+def reply(request, tracking_no):
+    def perform(report, data):
+        workflow.reply(report, by=request.user, note=data["note"], attachments=data["attachments"])
+
+    return _citizen_action(request, tracking_no, "reply", ReplyForm, "note", perform, _("Tanggapan Anda terkirim."))
+
+
+@login_required
+@require_POST
+def accept(request, tracking_no):
+    def perform(report, data):
+        workflow.accept(report, by=request.user, rating=data["rating"], comment=data["comment"])
+
+    return _citizen_action(
+        request, tracking_no, "accept", AcceptForm, "rating", perform, _("Terima kasih atas penilaian Anda.")
+    )
+
+
+@login_required
+@require_POST
+def reopen(request, tracking_no):
+    def perform(report, data):
+        workflow.reopen(report, by=request.user, reason=data["reason"])
+
+    return _citizen_action(request, tracking_no, "reopen", ReopenForm, "reason", perform, _("Laporan dibuka kembali."))
+
+
+# --- Attachments and the Ombudsman case file ---
+
+
+@require_GET
+def attachment(request, tracking_no, pk):
+    report = _get_report(request, tracking_no, Report.objects.select_related("agency"))
+    files = Attachment.objects.filter(report=report, pk=pk)
+    if not roles_for(request.user, report) & STAFF_ACTING_ROLES:
+        # Files of internal steps (an unapproved draft answer) are for staff only.
+        files = files.filter(Q(event__isnull=True) | Q(event__is_public=True))
+    item = files.first()
+    if item is None:
+        raise Http404(_("Lampiran tidak ditemukan."))
+    try:
+        handle = item.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404(_("Lampiran tidak ditemukan.")) from exc
+    # Photos open in the browser; anything else (PDF) is downloaded rather than rendered on this origin.
+    inline = item.content_type.startswith("image/")
+    response = FileResponse(
+        handle, content_type=item.content_type, filename=item.original_name, as_attachment=not inline
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    # Never let a browser run an uploaded file as a page of this site.
+    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+    return response
+
+
+@login_required
+@require_GET
+def case_file(request, tracking_no):
+    report = _get_report(request, tracking_no)
+    if REPORTER not in roles_for(request.user, report):
+        raise Http404(_("Laporan tidak ditemukan."))
+    missed = missed_clocks(report)
+    if not (missed or is_unsatisfied(report)):
+        messages.info(
+            request,
+            _("Berkas untuk Ombudsman tersedia bila tenggat terlewati atau Anda tidak puas dengan penyelesaiannya."),
+        )
+        return redirect("complaints:detail", tracking_no=report.tracking_no)
+    events = list(report.events.filter(is_public=True).select_related("agency").prefetch_related("attachments"))
+    ctx = {
+        "report": report,
+        "reporter": reporter_shown_to(request.user, report),
+        "events": events,
+        "answers": [e for e in events if e.action in ANSWER_ACTIONS],
+        "missed": missed,
+        "unsatisfied": is_unsatisfied(report),
+        "generated_at": timezone.now(),
+    }
+    return render(request, "complaints/case_file.html", ctx)
+
+
+# --- My reports and notifications ---
+
+
+@login_required
+@require_GET
+def my_reports(request):
+    tab = request.GET.get("tab", "semua")
+    if tab not in MY_TABS:
+        tab = "semua"
+    mine = Report.objects.filter(reporter=request.user)
+    counts = mine.aggregate(
+        **{
+            slug: Count("pk", filter=Q(status__in=statuses)) if statuses else Count("pk")
+            for slug, (_label, statuses) in MY_TABS.items()
+        }
+    )
+    statuses = MY_TABS[tab][1]
+    latest = Event.objects.filter(is_public=True).select_related("agency").order_by("-created_at", "-pk")
+    running_clocks = Clock.objects.filter(stopped_at__isnull=True).exclude(state=Clock.State.PAUSED).order_by("due_at")
+    qs = (
+        (mine.filter(status__in=statuses) if statuses else mine)
+        .select_related("agency", "category")
+        .prefetch_related(
+            Prefetch("events", queryset=latest[:LATEST_EVENTS_PER_REPORT], to_attr="latest_events"),
+            # The running clock the citizen sees counting down: the agency's, or their own reply window.
+            Prefetch("clocks", queryset=running_clocks, to_attr="running_clocks"),
+        )
+        .order_by("-created_at", "-pk")
+    )
+    ctx = {
+        "tabs": [(slug, label, counts[slug]) for slug, (label, _s) in MY_TABS.items()],
+        "tab": tab,
+        "page": peek_page(qs, request.GET.get("page")),
+        "query": f"tab={tab}",
+    }
+    return render(request, "complaints/my_reports.html", ctx)
+
+
+@login_required
+@require_GET
+def notification_list(request):
+    page = peek_page(request.user.notifications.order_by("-created_at", "-pk"), request.GET.get("page"))
+    return render(request, "complaints/notifications.html", {"page": page, "query": ""})
+
+
+@login_required
+@require_POST
+def notifications_read(request):
+    request.user.notifications.filter(read_at__isnull=True).update(read_at=timezone.now())
+    messages.success(request, _("Semua notifikasi ditandai sudah dibaca."))
+    return redirect("complaints:notifications")
+
+
+def unread_notifications(user) -> int:
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    return Notification.objects.filter(user=user, read_at__isnull=True).order_by()[:100].count()
+
+
+# --- Support and comments ---
+
+
+@login_required
+@require_POST
+def support(request, tracking_no):
+    report = _get_report(request, tracking_no, Report.objects.public())
+    try:
+        with transaction.atomic():
+            Support.objects.create(report=report, user=request.user)
+            Report.objects.filter(pk=report.pk).update(support_count=F("support_count") + 1)
+    except IntegrityError:
+        messages.info(request, _("Anda sudah mendukung laporan ini."))
+    else:
+        messages.success(request, _("Terima kasih, dukungan Anda tercatat."))
+    return redirect("complaints:detail", tracking_no=report.tracking_no)
+
+
+@login_required
+@require_POST
+def comment(request, tracking_no):
+    report = _get_report(request, tracking_no, Report.objects.public().for_list().select_related("reporter"))
+    form = CommentForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Periksa kembali isian Anda di bawah."))
+        return _render_detail(request, report, {"comment": form}, status=400)
+    with transaction.atomic():
+        Comment.objects.create(report=report, author=request.user, body=form.cleaned_data["body"].strip())
+        Report.objects.filter(pk=report.pk).update(comment_count=F("comment_count") + 1)
+    messages.success(request, _("Komentar Anda ditambahkan."))
+    return redirect("complaints:detail", tracking_no=report.tracking_no)
+
+
+def hide_comment(comment: Comment, *, by) -> Comment:
+    """Hide a comment from the public page. Only staff who may act on the report (its handling
+    agency's admins, or the national admins) may; raises ActionNotAllowed otherwise."""
+    report = comment.report
+    if not roles_for(by, report) & STAFF_ACTING_ROLES:
+        raise ActionNotAllowed(_("Anda tidak berwenang menyembunyikan komentar pada laporan ini."))
+    with transaction.atomic():
+        hidden = Comment.objects.filter(pk=comment.pk, is_hidden=False).update(is_hidden=True, hidden_by=by)
+        if hidden:
+            Report.objects.filter(pk=report.pk, comment_count__gt=0).update(comment_count=F("comment_count") - 1)
+    comment.is_hidden, comment.hidden_by = True, by
+    return comment
+
+
+# --- Submission (portal-accounts) ---

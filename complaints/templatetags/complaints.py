@@ -1,5 +1,7 @@
 from django import template
 from django.utils import timezone
+from django.utils.timesince import timesince, timeuntil
+from django.utils.translation import gettext as _
 
 from ..access import reporter_public_name
 from ..models import Status
@@ -28,3 +30,27 @@ def sees_overdue(user):
     from ..access import national_roles
 
     return bool(national_roles(user))
+
+
+@register.filter
+def countdown(due):
+    """ "3 hari lagi" or "terlambat 2 hari" for a running clock's due time."""
+    if not due:
+        return ""
+    now = timezone.now()
+    if due < now:
+        return _("terlambat %(t)s") % {"t": timesince(due, now, depth=1)}
+    return _("%(t)s lagi") % {"t": timeuntil(due, now, depth=1)}
+
+
+@register.inclusion_tag("includes/_pagination.html", takes_context=True)
+def pagination(context, page, query=""):
+    return {"page": page, "query": query, "request": context.get("request")}
+
+
+@register.filter
+def stars(value):
+    try:
+        return "★" * int(value)
+    except (TypeError, ValueError):
+        return ""

@@ -1,0 +1,74 @@
+"""Small forms of the citizen's actions on a report page (reply, accept, reopen, details) and comments."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from .uploads import check_upload
+
+MAX_FILES = 5
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class AttachmentsField(forms.FileField):
+    """Several files in one input; each checked by its content (uploads.check_upload)."""
+
+    widget = MultipleFileInput
+
+    def clean(self, data, initial=None):
+        files = [f for f in (data if isinstance(data, list | tuple) else [data]) if f]
+        if len(files) > MAX_FILES:
+            raise ValidationError(_("Paling banyak %(n)s berkas.") % {"n": MAX_FILES})
+        checked, errors = [], []
+        for f in files:
+            try:
+                checked.append(check_upload(f))
+            except ValidationError as exc:
+                errors.extend(exc.messages)
+        if errors:
+            raise ValidationError(errors)
+        return checked
+
+
+def _note(label, help_text=""):
+    return forms.CharField(
+        label=label, help_text=help_text, max_length=5000, widget=forms.Textarea(attrs={"rows": 4}), required=False
+    )
+
+
+class ReplyForm(forms.Form):
+    prefix = "reply"
+    note = _note(_("Tanggapan Anda"), _("Jelaskan mengapa jawaban instansi belum menyelesaikan masalah Anda."))
+    attachments = AttachmentsField(label=_("Lampiran (opsional)"), required=False)
+
+
+class ProvideInfoForm(forms.Form):
+    prefix = "info"
+    note = _note(_("Kelengkapan data"), _("Jawab pertanyaan instansi selengkap mungkin."))
+    attachments = AttachmentsField(label=_("Lampiran (opsional)"), required=False)
+
+
+RATING_CHOICES = [(n, _("%(n)s dari 5 bintang") % {"n": n}) for n in range(1, 6)]
+
+
+class AcceptForm(forms.Form):
+    prefix = "accept"
+    rating = forms.TypedChoiceField(
+        label=_("Penilaian"), choices=RATING_CHOICES, coerce=int, widget=forms.RadioSelect, required=False
+    )
+    comment = forms.CharField(
+        label=_("Komentar (opsional)"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class ReopenForm(forms.Form):
+    prefix = "reopen"
+    reason = _note(_("Alasan membuka kembali"), _("Apa yang belum selesai?"))
+
+
+class CommentForm(forms.Form):
+    prefix = "comment"
+    body = forms.CharField(label=_("Komentar"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))

@@ -1,0 +1,16 @@
+from django.utils.functional import SimpleLazyObject
+
+
+def notifications(request):
+    """The nav's unread badge: one bounded COUNT, only when a template shows it, once per request."""
+
+    def unread():
+        cached = getattr(request, "_lapor_unread", None)
+        if cached is None:
+            from .views import unread_notifications
+
+            count = unread_notifications(getattr(request, "user", None))
+            cached = request._lapor_unread = "99+" if count > 99 else (str(count) if count else "")
+        return cached
+
+    return {"unread_notifications": SimpleLazyObject(unread)}

@@ -1,0 +1,136 @@
+"""The public feed's filters and full-text search."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import django_filters
+from django import forms
+from django.db import connection
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
+from django.forms import ModelChoiceField
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from agencies.models import Agency, Region
+
+from .models import Category, Classification, Report, Status
+
+# The agencies offered in the feed's drop-down: the upper levels (a few hundred); any agency's
+# reports (with its subtree) remain reachable through ?instansi=<code>, e.g. from a report page.
+AGENCY_CHOICE_KINDS = [Agency.Kind.COORDINATOR, Agency.Kind.MINISTRY, Agency.Kind.PROVINCE, Agency.Kind.REGENCY]
+
+ALL = _("Semua")
+SEARCH_CONFIG = "simple"  # PostgreSQL has no Indonesian stemmer; the GIN index uses the same config
+
+
+def search_vector():
+    from django.contrib.postgres.search import SearchVector
+
+    # Must stay the expression of the GIN index built by migration 0002 (report_search).
+    return SearchVector("title", "body", config=SEARCH_CONFIG)
+
+
+def search_reports(qs, text: str):
+    """Reports whose title or body match `text`: full-text on PostgreSQL, substring elsewhere."""
+    text = (text or "").strip()[:200]
+    if not text:
+        return qs
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery
+
+        return qs.alias(search=search_vector()).filter(
+            search=SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch")
+        )
+    q = Q()
+    for word in text.split()[:8]:
+        q &= Q(title__icontains=word) | Q(body__icontains=word)
+    return qs.filter(q)
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+class CategoryField(ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.parent.name} › {obj.name}" if obj.parent_id else obj.name
+
+
+class CategoryFilter(django_filters.ModelChoiceFilter):
+    field_class = CategoryField
+
+
+class ReportFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("Cari"), method="filter_q")
+    klasifikasi = django_filters.ChoiceFilter(
+        field_name="classification", label=_("Klasifikasi"), choices=Classification.choices, empty_label=ALL
+    )
+    kategori = CategoryFilter(
+        label=_("Kategori"),
+        empty_label=ALL,
+        # Each parent followed by its children.
+        queryset=Category.objects.filter(is_active=True)
+        .select_related("parent")
+        .order_by(Coalesce("parent__name", "name"), F("parent").asc(nulls_first=True), "name"),
+        to_field_name="code",
+        method="filter_category",
+    )
+    provinsi = django_filters.ModelChoiceFilter(
+        field_name="province",
+        label=_("Provinsi"),
+        queryset=Region.objects.filter(level=Region.Level.PROVINCE),
+        empty_label=ALL,
+    )
+    kabupaten = django_filters.ModelChoiceFilter(
+        field_name="regency",
+        label=_("Kabupaten/kota"),
+        queryset=Region.objects.filter(level=Region.Level.REGENCY),
+        empty_label=ALL,
+    )
+    instansi = django_filters.ModelChoiceFilter(
+        label=_("Instansi"),
+        queryset=Agency.objects.active(),
+        to_field_name="code",
+        method="filter_agency",
+        empty_label=ALL,
+    )
+    status = django_filters.ChoiceFilter(
+        label=_("Status"), choices=[(s.value, s.label) for s in Status if s != Status.REMOVED], empty_label=ALL
+    )
+    dari = django_filters.DateFilter(
+        label=_("Dari tanggal"), method="filter_from", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    sampai = django_filters.DateFilter(
+        label=_("Sampai tanggal"), method="filter_to", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    class Meta:
+        model = Report
+        fields = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.form.fields["instansi"]
+        chosen = self.form.data.get("instansi") if self.form.is_bound else None
+        agencies = Agency.objects.active().filter(Q(kind__in=AGENCY_CHOICE_KINDS) | Q(code=chosen or ""))
+        field.widget.choices = [("", ALL)] + list(agencies.order_by("path").values_list("code", "name"))
+        for f in self.form.fields.values():
+            f.widget.attrs["class"] = "form-select" if isinstance(f.widget, forms.Select) else "form-control"
+
+    def filter_q(self, qs, name, value):
+        return search_reports(qs, value)
+
+    def filter_category(self, qs, name, value):
+        return qs.filter(Q(category=value) | Q(category__parent=value))
+
+    def filter_agency(self, qs, name, value):
+        # The agency and everything under it (materialized path prefix, one indexed range).
+        return qs.filter(agency__path__startswith=value.path)
+
+    def filter_from(self, qs, name, value):
+        return qs.filter(created_at__gte=_day_start(value))
+
+    def filter_to(self, qs, name, value):
+        return qs.filter(created_at__lt=_day_start(value + dt.timedelta(days=1)))

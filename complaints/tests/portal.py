@@ -1,0 +1,28 @@
+"""Small helpers for the portal tests: move reports along the workflow as staff would."""
+
+import io
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+
+from complaints import workflow
+
+
+def published(make_report, national_admin, **overrides):
+    report = make_report(**overrides)
+    workflow.verify(report, by=national_admin)
+    return report
+
+
+def answered(make_report, national_admin, agency_admin, tree, note="Jalan sudah ditambal.", **overrides):
+    """A verified report dispatched to Pemkab Badung and answered by its admin."""
+    report = published(make_report, national_admin, **overrides)
+    workflow.dispatch(report, by=national_admin, to_agency=tree["badung"])
+    workflow.respond(report, by=agency_admin, note=note)
+    return report
+
+
+def png_upload(name="foto.png"):
+    buf = io.BytesIO()
+    Image.new("RGB", (4, 4), "red").save(buf, format="PNG")
+    return SimpleUploadedFile(name, buf.getvalue(), content_type="image/png")

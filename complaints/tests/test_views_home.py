@@ -1,0 +1,33 @@
+from django.core.cache import cache
+from django.urls import reverse
+
+from complaints.tests.portal import published
+from complaints.views import HOME_COUNTERS_KEY
+
+
+def test_home_explains_lapor_and_links_to_the_report_form(client, db):
+    cache.delete(HOME_COUNTERS_KEY)
+    html = client.get(reverse("home")).content.decode()
+    for step in ["Tulis Laporan", "Proses Verifikasi", "Proses Tindak Lanjut", "Beri Tanggapan", "Selesai"]:
+        assert step in html
+    assert 'href="/laporan/baru/"' in html
+
+
+def test_home_lists_latest_public_reports_and_counts_them(client, make_report, national_admin):
+    cache.delete(HOME_COUNTERS_KEY)
+    published(make_report, national_admin, title="Lampu jalan padam")
+    make_report(title="Belum diverifikasi")
+    response = client.get(reverse("home"))
+    html = response.content.decode()
+    assert "Lampu jalan padam" in html
+    assert "Belum diverifikasi" not in html
+    assert response.context["counters"]["reports"] == 1
+
+
+def test_home_counters_are_cached_for_a_minute(client, make_report, national_admin):
+    cache.delete(HOME_COUNTERS_KEY)
+    client.get(reverse("home"))
+    published(make_report, national_admin)
+    assert client.get(reverse("home")).context["counters"]["reports"] == 0
+    cache.delete(HOME_COUNTERS_KEY)
+    assert client.get(reverse("home")).context["counters"]["reports"] == 1
