@@ -18,7 +18,9 @@ def _clean_phone(value: str, *, exclude_pk=None) -> str:
     if exclude_pk:
         taken = taken.exclude(pk=exclude_pk)
     if taken.exists():
-        raise ValidationError(_("Nomor telepon ini sudah dipakai akun lain. Masuk dengan nomor ini atau pakai nomor lain."))
+        raise ValidationError(
+            _("Nomor telepon ini sudah dipakai akun lain. Masuk dengan nomor ini atau pakai nomor lain.")
+        )
     return phone
 
 

@@ -38,7 +38,9 @@ def test_register_creates_account_logs_in_and_mails_a_verification_link(client):
 
 
 def test_register_returns_to_next(client):
-    response = client.post(reverse("accounts:register") + "?next=/laporan/baru/", {**REGISTER, "next": "/laporan/baru/"})
+    response = client.post(
+        reverse("accounts:register") + "?next=/laporan/baru/", {**REGISTER, "next": "/laporan/baru/"}
+    )
     assert response["Location"] == "/laporan/baru/"
 
 
@@ -140,13 +142,24 @@ def test_profile_shows_unverified_and_resends(client, citizen):
 
 def test_profile_edit_and_language_switch(client, citizen):
     client.force_login(citizen)
-    data = {"full_name": "Made Warga Baru", "display_name": "Made", "phone": "081234567890", "nik": "", "language": "en"}
+    data = {
+        "full_name": "Made Warga Baru",
+        "display_name": "Made",
+        "phone": "081234567890",
+        "nik": "",
+        "language": "en",
+    }
     response = client.post(reverse("accounts:profile"), data)
     assert response.status_code == 302
     assert response["Location"] == "/en/akun/profil/"
     assert response.cookies["django_language"].value == "en"
     citizen.refresh_from_db()
-    assert (citizen.full_name, citizen.display_name, citizen.nik, citizen.language) == ("Made Warga Baru", "Made", "", "en")
+    assert (citizen.full_name, citizen.display_name, citizen.nik, citizen.language) == (
+        "Made Warga Baru",
+        "Made",
+        "",
+        "en",
+    )
 
 
 def test_profile_bad_input_keeps_values(client, citizen, other_citizen):
