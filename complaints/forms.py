@@ -276,6 +276,5 @@ class ReportForm(forms.Form):
     def draft(self) -> dict:
         """What the visitor typed, to keep in the session across the login/registration detour."""
         fields = [name for name in self.fields if name not in ("attachments", "submission_key")]
-        return {
-            name: self.data.get(self.add_prefix(name), "") for name in fields if self.data.get(self.add_prefix(name))
-        }
+        values = {name: self.data.get(self.add_prefix(name), "") for name in fields}
+        return {name: value[:10000] for name, value in values.items() if value}

@@ -132,6 +132,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 if env.bool("LAPOR_FAST_PASSWORD_HASHER", default=False):
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Report submissions allowed per account and per IP address (REMOTE_ADDR): (count, window in seconds).
+LAPOR_SUBMIT_RATE_USER = (env.int("LAPOR_SUBMIT_RATE_USER", default=5), 10 * 60)
+LAPOR_SUBMIT_RATE_IP = (env.int("LAPOR_SUBMIT_RATE_IP", default=20), 60 * 60)
 
 # --- Internationalisation ---
 LANGUAGE_CODE = "id"
@@ -208,9 +211,6 @@ LAPOR_ATTACHMENT_TYPES = env.list(
 LAPOR_MAX_BOUNCES = env.int("LAPOR_MAX_BOUNCES", default=3)
 LAPOR_MAX_REOPENS = env.int("LAPOR_MAX_REOPENS", default=2)
 LAPOR_REOPEN_WINDOW_DAYS = env.int("LAPOR_REOPEN_WINDOW_DAYS", default=30)
-# Report submissions allowed per account and per IP address: (count, window in seconds).
-LAPOR_SUBMIT_RATE_USER = (env.int("LAPOR_SUBMIT_RATE_USER", default=5), 10 * 60)
-LAPOR_SUBMIT_RATE_IP = (env.int("LAPOR_SUBMIT_RATE_IP", default=20), 60 * 60)
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 # --- Logging ---

@@ -2,6 +2,15 @@
 (function () {
   "use strict";
   document.querySelectorAll("form.report-form").forEach(function (form) {
+    var summary = form.querySelector("#report-form-errors");
+    if (summary) { summary.focus(); }
+    // One report per click: a second submit while the first is on its way is ignored (the server also
+    // files one report per form token).
+    form.addEventListener("submit", function (e) {
+      if (form.getAttribute("data-sending")) { e.preventDefault(); return; }
+      form.setAttribute("data-sending", "1");
+    });
+    window.addEventListener("pageshow", function () { form.removeAttribute("data-sending"); });  // back button
     var province = form.querySelector("select[name=province]");
     var regency = form.querySelector("select[name=regency]");
     if (province && regency) {

@@ -41,7 +41,7 @@ def test_new_visitor_reports_through_registration_and_sees_the_tracking_number(d
     regency.select_by_value("51.03")
     Select(driver.find_element(By.NAME, "category")).select_by_visible_text("Pelayanan Puskesmas")
     driver.find_element(By.NAME, "attachments").send_keys(photo)
-    click(driver, driver.find_element(By.NAME, "send"))
+    click(driver, driver.find_element(By.ID, "send-report"))
 
     # Sent to log in; the visitor has no account yet and registers.
     wait_for_path(driver, "/akun/masuk/")
@@ -62,7 +62,7 @@ def test_new_visitor_reports_through_registration_and_sees_the_tracking_number(d
     assert Select(driver.find_element(By.NAME, "regency")).first_selected_option.get_attribute("value") == "51.03"
     assert "jalan-rusak.png" in driver.find_element(By.ID, "reattach-notice").text
     driver.find_element(By.NAME, "attachments").send_keys(photo)
-    click(driver, driver.find_element(By.NAME, "send"))
+    click(driver, driver.find_element(By.ID, "send-report"))
 
     number = wait_for(driver, lambda d: d.find_elements(By.ID, "tracking-no"))[0].text
     report = Report.objects.get(tracking_no=number)
