@@ -2,12 +2,21 @@ import re
 
 import pytest
 from django.core import mail
+from django.core.cache import cache
 from django.urls import reverse
 
 from accounts import verification
 from accounts.models import User
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(settings):
+    """The resend throttle lives in a cache of this test's own (never clear a shared Redis)."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "acct"}}
+    cache.clear()
+
 
 REGISTER = {
     "full_name": "Ni Luh Putu",

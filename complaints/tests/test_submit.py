@@ -15,15 +15,25 @@ from PIL import Image
 from agencies.models import Agency, Region
 from complaints.forms import ReportForm, default_agency
 from complaints.models import Category, Report, RoutingRule
+from lapor import celery_app
 
 URL = "/laporan/baru/"
 
 
 @pytest.fixture(autouse=True)
-def _clear_cache():
+def _private_cache(settings):
+    """Rate-limit counters in a cache of this test's own (never clear a shared Redis)."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "submit"}}
     cache.clear()
+
+
+@pytest.fixture
+def eager_celery():
+    """Mail tasks run in-process, even when REDIS_URL is set."""
+    before = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
     yield
-    cache.clear()
+    celery_app.conf.task_always_eager = before
 
 
 def png(name="foto.png"):
@@ -104,7 +114,7 @@ def test_submit_files_a_report_with_attachments(client, citizen, data):
     assert report.tracking_no in page and "3 hari kerja" in page
 
 
-def test_submit_sends_the_confirmation_mail(client, citizen, data, django_capture_on_commit_callbacks):
+def test_submit_sends_the_confirmation_mail(client, citizen, data, django_capture_on_commit_callbacks, eager_celery):
     client.force_login(citizen)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(URL, data)

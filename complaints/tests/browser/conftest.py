@@ -81,6 +81,8 @@ def live_app(transactional_db, live_server, settings):
     orders them so) and each one ends with a flush of every table: load the reference data again."""
     call_command("load_reference", verbosity=0)
     settings.SITE_URL = live_server.url
+    # Rate-limit counters and throttles in a private cache: repeated runs never trip a shared Redis.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "browser"}}
     return live_server
 
 
