@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, Region
@@ -192,11 +193,14 @@ class ReportForm(forms.Form):
         ]
         parents = {}
         children = {}
-        for cat in Category.objects.filter(is_active=True).order_by("position", "name").only("pk", "name", "parent_id"):
+        english = get_language() == "en"
+        categories = Category.objects.filter(is_active=True).order_by("position", "name")
+        for cat in categories.only("pk", "name", "name_en", "parent_id"):
+            name = (cat.name_en if english else "") or cat.name
             if cat.parent_id is None:
-                parents[cat.pk] = cat.name
+                parents[cat.pk] = name
             else:
-                children.setdefault(cat.parent_id, []).append((cat.pk, cat.name))
+                children.setdefault(cat.parent_id, []).append((cat.pk, name))
         self.fields["category"].widget.choices = [("", self.fields["category"].empty_label)] + [
             (name, children[pk]) for pk, name in parents.items() if pk in children
         ]

@@ -98,6 +98,9 @@ def submit_report(request):
         form = ReportForm(initial=draft["data"] if draft else None)
         return _render_report_form(request, form, reattach=draft["files"] if draft else (), restored=bool(draft))
 
+    if "discard_draft" in request.POST:
+        request.session.pop(REPORT_DRAFT_SESSION_KEY, None)
+        return redirect("complaints:submit")
     form = ReportForm(request.POST, request.FILES)
     if "search_agency" in request.POST:
         # No-JavaScript agency search: show the form again with a narrowed agency list, nothing validated yet.

@@ -343,3 +343,18 @@ def test_anonymous_reporters_photos_lose_their_gps_metadata(client, citizen, dat
         image = Image.open(io.BytesIO(fh.read()))
         assert not image.getexif().get_ifd(0x8825)
         assert image.size == (8, 8)
+
+
+def test_a_restored_draft_can_be_discarded(client, citizen, data):
+    client.post(URL, data)
+    client.force_login(citizen)
+    assert "Kosongkan formulir" in client.get(URL).content.decode()
+    assert client.post(URL, {"discard_draft": "1"})["Location"] == URL
+    html = client.get(URL).content.decode()
+    assert "Antrean puskesmas" not in html and "Kosongkan formulir" not in html
+    assert not Report.objects.exists()
+
+
+def test_categories_follow_the_interface_language(client, db):
+    assert "Pelayanan Puskesmas" in client.get(URL).content.decode()
+    assert "Community health centre services" in client.get("/en" + URL).content.decode()
