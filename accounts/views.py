@@ -1,3 +1,5 @@
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -8,6 +10,7 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.urls.base import translate_url
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -29,7 +32,10 @@ def _with_language(response: HttpResponseRedirect, user) -> HttpResponseRedirect
     """Send the user on in their preferred language: the URL prefix decides the UI language, the cookie
     remembers the choice for Accept-Language-free visits."""
     language = user.language or settings.LANGUAGE_CODE
-    response["Location"] = translate_url(response["Location"], language)
+    url = response["Location"]
+    # translate_url resolves the path in the active language: resolve it in the path's own language.
+    with translation.override(translation.get_language_from_path(urlsplit(url).path) or settings.LANGUAGE_CODE):
+        response["Location"] = translate_url(url, language)
     response.set_cookie(
         settings.LANGUAGE_COOKIE_NAME,
         language,

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, Region
 
+from . import workflow
 from .models import Category, Classification, RoutingRule
 from .uploads import check_upload
 
@@ -270,6 +271,28 @@ class ReportForm(forms.Form):
         ):
             self.add_error("longitude", _("Isi lintang dan bujur bersama-sama, atau kosongkan keduanya."))
         return data
+
+    def submit(self, *, by, submission_key: str):
+        """File the valid form through the workflow; the agency defaults from the routing rules."""
+        data = self.cleaned_data
+        return workflow.submit(
+            by=by,
+            classification=data["classification"],
+            title=data["title"],
+            body=data["body"],
+            event_date=data["event_date"],
+            province=data["province"],
+            regency=data["regency"],
+            district=data["district"],
+            latitude=data["latitude"],
+            longitude=data["longitude"],
+            category=data["category"],
+            suggested_agency=data["agency"] or default_agency(data["category"], data["province"], data["regency"]),
+            is_anonymous=data["is_anonymous"],
+            is_confidential=data["is_confidential"],
+            submission_key=submission_key,
+            attachments=self.checked_uploads,
+        )
 
     def chosen_file_names(self) -> list[str]:
         """Names of the files the browser sent: it cannot put them back into the re-rendered form."""

@@ -13,9 +13,9 @@ from django.views.decorators.http import require_GET
 
 from agencies.models import Agency
 
-from . import ratelimit, workflow
+from . import ratelimit
 from .access import get_report_for_user, reporter_shown_to
-from .forms import ReportForm, default_agency, search_agencies
+from .forms import ReportForm, search_agencies
 from .models import Report, Status
 from .workflow import WorkflowError, allowed_actions
 
@@ -126,24 +126,7 @@ def submit_report(request):
             )
             return _render_report_form(request, form, reattach=form.chosen_file_names(), status=429)
         try:
-            report = workflow.submit(
-                by=request.user,
-                classification=data["classification"],
-                title=data["title"],
-                body=data["body"],
-                event_date=data["event_date"],
-                province=data["province"],
-                regency=data["regency"],
-                district=data["district"],
-                latitude=data["latitude"],
-                longitude=data["longitude"],
-                category=data["category"],
-                suggested_agency=data["agency"] or default_agency(data["category"], data["province"], data["regency"]),
-                is_anonymous=data["is_anonymous"],
-                is_confidential=data["is_confidential"],
-                submission_key=key,
-                attachments=form.checked_uploads,
-            )
+            report = form.submit(by=request.user, submission_key=key)
         except WorkflowError as error:
             form.add_error(None, str(error))
         except ValidationError as error:  # an image Pillow cannot re-encode (anonymous reports strip metadata)

@@ -4,6 +4,7 @@ import pytest
 from django.core import mail
 from django.core.cache import cache
 from django.urls import reverse
+from django.utils import translation
 
 from accounts import verification
 from accounts.models import User
@@ -16,6 +17,8 @@ def _private_cache(settings):
     """The resend throttle lives in a cache of this test's own (never clear a shared Redis)."""
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "acct"}}
     cache.clear()
+    yield
+    translation.activate(settings.LANGUAGE_CODE)  # a request to /en/ leaves English active in this thread
 
 
 REGISTER = {
@@ -206,3 +209,12 @@ def test_password_reset_mails_an_indonesian_link_that_works(client, citizen):
     assert done["Location"] == reverse("accounts:password_reset_complete")
     citizen.refresh_from_db()
     assert citizen.check_password("sandi-baru-kuat")
+
+
+def test_login_from_an_english_page_to_an_unprefixed_next(client, citizen):
+    citizen.language = "en"
+    citizen.save()
+    response = client.post(
+        "/en/akun/masuk/", {"username": citizen.email, "password": "lapor-test", "next": "/akun/profil/"}
+    )
+    assert response["Location"] == "/en/akun/profil/"

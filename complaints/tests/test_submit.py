@@ -9,7 +9,7 @@ from django.core import mail
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from PIL import Image
 
 from agencies.models import Agency, Region
@@ -25,6 +25,8 @@ def _private_cache(settings):
     """Rate-limit counters in a cache of this test's own (never clear a shared Redis)."""
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "submit"}}
     cache.clear()
+    yield
+    translation.activate(settings.LANGUAGE_CODE)  # a request to /en/ leaves English active in this thread
 
 
 @pytest.fixture
