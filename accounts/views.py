@@ -1,3 +1,4 @@
+import logging
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -18,6 +19,7 @@ from django.views.decorators.http import require_POST
 from . import verification
 from .forms import LoginForm, ProfileForm, RegisterForm
 
+log = logging.getLogger(__name__)
 BACKEND = "accounts.backends.EmailOrPhoneBackend"
 
 
@@ -62,11 +64,18 @@ def register(request):
     if request.method == "POST" and form.is_valid():
         user = form.save()
         login(request, user, backend=BACKEND)
-        verification.send_verification(user, request)
-        messages.success(
-            request,
-            _("Akun Anda sudah dibuat. Kami mengirim tautan verifikasi ke %(email)s.") % {"email": user.email},
-        )
+        try:
+            verification.send_verification(user, request)
+        except Exception:  # the account stands; the profile page offers to send the link again
+            log.warning("Could not mail the verification link to user %s", user.pk, exc_info=True)
+            messages.warning(
+                request, _("Akun Anda sudah dibuat, tetapi e-mail verifikasi gagal dikirim. Kirim ulang dari profil.")
+            )
+        else:
+            messages.success(
+                request,
+                _("Akun Anda sudah dibuat. Kami mengirim tautan verifikasi ke %(email)s.") % {"email": user.email},
+            )
         return redirect(next_url)
     return render(request, "accounts/register.html", {"form": form, "next": next_url})
 

@@ -210,6 +210,9 @@ class ReportForm(forms.Form):
         current = self._value("agency")
         if current and str(current).isdigit() and all(str(a.pk) != str(current) for a in shown):
             shown = list(Agency.objects.active().filter(pk=current)) + shown
+        self.fields["agency"].widget.attrs["data-found-label"] = _(
+            "instansi ditemukan; pilih di daftar Instansi tujuan."
+        )
         self.fields["agency"].widget.choices = [("", self.fields["agency"].empty_label)] + [
             (a.pk, a.name) for a in shown
         ]

@@ -218,3 +218,13 @@ def test_login_from_an_english_page_to_an_unprefixed_next(client, citizen):
         "/en/akun/masuk/", {"username": citizen.email, "password": "lapor-test", "next": "/akun/profil/"}
     )
     assert response["Location"] == "/en/akun/profil/"
+
+
+def test_registration_survives_a_mail_failure(client, monkeypatch):
+    def broken(user, request=None):
+        raise OSError("SMTP down")
+
+    monkeypatch.setattr(verification, "send_verification", broken)
+    response = client.post(reverse("accounts:register"), REGISTER, follow=True)
+    assert User.objects.filter(email="putu@example.test").exists()
+    assert "gagal dikirim" in response.content.decode()

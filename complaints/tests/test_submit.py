@@ -360,3 +360,21 @@ def test_a_restored_draft_can_be_discarded(client, citizen, data):
 def test_categories_follow_the_interface_language(client, db):
     assert "Pelayanan Puskesmas" in client.get(URL).content.decode()
     assert "Community health centre services" in client.get("/en" + URL).content.decode()
+
+
+@pytest.mark.parametrize("logged_in", [False, True])
+def test_form_page_query_count_is_fixed(client, citizen, tree, django_assert_max_num_queries, logged_in):
+    if logged_in:
+        client.force_login(citizen)
+    with django_assert_max_num_queries(5):  # session, user, regions, categories (+ nothing for the agency list)
+        assert client.get(URL).status_code == 200
+
+
+def test_agency_search_without_javascript_is_limited_too(client, db):
+    """The select never lists the whole agency tree: empty until a search, at most 20 after one."""
+    national = Agency.objects.get(code="kemenpanrb")
+    for n in range(30):
+        Agency.objects.create(code=f"uji-{n}", name=f"Kantor Uji {n}", kind="opd", parent=national)
+    html = client.post(URL, {"agency_q": "kantor uji", "search_agency": "1"}).content.decode()
+    select = html[html.index('name="agency"') : html.index("</select>", html.index('name="agency"'))]
+    assert select.count("<option") == 21  # the "let LAPOR! choose" option and 20 results

@@ -46,6 +46,8 @@
                 option.selected = String(a.id) === keep;
                 agency.add(option);
               });
+              var status = form.querySelector("#agency-search-status");
+              if (status) { status.textContent = data.results.length + " " + (agency.getAttribute("data-found-label") || ""); }
             });
         }, 250);
       });

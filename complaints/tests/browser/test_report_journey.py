@@ -40,6 +40,11 @@ def test_new_visitor_reports_through_registration_and_sees_the_tracking_number(d
     assert visible == ["Bali"]
     regency.select_by_value("51.03")
     Select(driver.find_element(By.NAME, "category")).select_by_visible_text("Pelayanan Puskesmas")
+    # The agency search narrows the select as the visitor types (JSON endpoint, at most 20 results).
+    fill("agency_q", "kesehatan badung")
+    agency = driver.find_element(By.NAME, "agency")
+    wait_for(driver, lambda d: len(Select(agency).options) > 1)
+    Select(agency).select_by_visible_text("Dinas Kesehatan Kabupaten Badung")
     driver.find_element(By.NAME, "attachments").send_keys(photo)
     click(driver, driver.find_element(By.ID, "send-report"))
 
@@ -61,6 +66,9 @@ def test_new_visitor_reports_through_registration_and_sees_the_tracking_number(d
     assert "Lubang besar" in driver.find_element(By.NAME, "body").get_attribute("value")
     assert Select(driver.find_element(By.NAME, "regency")).first_selected_option.get_attribute("value") == "51.03"
     assert "jalan-rusak.png" in driver.find_element(By.ID, "reattach-notice").text
+    assert (
+        Select(driver.find_element(By.NAME, "agency")).first_selected_option.text == "Dinas Kesehatan Kabupaten Badung"
+    )
     driver.find_element(By.NAME, "attachments").send_keys(photo)
     click(driver, driver.find_element(By.ID, "send-report"))
 
@@ -69,6 +77,7 @@ def test_new_visitor_reports_through_registration_and_sees_the_tracking_number(d
     assert report.reporter.email == "kadek@example.test"
     assert report.title == "Jalan rusak di depan SD"
     assert list(report.attachments.values_list("original_name", flat=True)) == ["jalan-rusak.png"]
+    assert report.suggested_agency.code == "dinkes-badung"
 
 
 def test_report_is_tracked_by_its_number(driver, live_app, browser_login, make_report, citizen, national_admin):
