@@ -1,8 +1,18 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from . import views
+
 app_name = "accounts"
 urlpatterns = [
-    path("masuk/", auth_views.LoginView.as_view(), name="login"),
+    path("masuk/", views.LoginView.as_view(), name="login"),
     path("keluar/", auth_views.LogoutView.as_view(), name="logout"),
+    path("daftar/", views.register, name="register"),
+    path("profil/", views.profile, name="profile"),
+    path("verifikasi/kirim-ulang/", views.resend_verification, name="resend_verification"),
+    path("verifikasi/<str:token>/", views.verify_email, name="verify_email"),
+    path("sandi/lupa/", views.password_reset, name="password_reset"),
+    path("sandi/lupa/terkirim/", views.password_reset_done, name="password_reset_done"),
+    path("sandi/atur/<uidb64>/<token>/", views.password_reset_confirm, name="password_reset_confirm"),
+    path("sandi/atur/selesai/", views.password_reset_complete, name="password_reset_complete"),
 ]

@@ -70,7 +70,9 @@ def strip_metadata(data: bytes, content_type: str) -> bytes:
     try:
         with Image.open(io.BytesIO(data)) as img:
             clean = Image.new(img.mode, img.size)
-            clean.putdata(list(img.getdata()))
+            clean.paste(img)  # the pixels only (Image.getdata is deprecated in Pillow 12+)
+            if img.mode == "P":
+                clean.putpalette(img.getpalette())
             out = io.BytesIO()
             fmt = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}[content_type]
             clean.save(out, format=fmt, quality=90) if fmt != "PNG" else clean.save(out, format=fmt)

@@ -133,6 +133,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 if env.bool("LAPOR_FAST_PASSWORD_HASHER", default=False):
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Report submissions allowed per account and per IP address (REMOTE_ADDR): (count, window in seconds).
+LAPOR_SUBMIT_RATE_USER = (env.int("LAPOR_SUBMIT_RATE_USER", default=5), 10 * 60)
+LAPOR_SUBMIT_RATE_IP = (env.int("LAPOR_SUBMIT_RATE_IP", default=20), 60 * 60)
 
 # --- Internationalisation ---
 LANGUAGE_CODE = "id"

@@ -40,8 +40,9 @@ def _assert_flat(client, url, grow, limit, django_assert_max_num_queries, params
 
 
 def test_home_queries_are_flat(client, grow, django_assert_max_num_queries):
-    # counters (aggregate + agencies), latest reports with category/agency/regions
-    _assert_flat(client, reverse("home"), grow, 3, django_assert_max_num_queries)
+    # counters (aggregate + agencies), latest reports with category/agency/regions,
+    # and the embedded report form (regions, categories, the province list for the regency groups)
+    _assert_flat(client, reverse("home"), grow, 6, django_assert_max_num_queries)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,230 @@
+import re
+
+import pytest
+from django.core import mail
+from django.core.cache import cache
+from django.urls import reverse
+from django.utils import translation
+
+from accounts import verification
+from accounts.models import User
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(settings):
+    """The resend throttle lives in a cache of this test's own (never clear a shared Redis)."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "acct"}}
+    cache.clear()
+    yield
+    translation.activate(settings.LANGUAGE_CODE)  # a request to /en/ leaves English active in this thread
+
+
+REGISTER = {
+    "full_name": "Ni Luh Putu",
+    "email": "Putu@Example.test",
+    "phone": "0812-9999-0000",
+    "nik": "",
+    "password1": "sandi-kuat-sekali",
+    "password2": "sandi-kuat-sekali",
+}
+
+
+def _field_error(html: str, field: str) -> bool:
+    """The input is marked invalid and points at its error message."""
+    tag = re.search(rf'<input[^>]*name="{field}"[^>]*>', html).group(0)
+    return 'aria-invalid="true"' in tag and f"id_{field}_error" in tag and f'id="id_{field}_error"' in html
+
+
+def test_register_creates_account_logs_in_and_mails_a_verification_link(client):
+    response = client.post(reverse("accounts:register"), REGISTER)
+    assert response.status_code == 302
+    user = User.objects.get(email="putu@example.test")
+    assert user.phone == "6281299990000"
+    assert not user.email_verified
+    assert client.session["_auth_user_id"] == str(user.pk)
+    assert len(mail.outbox) == 1
+    assert "verifikasi" in mail.outbox[0].subject.lower()
+    assert reverse("accounts:verify_email", args=["x"]).rsplit("x", 1)[0] in mail.outbox[0].body
+
+
+def test_register_returns_to_next(client):
+    response = client.post(
+        reverse("accounts:register") + "?next=/laporan/baru/", {**REGISTER, "next": "/laporan/baru/"}
+    )
+    assert response["Location"] == "/laporan/baru/"
+
+
+def test_register_refuses_an_offsite_next(client):
+    response = client.post(reverse("accounts:register"), {**REGISTER, "next": "https://evil.example/"})
+    assert response["Location"] == reverse("accounts:profile")
+
+
+@pytest.mark.parametrize("nik", ["123", "12345678901234567", "12345678901234ab"])
+def test_register_nik_must_be_16_digits(client, nik):
+    response = client.post(reverse("accounts:register"), {**REGISTER, "nik": nik})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "NIK harus tepat 16 angka." in html
+    assert _field_error(html, "nik")
+    assert 'value="Ni Luh Putu"' in html  # nothing typed is lost
+    assert not User.objects.filter(email="putu@example.test").exists()
+
+
+def test_register_accepts_a_16_digit_nik_with_spaces(client):
+    client.post(reverse("accounts:register"), {**REGISTER, "nik": "5103 0123 4567 8901"})
+    assert User.objects.get(email="putu@example.test").nik == "5103012345678901"
+
+
+def test_register_duplicate_email_and_phone_get_field_errors(client, citizen):
+    response = client.post(
+        reverse("accounts:register"), {**REGISTER, "email": "WARGA@example.test", "phone": "+62 812 3456 7890"}
+    )
+    html = response.content.decode()
+    assert "E-mail ini sudah terdaftar" in html
+    assert "Nomor telepon ini sudah dipakai akun lain" in html
+    assert _field_error(html, "email") and _field_error(html, "phone")
+    assert User.objects.count() == 1
+
+
+def test_register_password_mismatch_is_shown_next_to_the_field(client):
+    response = client.post(reverse("accounts:register"), {**REGISTER, "password2": "lain-sama-sekali"})
+    html = response.content.decode()
+    assert "Kedua kata sandi tidak sama." in html
+    assert 'value="0812-9999-0000"' in html
+
+
+def test_login_by_email_or_phone(client, citizen):
+    page = client.get(reverse("accounts:login")).content.decode()
+    assert "E-mail atau nomor telepon" in page
+    for identifier in ["warga@example.test", "081234567890", "+6281234567890"]:
+        response = client.post(reverse("accounts:login"), {"username": identifier, "password": "lapor-test"})
+        assert response.status_code == 302, identifier
+        client.logout()
+
+
+def test_bad_login_keeps_the_identifier_and_explains(client, citizen):
+    response = client.post(reverse("accounts:login"), {"username": "081234567890", "password": "salah"})
+    html = response.content.decode()
+    assert "kata sandi salah" in html
+    assert 'value="081234567890"' in html
+
+
+def test_logout_is_a_post(client, citizen):
+    client.force_login(citizen)
+    assert client.get(reverse("accounts:logout")).status_code == 405
+    assert client.post(reverse("accounts:logout")).status_code == 302
+    assert "_auth_user_id" not in client.session
+
+
+def test_verification_link_verifies(client, citizen):
+    response = client.get(reverse("accounts:verify_email", args=[verification.make_token(citizen)]))
+    assert response.status_code == 302
+    citizen.refresh_from_db()
+    assert citizen.email_verified
+
+
+def test_tampered_verification_link_is_refused(client, citizen, other_citizen):
+    token = verification.make_token(citizen)
+    for bad in [token[:-2] + ("AA" if not token.endswith("AA") else "BB"), "garbage", token.replace(":", ";", 1)]:
+        response = client.get(reverse("accounts:verify_email", args=[bad]))
+        assert response.status_code == 400
+        assert "tidak sah" in response.content.decode()
+    citizen.refresh_from_db()
+    assert not citizen.email_verified
+
+
+def test_verification_link_for_an_old_address_is_refused(client, citizen):
+    token = verification.make_token(citizen)
+    citizen.email = "baru@example.test"
+    citizen.save()
+    assert client.get(reverse("accounts:verify_email", args=[token])).status_code == 400
+
+
+def test_profile_shows_unverified_and_resends(client, citizen):
+    client.force_login(citizen)
+    html = client.get(reverse("accounts:profile")).content.decode()
+    assert "belum terverifikasi" in html
+    client.post(reverse("accounts:resend_verification"))
+    client.post(reverse("accounts:resend_verification"))  # throttled: one mail a minute
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == [citizen.email]
+
+
+def test_profile_edit_and_language_switch(client, citizen):
+    client.force_login(citizen)
+    data = {
+        "full_name": "Made Warga Baru",
+        "display_name": "Made",
+        "phone": "081234567890",
+        "nik": "",
+        "language": "en",
+    }
+    response = client.post(reverse("accounts:profile"), data)
+    assert response.status_code == 302
+    assert response["Location"] == "/en/akun/profil/"
+    assert response.cookies["django_language"].value == "en"
+    citizen.refresh_from_db()
+    assert (citizen.full_name, citizen.display_name, citizen.nik, citizen.language) == (
+        "Made Warga Baru",
+        "Made",
+        "",
+        "en",
+    )
+
+
+def test_profile_bad_input_keeps_values(client, citizen, other_citizen):
+    other_citizen.phone = "6285700001111"
+    other_citizen.save()
+    client.force_login(citizen)
+    data = {"full_name": "Nama Diketik", "display_name": "", "phone": "085700001111", "nik": "12", "language": "id"}
+    html = client.post(reverse("accounts:profile"), data).content.decode()
+    assert _field_error(html, "phone") and _field_error(html, "nik")
+    assert 'value="Nama Diketik"' in html
+    citizen.refresh_from_db()
+    assert citizen.full_name == "Made Warga"
+
+
+def test_login_uses_the_preferred_language(client, citizen):
+    citizen.language = "en"
+    citizen.save()
+    response = client.post(
+        reverse("accounts:login"), {"username": citizen.email, "password": "lapor-test", "next": "/akun/profil/"}
+    )
+    assert response["Location"] == "/en/akun/profil/"
+
+
+def test_password_reset_mails_an_indonesian_link_that_works(client, citizen):
+    response = client.post(reverse("accounts:password_reset"), {"email": "WARGA@example.test"})
+    assert response["Location"] == reverse("accounts:password_reset_done")
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert "atur ulang kata sandi" in message.subject
+    link = re.search(r"http://testserver(/akun/sandi/atur/\S+/)", message.body).group(1)
+    page = client.get(link, follow=True)
+    assert page.status_code == 200 and "Buat kata sandi baru" in page.content.decode()
+    form_url = page.redirect_chain[-1][0]
+    done = client.post(form_url, {"new_password1": "sandi-baru-kuat", "new_password2": "sandi-baru-kuat"})
+    assert done["Location"] == reverse("accounts:password_reset_complete")
+    citizen.refresh_from_db()
+    assert citizen.check_password("sandi-baru-kuat")
+
+
+def test_login_from_an_english_page_to_an_unprefixed_next(client, citizen):
+    citizen.language = "en"
+    citizen.save()
+    response = client.post(
+        "/en/akun/masuk/", {"username": citizen.email, "password": "lapor-test", "next": "/akun/profil/"}
+    )
+    assert response["Location"] == "/en/akun/profil/"
+
+
+def test_registration_survives_a_mail_failure(client, monkeypatch):
+    def broken(user, request=None):
+        raise OSError("SMTP down")
+
+    monkeypatch.setattr(verification, "send_verification", broken)
+    response = client.post(reverse("accounts:register"), REGISTER, follow=True)
+    assert User.objects.filter(email="putu@example.test").exists()
+    assert "gagal dikirim" in response.content.decode()

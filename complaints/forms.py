@@ -1,0 +1,310 @@
+"""The citizen's report form (laporan/baru/ and the home page)."""
+
+from __future__ import annotations
+
+import secrets
+from decimal import Decimal
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from agencies.models import Agency, Region
+
+from . import workflow
+from .models import Category, Classification, RoutingRule
+from .uploads import check_upload
+
+AGENCY_SEARCH_LIMIT = 20
+MAX_ATTACHMENTS = 5
+# Indonesia's bounding box, with a margin for the outer islands.
+LATITUDE_RANGE = (Decimal("-11.5"), Decimal("6.5"))
+LONGITUDE_RANGE = (Decimal("94.5"), Decimal("141.5"))
+
+CLASSIFICATION_HELP = {
+    Classification.COMPLAINT: _("Keluhan atas pelayanan publik yang tidak sesuai standar atau merugikan Anda."),
+    Classification.ASPIRATION: _("Usulan atau saran untuk perbaikan pelayanan dan kebijakan publik."),
+    Classification.INFORMATION: _("Permintaan data atau informasi publik dari instansi pemerintah."),
+}
+
+
+def classification_choices():
+    return [
+        (
+            value,
+            format_html("<strong>{}</strong> — <span class='text-muted'>{}</span>", label, CLASSIFICATION_HELP[value]),
+        )
+        for value, label in Classification.choices
+    ]
+
+
+def new_submission_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def search_agencies(query: str, limit: int = AGENCY_SEARCH_LIMIT):
+    """Active agencies whose name contains every word of the query, shortest (most general) first."""
+    words = [w for w in (query or "").split() if len(w) >= 2][:5]
+    if not words:
+        return Agency.objects.none()
+    qs = Agency.objects.active()
+    for word in words:
+        qs = qs.filter(name__icontains=word)
+    return qs.order_by("depth", "name")[:limit]
+
+
+def default_agency(category, province, regency):
+    """The RoutingRule for category + regency, else category + province, else category alone."""
+    rules = {
+        rule.region_id: rule.agency
+        for rule in RoutingRule.objects.filter(category=category)
+        .filter(Q(region=regency) | Q(region=province) | Q(region__isnull=True))
+        .select_related("agency")
+    }
+    for key in (regency.pk, province.pk, None):
+        if key in rules and rules[key].is_active:
+            return rules[key]
+    return None
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault(
+            "widget", MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp,application/pdf"})
+        )
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else ([data] if data else [])
+        return [f for f in files if f]
+
+
+class ReportForm(forms.Form):
+    classification = forms.ChoiceField(
+        label=_("Klasifikasi laporan"), choices=classification_choices, widget=forms.RadioSelect, initial="complaint"
+    )
+    title = forms.CharField(
+        label=_("Judul laporan"), max_length=200, help_text=_("Ringkas, misalnya: Jalan berlubang di Jl. Raya Kuta.")
+    )
+    body = forms.CharField(
+        label=_("Isi laporan"),
+        max_length=10000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("Ceritakan apa yang terjadi, di mana, kapan, dan siapa yang terlibat."),
+    )
+    event_date = forms.DateField(label=_("Tanggal kejadian"), widget=forms.DateInput(attrs={"type": "date"}))
+    province = forms.ModelChoiceField(
+        label=_("Provinsi"), queryset=Region.objects.filter(level="province"), empty_label=_("— pilih provinsi —")
+    )
+    regency = forms.ModelChoiceField(
+        label=_("Kabupaten/kota"),
+        queryset=Region.objects.filter(level="regency"),
+        empty_label=_("— pilih kabupaten/kota —"),
+        help_text=_("Pilihan dikelompokkan per provinsi."),
+    )
+    district = forms.CharField(label=_("Kecamatan/desa (opsional)"), max_length=120, required=False)
+    latitude = forms.DecimalField(
+        label=_("Lintang (opsional)"),
+        required=False,
+        widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
+        help_text=_("Titik lokasi, misalnya -8.65 untuk Badung. Isi bersama bujur."),
+    )
+    longitude = forms.DecimalField(
+        label=_("Bujur (opsional)"),
+        required=False,
+        widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
+        help_text=_("Misalnya 115.22 untuk Badung."),
+    )
+    category = forms.ModelChoiceField(
+        label=_("Kategori"),
+        queryset=Category.objects.filter(parent__isnull=False, is_active=True),
+        empty_label=_("— pilih kategori —"),
+    )
+    agency_q = forms.CharField(
+        label=_("Cari instansi tujuan (opsional)"),
+        required=False,
+        max_length=100,
+        help_text=_("Ketik sebagian nama instansi lalu tekan Cari; daftar di bawah menyempit."),
+    )
+    agency = forms.ModelChoiceField(
+        label=_("Instansi tujuan (opsional)"),
+        queryset=Agency.objects.active(),
+        required=False,
+        empty_label=_("— biarkan LAPOR! memilihkan —"),
+        help_text=_("Bila dikosongkan, laporan diarahkan ke instansi yang biasa menangani kategori dan wilayah ini."),
+    )
+    attachments = MultipleFileField(
+        label=_("Lampiran (opsional)"),
+        required=False,
+        help_text=_(
+            "Foto (JPG, PNG, WebP) atau PDF, paling banyak %(count)s berkas, masing-masing maksimal %(size)s MB."
+        )
+        % {"count": MAX_ATTACHMENTS, "size": settings.LAPOR_ATTACHMENT_MAX_BYTES // (1024 * 1024)},
+    )
+    is_anonymous = forms.BooleanField(
+        label=_("Anonim"),
+        required=False,
+        help_text=_("Nama dan kontak Anda disembunyikan dari publik dan dari instansi yang menangani laporan."),
+    )
+    is_confidential = forms.BooleanField(
+        label=_("Rahasia"),
+        required=False,
+        help_text=_(
+            "Seluruh isi laporan tidak tampil untuk publik; hanya Anda dan petugas penanganan yang dapat melihatnya."
+        ),
+    )
+    submission_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound and not self.initial.get("submission_key"):
+            self.initial["submission_key"] = new_submission_key()
+        self.fields["event_date"].widget.attrs["max"] = timezone.localdate().isoformat()
+        self.checked_uploads = []
+        self._group_choices()
+
+    def _value(self, name):
+        return self.data.get(self.add_prefix(name)) if self.is_bound else self.initial.get(name)
+
+    def _group_choices(self):
+        """Grouped <optgroup> selects: they work without JavaScript; the server checks the pairing."""
+        provinces = {}
+        grouped = {}
+        for region in (
+            Region.objects.filter(level__in=["province", "regency"])
+            .order_by("code")
+            .only("code", "name", "level", "parent_id")
+        ):
+            if region.level == "province":
+                provinces[region.code] = region.name
+            else:
+                grouped.setdefault(region.parent_id, []).append((region.code, region.name))
+        self.fields["regency"].widget.choices = [("", self.fields["regency"].empty_label)] + [
+            (provinces.get(code, code), regencies) for code, regencies in grouped.items()
+        ]
+        parents = {}
+        children = {}
+        english = get_language() == "en"
+        categories = Category.objects.filter(is_active=True).order_by("position", "name")
+        for cat in categories.only("pk", "name", "name_en", "parent_id"):
+            name = (cat.name_en if english else "") or cat.name
+            if cat.parent_id is None:
+                parents[cat.pk] = name
+            else:
+                children.setdefault(cat.parent_id, []).append((cat.pk, name))
+        self.fields["category"].widget.choices = [("", self.fields["category"].empty_label)] + [
+            (name, children[pk]) for pk, name in parents.items() if pk in children
+        ]
+        # The agency select shows the search results and the current choice, never the whole tree.
+        shown = list(search_agencies(self._value("agency_q") or ""))
+        current = self._value("agency")
+        if current and str(current).isdigit() and all(str(a.pk) != str(current) for a in shown):
+            shown = list(Agency.objects.active().filter(pk=current)) + shown
+        self.fields["agency"].widget.attrs["data-found-label"] = _(
+            "instansi ditemukan; pilih di daftar Instansi tujuan."
+        )
+        self.fields["agency"].widget.choices = [("", self.fields["agency"].empty_label)] + [
+            (a.pk, a.name) for a in shown
+        ]
+
+    def clean_event_date(self):
+        value = self.cleaned_data["event_date"]
+        today = timezone.localdate()
+        if value > today:
+            raise ValidationError(
+                _("Tanggal kejadian tidak boleh di masa depan; paling lambat hari ini (%(today)s).")
+                % {"today": date_format(today, "j F Y")}
+            )
+        return value
+
+    def _clean_coordinate(self, name, bounds, label):
+        value = self.cleaned_data.get(name)
+        if value is None:
+            return None
+        low, high = bounds
+        if not (low <= value <= high):
+            raise ValidationError(
+                _("%(label)s harus di antara %(low)s dan %(high)s (wilayah Indonesia).")
+                % {"label": label, "low": low, "high": high}
+            )
+        return value.quantize(Decimal("0.000001"))
+
+    def clean_latitude(self):
+        return self._clean_coordinate("latitude", LATITUDE_RANGE, _("Lintang"))
+
+    def clean_longitude(self):
+        return self._clean_coordinate("longitude", LONGITUDE_RANGE, _("Bujur"))
+
+    def clean_attachments(self):
+        files = self.cleaned_data.get("attachments") or []
+        if len(files) > MAX_ATTACHMENTS:
+            raise ValidationError(_("Paling banyak %(count)s berkas lampiran.") % {"count": MAX_ATTACHMENTS})
+        errors, checked = [], []
+        for upload in files:
+            try:
+                checked.append(check_upload(upload))
+            except ValidationError as error:
+                errors.extend(error.messages)
+        if errors:
+            raise ValidationError(errors)
+        self.checked_uploads = checked
+        return files
+
+    def clean(self):
+        data = super().clean()
+        province, regency = data.get("province"), data.get("regency")
+        if province and regency and regency.parent_id != province.pk:
+            self.add_error(
+                "regency",
+                _("%(regency)s tidak berada di Provinsi %(province)s. Pilih kabupaten/kota di provinsi itu.")
+                % {"regency": regency.name, "province": province.name},
+            )
+        if (data.get("latitude") is None) != (data.get("longitude") is None) and not (
+            self.has_error("latitude") or self.has_error("longitude")
+        ):
+            self.add_error("longitude", _("Isi lintang dan bujur bersama-sama, atau kosongkan keduanya."))
+        return data
+
+    def submit(self, *, by, submission_key: str):
+        """File the valid form through the workflow; the agency defaults from the routing rules."""
+        data = self.cleaned_data
+        return workflow.submit(
+            by=by,
+            classification=data["classification"],
+            title=data["title"],
+            body=data["body"],
+            event_date=data["event_date"],
+            province=data["province"],
+            regency=data["regency"],
+            district=data["district"],
+            latitude=data["latitude"],
+            longitude=data["longitude"],
+            category=data["category"],
+            suggested_agency=data["agency"] or default_agency(data["category"], data["province"], data["regency"]),
+            is_anonymous=data["is_anonymous"],
+            is_confidential=data["is_confidential"],
+            submission_key=submission_key,
+            attachments=self.checked_uploads,
+        )
+
+    def chosen_file_names(self) -> list[str]:
+        """Names of the files the browser sent: it cannot put them back into the re-rendered form."""
+        if not self.is_bound or not self.files:
+            return []
+        return [f.name for f in self.files.getlist(self.add_prefix("attachments")) if f]
+
+    def draft(self) -> dict:
+        """What the visitor typed, to keep in the session across the login/registration detour."""
+        fields = [name for name in self.fields if name not in ("attachments", "submission_key")]
+        values = {name: self.data.get(self.add_prefix(name), "") for name in fields}
+        return {name: value[:10000] for name, value in values.items() if value}

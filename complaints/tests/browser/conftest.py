@@ -1,0 +1,132 @@
+"""Headless Chromium fixtures for browser journeys (reusable by every browser test).
+
+    driver            a Chrome session (one per test session; cookies cleared per test)
+    live_app          pytest-django's live_server, with the reference data restored after the flush
+    browser_login     browser_login(user, password="lapor-test") logs in through the real login form
+    fill              fill(name, value): type into a field by its name
+
+Selenium never downloads anything: the driver binary is given explicitly (CHROMEDRIVER_BIN, else
+/usr/bin/chromedriver) and so is the browser (CHROMIUM_BIN, else /usr/bin/chromium).
+"""
+
+import os
+import shutil
+
+import pytest
+from django.core.management import call_command
+
+CHROMIUM = os.environ.get("CHROMIUM_BIN") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = os.environ.get("CHROMEDRIVER_BIN") or shutil.which("chromedriver") or "/usr/bin/chromedriver"
+
+
+def _missing() -> str:
+    problems = [
+        f"{label} not found at {path}"
+        for label, path in (("chromium", CHROMIUM), ("chromedriver", CHROMEDRIVER))
+        if not (os.path.isfile(path) and os.access(path, os.X_OK))
+    ]
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        problems.append("selenium is not installed")
+    return "; ".join(problems)
+
+
+def pytest_collection_modifyitems(config, items):
+    reason = _missing()
+    for item in items:
+        if "browser" in item.keywords and reason:
+            item.add_marker(
+                pytest.mark.skip(reason=f"browser test skipped: {reason} (set CHROMIUM_BIN/CHROMEDRIVER_BIN)")
+            )
+
+
+@pytest.fixture(scope="session")
+def _chrome(live_server):  # quits before the live server stops: no keep-alive socket outlives it
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        "--disable-sync",
+        "--window-size=1280,1000",
+        "--lang=id-ID",
+    ):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    driver.implicitly_wait(0)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture
+def driver(_chrome, live_app):
+    _chrome.get(live_app.url + "/static/css/lapor.css")  # any page of the origin, to clear its cookies
+    _chrome.delete_all_cookies()
+    yield _chrome
+    _chrome.get("about:blank")  # no request in flight while the live server stops
+
+
+@pytest.fixture
+def live_app(transactional_db, live_server, settings):
+    """The live server, with the reference data. Transactional tests run after the others (pytest-django
+    orders them so) and each one ends with a flush of every table: load the reference data again."""
+    call_command("load_reference", verbosity=0)
+    settings.SITE_URL = live_server.url
+    # Rate-limit counters and throttles in a private cache: repeated runs never trip a shared Redis.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "browser"}}
+    return live_server
+
+
+def wait_for(driver, condition, timeout=10):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, timeout).until(condition)
+
+
+def wait_for_path(driver, path, timeout=10):
+    from urllib.parse import urlsplit
+
+    return wait_for(driver, lambda d: urlsplit(d.current_url).path == path, timeout)
+
+
+def click(driver, element):
+    """Scroll the element to the middle of the window, then click it (as a person would)."""
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", element)
+    element.click()
+
+
+@pytest.fixture
+def fill(driver):
+    from selenium.webdriver.common.by import By
+
+    def fill(name, value):
+        element = driver.find_element(By.NAME, name)
+        element.clear()
+        element.send_keys(value)
+        return element
+
+    return fill
+
+
+@pytest.fixture
+def browser_login(driver, live_app, fill):
+    """browser_login(user) signs in through the login form and waits until it is done."""
+    from selenium.webdriver.common.by import By
+
+    def login(user, password="lapor-test", next_path="/"):
+        driver.get(f"{live_app.url}/akun/masuk/?next={next_path}")
+        fill("username", user.email)
+        fill("password", password)
+        click(driver, driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]"))
+        wait_for_path(driver, next_path)
+
+    return login
