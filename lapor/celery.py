@@ -12,4 +12,6 @@ app.autodiscover_tasks()
 app.conf.beat_schedule = {
     "run-clocks": {"task": "complaints.tasks.run_clocks", "schedule": 120.0},
     "deliver-pending-notifications": {"task": "complaints.tasks.deliver_pending_notifications", "schedule": 300.0},
+    "rebuild-recent-stats": {"task": "dashboards.tasks.rebuild_recent_stats", "schedule": 600.0},
+    "rebuild-reopen-window-stats": {"task": "dashboards.tasks.rebuild_reopen_window_stats", "schedule": 86400.0},
 }

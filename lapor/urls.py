@@ -18,5 +18,7 @@ urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
     path("akun/", include("accounts.urls")),
     path("laporan/", include("complaints.urls")),
+    path("dasbor/", include("dashboards.urls")),
+    path("statistik/", include("dashboards.public_urls")),
     prefix_default_language=False,
 )
