@@ -18,8 +18,10 @@ the holder after the action; Clock.agency: the holder when the clock started). C
 - rating_*: the rating of those completions (Report.rating)
 - reopened: reopenings; escalated: escalation steps (ClockStep, for the clock's agency)
 - bounced: returns and transfers, for the agency that gave the report away (holder before the event)
-- ver/ffu/res_due and _met: verification, first follow-up and resolution clocks that ended that day
-  (met or missed; cancelled clocks do not count) and those that ended in time.
+- ver/ffu/res_due and _met: verification, first follow-up and resolution clocks that ended that day,
+  and those met. A clock counts when it was missed, or met by the action that fulfils it (dispatch;
+  a follow-up or answer; a published answer). Cancelled clocks, and clocks restarted on time by a
+  forward, transfer or citizen reply, are neither met nor missed.
 
 Reopenings change the past (a completion that no longer stands), so the periodic job also rebuilds
 the last LAPOR_REOPEN_WINDOW_DAYS days once a day.
@@ -35,7 +37,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum
 
 from agencies.models import Agency
 from complaints.deadlines import WorkCalendar
@@ -78,6 +80,16 @@ STAFF_ACTIONS = [
     "remove",
     "note",
 ]
+# Every action a counter looks at: the day's events are read through the (action, created_at) index.
+COUNTED_ACTIONS = sorted(
+    {SUBMIT, "accept", "auto_complete", "expire_info", "reopen", *ANSWERS, *ARCHIVES, *BOUNCES, *STAFF_ACTIONS}
+)
+CLOCK_PREFIXES = {"ver": ClockKind.VERIFICATION, "ffu": ClockKind.FIRST_FOLLOW_UP, "res": ClockKind.RESOLUTION}
+CLOCK_FULFILLED_BY = {
+    ClockKind.VERIFICATION: [DISPATCH],
+    ClockKind.FIRST_FOLLOW_UP: ANSWERS,
+    ClockKind.RESOLUTION: PUBLISHED_ANSWERS,
+}
 ESCALATION_STEPS = [
     ClockStep.Step.ESCALATE_AGENCY,
     ClockStep.Step.ESCALATE_PARENT,
@@ -100,6 +112,10 @@ def _key(row: dict, agency_field: str) -> tuple:
     return (row[agency_field], *(row[d] for d in REPORT_DIMS))
 
 
+def _events_of_day(start, end):
+    return Event.objects.filter(action__in=COUNTED_ACTIONS, created_at__gte=start, created_at__lt=end)
+
+
 def _event_counts(start, end) -> list[dict]:
     first_dispatch = Q(action=DISPATCH, created_at=F("report__dispatched_at"))
     first_answer = Q(action__in=ANSWERS, created_at=F("report__first_follow_up_at"))
@@ -107,7 +123,7 @@ def _event_counts(start, end) -> list[dict]:
     completion = Q(action__in=COMPLETIONS) & closing
     accepted = Q(action="accept", report__rating__isnull=False) & closing
     return list(
-        Event.objects.filter(created_at__gte=start, created_at__lt=end)
+        _events_of_day(start, end)
         .values("agency", *REPORT_DIMS)
         .annotate(
             received=Count("pk", filter=Q(action=SUBMIT)),
@@ -145,23 +161,33 @@ def _bounce_counts(start, end) -> list[dict]:
     )
 
 
+def _stopped_by(actions):
+    """The clock ended in the same action as one of these events (the action that fulfils it)."""
+    return Exists(
+        Event.objects.filter(report=OuterRef("report"), created_at=OuterRef("stopped_at"), action__in=actions)
+    )
+
+
 def _clock_counts(start, end) -> list[dict]:
+    """Agency clocks that ended this day: every miss, and every clock met by the action that fulfils it
+    (a clock restarted on time by a forward, transfer or reply was neither met nor missed)."""
     met = Q(state=Clock.State.MET)
     counts = {}
-    for prefix, kind in (
-        ("ver", ClockKind.VERIFICATION),
-        ("ffu", ClockKind.FIRST_FOLLOW_UP),
-        ("res", ClockKind.RESOLUTION),
-    ):
+    for prefix, kind in CLOCK_PREFIXES.items():
         counts[f"{prefix}_due"] = Count("pk", filter=Q(kind=kind))
         counts[f"{prefix}_met"] = Count("pk", filter=Q(kind=kind) & met)
+    counted = Q(state=Clock.State.MISSED)
+    for kind, actions in CLOCK_FULFILLED_BY.items():
+        counted |= Q(kind=kind, state=Clock.State.MET) & _stopped_by(actions)
     return list(
         Clock.objects.filter(
+            # A clock stops only inside an action: look at the clocks of that day's reports (indexed).
+            report__in=_events_of_day(start, end).values("report"),
             stopped_at__gte=start,
             stopped_at__lt=end,
-            state__in=[Clock.State.MET, Clock.State.MISSED],
-            kind__in=[ClockKind.VERIFICATION, ClockKind.FIRST_FOLLOW_UP, ClockKind.RESOLUTION],
+            kind__in=list(CLOCK_PREFIXES.values()),
         )
+        .filter(counted)
         .values("agency", *REPORT_DIMS)
         .annotate(**counts)
         .order_by()
@@ -204,7 +230,7 @@ class Calendars:
 
 def _durations(start, end, calendars: Calendars) -> Counter:
     """Working days taken by each verification, first answer and completion of the day."""
-    events = Event.objects.filter(created_at__gte=start, created_at__lt=end).filter(
+    events = _events_of_day(start, end).filter(
         Q(action=VERIFY)
         | Q(action__in=ANSWERS, created_at=F("report__first_follow_up_at"))
         | Q(action__in=COMPLETIONS, created_at=F("report__closed_at"))

@@ -59,7 +59,7 @@ def _recompute() -> Counter:
     for e in Event.objects.select_related("report").order_by("created_at", "pk"):
         r, day = e.report, e.created_at.astimezone(WIB).date()
 
-        def add(name, n=1, agency=e.agency_id):
+        def add(name, n=1, agency=e.agency_id, day=day):
             expected[(day, agency, name)] += n
 
         if e.action == "submit":
@@ -90,7 +90,15 @@ def _recompute() -> Counter:
             add("staff_actions")
         previous_holder[r.pk] = e.agency_id
     prefixes = {"verification": "ver", "first_follow_up": "ffu", "resolution": "res"}
+    fulfilled_by = {
+        "verification": {"dispatch"},
+        "first_follow_up": ANSWERS,
+        "resolution": {"respond", "approve_response"},
+    }
+    stops = {(e.report_id, e.created_at): e.action for e in Event.objects.all()}
     for c in Clock.objects.filter(kind__in=prefixes, state__in=["met", "missed"]):
+        if c.state == "met" and stops.get((c.report_id, c.stopped_at)) not in fulfilled_by[c.kind]:
+            continue  # restarted on time by a forward/transfer/reply: neither met nor missed
         day = c.stopped_at.astimezone(WIB).date()
         expected[(day, c.agency_id, f"{prefixes[c.kind]}_due")] += 1
         expected[(day, c.agency_id, f"{prefixes[c.kind]}_met")] += c.state == "met"
@@ -179,6 +187,8 @@ def test_transfer_counts_a_bounce_for_the_giver_and_a_first_dispatch_only_once(l
     by_agency = _stats_by(["agency"])
     assert by_agency[(tree["dinkes"].pk, "bounced")] == 1
     assert by_agency[(tree["sleman"].pk, "bounced")] == 0
+    # Dinkes's first follow-up clock ended on time by the transfer, not by an answer: not counted.
+    assert by_agency[(tree["dinkes"].pk, "ffu_due")] == 0
     assert sum(n for (_a, name), n in by_agency.items() if name == "dispatched") == 1
 
 
@@ -215,3 +225,14 @@ def test_holidays_of_the_agency_calendar_are_not_working_days(life, rebuild, nat
         workflow.verify(report, by=national_admin)
     rebuild(dt.date(2026, 3, 4))
     assert list(DurationStat.objects.values_list("measure", "days", "count")) == [("verify", 1, 1)]
+
+
+def test_a_late_first_follow_up_counts_as_missed(life, rebuild, unit_admin, tree):
+    report = life(at(dt.date(2026, 3, 2)), "dispatched")  # dispatched on 3 March: due 10 March
+    with time_machine.travel(at(dt.date(2026, 3, 16)), tick=False):
+        workflow.follow_up(report, by=unit_admin, note="Terlambat, maaf.")
+    rebuild(dt.date(2026, 3, 1), dt.date(2026, 3, 31))
+    by_agency = _stats_by(["agency"])
+    assert by_agency[(tree["dinkes"].pk, "ffu_due")] == 1
+    assert by_agency[(tree["dinkes"].pk, "ffu_met")] == 0
+    assert by_agency[(tree["badung"].pk, "ver_met")] == 1  # verified and dispatched within 3 days
