@@ -5,7 +5,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.core.cache import cache
 
 from complaints import workflow
 from dashboards import aggregation
@@ -19,9 +18,10 @@ def at(day: dt.date, hour: int = 10, minute: int = 0, tz=WIB) -> dt.datetime:
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    cache.clear()
+    # A new generation, not cache.clear(): on Redis that would flush the shared database.
+    aggregation.bump_generation()
     yield
-    cache.clear()
+    aggregation.bump_generation()
 
 
 @pytest.fixture

@@ -212,7 +212,7 @@ def test_rebuild_stats_command_and_periodic_task(life, django_capture_on_commit_
             call_command("rebuild_stats", "--days", "3", verbosity=0)
         assert DailyStat.objects.get().date == dt.date(2026, 3, 2)
         DailyStat.objects.all().delete()
-        rebuild_recent_stats.delay()
+        rebuild_recent_stats.apply()
         assert DailyStat.objects.count() == 1
     schedule = {entry["task"] for entry in app.conf.beat_schedule.values()}
     assert "dashboards.tasks.rebuild_recent_stats" in schedule

@@ -24,4 +24,5 @@ class Command(BaseCommand):
             if days < 1:
                 raise CommandError("--days must be at least 1")
             rows = aggregation.rebuild_recent(days=days)
-        self.stdout.write(f"{rows} baris statistik ditulis.")
+        if options["verbosity"]:
+            self.stdout.write(f"{rows} baris statistik ditulis.")
