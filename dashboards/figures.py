@@ -1,6 +1,12 @@
-"""The figures of a dashboard: read from DailyStat/DurationStat (plus two bounded live counts over
-Report: status funnel and backlog), turned into the DESIGN.md indicators, cached per
-(scope, period) under a generation key that every rebuild bumps."""
+"""The figures of a dashboard: read from DailyStat/DurationStat, turned into the DESIGN.md
+indicators, cached per (scope, language, period) under a generation key that every rebuild bumps.
+
+Two figures are current state, not flows, so they are counted live with one grouped query each over
+Report (cached like the rest): the status funnel (reports filed in the period, by their status now)
+and the backlog by age (open reports now). Both scope by the current holder (Report.agency in the
+subtree, the `report_queue` index), whereas the flows count for the agency responsible when each
+event happened (aggregation.py).
+"""
 
 from __future__ import annotations
 

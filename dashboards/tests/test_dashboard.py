@@ -151,3 +151,12 @@ def test_membership_roles_checked_are_head_and_agency_admin_only(client, tree, d
     user = django_user_model.objects.create_user("dev@example.test", "x", full_name="Dev")
     Membership.objects.create(user=user, agency=tree["badung"], role=Membership.Role.DEVELOPER)
     assert _get(client, user).status_code == 404
+
+
+def test_period_edges_follow_wib_days(client, head, life, rebuild):
+    life(dt.datetime(2026, 3, 31, 16, 30, tzinfo=dt.UTC), "submitted")  # 23:30 WIB, 31 March: inside
+    life(dt.datetime(2026, 3, 31, 17, 30, tzinfo=dt.UTC), "submitted")  # 00:30 WIB, 1 April: outside
+    rebuild(dt.date(2026, 3, 30), dt.date(2026, 4, 2))
+    figures = _get(client, head).context["figures"]
+    assert figures["totals"]["received"] == 1
+    assert sum(r["count"] for r in figures["funnel"]) == 1
