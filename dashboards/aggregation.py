@@ -36,7 +36,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum
 
 from agencies.models import Agency
@@ -47,7 +47,8 @@ from .models import COUNTERS, DailyStat, DurationStat
 
 STATS_TZ = ZoneInfo(settings.TIME_ZONE)
 GENERATION_KEY = "dashboards:generation"
-MAX_DAYS = 61  # histogram bucket for "more than 60 working days"
+MAX_DAYS = 61
+LOCK_NAMESPACE = 5160  # pg_advisory_xact_lock(namespace, day): one rebuild of a day at a time  # histogram bucket for "more than 60 working days"
 
 DIMENSIONS = ["agency", "category", "province", "regency", "classification", "channel", "confidential"]
 REPORT_DIMS = [
@@ -279,12 +280,22 @@ def rebuild_day(day: dt.date, calendars: Calendars | None = None) -> int:
         for (measure, *key, days), n in histogram.items()
     ]
     with transaction.atomic():
+        _lock_day(day)
         DailyStat.objects.filter(date=day).delete()
         DurationStat.objects.filter(date=day).delete()
         DailyStat.objects.bulk_create(stats, batch_size=1000)
         DurationStat.objects.bulk_create(durations, batch_size=1000)
         transaction.on_commit(bump_generation)
     return len(stats)
+
+
+def _lock_day(day: dt.date) -> None:
+    """Serialize rebuilds of one day (the beat job and the command may overlap): without it, two
+    READ COMMITTED transactions could each delete the old rows and both insert theirs. SQLite
+    already serializes writers."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, day.toordinal()])
 
 
 def _dimensions(key: tuple) -> dict:
