@@ -105,7 +105,14 @@ def dashboard(request):
     form, first, last = _period(request)
     figures = cached_figures(scope, first, last)
     _add_links(figures, scope, roots)
+    # "Up one level" when the parent is within reach (a head's own root has nothing above it to see).
+    up = None
+    if scope.agency and scope.agency.parent_id and (national or scope.agency not in roots):
+        up = scope.agency.parent
+        if not national and not any(up.is_in_subtree_of(root) for root in roots):
+            up = None
     ctx = {
+        "up": up,
         "form": form,
         "figures": figures,
         "scope": scope,

@@ -160,3 +160,21 @@ def test_period_edges_follow_wib_days(client, head, life, rebuild):
     figures = _get(client, head).context["figures"]
     assert figures["totals"]["received"] == 1
     assert sum(r["count"] for r in figures["funnel"]) == 1
+
+
+def test_drilled_down_head_can_go_back_up_but_not_above_their_root(client, head, histories, tree):
+    html = _get(client, head, agency=tree["dinkes"].pk).content.decode()
+    assert f"?agency={tree['badung'].pk}&amp;" in html
+    html = _get(client, head).content.decode()
+    assert f"?agency={tree['bali'].pk}&amp;" not in html
+
+
+def test_every_generated_link_is_a_valid_admin_filter(client, national_admin, histories):
+    figures = _get(client, national_admin).context["figures"]
+    links = list(figures["links"].values())
+    links += [r["link"] for r in figures["funnel"] + figures["backlog"]]
+    for key in ("by_classification", "by_channel", "by_category", "by_province", "by_child"):
+        links += [link for r in figures[key] for link in r.get("links", {}).values()]
+    assert len(links) > 40
+    for link in links:
+        assert client.get(link).status_code == 200, link  # an invalid lookup would redirect to ?e=1
