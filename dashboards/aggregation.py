@@ -81,9 +81,10 @@ STAFF_ACTIONS = [
     "remove",
     "note",
 ]
-# Every action a counter looks at: the day's events are read through the (action, created_at) index.
+# Every action a counter looks at, and every action that can stop an agency clock (reply restarts the
+# first follow-up clock): the day's events are read through the (action, created_at) index.
 COUNTED_ACTIONS = sorted(
-    {SUBMIT, "accept", "auto_complete", "expire_info", "reopen", *ANSWERS, *ARCHIVES, *BOUNCES, *STAFF_ACTIONS}
+    {SUBMIT, "accept", "auto_complete", "expire_info", "reopen", "reply", *ANSWERS, *ARCHIVES, *BOUNCES, *STAFF_ACTIONS}
 )
 CLOCK_PREFIXES = {"ver": ClockKind.VERIFICATION, "ffu": ClockKind.FIRST_FOLLOW_UP, "res": ClockKind.RESOLUTION}
 CLOCK_FULFILLED_BY = {

@@ -73,6 +73,9 @@ def life(national_admin, agency_admin, unit_admin, citizen, tree, make_report):
         step(nxt(), workflow.respond, report, by=national_admin, note="Sudah diperbaiki.")
         if kind == "responded":
             return report
+        if kind == "replied":
+            step(nxt(), workflow.reply, report, by=citizen, note="Belum tuntas, mohon dicek lagi.")
+            step(nxt(8), workflow.respond, report, by=national_admin, note="Sudah dicek ulang.")
         if kind == "auto":
             step(nxt(12), workflow.auto_complete, report)
             return report

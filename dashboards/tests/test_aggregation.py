@@ -16,7 +16,18 @@ from dashboards.models import COUNTERS, DailyStat, DurationStat
 
 from .conftest import WIB, at
 
-KINDS = ["accepted", "reopened", "auto", "transferred", "returned", "archived", "dispatched", "responded", "submitted"]
+KINDS = [
+    "accepted",
+    "reopened",
+    "replied",
+    "auto",
+    "transferred",
+    "returned",
+    "archived",
+    "dispatched",
+    "responded",
+    "submitted",
+]
 ANSWERS = {"follow_up", "respond", "approve_response"}
 
 
