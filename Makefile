@@ -52,6 +52,7 @@ run: $(STAMP)
 	$(MANAGE) migrate --noinput
 	$(MANAGE) load_reference
 	$(MANAGE) seed_demo
+	$(MANAGE) rebuild_stats --days 400
 	@echo ""
 	@echo "LAPOR demo is starting on http://127.0.0.1:8000"
 	@echo "Demo logins (password for all: lapor-demo):"

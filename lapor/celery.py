@@ -17,4 +17,6 @@ app.conf.beat_schedule = {
     "deliver-pending-notifications": {"task": "complaints.tasks.deliver_pending_notifications", "schedule": 300.0},
     # 06:30 WIB (CELERY_TIMEZONE is UTC): before the working day starts in the west.
     "daily-digests": {"task": "complaints.tasks.send_daily_digests", "schedule": crontab(hour=23, minute=30)},
+    "rebuild-recent-stats": {"task": "dashboards.tasks.rebuild_recent_stats", "schedule": 600.0},
+    "rebuild-reopen-window-stats": {"task": "dashboards.tasks.rebuild_reopen_window_stats", "schedule": 86400.0},
 }

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "accounts",
     "agencies",
     "complaints",
+    "dashboards",
 ]
 
 MIDDLEWARE = [

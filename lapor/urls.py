@@ -20,6 +20,8 @@ urlpatterns += i18n_patterns(
     path("akun/", include("accounts.urls")),
     path("laporan/", include("complaints.urls")),
     path("kerja/", include("complaints.staff_urls")),
+    path("dasbor/", include("dashboards.urls")),
+    path("statistik/", include("dashboards.public_urls")),
     prefix_default_language=False,
 )
 

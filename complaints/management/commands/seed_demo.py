@@ -226,7 +226,7 @@ class Command(BaseCommand):
                     suggested_agency=addressed,
                     district=rng.choice(["", "Kuta", "Mengwi", "Depok"]),
                     is_anonymous=i % 4 == 1,
-                    is_confidential=i % 5 == 2,
+                    is_confidential=i % 7 == 3,
                     channel="web" if i % 6 else "mobile",
                 )
             moment = start

@@ -1,0 +1,341 @@
+"""Rebuild the pre-aggregated figures (DailyStat, DurationStat) of one day, idempotently.
+
+The statistics day is the local day in Asia/Jakarta (settings.TIME_ZONE, WIB) for every agency, so
+that national totals add up and "1 March" means the same 24 hours everywhere; a report filed at
+23:30 WIT in Jayapura counts on the next WIB day only if it is past midnight in Jakarta. Working-day
+durations, by contrast, use the responsible agency's own calendar and time zone (WorkCalendar).
+
+Each fact counts on the day it happened, for the agency responsible at that moment (Event.agency:
+the holder after the action; Clock.agency: the holder when the clock started). Counters:
+
+- received: submissions (for the suggested agency, or none: the national admins)
+- verified: verifications; staff_actions: every staff action (admin activity)
+- dispatched: first dispatches (the event that set Report.dispatched_at)
+- followed_up: first substantive answers (the event that set Report.first_follow_up_at)
+- responded: answers published (respond, approve_response)
+- completed / auto_completed / archived / removed: the closing event that set the report's current
+  Report.closed_at (a reopened report leaves the day it first closed on the next rebuild of that day)
+- rating_*: the rating of those completions (Report.rating)
+- reopened: reopenings; escalated: escalation steps (ClockStep, for the clock's agency)
+- bounced: returns and transfers, for the agency that gave the report away (holder before the event)
+- ver/ffu/res_due and _met: verification, first follow-up and resolution clocks that ended that day,
+  and those met. A clock counts when it was missed, or met by the action that fulfils it (dispatch;
+  a follow-up or answer; a published answer). Cancelled clocks, and clocks restarted on time by a
+  forward, transfer or citizen reply, are neither met nor missed.
+
+Reopenings change the past (a completion that no longer stands), so the periodic job also rebuilds
+the last LAPOR_REOPEN_WINDOW_DAYS days once a day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections import Counter, defaultdict
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum
+
+from agencies.models import Agency
+from complaints.deadlines import WorkCalendar
+from complaints.models import CalendarDay, Clock, ClockKind, ClockStep, Event
+
+from .models import COUNTERS, DailyStat, DurationStat
+
+STATS_TZ = ZoneInfo(settings.TIME_ZONE)
+GENERATION_KEY = "dashboards:generation"
+MAX_DAYS = 61
+LOCK_NAMESPACE = 5160  # pg_advisory_xact_lock(namespace, day): one rebuild of a day at a time  # histogram bucket for "more than 60 working days"
+
+DIMENSIONS = ["agency", "category", "province", "regency", "classification", "channel", "confidential"]
+REPORT_DIMS = [
+    "report__category",
+    "report__province",
+    "report__regency",
+    "report__classification",
+    "report__channel",
+    "report__is_confidential",
+]
+
+SUBMIT, VERIFY, DISPATCH = "submit", "verify", "dispatch"
+ANSWERS = ["follow_up", "respond", "approve_response"]
+PUBLISHED_ANSWERS = ["respond", "approve_response"]
+COMPLETIONS = ["accept", "auto_complete"]
+ARCHIVES = ["archive", "expire_info"]
+BOUNCES = ["return", "transfer"]
+STAFF_ACTIONS = [
+    "verify",
+    "hold",
+    "dispatch",
+    "forward",
+    "return",
+    "transfer",
+    "follow_up",
+    "draft_response",
+    "approve_response",
+    "respond",
+    "archive",
+    "remove",
+    "note",
+]
+# Every action a counter looks at, and every action that can stop an agency clock (reply restarts the
+# first follow-up clock): the day's events are read through the (action, created_at) index.
+COUNTED_ACTIONS = sorted(
+    {SUBMIT, "accept", "auto_complete", "expire_info", "reopen", "reply", *ANSWERS, *ARCHIVES, *BOUNCES, *STAFF_ACTIONS}
+)
+CLOCK_PREFIXES = {"ver": ClockKind.VERIFICATION, "ffu": ClockKind.FIRST_FOLLOW_UP, "res": ClockKind.RESOLUTION}
+CLOCK_FULFILLED_BY = {
+    ClockKind.VERIFICATION: [DISPATCH],
+    ClockKind.FIRST_FOLLOW_UP: ANSWERS,
+    ClockKind.RESOLUTION: PUBLISHED_ANSWERS,
+}
+ESCALATION_STEPS = [
+    ClockStep.Step.ESCALATE_AGENCY,
+    ClockStep.Step.ESCALATE_PARENT,
+    ClockStep.Step.ESCALATE_NATIONAL,
+]
+
+
+def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """The UTC instants where the statistics day (Asia/Jakarta) starts and the next one starts."""
+    start = dt.datetime.combine(day, dt.time(0, 0), tzinfo=STATS_TZ)
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0, 0), tzinfo=STATS_TZ)
+    return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
+
+
+def stats_date(moment: dt.datetime) -> dt.date:
+    return moment.astimezone(STATS_TZ).date()
+
+
+def _key(row: dict, agency_field: str) -> tuple:
+    return (row[agency_field], *(row[d] for d in REPORT_DIMS))
+
+
+def _events_of_day(start, end):
+    return Event.objects.filter(action__in=COUNTED_ACTIONS, created_at__gte=start, created_at__lt=end)
+
+
+def _event_counts(start, end) -> list[dict]:
+    first_dispatch = Q(action=DISPATCH, created_at=F("report__dispatched_at"))
+    first_answer = Q(action__in=ANSWERS, created_at=F("report__first_follow_up_at"))
+    closing = Q(created_at=F("report__closed_at"))
+    completion = Q(action__in=COMPLETIONS) & closing
+    accepted = Q(action="accept", report__rating__isnull=False) & closing
+    return list(
+        _events_of_day(start, end)
+        .values("agency", *REPORT_DIMS)
+        .annotate(
+            received=Count("pk", filter=Q(action=SUBMIT)),
+            verified=Count("pk", filter=Q(action=VERIFY)),
+            dispatched=Count("pk", filter=first_dispatch),
+            followed_up=Count("pk", filter=first_answer),
+            responded=Count("pk", filter=Q(action__in=PUBLISHED_ANSWERS)),
+            completed=Count("pk", filter=completion),
+            auto_completed=Count("pk", filter=Q(action="auto_complete") & closing),
+            archived=Count("pk", filter=Q(action__in=ARCHIVES) & closing),
+            removed=Count("pk", filter=Q(action="remove") & closing),
+            reopened=Count("pk", filter=Q(action="reopen")),
+            staff_actions=Count("pk", filter=Q(action__in=STAFF_ACTIONS)),
+            rating_sum=Sum("report__rating", filter=accepted),
+            rating_count=Count("pk", filter=accepted),
+            rating_ge4=Count("pk", filter=accepted & Q(report__rating__gte=4)),
+        )
+        .order_by()
+    )
+
+
+def _bounce_counts(start, end) -> list[dict]:
+    """Returns and transfers, for the agency that gave the report away (the holder before the event)."""
+    holder_before = (
+        Event.objects.filter(report=OuterRef("report"), created_at__lt=OuterRef("created_at"))
+        .order_by("-created_at", "-pk")
+        .values("agency")[:1]
+    )
+    return list(
+        Event.objects.filter(created_at__gte=start, created_at__lt=end, action__in=BOUNCES)
+        .annotate(giver=Subquery(holder_before))
+        .values("giver", *REPORT_DIMS)
+        .annotate(bounced=Count("pk"))
+        .order_by()
+    )
+
+
+def _stopped_by(actions):
+    """The clock ended in the same action as one of these events (the action that fulfils it)."""
+    return Exists(
+        Event.objects.filter(report=OuterRef("report"), created_at=OuterRef("stopped_at"), action__in=actions)
+    )
+
+
+def _clock_counts(start, end) -> list[dict]:
+    """Agency clocks that ended this day: every miss, and every clock met by the action that fulfils it
+    (a clock restarted on time by a forward, transfer or reply was neither met nor missed)."""
+    met = Q(state=Clock.State.MET)
+    counts = {}
+    for prefix, kind in CLOCK_PREFIXES.items():
+        counts[f"{prefix}_due"] = Count("pk", filter=Q(kind=kind))
+        counts[f"{prefix}_met"] = Count("pk", filter=Q(kind=kind) & met)
+    counted = Q(state=Clock.State.MISSED)
+    for kind, actions in CLOCK_FULFILLED_BY.items():
+        counted |= Q(kind=kind, state=Clock.State.MET) & _stopped_by(actions)
+    return list(
+        Clock.objects.filter(
+            # A clock stops only inside an action: look at the clocks of that day's reports (indexed).
+            report__in=_events_of_day(start, end).values("report"),
+            stopped_at__gte=start,
+            stopped_at__lt=end,
+            kind__in=list(CLOCK_PREFIXES.values()),
+        )
+        .filter(counted)
+        .values("agency", *REPORT_DIMS)
+        .annotate(**counts)
+        .order_by()
+    )
+
+
+def _escalation_counts(start, end) -> list[dict]:
+    return list(
+        ClockStep.objects.filter(created_at__gte=start, created_at__lt=end, step__in=ESCALATION_STEPS)
+        .values("clock__agency", *REPORT_DIMS)
+        .annotate(escalated=Count("pk"))
+        .order_by()
+    )
+
+
+class Calendars:
+    """Working calendars of the agencies met during a rebuild, built from one read of CalendarDay."""
+
+    def __init__(self):
+        self.rows = list(CalendarDay.objects.values_list("date", "kind", "agency_id"))
+        self.agencies: dict[int, tuple[str, str]] = {}
+        self.cache: dict[int | None, WorkCalendar] = {}
+
+    def load_agencies(self, ids) -> None:
+        missing = set(ids) - set(self.agencies) - {None}
+        if missing:
+            for pk, tz, path in Agency.objects.filter(pk__in=missing).values_list("pk", "timezone", "path"):
+                self.agencies[pk] = (tz, path)
+
+    def for_agency(self, agency_id: int | None) -> WorkCalendar:
+        if agency_id not in self.cache:
+            tz, path = self.agencies.get(agency_id, (settings.TIME_ZONE, ""))
+            chain = {int(part) for part in path.split(".") if part}
+            mine = [(day, kind) for day, kind, owner in self.rows if owner is None or owner in chain]
+            holidays = {day for day, kind in mine if kind == CalendarDay.Kind.HOLIDAY}
+            workdays = {day for day, kind in mine if kind == CalendarDay.Kind.WORKDAY} - holidays
+            self.cache[agency_id] = WorkCalendar.for_zone(tz, holidays, workdays)
+        return self.cache[agency_id]
+
+
+def _durations(start, end, calendars: Calendars) -> Counter:
+    """Working days taken by each verification, first answer and completion of the day."""
+    events = _events_of_day(start, end).filter(
+        Q(action=VERIFY)
+        | Q(action__in=ANSWERS, created_at=F("report__first_follow_up_at"))
+        | Q(action__in=COMPLETIONS, created_at=F("report__closed_at"))
+    )
+    calendars.load_agencies(events.values_list("agency", flat=True).distinct().order_by())
+    histogram: Counter = Counter()
+    rows = events.values_list(
+        "action", "agency", *REPORT_DIMS, "created_at", "report__created_at", "report__dispatched_at"
+    ).order_by()
+    for action, agency_id, *dims, at, created, dispatched in rows.iterator(chunk_size=2000):
+        if action == VERIFY:
+            measure, since = DurationStat.Measure.VERIFY, created
+        elif action in COMPLETIONS:
+            measure, since = DurationStat.Measure.COMPLETE, created
+        else:
+            measure, since = DurationStat.Measure.FIRST_ANSWER, dispatched
+        if since is None:
+            continue
+        days = max(0, calendars.for_agency(agency_id).elapsed_workdays(since, at))
+        histogram[(measure, agency_id, *dims, min(days, MAX_DAYS))] += 1
+    return histogram
+
+
+def rebuild_day(day: dt.date, calendars: Calendars | None = None) -> int:
+    """Replace the figures of one statistics day; returns the number of DailyStat rows written."""
+    start, end = day_bounds(day)
+    calendars = calendars or Calendars()
+    rows: dict[tuple, dict] = defaultdict(dict)
+    for source, agency_field in (
+        (_event_counts(start, end), "agency"),
+        (_bounce_counts(start, end), "giver"),
+        (_clock_counts(start, end), "agency"),
+        (_escalation_counts(start, end), "clock__agency"),
+    ):
+        for row in source:
+            counters = rows[_key(row, agency_field)]
+            for name in COUNTERS:
+                if row.get(name):
+                    counters[name] = counters.get(name, 0) + row[name]
+    histogram = _durations(start, end, calendars)
+    stats = [
+        DailyStat(date=day, **_dimensions(key), **counters) for key, counters in rows.items() if any(counters.values())
+    ]
+    durations = [
+        DurationStat(date=day, measure=measure, days=days, count=n, **_dimensions(tuple(key)))
+        for (measure, *key, days), n in histogram.items()
+    ]
+    with transaction.atomic():
+        _lock_day(day)
+        DailyStat.objects.filter(date=day).delete()
+        DurationStat.objects.filter(date=day).delete()
+        DailyStat.objects.bulk_create(stats, batch_size=1000)
+        DurationStat.objects.bulk_create(durations, batch_size=1000)
+        transaction.on_commit(bump_generation)
+    return len(stats)
+
+
+def _lock_day(day: dt.date) -> None:
+    """Serialize rebuilds of one day (the beat job and the command may overlap): without it, two
+    READ COMMITTED transactions could each delete the old rows and both insert theirs. SQLite
+    already serializes writers."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, day.toordinal()])
+
+
+def _dimensions(key: tuple) -> dict:
+    agency, category, province, regency, classification, channel, confidential = key
+    return {
+        "agency_id": agency,
+        "category_id": category,
+        "province_id": province,
+        "regency_id": regency,
+        "classification": classification,
+        "channel": channel,
+        "confidential": bool(confidential),
+    }
+
+
+def rebuild_range(first: dt.date, last: dt.date) -> int:
+    """Rebuild every day from `first` to `last` (inclusive); returns the rows written."""
+    calendars, written, day = Calendars(), 0, first
+    while day <= last:
+        written += rebuild_day(day, calendars)
+        day += dt.timedelta(days=1)
+    return written
+
+
+def rebuild_recent(days: int = 2, now: dt.datetime | None = None) -> int:
+    """Rebuild the last `days` statistics days up to today (the periodic job: yesterday and today)."""
+    today = stats_date(now or dt.datetime.now(dt.UTC))
+    return rebuild_range(today - dt.timedelta(days=days - 1), today)
+
+
+def bump_generation() -> None:
+    """Invalidate every cached dashboard at once (djangoproject.com's generation key)."""
+    cache.set(GENERATION_KEY, time.time_ns(), None)
+
+
+def generation() -> int:
+    value = cache.get(GENERATION_KEY)
+    if value is None:
+        value = time.time_ns()
+        cache.add(GENERATION_KEY, value, None)
+        value = cache.get(GENERATION_KEY, value)
+    return value

@@ -1,0 +1,277 @@
+"""The figures of a dashboard: read from DailyStat/DurationStat, turned into the DESIGN.md
+indicators, cached per (scope, language, period) under a generation key that every rebuild bumps.
+
+Two figures are current state, not flows, so they are counted live with one grouped query each over
+Report (cached like the rest): the status funnel (reports filed in the period, by their status now)
+and the backlog by age (open reports now). Both scope by the current holder (Report.agency in the
+subtree, the `report_queue` index), whereas the flows count for the agency responsible when each
+event happened (aggregation.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.core.cache import cache
+from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import Coalesce, Substr
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from agencies.models import Agency
+from complaints.models import Category, Channel, Classification, Report, Status
+
+from .aggregation import day_bounds, generation
+from .models import COUNTERS, DailyStat, DurationStat
+
+CACHE_SECONDS = 6 * 3600
+OPEN_STATUSES = [
+    Status.SUBMITTED,
+    Status.ON_HOLD,
+    Status.VERIFIED,
+    Status.DISPATCHED,
+    Status.IN_PROGRESS,
+    Status.RETURNED,
+    Status.RESPONDED,
+]
+# Backlog age buckets in calendar days since filing: (label, from days, to days exclusive).
+BACKLOG_BUCKETS = [
+    ("0–3", 0, 4),
+    ("4–7", 4, 8),
+    ("8–14", 8, 15),
+    ("15–30", 15, 31),
+    ("31–60", 31, 61),
+    ("> 60", 61, None),
+]
+# The published ranking formula: weights of resolved on time, first follow-up on time, satisfaction.
+SCORE_WEIGHTS = {"res_on_time": 0.4, "ffu_on_time": 0.3, "satisfaction": 0.3}
+MEASURES = [m.value for m in DurationStat.Measure]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose figures: an agency subtree (None: the whole country), public (no confidential) or staff."""
+
+    agency: Agency | None = None
+    public: bool = False
+
+    @property
+    def key(self) -> str:
+        return f"{self.agency.pk if self.agency else 'all'}:{'pub' if self.public else 'staff'}"
+
+
+def _ratio(part, whole):
+    return round(100.0 * part / whole, 1) if whole else None
+
+
+def indicators(s: dict) -> dict:
+    """The DESIGN.md indicators of summed counters (None where there is nothing to divide by)."""
+    mean = round(s["rating_sum"] / s["rating_count"], 2) if s["rating_count"] else None
+    result = {
+        "ver_on_time": _ratio(s["ver_met"], s["ver_due"]),
+        "ffu_on_time": _ratio(s["ffu_met"], s["ffu_due"]),
+        "res_on_time": _ratio(s["res_met"], s["res_due"]),
+        "follow_up_rate": _ratio(s["followed_up"], s["dispatched"]),
+        "completion_rate": _ratio(s["completed"], s["received"]),
+        "bounce_rate": _ratio(s["bounced"], s["dispatched"]),
+        "reopen_rate": _ratio(s["reopened"], s["completed"]),
+        "rating_mean": mean,
+        "rating_ge4_share": _ratio(s["rating_ge4"], s["rating_count"]),
+        "auto_share": _ratio(s["auto_completed"], s["completed"]),
+    }
+    result["score"] = score(result)
+    return result
+
+
+def score(ind: dict) -> float | None:
+    """40% resolved on time + 30% first follow-up on time + 30% satisfaction ((mean − 1) ÷ 4), each 0–100;
+    a part without data is left out and the others' weights are scaled up to 100%."""
+    parts = {
+        "res_on_time": ind["res_on_time"],
+        "ffu_on_time": ind["ffu_on_time"],
+        "satisfaction": None if ind["rating_mean"] is None else 100.0 * (ind["rating_mean"] - 1) / 4,
+    }
+    weight = sum(SCORE_WEIGHTS[k] for k, v in parts.items() if v is not None)
+    if not weight:
+        return None
+    return round(sum(SCORE_WEIGHTS[k] * v for k, v in parts.items() if v is not None) / weight, 1)
+
+
+def _sums() -> dict:
+    return {name: Coalesce(Sum(name), 0) for name in COUNTERS}
+
+
+def _row(values: dict) -> dict:
+    counters = {name: values.get(name) or 0 for name in COUNTERS}
+    return {**counters, **indicators(counters)}
+
+
+def stats_for(scope: Scope, first: dt.date, last: dt.date, model=DailyStat):
+    qs = model.objects.filter(date__gte=first, date__lte=last)
+    if scope.agency is not None:
+        qs = qs.filter(agency__path__startswith=scope.agency.path)
+    if scope.public:
+        qs = qs.filter(confidential=False)
+    return qs
+
+
+def reports_for(scope: Scope):
+    qs = Report.objects.all()
+    if scope.agency is not None:
+        qs = qs.filter(agency__path__startswith=scope.agency.path)
+    if scope.public:
+        qs = qs.filter(is_confidential=False)
+    return qs
+
+
+def percentile(histogram: dict[int, int], q: float):
+    total = sum(histogram.values())
+    if not total:
+        return None
+    running = 0
+    for days in sorted(histogram):
+        running += histogram[days]
+        if running >= q * total:
+            return days
+    return max(histogram)
+
+
+def _breakdown(qs, key_field: str, labels: dict) -> list[dict]:
+    rows = []
+    for values in qs.values(key_field).annotate(**_sums()).order_by(key_field):
+        key = values[key_field]
+        rows.append({"key": key, "label": str(labels.get(key, key or "—")), **_row(values)})
+    return sorted(rows, key=lambda r: -r["received"])
+
+
+def compute(scope: Scope, first: dt.date, last: dt.date) -> dict:
+    """Every figure of a dashboard, uncached (about a dozen queries whatever the number of reports)."""
+    stats = stats_for(scope, first, last)
+    totals = _row(stats.aggregate(**_sums()))
+
+    category_rows = list(
+        stats.annotate(group=Coalesce(F("category__parent_id"), F("category_id")))
+        .values("group")
+        .annotate(**_sums())
+        .order_by("group")
+    )
+    category_names = dict(
+        Category.objects.filter(pk__in=[r["group"] for r in category_rows if r["group"]]).values_list("pk", "name")
+    )
+    by_category = sorted(
+        ({"key": r["group"], "label": category_names.get(r["group"], "—"), **_row(r)} for r in category_rows),
+        key=lambda r: -r["received"],
+    )
+
+    province_rows = stats.values("province", "province__name").annotate(**_sums()).order_by("province")
+    by_province = sorted(
+        ({"key": r["province"], "label": r["province__name"] or "—", **_row(r)} for r in province_rows),
+        key=lambda r: -r["received"],
+    )
+
+    durations = {m: {} for m in MEASURES}
+    for r in stats_for(scope, first, last, DurationStat).values("measure", "days").annotate(n=Sum("count")).order_by():
+        durations[r["measure"]][r["days"]] = r["n"]
+
+    start, _end = day_bounds(first)
+    _start, end = day_bounds(last)
+    reports = reports_for(scope)
+    funnel_counts = dict(
+        reports.filter(created_at__gte=start, created_at__lt=end)
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    now = dt.datetime.now(dt.UTC)
+    backlog_counts = reports.filter(status__in=OPEN_STATUSES).aggregate(
+        **{
+            f"b{i}": Count(
+                "pk",
+                filter=Q(created_at__lte=now - dt.timedelta(days=lo))
+                & (Q(created_at__gt=now - dt.timedelta(days=hi)) if hi else Q()),
+            )
+            for i, (_label, lo, hi) in enumerate(BACKLOG_BUCKETS)
+        }
+    )
+    return {
+        "first": first,
+        "last": last,
+        "totals": totals,
+        "by_classification": _breakdown(stats, "classification", dict(Classification.choices)),
+        "by_channel": _breakdown(stats, "channel", dict(Channel.choices)),
+        "by_category": by_category,
+        "by_province": by_province,
+        "by_child": _by_child(scope, stats),
+        "trend": _trend(stats, first, last),
+        "durations": [
+            {
+                "measure": m,
+                "label": str(DurationStat.Measure(m).label),
+                "count": sum(durations[m].values()),
+                "median": percentile(durations[m], 0.5),
+                "p90": percentile(durations[m], 0.9),
+            }
+            for m in MEASURES
+        ],
+        "funnel": [{"status": s.value, "label": str(s.label), "count": funnel_counts.get(s.value, 0)} for s in Status],
+        "backlog": [
+            {"label": label, "lo": lo, "hi": hi, "count": backlog_counts[f"b{i}"] or 0}
+            for i, (label, lo, hi) in enumerate(BACKLOG_BUCKETS)
+        ],
+    }
+
+
+def _by_child(scope: Scope, stats) -> list[dict]:
+    """The scope's direct children (the top-level agencies for the whole country), ranked by score."""
+    prefix_len = (len(scope.agency.path) if scope.agency else 0) + 8
+    rows = list(
+        stats.annotate(branch=Substr("agency__path", 1, prefix_len)).values("branch").annotate(**_sums()).order_by()
+    )
+    agencies = {a.path: a for a in Agency.objects.filter(path__in=[r["branch"] for r in rows if r["branch"]])}
+    result = []
+    for r in rows:
+        agency = agencies.get(r["branch"]) if r["branch"] and len(r["branch"]) == prefix_len else None
+        if agency is not None:
+            label = agency.name
+        elif r["branch"]:
+            label = _("%(name)s (langsung)") % {"name": scope.agency.name}
+        else:
+            label = _("Admin Nasional (belum didisposisikan)")
+        result.append(
+            {"key": agency.pk if agency else None, "code": agency.code if agency else "", "label": label, **_row(r)}
+        )
+    result.sort(key=lambda r: (r["score"] is None, -(r["score"] or 0), -r["received"]))
+    for rank, r in enumerate(result, 1):
+        r["rank"] = rank if r["score"] is not None else None
+    return result
+
+
+def _trend(stats, first: dt.date, last: dt.date) -> dict:
+    """Weekly (periods up to 120 days) or monthly buckets of the main flows."""
+    weekly = (last - first).days <= 120
+    series = {"received": {}, "completed": {}, "followed_up": {}}
+    for r in stats.values("date").annotate(**{k: Sum(k) for k in series}).order_by("date"):
+        day = r["date"]
+        bucket = day - dt.timedelta(days=day.weekday()) if weekly else day.replace(day=1)
+        for k in series:
+            series[k][bucket] = series[k].get(bucket, 0) + (r[k] or 0)
+    buckets = []
+    day = first - dt.timedelta(days=first.weekday()) if weekly else first.replace(day=1)
+    while day <= last:
+        buckets.append(day)
+        day = day + dt.timedelta(days=7) if weekly else (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return {
+        "weekly": weekly,
+        "labels": [b.isoformat() for b in buckets],
+        "rows": [{"bucket": b, **{k: series[k].get(b, 0) for k in series}} for b in buckets],
+    }
+
+
+def cached_figures(scope: Scope, first: dt.date, last: dt.date) -> dict:
+    key = f"dashboards:{generation()}:{get_language()}:{scope.key}:{first.isoformat()}:{last.isoformat()}"
+    figures = cache.get(key)
+    if figures is None:
+        figures = compute(scope, first, last)
+        cache.set(key, figures, CACHE_SECONDS)
+    return figures

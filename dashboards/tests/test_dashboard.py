@@ -1,0 +1,180 @@
+"""The head's dashboard: who may open it, what each viewer's figures contain, links, query counts."""
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+
+from agencies.models import Membership
+
+from .conftest import at
+
+PERIOD = {"start": "2026-03-01", "end": "2026-03-31"}
+URL = reverse("dashboards:dashboard")
+
+
+def _get(client, user, **params):
+    client.force_login(user)
+    return client.get(URL, {**PERIOD, **params})
+
+
+@pytest.fixture
+def histories(life, rebuild, tree):
+    """Badung: one public and one confidential completed report; Sleman (a sibling): two reports."""
+    badung = life(at(dt.date(2026, 3, 2)), "accepted", rating=4)
+    secret = life(at(dt.date(2026, 3, 3)), "accepted", rating=2, is_confidential=True)
+    sleman = [
+        life(at(dt.date(2026, 3, 4)), "submitted", suggested_agency=tree["sleman"]),
+        life(at(dt.date(2026, 3, 5)), "submitted", suggested_agency=tree["sleman"]),
+    ]
+    rebuild(dt.date(2026, 3, 1), dt.date(2026, 3, 31))
+    return {"badung": badung, "secret": secret, "sleman": sleman}
+
+
+def test_anonymous_visitor_is_sent_to_login(client):
+    response = client.get(URL)
+    assert response.status_code == 302 and reverse("accounts:login") in response["Location"]
+
+
+@pytest.mark.parametrize("who", ["citizen", "unit_admin", "liaison"])
+def test_citizens_and_unit_staff_get_404(client, who, request, tree):
+    user = request.getfixturevalue(who)
+    assert _get(client, user).status_code == 404
+    assert client.get(reverse("dashboards:export_csv")).status_code == 404
+
+
+def test_head_sees_their_subtree_including_confidential_reports(client, head, histories, tree):
+    figures = _get(client, head).context["figures"]
+    assert figures["totals"]["received"] == 2
+    assert figures["totals"]["completed"] == 2
+    assert figures["totals"]["rating_sum"] == 6  # the confidential report's rating is theirs to see
+    assert tree["dinkes"].name in {r["label"] for r in figures["by_child"]}
+
+
+def test_sibling_agency_figures_are_absent_and_its_scope_is_404(client, head, sibling_admin, histories, tree):
+    assert _get(client, head, agency=tree["sleman"].pk).status_code == 404
+    figures = _get(client, sibling_admin).context["figures"]
+    assert figures["totals"]["received"] == 2
+    assert figures["totals"]["completed"] == 0
+    assert sum(r["count"] for r in figures["funnel"]) == 2
+
+
+def test_parent_agency_admin_sees_children_ranked(client, parent_admin, histories, tree):
+    figures = _get(client, parent_admin).context["figures"]
+    assert figures["totals"]["received"] == 2
+    ranked = [r for r in figures["by_child"] if r["rank"]]
+    assert ranked and ranked[0]["key"] == tree["badung"].pk
+
+
+def test_head_may_drill_down_to_a_unit_of_their_subtree(client, head, histories, tree):
+    response = _get(client, head, agency=tree["dinkes"].pk)
+    assert response.status_code == 200
+    figures = response.context["figures"]
+    assert figures["totals"]["dispatched"] == 2 and figures["totals"]["received"] == 0
+    assert f"agency__id__exact={tree['dinkes'].pk}" in figures["links"]["completed"]
+
+
+@pytest.mark.parametrize("who", ["national_admin", "supervisor"])
+def test_national_roles_see_the_whole_country(client, who, request, histories):
+    figures = _get(client, request.getfixturevalue(who)).context["figures"]
+    assert figures["totals"]["received"] == 4
+    assert sum(r["count"] for r in figures["funnel"]) == 4
+
+
+def test_every_count_links_to_the_admin_list_behind_it(client, head, histories, tree):
+    response = _get(client, head)
+    figures = response.context["figures"]
+    changelist = reverse("admin:complaints_report_changelist")
+    assert figures["links"]["received"].startswith(changelist + "?created_at__gte=2026-02-28T17")
+    assert "status=completed" in figures["links"]["completed"]
+    completed_row = next(r for r in figures["funnel"] if r["status"] == "completed")
+    assert "status=completed" in completed_row["link"]
+    complaint = next(r for r in figures["by_classification"] if r["key"] == "complaint")
+    assert "classification=complaint" in complaint["links"]["received"]
+    html = response.content.decode()
+    assert f'href="{figures["links"]["received"].replace("&", "&amp;")}"' in html
+    # The linked list really is the set of reports behind the number.
+    client.force_login(head)
+    listing = client.get(figures["links"]["completed"])
+    assert listing.status_code == 200
+    assert listing.context["cl"].result_count == figures["totals"]["completed"]
+
+
+def test_period_errors_are_shown_next_to_the_field_and_the_default_period_is_used(client, head, histories):
+    response = _get(client, head, start="2026-03-31", end="2026-03-01")
+    assert response.status_code == 200
+    assert "Tanggal akhir tidak boleh sebelum tanggal awal." in response.content.decode()
+    assert 'value="2026-03-31"' in response.content.decode()  # nothing typed is lost
+
+
+def test_presets_choose_the_period(client, head, histories):
+    figures = _get(client, head, preset="year").context["figures"]
+    assert figures["first"].month == 1 and figures["first"].day == 1
+
+
+def test_charts_use_vendored_chartjs_and_json_script(client, head, histories):
+    html = _get(client, head).content.decode()
+    assert "/static/vendor/chartjs/chart.umd.min.js" in html
+    assert 'id="dashboard-data" type="application/json"' in html
+    assert "cdn" not in html.lower()
+    for table in ("table-trend", "table-funnel", "table-classification", "table-channel"):
+        assert f'id="{table}"' in html
+
+
+def test_dashboard_query_count_does_not_grow_with_reports(
+    client, head, life, rebuild, django_assert_max_num_queries, tree
+):
+    # session, user, memberships, 13 figure queries (totals, 5 breakdowns + 2 name lookups, trend,
+    # durations, funnel, backlog), savepoints of the test client: the same at N and 3N reports.
+    def grow(n, day):
+        for i in range(n):
+            life(at(dt.date(2026, 3, day + i % 5)), ["accepted", "transferred", "reopened"][i % 3])
+        rebuild(dt.date(2026, 3, 1), dt.date(2026, 3, 31))
+
+    grow(2, 2)
+    client.force_login(head)
+    with django_assert_max_num_queries(18) as first:
+        assert client.get(URL, PERIOD).status_code == 200
+    grow(6, 9)
+    with django_assert_max_num_queries(len(first.captured_queries)):
+        response = client.get(URL, PERIOD)
+    assert response.context["figures"]["totals"]["received"] == 8
+
+
+def test_cached_page_costs_no_figure_queries(client, head, histories, django_assert_max_num_queries):
+    _get(client, head)
+    with django_assert_max_num_queries(4):  # session, user, memberships, the unread-notifications badge
+        client.get(URL, PERIOD)
+
+
+def test_membership_roles_checked_are_head_and_agency_admin_only(client, tree, django_user_model):
+    user = django_user_model.objects.create_user("dev@example.test", "x", full_name="Dev")
+    Membership.objects.create(user=user, agency=tree["badung"], role=Membership.Role.DEVELOPER)
+    assert _get(client, user).status_code == 404
+
+
+def test_period_edges_follow_wib_days(client, head, life, rebuild):
+    life(dt.datetime(2026, 3, 31, 16, 30, tzinfo=dt.UTC), "submitted")  # 23:30 WIB, 31 March: inside
+    life(dt.datetime(2026, 3, 31, 17, 30, tzinfo=dt.UTC), "submitted")  # 00:30 WIB, 1 April: outside
+    rebuild(dt.date(2026, 3, 30), dt.date(2026, 4, 2))
+    figures = _get(client, head).context["figures"]
+    assert figures["totals"]["received"] == 1
+    assert sum(r["count"] for r in figures["funnel"]) == 1
+
+
+def test_drilled_down_head_can_go_back_up_but_not_above_their_root(client, head, histories, tree):
+    html = _get(client, head, agency=tree["dinkes"].pk).content.decode()
+    assert f"?agency={tree['badung'].pk}&amp;" in html
+    html = _get(client, head).content.decode()
+    assert f"?agency={tree['bali'].pk}&amp;" not in html
+
+
+def test_every_generated_link_is_a_valid_admin_filter(client, national_admin, histories):
+    figures = _get(client, national_admin).context["figures"]
+    links = list(figures["links"].values())
+    links += [r["link"] for r in figures["funnel"] + figures["backlog"]]
+    for key in ("by_classification", "by_channel", "by_category", "by_province", "by_child"):
+        links += [link for r in figures[key] for link in r.get("links", {}).values()]
+    assert len(links) > 40
+    for link in links:
+        assert client.get(link).status_code == 200, link  # an invalid lookup would redirect to ?e=1

@@ -1,0 +1,156 @@
+import datetime as dt
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from agencies.models import Agency, Membership
+from complaints import access
+
+from . import exports
+from .figures import OPEN_STATUSES, Scope, cached_figures
+from .forms import PeriodForm
+from .labels import FORMULAS
+from .links import DIMENSION_PARAMS, counter_links, period_params, report_list_url
+
+Role = Membership.Role
+DASHBOARD_ROLES = {Role.HEAD, Role.AGENCY_ADMIN}
+BREAKDOWN_DIMENSIONS = {
+    "by_classification": "classification",
+    "by_channel": "channel",
+    "by_category": "category",
+    "by_province": "province",
+    "by_child": "agency",
+}
+
+
+def _staff_scope(request) -> tuple[Scope, list, bool]:
+    """Heads and agency admins: their subtrees; national admins and supervisors: everything; others 404."""
+    national = bool(access.national_roles(request.user))
+    roots = [] if national else access.staff_agencies(request.user, DASHBOARD_ROLES)
+    if not national and not roots:
+        raise Http404
+    chosen = request.GET.get("agency", "")
+    if chosen.isdigit():
+        candidates = Agency.objects.all() if national else Agency.objects.subtrees_of(roots)
+        agency = candidates.filter(pk=chosen).first()
+        if agency is None:
+            raise Http404
+    else:
+        agency = None if national else roots[0]
+    return Scope(agency), roots, national
+
+
+def _add_links(figures: dict, scope: Scope, roots: list) -> None:
+    """Attach to every number the admin list of the reports behind it."""
+    first, last = figures["first"], figures["last"]
+    # The admin list is already limited to the user's subtrees; a narrower scope filters by agency.
+    base = {} if scope.agency is None or scope.agency in roots else {"agency__id__exact": scope.agency.pk}
+    figures["links"] = counter_links(base, first, last)
+    created = period_params("created_at", first, last)
+    for row in figures["funnel"]:
+        row["link"] = report_list_url({**base, "status": row["status"], **created})
+    now = dt.datetime.now(dt.UTC)
+    for row in figures["backlog"]:
+        params = {**base, "status__in": ",".join(OPEN_STATUSES)}
+        params["created_at__lte"] = (now - dt.timedelta(days=row["lo"])).isoformat()
+        if row["hi"]:
+            params["created_at__gt"] = (now - dt.timedelta(days=row["hi"])).isoformat()
+        row["link"] = report_list_url(params)
+    for key, dimension in BREAKDOWN_DIMENSIONS.items():
+        for row in figures[key]:
+            if row["key"] is not None:
+                row["links"] = counter_links({**base, DIMENSION_PARAMS[dimension]: row["key"]}, first, last)
+
+
+def _chart_data(figures: dict) -> dict:
+    trend = figures["trend"]
+    return {
+        "trend": {
+            "labels": trend["labels"],
+            "received": [r["received"] for r in trend["rows"]],
+            "followed_up": [r["followed_up"] for r in trend["rows"]],
+            "completed": [r["completed"] for r in trend["rows"]],
+            "names": [_("Diterima"), _("Tindak lanjut pertama"), _("Selesai")],
+        },
+        "funnel": {
+            "labels": [r["label"] for r in figures["funnel"]],
+            "counts": [r["count"] for r in figures["funnel"]],
+        },
+        "classification": {
+            "labels": [r["label"] for r in figures["by_classification"]],
+            "counts": [r["received"] for r in figures["by_classification"]],
+        },
+        "channel": {
+            "labels": [r["label"] for r in figures["by_channel"]],
+            "counts": [r["received"] for r in figures["by_channel"]],
+        },
+    }
+
+
+def _period(request):
+    form = PeriodForm(request.GET or None)
+    first, last = form.period()
+    return form, first, last
+
+
+@login_required
+@require_GET
+def dashboard(request):
+    scope, roots, national = _staff_scope(request)
+    form, first, last = _period(request)
+    figures = cached_figures(scope, first, last)
+    _add_links(figures, scope, roots)
+    # "Up one level" when the parent is within reach (a head's own root has nothing above it to see).
+    up = None
+    if scope.agency and scope.agency.parent_id and (national or scope.agency not in roots):
+        up = scope.agency.parent
+        if not national and not any(up.is_in_subtree_of(root) for root in roots):
+            up = None
+    ctx = {
+        "up": up,
+        "form": form,
+        "figures": figures,
+        "scope": scope,
+        "roots": roots,
+        "national": national,
+        "chart_data": _chart_data(figures),
+        "formulas": FORMULAS,
+        "query": request.GET.urlencode(),
+        "period_query": urlencode({"start": first.isoformat(), "end": last.isoformat()}),
+        "staff": True,
+    }
+    return render(request, "dashboards/dashboard.html", ctx)
+
+
+@login_required
+@require_GET
+def export(request, fmt):
+    scope, _roots, _national = _staff_scope(request)
+    _form, first, last = _period(request)
+    figures = cached_figures(scope, first, last)
+    name = f"statistik-{scope.agency.code if scope.agency else 'nasional'}-{first:%Y%m%d}-{last:%Y%m%d}"
+    if fmt == "xlsx":
+        return exports.xlsx_response(figures, name)
+    return exports.csv_response(figures, name)
+
+
+@require_GET
+def public(request, code=None):
+    agency = get_object_or_404(Agency.objects.active(), code=code) if code else None
+    form, first, last = _period(request)
+    figures = cached_figures(Scope(agency, public=True), first, last)
+    ctx = {
+        "form": form,
+        "agency": agency,
+        "figures": figures,
+        "ranking": Paginator(figures["by_child"], 25).get_page(request.GET.get("page")),
+        "chart_data": _chart_data(figures),
+        "formulas": FORMULAS,
+        "staff": False,
+    }
+    return render(request, "dashboards/public.html", ctx)
