@@ -1,6 +1,7 @@
 """API keys and webhooks in the admin: developers and agency admins manage their agency subtree's."""
 
 from django.contrib import admin, messages
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, Membership
@@ -85,3 +86,4 @@ class WebhookAdmin(AgencyScopedAdmin):
     list_display = ["url", "agency", "is_active", "created_at"]
     list_filter = ["is_active"]
     fields = ["agency", "url", "secret", "is_active"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}

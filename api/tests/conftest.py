@@ -19,7 +19,7 @@ VALID = {
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache(settings, tmp_path):
+def _fresh_cache(db, settings, tmp_path):
     settings.OPEN_DATA_ROOT = str(tmp_path / "open-data")
     cache.clear()
     yield

@@ -1,0 +1,136 @@
+import hashlib
+import hmac
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from unittest import mock
+
+import pytest
+
+from api import tasks, webhooks
+from api.models import Webhook
+from api.tests.conftest import report_payload
+from complaints import workflow
+
+
+class Receiver:
+    """A local HTTP server on 127.0.0.1 that records what it receives (no network in tests)."""
+
+    def __init__(self, statuses=()):
+        self.received, self.statuses = [], list(statuses)
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.received.append((dict(self.headers), body))
+                status = receiver.statuses.pop(0) if receiver.statuses else 200
+                self.send_response(status)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    with Receiver() as r:
+        yield r
+
+
+def test_status_changes_are_posted_signed_after_commit(
+    receiver, tree, make_report, national_admin, django_capture_on_commit_callbacks
+):
+    hook = Webhook.objects.create(agency=tree["bali"], url=receiver.url, secret="s3cret")
+    with django_capture_on_commit_callbacks(execute=True):
+        report = make_report(is_anonymous=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.verify(report, by=national_admin)
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.add_note(report, by=national_admin, note="bukan perubahan status")
+    assert len(receiver.received) == 2
+    headers, body = receiver.received[1]
+    expected = "sha256=" + hmac.new(hook.secret.encode(), body, hashlib.sha256).hexdigest()
+    assert headers["X-Lapor-Signature"] == expected
+    payload = json.loads(body)
+    assert payload == {
+        "event": "verify",
+        "tracking_no": report.tracking_no,
+        "status": "verified",
+        "label": "Terverifikasi",
+        "occurred_at": payload["occurred_at"],
+        "agency": "pemkab-badung",
+    }
+    text = b"".join(b for _h, b in receiver.received).decode()
+    for secret in ("Made Warga", "warga@example.test", "081234567890", "5103012345678901", report.title):
+        assert secret not in text
+
+
+def test_confidential_reports_are_never_sent(receiver, tree, make_report, django_capture_on_commit_callbacks):
+    Webhook.objects.create(agency=tree["badung"], url=receiver.url)
+    with django_capture_on_commit_callbacks(execute=True):
+        make_report(is_confidential=True)
+    assert receiver.received == []
+
+
+def test_other_agencies_webhooks_hear_nothing(receiver, tree, make_report, django_capture_on_commit_callbacks):
+    Webhook.objects.create(agency=tree["sleman"], url=receiver.url)
+    Webhook.objects.create(agency=tree["badung"], url=receiver.url, is_active=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        make_report()
+    assert receiver.received == []
+
+
+def test_the_pushing_apps_agency_hears_about_its_reports(
+    receiver, tree, badung_api, django_capture_on_commit_callbacks
+):
+    # The webhook of the agency whose application pushed the report hears its status changes.
+    Webhook.objects.create(agency=tree["badung"], url=receiver.url)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert badung_api.post("/api/v1/reports", report_payload()).status_code == 201
+    assert [json.loads(b)["event"] for _h, b in receiver.received] == ["submit"]
+
+
+def test_nothing_is_queued_before_commit(receiver, tree, make_report, django_capture_on_commit_callbacks):
+    Webhook.objects.create(agency=tree["badung"], url=receiver.url)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        make_report()
+    assert receiver.received == []
+    assert callbacks
+
+
+def test_server_errors_are_retried_and_client_errors_are_not(tree):
+    with Receiver(statuses=[503, 200]) as receiver:
+        hook = Webhook.objects.create(agency=tree["badung"], url=receiver.url)
+        with pytest.raises(webhooks.DeliveryFailed):
+            webhooks.deliver(hook.pk, {"tracking_no": "X"})
+        assert webhooks.deliver(hook.pk, {"tracking_no": "X"}) == 200
+    with Receiver(statuses=[410]) as receiver:
+        hook.url = receiver.url
+        hook.save()
+        assert webhooks.deliver(hook.pk, {"tracking_no": "X"}) == 410
+
+
+def test_the_task_retries_with_backoff_on_transient_errors():
+    assert webhooks.DeliveryFailed in tasks.deliver_webhook.autoretry_for
+    assert tasks.deliver_webhook.retry_backoff and tasks.deliver_webhook.max_retries == 8
+
+
+def test_a_broker_outage_never_breaks_the_workflow(tree, make_report, django_capture_on_commit_callbacks):
+    Webhook.objects.create(agency=tree["badung"], url="http://127.0.0.1:9/none")
+    with mock.patch.object(tasks.deliver_webhook, "delay", side_effect=ConnectionError("broker down")):
+        with django_capture_on_commit_callbacks(execute=True):
+            report = make_report()
+    assert report.pk
