@@ -115,14 +115,24 @@ def json_body(request) -> dict:
     return data
 
 
-def api_view(view):
-    """Turn ApiError into its JSON answer."""
+def api_view(*methods: str):
+    """Allow only `methods` (405 with a message otherwise) and turn ApiError into its JSON answer."""
 
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except ApiError as error:
-            return error_response(error)
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(request, *args, **kwargs):
+            try:
+                if request.method not in methods:
+                    raise ApiError(
+                        405,
+                        _("Metode %(m)s tidak didukung; gunakan %(allowed)s.")
+                        % {"m": request.method, "allowed": ", ".join(methods)},
+                        headers={"Allow": ", ".join(methods)},
+                    )
+                return view(request, *args, **kwargs)
+            except ApiError as error:
+                return error_response(error)
 
-    return wrapper
+        return wrapper
+
+    return decorator

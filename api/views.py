@@ -6,7 +6,7 @@ from django.http import FileResponse, Http404, JsonResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET
 
 from complaints import workflow
 from complaints.models import Report, Status
@@ -79,16 +79,14 @@ def _summary(request, report: Report) -> dict:
 
 
 @csrf_exempt
-@require_http_methods(["POST"])
-@api_view
+@api_view("POST")
 def reports(request):
     key = key_from_request(request)
     result = intake(key, json_body(request))
     return JsonResponse(_summary(request, result.report), status=201 if result.created else 200)
 
 
-@require_GET
-@api_view
+@api_view("GET")
 def report_detail(request, tracking_no):
     key = key_from_request(request)
     report = report_for_key(key, tracking_no)
@@ -113,15 +111,13 @@ def _act(request, tracking_no, action):
 
 
 @csrf_exempt
-@require_http_methods(["POST"])
-@api_view
+@api_view("POST")
 def follow_ups(request, tracking_no):
     return _act(request, tracking_no, workflow.follow_up)
 
 
 @csrf_exempt
-@require_http_methods(["POST"])
-@api_view
+@api_view("POST")
 def responses(request, tracking_no):
     return _act(request, tracking_no, workflow.respond)
 

@@ -218,3 +218,9 @@ def test_unknown_api_path_is_a_json_404(client):
     response = client.get("/api/v1/nothing")
     assert response.status_code == 404
     assert response.json()["error"]["message"]
+
+
+def test_wrong_method_gets_405_with_a_message(badung_api):
+    response = badung_api.get(URL)
+    assert response.status_code == 405
+    assert "POST" in response.json()["error"]["message"]

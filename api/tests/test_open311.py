@@ -211,3 +211,18 @@ def test_revoked_key_cannot_post(client, badung_key):
     response = client.post(f"{BASE}/requests.json", {**POST, "api_key": badung_key[1]})
     assert response.status_code == 403
     assert Report.objects.count() == 0
+
+
+def test_requests_list_query_count_does_not_grow_with_rows(
+    client, make_report, national_admin, django_assert_max_num_queries
+):
+    def grow(n):
+        for _ in range(n):
+            workflow.verify(make_report(), by=national_admin)
+
+    grow(2)
+    with django_assert_max_num_queries(2):
+        assert len(client.get(f"{BASE}/requests.json").json()) == 2
+    grow(5)
+    with django_assert_max_num_queries(2):
+        assert len(client.get(f"{BASE}/requests.json").json()) == 7
