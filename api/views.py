@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -138,14 +139,15 @@ def open_data(request):
         }
         for f in opendata.published_files()
     ]
-    return JsonResponse(
-        {
-            "license": opendata.LICENSE,
-            "description": str(opendata.DESCRIPTION),
-            "dictionary": opendata.dictionary(),
-            "files": files,
-        }
-    )
+    context = {
+        "license": opendata.LICENSE,
+        "description": str(opendata.DESCRIPTION),
+        "dictionary": opendata.dictionary(),
+        "files": files,
+    }
+    if request.GET.get("format") == "json" or not request.accepts("text/html"):
+        return JsonResponse(context)
+    return render(request, "api/open_data.html", context)
 
 
 @require_GET

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
+import socket
 import urllib.error
+import urllib.parse
 import urllib.request
 
 from django.conf import settings
@@ -27,6 +30,26 @@ SIGNATURE_HEADER = "X-Lapor-Signature"
 
 class DeliveryFailed(Exception):
     """The receiver answered with a server error: try again later."""
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # a redirect could point inside our network: answered as the 3xx it is
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
+def target_allowed(url: str) -> bool:
+    """Webhooks go to the public internet only (no loopback, private or link-local addresses,
+    e.g. Redis or cloud metadata), unless API_WEBHOOK_ALLOW_PRIVATE is set (tests, intranets)."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return False
+    if settings.API_WEBHOOK_ALLOW_PRIVATE:
+        return True
+    infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
+    return all(ipaddress.ip_address(info[4][0].split("%")[0]).is_global for info in infos)
 
 
 def _ancestor_ids(agency) -> list[int]:
@@ -88,6 +111,9 @@ def deliver(webhook_id: int, payload: dict) -> int | None:
     hook = Webhook.objects.filter(pk=webhook_id, is_active=True).first()
     if hook is None:
         return None
+    if not target_allowed(hook.url):
+        log.warning("Webhook %s points to a non-public address; not sent", hook.url)
+        return None
     body = json.dumps(payload, sort_keys=True).encode()
     request = urllib.request.Request(
         hook.url,
@@ -96,7 +122,7 @@ def deliver(webhook_id: int, payload: dict) -> int | None:
         headers={"Content-Type": "application/json", SIGNATURE_HEADER: sign(hook.secret, body), "User-Agent": "LAPOR"},
     )
     try:
-        with urllib.request.urlopen(request, timeout=settings.API_WEBHOOK_TIMEOUT) as response:  # noqa: S310
+        with _opener.open(request, timeout=settings.API_WEBHOOK_TIMEOUT) as response:
             return response.status
     except urllib.error.HTTPError as error:
         if error.code >= 500 or error.code == 429:

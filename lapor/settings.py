@@ -229,6 +229,8 @@ API_RATE_WINDOW = env.int("API_RATE_WINDOW", default=60)  # seconds
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=12 * 1024 * 1024)
 API_MAX_ATTACHMENTS = env.int("API_MAX_ATTACHMENTS", default=5)
 API_WEBHOOK_TIMEOUT = env.int("API_WEBHOOK_TIMEOUT", default=10)
+# Webhooks to loopback/private addresses are refused (SSRF) unless this is set.
+API_WEBHOOK_ALLOW_PRIVATE = env.bool("API_WEBHOOK_ALLOW_PRIVATE", default=False)
 API_CONTACT = env.str("API_CONTACT", default="LAPOR! <api@lapor.test>")
 # Not under a served URL: files leave only through api.views.open_data_file.
 OPEN_DATA_ROOT = str(env.path("OPEN_DATA_ROOT", default=BASE_DIR / "media" / "open-data"))

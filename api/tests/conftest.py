@@ -21,6 +21,7 @@ VALID = {
 @pytest.fixture(autouse=True)
 def _fresh_cache(db, settings, tmp_path):
     settings.OPEN_DATA_ROOT = str(tmp_path / "open-data")
+    settings.API_WEBHOOK_ALLOW_PRIVATE = True  # the receivers of the tests listen on 127.0.0.1
     cache.clear()
     yield
     cache.clear()

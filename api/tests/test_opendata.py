@@ -51,7 +51,9 @@ def test_export_writes_csv_and_json_of_public_reports_without_identity_or_free_t
 
 def test_export_task_and_public_download(client, reports):
     tasks.export_open_data.delay()
-    index = client.get("/api/v1/open-data/").json()
+    index = client.get("/api/v1/open-data/", headers={"Accept": "application/json"}).json()
+    page = client.get("/api/v1/open-data/", headers={"Accept": "text/html"})
+    assert "Kamus data" in page.content.decode() and "verification_clock" in page.content.decode()
     assert {c["column"] for c in index["dictionary"]} == set(opendata.COLUMNS)
     names = [f["name"] for f in index["files"]]
     assert len(names) == 2 and {Path(n).suffix for n in names} == {".csv", ".json"}

@@ -26,6 +26,8 @@ class Receiver:
                 receiver.received.append((dict(self.headers), body))
                 status = receiver.statuses.pop(0) if receiver.statuses else 200
                 self.send_response(status)
+                if 300 <= status < 400:
+                    self.send_header("Location", receiver.url)  # followed, this would answer 200
                 self.end_headers()
 
             def log_message(self, *args):
@@ -134,3 +136,19 @@ def test_a_broker_outage_never_breaks_the_workflow(tree, make_report, django_cap
     with broken, django_capture_on_commit_callbacks(execute=True):
         report = make_report()
     assert report.pk
+
+
+def test_private_addresses_are_refused_unless_allowed(receiver, tree, settings):
+    hook = Webhook.objects.create(agency=tree["badung"], url=receiver.url)
+    settings.API_WEBHOOK_ALLOW_PRIVATE = False
+    assert not webhooks.target_allowed("http://169.254.169.254/latest")
+    assert not webhooks.target_allowed("ftp://example.com/")
+    assert webhooks.deliver(hook.pk, {"tracking_no": "X"}) is None
+    assert receiver.received == []
+
+
+def test_redirects_are_not_followed(tree):
+    with Receiver(statuses=[302]) as receiver:
+        hook = Webhook.objects.create(agency=tree["badung"], url=receiver.url)
+        assert webhooks.deliver(hook.pk, {"tracking_no": "X"}) == 302
+        assert len(receiver.received) == 1
