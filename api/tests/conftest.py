@@ -3,9 +3,11 @@
 import json
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
+from django.core.cache.backends.locmem import LocMemCache
 
 from api.models import ApiKey
+from lapor.celery import app as celery_app
 
 VALID = {
     "external_id": "SIMPEL-001",
@@ -19,12 +21,28 @@ VALID = {
 
 
 @pytest.fixture(autouse=True)
+def _eager_celery():
+    """Run tasks in-process even when REDIS_URL is set (tests never reach a real broker)."""
+    before = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = before
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache(db, settings, tmp_path):
     settings.OPEN_DATA_ROOT = str(tmp_path / "open-data")
     settings.API_WEBHOOK_ALLOW_PRIVATE = True  # the receivers of the tests listen on 127.0.0.1
-    cache.clear()
+    _clear_local_cache()
     yield
-    cache.clear()
+    _clear_local_cache()
+
+
+def _clear_local_cache():
+    # Rate-limit counters are keyed by ApiKey.pk, which SQLite reuses between tests. Only the
+    # in-process cache is cleared: on Redis the pks never repeat, and FLUSHDB would wipe the broker.
+    if isinstance(caches["default"], LocMemCache):
+        caches["default"].clear()
 
 
 @pytest.fixture
