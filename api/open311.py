@@ -392,3 +392,8 @@ def _create(request, fmt):
         [{"service_request_id": result.report.tracking_no, "service_notice": "", "account_id": None}],
         status=201,
     )
+
+
+def not_found(request):
+    fmt = "xml" if request.path.endswith(".xml") else "json"
+    return error(fmt, 404, _("Alamat Open311 tidak dikenal; lihat discovery.json."))

@@ -11,4 +11,5 @@ urlpatterns = [
     re_path(r"^requests" + FMT, open311.requests, name="requests"),
     re_path(r"^requests/(?P<request_id>\w+)" + FMT, open311.request_detail, name="request"),
     re_path(r"^tokens/(?P<token_id>\w+)" + FMT, open311.token, name="token"),
+    re_path(r"^.*$", open311.not_found),
 ]

@@ -226,3 +226,10 @@ def test_requests_list_query_count_does_not_grow_with_rows(
     grow(5)
     with django_assert_max_num_queries(2):
         assert len(client.get(f"{BASE}/requests.json").json()) == 7
+
+
+def test_unknown_open311_path_answers_in_the_spec_format(client):
+    response = client.get(f"{BASE}/nothing.json")
+    assert response.status_code == 404
+    validate(response.json(), schemas.ERRORS)
+    assert ET.fromstring(client.get(f"{BASE}/nothing.xml").content).tag == "errors"

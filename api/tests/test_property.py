@@ -38,3 +38,24 @@ def test_any_body_gets_an_answer_with_a_message_and_refusals_create_nothing(badu
         assert Report.objects.count() == before
     else:
         assert response.json()["tracking_no"]
+
+
+open311_fields = st.sampled_from(
+    ["service_code", "lat", "long", "description", "attribute[classification]", "attribute[event_date]", "email"]
+) | st.text(min_size=1, max_size=12)
+open311_forms = st.dictionaries(open311_fields, st.text(max_size=40), max_size=6)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(form=open311_forms)
+def test_any_open311_post_gets_a_spec_error_or_a_request_id(client, badung_key, form, settings):
+    settings.API_RATE_LIMIT = 10_000
+    before = Report.objects.count()
+    response = client.post("/open311/v2/requests.json", {**form, "api_key": badung_key[1]})
+    assert response.status_code in (201, 400, 403, 413), response.content
+    data = response.json()
+    if response.status_code == 201:
+        assert data[0]["service_request_id"]
+    else:
+        assert data[0]["code"] == response.status_code and data[0]["description"]
+        assert Report.objects.count() == before
