@@ -87,6 +87,8 @@ def check_shape(data: dict, fields: dict, where: str = "") -> None:
             continue
         if not _is_type(data[name], kind):
             errors[where + name] = _("harus bertipe %(type)s") % {"type": TYPE_NAMES[kind]}
+        elif kind in ("string", "date") and "\x00" in data[name]:
+            errors[where + name] = _("tidak boleh memuat karakter NUL")
         elif kind in ("string", "date") and name in MAX_LENGTHS and len(data[name]) > MAX_LENGTHS[name]:
             errors[where + name] = _("paling panjang %(n)s karakter") % {"n": MAX_LENGTHS[name]}
     if errors:

@@ -274,6 +274,7 @@ def requests(request, fmt):
     unknown = sorted(set(request.GET) - GET_FIELDS)
     if unknown:
         raise ApiError(400, _("Parameter tidak dikenal: %(p)s.") % {"p": ", ".join(unknown)})
+    _refuse_nul(request.GET)
     qs = _public_requests()
     ids = [i.strip().upper() for i in request.GET.get("service_request_id", "").split(",") if i.strip()]
     if ids:
@@ -327,6 +328,13 @@ def token(request, fmt, token_id):
     return render(fmt, "service_requests", [{"service_request_id": report.tracking_no, "token": token_id}])
 
 
+def _refuse_nul(params) -> None:
+    """PostgreSQL cannot store or compare NUL characters: refuse them as bad input, not a 500."""
+    bad = sorted(k for k, values in params.lists() if any("\x00" in v for v in values))
+    if bad:
+        raise ApiError(400, _("Parameter memuat karakter NUL: %(p)s.") % {"p": ", ".join(bad)})
+
+
 def _create(request, fmt):
     check_size(request)
     try:
@@ -337,6 +345,7 @@ def _create(request, fmt):
     unknown = sorted(set(form) - POST_FIELDS)
     if unknown:
         raise ApiError(400, _("Parameter tidak dikenal: %(p)s.") % {"p": ", ".join(unknown)})
+    _refuse_nul(form)
     get = lambda name: form.get(name, "").strip()  # noqa: E731
     if not get("service_code"):
         raise ApiError(400, _("service_code wajib diisi."))

@@ -28,6 +28,8 @@ def reports_for_key(key: ApiKey):
 
 
 def report_for_key(key: ApiKey, tracking_no: str) -> Report:
+    if not (tracking_no or "").isalnum():
+        raise ApiError(404, _("Laporan tidak ditemukan."))
     report = (
         reports_for_key(key)
         .select_related("agency", "category", "regency")

@@ -224,3 +224,10 @@ def test_wrong_method_gets_405_with_a_message(badung_api):
     response = badung_api.get(URL)
     assert response.status_code == 405
     assert "POST" in response.json()["error"]["message"]
+
+
+def test_nul_characters_are_bad_input_not_a_server_error(badung_api, client):
+    response = badung_api.post(URL, report_payload(title="a\x00b"))
+    assert response.status_code == 400 and "NUL" in response.json()["error"]["message"]
+    assert badung_api.get(f"{URL}/AB%00CD").status_code == 404
+    assert client.get("/open311/v2/requests.json", {"service_code": "a\x00"}).status_code == 400
