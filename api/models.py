@@ -107,7 +107,11 @@ class ApiKey(models.Model):
                 self.service_user.memberships.all().delete()
 
     def touch(self) -> None:
-        """Record use, at most one write a minute per key."""
+        """Record use, at most one write a minute per key (the cache gates the UPDATE)."""
+        from django.core.cache import cache
+
+        if not cache.add(f"api-touch:{self.pk}", 1, timeout=60):
+            return
         now = timezone.now()
         ApiKey.objects.filter(pk=self.pk).filter(
             models.Q(last_used_at__isnull=True) | models.Q(last_used_at__lt=now - dt.timedelta(minutes=1))

@@ -231,3 +231,22 @@ def test_nul_characters_are_bad_input_not_a_server_error(badung_api, client):
     assert response.status_code == 400 and "NUL" in response.json()["error"]["message"]
     assert badung_api.get(f"{URL}/AB%00CD").status_code == 404
     assert client.get("/open311/v2/requests.json", {"service_code": "a\x00"}).status_code == 400
+
+
+def test_openapi_request_schema_matches_the_validator():
+    from api.intake import REPORT_FIELDS
+    from api.openapi import SCHEMA
+
+    new_report = SCHEMA["components"]["schemas"]["NewReport"]
+    assert set(new_report["properties"]) == set(REPORT_FIELDS)
+    assert set(new_report["required"]) == {name for name, (_kind, required) in REPORT_FIELDS.items() if required}
+
+
+def test_last_used_is_recorded_without_a_write_per_request(badung_api, badung_key, django_assert_num_queries):
+    key = badung_key[0]
+    badung_api.get(f"{URL}/NOPE")
+    key.refresh_from_db()
+    assert key.last_used_at is not None
+    # Second request: key lookup and report lookup only, no UPDATE of last_used_at.
+    with django_assert_num_queries(2):
+        assert badung_api.get(f"{URL}/NOPE").status_code == 404
