@@ -96,6 +96,14 @@ def queue_for_event(event: Event) -> None:
 
 
 def _enqueue(task, webhook_id: int, payload: dict) -> None:
+    if task.app.conf.task_always_eager:
+        # Embedded mode (no broker): one attempt inline, since eager retries would run back to back
+        # inside the user's request.
+        try:
+            deliver(webhook_id, payload)
+        except Exception:
+            log.warning("Webhook %s failed (embedded mode: not retried)", webhook_id, exc_info=True)
+        return
     try:
         task.delay(webhook_id, payload)
     except Exception:  # broker down: the workflow must not fail because of a webhook

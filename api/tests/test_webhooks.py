@@ -1,3 +1,4 @@
+import contextlib
 import hashlib
 import hmac
 import json
@@ -10,7 +11,20 @@ import pytest
 from api import tasks, webhooks
 from api.models import Webhook
 from api.tests.conftest import report_payload
+from complaints import tasks as complaint_tasks
 from complaints import workflow
+
+
+@contextlib.contextmanager
+def broker_mode():
+    """As with Redis: tasks are queued, not run inline (the notification mails are kept off any real broker)."""
+    before = tasks.deliver_webhook.app.conf.task_always_eager
+    tasks.deliver_webhook.app.conf.task_always_eager = False
+    try:
+        with mock.patch.object(complaint_tasks.deliver_notifications, "delay"):
+            yield
+    finally:
+        tasks.deliver_webhook.app.conf.task_always_eager = before
 
 
 class Receiver:
@@ -130,10 +144,18 @@ def test_the_task_retries_with_backoff_on_transient_errors():
     assert tasks.deliver_webhook.retry_backoff and tasks.deliver_webhook.max_retries == 8
 
 
+def test_a_dead_receiver_is_tried_once_in_embedded_mode(tree, make_report, django_capture_on_commit_callbacks):
+    with Receiver(statuses=[503, 503, 503]) as receiver:
+        Webhook.objects.create(agency=tree["badung"], url=receiver.url)
+        with django_capture_on_commit_callbacks(execute=True):
+            report = make_report()
+    assert report.pk and len(receiver.received) == 1
+
+
 def test_a_broker_outage_never_breaks_the_workflow(tree, make_report, django_capture_on_commit_callbacks):
     Webhook.objects.create(agency=tree["badung"], url="http://127.0.0.1:9/none")
     broken = mock.patch.object(tasks.deliver_webhook, "delay", side_effect=ConnectionError("broker down"))
-    with broken, django_capture_on_commit_callbacks(execute=True):
+    with broker_mode(), broken, django_capture_on_commit_callbacks(execute=True):
         report = make_report()
     assert report.pk
 
@@ -152,3 +174,16 @@ def test_redirects_are_not_followed(tree):
         hook = Webhook.objects.create(agency=tree["badung"], url=receiver.url)
         assert webhooks.deliver(hook.pk, {"tracking_no": "X"}) == 302
         assert len(receiver.received) == 1
+
+
+def test_with_a_broker_the_task_is_queued_after_commit(tree, make_report, django_capture_on_commit_callbacks):
+    hook = Webhook.objects.create(agency=tree["badung"], url="https://hooks.example.test/lapor")
+    with broker_mode(), mock.patch.object(tasks.deliver_webhook, "delay") as delay:
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            report = make_report()
+        delay.assert_not_called()
+        for callback in callbacks:
+            callback()
+    delay.assert_called_once()
+    webhook_id, payload = delay.call_args.args
+    assert webhook_id == hook.pk and payload["tracking_no"] == report.tracking_no
