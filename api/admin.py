@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from agencies.models import Agency, Membership
 from complaints import access
 
-from .models import ApiKey, Webhook
+from .models import ApiKey, Webhook, WebhookDelivery
 
 MANAGERS = {Membership.Role.DEVELOPER, Membership.Role.AGENCY_ADMIN}
 
@@ -87,3 +87,28 @@ class WebhookAdmin(AgencyScopedAdmin):
     list_filter = ["is_active"]
     fields = ["agency", "url", "secret", "is_active"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(AgencyScopedAdmin):
+    """The outbox, read-only: what was sent where, and what is still waiting."""
+
+    list_display = ["webhook", "created_at", "done_at", "attempts", "last_status", "last_error"]
+    list_filter = [("done_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["webhook"]
+    readonly_fields = ["webhook", "payload", "created_at", "done_at", "attempts", "last_status", "last_error"]
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        qs = admin.ModelAdmin.get_queryset(self, request)
+        scope = self._scope(request)
+        return qs if scope is None else qs.filter(webhook__agency__in=Agency.objects.subtrees_of(scope))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

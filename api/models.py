@@ -156,3 +156,30 @@ class Webhook(models.Model):
 
     def __str__(self):
         return self.url
+
+
+class WebhookDelivery(models.Model):
+    """One payload for one webhook: an outbox row written inside the action's transaction, so a
+    broker outage loses nothing (the sweep re-queues what was never delivered)."""
+
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    payload = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now)
+    # Set when finished: delivered (2xx) or given up (4xx, refused target); last_status tells which.
+    done_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("pengiriman webhook")
+        verbose_name_plural = _("pengiriman webhook")
+        indexes = [
+            # The sweep: undelivered rows, oldest first.
+            models.Index(
+                fields=["created_at"], name="webhook_delivery_pending", condition=models.Q(done_at__isnull=True)
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.webhook_id} {self.payload.get('tracking_no')} {self.payload.get('status')}"

@@ -10,8 +10,13 @@ TRANSIENT = (urllib.error.URLError, ConnectionError, TimeoutError, OSError, webh
 
 
 @shared_task(autoretry_for=TRANSIENT, retry_backoff=True, retry_backoff_max=3600, max_retries=8)
-def deliver_webhook(webhook_id: int, payload: dict):
-    return webhooks.deliver(webhook_id, payload)
+def deliver_webhook(delivery_id: int):
+    return webhooks.deliver(delivery_id)
+
+
+@shared_task
+def deliver_pending_webhooks() -> int:
+    return webhooks.deliver_pending()
 
 
 @shared_task

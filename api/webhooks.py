@@ -7,6 +7,7 @@ after the action's commit (a slow receiver never blocks the workflow) and retrie
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import ipaddress
@@ -19,10 +20,12 @@ import urllib.request
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
 
 from complaints.models import Event, Status
 
-from .models import ExternalReference, Webhook
+from .models import ExternalReference, Webhook, WebhookDelivery
 
 log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Lapor-Signature"
@@ -82,46 +85,45 @@ def payload_for(event: Event) -> dict:
 
 
 def queue_for_event(event: Event) -> None:
-    """Called by complaints.notifications.notify_event inside the action's transaction."""
+    """Called by complaints.notifications.notify_event inside the action's transaction: write one
+    outbox row per webhook and queue their delivery after the commit."""
     if not event.to_status or event.from_status == event.to_status or event.report.is_confidential:
         return
     hooks = webhooks_for(event)
     if not hooks:
         return
     payload = payload_for(event)
+    rows = WebhookDelivery.objects.bulk_create(
+        [WebhookDelivery(webhook=hook, payload=payload, created_at=event.created_at) for hook in hooks]
+    )
+    ids = [row.pk for row in rows]
+    transaction.on_commit(lambda: enqueue(ids))
+
+
+def enqueue(ids) -> None:
     from .tasks import deliver_webhook
 
-    for hook in hooks:
-        transaction.on_commit(lambda pk=hook.pk: _enqueue(deliver_webhook, pk, payload))
-
-
-def _enqueue(task, webhook_id: int, payload: dict) -> None:
-    if task.app.conf.task_always_eager:
-        # Embedded mode (no broker): one attempt inline, since eager retries would run back to back
-        # inside the user's request.
+    for delivery_id in ids:
+        if deliver_webhook.app.conf.task_always_eager:
+            # Embedded mode (no broker): one attempt inline, since eager retries would run back to
+            # back inside the user's request; the sweep tries again later.
+            try:
+                deliver(delivery_id)
+            except Exception:
+                log.warning("Webhook delivery %s failed (embedded mode: the sweep retries)", delivery_id)
+            continue
         try:
-            deliver(webhook_id, payload)
-        except Exception:
-            log.warning("Webhook %s failed (embedded mode: not retried)", webhook_id, exc_info=True)
-        return
-    try:
-        task.delay(webhook_id, payload)
-    except Exception:  # broker down: the workflow must not fail because of a webhook
-        log.warning("Could not queue webhook %s", webhook_id, exc_info=True)
+            deliver_webhook.delay(delivery_id)
+        except Exception:  # broker down: the workflow must not fail; the sweep queues it later
+            log.warning("Could not queue webhook delivery %s; the sweep will", delivery_id, exc_info=True)
 
 
 def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def deliver(webhook_id: int, payload: dict) -> int | None:
-    """POST the payload; returns the HTTP status. 5xx and network errors raise (the task retries)."""
-    hook = Webhook.objects.filter(pk=webhook_id, is_active=True).first()
-    if hook is None:
-        return None
-    if not target_allowed(hook.url):
-        log.warning("Webhook %s points to a non-public address; not sent", hook.url)
-        return None
+def post(hook: Webhook, payload: dict) -> int:
+    """POST the signed payload; returns the HTTP status. 5xx, 429 and network errors raise."""
     body = json.dumps(payload, sort_keys=True).encode()
     request = urllib.request.Request(
         hook.url,
@@ -137,3 +139,40 @@ def deliver(webhook_id: int, payload: dict) -> int | None:
             raise DeliveryFailed(f"{hook.url} answered {error.code}") from error
         log.warning("Webhook %s refused the payload with %s; not retried", hook.url, error.code)
         return error.code
+
+
+def deliver(delivery_id: int) -> int | None:
+    """Send one outbox row unless it is finished; transient failures raise (the task retries).
+    Delivery is at least once: receivers should treat a repeated (tracking_no, status, occurred_at)
+    as the same change."""
+    row = WebhookDelivery.objects.select_related("webhook").filter(pk=delivery_id, done_at__isnull=True).first()
+    if row is None:
+        return None
+    done = WebhookDelivery.objects.filter(pk=row.pk)
+    if not row.webhook.is_active or not target_allowed(row.webhook.url):
+        log.warning("Webhook %s is inactive or not on a public address; not sent", row.webhook.url)
+        done.update(done_at=timezone.now(), last_error="inactive or non-public target")
+        return None
+    try:
+        status = post(row.webhook, row.payload)
+    except (DeliveryFailed, OSError) as exc:
+        done.update(attempts=F("attempts") + 1, last_error=str(exc)[:500])
+        raise
+    done.update(done_at=timezone.now(), attempts=F("attempts") + 1, last_status=status, last_error="")
+    return status
+
+
+def deliver_pending(older_than=dt.timedelta(minutes=10), limit: int = 500) -> int:
+    """The outbox sweep: queue what was never queued or whose retries ran out early; drop finished
+    rows after API_WEBHOOK_KEEP_DAYS."""
+    now = timezone.now()
+    WebhookDelivery.objects.filter(done_at__lt=now - dt.timedelta(days=settings.API_WEBHOOK_KEEP_DAYS)).delete()
+    ids = list(
+        WebhookDelivery.objects.filter(
+            done_at__isnull=True, created_at__lte=now - older_than, attempts__lt=settings.API_WEBHOOK_MAX_ATTEMPTS
+        )
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    enqueue(ids)
+    return len(ids)

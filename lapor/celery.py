@@ -13,5 +13,6 @@ app.autodiscover_tasks()
 app.conf.beat_schedule = {
     "run-clocks": {"task": "complaints.tasks.run_clocks", "schedule": 120.0},
     "deliver-pending-notifications": {"task": "complaints.tasks.deliver_pending_notifications", "schedule": 300.0},
+    "deliver-pending-webhooks": {"task": "api.tasks.deliver_pending_webhooks", "schedule": 600.0},
     "export-open-data": {"task": "api.tasks.export_open_data", "schedule": crontab(hour=19, minute=30)},  # 02:30 WIB
 }

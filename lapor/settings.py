@@ -229,6 +229,8 @@ API_RATE_WINDOW = env.int("API_RATE_WINDOW", default=60)  # seconds
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=12 * 1024 * 1024)
 API_MAX_ATTACHMENTS = env.int("API_MAX_ATTACHMENTS", default=5)
 API_WEBHOOK_TIMEOUT = env.int("API_WEBHOOK_TIMEOUT", default=10)
+API_WEBHOOK_MAX_ATTEMPTS = env.int("API_WEBHOOK_MAX_ATTEMPTS", default=20)  # then the sweep gives up
+API_WEBHOOK_KEEP_DAYS = env.int("API_WEBHOOK_KEEP_DAYS", default=30)  # finished deliveries kept
 # Webhooks to loopback/private addresses are refused (SSRF) unless this is set.
 API_WEBHOOK_ALLOW_PRIVATE = env.bool("API_WEBHOOK_ALLOW_PRIVATE", default=False)
 API_CONTACT = env.str("API_CONTACT", default="LAPOR! <api@lapor.test>")

@@ -63,3 +63,15 @@ def test_citizens_and_other_roles_have_no_key_admin(client, citizen, head):
     for user in (citizen, head):
         client.force_login(user)
         assert client.get("/admin/api/apikey/").status_code in (302, 403)
+
+
+def test_webhook_deliveries_are_listed_within_scope(client, developer, tree):
+    from api.models import WebhookDelivery
+
+    own = Webhook.objects.create(agency=tree["dinkes"], url="https://own.example.test/")
+    other = Webhook.objects.create(agency=tree["sleman"], url="https://other.example.test/")
+    for hook in (own, other):
+        WebhookDelivery.objects.create(webhook=hook, payload={"tracking_no": "X"})
+    client.force_login(developer)
+    page = client.get("/admin/api/webhookdelivery/").content.decode()
+    assert "own.example.test" in page and "other.example.test" not in page

@@ -1,4 +1,5 @@
 import contextlib
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -7,9 +8,10 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from unittest import mock
 
 import pytest
+from django.utils import timezone
 
 from api import tasks, webhooks
-from api.models import Webhook
+from api.models import Webhook, WebhookDelivery
 from api.tests.conftest import report_payload
 from complaints import tasks as complaint_tasks
 from complaints import workflow
@@ -127,16 +129,30 @@ def test_nothing_is_queued_before_commit(receiver, tree, make_report, django_cap
     assert callbacks
 
 
+def _row(hook, **payload):
+    return WebhookDelivery.objects.create(webhook=hook, payload={"tracking_no": "X", **payload})
+
+
 def test_server_errors_are_retried_and_client_errors_are_not(tree):
     with Receiver(statuses=[503, 200]) as receiver:
         hook = Webhook.objects.create(agency=tree["badung"], url=receiver.url)
+        row = _row(hook)
         with pytest.raises(webhooks.DeliveryFailed):
-            webhooks.deliver(hook.pk, {"tracking_no": "X"})
-        assert webhooks.deliver(hook.pk, {"tracking_no": "X"}) == 200
+            webhooks.deliver(row.pk)
+        row.refresh_from_db()
+        assert (row.attempts, row.done_at) == (1, None) and "503" in row.last_error
+        assert webhooks.deliver(row.pk) == 200
+        row.refresh_from_db()
+        assert row.done_at and row.last_status == 200 and row.attempts == 2
+        assert webhooks.deliver(row.pk) is None  # finished rows are never sent again
+        assert len(receiver.received) == 2
     with Receiver(statuses=[410]) as receiver:
         hook.url = receiver.url
         hook.save()
-        assert webhooks.deliver(hook.pk, {"tracking_no": "X"}) == 410
+        row = _row(hook)
+        assert webhooks.deliver(row.pk) == 410
+        row.refresh_from_db()
+        assert row.done_at and row.last_status == 410
 
 
 def test_the_task_retries_with_backoff_on_transient_errors():
@@ -150,14 +166,32 @@ def test_a_dead_receiver_is_tried_once_in_embedded_mode(tree, make_report, djang
         with django_capture_on_commit_callbacks(execute=True):
             report = make_report()
     assert report.pk and len(receiver.received) == 1
+    assert WebhookDelivery.objects.get().done_at is None  # left for the sweep
 
 
-def test_a_broker_outage_never_breaks_the_workflow(tree, make_report, django_capture_on_commit_callbacks):
-    Webhook.objects.create(agency=tree["badung"], url="http://127.0.0.1:9/none")
+def test_a_broker_outage_loses_nothing_the_sweep_sends_it_later(
+    tree, make_report, django_capture_on_commit_callbacks, receiver
+):
+    Webhook.objects.create(agency=tree["badung"], url=receiver.url)
     broken = mock.patch.object(tasks.deliver_webhook, "delay", side_effect=ConnectionError("broker down"))
     with broker_mode(), broken, django_capture_on_commit_callbacks(execute=True):
         report = make_report()
-    assert report.pk
+    assert report.pk and receiver.received == []
+    row = WebhookDelivery.objects.get()
+    assert webhooks.deliver_pending() == 0  # too fresh: its task may still be on the way
+    WebhookDelivery.objects.filter(pk=row.pk).update(created_at=row.created_at - dt.timedelta(minutes=11))
+    assert tasks.deliver_pending_webhooks.delay().get() == 1
+    assert [json.loads(b)["tracking_no"] for _h, b in receiver.received] == [report.tracking_no]
+    assert webhooks.deliver_pending() == 0
+
+
+def test_the_sweep_gives_up_after_max_attempts_and_prunes_old_rows(tree, settings):
+    hook = Webhook.objects.create(agency=tree["badung"], url="https://hooks.example.test/")
+    old = timezone.now() - dt.timedelta(days=40)
+    WebhookDelivery.objects.create(webhook=hook, payload={}, created_at=old, attempts=settings.API_WEBHOOK_MAX_ATTEMPTS)
+    WebhookDelivery.objects.create(webhook=hook, payload={}, created_at=old, done_at=old)
+    assert webhooks.deliver_pending() == 0
+    assert WebhookDelivery.objects.count() == 1
 
 
 def test_private_addresses_are_refused_unless_allowed(receiver, tree, settings):
@@ -165,25 +199,25 @@ def test_private_addresses_are_refused_unless_allowed(receiver, tree, settings):
     settings.API_WEBHOOK_ALLOW_PRIVATE = False
     assert not webhooks.target_allowed("http://169.254.169.254/latest")
     assert not webhooks.target_allowed("ftp://example.com/")
-    assert webhooks.deliver(hook.pk, {"tracking_no": "X"}) is None
+    assert webhooks.deliver(_row(hook).pk) is None
     assert receiver.received == []
 
 
 def test_redirects_are_not_followed(tree):
     with Receiver(statuses=[302]) as receiver:
         hook = Webhook.objects.create(agency=tree["badung"], url=receiver.url)
-        assert webhooks.deliver(hook.pk, {"tracking_no": "X"}) == 302
+        assert webhooks.deliver(_row(hook).pk) == 302
         assert len(receiver.received) == 1
 
 
 def test_with_a_broker_the_task_is_queued_after_commit(tree, make_report, django_capture_on_commit_callbacks):
-    hook = Webhook.objects.create(agency=tree["badung"], url="https://hooks.example.test/lapor")
+    Webhook.objects.create(agency=tree["badung"], url="https://hooks.example.test/lapor")
     with broker_mode(), mock.patch.object(tasks.deliver_webhook, "delay") as delay:
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
             report = make_report()
         delay.assert_not_called()
         for callback in callbacks:
             callback()
-    delay.assert_called_once()
-    webhook_id, payload = delay.call_args.args
-    assert webhook_id == hook.pk and payload["tracking_no"] == report.tracking_no
+    row = WebhookDelivery.objects.get()
+    delay.assert_called_once_with(row.pk)
+    assert row.payload["tracking_no"] == report.tracking_no
