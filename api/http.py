@@ -63,7 +63,7 @@ def check_rate(key: ApiKey) -> None:
     window = settings.API_RATE_WINDOW
     now = time.time()
     slot = int(now // window)
-    cache_key = f"api-rate:{key.pk}:{slot}"
+    cache_key = f"api-rate:{key.prefix}:{slot}"
     cache.add(cache_key, 0, timeout=window + 5)
     try:
         count = cache.incr(cache_key)

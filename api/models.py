@@ -110,7 +110,7 @@ class ApiKey(models.Model):
         """Record use, at most one write a minute per key (the cache gates the UPDATE)."""
         from django.core.cache import cache
 
-        if not cache.add(f"api-touch:{self.pk}", 1, timeout=60):
+        if not cache.add(f"api-touch:{self.prefix}", 1, timeout=60):
             return
         now = timezone.now()
         ApiKey.objects.filter(pk=self.pk).filter(

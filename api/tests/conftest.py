@@ -39,8 +39,8 @@ def _fresh_cache(db, settings, tmp_path):
 
 
 def _clear_local_cache():
-    # Rate-limit counters are keyed by ApiKey.pk, which SQLite reuses between tests. Only the
-    # in-process cache is cleared: on Redis the pks never repeat, and FLUSHDB would wipe the broker.
+    # Rate-limit counters are keyed by the key's random prefix, so tests cannot collide; the
+    # in-process cache is cleared for tidiness only. Never on Redis: FLUSHDB would wipe the broker.
     if isinstance(caches["default"], LocMemCache):
         caches["default"].clear()
 
