@@ -58,8 +58,20 @@ def recipients(event: Event) -> list[tuple[object, str]]:
     return result
 
 
+# Other apps that must hear about every event (api: webhooks) register a callable here from their
+# AppConfig.ready(); it runs inside the action's transaction and must only queue work after commit.
+EVENT_LISTENERS: list = []
+
+
+def register_event_listener(listener) -> None:
+    if listener not in EVENT_LISTENERS:
+        EVENT_LISTENERS.append(listener)
+
+
 def notify_event(event: Event) -> list[Notification]:
     """Write the notifications of one event (inside its transaction) and queue their delivery."""
+    for listener in EVENT_LISTENERS:
+        listener(event)
     rows = []
     for user, audience in recipients(event):
         rows.append(_render(user, audience, event))

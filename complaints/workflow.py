@@ -375,9 +375,13 @@ def submit(
     reporter_contact: str = "",
     submission_key: str | None = None,
     attachments: Iterable = (),
+    off_platform: bool = False,
 ) -> Report:
     """File a report: by a citizen for themselves, or by staff for someone off-platform
     (`reporter`/`reporter_name` then name the citizen, `channel` says how it came in).
+    `off_platform=True` records a report for somebody else even without a name (an integrated
+    application's service user pushing an anonymous report): the staff-entry rules apply, the
+    report has no reporter account and `by` is kept as entered_by.
 
     A repeated `submission_key` (a double click, a resubmitted form) returns the first report."""
     if submission_key:
@@ -388,7 +392,7 @@ def submit(
         raise InvalidInput(_("Kabupaten/kota yang dipilih tidak berada di provinsi tersebut."))
     if event_date > timezone.localdate():
         raise InvalidInput(_("Tanggal kejadian tidak boleh di masa depan."))
-    staff_entry = bool(reporter_name) or (reporter is not None and reporter != by)
+    staff_entry = off_platform or bool(reporter_name) or (reporter is not None and reporter != by)
     if staff_entry and not (roles_for_entry(by, suggested_agency)):
         raise ActionNotAllowed(_("Anda tidak berwenang mencatat laporan atas nama warga."))
     now = timezone.now()

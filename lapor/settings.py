@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "agencies",
     "complaints",
     "dashboards",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -237,3 +238,18 @@ LOGGING = {
 
 # SQLite cannot build UNIQUE ... NULLS NOT DISTINCT; PostgreSQL (production, CI) enforces it.
 SILENCED_SYSTEM_CHECKS = ["models.W047"]
+
+# --- Integration API, Open311 and open data (api app, docs/api.md) ---
+API_RATE_LIMIT = env.int("API_RATE_LIMIT", default=60)  # requests per key per window
+API_RATE_WINDOW = env.int("API_RATE_WINDOW", default=60)  # seconds
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=12 * 1024 * 1024)
+API_MAX_ATTACHMENTS = env.int("API_MAX_ATTACHMENTS", default=5)
+API_WEBHOOK_TIMEOUT = env.int("API_WEBHOOK_TIMEOUT", default=10)
+API_WEBHOOK_MAX_ATTEMPTS = env.int("API_WEBHOOK_MAX_ATTEMPTS", default=20)  # then the sweep gives up
+API_WEBHOOK_KEEP_DAYS = env.int("API_WEBHOOK_KEEP_DAYS", default=30)  # finished deliveries kept
+# Webhooks to loopback/private addresses are refused (SSRF) unless this is set.
+API_WEBHOOK_ALLOW_PRIVATE = env.bool("API_WEBHOOK_ALLOW_PRIVATE", default=False)
+API_CONTACT = env.str("API_CONTACT", default="LAPOR! <api@lapor.test>")
+# Not under a served URL: files leave only through api.views.open_data_file.
+OPEN_DATA_ROOT = str(env.path("OPEN_DATA_ROOT", default=BASE_DIR / "media" / "open-data"))
+OPEN_DATA_KEEP = env.int("OPEN_DATA_KEEP", default=7)  # days of files kept

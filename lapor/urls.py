@@ -13,6 +13,8 @@ admin.site.index_title = "Ruang kerja"
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("api/v1/", include("api.urls")),
+    path("open311/v2/", include("api.open311_urls")),
 ]
 urlpatterns += i18n_patterns(
     path("", complaint_views.home, name="home"),

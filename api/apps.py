@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ApiConfig(AppConfig):
+    name = "api"
+    verbose_name = _("Integrasi dan data terbuka")
+
+    def ready(self):
+        from complaints import notifications
+
+        from . import webhooks
+
+        notifications.register_event_listener(webhooks.queue_for_event)

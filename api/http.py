@@ -1,0 +1,138 @@
+"""Request plumbing shared by the v1 API and Open311: keys, rate limits, body limits, errors.
+
+Every error answers with a message that says what was wrong; nothing here ever answers 500 for
+bad input."""
+
+from __future__ import annotations
+
+import functools
+import json
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import RequestDataTooBig
+from django.http import JsonResponse
+from django.utils.translation import gettext as _
+
+from .models import ApiKey
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, *, fields: dict | None = None, headers: dict | None = None):
+        super().__init__(message)
+        self.status, self.message, self.fields, self.headers = status, message, fields or {}, headers or {}
+
+
+def error_response(error: ApiError) -> JsonResponse:
+    body = {"error": {"status": error.status, "message": str(error.message)}}
+    if error.fields:
+        body["error"]["fields"] = {k: str(v) for k, v in error.fields.items()}
+    response = JsonResponse(body, status=error.status)
+    for name, value in error.headers.items():
+        response[name] = value
+    return response
+
+
+def key_from_request(request, *, allow_param: bool = False) -> ApiKey:
+    """The active key of this request (Authorization: Bearer …, or api_key for Open311), else ApiError."""
+    header = request.headers.get("Authorization", "")
+    raw = header[7:].strip() if header.lower().startswith("bearer ") else ""
+    if not raw and allow_param:
+        raw = request.GET.get("api_key", "") or _form_value(request, "api_key")
+    if not raw:
+        raise ApiError(401, _("Kunci API wajib dikirim (Authorization: Bearer <kunci>)."))
+    key = ApiKey.objects.authenticate(raw)
+    if key is None:
+        raise ApiError(403, _("Kunci API tidak dikenal."))
+    if not key.is_active:
+        raise ApiError(403, _("Kunci API ini sudah dicabut."))
+    check_rate(key)
+    key.touch()
+    return key
+
+
+def _form_value(request, name: str) -> str:
+    if request.method != "POST" or not request.content_type.startswith(("application/x-www-form", "multipart/")):
+        return ""
+    return request.POST.get(name, "")
+
+
+def check_rate(key: ApiKey) -> None:
+    """A fixed window per key in the cache: API_RATE_LIMIT requests per API_RATE_WINDOW seconds."""
+    window = settings.API_RATE_WINDOW
+    now = time.time()
+    slot = int(now // window)
+    cache_key = f"api-rate:{key.prefix}:{slot}"
+    cache.add(cache_key, 0, timeout=window + 5)
+    try:
+        count = cache.incr(cache_key)
+    except ValueError:  # evicted between add and incr
+        cache.set(cache_key, 1, timeout=window + 5)
+        count = 1
+    if count > settings.API_RATE_LIMIT:
+        retry = max(1, int((slot + 1) * window - now))
+        raise ApiError(
+            429,
+            _("Batas %(n)s permintaan per %(s)s detik terlampaui; coba lagi dalam %(r)s detik.")
+            % {"n": settings.API_RATE_LIMIT, "s": window, "r": retry},
+            headers={"Retry-After": str(retry)},
+        )
+
+
+def check_size(request) -> None:
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > settings.API_MAX_BODY_BYTES:
+        raise too_big()
+
+
+def too_big() -> ApiError:
+    return ApiError(
+        413,
+        _("Isi permintaan melebihi batas %(mb)s MB.") % {"mb": settings.API_MAX_BODY_BYTES // (1024 * 1024)},
+    )
+
+
+def json_body(request) -> dict:
+    check_size(request)
+    try:
+        raw = request.body
+    except RequestDataTooBig:
+        raise too_big() from None
+    if len(raw) > settings.API_MAX_BODY_BYTES:
+        raise too_big()
+    if not request.content_type.startswith("application/json"):
+        raise ApiError(415, _("Kirim isi permintaan sebagai application/json."))
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ApiError(400, _("JSON tidak sah: %(error)s") % {"error": exc}) from None
+    if not isinstance(data, dict):
+        raise ApiError(400, _("Isi permintaan harus berupa objek JSON."))
+    return data
+
+
+def api_view(*methods: str):
+    """Allow only `methods` (405 with a message otherwise) and turn ApiError into its JSON answer."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(request, *args, **kwargs):
+            try:
+                if request.method not in methods:
+                    raise ApiError(
+                        405,
+                        _("Metode %(m)s tidak didukung; gunakan %(allowed)s.")
+                        % {"m": request.method, "allowed": ", ".join(methods)},
+                        headers={"Allow": ", ".join(methods)},
+                    )
+                return view(request, *args, **kwargs)
+            except ApiError as error:
+                return error_response(error)
+
+        return wrapper
+
+    return decorator

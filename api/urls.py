@@ -1,0 +1,15 @@
+from django.urls import path, re_path
+
+from . import views
+
+app_name = "api"
+urlpatterns = [
+    path("reports", views.reports, name="reports"),
+    path("reports/<str:tracking_no>", views.report_detail, name="report"),
+    path("reports/<str:tracking_no>/follow-ups", views.follow_ups, name="follow_ups"),
+    path("reports/<str:tracking_no>/responses", views.responses, name="responses"),
+    path("openapi.json", views.openapi, name="openapi"),
+    path("open-data/", views.open_data, name="open_data"),
+    path("open-data/<str:name>", views.open_data_file, name="open_data_file"),
+    re_path(r"^.*$", views.not_found),
+]

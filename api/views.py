@@ -1,0 +1,165 @@
+"""The v1 JSON API for integrated applications (docs/api.md, /api/v1/openapi.json)."""
+
+from __future__ import annotations
+
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET
+
+from complaints import workflow
+from complaints.models import Report, Status
+
+from . import opendata
+from .http import ApiError, api_view, json_body, key_from_request
+from .intake import NOTE_FIELDS, check_attachments, check_shape, intake, workflow_error
+from .models import ApiKey, ExternalReference
+from .openapi import SCHEMA
+
+
+def reports_for_key(key: ApiKey):
+    """What a key may read or act on: reports its agency's subtree handles or handled, and the
+    reports its agency's applications pushed — never confidential ones."""
+    handled = Report.objects.handled_by_subtrees([key.agency])
+    pushed = Report.objects.filter(external_reference__source_agency__path__startswith=key.agency.path)
+    return (handled | pushed).filter(is_confidential=False)
+
+
+def report_for_key(key: ApiKey, tracking_no: str) -> Report:
+    if not (tracking_no or "").isalnum():
+        raise ApiError(404, _("Laporan tidak ditemukan."))
+    report = (
+        reports_for_key(key)
+        .select_related("agency", "category", "regency")
+        .filter(tracking_no=(tracking_no or "").strip().upper())
+        .first()
+    )
+    if report is None:
+        raise ApiError(404, _("Laporan tidak ditemukan."))
+    return report
+
+
+def report_json(request, report: Report, key: ApiKey) -> dict:
+    events = report.events.filter(is_public=True).select_related("agency").order_by("created_at", "pk")
+    ref = ExternalReference.objects.filter(report=report, source_agency=key.agency).first()
+    return {
+        "tracking_no": report.tracking_no,
+        "status": report.status,
+        "status_label": str(Status(report.status).label),
+        "classification": report.classification,
+        "category_code": report.category.code,
+        "regency_code": report.regency_id,
+        "channel": report.channel,
+        "agency": {"code": report.agency.code, "name": report.agency.name} if report.agency_id else None,
+        "external_id": ref.external_id if ref else None,
+        "created_at": report.created_at.isoformat(),
+        "due_at": report.due_at.isoformat() if report.due_at else None,
+        "url": request.build_absolute_uri(reverse("complaints:detail", args=[report.tracking_no])),
+        "timeline": [
+            {
+                "action": e.action,
+                "label": str(e.action_label),
+                "status": e.to_status,
+                "status_label": str(Status(e.to_status).label) if e.to_status else "",
+                "agency": e.agency.code if e.agency_id else None,
+                "note": e.public_note,
+                "occurred_at": e.created_at.isoformat(),
+            }
+            for e in events
+        ],
+    }
+
+
+def _summary(request, report: Report) -> dict:
+    return {
+        "tracking_no": report.tracking_no,
+        "status": report.status,
+        "status_label": str(Status(report.status).label),
+        "url": request.build_absolute_uri(reverse("complaints:detail", args=[report.tracking_no])),
+    }
+
+
+@csrf_exempt
+@api_view("POST")
+def reports(request):
+    key = key_from_request(request)
+    result = intake(key, json_body(request))
+    return JsonResponse(_summary(request, result.report), status=201 if result.created else 200)
+
+
+@api_view("GET")
+def report_detail(request, tracking_no):
+    key = key_from_request(request)
+    report = report_for_key(key, tracking_no)
+    return JsonResponse(report_json(request, report, key))
+
+
+def _act(request, tracking_no, action):
+    key = key_from_request(request)
+    data = json_body(request)
+    check_shape(data, NOTE_FIELDS)
+    report = report_for_key(key, tracking_no)
+    if not data["note"].strip():
+        raise ApiError(400, _("note tidak boleh kosong."), fields={"note": _("wajib diisi")})
+    attachments = check_attachments(data.get("attachments") or [])
+    try:
+        event = action(report, by=key.service_user, note=data["note"], attachments=attachments)
+    except workflow.WorkflowError as exc:
+        raise workflow_error(exc) from None
+    body = _summary(request, report)
+    body["event"] = {"action": event.action, "occurred_at": event.created_at.isoformat()}
+    return JsonResponse(body, status=201)
+
+
+@csrf_exempt
+@api_view("POST")
+def follow_ups(request, tracking_no):
+    return _act(request, tracking_no, workflow.follow_up)
+
+
+@csrf_exempt
+@api_view("POST")
+def responses(request, tracking_no):
+    return _act(request, tracking_no, workflow.respond)
+
+
+@require_GET
+def openapi(request):
+    return JsonResponse(SCHEMA)
+
+
+@require_GET
+def open_data(request):
+    """The public index of the daily open-data files and their dictionary."""
+    files = [
+        {
+            "name": f.name,
+            "size": f.stat().st_size,
+            "url": request.build_absolute_uri(reverse("api:open_data_file", args=[f.name])),
+        }
+        for f in opendata.published_files()
+    ]
+    context = {
+        "license": opendata.LICENSE,
+        "description": str(opendata.DESCRIPTION),
+        "dictionary": opendata.dictionary(),
+        "files": files,
+    }
+    if request.GET.get("format") == "json" or not request.accepts("text/html"):
+        return JsonResponse(context)
+    return render(request, "api/open_data.html", context)
+
+
+@require_GET
+def open_data_file(request, name):
+    path = opendata.published_file(name)
+    if path is None:
+        raise Http404(_("Berkas tidak ditemukan."))
+    content_type = "text/csv" if name.endswith(".csv") else "application/json"
+    return FileResponse(path.open("rb"), as_attachment=True, filename=name, content_type=content_type)
+
+
+def not_found(request, *args, **kwargs):
+    return JsonResponse({"error": {"status": 404, "message": _("Alamat API tidak dikenal.")}}, status=404)

@@ -1,0 +1,178 @@
+"""Webhooks: each status change of a report is POSTed, signed, to the handling agency's apps.
+
+The payload carries the tracking number, status and agency only — never the reporter, never the
+report's text — and confidential reports are never sent at all. Delivery is a Celery task queued
+after the action's commit (a slow receiver never blocks the workflow) and retried with backoff.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import ipaddress
+import json
+import logging
+import socket
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from complaints.models import Event, Status
+
+from .models import ExternalReference, Webhook, WebhookDelivery
+
+log = logging.getLogger(__name__)
+SIGNATURE_HEADER = "X-Lapor-Signature"
+
+
+class DeliveryFailed(Exception):
+    """The receiver answered with a server error: try again later."""
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # a redirect could point inside our network: answered as the 3xx it is
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
+def target_allowed(url: str) -> bool:
+    """Webhooks go to the public internet only (no loopback, private or link-local addresses,
+    e.g. Redis or cloud metadata), unless API_WEBHOOK_ALLOW_PRIVATE is set (tests, intranets)."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return False
+    if settings.API_WEBHOOK_ALLOW_PRIVATE:
+        return True
+    infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
+    return all(ipaddress.ip_address(info[4][0].split("%")[0]).is_global for info in infos)
+
+
+def _ancestor_ids(agency) -> list[int]:
+    return [int(part) for part in agency.path.split(".") if part] if agency is not None else []
+
+
+def webhooks_for(event: Event) -> list[Webhook]:
+    """Active webhooks of the agency holding the report (or any agency above it) and of the
+    application's agency that pushed the report."""
+    report = event.report
+    ids = set(_ancestor_ids(report.agency))
+    ref = ExternalReference.objects.filter(report=report).select_related("source_agency").first()
+    if ref is not None:
+        ids.update(_ancestor_ids(ref.source_agency))
+    if not ids:
+        return []
+    return list(Webhook.objects.filter(agency_id__in=ids, is_active=True))
+
+
+def payload_for(event: Event) -> dict:
+    report = event.report
+    return {
+        "event": event.action,
+        "tracking_no": report.tracking_no,
+        "status": event.to_status,
+        "label": str(Status(event.to_status).label),
+        "occurred_at": event.created_at.isoformat(),
+        "agency": report.agency.code if report.agency_id else None,
+    }
+
+
+def queue_for_event(event: Event) -> None:
+    """Called by complaints.notifications.notify_event inside the action's transaction: write one
+    outbox row per webhook and queue their delivery after the commit."""
+    if not event.to_status or event.from_status == event.to_status or event.report.is_confidential:
+        return
+    hooks = webhooks_for(event)
+    if not hooks:
+        return
+    payload = payload_for(event)
+    rows = WebhookDelivery.objects.bulk_create(
+        [WebhookDelivery(webhook=hook, payload=payload, created_at=event.created_at) for hook in hooks]
+    )
+    ids = [row.pk for row in rows]
+    transaction.on_commit(lambda: enqueue(ids))
+
+
+def enqueue(ids) -> None:
+    from .tasks import deliver_webhook
+
+    for delivery_id in ids:
+        if deliver_webhook.app.conf.task_always_eager:
+            # Embedded mode (no broker): one attempt inline, since eager retries would run back to
+            # back inside the user's request; the sweep tries again later.
+            try:
+                deliver(delivery_id)
+            except Exception:
+                log.warning("Webhook delivery %s failed (embedded mode: the sweep retries)", delivery_id)
+            continue
+        try:
+            deliver_webhook.delay(delivery_id)
+        except Exception:  # broker down: the workflow must not fail; the sweep queues it later
+            log.warning("Could not queue webhook delivery %s; the sweep will", delivery_id, exc_info=True)
+
+
+def sign(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def post(hook: Webhook, payload: dict) -> int:
+    """POST the signed payload; returns the HTTP status. 5xx, 429 and network errors raise."""
+    body = json.dumps(payload, sort_keys=True).encode()
+    request = urllib.request.Request(
+        hook.url,
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json", SIGNATURE_HEADER: sign(hook.secret, body), "User-Agent": "LAPOR"},
+    )
+    try:
+        with _opener.open(request, timeout=settings.API_WEBHOOK_TIMEOUT) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        if error.code >= 500 or error.code == 429:
+            raise DeliveryFailed(f"{hook.url} answered {error.code}") from error
+        log.warning("Webhook %s refused the payload with %s; not retried", hook.url, error.code)
+        return error.code
+
+
+def deliver(delivery_id: int) -> int | None:
+    """Send one outbox row unless it is finished; transient failures raise (the task retries).
+    Delivery is at least once: receivers should treat a repeated (tracking_no, status, occurred_at)
+    as the same change."""
+    row = WebhookDelivery.objects.select_related("webhook").filter(pk=delivery_id, done_at__isnull=True).first()
+    if row is None:
+        return None
+    done = WebhookDelivery.objects.filter(pk=row.pk)
+    if not row.webhook.is_active or not target_allowed(row.webhook.url):
+        log.warning("Webhook %s is inactive or not on a public address; not sent", row.webhook.url)
+        done.update(done_at=timezone.now(), last_error="inactive or non-public target")
+        return None
+    try:
+        status = post(row.webhook, row.payload)
+    except (DeliveryFailed, OSError) as exc:
+        done.update(attempts=F("attempts") + 1, last_error=str(exc)[:500])
+        raise
+    done.update(done_at=timezone.now(), attempts=F("attempts") + 1, last_status=status, last_error="")
+    return status
+
+
+def deliver_pending(older_than=dt.timedelta(minutes=10), limit: int = 500) -> int:
+    """The outbox sweep: queue what was never queued or whose retries ran out early; drop finished
+    rows after API_WEBHOOK_KEEP_DAYS."""
+    now = timezone.now()
+    WebhookDelivery.objects.filter(done_at__lt=now - dt.timedelta(days=settings.API_WEBHOOK_KEEP_DAYS)).delete()
+    ids = list(
+        WebhookDelivery.objects.filter(
+            done_at__isnull=True, created_at__lte=now - older_than, attempts__lt=settings.API_WEBHOOK_MAX_ATTEMPTS
+        )
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    enqueue(ids)
+    return len(ids)
