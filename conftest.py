@@ -42,6 +42,9 @@ def _user(email, name, **extra):
 @pytest.fixture
 def tree(db):
     """The pilot tree from the reference data: Bali → Badung → Dinkes → Puskesmas; Sleman as a sibling."""
+    if not Agency.objects.filter(code="kemenpanrb").exists():
+        # A transactional test (live server, concurrency) flushed the tables it committed to.
+        call_command("load_reference", verbosity=0)
     get = Agency.objects.get
     return {
         "national": get(code="kemenpanrb"),

@@ -162,7 +162,7 @@ def test_attachment_download_checks_scope(client, make_report, agency_admin, sib
     client.force_login(agency_admin)
     response = client.get(url)
     assert response.status_code == 200 and b"".join(response.streaming_content).startswith(b"\x89PNG")
-    response.close()
+    # Streaming it to the end closed it; closing again would close the test's database connection.
     client.force_login(sibling_admin)
     assert client.get(url).status_code == 404
 
