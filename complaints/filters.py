@@ -22,6 +22,7 @@ from .models import Category, Classification, Report, Status
 AGENCY_CHOICE_KINDS = [Agency.Kind.COORDINATOR, Agency.Kind.MINISTRY, Agency.Kind.PROVINCE, Agency.Kind.REGENCY]
 
 ALL = _("Semua")
+RARE_MATCHES = 5000
 SEARCH_CONFIG = "simple"  # PostgreSQL has no Indonesian stemmer; the GIN index uses the same config
 
 
@@ -40,9 +41,15 @@ def search_reports(qs, text: str):
     if connection.vendor == "postgresql":
         from django.contrib.postgres.search import SearchQuery
 
-        return qs.alias(search=search_vector()).filter(
-            search=SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch")
-        )
+        query = SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch")
+        # Two plans, chosen by how common the words are, because the planner cannot tell: a rare term
+        # is fetched through the GIN index (at most RARE_MATCHES rows) and sorted; a common one walks
+        # the feed in date order, where matches are dense. One bounded query decides which.
+        matches = Report.objects.alias(search=search_vector()).filter(search=query)
+        ids = list(matches.values_list("pk", flat=True)[: RARE_MATCHES + 1])
+        if len(ids) <= RARE_MATCHES:
+            return qs.filter(pk__in=ids)
+        return qs.alias(search=search_vector()).filter(search=query)
     q = Q()
     for word in text.split()[:8]:
         q &= Q(title__icontains=word) | Q(body__icontains=word)
