@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Case, DateTimeField, OuterRef, Q, Subquery, Value, When
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -171,13 +171,28 @@ def run_clocks(now: dt.datetime | None = None, *, batch_size: int = 200) -> Swee
             clock_id__in=[c.pk for c in batch], done_at__isnull=False
         ).values_list("clock_id", "step"):
             done_by_clock[clock_id].add(step)
+        idle: dict[int, dt.datetime | None] = {}
         for clock in batch:
             summary.clocks += 1
+            calendar = calendars.get(clock.report.agency)
+            done = done_by_clock[clock.pk]
+            if not due_steps(clock, calendar, done, now):
+                # Nothing to take (a step was skipped or already done): only move next_check_at,
+                # for the whole batch in one UPDATE below instead of one commit per clock.
+                idle[clock.pk] = next_check(clock, calendar, done, now)
+                continue
             try:
-                queued += _sweep_clock(clock, calendars, done_by_clock[clock.pk], now, summary)
+                queued += _sweep_clock(clock, calendars, done, now, summary)
             except Exception:  # one broken clock must not stop the others; it stays due and is retried
                 summary.errors += 1
                 log.exception("Clock %s: step failed; it will be retried by the next sweep", clock.pk)
+        if idle:
+            Clock.objects.filter(pk__in=list(idle), stopped_at__isnull=True).exclude(state=Clock.State.PAUSED).update(
+                next_check_at=Case(
+                    *(When(pk=pk, then=Value(at, output_field=DateTimeField())) for pk, at in idle.items()),
+                    default=None,
+                )
+            )
         if len(batch) < batch_size:
             break
     summary.digests = _deliver_or_fold(queued, now)
