@@ -27,6 +27,10 @@ def _fast_and_isolated(settings, tmp_path):
     from django.core.files.storage import storages
 
     storages._storages.pop("private", None)
+    # The report form's cached region/category choices must not leak from one test's data to another.
+    from django.core.cache import cache
+
+    cache.delete_many(["lapor:report-form-choices:id", "lapor:report-form-choices:en"])
 
 
 @pytest.fixture(scope="session")

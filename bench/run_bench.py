@@ -121,12 +121,13 @@ SUBMIT_LUA = """
 wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 wrk.headers["X-CSRFToken"] = "{csrf}"
 counter = 0
+thread_tag = tostring({{}}):gsub("[^%w]", "")  -- each wrk thread has its own Lua state and table addresses
 request = function()
   counter = counter + 1
   local body = "classification=complaint&title=Bench+laporan+" .. counter ..
     "&body=Isi+laporan+uji+kinerja+yang+cukup+panjang+untuk+lolos+validasi." ..
     "&event_date=2026-01-05&province={province}&regency={regency}&category={category}" ..
-    "&submission_key=bench-" .. math.random(1, 2147483647) .. "-" .. counter
+    "&submission_key=bench-" .. thread_tag .. "-" .. counter
   return wrk.format("POST", "{path}", nil, body)
 end
 """

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django import forms
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
@@ -87,6 +88,38 @@ class MultipleFileField(forms.FileField):
     def clean(self, data, initial=None):
         files = data if isinstance(data, list | tuple) else ([data] if data else [])
         return [f for f in files if f]
+
+
+CHOICES_CACHE_SECONDS = 300
+
+
+def grouped_choices(language: str) -> tuple[list, list]:
+    """Regencies grouped by province and categories by parent, as <optgroup> choices. Cached for a
+    few minutes per language: every form (and the home page) needs them, and they change rarely."""
+    key = f"lapor:report-form-choices:{language}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    provinces, regencies = {}, {}
+    for region in Region.objects.order_by("code").only("code", "name", "level", "parent_id"):
+        if region.level == "province":
+            provinces[region.code] = region.name
+        else:
+            regencies.setdefault(region.parent_id, []).append((region.code, region.name))
+    parents, children = {}, {}
+    categories = Category.objects.filter(is_active=True).order_by("position", "name")
+    for cat in categories.only("pk", "name", "name_en", "parent_id"):
+        name = (cat.name_en if language == "en" else "") or cat.name
+        if cat.parent_id is None:
+            parents[cat.pk] = name
+        else:
+            children.setdefault(cat.parent_id, []).append((cat.pk, name))
+    result = (
+        [(provinces.get(code, code), group) for code, group in regencies.items()],
+        [(name, children[pk]) for pk, name in parents.items() if pk in children],
+    )
+    cache.set(key, result, CHOICES_CACHE_SECONDS)
+    return result
 
 
 class ReportForm(forms.Form):
@@ -178,33 +211,9 @@ class ReportForm(forms.Form):
 
     def _group_choices(self):
         """Grouped <optgroup> selects: they work without JavaScript; the server checks the pairing."""
-        provinces = {}
-        grouped = {}
-        for region in (
-            Region.objects.filter(level__in=["province", "regency"])
-            .order_by("code")
-            .only("code", "name", "level", "parent_id")
-        ):
-            if region.level == "province":
-                provinces[region.code] = region.name
-            else:
-                grouped.setdefault(region.parent_id, []).append((region.code, region.name))
-        self.fields["regency"].widget.choices = [("", self.fields["regency"].empty_label)] + [
-            (provinces.get(code, code), regencies) for code, regencies in grouped.items()
-        ]
-        parents = {}
-        children = {}
-        english = get_language() == "en"
-        categories = Category.objects.filter(is_active=True).order_by("position", "name")
-        for cat in categories.only("pk", "name", "name_en", "parent_id"):
-            name = (cat.name_en if english else "") or cat.name
-            if cat.parent_id is None:
-                parents[cat.pk] = name
-            else:
-                children.setdefault(cat.parent_id, []).append((cat.pk, name))
-        self.fields["category"].widget.choices = [("", self.fields["category"].empty_label)] + [
-            (name, children[pk]) for pk, name in parents.items() if pk in children
-        ]
+        regency_groups, category_groups = grouped_choices(get_language() or "id")
+        self.fields["regency"].widget.choices = [("", self.fields["regency"].empty_label), *regency_groups]
+        self.fields["category"].widget.choices = [("", self.fields["category"].empty_label), *category_groups]
         # The agency select shows the search results and the current choice, never the whole tree.
         shown = list(search_agencies(self._value("agency_q") or ""))
         current = self._value("agency")
