@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from agencies.models import Agency, Region
 
 from .models import Category, Classification, Report, Status
+from .widgets import use_fast_selects
 
 # The agencies offered in the feed's drop-down: the upper levels (a few hundred); any agency's
 # reports (with its subtree) remain reachable through ?instansi=<code>, e.g. from a report page.
@@ -125,6 +126,7 @@ class ReportFilter(django_filters.FilterSet):
         field.widget.choices = [("", ALL)] + list(agencies.order_by("path").values_list("code", "name"))
         for f in self.form.fields.values():
             f.widget.attrs["class"] = "form-select" if isinstance(f.widget, forms.Select) else "form-control"
+        use_fast_selects(self.form)
 
     def filter_q(self, qs, name, value):
         return search_reports(qs, value)

@@ -21,6 +21,7 @@ from agencies.models import Agency, Region
 from . import workflow
 from .models import Category, Classification, RoutingRule
 from .uploads import check_upload
+from .widgets import use_fast_selects
 
 AGENCY_SEARCH_LIMIT = 20
 MAX_ATTACHMENTS = 5
@@ -214,6 +215,7 @@ class ReportForm(forms.Form):
         regency_groups, category_groups = grouped_choices(get_language() or "id")
         self.fields["regency"].widget.choices = [("", self.fields["regency"].empty_label), *regency_groups]
         self.fields["category"].widget.choices = [("", self.fields["category"].empty_label), *category_groups]
+        use_fast_selects(self)
         # The agency select shows the search results and the current choice, never the whole tree.
         shown = list(search_agencies(self._value("agency_q") or ""))
         current = self._value("agency")
