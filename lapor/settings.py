@@ -105,6 +105,10 @@ if DATABASE_URL:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # Parallel test runs on one server each need their own test database.
     DATABASES["default"]["TEST"] = {"NAME": env.str("DATABASE_TEST_NAME", default=None)}
+    if env.str("DATABASE_REPLICA_URL", default=""):
+        # A streaming replica of the primary for read-mostly figures (lapor/db_router.py).
+        DATABASES["replica"] = {**env.db_url("DATABASE_REPLICA_URL"), "TEST": {"MIRROR": "default"}}
+        DATABASE_ROUTERS = ["lapor.db_router.ReplicaRouter"]
 else:
     DATABASES = {
         "default": {
@@ -156,9 +160,14 @@ STATIC_ROOT = str(env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles"))
 PRIVATE_MEDIA_ROOT = str(env.path("PRIVATE_MEDIA_ROOT", default=BASE_DIR / "media" / "private"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Several web servers need shared storage: set LAPOR_PRIVATE_STORAGE_BACKEND, e.g.
+    # "storages.backends.s3.S3Storage" (pip install django-storages[s3]) with its OPTIONS as JSON in
+    # LAPOR_PRIVATE_STORAGE_OPTIONS (a private bucket: files are still served only through the views).
     "private": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": PRIVATE_MEDIA_ROOT, "base_url": None},
+        "BACKEND": env.str("LAPOR_PRIVATE_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage"),
+        "OPTIONS": env.json(
+            "LAPOR_PRIVATE_STORAGE_OPTIONS", default={"location": PRIVATE_MEDIA_ROOT, "base_url": None}
+        ),
     },
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }

@@ -61,3 +61,17 @@ def test_production_mode_names_a_wrong_setting(name, value):
     result = _start(**{**PROD, name: value})
     assert result.returncode != 0
     assert name in result.stderr
+
+
+def test_replica_url_adds_a_routed_replica():
+    probe = "import django; django.setup(); from django.conf import settings as s; print(sorted(s.DATABASES), s.DATABASE_ROUTERS)"
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_", "DJANGO_"))}
+    env = {
+        **base,
+        **PROD,
+        "DATABASE_REPLICA_URL": "postgres://u:p@10.0.0.2:5432/lapor",
+        "DJANGO_SETTINGS_MODULE": "lapor.settings",
+    }
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['default', 'replica'] ['lapor.db_router.ReplicaRouter']"
