@@ -2,7 +2,7 @@
 
     DATABASE_URL=... REDIS_URL=... python manage.py shell -c "exec(open('bench/admin_queues.py').read())"
 
-Seeds nothing itself: point it at a database filled by bench/seed_reports.sql (1,000,000 reports).
+Seeds nothing itself: point it at a database filled by `manage.py seed_scale --reports N`.
 
 Measured 2026-11-23 on the shared 2-core box (load average ~5 from other jobs), PostgreSQL 15,
 1,000,000 reports (56 % open), with the report_due index; every page runs 11 queries:

@@ -1,4 +1,4 @@
-"""Rough sweep timing (run explicitly: pytest complaints/tests/bench_sweep.py -s)."""
+"""Rough sweep timing (run explicitly: pytest bench/bench_sweep.py -s)."""
 
 import datetime as dt
 import time
