@@ -167,9 +167,9 @@ def sweep_benchmark(due=10_000):
         next_check_at=now + dt.timedelta(days=1)
     )
     ids = list(Clock.objects.filter(stopped_at__isnull=True, state="running").values_list("pk", flat=True)[:due])
-    # Truly due: the deadline is in six hours, so each clock's reminder (one working day before) is taken.
+    # Truly due: the deadline is within the hour, so each clock's reminder (one working day before) is taken.
     Clock.objects.filter(pk__in=ids).update(
-        due_at=now + dt.timedelta(hours=6), next_check_at=now - dt.timedelta(minutes=1)
+        due_at=now + dt.timedelta(hours=1), next_check_at=now - dt.timedelta(minutes=1)
     )
     start = time.monotonic()
     summary = escalation.run_clocks(now=now)
