@@ -26,6 +26,7 @@ from django.views.decorators.http import require_POST
 from agencies.models import Agency, Membership
 
 from . import access, escalation, workflow
+from .admin_filters import CategoryTreeFilter, DeadlineFilter
 from .admin_forms import ACTION_FORMS, BulkDispatchForm, StaffEntryForm, response_templates_for
 from .exports import export_reports
 from .models import (
@@ -222,7 +223,8 @@ class ReportAdmin(StaffScopedAdmin):
         OverdueFilter,
         ProvinceFilter,
         AgencyFilter,
-        "category",
+        CategoryTreeFilter,
+        DeadlineFilter,
     ]
     search_fields = ["=tracking_no", "title"]
     show_full_result_count = False

@@ -65,7 +65,7 @@ HANDLER_ROLES = (Role.AGENCY_ADMIN, Role.UNIT_ADMIN)
 PARENT_ROLES = (Role.AGENCY_ADMIN, Role.HEAD)
 NATIONAL_ROLES = (Role.NATIONAL_ADMIN, Role.SUPERVISOR)
 OPEN_STATES = (Clock.State.RUNNING, Clock.State.MISSED)
-ESCALATIONS = (Step.ESCALATE_AGENCY, Step.ESCALATE_PARENT, Step.ESCALATE_NATIONAL)
+ESCALATIONS = tuple(ClockStep.ESCALATIONS)
 DIGEST_KIND = "digest"
 SWEEP_DIGEST_KIND = "sweep_digest"
 MISS_GRACE = dt.timedelta(seconds=1)  # due_at is 23:59:59 local; the miss is the moment after

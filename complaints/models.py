@@ -396,6 +396,26 @@ class ClockKind(models.TextChoices):
 
 
 AGENCY_CLOCKS = {ClockKind.VERIFICATION, ClockKind.FIRST_FOLLOW_UP, ClockKind.RESOLUTION}
+# The actions that fulfil each agency clock. A clock stopped by one of them was met; one restarted
+# on time by a forward, transfer or citizen reply was neither met nor missed (it is not judged).
+CLOCK_FULFILLED_BY = {
+    ClockKind.VERIFICATION: ["dispatch"],
+    ClockKind.FIRST_FOLLOW_UP: ["follow_up", "respond", "approve_response"],
+    ClockKind.RESOLUTION: ["respond", "approve_response"],
+}
+
+
+class ClockQuerySet(models.QuerySet):
+    def judged(self):
+        """The clocks deadline compliance is measured on: every miss, and every clock met by the
+        action that fulfils it (the dashboards' "met / due" and the admin's deadline filter)."""
+        counted = Q(state=Clock.State.MISSED)
+        for kind, actions in CLOCK_FULFILLED_BY.items():
+            fulfilled = Event.objects.filter(
+                report=OuterRef("report"), created_at=OuterRef("stopped_at"), action__in=actions
+            )
+            counted |= Q(kind=kind, state=Clock.State.MET) & Exists(fulfilled)
+        return self.filter(counted)
 
 
 class Clock(models.Model):
@@ -422,6 +442,8 @@ class Clock(models.Model):
     # When the sweep must next look at this clock (reminder, miss, next escalation step).
     next_check_at = models.DateTimeField(null=True, blank=True)
 
+    objects = ClockQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("tenggat waktu")
         verbose_name_plural = _("tenggat waktu")
@@ -431,6 +453,10 @@ class Clock(models.Model):
             # The sweep: open clocks whose next check is due (cost grows with due clocks only).
             models.Index(fields=["next_check_at"], name="clock_sweep", condition=Q(stopped_at__isnull=True)),
             models.Index(fields=["report", "kind"], name="clock_report_kind"),
+            # The dashboards' links: clocks of one kind that ended in a period.
+            models.Index(
+                fields=["kind", "stopped_at"], name="clock_kind_stopped", condition=Q(stopped_at__isnull=False)
+            ),
         ]
 
     def __str__(self):
@@ -455,6 +481,8 @@ class ClockStep(models.Model):
         AUTO_COMPLETE = "auto_complete", _("Selesai otomatis")
         EXPIRE_INFO = "expire_info", _("Dianggap dicabut")
 
+    ESCALATIONS = [Step.ESCALATE_AGENCY, Step.ESCALATE_PARENT, Step.ESCALATE_NATIONAL]
+
     clock = models.ForeignKey(Clock, on_delete=models.CASCADE, related_name="steps")
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="clock_steps")
     step = models.CharField(max_length=20, choices=Step.choices)
@@ -467,6 +495,7 @@ class ClockStep(models.Model):
         verbose_name = _("eskalasi")
         verbose_name_plural = _("eskalasi")
         constraints = [models.UniqueConstraint(fields=["report", "clock", "step"], name="clock_step_once")]
+        indexes = [models.Index(fields=["step", "created_at"], name="clockstep_step_created")]
 
     def __str__(self):
         return f"{self.clock_id} {self.step}"

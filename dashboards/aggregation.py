@@ -37,7 +37,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
 
 from agencies.models import Agency
 from complaints.deadlines import WorkCalendar
@@ -87,16 +87,6 @@ COUNTED_ACTIONS = sorted(
     {SUBMIT, "accept", "auto_complete", "expire_info", "reopen", "reply", *ANSWERS, *ARCHIVES, *BOUNCES, *STAFF_ACTIONS}
 )
 CLOCK_PREFIXES = {"ver": ClockKind.VERIFICATION, "ffu": ClockKind.FIRST_FOLLOW_UP, "res": ClockKind.RESOLUTION}
-CLOCK_FULFILLED_BY = {
-    ClockKind.VERIFICATION: [DISPATCH],
-    ClockKind.FIRST_FOLLOW_UP: ANSWERS,
-    ClockKind.RESOLUTION: PUBLISHED_ANSWERS,
-}
-ESCALATION_STEPS = [
-    ClockStep.Step.ESCALATE_AGENCY,
-    ClockStep.Step.ESCALATE_PARENT,
-    ClockStep.Step.ESCALATE_NATIONAL,
-]
 
 
 def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
@@ -163,13 +153,6 @@ def _bounce_counts(start, end) -> list[dict]:
     )
 
 
-def _stopped_by(actions):
-    """The clock ended in the same action as one of these events (the action that fulfils it)."""
-    return Exists(
-        Event.objects.filter(report=OuterRef("report"), created_at=OuterRef("stopped_at"), action__in=actions)
-    )
-
-
 def _clock_counts(start, end) -> list[dict]:
     """Agency clocks that ended this day: every miss, and every clock met by the action that fulfils it
     (a clock restarted on time by a forward, transfer or reply was neither met nor missed)."""
@@ -178,18 +161,15 @@ def _clock_counts(start, end) -> list[dict]:
     for prefix, kind in CLOCK_PREFIXES.items():
         counts[f"{prefix}_due"] = Count("pk", filter=Q(kind=kind))
         counts[f"{prefix}_met"] = Count("pk", filter=Q(kind=kind) & met)
-    counted = Q(state=Clock.State.MISSED)
-    for kind, actions in CLOCK_FULFILLED_BY.items():
-        counted |= Q(kind=kind, state=Clock.State.MET) & _stopped_by(actions)
     return list(
-        Clock.objects.filter(
+        Clock.objects.judged()
+        .filter(
             # A clock stops only inside an action: look at the clocks of that day's reports (indexed).
             report__in=_events_of_day(start, end).values("report"),
             stopped_at__gte=start,
             stopped_at__lt=end,
             kind__in=list(CLOCK_PREFIXES.values()),
         )
-        .filter(counted)
         .values("agency", *REPORT_DIMS)
         .annotate(**counts)
         .order_by()
@@ -198,7 +178,7 @@ def _clock_counts(start, end) -> list[dict]:
 
 def _escalation_counts(start, end) -> list[dict]:
     return list(
-        ClockStep.objects.filter(created_at__gte=start, created_at__lt=end, step__in=ESCALATION_STEPS)
+        ClockStep.objects.filter(created_at__gte=start, created_at__lt=end, step__in=ClockStep.ESCALATIONS)
         .values("clock__agency", *REPORT_DIMS)
         .annotate(escalated=Count("pk"))
         .order_by()

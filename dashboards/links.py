@@ -1,5 +1,10 @@
 """Links from a dashboard figure to the staff list of the reports behind it (the admin changelist,
-which is itself scoped to what the user may see)."""
+which is itself scoped to what the user may see).
+
+A figure counts facts (events, clocks, escalation steps) for the agency responsible at that moment;
+the list shows the reports behind them that the user may see now, filtered by the agency subtree that
+holds them now (`instansi`). The two differ only for reports that have since moved to another agency.
+Deadline figures filter on the agency that held the clock (`tenggat_instansi`), like the figures do."""
 
 from __future__ import annotations
 
@@ -7,7 +12,9 @@ from urllib.parse import urlencode
 
 from django.urls import reverse
 
-from .aggregation import day_bounds
+from complaints.models import ClockKind
+
+from .aggregation import CLOCK_PREFIXES, day_bounds
 
 # Counter → (status filter, timestamp field the period applies to, extra filters).
 COUNTER_FILTERS: dict[str, tuple[str | None, str | None, dict]] = {
@@ -22,13 +29,18 @@ COUNTER_FILTERS: dict[str, tuple[str | None, str | None, dict]] = {
     "removed": ("removed", "closed_at", {}),
     "reopened": (None, None, {"reopen_count__gte": "1"}),
     "bounced": (None, None, {"bounce_count__gte": "1"}),
+    "rating_count": ("completed", "closed_at", {"rating__isnull": "False"}),
+    "rating_ge4": ("completed", "closed_at", {"rating__gte": "4"}),
 }
+# Duration measure → the counter whose reports it measured.
+MEASURE_COUNTERS = {"verify": "verified", "first_answer": "followed_up", "complete": "completed"}
+TREND_COUNTERS = {name: COUNTER_FILTERS[name] for name in ("received", "followed_up", "completed")}
 DIMENSION_PARAMS = {
     "classification": "classification",
     "channel": "channel",
-    "category": "category__id__exact",
+    "category": "kategori",
     "province": "province__code__exact",
-    "agency": "agency__id__exact",
+    "agency": "instansi",
 }
 
 
@@ -52,4 +64,19 @@ def counter_links(base: dict, first, last, counters=COUNTER_FILTERS) -> dict:
             params.update(period_params(field, first, last))
         params.update(extra)
         links[name] = report_list_url(params)
+    return links
+
+
+def deadline_links(agency, first, last) -> dict:
+    """`<prefix>_met` and `<prefix>_due` of each agency clock, and `escalated`, for clocks held by
+    `agency`'s subtree (None: every clock the user may see) that ended within the period."""
+    start, _ = day_bounds(first)
+    _, end = day_bounds(last)
+    base = {"tenggat_dari": start.isoformat(), "tenggat_sampai": end.isoformat()}
+    if agency is not None:
+        base["tenggat_instansi"] = agency.pk
+    links = {"escalated": report_list_url({**base, "tenggat": "escalated"})}
+    for prefix, kind in CLOCK_PREFIXES.items():
+        links[f"{prefix}_due"] = report_list_url({**base, "tenggat": f"{ClockKind(kind).value}:judged"})
+        links[f"{prefix}_met"] = report_list_url({**base, "tenggat": f"{ClockKind(kind).value}:met"})
     return links

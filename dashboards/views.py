@@ -15,7 +15,15 @@ from . import exports
 from .figures import OPEN_STATUSES, Scope, cached_figures
 from .forms import PeriodForm
 from .labels import FORMULAS
-from .links import DIMENSION_PARAMS, counter_links, period_params, report_list_url
+from .links import (
+    DIMENSION_PARAMS,
+    MEASURE_COUNTERS,
+    TREND_COUNTERS,
+    counter_links,
+    deadline_links,
+    period_params,
+    report_list_url,
+)
 
 Role = Membership.Role
 DASHBOARD_ROLES = {Role.HEAD, Role.AGENCY_ADMIN}
@@ -49,8 +57,9 @@ def _add_links(figures: dict, scope: Scope, roots: list) -> None:
     """Attach to every number the admin list of the reports behind it."""
     first, last = figures["first"], figures["last"]
     # The admin list is already limited to the user's subtrees; a narrower scope filters by agency.
-    base = {} if scope.agency is None or scope.agency in roots else {"agency__id__exact": scope.agency.pk}
-    figures["links"] = counter_links(base, first, last)
+    narrower = scope.agency if scope.agency is not None and scope.agency not in roots else None
+    base = {"instansi": narrower.pk} if narrower else {}
+    figures["links"] = counter_links(base, first, last) | deadline_links(narrower, first, last)
     created = period_params("created_at", first, last)
     for row in figures["funnel"]:
         row["link"] = report_list_url({**base, "status": row["status"], **created})
@@ -61,10 +70,20 @@ def _add_links(figures: dict, scope: Scope, roots: list) -> None:
         if row["hi"]:
             params["created_at__gt"] = (now - dt.timedelta(days=row["hi"])).isoformat()
         row["link"] = report_list_url(params)
+    for row in figures["durations"]:
+        row["link"] = figures["links"][MEASURE_COUNTERS[row["measure"]]]
+    for row in figures["trend"]["rows"]:
+        # The bucket's days within the period.
+        bucket_last = row["bucket"] + dt.timedelta(days=6) if figures["trend"]["weekly"] else _month_end(row["bucket"])
+        row["links"] = counter_links(base, max(row["bucket"], first), min(bucket_last, last), TREND_COUNTERS)
     for key, dimension in BREAKDOWN_DIMENSIONS.items():
         for row in figures[key]:
             if row["key"] is not None:
                 row["links"] = counter_links({**base, DIMENSION_PARAMS[dimension]: row["key"]}, first, last)
+
+
+def _month_end(day: dt.date) -> dt.date:
+    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
 
 
 def _chart_data(figures: dict) -> dict:

@@ -3,9 +3,12 @@
 import datetime as dt
 
 import pytest
+import time_machine
 from django.urls import reverse
 
 from agencies.models import Membership
+from complaints import workflow
+from complaints.models import ClockStep
 
 from .conftest import at
 
@@ -71,7 +74,8 @@ def test_head_may_drill_down_to_a_unit_of_their_subtree(client, head, histories,
     assert response.status_code == 200
     figures = response.context["figures"]
     assert figures["totals"]["dispatched"] == 2 and figures["totals"]["received"] == 0
-    assert f"agency__id__exact={tree['dinkes'].pk}" in figures["links"]["completed"]
+    assert f"instansi={tree['dinkes'].pk}" in figures["links"]["completed"]
+    assert f"tenggat_instansi={tree['dinkes'].pk}" in figures["links"]["ffu_due"]
 
 
 @pytest.mark.parametrize("who", ["national_admin", "supervisor"])
@@ -178,3 +182,72 @@ def test_every_generated_link_is_a_valid_admin_filter(client, national_admin, hi
     assert len(links) > 40
     for link in links:
         assert client.get(link).status_code == 200, link  # an invalid lookup would redirect to ?e=1
+
+
+def _listed(client, link) -> int:
+    response = client.get(link)
+    assert response.status_code == 200, link
+    assert "?e=1" not in response.get("Location", ""), link
+    return response.context["cl"].result_count
+
+
+def test_deadline_rating_duration_and_trend_numbers_link_to_exactly_their_reports(
+    client, head, life, rebuild, unit_admin, tree
+):
+    """One judged clock of each kind per report, so that every count equals the reports listed."""
+    on_time = life(at(dt.date(2026, 3, 2)), "accepted", rating=5)
+    grumpy = life(at(dt.date(2026, 3, 3)), "accepted", rating=2)
+    late = life(at(dt.date(2026, 3, 2)), "dispatched")  # dispatched 4 March: first follow-up due 11 March
+    with time_machine.travel(at(dt.date(2026, 3, 13)), tick=False):
+        ClockStep.objects.create(
+            clock=late.clocks.get(kind="first_follow_up", stopped_at__isnull=True), report=late, step="escalate_agency"
+        )
+    with time_machine.travel(at(dt.date(2026, 3, 16)), tick=False):
+        workflow.follow_up(late, by=unit_admin, note="Terlambat, maaf.")
+    life(at(dt.date(2026, 3, 4)), "submitted", suggested_agency=tree["sleman"])  # a sibling's: never listed
+    rebuild(dt.date(2026, 3, 1), dt.date(2026, 3, 31))
+
+    figures = _get(client, head).context["figures"]
+    totals, links = figures["totals"], figures["links"]
+    expected = {
+        "ver_met": 3, "ver_due": 3, "ffu_met": 2, "ffu_due": 3, "res_met": 2, "res_due": 2,
+        "escalated": 1, "rating_count": 2, "rating_ge4": 1,
+    }  # fmt: skip
+    assert {name: totals[name] for name in expected} == expected
+    for name, count in expected.items():
+        assert _listed(client, links[name]) == count, name
+    client.force_login(head)
+    missed = client.get(links["ffu_due"].replace("%3Ajudged", "%3Amissed")).context["cl"].result_list
+    assert [r.pk for r in missed] == [late.pk]
+    assert {r.pk for r in client.get(links["rating_ge4"]).context["cl"].result_list} == {on_time.pk}
+    assert grumpy.pk in {r.pk for r in client.get(links["rating_count"]).context["cl"].result_list}
+    for row in figures["durations"]:
+        assert _listed(client, row["link"]) == row["count"], row["measure"]
+    for row in figures["trend"]["rows"]:
+        for name in ("received", "followed_up", "completed"):
+            assert _listed(client, row["links"][name]) == row[name], (row["bucket"], name)
+    html = _get(client, head).content.decode()
+    assert f'href="{links["ffu_due"].replace("&", "&amp;")}"' in html
+
+
+def test_breakdown_links_take_sub_categories_and_child_agency_subtrees(client, national_admin, life, rebuild, tree):
+    child = life(at(dt.date(2026, 3, 2)), "accepted").category  # a sub-category
+    assert child.parent_id is not None
+    rebuild(dt.date(2026, 3, 1), dt.date(2026, 3, 31))
+    figures = _get(client, national_admin).context["figures"]
+    parent_row = next(r for r in figures["by_category"] if r["key"] == child.parent_id)
+    assert f"kategori={child.parent_id}" in parent_row["links"]["received"]
+    assert _listed(client, parent_row["links"]["received"]) == parent_row["received"] == 1
+    bali = next(r for r in figures["by_child"] if r["key"] == tree["bali"].pk)
+    # Counted for Dinas Kesehatan Badung, two levels below the province: listed under the province.
+    assert _listed(client, bali["links"]["completed"]) == bali["completed"] == 1
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["tenggat=resolution:sometimes", "tenggat=escalated&tenggat_dari=kemarin", "tenggat=escalated&tenggat_instansi=x"],
+)
+def test_a_malformed_deadline_filter_is_refused_not_ignored(client, national_admin, query):
+    client.force_login(national_admin)
+    response = client.get(reverse("admin:complaints_report_changelist") + "?" + query)
+    assert response.status_code == 302 and response["Location"].endswith("?e=1")
