@@ -25,10 +25,9 @@ from django.views.decorators.http import require_POST
 
 from agencies.models import Agency, Membership
 
-from . import access, escalation, workflow
+from . import access, escalation, exports, workflow
 from .admin_filters import CategoryTreeFilter, DeadlineFilter
 from .admin_forms import ACTION_FORMS, BulkDispatchForm, StaffEntryForm, response_templates_for
-from .exports import export_reports
 from .models import (
     CalendarDay,
     Category,
@@ -321,6 +320,7 @@ class ReportAdmin(StaffScopedAdmin):
         return [
             path("catat/", wrap(self.entry_view), name="complaints_report_entry"),
             path("ekspor/", wrap(self.export_view), name="complaints_report_export"),
+            path("ekspor/xlsx/", wrap(self.export_view), {"fmt": "xlsx"}, name="complaints_report_export_xlsx"),
             path("<path:object_id>/action/<str:action>/", wrap(self.action_view), name="complaints_report_action"),
             path(
                 "<path:object_id>/lampiran/<int:attachment_id>/",
@@ -433,11 +433,21 @@ class ReportAdmin(StaffScopedAdmin):
         messages.success(request, _g("Komentar disembunyikan.") if hide else _g("Komentar ditampilkan kembali."))
         return HttpResponseRedirect(reverse("admin:complaints_report_change", args=[report.pk]))
 
-    def export_view(self, request):
+    def export_view(self, request, fmt="csv"):
+        """The list as it is filtered now: built at once when small, else by a Celery job (progress page)."""
         if not self.has_view_permission(request):
             raise Http404
         cl = self.get_changelist_instance(request)
-        return export_reports(cl.get_queryset(request), request.user)
+        queryset = cl.get_queryset(request)
+        if not exports.needs_job(queryset):
+            return exports.export_reports(queryset, request.user, fmt)
+        job = exports.start(request.user, fmt, request.GET.urlencode())
+        if job is None:
+            messages.error(
+                request, _g("Anda masih punya ekspor yang sedang dibuat. Tunggu sampai selesai, lalu coba lagi.")
+            )
+            return HttpResponseRedirect(reverse("staff:exports"))
+        return HttpResponseRedirect(reverse("staff:export", args=[job.token]))
 
     def entry_view(self, request):
         if not (access.is_national_admin(request.user) or access.staff_agencies(request.user, ENTRY_ROLES)):

@@ -1,20 +1,48 @@
-"""Streaming CSV export of a staff member's (filtered) report list.
+"""CSV and XLSX exports of a staff member's (filtered) report list.
 
 Same scope as the admin changelist (the queryset comes from it) and the same redaction as every
-page: an anonymous reporter's identity never reaches agency roles.
+page: an anonymous reporter's identity never reaches agency roles. Lists up to
+LAPOR_EXPORT_INLINE_MAX rows are built during the request; larger ones become an ExportJob that a
+Celery task builds (`build`), with its progress on the job's page and a download link when ready.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import io
+import logging
+import tempfile
 
-from django.http import StreamingHttpResponse
-from django.utils import timezone
+from django.conf import settings
+from django.core.files import File
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from openpyxl import Workbook
 
 from . import access
+from .models import ExportJob, Report
 
+log = logging.getLogger(__name__)
 CHUNK_SIZE = 2000
+XLSX_MAX_ROWS = 1_048_575  # a worksheet's rows, less the header
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# ExportJob.error codes → what the job's page says.
+ERRORS = {
+    "queue_down": gettext_lazy("Antrean pekerjaan sedang tidak tersedia. Silakan coba lagi beberapa saat lagi."),
+    "too_large": gettext_lazy(
+        "Terlalu banyak baris untuk XLSX (maksimum 1.048.575). Gunakan CSV atau persempit saringan."
+    ),
+    "failed": gettext_lazy("Ekspor gagal dibuat. Silakan coba lagi; bila berulang, hubungi admin."),
+}
+
+
+class TooLarge(Exception):
+    pass
 
 
 class _Echo:
@@ -74,17 +102,142 @@ def row(report, user, now) -> list:
     ]
 
 
-def export_reports(queryset, user, filename="laporan.csv") -> StreamingHttpResponse:
-    """Stream `queryset` (already scoped and filtered) as CSV, chunk by chunk from the database."""
+def report_rows(queryset, user):
+    """The header, then one row per report of `queryset` (already scoped and filtered), read from the
+    database in chunks, text made safe for spreadsheets."""
     qs = queryset.select_related("category", "province", "regency", "agency", "reporter").order_by("pk")
     now = timezone.now()
-    writer = csv.writer(_Echo())
+    yield header()
+    for report in qs.iterator(chunk_size=CHUNK_SIZE):
+        yield [safe(value) for value in row(report, user, now)]
 
-    def rows():
-        yield writer.writerow(header())
-        for report in qs.iterator(chunk_size=CHUNK_SIZE):
-            yield writer.writerow([safe(value) for value in row(report, user, now)])
 
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+def export_reports(queryset, user, fmt: str = "csv", filename: str = "laporan") -> HttpResponse:
+    """A list small enough to build during the request (see `needs_job`): CSV streamed, XLSX built."""
+    if fmt == "xlsx":
+        buffer = io.BytesIO()
+        write_xlsx(report_rows(queryset, user), buffer)
+        response = HttpResponse(buffer.getvalue(), content_type=XLSX_TYPE)
+    else:
+        writer = csv.writer(_Echo())
+        response = StreamingHttpResponse(
+            (writer.writerow(r) for r in report_rows(queryset, user)), content_type="text/csv; charset=utf-8"
+        )
+    response["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
     return response
+
+
+def write_csv(rows, fileobj, progress=None) -> int:
+    """Write rows to a binary file as UTF-8 CSV (with a BOM, so that spreadsheets read it as UTF-8)."""
+    text = io.TextIOWrapper(fileobj, encoding="utf-8-sig", newline="")
+    writer = csv.writer(text)
+    n = -1
+    for n, values in enumerate(rows):
+        writer.writerow(values)
+        if progress and n and n % CHUNK_SIZE == 0:
+            progress(n)
+    text.flush()
+    text.detach()
+    return max(n, 0)
+
+
+def write_xlsx(rows, fileobj, progress=None) -> int:
+    """Write rows to an XLSX workbook in openpyxl's write-only mode (memory does not grow with rows)."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(_("Laporan"))
+    n = -1
+    for n, values in enumerate(rows):
+        sheet.append(values)
+        if progress and n and n % CHUNK_SIZE == 0:
+            progress(n)
+    book.save(fileobj)
+    return max(n, 0)
+
+
+WRITERS = {"csv": write_csv, "xlsx": write_xlsx}
+
+
+# --- Large exports: an ExportJob built by a Celery task ---
+
+
+def needs_job(queryset) -> bool:
+    """More rows than a request may build (the count stops at the limit: no full count of 2M rows)."""
+    return queryset.order_by()[: settings.LAPOR_EXPORT_INLINE_MAX + 1].count() > settings.LAPOR_EXPORT_INLINE_MAX
+
+
+def start(user, fmt: str, query: str) -> ExportJob | None:
+    """Queue an export of the admin report list with these filters; None when the user already has
+    LAPOR_EXPORT_ACTIVE_MAX unfinished exports."""
+    active = ExportJob.objects.filter(user=user, state__in=[ExportJob.State.PENDING, ExportJob.State.RUNNING])
+    if active.count() >= settings.LAPOR_EXPORT_ACTIVE_MAX:
+        return None
+    job = ExportJob.objects.create(user=user, format=fmt, query=query, language=translation.get_language())
+
+    def _enqueue():
+        from .tasks import build_export
+
+        try:
+            build_export.delay(job.pk)
+        except Exception:  # broker down: say so on the job's page rather than wait forever
+            log.warning("Could not queue export %s", job.pk, exc_info=True)
+            ExportJob.objects.filter(pk=job.pk, state=ExportJob.State.PENDING).update(
+                state=ExportJob.State.FAILED, error="queue_down", finished_at=timezone.now()
+            )
+
+    transaction.on_commit(_enqueue)
+    return job
+
+
+def admin_list_queryset(user, query: str):
+    """The admin report list `user` sees with these filters, as the changelist builds it: the same
+    scope (access.staff_reports), filters, search and redaction rules as the page."""
+    from django.contrib import admin
+
+    request = HttpRequest()
+    request.method, request.path = "GET", reverse("admin:complaints_report_changelist")
+    request.GET, request.user = QueryDict(query), user
+    model_admin = admin.site.get_model_admin(Report)
+    return model_admin.get_changelist_instance(request).get_queryset(request)
+
+
+def build(job_id: int) -> str:
+    """Build the file of an export job (the Celery task). Safe to run again: a finished job is left alone."""
+    job = ExportJob.objects.select_related("user").filter(pk=job_id).first()
+    if job is None or not job.is_active:
+        return job.state if job else "missing"
+    ExportJob.objects.filter(pk=job.pk).update(state=ExportJob.State.RUNNING, done=0)
+    try:
+        with translation.override(job.language):
+            queryset = admin_list_queryset(job.user, job.query)
+            total = queryset.count()
+            if job.format == ExportJob.Format.XLSX and total > XLSX_MAX_ROWS:
+                raise TooLarge
+            ExportJob.objects.filter(pk=job.pk).update(total=total)
+
+            def progress(n):
+                ExportJob.objects.filter(pk=job.pk).update(done=n)
+
+            with tempfile.TemporaryFile() as tmp:
+                done = WRITERS[job.format](report_rows(queryset, job.user), tmp, progress)
+                tmp.seek(0)
+                job.file.save(job.filename, File(tmp, name=job.filename), save=False)
+        ExportJob.objects.filter(pk=job.pk).update(
+            state=ExportJob.State.DONE, file=job.file.name, done=done, total=done, finished_at=timezone.now()
+        )
+        return ExportJob.State.DONE
+    except TooLarge:
+        error = "too_large"
+    except Exception:
+        log.exception("Export %s failed", job.pk)
+        error = "failed"
+    ExportJob.objects.filter(pk=job.pk).update(state=ExportJob.State.FAILED, error=error, finished_at=timezone.now())
+    return ExportJob.State.FAILED
+
+
+def purge(now=None) -> int:
+    """Delete exports (and their files) older than LAPOR_EXPORT_KEEP_DAYS; returns how many."""
+    cutoff = (now or timezone.now()) - dt.timedelta(days=settings.LAPOR_EXPORT_KEEP_DAYS)
+    old = ExportJob.objects.filter(created_at__lt=cutoff)
+    for job in old.exclude(file="").only("pk", "file").iterator():
+        job.file.delete(save=False)
+    return old.delete()[0]

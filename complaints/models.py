@@ -679,3 +679,64 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.subject
+
+
+def _new_token() -> str:
+    return secrets.token_hex(16)
+
+
+def export_path(instance, filename):
+    return f"exports/{instance.created_at:%Y/%m}/{instance.token}/{filename}"
+
+
+class ExportJob(models.Model):
+    """A report list export too large to build during the request: built by a Celery task
+    (complaints.exports.build), with its progress, kept privately for its owner only."""
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        XLSX = "xlsx", "XLSX"
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Menunggu giliran")
+        RUNNING = "running", _("Sedang dibuat")
+        DONE = "done", _("Siap diunduh")
+        FAILED = "failed", _("Gagal")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    token = models.CharField(max_length=32, unique=True, default=_new_token, editable=False)
+    format = models.CharField(_("format"), max_length=4, choices=Format.choices)
+    # The admin list's filters (its query string): the task rebuilds the list through the admin, so the
+    # export has exactly the list's scope, filters and redaction.
+    query = models.TextField(blank=True)
+    language = models.CharField(max_length=8)
+    state = models.CharField(_("keadaan"), max_length=8, choices=State.choices, default=State.PENDING)
+    total = models.PositiveIntegerField(null=True, blank=True)
+    done = models.PositiveIntegerField(default=0)
+    file = models.FileField(storage=private_storage, upload_to=export_path, max_length=200, blank=True)
+    error = models.CharField(max_length=20, blank=True)  # a code of complaints.exports.ERRORS
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("ekspor")
+        verbose_name_plural = _("ekspor")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="export_user_recent")]
+
+    def __str__(self):
+        return f"{self.user_id} {self.format} {self.state}"
+
+    @property
+    def percent(self) -> int | None:
+        if not self.total:
+            return 100 if self.state == self.State.DONE else None
+        return min(100, self.done * 100 // self.total)
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in (self.State.PENDING, self.State.RUNNING)
+
+    @property
+    def filename(self) -> str:
+        return f"laporan-{timezone.localtime(self.created_at):%Y%m%d-%H%M}.{self.format}"

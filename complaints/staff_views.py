@@ -1,14 +1,16 @@
-"""Staff pages outside the Django admin: the overdue list and the in-site notifications."""
+"""Staff pages outside the Django admin: the overdue list, the in-site notifications and the
+report list exports built in the background."""
 
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch
-from django.http import Http404
-from django.shortcuts import redirect, render
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -16,8 +18,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from agencies.models import Agency
 
-from . import access
-from .models import CLOSED_STATUSES, ClockStep, Notification, Report
+from . import access, exports
+from .models import CLOSED_STATUSES, ClockStep, ExportJob, Notification, Report
 
 PAGE_SIZE = 25
 
@@ -106,3 +108,35 @@ def notification_read(request):
     if n:
         messages.success(request, _("%(n)s notifikasi ditandai sudah dibaca.") % {"n": n})
     return redirect("staff:notifications")
+
+
+def _own_export(request, token) -> ExportJob:
+    """Only the staff member who asked for an export may see it; anyone else gets 404."""
+    _require_staff(request.user)
+    return get_object_or_404(ExportJob, token=token, user=request.user)
+
+
+@login_required
+@require_GET
+def export_list(request):
+    """The staff member's exports of the last LAPOR_EXPORT_KEEP_DAYS days."""
+    _require_staff(request.user)
+    jobs = ExportJob.objects.filter(user=request.user)[:50]
+    return render(request, "staff/exports.html", {"jobs": jobs, "keep_days": settings.LAPOR_EXPORT_KEEP_DAYS})
+
+
+@login_required
+@require_GET
+def export_status(request, token):
+    """One export: its progress while it is built (the page refreshes itself), then its download link."""
+    job = _own_export(request, token)
+    return render(request, "staff/export.html", {"job": job, "error": exports.ERRORS.get(job.error, "")})
+
+
+@login_required
+@require_GET
+def export_download(request, token):
+    job = _own_export(request, token)
+    if job.state != ExportJob.State.DONE or not job.file:
+        raise Http404(_("Berkas ekspor belum siap."))
+    return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.filename)

@@ -44,3 +44,20 @@ def recompute_open_clocks(agency_id: int | None = None, kind: str | None = None)
 
     agency = Agency.objects.filter(pk=agency_id).first() if agency_id else None
     return escalation.recompute_open_clocks(agency, kind)
+
+
+@shared_task(
+    autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3, time_limit=3 * 3600, soft_time_limit=3 * 3600 - 60
+)
+def build_export(job_id: int) -> str:
+    """A large report list export (hours allowed: two million rows are several minutes' work)."""
+    from . import exports
+
+    return exports.build(job_id)
+
+
+@shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)
+def purge_exports() -> int:
+    from . import exports
+
+    return exports.purge()

@@ -20,5 +20,6 @@ app.conf.beat_schedule = {
     "rebuild-recent-stats": {"task": "dashboards.tasks.rebuild_recent_stats", "schedule": 600.0},
     "rebuild-reopen-window-stats": {"task": "dashboards.tasks.rebuild_reopen_window_stats", "schedule": 86400.0},
     "deliver-pending-webhooks": {"task": "api.tasks.deliver_pending_webhooks", "schedule": 600.0},
+    "purge-exports": {"task": "complaints.tasks.purge_exports", "schedule": crontab(hour=20, minute=0)},  # 03:00 WIB
     "export-open-data": {"task": "api.tasks.export_open_data", "schedule": crontab(hour=19, minute=30)},  # 02:30 WIB
 }

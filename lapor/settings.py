@@ -232,6 +232,11 @@ LAPOR_ATTACHMENT_TYPES = env.list(
 LAPOR_MAX_BOUNCES = env.int("LAPOR_MAX_BOUNCES", default=3)
 LAPOR_MAX_REOPENS = env.int("LAPOR_MAX_REOPENS", default=2)
 LAPOR_REOPEN_WINDOW_DAYS = env.int("LAPOR_REOPEN_WINDOW_DAYS", default=30)
+# Report list exports: up to this many rows are built during the request; larger ones by a Celery
+# task with a progress page. Finished files are kept this many days.
+LAPOR_EXPORT_INLINE_MAX = env.int("LAPOR_EXPORT_INLINE_MAX", default=5000)
+LAPOR_EXPORT_KEEP_DAYS = env.int("LAPOR_EXPORT_KEEP_DAYS", default=7)
+LAPOR_EXPORT_ACTIVE_MAX = env.int("LAPOR_EXPORT_ACTIVE_MAX", default=2)  # unfinished jobs per user
 # Mounts the bench-only views of lapor/bench_views.py (bench/run_bench.py sets it; never in production).
 LAPOR_BENCH_VIEWS = env.bool("LAPOR_BENCH_VIEWS", default=False)
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
