@@ -228,3 +228,17 @@ def test_the_export_list_shows_only_the_users_own_exports(client, agency_admin, 
     assert reverse("staff:export", args=[theirs.token]) not in html
     client.force_login(citizen)
     assert client.get(reverse("staff:exports")).status_code == 404
+
+
+@pytest.mark.parametrize("who", ["agency_admin", "national_admin"])
+def test_export_query_count_does_not_grow_with_reports(
+    client, make_report, request, who, django_assert_max_num_queries
+):
+    client.force_login(request.getfixturevalue(who))
+    make_report(is_anonymous=True)
+    with django_assert_max_num_queries(16) as first:
+        assert len(rows(client.get(reverse(EXPORT)))) == 2
+    for i in range(6):
+        make_report(is_anonymous=i % 2 == 0)
+    with django_assert_max_num_queries(len(first.captured_queries)):
+        assert len(rows(client.get(reverse(EXPORT)))) == 8

@@ -251,3 +251,11 @@ def test_a_malformed_deadline_filter_is_refused_not_ignored(client, national_adm
     client.force_login(national_admin)
     response = client.get(reverse("admin:complaints_report_changelist") + "?" + query)
     assert response.status_code == 302 and response["Location"].endswith("?e=1")
+
+
+def test_the_admin_list_offers_the_deadline_and_category_filters(client, agency_admin, make_report):
+    make_report()
+    client.force_login(agency_admin)
+    html = client.get(reverse("admin:complaints_report_changelist")).content.decode()
+    assert "?tenggat=first_follow_up%3Amissed" in html and "Tindak lanjut pertama: terlambat" in html
+    assert "?tenggat=escalated" in html and "?kategori=" in html
