@@ -40,13 +40,14 @@ from django.conf import settings  # noqa: E402
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY  # noqa: E402
 from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
 from django.db import connection  # noqa: E402
+from django.db.models import Exists, OuterRef  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from agencies.models import Agency, Membership, Region  # noqa: E402
-from complaints.models import Category, Clock, Report  # noqa: E402
+from complaints.models import AGENCY_CLOCKS, Category, Clock, ClockStep, Report  # noqa: E402
 
 PORT = 8765
 BASE = f"http://127.0.0.1:{PORT}"
@@ -166,7 +167,20 @@ def sweep_benchmark(due=10_000):
     Clock.objects.filter(stopped_at__isnull=True, next_check_at__lte=now).update(
         next_check_at=now + dt.timedelta(days=1)
     )
-    ids = list(Clock.objects.filter(stopped_at__isnull=True, state="running").values_list("pk", flat=True)[:due])
+    # Clocks no earlier run has reminded (each step is taken once, ever).
+    fresh = Clock.objects.filter(stopped_at__isnull=True, state="running", kind__in=AGENCY_CLOCKS).exclude(
+        Exists(ClockStep.objects.filter(clock=OuterRef("pk")))
+    )
+    ids = list(fresh.values_list("pk", flat=True)[:due])
+    # Every agency of these clocks has one admin to remind (a reminder is a rendered notification).
+    agencies = set(Report.objects.filter(clocks__in=ids).exclude(agency=None).values_list("agency_id", flat=True))
+    staffed = set(Membership.objects.filter(agency_id__in=agencies).values_list("agency_id", flat=True))
+    users = User.objects.bulk_create(
+        [User(email=f"bench-handler-{pk}@example.test", full_name=f"Petugas {pk}") for pk in agencies - staffed]
+    )
+    Membership.objects.bulk_create(
+        [Membership(user=u, agency_id=int(u.email.split("-")[2].split("@")[0]), role="agency_admin") for u in users]
+    )
     # Truly due: the deadline is within the hour, so each clock's reminder (one working day before) is taken.
     Clock.objects.filter(pk__in=ids).update(
         due_at=now + dt.timedelta(hours=1), next_check_at=now - dt.timedelta(minutes=1)
@@ -183,7 +197,12 @@ def main():
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--write", default=str(ROOT / "docs" / "benchmarks.md"))
     parser.add_argument("--skip-sweep", action="store_true")
+    parser.add_argument("--sweep-only", action="store_true", help="time the clock sweep only and print it")
     args = parser.parse_args()
+    if args.sweep_only:
+        due, seconds, summary = sweep_benchmark()
+        print(f"Clock sweep: {due:,} due clocks among {Clock.objects.count():,} in {seconds:.1f} s ({summary})")
+        return
 
     assert connection.vendor == "postgresql", "benchmarks run on PostgreSQL (set DATABASE_URL)"
     with connection.cursor() as cur:

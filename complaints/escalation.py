@@ -13,11 +13,15 @@ and supervisors. Citizen clocks: a lapsed reply window completes the report
 (`workflow.auto_complete`), lapsed details withdraw it (`workflow.expire_info`).
 
 Exactly once. Each (report, clock, step) has one ClockStep row (unique constraint `clock_step_once`).
-A step is taken in ONE database transaction that locks the report row (the same lock order as the
-workflow: report, then clocks), inserts the row if missing (ON CONFLICT DO NOTHING), claims it with a
-conditional UPDATE (`done_at IS NULL AND (claimed_at IS NULL OR claimed_at < now - lease)`), and only
-when that UPDATE changed one row performs the step, writes its Notification rows (an outbox) and sets
-`done_at`. Two overlapping sweeps: the loser's UPDATE waits for the winner's commit and then matches
+The due steps of a batch of clocks are taken in ONE database transaction (`_sweep_batch`, a fixed
+number of queries per batch) that locks the batch's report rows in id order (the same lock order as
+the workflow: report, then clocks), reads the clocks again, inserts the step rows if missing (ON
+CONFLICT DO NOTHING), claims those neither done nor held by a live claim
+(`done_at IS NULL AND (claimed_at IS NULL OR claimed_at < now - lease)`), performs them, writes their
+Notification rows (an outbox) and sets `done_at`. If anything in a batch fails, the whole batch rolls
+back and its clocks are taken one at a time (`_sweep_clock`: one transaction per step, the claim a
+conditional UPDATE that only one caller can win), so that one broken clock neither stops nor hides
+the others. Two overlapping sweeps: the loser's UPDATE waits for the winner's commit and then matches
 no row, so it does nothing. A worker killed mid-step: its transaction rolls back, the claim with it,
 and the clock's `next_check_at` is still due, so the next sweep retries the step — nothing is skipped
 and nothing is done twice. The only way to see a claimed-but-not-done row is a side effect done
@@ -36,7 +40,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, DateTimeField, OuterRef, Q, Subquery, Value, When
+from django.db.models import OuterRef, Q, Subquery
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -44,6 +48,7 @@ from django.utils import timezone, translation
 from agencies.models import Agency, Membership
 
 from . import notifications
+from .bulk import bulk_set
 from .deadlines import WorkCalendar
 from .models import (
     AGENCY_CLOCKS,
@@ -95,17 +100,16 @@ class SweepSummary:
 
 
 class _Calendars:
-    """calendar_for(agency), read once per agency per sweep."""
+    """The agencies' working calendars, from one read of the calendar decrees per sweep."""
 
     def __init__(self) -> None:
-        self._cache: dict[int | None, WorkCalendar] = {}
+        self._book = None
         self.recipients: dict = {}  # step_recipients' cache for the same sweep
 
     def get(self, agency: Agency | None) -> WorkCalendar:
-        key = agency.pk if agency else None
-        if key not in self._cache:
-            self._cache[key] = CalendarDay.objects.calendar_for(agency)
-        return self._cache[key]
+        if self._book is None:
+            self._book = CalendarDay.objects.book()
+        return self._book.for_agency(agency)
 
 
 def schedule(clock: Clock, calendar: WorkCalendar) -> list[tuple[str, dt.datetime]]:
@@ -149,29 +153,39 @@ def next_check(clock: Clock, calendar: WorkCalendar, done: set[str], now: dt.dat
 def run_clocks(now: dt.datetime | None = None, *, batch_size: int = 200) -> SweepSummary:
     """Take every step that is due at `now` (default: the current time), exactly once each.
 
-    Queries: one per batch to find due clocks and one for their done steps, then a few per step
-    taken. Reports and clocks that are not due are never read."""
+    Queries: one per batch to find due clocks and one for their done steps, then about ten per batch
+    for the steps taken (plus the workflow's own for citizen time-outs). Reports and clocks that are
+    not due are never read."""
     now = now or timezone.now()
     summary = SweepSummary()
     calendars = _Calendars()
     queued: list[int] = []
     cursor = Q()  # keyset on (next_check_at, pk): a clock that failed is not read again in this sweep
     while True:
+        # The ids first (an index range, no joins), then the batch with its reports and agencies:
+        # joined in one query, PostgreSQL would join every due clock before sorting and limiting.
+        ids = Clock.objects.filter(cursor, stopped_at__isnull=True, next_check_at__lte=now).order_by(
+            "next_check_at", "pk"
+        )
         batch = list(
-            Clock.objects.filter(cursor, stopped_at__isnull=True, next_check_at__lte=now)
+            Clock.objects.filter(pk__in=list(ids.values_list("pk", flat=True)[:batch_size]))
             .select_related("report", "report__agency")
-            .order_by("next_check_at", "pk")[:batch_size]
+            .order_by("next_check_at", "pk")
         )
         if not batch:
             break
         last = batch[-1]
-        cursor = Q(next_check_at__gt=last.next_check_at) | Q(next_check_at=last.next_check_at, pk__gt=last.pk)
+        # (next_check_at, id) > (last's), with a plain lower bound the index range can start from.
+        cursor = Q(next_check_at__gte=last.next_check_at) & (
+            Q(next_check_at__gt=last.next_check_at) | Q(next_check_at=last.next_check_at, pk__gt=last.pk)
+        )
         done_by_clock: dict[int, set[str]] = defaultdict(set)
         for clock_id, step in ClockStep.objects.filter(
             clock_id__in=[c.pk for c in batch], done_at__isnull=False
         ).values_list("clock_id", "step"):
             done_by_clock[clock_id].add(step)
         idle: dict[int, dt.datetime | None] = {}
+        working = []
         for clock in batch:
             summary.clocks += 1
             calendar = calendars.get(clock.report.agency)
@@ -180,24 +194,130 @@ def run_clocks(now: dt.datetime | None = None, *, batch_size: int = 200) -> Swee
                 # Nothing to take (a step was skipped or already done): only move next_check_at,
                 # for the whole batch in one UPDATE below instead of one commit per clock.
                 idle[clock.pk] = next_check(clock, calendar, done, now)
-                continue
-            try:
-                queued += _sweep_clock(clock, calendars, done, now, summary)
-            except Exception:  # one broken clock must not stop the others; it stays due and is retried
-                summary.errors += 1
-                log.exception("Clock %s: step failed; it will be retried by the next sweep", clock.pk)
-        if idle:
-            Clock.objects.filter(pk__in=list(idle), stopped_at__isnull=True).exclude(state=Clock.State.PAUSED).update(
-                next_check_at=Case(
-                    *(When(pk=pk, then=Value(at, output_field=DateTimeField())) for pk, at in idle.items()),
-                    default=None,
-                )
-            )
+            else:
+                working.append(clock)
+        if working:
+            queued += _sweep_working(working, calendars, done_by_clock, now, summary)
+        bulk_set(Clock.objects.filter(stopped_at__isnull=True).exclude(state=Clock.State.PAUSED), "next_check_at", idle)
         if len(batch) < batch_size:
             break
     summary.digests = _deliver_or_fold(queued, now)
     summary.notifications = len(queued)
     return summary
+
+
+def _sweep_working(
+    clocks: list[Clock], calendars: _Calendars, done_by_clock: dict, now: dt.datetime, summary: SweepSummary
+) -> list[int]:
+    """The batch's clocks with steps to take: all in one transaction (the fast path); if anything in it
+    fails, everything is rolled back and the clocks are taken one by one, so that one broken clock
+    neither stops the others nor hides them."""
+    taken: dict[str, int] = defaultdict(int)
+    before = {c.pk: set(done_by_clock[c.pk]) for c in clocks}  # what was done before a failed attempt
+    try:
+        with transaction.atomic():
+            ids = _sweep_batch(clocks, calendars, done_by_clock, now, taken)
+    except Exception:
+        log.warning("Sweep batch of %d clocks failed; taking them one by one", len(clocks), exc_info=True)
+    else:
+        for step, n in taken.items():
+            summary.steps[step] += n
+        return ids
+    ids = []
+    for clock in clocks:
+        done = before[clock.pk]
+        try:
+            ids += _sweep_clock(clock, calendars, done, now, summary)
+        except Exception:  # it stays due and is retried by the next sweep
+            summary.errors += 1
+            log.exception("Clock %s: step failed; it will be retried by the next sweep", clock.pk)
+    return ids
+
+
+def _sweep_batch(
+    clocks: list[Clock], calendars: _Calendars, done_by_clock: dict, now: dt.datetime, taken: dict
+) -> list[int]:
+    """Take the due steps of many clocks inside the caller's transaction, in a fixed number of queries.
+
+    Exactly once, as in `_sweep_clock`: the batch's reports are locked first (in id order, so two
+    sweeps never deadlock, and after the workflow's own lock: report, then clocks), the clocks are
+    read again under the lock, every step's unique row is inserted if missing, and a step is taken
+    only when its row is neither done nor claimed by a live lease."""
+    report_ids = sorted({c.report_id for c in clocks})
+    locked = {r.pk: r for r in Report.objects.select_for_update().filter(pk__in=report_ids).order_by("pk")}
+    fresh = {c.pk: c for c in Clock.objects.filter(pk__in=[c.pk for c in clocks])}
+    plans: list[tuple[Clock, list[str]]] = []
+    for clock in clocks:
+        report, current = locked.get(clock.report_id), fresh.get(clock.pk)
+        if report is None or current is None or current.stopped_at is not None:
+            continue  # the workflow stopped it meanwhile
+        if current.state == Clock.State.PAUSED:
+            continue
+        if report.agency_id == clock.report.agency_id:
+            report.agency = clock.report.agency  # already loaded with the batch (unless it moved meanwhile)
+        current.report = report
+        steps = due_steps(current, calendars.get(report.agency), done_by_clock[clock.pk], now)
+        if steps:
+            plans.append((current, steps))
+    if not plans:
+        return []
+    ClockStep.objects.bulk_create(
+        [ClockStep(clock=c, report_id=c.report_id, step=step, created_at=now) for c, steps in plans for step in steps],
+        ignore_conflicts=True,
+    )
+    rows = {
+        (clock_id, step): (pk, done_at, claimed_at)
+        for pk, clock_id, step, done_at, claimed_at in ClockStep.objects.filter(
+            clock_id__in=[c.pk for c, _steps in plans]
+        ).values_list("pk", "clock_id", "step", "done_at", "claimed_at")
+    }
+    lease_start = now - dt.timedelta(seconds=settings.LAPOR_CLOCK_STEP_LEASE_SECONDS)
+    claim_retry_at = now + dt.timedelta(seconds=settings.LAPOR_CLOCK_STEP_LEASE_SECONDS)
+    next_at: dict[int, dt.datetime | None] = {}
+    work: list[tuple[Clock, str, int]] = []
+    for clock, steps in plans:
+        done = done_by_clock[clock.pk]
+        for step in steps:
+            pk, done_at, claimed_at = rows[(clock.pk, step)]
+            if done_at is not None:
+                done.add(step)  # another sweep took it
+            elif claimed_at is not None and claimed_at >= lease_start:
+                next_at[clock.pk] = claim_retry_at  # claimed elsewhere: look again when its lease ends
+                break
+            else:
+                work.append((clock, step, pk))
+    ClockStep.objects.filter(pk__in=[pk for _c, _s, pk in work]).update(claimed_at=now)
+    prefetch_recipients([(clock.report, step) for clock, step, _pk in work], calendars.recipients)
+    notes: list[Notification] = []
+    recipients: dict[int, int] = {}
+    missed = []
+    for clock, step, pk in work:
+        report = clock.report
+        if step in (Step.AUTO_COMPLETE, Step.EXPIRE_INFO):
+            _take_step(report, clock, step, now, calendars.recipients)
+            recipients[pk] = 0
+        else:
+            if step == Step.ESCALATE_AGENCY and clock.state != Clock.State.MISSED:
+                clock.state = Clock.State.MISSED
+                missed.append(clock.pk)
+            users = step_recipients(report, step, calendars.recipients)
+            notes += [_render_step(user, report, clock, step, now) for user in users]
+            recipients[pk] = len(users)
+        done_by_clock[clock.pk].add(step)
+        taken[step] += 1
+    if missed:
+        Clock.objects.filter(pk__in=missed).update(state=Clock.State.MISSED)
+    Notification.objects.bulk_create(notes, batch_size=500)
+    by_count: dict[int, list[int]] = defaultdict(list)
+    for pk, n in recipients.items():
+        by_count[n].append(pk)
+    for n, pks in by_count.items():  # a handful of distinct counts: one UPDATE each
+        ClockStep.objects.filter(pk__in=pks).update(done_at=now, recipients=n)
+    for clock, _steps in plans:
+        if clock.pk not in next_at:
+            next_at[clock.pk] = next_check(clock, calendars.get(clock.report.agency), done_by_clock[clock.pk], now)
+    bulk_set(Clock.objects.filter(stopped_at__isnull=True).exclude(state=Clock.State.PAUSED), "next_check_at", next_at)
+    return [n.pk for n in notes]
 
 
 def _sweep_clock(
@@ -275,6 +395,40 @@ def _take_step(report: Report, clock: Clock, step: str, now: dt.datetime, cache:
     Notification.objects.bulk_create(rows)
     ClockStep.objects.filter(clock=clock, step=step).update(recipients=len(rows))
     return [n.pk for n in rows]
+
+
+def _active_users_by_agency(members) -> dict[int, list]:
+    users: dict[int, list] = defaultdict(list)
+    seen = set()
+    for m in members.select_related("user").order_by("agency_id", "user_id"):
+        if (m.agency_id, m.user_id) not in seen and m.user.is_active:
+            seen.add((m.agency_id, m.user_id))
+            users[m.agency_id].append(m.user)
+    return users
+
+
+def prefetch_recipients(pairs: list[tuple[Report, str]], cache: dict) -> None:
+    """Fill step_recipients' cache for many (report, step) pairs at once: one query for the handling
+    agencies' staff and one for their parents', however many agencies a batch meets."""
+    own, parents = set(), set()
+    for report, step in pairs:
+        agency = report.agency
+        if agency is None or (agency.pk, step) in cache:
+            continue
+        if step in (Step.REMINDER, Step.ESCALATE_AGENCY):
+            own.add(agency.pk)
+        elif step == Step.ESCALATE_PARENT and agency.parent_id:
+            parents.add(agency.parent_id)
+    handlers = _active_users_by_agency(Membership.objects.filter(agency_id__in=own, role__in=HANDLER_ROLES))
+    heads = _active_users_by_agency(Membership.objects.filter(agency_id__in=parents, role__in=PARENT_ROLES))
+    for report, step in pairs:
+        agency = report.agency
+        if agency is None or (agency.pk, step) in cache:
+            continue
+        if step in (Step.REMINDER, Step.ESCALATE_AGENCY):
+            cache[(agency.pk, step)] = handlers.get(agency.pk, [])
+        elif step == Step.ESCALATE_PARENT and agency.parent_id:
+            cache[(agency.pk, step)] = heads.get(agency.parent_id, [])
 
 
 def step_recipients(report: Report, step: str, cache: dict | None = None) -> list:

@@ -451,7 +451,7 @@ class Clock(models.Model):
         constraints = [models.CheckConstraint(condition=Q(kind__in=ClockKind.values), name="clock_kind_valid")]
         indexes = [
             # The sweep: open clocks whose next check is due (cost grows with due clocks only).
-            models.Index(fields=["next_check_at"], name="clock_sweep", condition=Q(stopped_at__isnull=True)),
+            models.Index(fields=["next_check_at", "id"], name="clock_sweep", condition=Q(stopped_at__isnull=True)),
             models.Index(fields=["report", "kind"], name="clock_report_kind"),
             # The dashboards' links: clocks of one kind that ended in a period.
             models.Index(
@@ -555,7 +555,33 @@ class ClockLimit(models.Model):
         return f"{self.get_kind_display()}: {self.days}"
 
 
+class CalendarBook:
+    """The working calendars of many agencies from one read of CalendarDay (for a sweep or a statistics
+    rebuild, which meet thousands of agencies): the same calendars as `calendar_for`."""
+
+    def __init__(self, rows: list[tuple]):
+        self.rows = rows  # (date, kind, agency_id)
+        self._cache: dict[int | None, WorkCalendar] = {}
+
+    def get(self, agency_id: int | None, tz: str, path: str) -> WorkCalendar:
+        if agency_id not in self._cache:
+            chain = {int(part) for part in path.split(".") if part}
+            mine = [(day, kind) for day, kind, owner in self.rows if owner is None or owner in chain]
+            holidays = {day for day, kind in mine if kind == CalendarDay.Kind.HOLIDAY}
+            workdays = {day for day, kind in mine if kind == CalendarDay.Kind.WORKDAY} - holidays
+            self._cache[agency_id] = WorkCalendar.for_zone(tz, holidays, workdays)
+        return self._cache[agency_id]
+
+    def for_agency(self, agency) -> WorkCalendar:
+        if agency is None:
+            return self.get(None, settings.TIME_ZONE, "")
+        return self.get(agency.pk, agency.timezone, agency.path)
+
+
 class CalendarDayQuerySet(models.QuerySet):
+    def book(self) -> CalendarBook:
+        return CalendarBook(list(self.values_list("date", "kind", "agency_id")))
+
     def calendar_for(self, agency=None) -> WorkCalendar:
         """The working calendar of an agency: national decrees plus its own and its ancestors'."""
         tz = agency.timezone if agency else settings.TIME_ZONE

@@ -61,3 +61,10 @@ def purge_exports() -> int:
     from . import exports
 
     return exports.purge()
+
+
+@shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=1)
+def refresh_home_counters() -> dict:
+    from . import counters
+
+    return counters.refresh()

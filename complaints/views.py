@@ -4,7 +4,6 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Prefetch, Q
@@ -15,8 +14,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
-
-from agencies.models import Agency
 
 from . import ratelimit, workflow
 from .access import (
@@ -29,14 +26,13 @@ from .access import (
     roles_for,
 )
 from .citizen_forms import AcceptForm, CommentForm, ProvideInfoForm, ReopenForm, ReplyForm
+from .counters import home_counters
 from .filters import ReportFilter
 from .forms import ReportForm, search_agencies
 from .models import Attachment, Clock, Comment, Event, Notification, Report, Status, Support
 from .pagination import peek_page, query_without_page
 from .workflow import Action, ActionNotAllowed, InvalidInput, WorkflowError
 
-HOME_COUNTERS_KEY = "lapor:home:counters"
-HOME_COUNTERS_TTL = 60
 ANSWER_ACTIONS = {Action.RESPOND, Action.APPROVE_RESPONSE}
 
 # "My reports" tabs: slug → (label, statuses; None = all).
@@ -50,19 +46,6 @@ MY_TABS = {
     "selesai": (gettext_lazy("Selesai"), [Status.COMPLETED, Status.ARCHIVED, Status.REMOVED]),
 }
 LATEST_EVENTS_PER_REPORT = 3
-
-
-def home_counters() -> dict:
-    """The home page's figures; public reports only, recomputed at most once a minute."""
-
-    def compute():
-        public = Report.objects.public()
-        return {
-            **public.aggregate(reports=Count("pk"), completed=Count("pk", filter=Q(status=Status.COMPLETED))),
-            "agencies": Agency.objects.active().count(),
-        }
-
-    return cache.get_or_set(HOME_COUNTERS_KEY, compute, HOME_COUNTERS_TTL)
 
 
 @require_GET

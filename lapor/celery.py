@@ -13,6 +13,11 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 app.conf.beat_schedule = {
+    "refresh-home-counters": {
+        "task": "complaints.tasks.refresh_home_counters",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     "run-clocks": {"task": "complaints.tasks.run_clocks", "schedule": 120.0, "options": {"expires": 110}},
     "deliver-pending-notifications": {"task": "complaints.tasks.deliver_pending_notifications", "schedule": 300.0},
     # 06:30 WIB (CELERY_TIMEZONE is UTC): before the working day starts in the west.

@@ -5,8 +5,8 @@ from django.core.cache import cache
 from django.urls import reverse
 
 from complaints import workflow
+from complaints.counters import HOME_COUNTERS_KEY
 from complaints.tests.portal import answered
-from complaints.views import HOME_COUNTERS_KEY
 
 
 @pytest.fixture

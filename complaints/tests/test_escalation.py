@@ -335,3 +335,25 @@ def test_sweep_queries_do_not_grow_with_reports_that_are_not_due(cast, make_repo
     small = count_queries()
     seed(2, 30)
     assert count_queries() == small
+
+
+def test_a_failed_batch_is_rolled_back_and_its_clocks_taken_one_by_one(cast, make_report, sweep, monkeypatch):
+    """One report whose step breaks must not stop or hide the others of its batch."""
+    with time_machine.travel(at("2026-03-02", "09:00"), tick=False):
+        good, bad = make_report(title="Baik"), make_report(title="Rusak")
+    real = escalation._render_step
+
+    def render(user, report, clock, step, now):
+        if report.pk == bad.pk:
+            raise RuntimeError("template broken for this one")
+        return real(user, report, clock, step, now)
+
+    monkeypatch.setattr(escalation, "_render_step", render)
+    summary = sweep("2026-03-05")
+    assert (summary.errors, summary.steps["reminder"]) == (1, 1)
+    assert list(ClockStep.objects.filter(done_at__isnull=False).values_list("report_id", flat=True)) == [good.pk]
+    assert not ClockStep.objects.filter(report=bad).exists()
+    assert [n.report_id for n in Notification.objects.filter(kind="reminder")] == [good.pk]
+    monkeypatch.setattr(escalation, "_render_step", real)
+    assert sweep("2026-03-05", "00:02").steps["reminder"] == 1  # the broken one is retried, once
+    assert ClockStep.objects.filter(step="reminder", done_at__isnull=False).count() == 2

@@ -5,10 +5,10 @@ from django.core.cache import cache
 from django.urls import reverse
 
 from complaints import workflow
+from complaints.counters import HOME_COUNTERS_KEY
 from complaints.models import Comment, Report
 from complaints.tests.portal import answered, png_upload, published
 from complaints.uploads import check_upload
-from complaints.views import HOME_COUNTERS_KEY
 
 N = 3
 
