@@ -189,9 +189,8 @@ class Calendars:
     """Working calendars of the agencies met during a rebuild, built from one read of CalendarDay."""
 
     def __init__(self):
-        self.rows = list(CalendarDay.objects.values_list("date", "kind", "agency_id"))
+        self.book = CalendarDay.objects.book()
         self.agencies: dict[int, tuple[str, str]] = {}
-        self.cache: dict[int | None, WorkCalendar] = {}
 
     def load_agencies(self, ids) -> None:
         missing = set(ids) - set(self.agencies) - {None}
@@ -200,14 +199,8 @@ class Calendars:
                 self.agencies[pk] = (tz, path)
 
     def for_agency(self, agency_id: int | None) -> WorkCalendar:
-        if agency_id not in self.cache:
-            tz, path = self.agencies.get(agency_id, (settings.TIME_ZONE, ""))
-            chain = {int(part) for part in path.split(".") if part}
-            mine = [(day, kind) for day, kind, owner in self.rows if owner is None or owner in chain]
-            holidays = {day for day, kind in mine if kind == CalendarDay.Kind.HOLIDAY}
-            workdays = {day for day, kind in mine if kind == CalendarDay.Kind.WORKDAY} - holidays
-            self.cache[agency_id] = WorkCalendar.for_zone(tz, holidays, workdays)
-        return self.cache[agency_id]
+        tz, path = self.agencies.get(agency_id, (settings.TIME_ZONE, ""))
+        return self.book.get(agency_id, tz, path)
 
 
 def _durations(start, end, calendars: Calendars) -> Counter:
