@@ -14,7 +14,7 @@ Role = Membership.Role
 
 
 @pytest.fixture(autouse=True)
-def _fast_and_isolated(settings, tmp_path):
+def _fast_and_isolated(settings, tmp_path, monkeypatch):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.STORAGES = {
@@ -24,9 +24,17 @@ def _fast_and_isolated(settings, tmp_path):
             "OPTIONS": {"location": tmp_path / "private"},
         },
     }
+    from django.apps import apps
     from django.core.files.storage import storages
 
+    from complaints.models import private_storage
+
     storages._storages.pop("private", None)
+    # A FileField calls its storage callable once, at import: point the private ones at this test's folder.
+    for model in apps.get_models():
+        for field in model._meta.get_fields():
+            if getattr(field, "_storage_callable", None) is private_storage:
+                monkeypatch.setattr(field, "storage", storages["private"])
     # The report form's cached region/category choices must not leak from one test's data to another.
     from django.core.cache import cache
 

@@ -3,7 +3,9 @@
 The PostgreSQL and Redis tests need DATABASE_URL / REDIS_URL (they are skipped with a reason
 otherwise). They commit for real (transactional_db), so they reload the reference data afterwards."""
 
+import csv
 import datetime as dt
+import io
 import os
 import subprocess
 import sys
@@ -17,9 +19,10 @@ import time_machine
 from django.core import mail
 from django.core.management import call_command
 from django.db import connection, connections
+from django.urls import reverse
 
 from complaints import escalation, tasks, workflow
-from complaints.models import ClockStep, Notification
+from complaints.models import ClockStep, ExportJob, Notification
 from lapor.celery import app as celery_app
 
 WITA = ZoneInfo("Asia/Makassar")
@@ -162,6 +165,42 @@ def test_two_concurrent_sweeps_on_postgresql_take_each_step_exactly_once(
     assert Notification.objects.filter(kind="escalate_agency").count() == len(reports)  # one admin each
 
 
+def _start_worker(redis_url: str, tmp_path) -> subprocess.Popen:
+    """A Celery worker process on our test database, a Redis database of our own (emptied), mail and
+    private files under tmp_path (the same folder the test process's private storage uses)."""
+    import redis
+
+    redis.Redis.from_url(redis_url).flushdb()
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "REDIS_URL": redis_url,
+        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_FILE_PATH": str(tmp_path),
+        "PRIVATE_MEDIA_ROOT": str(tmp_path / "private"),
+    }
+    env.pop("EMAIL_URL", None)
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "lapor", "worker", "--pool=solo", "--concurrency=1", "-l", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def _stop_worker(worker: subprocess.Popen) -> None:
+    worker.terminate()
+    try:
+        out, _ = worker.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        out, _ = worker.communicate()
+    if out:
+        print(out.decode(errors="replace")[-3000:])
+
+
 @pytest.mark.postgres
 @pytest.mark.redis
 @needs_postgres
@@ -174,25 +213,7 @@ def test_a_real_worker_turns_a_missed_deadline_into_an_escalation_email(
     broker(redis_url, False)
     with time_machine.travel(dt.datetime(2026, 3, 2, 9, tzinfo=WITA), tick=False):
         report = make_report()  # long overdue by now (the worker sees the real clock)
-    import redis
-
-    redis.Redis.from_url(redis_url).flushdb()
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "REDIS_URL": redis_url,
-        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-        "EMAIL_FILE_PATH": str(tmp_path),
-    }
-    env.pop("EMAIL_URL", None)
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "lapor", "worker", "--pool=solo", "--concurrency=1", "-l", "WARNING"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    worker = _start_worker(redis_url, tmp_path)
     try:
         tasks.run_clocks.delay()
         deadline = time.monotonic() + 90
@@ -207,11 +228,37 @@ def test_a_real_worker_turns_a_missed_deadline_into_an_escalation_email(
         assert report.tracking_no in found
         assert ClockStep.objects.filter(report=report, step="escalate_agency", done_at__isnull=False).count() == 1
     finally:
-        worker.terminate()
-        try:
-            out, _ = worker.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            out, _ = worker.communicate()
-        if out:
-            print(out.decode(errors="replace")[-3000:])
+        _stop_worker(worker)
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@needs_postgres
+@needs_redis
+def test_a_real_worker_builds_a_large_export_for_its_owner(
+    reload_reference, transactional_db, client, make_report, agency_admin, tmp_path, broker, settings
+):
+    redis_url = os.environ["REDIS_URL"].rsplit("/", 1)[0] + "/13"
+    broker(redis_url, False)
+    settings.LAPOR_EXPORT_INLINE_MAX = 1
+    anonymous = make_report(title="Anonim", is_anonymous=True)
+    make_report(title="Bernama")
+    worker = _start_worker(redis_url, tmp_path)
+    try:
+        client.force_login(agency_admin)
+        response = client.get(reverse("admin:complaints_report_export"))
+        job = ExportJob.objects.get()
+        assert response["Location"] == reverse("staff:export", args=[job.token])
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and job.state in ("pending", "running"):
+            time.sleep(0.5)
+            job.refresh_from_db()
+        assert (job.state, job.total) == ("done", 2)
+    finally:
+        _stop_worker(worker)
+    text = b"".join(client.get(reverse("staff:export_download", args=[job.token])).streaming_content).decode(
+        "utf-8-sig"
+    )
+    rows = {r[0]: r for r in csv.reader(io.StringIO(text))}
+    assert rows[anonymous.tracking_no][-3:] == ["Anonim", "", ""]  # redacted by the worker too
+    assert len(rows) == 3
