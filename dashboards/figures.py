@@ -238,8 +238,17 @@ def _by_child(scope: Scope, stats) -> list[dict]:
             label = _("%(name)s (langsung)") % {"name": scope.agency.name}
         else:
             label = _("Admin Nasional (belum didisposisikan)")
+        # "held": None for a child agency's subtree; "self" for the scope's own desk; "national" for
+        # reports no agency held yet (the national admins' verification queue).
+        held = None if agency is not None else ("self" if r["branch"] else "national")
         result.append(
-            {"key": agency.pk if agency else None, "code": agency.code if agency else "", "label": label, **_row(r)}
+            {
+                "key": agency.pk if agency else None,
+                "code": agency.code if agency else "",
+                "label": label,
+                "held": held,
+                **_row(r),
+            }
         )
     result.sort(key=lambda r: (r["score"] is None, -(r["score"] or 0), -r["received"]))
     for rank, r in enumerate(result, 1):

@@ -80,6 +80,11 @@ def _add_links(figures: dict, scope: Scope, roots: list) -> None:
         for row in figures[key]:
             if row["key"] is not None:
                 row["links"] = counter_links({**base, DIMENSION_PARAMS[dimension]: row["key"]}, first, last)
+    for row in figures["by_child"]:
+        if row.get("held") == "self" and scope.agency is not None:  # the scope agency's own desk
+            row["links"] = counter_links({"agency__id__exact": scope.agency.pk}, first, last)
+        elif row.get("held") == "national":  # not held by any agency yet
+            row["links"] = counter_links({**base, "agency__isnull": "True"}, first, last)
 
 
 def _month_end(day: dt.date) -> dt.date:

@@ -259,3 +259,17 @@ def test_the_admin_list_offers_the_deadline_and_category_filters(client, agency_
     html = client.get(reverse("admin:complaints_report_changelist")).content.decode()
     assert "?tenggat=first_follow_up%3Amissed" in html and "Tindak lanjut pertama: terlambat" in html
     assert "?tenggat=escalated" in html and "?kategori=" in html
+
+
+def test_the_scope_agencys_own_row_and_the_national_row_link_to_their_reports(
+    client, head, national_admin, life, rebuild, tree
+):
+    life(at(dt.date(2026, 3, 2)), "submitted", suggested_agency=tree["badung"])  # waits at Badung's own desk
+    life(at(dt.date(2026, 3, 3)), "submitted", suggested_agency=None)  # the national admins verify it
+    rebuild(dt.date(2026, 3, 1), dt.date(2026, 3, 31))
+    figures = _get(client, head).context["figures"]
+    own = next(r for r in figures["by_child"] if r["held"] == "self")
+    assert own["received"] == 1 and _listed(client, own["links"]["received"]) == 1
+    figures = _get(client, national_admin).context["figures"]
+    unassigned = next(r for r in figures["by_child"] if r["held"] == "national")
+    assert unassigned["received"] == 1 and _listed(client, unassigned["links"]["received"]) == 1
