@@ -19,10 +19,9 @@ the workflow: report, then clocks), reads the clocks again, inserts the step row
 CONFLICT DO NOTHING), claims those neither done nor held by a live claim
 (`done_at IS NULL AND (claimed_at IS NULL OR claimed_at < now - lease)`), performs them, writes their
 Notification rows (an outbox) and sets `done_at`. If anything in a batch fails, the whole batch rolls
-back and its clocks are taken one at a time (`_sweep_clock`: one transaction per step, the claim a
-conditional UPDATE that only one caller can win), so that one broken clock neither stops nor hides
-the others. Two overlapping sweeps: the loser's UPDATE waits for the winner's commit and then matches
-no row, so it does nothing. A worker killed mid-step: its transaction rolls back, the claim with it,
+back and its clocks are taken again one per transaction, so that one broken clock neither stops nor
+hides the others. Two overlapping sweeps: the second waits for the first's report locks, then finds
+the step rows done and takes nothing. A worker killed mid-step: its transaction rolls back, the claim with it,
 and the clock's `next_check_at` is still due, so the next sweep retries the step — nothing is skipped
 and nothing is done twice. The only way to see a claimed-but-not-done row is a side effect done
 outside the transaction by some future step kind; such rows are retried once their claim is older
@@ -209,28 +208,35 @@ def run_clocks(now: dt.datetime | None = None, *, batch_size: int = 200) -> Swee
 def _sweep_working(
     clocks: list[Clock], calendars: _Calendars, done_by_clock: dict, now: dt.datetime, summary: SweepSummary
 ) -> list[int]:
-    """The batch's clocks with steps to take: all in one transaction (the fast path); if anything in it
-    fails, everything is rolled back and the clocks are taken one by one, so that one broken clock
-    neither stops the others nor hides them."""
+    """The batch's clocks with steps to take, all in one transaction. If anything in it fails, it is
+    rolled back and the clocks are taken again one per transaction, so that one broken clock neither
+    stops the others nor hides them; a clock that fails alone stays due for the next sweep."""
+    ids = _attempt(clocks, calendars, done_by_clock, now, summary)
+    if ids is not None:
+        return ids
+    ids = []
+    for clock in clocks:
+        taken = _attempt([clock], calendars, done_by_clock, now, summary)
+        if taken is None:
+            summary.errors += 1
+            log.error("Clock %s: step failed; it will be retried by the next sweep", clock.pk)
+        ids += taken or []
+    return ids
+
+
+def _attempt(clocks, calendars, done_by_clock, now, summary) -> list[int] | None:
+    """_sweep_batch in its own transaction; None (and nothing changed, done sets restored) if it failed."""
     taken: dict[str, int] = defaultdict(int)
-    before = {c.pk: set(done_by_clock[c.pk]) for c in clocks}  # what was done before a failed attempt
+    before = {c.pk: set(done_by_clock[c.pk]) for c in clocks}
     try:
         with transaction.atomic():
             ids = _sweep_batch(clocks, calendars, done_by_clock, now, taken)
     except Exception:
-        log.warning("Sweep batch of %d clocks failed; taking them one by one", len(clocks), exc_info=True)
-    else:
-        for step, n in taken.items():
-            summary.steps[step] += n
-        return ids
-    ids = []
-    for clock in clocks:
-        done = before[clock.pk]
-        try:
-            ids += _sweep_clock(clock, calendars, done, now, summary)
-        except Exception:  # it stays due and is retried by the next sweep
-            summary.errors += 1
-            log.exception("Clock %s: step failed; it will be retried by the next sweep", clock.pk)
+        log.warning("Sweep of clocks %s failed", [c.pk for c in clocks], exc_info=True)
+        done_by_clock.update(before)
+        return None
+    for step, n in taken.items():
+        summary.steps[step] += n
     return ids
 
 
@@ -239,7 +245,7 @@ def _sweep_batch(
 ) -> list[int]:
     """Take the due steps of many clocks inside the caller's transaction, in a fixed number of queries.
 
-    Exactly once, as in `_sweep_clock`: the batch's reports are locked first (in id order, so two
+    Exactly once: the batch's reports are locked first (in id order, so two
     sweeps never deadlock, and after the workflow's own lock: report, then clocks), the clocks are
     read again under the lock, every step's unique row is inserted if missing, and a step is taken
     only when its row is neither done nor claimed by a live lease."""
@@ -294,7 +300,7 @@ def _sweep_batch(
     for clock, step, pk in work:
         report = clock.report
         if step in (Step.AUTO_COMPLETE, Step.EXPIRE_INFO):
-            _take_step(report, clock, step, now, calendars.recipients)
+            _time_out(report, step)
             recipients[pk] = 0
         else:
             if step == Step.ESCALATE_AGENCY and clock.state != Clock.State.MISSED:
@@ -320,148 +326,61 @@ def _sweep_batch(
     return [n.pk for n in notes]
 
 
-def _sweep_clock(
-    clock: Clock, calendars: _Calendars, done: set[str], now: dt.datetime, summary: SweepSummary
-) -> list[int]:
-    """Take the due steps of one clock and move its next_check_at; returns notification ids."""
-    report = clock.report
-    calendar = calendars.get(report.agency)  # the workflow counts clocks on the holder's calendar
-    ids: list[int] = []
-    claim_retry_at = now + dt.timedelta(seconds=settings.LAPOR_CLOCK_STEP_LEASE_SECONDS)
-    for step in due_steps(clock, calendar, done, now):
-        with transaction.atomic():
-            locked = Report.objects.select_for_update().filter(pk=report.pk).first()
-            fresh = Clock.objects.filter(pk=clock.pk).first()
-            if locked is None or fresh is None or fresh.stopped_at is not None or fresh.state == Clock.State.PAUSED:
-                return ids  # the workflow stopped or paused it meanwhile: nothing to do
-            claim = _claim(fresh, step, now)
-            if claim == "done":
-                done.add(step)  # another sweep took it
-                continue
-            if claim == "busy":  # claimed elsewhere and not finished: look again when its lease ends
-                Clock.objects.filter(pk=clock.pk, stopped_at__isnull=True).update(next_check_at=claim_retry_at)
-                return ids
-            if locked.agency_id == report.agency_id:
-                locked.agency = report.agency  # already loaded with the batch (unless it moved meanwhile)
-            report = locked
-            ids += _take_step(report, fresh, step, now, calendars.recipients)
-            ClockStep.objects.filter(clock=fresh, step=step).update(done_at=now)
-            summary.steps[step] += 1
-            done.add(step)
-            clock = fresh
-    Clock.objects.filter(pk=clock.pk, stopped_at__isnull=True).exclude(state=Clock.State.PAUSED).update(
-        next_check_at=next_check(clock, calendar, done, now)
-    )
-    return ids
-
-
-def _claim(clock: Clock, step: str, now: dt.datetime) -> str:
-    """Insert the step's row if missing and claim it: "won" only for the one caller that may act,
-    "done" when the step was already taken, "busy" when a claim younger than the lease holds it."""
-    ClockStep.objects.bulk_create(
-        [ClockStep(clock=clock, report_id=clock.report_id, step=step, created_at=now)], ignore_conflicts=True
-    )
-    lease = dt.timedelta(seconds=settings.LAPOR_CLOCK_STEP_LEASE_SECONDS)
-    won = (
-        ClockStep.objects.filter(clock=clock, report_id=clock.report_id, step=step, done_at__isnull=True)
-        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - lease))
-        .update(claimed_at=now)
-    )
-    if won == 1:
-        return "won"
-    row = ClockStep.objects.filter(clock=clock, step=step).values("done_at", "claimed_at").first()
-    if row is None or row["done_at"] is not None:
-        return "done"
-    return "busy"
-
-
-def _take_step(report: Report, clock: Clock, step: str, now: dt.datetime, cache: dict) -> list[int]:
-    """Perform one claimed step inside the caller's transaction; returns notification ids."""
+def _time_out(report: Report, step: str) -> None:
+    """A citizen-side time-out, inside the caller's transaction: the workflow closes the report."""
     from . import workflow
 
-    if step == Step.AUTO_COMPLETE:
-        if report.status == workflow.Status.RESPONDED:
-            workflow.auto_complete(report)
-        return []
-    if step == Step.EXPIRE_INFO:
-        if report.status == workflow.Status.ON_HOLD:
-            workflow.expire_info(report)
-        return []
-    if step == Step.ESCALATE_AGENCY and clock.state != Clock.State.MISSED:
-        clock.state = Clock.State.MISSED
-        clock.save(update_fields=["state"])
-    users = step_recipients(report, step, cache)
-    rows = [_render_step(user, report, clock, step, now) for user in users]
-    Notification.objects.bulk_create(rows)
-    ClockStep.objects.filter(clock=clock, step=step).update(recipients=len(rows))
-    return [n.pk for n in rows]
+    if step == Step.AUTO_COMPLETE and report.status == workflow.Status.RESPONDED:
+        workflow.auto_complete(report)
+    elif step == Step.EXPIRE_INFO and report.status == workflow.Status.ON_HOLD:
+        workflow.expire_info(report)
 
 
-def _active_users_by_agency(members) -> dict[int, list]:
-    users: dict[int, list] = defaultdict(list)
-    seen = set()
-    for m in members.select_related("user").order_by("agency_id", "user_id"):
-        if (m.agency_id, m.user_id) not in seen and m.user.is_active:
-            seen.add((m.agency_id, m.user_id))
-            users[m.agency_id].append(m.user)
-    return users
+def _audience(report: Report, step: str) -> tuple[int | None, tuple] | None:
+    """Whose staff hears of a step: (the agency whose members, or None for any agency; their roles)."""
+    agency = report.agency
+    if step in (Step.REMINDER, Step.ESCALATE_AGENCY):
+        return (agency.pk, HANDLER_ROLES) if agency else (None, (Role.NATIONAL_ADMIN,))
+    if step == Step.ESCALATE_PARENT:
+        return (agency.parent_id, PARENT_ROLES) if agency and agency.parent_id else (None, (Role.NATIONAL_ADMIN,))
+    if step == Step.ESCALATE_NATIONAL:
+        return (None, NATIONAL_ROLES)
+    return None
 
 
 def prefetch_recipients(pairs: list[tuple[Report, str]], cache: dict) -> None:
-    """Fill step_recipients' cache for many (report, step) pairs at once: one query for the handling
-    agencies' staff and one for their parents', however many agencies a batch meets."""
-    own, parents = set(), set()
-    for report, step in pairs:
-        agency = report.agency
-        if agency is None or (agency.pk, step) in cache:
-            continue
-        if step in (Step.REMINDER, Step.ESCALATE_AGENCY):
-            own.add(agency.pk)
-        elif step == Step.ESCALATE_PARENT and agency.parent_id:
-            parents.add(agency.parent_id)
-    handlers = _active_users_by_agency(Membership.objects.filter(agency_id__in=own, role__in=HANDLER_ROLES))
-    heads = _active_users_by_agency(Membership.objects.filter(agency_id__in=parents, role__in=PARENT_ROLES))
-    for report, step in pairs:
-        agency = report.agency
-        if agency is None or (agency.pk, step) in cache:
-            continue
-        if step in (Step.REMINDER, Step.ESCALATE_AGENCY):
-            cache[(agency.pk, step)] = handlers.get(agency.pk, [])
-        elif step == Step.ESCALATE_PARENT and agency.parent_id:
-            cache[(agency.pk, step)] = heads.get(agency.parent_id, [])
+    """Fill the recipients cache (key: the report's agency and the step) for many (report, step) pairs
+    at once: one query per set of roles, however many agencies a batch meets."""
+    pending = [(report, step) for report, step in pairs if (report.agency_id, step) not in cache]
+    wanted: dict[tuple, set] = defaultdict(set)  # roles → agency ids (None: members of any agency)
+    for report, step in pending:
+        audience = _audience(report, step)
+        if audience:
+            wanted[audience[1]].add(audience[0])
+    found: dict[tuple, list] = defaultdict(list)  # (agency id or None, roles) → active users
+    for roles, agency_ids in wanted.items():
+        members = Membership.objects.filter(role__in=roles).select_related("user").order_by("agency_id", "user_id")
+        if None not in agency_ids:
+            members = members.filter(agency_id__in=agency_ids)
+        seen = set()
+        for m in members:
+            key = (None if None in agency_ids else m.agency_id, roles)
+            if (key, m.user_id) not in seen and m.user.is_active:
+                seen.add((key, m.user_id))
+                found[key].append(m.user)
+        if None in agency_ids:
+            found[(None, roles)].sort(key=lambda user: user.pk)
+    for report, step in pending:
+        audience = _audience(report, step)
+        cache[(report.agency_id, step)] = found.get(audience, []) if audience else []
 
 
 def step_recipients(report: Report, step: str, cache: dict | None = None) -> list:
     """Who hears about a reminder or an escalation step (active users, each once, in a stable order).
     `cache` (one per sweep) keeps each agency's list, so many late reports of one agency cost one query."""
-    agency = report.agency
-    key = (agency.pk if agency else None, step)
-    if cache is not None and key in cache:
-        return cache[key]
-    if step in (Step.REMINDER, Step.ESCALATE_AGENCY):
-        members = (
-            Membership.objects.filter(agency=agency, role__in=HANDLER_ROLES)
-            if agency
-            else Membership.objects.filter(role=Role.NATIONAL_ADMIN)
-        )
-    elif step == Step.ESCALATE_PARENT:
-        members = (
-            Membership.objects.filter(agency_id=agency.parent_id, role__in=PARENT_ROLES)
-            if agency and agency.parent_id
-            else Membership.objects.filter(role=Role.NATIONAL_ADMIN)
-        )
-    elif step == Step.ESCALATE_NATIONAL:
-        members = Membership.objects.filter(role__in=NATIONAL_ROLES)
-    else:
-        return []
-    users, seen = [], set()
-    for m in members.select_related("user").order_by("user_id"):
-        if m.user_id not in seen and m.user.is_active:
-            seen.add(m.user_id)
-            users.append(m.user)
-    if cache is not None:
-        cache[key] = users
-    return users
+    cache = {} if cache is None else cache
+    prefetch_recipients([(report, step)], cache)
+    return cache[(report.agency_id, step)]
 
 
 def _staff_path(report: Report) -> str:

@@ -584,13 +584,8 @@ class CalendarDayQuerySet(models.QuerySet):
 
     def calendar_for(self, agency=None) -> WorkCalendar:
         """The working calendar of an agency: national decrees plus its own and its ancestors'."""
-        tz = agency.timezone if agency else settings.TIME_ZONE
-        rows = list(
-            self.filter(Q(agency__isnull=True) | Q(agency_id__in=_agency_chain_ids(agency))).values_list("date", "kind")
-        )
-        extra_holidays = {day for day, kind in rows if kind == CalendarDay.Kind.HOLIDAY}
-        extra_workdays = {day for day, kind in rows if kind == CalendarDay.Kind.WORKDAY}
-        return WorkCalendar.for_zone(tz, extra_holidays, extra_workdays - extra_holidays)
+        own = self.filter(Q(agency__isnull=True) | Q(agency_id__in=_agency_chain_ids(agency)))
+        return own.book().for_agency(agency)
 
 
 class CalendarDay(models.Model):

@@ -12,8 +12,6 @@ from urllib.parse import urlencode
 
 from django.urls import reverse
 
-from complaints.models import ClockKind
-
 from .aggregation import CLOCK_PREFIXES, day_bounds
 
 # Counter → (status filter, timestamp field the period applies to, extra filters).
@@ -77,6 +75,6 @@ def deadline_links(agency, first, last) -> dict:
         base["tenggat_instansi"] = agency.pk
     links = {"escalated": report_list_url({**base, "tenggat": "escalated"})}
     for prefix, kind in CLOCK_PREFIXES.items():
-        links[f"{prefix}_due"] = report_list_url({**base, "tenggat": f"{ClockKind(kind).value}:judged"})
-        links[f"{prefix}_met"] = report_list_url({**base, "tenggat": f"{ClockKind(kind).value}:met"})
+        links[f"{prefix}_due"] = report_list_url({**base, "tenggat": f"{kind.value}:judged"})
+        links[f"{prefix}_met"] = report_list_url({**base, "tenggat": f"{kind.value}:met"})
     return links
