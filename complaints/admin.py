@@ -8,6 +8,7 @@ staff member's reach answers 404. Anonymous reporters' identity is never rendere
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ERROR_FLAG
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
@@ -55,7 +56,22 @@ class NotFoundForOutsiders:
         return obj
 
 
-class StaffScopedAdmin(NotFoundForOutsiders, admin.ModelAdmin):
+class SaysWhenFiltersAreInvalid:
+    """Django answers a list address with unknown or malformed filters by redirecting to the bare list
+    with `?e=1` and no word of why: say it, so nobody mistakes the whole list for the filtered one."""
+
+    def changelist_view(self, request, extra_context=None):
+        if ERROR_FLAG in request.GET:
+            messages.error(
+                request,
+                _g(
+                    "Saringan pada alamat itu tidak dikenali atau nilainya tidak sah; daftar ditampilkan tanpa saringan."
+                ),
+            )
+        return super().changelist_view(request, extra_context)
+
+
+class StaffScopedAdmin(NotFoundForOutsiders, SaysWhenFiltersAreInvalid, admin.ModelAdmin):
     """Staff see only what their role and agency subtree may see; others get 404."""
 
     def has_module_permission(self, request):
@@ -65,7 +81,7 @@ class StaffScopedAdmin(NotFoundForOutsiders, admin.ModelAdmin):
         return access.is_staff_member(request.user)
 
 
-class NationalOnlyAdmin(admin.ModelAdmin):
+class NationalOnlyAdmin(SaysWhenFiltersAreInvalid, admin.ModelAdmin):
     def has_module_permission(self, request):
         return access.is_national_admin(request.user)
 

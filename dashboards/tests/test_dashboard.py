@@ -251,6 +251,8 @@ def test_a_malformed_deadline_filter_is_refused_not_ignored(client, national_adm
     client.force_login(national_admin)
     response = client.get(reverse("admin:complaints_report_changelist") + "?" + query)
     assert response.status_code == 302 and response["Location"].endswith("?e=1")
+    page = client.get(response["Location"]).content.decode()
+    assert "Saringan pada alamat itu tidak dikenali atau nilainya tidak sah" in page
 
 
 def test_the_admin_list_offers_the_deadline_and_category_filters(client, agency_admin, make_report):
