@@ -295,6 +295,15 @@ class ReportAdmin(StaffScopedAdmin):
         # access.reporter_shown_to, and only to those access.can_see_identity allows.
         return [name for _title, opts in self.fieldsets for name in opts["fields"]]
 
+    # The reporter's identity fields: an address filtering on them would let agency staff narrow down
+    # who filed an anonymous report (reporter_contact__startswith=0812…), so only national admins may.
+    IDENTITY_LOOKUPS = {"reporter", "reporter_id", "reporter_name", "reporter_contact"}
+
+    def lookup_allowed(self, lookup, value, request=None):
+        if lookup.split("__")[0] in self.IDENTITY_LOOKUPS and not access.is_national_admin(request.user):
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
     def get_search_results(self, request, queryset, search_term):
         qs, distinct = super().get_search_results(request, queryset, search_term)
         term = search_term.strip()

@@ -106,3 +106,18 @@ def test_agency_roles_see_named_reporters_of_their_reports(client, make_report, 
     client.force_login(agency_admin)
     page = client.get(reverse("admin:complaints_report_change", args=[report.pk])).content
     assert b"Made Warga" in page and b"warga@example.test" in page
+
+
+@pytest.mark.parametrize("role", AGENCY_ROLES)
+@pytest.mark.parametrize(
+    "lookup",
+    ["reporter_contact__startswith=0361", "reporter_name__icontains=Ketut", "reporter__email=warga@example.test"],
+)
+def test_agency_roles_cannot_filter_the_list_by_reporter_identity(request, client, anonymous_reports, role, lookup):
+    """Narrowing an address filter letter by letter would reveal an anonymous reporter's contact."""
+    client.force_login(request.getfixturevalue(role))
+    for name in ("admin:complaints_report_changelist", "admin:complaints_report_export"):
+        assert client.get(reverse(name) + "?" + lookup).status_code == 400
+    if not lookup.startswith("reporter__"):  # related fields are not filterable for anybody
+        client.force_login(request.getfixturevalue("national_admin"))
+        assert client.get(reverse("admin:complaints_report_changelist") + "?" + lookup).status_code == 200
