@@ -1,5 +1,6 @@
 """Attachments: checked by their content (never their name), size-limited, stored privately.
-GPS metadata is stripped from photos of anonymous reporters."""
+For anonymous reporters, GPS metadata is stripped from photos and the file names they chose
+("KTP_Budi_Santoso.jpg") are replaced by neutral ones."""
 
 from __future__ import annotations
 
@@ -40,7 +41,26 @@ class CheckedUpload:
         )
         attachment.file.save(EXTENSIONS.get(self.content_type, ""), ContentFile(data), save=False)
         attachment.save()
+        if report.is_anonymous and from_reporter(report, attachment):
+            attachment.original_name = neutral_name(attachment)
+            attachment.save(update_fields=["original_name"])
         return attachment
+
+
+def from_reporter(report, attachment: Attachment) -> bool:
+    """Filed with the report (walk-ins too) or added later by the reporter."""
+    return attachment.event_id is None or attachment.uploaded_by_id in (None, report.reporter_id)
+
+
+def neutral_name(attachment: Attachment) -> str:
+    return f"lampiran-{attachment.pk}{EXTENSIONS.get(attachment.content_type, '')}"
+
+
+def hide_reporter_file_names(report) -> None:
+    """A report made anonymous later (at verification): rename the files its reporter chose."""
+    for attachment in report.attachments.all():
+        if from_reporter(report, attachment):
+            Attachment.objects.filter(pk=attachment.pk).update(original_name=neutral_name(attachment))
 
 
 def check_upload(upload) -> CheckedUpload:

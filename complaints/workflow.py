@@ -510,6 +510,10 @@ def verify(
         if is_anonymous is not None:
             if r.is_anonymous and not is_anonymous:
                 raise InvalidInput(_("Tanda Anonim yang dipilih pelapor tidak boleh dihapus."))
+            if is_anonymous and not r.is_anonymous:
+                from .uploads import hide_reporter_file_names
+
+                hide_reporter_file_names(r)
             r.is_anonymous = is_anonymous
         if is_confidential is not None:
             if r.is_confidential and not is_confidential:

@@ -121,3 +121,24 @@ def test_agency_roles_cannot_filter_the_list_by_reporter_identity(request, clien
     if not lookup.startswith("reporter__"):  # related fields are not filterable for anybody
         client.force_login(request.getfixturevalue("national_admin"))
         assert client.get(reverse("admin:complaints_report_changelist") + "?" + lookup).status_code == 200
+
+
+def test_an_anonymous_reporters_file_names_reach_nobody(client, make_report, agency_admin, national_admin, citizen):
+    """A file name like KTP_Made_Warga.png names the person: it is replaced for anonymous reports,
+    also when staff mark the report anonymous at verification. Staff files keep their names."""
+    from complaints.tests.portal import png_upload
+    from complaints.uploads import check_upload
+
+    secret = make_report(is_anonymous=True, attachments=[check_upload(png_upload("KTP_Made_Warga.png"))])
+    later = make_report(attachments=[check_upload(png_upload("Surat_Made_Warga.png"))])
+    workflow.verify(later, by=national_admin, complaint_kind="normative", is_anonymous=True)
+    workflow.dispatch(later, by=national_admin, to_agency=later.suggested_agency)
+    workflow.follow_up(later, by=agency_admin, note="Ditinjau.", attachments=[check_upload(png_upload("bukti.png"))])
+    client.force_login(agency_admin)
+    for report in (secret, later):
+        page = client.get(reverse("admin:complaints_report_change", args=[report.pk])).content.decode()
+        assert "Made_Warga" not in page and "lampiran-" in page
+    assert set(later.attachments.values_list("original_name", flat=True)) == {
+        f"lampiran-{later.attachments.order_by('pk').first().pk}.png",
+        "bukti.png",
+    }

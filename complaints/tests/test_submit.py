@@ -111,7 +111,10 @@ def test_submit_files_a_report_with_attachments(client, citizen, data):
     assert response["Location"] == reverse("complaints:submitted", args=[report.tracking_no])
     assert report.reporter == citizen and report.is_anonymous and not report.is_confidential
     assert report.regency_id == "51.03" and report.district == "Kuta"
-    assert sorted(report.attachments.values_list("original_name", flat=True)) == ["a.png", "b.png"]
+    # Anonymous: the names the reporter gave the files are not kept (they may name the person).
+    assert sorted(report.attachments.values_list("original_name", flat=True)) == [
+        f"lampiran-{pk}.png" for pk in sorted(report.attachments.values_list("pk", flat=True))
+    ]
     page = client.get(response["Location"]).content.decode()
     assert report.tracking_no in page and "3 hari kerja" in page
 
