@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ERROR_FLAG
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, F, Q
@@ -423,8 +422,6 @@ class ReportAdmin(StaffScopedAdmin):
                     workflow.ACTION_FUNCTIONS[action](report, by=request.user, **form.kwargs())
                 except WorkflowError as exc:
                     form.add_error(None, str(exc))
-                except ValidationError as exc:
-                    form.add_error(None, exc)
                 else:
                     messages.success(request, _g("“%(action)s” berhasil dicatat.") % {"action": Action(action).label})
                     return HttpResponseRedirect(change_url)

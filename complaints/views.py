@@ -4,7 +4,6 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Prefetch, Q
 from django.http import FileResponse, Http404, JsonResponse
@@ -31,7 +30,7 @@ from .filters import ReportFilter
 from .forms import ReportForm, search_agencies
 from .models import Attachment, Clock, Comment, Event, Notification, Report, Status, Support
 from .pagination import peek_page, query_without_page
-from .workflow import Action, ActionNotAllowed, InvalidInput, WorkflowError
+from .workflow import Action, ActionNotAllowed, InvalidAttachment, InvalidInput, WorkflowError
 
 ANSWER_ACTIONS = {Action.RESPOND, Action.APPROVE_RESPONSE}
 
@@ -168,9 +167,12 @@ def _citizen_action(request, tracking_no, key, form_class, field, perform, succe
         try:
             perform(report, form.cleaned_data)
         except InvalidInput as exc:
-            form.add_error(field, str(exc))
+            form.add_error("attachments" if isinstance(exc, InvalidAttachment) else field, str(exc))
         except ActionNotAllowed as exc:
+            # The form is not shown for an action no longer allowed: the reason must be said up top too.
             form.add_error(None, str(exc))
+            messages.error(request, str(exc))
+            return _render_detail(request, report, {key: form}, status=400)
         else:
             messages.success(request, success)
             return redirect("complaints:detail", tracking_no=report.tracking_no)
@@ -447,9 +449,7 @@ def submit_report(request):
         try:
             report = form.submit(by=request.user, submission_key=key)
         except WorkflowError as error:
-            form.add_error(None, str(error))
-        except ValidationError as error:  # an image Pillow cannot re-encode (anonymous reports strip metadata)
-            form.add_error("attachments", error)
+            form.add_error("attachments" if isinstance(error, InvalidAttachment) else None, str(error))
         else:
             _count_submission(request)
             request.session.pop(REPORT_DRAFT_SESSION_KEY, None)

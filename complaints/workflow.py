@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -50,6 +51,10 @@ class ActionNotAllowed(WorkflowError):
 
 class InvalidInput(WorkflowError):
     pass
+
+
+class InvalidAttachment(InvalidInput):
+    """An attached file that cannot be stored (an image that cannot be re-encoded)."""
 
 
 class Action(models.TextChoices):
@@ -231,6 +236,7 @@ def _apply(
     target_agency: Agency | None = None,
     change: Callable[[Report, dt.datetime], None] | None = None,
     data: dict | None = None,
+    attachments: Iterable = (),
 ) -> Event:
     now = timezone.now()
     with transaction.atomic():
@@ -262,6 +268,7 @@ def _apply(
             data=data or {},
             created_at=now,
         )
+        _attach(locked, event, by, attachments)  # in the same transaction: a refused file undoes the action
         notifications.notify_event(event)
     _refresh(report, locked)
     return event
@@ -426,8 +433,7 @@ def submit(
             _hold_agency(report, suggested_agency, now)
             _apply_clocks(report, A.SUBMIT, now)
             report.save(update_fields=["agency", "due_at"])
-            for upload in attachments:
-                upload.attach(report, event=None, by=by)
+            _attach(report, None, by, attachments)
             event = Event.objects.create(
                 report=report,
                 actor=by,
@@ -532,9 +538,7 @@ def hold(report: Report, *, by, note: str) -> Event:
 
 def provide_info(report: Report, *, by, note: str, attachments: Iterable = ()) -> Event:
     _require(note, _("Tuliskan kelengkapan data yang diminta."))
-    event = _apply(report, A.PROVIDE_INFO, by=by, note=note)
-    _attach(report, event, by, attachments)
-    return event
+    return _apply(report, A.PROVIDE_INFO, by=by, note=note, attachments=attachments)
 
 
 def expire_info(report: Report) -> Event:
@@ -643,17 +647,13 @@ def follow_up(report: Report, *, by, note: str, attachments: Iterable = ()) -> E
     def change(r: Report, now):
         r.first_follow_up_at = r.first_follow_up_at or now
 
-    event = _apply(report, A.FOLLOW_UP, by=by, note=note, change=change)
-    _attach(report, event, by, attachments)
-    return event
+    return _apply(report, A.FOLLOW_UP, by=by, note=note, change=change, attachments=attachments)
 
 
 def draft_response(report: Report, *, by, note: str, attachments: Iterable = ()) -> Event:
     """A unit's answer waiting for the liaison officer's approval (not public yet)."""
     _require(note, _("Isi jawaban wajib diisi."))
-    event = _apply(report, A.DRAFT_RESPONSE, by=by, internal_note=note, data={"draft": note})
-    _attach(report, event, by, attachments)
-    return event
+    return _apply(report, A.DRAFT_RESPONSE, by=by, internal_note=note, data={"draft": note}, attachments=attachments)
 
 
 def approve_response(report: Report, *, by, note: str | None = None) -> Event:
@@ -681,17 +681,13 @@ def respond(report: Report, *, by, note: str, attachments: Iterable = ()) -> Eve
         r.first_follow_up_at = r.first_follow_up_at or now
         r.responded_at = now
 
-    event = _apply(report, A.RESPOND, by=by, note=note, change=change)
-    _attach(report, event, by, attachments)
-    return event
+    return _apply(report, A.RESPOND, by=by, note=note, change=change, attachments=attachments)
 
 
 def reply(report: Report, *, by, note: str, attachments: Iterable = ()) -> Event:
     """The citizen answers the agency's response: the report goes back to in progress."""
     _require(note, _("Tuliskan tanggapan Anda."))
-    event = _apply(report, A.REPLY, by=by, note=note)
-    _attach(report, event, by, attachments)
-    return event
+    return _apply(report, A.REPLY, by=by, note=note, attachments=attachments)
 
 
 def accept(report: Report, *, by, rating: int, comment: str = "") -> Event:
@@ -771,9 +767,12 @@ def _require(value: str | None, message) -> None:
         raise InvalidInput(message)
 
 
-def _attach(report: Report, event: Event, by, attachments: Iterable) -> None:
+def _attach(report: Report, event: Event | None, by, attachments: Iterable) -> None:
     for upload in attachments:
-        upload.attach(report, event=event, by=by)
+        try:
+            upload.attach(report, event=event, by=by)
+        except ValidationError as exc:
+            raise InvalidAttachment(" ".join(exc.messages)) from exc
 
 
 # Dispatch by action name (admin buttons, bulk actions, API and the table-driven tests).

@@ -245,3 +245,32 @@ def test_pdf_attachment_is_downloaded_not_rendered(client, make_report, national
     response.close()
     assert response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"].startswith("attachment;") and "surat.pdf" in response["Content-Disposition"]
+
+
+def test_an_unreadable_image_refuses_the_whole_answer_with_a_message_and_keeps_the_report_on_hold(
+    client, citizen, make_report, agency_admin
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    report = make_report(is_anonymous=True)
+    workflow.hold(report, by=agency_admin, note="Lampirkan foto lokasi.")
+    client.force_login(citizen)
+    broken = SimpleUploadedFile("foto.png", b"\x89PNG\r\n\x1a\n" + b"rusak" * 40, content_type="image/png")
+    response = client.post(
+        reverse("complaints:provide_info", args=[report.tracking_no]),
+        {"info-note": "Ini fotonya, Pak.", "info-attachments": [broken]},
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Gambar tidak dapat dibaca." in html and "Ini fotonya, Pak." in html  # said, and nothing typed lost
+    report.refresh_from_db()
+    assert report.status == "on_hold"
+    assert not report.events.filter(action="provide_info").exists() and not report.attachments.exists()
+
+
+def test_a_refused_action_says_why(client, citizen, make_report):
+    report = make_report()
+    client.force_login(citizen)
+    response = client.post(reverse("complaints:reply", args=[report.tracking_no]), {"reply-note": "Belum beres."})
+    assert response.status_code == 400
+    assert "tidak dapat dilakukan pada laporan berstatus" in response.content.decode()
