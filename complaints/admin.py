@@ -8,6 +8,7 @@ staff member's reach answers 404. Anonymous reporters' identity is never rendere
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ERROR_FLAG
 from django.core.paginator import Paginator
 from django.db import transaction
@@ -29,6 +30,7 @@ from . import access, escalation, exports, workflow
 from .admin_filters import CategoryTreeFilter, DeadlineFilter
 from .admin_forms import ACTION_FORMS, BulkDispatchForm, StaffEntryForm, response_templates_for
 from .models import (
+    OPEN_STATUSES,
     CalendarDay,
     Category,
     ClockLimit,
@@ -112,7 +114,7 @@ def queue_counts(request) -> dict:
         # Only the open queues: closed reports (most of the table) are skipped by the status index.
         rows = (
             access.staff_reports(request.user)
-            .filter(status__in=QUEUE_STATUSES)
+            .filter(status__in=OPEN_STATUSES)  # the tabs' statuses, and every open one for "overdue"
             .order_by()
             .values("status")
             .annotate(n=Count("pk"), late=Count("pk", filter=Q(due_at__lt=now)))
@@ -136,8 +138,6 @@ QUEUES = [
 ]
 
 
-QUEUE_STATUSES = [key for key, _label in QUEUES if key in Status.values]
-
 
 class QueueFilter(admin.SimpleListFilter):
     title = _("antrean")
@@ -150,7 +150,7 @@ class QueueFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         value = self.value()
         if value == "overdue":
-            return queryset.filter(due_at__lt=timezone.now())
+            return queryset.overdue()
         if value in Status.values:
             return queryset.filter(status=value)
         return queryset
@@ -165,7 +165,7 @@ class OverdueFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == "1":
-            return queryset.filter(due_at__lt=timezone.now())
+            return queryset.overdue()
         if self.value() == "0":
             return queryset.exclude(due_at__lt=timezone.now())
         return queryset
@@ -201,6 +201,8 @@ class AgencyFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if not self.value():
             return queryset
+        if not self.value().isdigit():
+            raise IncorrectLookupParameters(self.value())
         agency = Agency.objects.filter(pk=self.value()).first()
         if agency is None:
             return queryset.none()
@@ -459,8 +461,7 @@ class ReportAdmin(StaffScopedAdmin):
         """The list as it is filtered now: built at once when small, else by a Celery job (progress page)."""
         if not self.has_view_permission(request):
             raise Http404
-        cl = self.get_changelist_instance(request)
-        queryset = cl.get_queryset(request)
+        queryset = self.get_changelist_instance(request).queryset
         if not exports.needs_job(queryset):
             return exports.export_reports(queryset, request.user, fmt)
         job = exports.start(request.user, fmt, request.GET.urlencode())

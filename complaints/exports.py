@@ -217,7 +217,7 @@ def admin_list_queryset(user, query: str):
     request.method, request.path = "GET", reverse("admin:complaints_report_changelist")
     request.GET, request.user = QueryDict(query), user
     model_admin = admin.site.get_model_admin(Report)
-    return model_admin.get_changelist_instance(request).get_queryset(request)
+    return model_admin.get_changelist_instance(request).queryset
 
 
 def build(job_id: int) -> str:

@@ -76,6 +76,7 @@ class Status(models.TextChoices):
 
 
 CLOSED_STATUSES = {Status.COMPLETED, Status.ARCHIVED, Status.REMOVED}
+OPEN_STATUSES = [s for s in Status.values if s not in CLOSED_STATUSES]
 
 
 class Classification(models.TextChoices):
@@ -127,6 +128,10 @@ class ReportQuerySet(models.QuerySet):
     def public(self):
         """What anybody may see: verified, not confidential, not removed as junk."""
         return self.filter(is_confidential=False, verified_at__isnull=False).exclude(status=Status.REMOVED)
+
+    def overdue(self, now=None):
+        """Open reports past the due time of their running clock (the "Terlambat" queue)."""
+        return self.filter(status__in=OPEN_STATUSES, due_at__lt=now or timezone.now())
 
     def for_list(self):
         return self.select_related("category", "category__parent", "agency", "regency", "province")

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from agencies.models import Agency
 
 from . import access, exports
-from .models import CLOSED_STATUSES, ClockStep, ExportJob, Notification, Report
+from .models import ClockStep, ExportJob, Notification, Report
 
 PAGE_SIZE = 25
 
@@ -47,7 +47,7 @@ def overdue(request):
     """Reports past their deadline, with the escalation steps taken: national admins and supervisors."""
     _require_national(request.user)
     now = timezone.now()
-    late = Report.objects.exclude(status__in=CLOSED_STATUSES).filter(due_at__lt=now)
+    late = Report.objects.overdue(now)
     form = OverdueFilterForm(request.GET or None)
     reports = late
     agency = None

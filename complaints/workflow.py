@@ -212,11 +212,17 @@ def _check(report: Report, action: str, roles: set[str]) -> str:
             _("Anda tidak berwenang melakukan tindakan “%(action)s” pada laporan ini.")
             % {"action": Action(action).label}
         )
-    if action == A.APPROVE_RESPONSE and not report.events.filter(action=A.DRAFT_RESPONSE).exists():
+    if action == A.APPROVE_RESPONSE and _latest_answer_action(report) != A.DRAFT_RESPONSE:
         raise ActionNotAllowed(_("Belum ada draf jawaban untuk disetujui."))
     if action == A.RESPOND and roles & permitted == {UA} and _needs_approval(report):
         raise ActionNotAllowed(_("Jawaban instansi ini harus disetujui Pejabat Penghubung: simpan sebagai draf."))
     return report.held_from if target == RESUME else target
+
+
+def _latest_answer_action(report: Report) -> str | None:
+    """A draft can be approved only while it is the newest answer: not once published."""
+    answers = report.events.filter(action__in=[A.DRAFT_RESPONSE, A.APPROVE_RESPONSE, A.RESPOND])
+    return answers.order_by("-created_at", "-pk").values_list("action", flat=True).first()
 
 
 def _needs_approval(report: Report) -> bool:

@@ -428,3 +428,14 @@ def test_response_template_agency_choices_are_the_staff_subtree(client, agency_a
     created = client.post(url, {"agency": tree["dinkes"].pk, "title": "Salam", "body": "Terima kasih"})
     assert created.status_code == 302
     assert ResponseTemplate.objects.get().agency == tree["dinkes"]
+
+
+def test_the_overdue_tab_counts_every_report_its_list_shows(client, make_report, agency_admin, national_admin):
+    """A verified report waiting for dispatch is late too, though it has no tab of its own."""
+    late = make_report(title="Terverifikasi, belum didisposisi")
+    workflow.verify(late, by=national_admin, complaint_kind="normative")
+    Report.objects.filter(pk=late.pk).update(due_at=timezone.now() - dt.timedelta(days=1))
+    client.force_login(agency_admin)
+    response = client.get(reverse(CHANGELIST), {"antrean": "overdue"})
+    tabs = {key: count for key, _label, count in response.context["queue_tabs"]}
+    assert tabs["overdue"] == response.context["cl"].result_count == 1

@@ -369,6 +369,17 @@ def test_unit_answer_needs_approval_then_publishes_the_draft(build, cast):
     assert report.status == Status.RESPONDED
 
 
+def test_a_published_draft_cannot_be_approved_again_after_the_citizen_replies(build, cast):
+    report = build("dispatched")
+    workflow.approve_response(report, by=cast["liaison"])
+    workflow.reply(report, by=cast["reporter"], note="Belum beres.")
+    assert "approve_response" not in workflow.allowed_actions(report, cast["liaison"])
+    with pytest.raises(WorkflowError, match="Belum ada draf"):
+        workflow.approve_response(report, by=cast["liaison"])
+    workflow.draft_response(report, by=cast["unit"], note="Jawaban kedua.")
+    assert workflow.approve_response(report, by=cast["liaison"]).public_note == "Jawaban kedua."
+
+
 def test_dispatch_with_copies_gives_the_copied_agency_sight(build, cast, tree):
     report = build("verified")
     workflow.dispatch(report, by=cast["national"], to_agency=tree["dinkes"], copies=[tree["sleman"]])

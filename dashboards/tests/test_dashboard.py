@@ -245,7 +245,13 @@ def test_breakdown_links_take_sub_categories_and_child_agency_subtrees(client, n
 
 @pytest.mark.parametrize(
     "query",
-    ["tenggat=resolution:sometimes", "tenggat=escalated&tenggat_dari=kemarin", "tenggat=escalated&tenggat_instansi=x"],
+    [
+        "tenggat=resolution:sometimes",
+        "tenggat=escalated&tenggat_dari=kemarin",
+        "tenggat=escalated&tenggat_instansi=x",
+        "instansi=badung",
+        "kategori=kesehatan",
+    ],
 )
 def test_a_malformed_deadline_filter_is_refused_not_ignored(client, national_admin, query):
     client.force_login(national_admin)
