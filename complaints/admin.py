@@ -138,7 +138,6 @@ QUEUES = [
 ]
 
 
-
 class QueueFilter(admin.SimpleListFilter):
     title = _("antrean")
     parameter_name = "antrean"
