@@ -34,7 +34,6 @@ from .models import (
     CalendarDay,
     Category,
     ClockLimit,
-    Comment,
     Report,
     ResponseTemplate,
     RoutingRule,
@@ -452,7 +451,7 @@ class ReportAdmin(StaffScopedAdmin):
         if not workflow.allowed_actions(report, request.user):
             raise Http404
         hide = request.POST.get("hide", "1") == "1"
-        Comment.objects.filter(pk=comment.pk).update(is_hidden=hide, hidden_by=request.user if hide else None)
+        comment.set_hidden(hide, by=request.user)
         messages.success(request, _g("Komentar disembunyikan.") if hide else _g("Komentar ditampilkan kembali."))
         return HttpResponseRedirect(reverse("admin:complaints_report_change", args=[report.pk]))
 

@@ -3,8 +3,8 @@ import secrets
 from django.conf import settings
 from django.core.files.storage import storages
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db import models, transaction
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -644,6 +644,22 @@ class Comment(models.Model):
 
     def __str__(self):
         return self.body[:50]
+
+    def set_hidden(self, hidden: bool, *, by) -> bool:
+        """Hide the comment from the public page (or show it again), keeping the report's public
+        comment count in step; returns whether anything changed."""
+        delta = -1 if hidden else 1
+        with transaction.atomic():
+            changed = Comment.objects.filter(pk=self.pk, is_hidden=not hidden).update(
+                is_hidden=hidden, hidden_by=by if hidden else None
+            )
+            if changed:
+                reports = Report.objects.filter(pk=self.report_id)
+                if hidden:
+                    reports = reports.filter(comment_count__gt=0)
+                reports.update(comment_count=F("comment_count") + delta)
+        self.is_hidden, self.hidden_by = hidden, by if hidden else None
+        return bool(changed)
 
 
 class Support(models.Model):

@@ -373,11 +373,7 @@ def hide_comment(comment: Comment, *, by) -> Comment:
     report = comment.report
     if not roles_for(by, report) & STAFF_ACTING_ROLES:
         raise ActionNotAllowed(_("Anda tidak berwenang menyembunyikan komentar pada laporan ini."))
-    with transaction.atomic():
-        hidden = Comment.objects.filter(pk=comment.pk, is_hidden=False).update(is_hidden=True, hidden_by=by)
-        if hidden:
-            Report.objects.filter(pk=report.pk, comment_count__gt=0).update(comment_count=F("comment_count") - 1)
-    comment.is_hidden, comment.hidden_by = True, by
+    comment.set_hidden(True, by=by)
     return comment
 
 

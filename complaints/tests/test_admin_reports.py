@@ -439,3 +439,22 @@ def test_the_overdue_tab_counts_every_report_its_list_shows(client, make_report,
     response = client.get(reverse(CHANGELIST), {"antrean": "overdue"})
     tabs = {key: count for key, _label, count in response.context["queue_tabs"]}
     assert tabs["overdue"] == response.context["cl"].result_count == 1
+
+
+def test_hiding_a_comment_in_the_admin_keeps_the_public_count_in_step(
+    client, make_report, agency_admin, national_admin, other_citizen
+):
+    report = make_report()
+    workflow.verify(report, by=national_admin, complaint_kind="normative")
+    client.force_login(other_citizen)
+    client.post(reverse("complaints:comment", args=[report.tracking_no]), {"comment-body": "Kata kasar"})
+    comment = Comment.objects.get(report=report)
+    assert Report.objects.get(pk=report.pk).comment_count == 1
+    client.force_login(agency_admin)
+    url = reverse("admin:complaints_report_hide_comment", args=[report.pk, comment.pk])
+    client.post(url, {"hide": "1"})
+    assert Report.objects.get(pk=report.pk).comment_count == 0
+    client.post(url, {"hide": "1"})  # twice: counted once
+    assert Report.objects.get(pk=report.pk).comment_count == 0
+    client.post(url, {"hide": "0"})
+    assert Report.objects.get(pk=report.pk).comment_count == 1
