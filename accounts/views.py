@@ -64,10 +64,7 @@ def register(request):
     if request.method == "POST" and form.is_valid():
         user = form.save()
         login(request, user, backend=BACKEND)
-        try:
-            verification.send_verification(user, request)
-        except Exception:  # the account stands; the profile page offers to send the link again
-            log.warning("Could not mail the verification link to user %s", user.pk, exc_info=True)
+        if not _send_verification(request, user):  # the account stands; the profile offers to send again
             messages.warning(
                 request, _("Akun Anda sudah dibuat, tetapi e-mail verifikasi gagal dikirim. Kirim ulang dari profil.")
             )
@@ -99,10 +96,22 @@ def resend_verification(request):
         messages.info(request, _("Alamat e-mail Anda sudah terverifikasi."))
     elif not cache.add(f"lapor:verify-resend:{user.pk}", 1, timeout=60):
         messages.warning(request, _("Tautan verifikasi baru saja dikirim. Tunggu satu menit sebelum meminta lagi."))
+    elif not _send_verification(request, user):
+        cache.delete(f"lapor:verify-resend:{user.pk}")  # nothing was sent: the user may try again at once
+        messages.error(request, _("E-mail verifikasi gagal dikirim. Silakan coba lagi beberapa saat lagi."))
     else:
-        verification.send_verification(user, request)
         messages.success(request, _("Tautan verifikasi baru sudah dikirim ke %(email)s.") % {"email": user.email})
     return redirect("accounts:profile")
+
+
+def _send_verification(request, user) -> bool:
+    """Mail the verification link; False (logged) when the mail server refused it."""
+    try:
+        verification.send_verification(user, request)
+    except Exception:
+        log.warning("Could not mail the verification link to user %s", user.pk, exc_info=True)
+        return False
+    return True
 
 
 @login_required

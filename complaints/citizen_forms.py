@@ -2,6 +2,8 @@
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .uploads import check_upload
@@ -51,7 +53,9 @@ class ProvideInfoForm(forms.Form):
     attachments = AttachmentsField(label=_("Lampiran (opsional)"), required=False)
 
 
-RATING_CHOICES = [(n, _("%(n)s dari 5 bintang") % {"n": n}) for n in range(1, 6)]
+# Formatted when shown, in the reader's language (`_(…) % …` here would fix it in the default one).
+_stars = lazy(lambda n: gettext("%(n)s dari 5 bintang") % {"n": n}, str)
+RATING_CHOICES = [(n, _stars(n)) for n in range(1, 6)]
 
 
 class AcceptForm(forms.Form):

@@ -12,8 +12,9 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.functional import lazy
 from django.utils.html import format_html
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, Region
@@ -180,10 +181,15 @@ class ReportForm(forms.Form):
     attachments = MultipleFileField(
         label=_("Lampiran (opsional)"),
         required=False,
-        help_text=_(
-            "Foto (JPG, PNG, WebP) atau PDF, paling banyak %(count)s berkas, masing-masing maksimal %(size)s MB."
-        )
-        % {"count": MAX_ATTACHMENTS, "size": settings.LAPOR_ATTACHMENT_MAX_BYTES // (1024 * 1024)},
+        help_text=lazy(
+            lambda: (
+                gettext(
+                    "Foto (JPG, PNG, WebP) atau PDF, paling banyak %(count)s berkas, masing-masing maksimal %(size)s MB."
+                )
+                % {"count": MAX_ATTACHMENTS, "size": settings.LAPOR_ATTACHMENT_MAX_BYTES // (1024 * 1024)}
+            ),
+            str,
+        )(),
     )
     is_anonymous = forms.BooleanField(
         label=_("Anonim"),

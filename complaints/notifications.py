@@ -127,8 +127,10 @@ def enqueue_delivery(ids: Iterable[int]) -> None:
 
 
 def deliver(ids: Iterable[int]) -> int:
-    """Mail these notifications, each at most once: a row is claimed by a conditional UPDATE."""
-    sent = 0
+    """Mail these notifications, each at most once: a row is claimed by a conditional UPDATE. A mail
+    that fails is released for a retry and the others are still sent; the first failure is raised
+    afterwards, so that the task retries with backoff."""
+    sent, failure = 0, None
     for n in Notification.objects.filter(pk__in=list(ids), email_sent_at__isnull=True).select_related("user"):
         claimed = Notification.objects.filter(pk=n.pk, email_sent_at__isnull=True).update(
             email_sent_at=timezone.now(), email_attempts=n.email_attempts + 1
@@ -137,10 +139,13 @@ def deliver(ids: Iterable[int]) -> int:
             continue
         try:
             send_mail(n.subject, n.body, settings.DEFAULT_FROM_EMAIL, [n.user.email])
-        except Exception:
+        except Exception as exc:
             Notification.objects.filter(pk=n.pk).update(email_sent_at=None)
-            raise
+            failure = failure or exc
+            continue
         sent += 1
+    if failure is not None:
+        raise failure
     return sent
 
 

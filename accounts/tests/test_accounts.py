@@ -152,6 +152,19 @@ def test_profile_shows_unverified_and_resends(client, citizen):
     assert mail.outbox[0].to == [citizen.email]
 
 
+def test_a_failed_resend_says_so_and_may_be_retried_at_once(client, citizen, monkeypatch):
+    def refused(user, request):
+        raise ConnectionRefusedError("mail server down")
+
+    client.force_login(citizen)
+    monkeypatch.setattr(verification, "send_verification", refused)
+    response = client.post(reverse("accounts:resend_verification"), follow=True)
+    assert "E-mail verifikasi gagal dikirim." in response.content.decode()
+    monkeypatch.undo()
+    client.post(reverse("accounts:resend_verification"))  # not throttled: nothing was sent
+    assert len(mail.outbox) == 1
+
+
 def test_profile_edit_and_language_switch(client, citizen):
     client.force_login(citizen)
     data = {

@@ -274,3 +274,16 @@ def test_a_refused_action_says_why(client, citizen, make_report):
     response = client.post(reverse("complaints:reply", args=[report.tracking_no]), {"reply-note": "Belum beres."})
     assert response.status_code == 400
     assert "tidak dapat dilakukan pada laporan berstatus" in response.content.decode()
+
+
+def test_rating_choices_and_the_attachment_help_follow_the_readers_language():
+    from django.utils import translation
+
+    from complaints.citizen_forms import AcceptForm
+    from complaints.forms import ReportForm
+
+    with translation.override("en"):
+        assert str(AcceptForm().fields["rating"].choices[0][1]) == "1 out of 5 stars"
+        assert str(ReportForm.base_fields["attachments"].help_text).startswith("Photos")
+    with translation.override("id"):
+        assert str(AcceptForm().fields["rating"].choices[0][1]) == "1 dari 5 bintang"

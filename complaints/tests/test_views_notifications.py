@@ -37,3 +37,28 @@ def test_unread_badge_and_mark_all_read(client, citizen, make_report, national_a
 def test_notifications_need_login(client, db):
     assert client.get(URL).status_code == 302
     assert client.post(reverse("complaints:notifications_read")).status_code == 302
+
+
+def test_one_refused_address_does_not_hold_back_the_other_mails(citizen, other_citizen, monkeypatch):
+    import pytest
+    from django.core import mail
+
+    from complaints import notifications
+    from complaints.models import Notification
+
+    rows = [
+        Notification.objects.create(user=user, kind="verify", subject="Laporan", body="Isi")
+        for user in (other_citizen, citizen)  # the refused one is the newest: tried first
+    ]
+    real = notifications.send_mail
+
+    def refuse_the_first(subject, body, sender, to):
+        if to == [citizen.email]:
+            raise ConnectionRefusedError("mailbox refused")
+        return real(subject, body, sender, to)
+
+    monkeypatch.setattr(notifications, "send_mail", refuse_the_first)
+    with pytest.raises(ConnectionRefusedError):  # raised after the others, so the task retries
+        notifications.deliver([n.pk for n in rows])
+    assert [m.to for m in mail.outbox] == [[other_citizen.email]]
+    assert list(Notification.objects.filter(email_sent_at__isnull=True).values_list("pk", flat=True)) == [rows[1].pk]
