@@ -595,12 +595,14 @@ class CalendarDayAdmin(RecomputesClocks, NationalOnlyAdmin):
     autocomplete_fields = ["agency"]
 
 
+TEMPLATE_EDIT_ROLES = {Role.AGENCY_ADMIN, Role.UNIT_ADMIN, Role.LIAISON_OFFICER}
+
+
 def _template_agencies(user):
-    if access.national_roles(user):
+    """The agencies whose response templates `user` may write (heads and supervisors only read)."""
+    if access.is_national_admin(user):
         return Agency.objects.all()
-    return Agency.objects.subtrees_of(
-        access.staff_agencies(user, {Role.AGENCY_ADMIN, Role.UNIT_ADMIN, Role.HEAD, Role.LIAISON_OFFICER})
-    )
+    return Agency.objects.subtrees_of(access.staff_agencies(user, TEMPLATE_EDIT_ROLES))
 
 
 @admin.register(ResponseTemplate)
@@ -617,19 +619,23 @@ class ResponseTemplateAdmin(StaffScopedAdmin):
             return qs
         return qs.filter(agency__in=Agency.objects.subtrees_of(access.staff_agencies(request.user)))
 
-    def _may_edit(self, request):
-        return access.is_national_admin(request.user) or bool(
-            access.staff_agencies(request.user, {Role.AGENCY_ADMIN, Role.UNIT_ADMIN, Role.LIAISON_OFFICER})
-        )
+    def _may_edit(self, request, obj=None):
+        """An editing role somewhere, and for an existing template one over its agency."""
+        user = request.user
+        if access.is_national_admin(user):
+            return True
+        if obj is not None:
+            return _template_agencies(user).filter(pk=obj.agency_id).exists()
+        return bool(access.staff_agencies(user, TEMPLATE_EDIT_ROLES))
 
     def has_add_permission(self, request):
         return self._may_edit(request)
 
     def has_change_permission(self, request, obj=None):
-        return self._may_edit(request)
+        return self._may_edit(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        return self._may_edit(request)
+        return self._may_edit(request, obj)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "agency":

@@ -458,3 +458,26 @@ def test_hiding_a_comment_in_the_admin_keeps_the_public_count_in_step(
     assert Report.objects.get(pk=report.pk).comment_count == 0
     client.post(url, {"hide": "0"})
     assert Report.objects.get(pk=report.pk).comment_count == 1
+
+
+def test_a_head_who_edits_elsewhere_may_only_read_the_templates_of_the_agency_they_head(client, tree, head):
+    """Head of Badung (read-only) and unit admin of Sleman: Sleman's templates are theirs to edit, Badung's not."""
+    from agencies.models import Membership
+
+    Membership.objects.create(user=head, agency=tree["sleman"], role=Membership.Role.UNIT_ADMIN)
+    badung = ResponseTemplate.objects.create(agency=tree["badung"], title="Salam Badung", body="Terima kasih")
+    sleman = ResponseTemplate.objects.create(agency=tree["sleman"], title="Salam Sleman", body="Terima kasih")
+    client.force_login(head)
+    url = reverse("admin:complaints_responsetemplate_change", args=[badung.pk])
+    page = client.get(url)
+    assert page.status_code == 200 and 'name="body"' not in page.content.decode()  # read-only
+    client.post(url, {"agency": tree["badung"].pk, "title": "Diubah", "body": "Diubah"})
+    badung.refresh_from_db()
+    assert badung.title == "Salam Badung"
+    delete = client.post(reverse("admin:complaints_responsetemplate_delete", args=[badung.pk]), {"post": "yes"})
+    assert delete.status_code == 403 and ResponseTemplate.objects.filter(pk=badung.pk).exists()
+    page = client.get(reverse("admin:complaints_responsetemplate_change", args=[sleman.pk]))
+    assert 'name="body"' in page.content.decode()
+    add = client.get(reverse("admin:complaints_responsetemplate_add"))
+    choices = add.context["adminform"].form.fields["agency"].queryset
+    assert choices.filter(pk=tree["sleman"].pk).exists() and not choices.filter(pk=tree["badung"].pk).exists()
