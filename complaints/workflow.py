@@ -37,6 +37,7 @@ from .models import (
     ReportAgency,
     Status,
 )
+from .signals import report_dimensions_changed
 
 Role = Membership.Role
 
@@ -533,7 +534,16 @@ def verify(
             r.is_confidential = is_confidential
         r.verified_at = now
 
-    return _apply(report, A.VERIFY, by=by, note=note, change=change)
+    before = _dimensions(report)
+    event = _apply(report, A.VERIFY, by=by, note=note, change=change)
+    if _dimensions(report) != before:
+        transaction.on_commit(lambda: report_dimensions_changed.send(sender=Report, report=report))
+    return event
+
+
+def _dimensions(report: Report) -> tuple:
+    """What the statistics count a report by, besides where and when."""
+    return report.classification, report.category_id, report.is_confidential
 
 
 def hold(report: Report, *, by, note: str) -> Event:

@@ -287,11 +287,22 @@ def _dimensions(key: tuple) -> dict:
 
 def rebuild_range(first: dt.date, last: dt.date) -> int:
     """Rebuild every day from `first` to `last` (inclusive); returns the rows written."""
-    calendars, written, day = Calendars(), 0, first
-    while day <= last:
-        written += rebuild_day(day, calendars)
-        day += dt.timedelta(days=1)
-    return written
+    return rebuild_days(first + dt.timedelta(days=n) for n in range((last - first).days + 1))
+
+
+def rebuild_days(days) -> int:
+    """Rebuild these days (any order, no duplicates needed); returns the rows written."""
+    calendars = Calendars()
+    return sum(rebuild_day(day, calendars) for day in sorted(set(days)))
+
+
+def days_of_report(report_id: int) -> list[dt.date]:
+    """The statistics days on which something about this report was counted."""
+    moments = [
+        *Event.objects.filter(report_id=report_id).values_list("created_at", flat=True),
+        *ClockStep.objects.filter(report_id=report_id).values_list("created_at", flat=True),
+    ]
+    return sorted({stats_date(moment) for moment in moments})
 
 
 def rebuild_recent(days: int = 2, now: dt.datetime | None = None) -> int:

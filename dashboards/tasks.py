@@ -1,7 +1,12 @@
+import datetime as dt
+import logging
+
 from celery import shared_task
 from django.conf import settings
 
 from . import aggregation
+
+log = logging.getLogger(__name__)
 
 
 @shared_task
@@ -14,3 +19,18 @@ def rebuild_recent_stats() -> int:
 def rebuild_reopen_window_stats() -> int:
     """Once a day: the days a reopening can still change (completions that no longer stand)."""
     return aggregation.rebuild_recent(days=settings.LAPOR_REOPEN_WINDOW_DAYS + 1)
+
+
+@shared_task
+def rebuild_days(days: list[str]) -> int:
+    """Given days again (a report changed classification, category or confidentiality after them)."""
+    return aggregation.rebuild_days(sorted(dt.date.fromisoformat(day) for day in days))
+
+
+def rebuild_the_reports_days(sender, report, **kwargs) -> None:
+    """complaints.signals.report_dimensions_changed: the days the report was counted on are stale."""
+    days = [day.isoformat() for day in aggregation.days_of_report(report.pk)]
+    try:
+        rebuild_days.delay(days)
+    except Exception:  # broker down: the action stands; the figures wait for a rebuild
+        log.warning("Could not queue the rebuild of %s", days, exc_info=True)

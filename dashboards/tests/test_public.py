@@ -71,3 +71,31 @@ def test_public_page_query_count_does_not_grow_with_reports(client, life, rebuil
     grow(6, 9)
     with django_assert_max_num_queries(len(first.captured_queries)):
         assert client.get(reverse("statistik:public"), PERIOD).status_code == 200
+
+
+def test_a_report_made_confidential_weeks_later_leaves_the_public_figures_of_its_days(
+    client, life, rebuild, national_admin, django_capture_on_commit_callbacks
+):
+    """Held for details, verified and marked confidential 40 days after it was filed: the days it was
+    counted on (long before the rebuild window) are rebuilt without it in the public figures."""
+    import time_machine
+
+    from complaints import workflow
+    from dashboards import aggregation
+    from lapor.celery import app as celery_app
+
+    report = life(at(dt.date(2026, 3, 2)), "submitted")
+    rebuild(dt.date(2026, 3, 1), dt.date(2026, 3, 31))
+    assert client.get(reverse("statistik:public"), PERIOD).context["figures"]["totals"]["received"] == 1
+    eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True  # the rebuild task runs in-process (CI has a real broker)
+    try:
+        with (
+            time_machine.travel(at(dt.date(2026, 4, 13)), tick=False),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            workflow.verify(report, by=national_admin, complaint_kind="normative", is_confidential=True)
+    finally:
+        celery_app.conf.task_always_eager = eager
+    aggregation.bump_generation()
+    assert client.get(reverse("statistik:public"), PERIOD).context["figures"]["totals"]["received"] == 0
