@@ -1,5 +1,7 @@
 from django.conf import settings
 from django.db import models, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext_lazy as _
 
 TIMEZONES = [
@@ -102,11 +104,11 @@ class Agency(models.Model):
             self.depth = self.path.count(".") - 1
             super().save(*args, **{**kwargs, "force_insert": False})
             if old_path and old_path != self.path:
-                # Moved: rewrite the descendants' paths in one statement per descendant level.
-                for child in Agency.objects.filter(path__startswith=old_path).exclude(pk=self.pk):
-                    child.path = self.path + child.path[len(old_path) :]
-                    child.depth = child.path.count(".") - 1
-                    super(Agency, child).save(update_fields=["path", "depth"])
+                # Moved: rewrite the descendants' paths (and depths) in one statement.
+                Agency.objects.filter(path__startswith=old_path).exclude(pk=self.pk).update(
+                    path=Concat(Value(self.path), Substr("path", len(old_path) + 1)),
+                    depth=F("depth") + (self.path.count(".") - old_path.count(".")),
+                )
 
     def ancestors(self):
         """From the root down to the parent, in one query."""

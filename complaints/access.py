@@ -6,7 +6,7 @@ user's reach is answered with 404, the same as a missing one, so nothing leaks i
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
@@ -134,7 +134,3 @@ def reporter_shown_to(user, report: Report) -> dict:
             return {"name": r.full_name, "email": r.email, "phone": r.phone, "nik": r.nik, "full": True}
         return {"name": report.reporter_name, "email": "", "phone": report.reporter_contact, "nik": "", "full": True}
     return {"name": reporter_public_name(report), "email": "", "phone": "", "nik": "", "full": False}
-
-
-def public_q() -> Q:
-    return Q(is_confidential=False, verified_at__isnull=False) & ~Q(status="removed")

@@ -383,6 +383,7 @@ class ReportAdmin(StaffScopedAdmin):
         reporter = access.reporter_shown_to(request.user, report)
         events = report.events.select_related("actor", "agency", "target_agency").prefetch_related("attachments")
         comments = report.comments.select_related("author")
+        allowed = workflow.allowed_actions(report, request.user)
         ctx = {
             **(extra_context or {}),
             # The reporter's own entries carry the name the viewer may see ("Anonim" for agency roles).
@@ -390,11 +391,10 @@ class ReportAdmin(StaffScopedAdmin):
             "comment_rows": [
                 (c, reporter["name"] if c.author_id == report.reporter_id else c.author.public_name) for c in comments
             ],
-            "actions_allowed": [Action(a) for a in workflow.allowed_actions(report, request.user) if a in ACTION_FORMS],
-            "events": report.events.select_related("actor", "agency", "target_agency").prefetch_related("attachments"),
+            "actions_allowed": [a for a in allowed if a in ACTION_FORMS],
             "clocks": report.clocks.select_related("agency").prefetch_related("steps"),
             "attachments": report.attachments.all(),
-            "can_moderate": bool(workflow.allowed_actions(report, request.user)),
+            "can_moderate": bool(allowed),
             "reporter_shown": reporter,
             "entered_by": report.entered_by if report.entered_by_id else None,
         }
