@@ -287,6 +287,11 @@ class Report(models.Model):
         return f"{self.tracking_no} — {self.title}"
 
     @property
+    def is_public(self) -> bool:
+        """The same rule as Report.objects.public(), for one loaded report."""
+        return not self.is_confidential and self.verified_at is not None and self.status != Status.REMOVED
+
+    @property
     def is_closed(self) -> bool:
         return self.status in CLOSED_STATUSES
 

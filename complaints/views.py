@@ -86,10 +86,6 @@ def _get_report(request, tracking_no, qs=None):
     return get_report_for_user(request.user, tracking_no, qs)
 
 
-def _is_public(report) -> bool:
-    return not report.is_confidential and report.verified_at is not None and report.status != Status.REMOVED
-
-
 def missed_clocks(report) -> list:
     """The deadlines the agencies missed (stopped late, or still running past due)."""
     now = timezone.now()
@@ -119,7 +115,7 @@ def _detail_context(request, report, forms=None):
         (c, _comment_author(c, report))
         for c in report.comments.filter(is_hidden=False).select_related("author").order_by("created_at", "pk")[:200]
     ]
-    public = _is_public(report)
+    public = report.is_public
     return {
         "report": report,
         "events": events,

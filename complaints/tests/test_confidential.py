@@ -88,3 +88,19 @@ def test_confidential_report_attachments_404_for_strangers(client, other_citizen
     assert client.get(url).status_code == 404
     client.force_login(other_citizen)
     assert client.get(url).status_code == 404
+
+
+def test_is_public_and_the_public_queryset_agree(make_report, national_admin):
+    from complaints.models import Report
+
+    make_report(title="Belum diverifikasi")
+    secret = make_report(title="Rahasia", is_confidential=True)
+    shown = make_report(title="Terbuka")
+    junk = make_report(title="Spam")
+    for report in (secret, shown):
+        workflow.verify(report, by=national_admin, complaint_kind="normative")
+    workflow.remove(junk, by=national_admin, reason="spam")
+    public = set(Report.objects.public().values_list("pk", flat=True))
+    for report in Report.objects.all():
+        assert report.is_public == (report.pk in public), report.title
+    assert public == {shown.pk}
