@@ -6,6 +6,7 @@ import datetime as dt
 
 import django_filters
 from django import forms
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
@@ -61,13 +62,42 @@ def _day_start(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
+def category_label(category) -> str:
+    return f"{category.parent.name} › {category.name}" if category.parent_id else category.name
+
+
 class CategoryField(ModelChoiceField):
     def label_from_instance(self, obj):
-        return f"{obj.parent.name} › {obj.name}" if obj.parent_id else obj.name
+        return category_label(obj)
 
 
 class CategoryFilter(django_filters.ModelChoiceFilter):
     field_class = CategoryField
+
+
+FILTER_OPTIONS_KEY = "lapor:feed-filter-options"
+FILTER_OPTIONS_SECONDS = 300
+
+
+def filter_options() -> dict[str, list]:
+    """The feed's select options (categories, provinces, regencies, the main agencies), read once
+    every few minutes rather than on every page of the public feed."""
+    options = cache.get(FILTER_OPTIONS_KEY)
+    if options is None:
+        fields = ReportFilter.base_filters
+        options = {
+            "kategori": [(c.code, category_label(c)) for c in fields["kategori"].queryset],
+            "provinsi": [(r.pk, str(r)) for r in fields["provinsi"].queryset],
+            "kabupaten": [(r.pk, str(r)) for r in fields["kabupaten"].queryset],
+            "instansi": list(
+                Agency.objects.active()
+                .filter(kind__in=AGENCY_CHOICE_KINDS)
+                .order_by("path")
+                .values_list("path", "code", "name")
+            ),
+        }
+        cache.set(FILTER_OPTIONS_KEY, options, FILTER_OPTIONS_SECONDS)
+    return options
 
 
 class ReportFilter(django_filters.FilterSet):
@@ -120,10 +150,16 @@ class ReportFilter(django_filters.FilterSet):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        field = self.form.fields["instansi"]
+        # The options come from a cache (the querysets above only check a submitted value).
+        options = filter_options()
+        for name in ("kategori", "provinsi", "kabupaten"):
+            self.form.fields[name].widget.choices = [("", ALL), *options[name]]
+        agencies = options["instansi"]
         chosen = self.form.data.get("instansi") if self.form.is_bound else None
-        agencies = Agency.objects.active().filter(Q(kind__in=AGENCY_CHOICE_KINDS) | Q(code=chosen or ""))
-        field.widget.choices = [("", ALL)] + list(agencies.order_by("path").values_list("code", "name"))
+        if chosen and chosen not in {code for _path, code, _name in agencies}:
+            extra = Agency.objects.active().filter(code=chosen).values_list("path", "code", "name")
+            agencies = sorted([*agencies, *extra])
+        self.form.fields["instansi"].widget.choices = [("", ALL)] + [(code, name) for _p, code, name in agencies]
         for f in self.form.fields.values():
             f.widget.attrs["class"] = "form-select" if isinstance(f.widget, forms.Select) else "form-control"
         use_fast_selects(self.form)

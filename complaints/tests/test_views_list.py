@@ -99,3 +99,16 @@ def test_feed_shows_reporter_as_display_name_or_anonim(client, make_report, nati
     html = client.get(URL).content.decode()
     assert "Made" in html and "Anonim" in html
     assert citizen.email not in html and citizen.phone not in html and "Made Warga" not in html
+
+
+def test_the_feeds_select_options_are_not_read_on_every_page(client, make_report, national_admin):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get(reverse("complaints:list"))  # fills the cache
+    with CaptureQueriesContext(connection) as ctx:
+        html = client.get(reverse("complaints:list"), {"kabupaten": "51.03"}).content.decode()
+    sql = " ".join(q["sql"] for q in ctx.captured_queries)
+    assert 'FROM "complaints_category"' not in sql and 'FROM "agencies_agency"' not in sql
+    assert sql.count('FROM "agencies_region"') <= 1  # only the submitted regency is checked
+    assert 'value="51.03" selected' in html and "Badung" in html
