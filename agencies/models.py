@@ -50,6 +50,11 @@ class AgencyQuerySet(models.QuerySet):
         return self.filter(q)
 
 
+def path_ids(path: str) -> list[int]:
+    """The agency ids of a materialized path ("0000103.0005395." → [103, 5395]), root first."""
+    return [int(part) for part in path.split(".") if part]
+
+
 class Agency(models.Model):
     """A node of the government tree: coordinator → K/L → province → regency → OPD → unit."""
 
@@ -112,8 +117,7 @@ class Agency(models.Model):
 
     def ancestors(self):
         """From the root down to the parent, in one query."""
-        ids = [int(part) for part in self.path.split(".") if part][:-1]
-        return list(Agency.objects.filter(pk__in=ids).order_by("depth"))
+        return list(Agency.objects.filter(pk__in=path_ids(self.path)[:-1]).order_by("depth"))
 
     def is_in_subtree_of(self, other) -> bool:
         return bool(other and self.path.startswith(other.path))

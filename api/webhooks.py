@@ -23,6 +23,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from agencies.models import path_ids
 from complaints.models import Event, Status
 
 from .models import ExternalReference, Webhook, WebhookDelivery
@@ -56,7 +57,7 @@ def target_allowed(url: str) -> bool:
 
 
 def _ancestor_ids(agency) -> list[int]:
-    return [int(part) for part in agency.path.split(".") if part] if agency is not None else []
+    return path_ids(agency.path) if agency is not None else []
 
 
 def webhooks_for(event: Event) -> list[Webhook]:

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from agencies.models import Agency, Region
+from agencies.models import Agency, Region, path_ids
 
 from . import access
 from .models import (
@@ -205,8 +205,7 @@ class AnswerForm(NoteWithAttachmentsForm):
 def response_templates_for(report: Report):
     if not report.agency_id:
         return ResponseTemplate.objects.none()
-    ids = [int(part) for part in report.agency.path.split(".") if part]
-    return ResponseTemplate.objects.filter(agency_id__in=ids).select_related("agency")
+    return ResponseTemplate.objects.filter(agency_id__in=path_ids(report.agency.path)).select_related("agency")
 
 
 class ApproveForm(ActionForm):

@@ -44,7 +44,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from agencies.models import Agency, Membership
+from agencies.models import Agency, Membership, path_ids
 
 from . import notifications
 from .bulk import bulk_set
@@ -462,7 +462,7 @@ def send_daily_digests(now: dt.datetime | None = None, *, soon_days: int = 2, pe
             "pk", "path"
         )
     )
-    ancestors = {int(p) for path in agency_paths.values() for p in path.split(".") if p}
+    ancestors = {pk for path in agency_paths.values() for pk in path_ids(path)}
     members = list(
         Membership.objects.filter(
             Q(agency_id__in=ancestors, role__in=HANDLER_ROLES) | Q(role=Role.NATIONAL_ADMIN)

@@ -8,7 +8,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from agencies.models import Agency, Region
+from agencies.models import Agency, Region, path_ids
 
 from .deadlines import WorkCalendar, default_limit
 
@@ -512,7 +512,7 @@ class ClockStep(models.Model):
 
 
 def _agency_chain_ids(agency) -> list[int]:
-    return [int(part) for part in agency.path.split(".") if part] if agency else []
+    return path_ids(agency.path) if agency else []
 
 
 class ClockLimitQuerySet(models.QuerySet):
@@ -575,7 +575,7 @@ class CalendarBook:
 
     def get(self, agency_id: int | None, tz: str, path: str) -> WorkCalendar:
         if agency_id not in self._cache:
-            chain = {int(part) for part in path.split(".") if part}
+            chain = set(path_ids(path))
             mine = [(day, kind) for day, kind, owner in self.rows if owner is None or owner in chain]
             holidays = {day for day, kind in mine if kind == CalendarDay.Kind.HOLIDAY}
             workdays = {day for day, kind in mine if kind == CalendarDay.Kind.WORKDAY} - holidays
