@@ -1,4 +1,7 @@
-"""Fixed-window counters in the Django cache (Redis in production, shared by every worker)."""
+"""Fixed-window counters in the Django cache (Redis in production, shared by every worker).
+
+While the cache is down they fail open: lapor.cache turns the outage into a miss (logged), so a
+count starts again from zero and nobody is refused or shown an error."""
 
 from django.core.cache import cache
 

@@ -1,0 +1,88 @@
+"""The Redis cache, where an outage is a cache miss.
+
+Every cache read in LAPOR (report form choices, feed filters, home counters, dashboards, the
+submission and API rate limits) goes through this backend, so no caller can forget the fallback:
+while Redis is unreachable a read returns its default, a write does nothing, ``add`` reports that
+it stored nothing and ``incr`` raises ValueError (the key is missing) — exactly what Django's cache
+API answers for a key that is not there. Callers already handle a miss: choices are built from the
+database, rate limits count from zero (they fail open) and figures are recomputed.
+
+One warning is logged per outage window: after a failure the backend does not try Redis again for
+``DOWN_SECONDS`` (default 2), so a page with several cache reads does not pay the connection timeout
+for each of them, nor flood the log.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
+
+
+class FailSafeRedisCache(RedisCache):
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        options = dict(self._options)
+        self.down_seconds = float(options.pop("DOWN_SECONDS", 2))
+        # Without these a hung Redis (rather than a stopped one) would hold every request.
+        options.setdefault("socket_connect_timeout", 0.5)
+        options.setdefault("socket_timeout", 0.5)
+        self._options = options
+        self._down_until = 0.0
+        self._lock = threading.Lock()
+
+    def _call(self, name: str, default, *args, **kwargs):
+        if self._down_until > time.monotonic():
+            return default
+        try:
+            return getattr(super(), name)(*args, **kwargs)
+        except RedisError as exc:
+            with self._lock:
+                first = self._down_until <= time.monotonic()
+                self._down_until = time.monotonic() + self.down_seconds
+            if first:
+                log.warning("Cache unavailable (%s); treating it as a miss: %s", name, exc)
+            return default
+
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._call("add", False, key, value, timeout, version)
+
+    def get(self, key, default=None, version=None):
+        return self._call("get", default, key, default, version)
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._call("set", None, key, value, timeout, version)
+
+    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._call("touch", False, key, timeout, version)
+
+    def delete(self, key, version=None):
+        return self._call("delete", False, key, version)
+
+    def get_many(self, keys, version=None):
+        return self._call("get_many", {}, keys, version)
+
+    def has_key(self, key, version=None):
+        return self._call("has_key", False, key, version)
+
+    def incr(self, key, delta=1, version=None):
+        missing = object()
+        value = self._call("incr", missing, key, delta, version)
+        if value is missing:
+            raise ValueError(f"Key '{key}' not found (cache unavailable).")
+        return value
+
+    def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._call("set_many", list(data), data, timeout, version)
+
+    def delete_many(self, keys, version=None):
+        return self._call("delete_many", None, keys, version)
+
+    def clear(self):
+        return self._call("clear", False)
