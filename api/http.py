@@ -7,15 +7,20 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import time
+from http import HTTPStatus
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from .models import ApiKey
+
+log = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
@@ -25,10 +30,19 @@ class ApiError(Exception):
 
 
 def error_response(error: ApiError) -> JsonResponse:
-    body = {"error": {"status": error.status, "message": str(error.message)}}
+    """RFC 9457 problem details (type, title, status, detail) with the v1 `error` object inside, so
+    clients written against either shape read the same answer."""
+    message = str(error.message)
+    body = {
+        "type": "about:blank",
+        "title": HTTPStatus(error.status).phrase,
+        "status": error.status,
+        "detail": message,
+        "error": {"status": error.status, "message": message},
+    }
     if error.fields:
-        body["error"]["fields"] = {k: str(v) for k, v in error.fields.items()}
-    response = JsonResponse(body, status=error.status)
+        body["error"]["fields"] = body["fields"] = {k: str(v) for k, v in error.fields.items()}
+    response = JsonResponse(body, status=error.status, content_type="application/problem+json")
     for name, value in error.headers.items():
         response[name] = value
     return response
@@ -136,3 +150,64 @@ def api_view(*methods: str):
         return wrapper
 
     return decorator
+
+
+# --- The surfaces' own error formats, whatever answered ---
+
+SURFACES = (("/api/", "api"), ("/open311/", "open311"))
+GENERIC_MESSAGES = {
+    400: _lazy("Permintaan tidak sah."),
+    403: _lazy("Akses ditolak."),
+    404: _lazy("Alamat tidak dikenal atau data tidak ditemukan."),
+    405: _lazy("Metode tidak didukung di alamat ini."),
+    413: _lazy("Isi permintaan terlalu besar."),
+    500: _lazy("Terjadi kesalahan di server; coba lagi nanti."),
+}
+
+
+def surface_of(path: str) -> str | None:
+    return next((name for prefix, name in SURFACES if path.startswith(prefix)), None)
+
+
+class ApiSurfaceMiddleware:
+    """Under /api/ and /open311/: requests authenticate with keys, never cookies, so CSRF does not
+    apply; and every error — an unknown path, a wrong method, a Django 404/500 page — answers in the
+    surface's own format (problem details for v1, the `errors` list for Open311)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        surface = surface_of(request.path_info)
+        if surface is None:
+            return self.get_response(request)
+        request._dont_enforce_csrf_checks = True
+        response = self.get_response(request)
+        if response.status_code >= 400 and not _in_surface_format(response, surface):
+            response = self._convert(request, response, surface)
+        limit = getattr(request, "rate_limit", None)
+        if limit is not None:
+            for name, value in limit.items():
+                response.setdefault(name, value)
+        return response
+
+    @staticmethod
+    def _convert(request, response, surface):
+        status = response.status_code
+        message = GENERIC_MESSAGES.get(status) or HTTPStatus(status).phrase
+        headers = {"Allow": response["Allow"]} if response.has_header("Allow") else {}
+        if surface == "open311":
+            from .open311 import error
+
+            converted = error("xml" if request.path_info.endswith(".xml") else "json", status, message)
+            for name, value in headers.items():
+                converted[name] = value
+            return converted
+        return error_response(ApiError(status, message, headers=headers))
+
+
+def _in_surface_format(response, surface: str) -> bool:
+    kind = response.get("Content-Type", "")
+    if surface == "open311":
+        return kind.startswith(("application/json", "text/xml"))
+    return kind.startswith(("application/json", "application/problem+json"))

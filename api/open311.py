@@ -98,12 +98,22 @@ def error(fmt: str, status: int, description) -> HttpResponse:
     return render(fmt, "errors", [{"code": status, "description": str(description)}], status=status)
 
 
-def open311_view(view):
-    """ApiError → the spec's error list; the v1 API's 409/422 become 400 (the spec knows 400/403/404)."""
+def open311_view(view=None, *, methods=("GET", "HEAD")):
+    """ApiError → the spec's error list; the v1 API's 409/422 become 400 (the spec knows 400/403/404).
+    Other methods than `methods` answer 405 in the same format."""
+    if view is None:
+        return functools.partial(open311_view, methods=methods)
 
     @functools.wraps(view)
     def wrapper(request, fmt, *args, **kwargs):
         try:
+            if request.method not in methods:
+                raise ApiError(
+                    405,
+                    _("Metode %(m)s tidak didukung; gunakan %(allowed)s.")
+                    % {"m": request.method, "allowed": ", ".join(methods)},
+                    headers={"Allow": ", ".join(methods)},
+                )
             return view(request, fmt, *args, **kwargs)
         except ApiError as exc:
             status = 400 if exc.status in (409, 415, 422) else 403 if exc.status == 401 else exc.status
@@ -265,12 +275,10 @@ def _parse_when(value: str, name: str) -> dt.datetime:
 
 
 @csrf_exempt
-@open311_view
+@open311_view(methods=("GET", "HEAD", "POST"))
 def requests(request, fmt):
     if request.method == "POST":
         return _create(request, fmt)
-    if request.method != "GET":
-        raise ApiError(405, _("Gunakan GET atau POST."))
     unknown = sorted(set(request.GET) - GET_FIELDS)
     if unknown:
         raise ApiError(400, _("Parameter tidak dikenal: %(p)s.") % {"p": ", ".join(unknown)})

@@ -13,7 +13,7 @@ from complaints import workflow
 from complaints.models import Report, Status
 
 from . import opendata
-from .http import ApiError, api_view, json_body, key_from_request
+from .http import ApiError, api_view, error_response, json_body, key_from_request
 from .intake import NOTE_FIELDS, check_attachments, check_shape, intake, workflow_error
 from .models import ApiKey, ExternalReference
 from .openapi import SCHEMA
@@ -162,4 +162,4 @@ def open_data_file(request, name):
 
 
 def not_found(request, *args, **kwargs):
-    return JsonResponse({"error": {"status": 404, "message": _("Alamat API tidak dikenal.")}}, status=404)
+    return error_response(ApiError(404, _("Alamat API tidak dikenal.")))
