@@ -18,6 +18,9 @@ from django.http import JsonResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from complaints import ratelimit
+from lapor.clientip import client_ip
+
 from .models import ApiKey
 
 log = logging.getLogger(__name__)
@@ -56,10 +59,19 @@ def key_from_request(request, *, allow_param: bool = False) -> ApiKey:
         raw = request.GET.get("api_key", "") or _form_value(request, "api_key")
     if not raw:
         raise ApiError(401, _("Kunci API wajib dikirim (Authorization: Bearer <kunci>)."))
+    address = client_ip(request)
+    limit, window = settings.API_BAD_KEY_LIMIT, settings.API_BAD_KEY_WINDOW
+    if ratelimit.is_limited("api-bad-key", address, limit):
+        raise ApiError(
+            429,
+            _("Terlalu banyak kunci API yang salah dari alamat ini; coba lagi dalam %(s)s detik.") % {"s": window},
+            headers={"Retry-After": str(window)},
+        )
     key = ApiKey.objects.authenticate(raw)
-    if key is None:
-        raise ApiError(403, _("Kunci API tidak dikenal."))
-    if not key.is_active:
+    if key is None or not key.is_active:
+        ratelimit.hit("api-bad-key", address, window)  # guessing keys costs the guesser's address
+        if key is None:
+            raise ApiError(403, _("Kunci API tidak dikenal."))
         raise ApiError(403, _("Kunci API ini sudah dicabut."))
     check_rate(key)
     key.touch()

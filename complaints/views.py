@@ -14,6 +14,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from lapor.clientip import client_ip
+
 from . import ratelimit, workflow
 from .access import (
     REPORTER,
@@ -383,21 +385,17 @@ def _owned_submission_key(user, token: str) -> str:
     return hashlib.sha256(f"{user.pk}:{token}".encode()).hexdigest()
 
 
-def _client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "")
-
-
 def _rate_limited(request) -> bool:
     user_limit, _window = settings.LAPOR_SUBMIT_RATE_USER
     ip_limit, _window = settings.LAPOR_SUBMIT_RATE_IP
     return ratelimit.is_limited("submit-user", request.user.pk, user_limit) or ratelimit.is_limited(
-        "submit-ip", _client_ip(request), ip_limit
+        "submit-ip", client_ip(request), ip_limit
     )
 
 
 def _count_submission(request) -> None:
     ratelimit.hit("submit-user", request.user.pk, settings.LAPOR_SUBMIT_RATE_USER[1])
-    ratelimit.hit("submit-ip", _client_ip(request), settings.LAPOR_SUBMIT_RATE_IP[1])
+    ratelimit.hit("submit-ip", client_ip(request), settings.LAPOR_SUBMIT_RATE_IP[1])
 
 
 def _render_report_form(request, form, *, reattach=(), restored=False, status=200):

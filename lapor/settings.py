@@ -6,6 +6,7 @@ REDIS_URL, DJANGO_SECRET_KEY and DJANGO_ALLOWED_HOSTS; a missing or wrong one st
 start-up with a message that names it.
 """
 
+import ipaddress
 from pathlib import Path
 
 import environ
@@ -141,9 +142,22 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 if env.bool("LAPOR_FAST_PASSWORD_HASHER", default=False):
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-# Report submissions allowed per account and per IP address (REMOTE_ADDR): (count, window in seconds).
+# Report submissions allowed per account and per client address: (count, window in seconds). The
+# per-address count is only a safety net against scripted mass accounts: a whole carrier NAT shares one
+# address, so it is set far above what the people behind one address file in an hour.
 LAPOR_SUBMIT_RATE_USER = (env.int("LAPOR_SUBMIT_RATE_USER", default=5), 10 * 60)
-LAPOR_SUBMIT_RATE_IP = (env.int("LAPOR_SUBMIT_RATE_IP", default=20), 60 * 60)
+LAPOR_SUBMIT_RATE_IP = (env.int("LAPOR_SUBMIT_RATE_IP", default=200), 60 * 60)
+
+# --- Client address (lapor/clientip.py) ---
+# Reverse proxies (addresses or networks) whose X-Forwarded-For is believed. Empty: REMOTE_ADDR is the client.
+LAPOR_TRUSTED_PROXIES = env.list("LAPOR_TRUSTED_PROXIES", default=[])
+for _proxy in LAPOR_TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy.strip(), strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"LAPOR_TRUSTED_PROXIES: {_proxy!r} is not an IP address or network (e.g. 127.0.0.1,10.0.0.0/8)"
+        ) from None
 
 # --- Internationalisation ---
 LANGUAGE_CODE = "id"
@@ -259,6 +273,9 @@ SILENCED_SYSTEM_CHECKS = ["models.W047"]
 API_RATE_LIMIT = env.int("API_RATE_LIMIT", default=60)  # requests per key per window
 API_RATE_WINDOW = env.int("API_RATE_WINDOW", default=60)  # seconds
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=12 * 1024 * 1024)
+# Wrong or revoked keys tolerated per client address per window (seconds), then 429.
+API_BAD_KEY_LIMIT = env.int("API_BAD_KEY_LIMIT", default=20)
+API_BAD_KEY_WINDOW = env.int("API_BAD_KEY_WINDOW", default=600)
 API_MAX_ATTACHMENTS = env.int("API_MAX_ATTACHMENTS", default=5)
 API_WEBHOOK_TIMEOUT = env.int("API_WEBHOOK_TIMEOUT", default=10)
 API_WEBHOOK_MAX_ATTEMPTS = env.int("API_WEBHOOK_MAX_ATTEMPTS", default=20)  # then the sweep gives up

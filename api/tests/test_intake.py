@@ -146,6 +146,22 @@ def test_missing_unknown_and_revoked_keys_are_refused(client, badung_key):
     assert Report.objects.count() == 0
 
 
+def test_guessing_keys_locks_the_guessing_address_out(client, badung_key, settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "bad-key"}}
+    settings.API_BAD_KEY_LIMIT = 3
+    settings.LAPOR_TRUSTED_PROXIES = ["127.0.0.1"]
+    guesser = {"HTTP_X_FORWARDED_FOR": "198.51.100.66"}
+    for n in range(3):
+        assert client.get(f"{URL}/NOPE", HTTP_AUTHORIZATION=f"Bearer lapor_guess{n}_x", **guesser).status_code == 403
+    _key, raw = badung_key
+    response = client.get(f"{URL}/NOPE", HTTP_AUTHORIZATION=f"Bearer {raw}", **guesser)
+    assert response.status_code == 429  # even the right key, from that address, for the window
+    assert int(response["Retry-After"]) == settings.API_BAD_KEY_WINDOW
+    # Another address behind the same proxy is not punished for it.
+    other = client.get(f"{URL}/NOPE", HTTP_AUTHORIZATION=f"Bearer {raw}", HTTP_X_FORWARDED_FOR="198.51.100.67")
+    assert other.status_code == 404
+
+
 def test_rate_limit_answers_429_with_retry_after(badung_api, settings):
     settings.API_RATE_LIMIT = 2
     assert badung_api.get(f"{URL}/NOPE").status_code == 404

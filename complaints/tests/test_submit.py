@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from PIL import Image
 
+from accounts.models import User
 from agencies.models import Agency, Region
 from complaints.forms import ReportForm, default_agency
 from complaints.models import Category, Report, RoutingRule
@@ -237,6 +238,34 @@ def test_rate_limit_per_ip_address(client, citizen, other_citizen, data, setting
     client.force_login(other_citizen)
     assert client.post(URL, {**data, "submission_key": "other"}).status_code == 429
     assert client.post(URL, {**data, "submission_key": "other"}, REMOTE_ADDR="10.0.0.9").status_code == 302
+
+
+def test_behind_the_trusted_proxy_each_citizen_is_counted_at_their_own_address(
+    client, citizen, other_citizen, data, settings
+):
+    """nginx connects from 127.0.0.1 for everyone: the address that counts is the one it forwards."""
+    settings.LAPOR_SUBMIT_RATE_IP = (1, 3600)
+    settings.LAPOR_TRUSTED_PROXIES = ["127.0.0.1"]
+    client.force_login(citizen)
+    assert client.post(URL, data, HTTP_X_FORWARDED_FOR="198.51.100.1").status_code == 302
+    client.force_login(other_citizen)
+    other = {**data, "submission_key": "other"}
+    assert client.post(URL, other, HTTP_X_FORWARDED_FOR="198.51.100.2").status_code == 302
+    # A header written by the client itself (left of what nginx saw) buys no fresh address.
+    third = {**data, "submission_key": "third"}
+    assert client.post(URL, third, HTTP_X_FORWARDED_FOR="9.9.9.9, 198.51.100.2").status_code == 429
+
+
+def test_a_carrier_nat_does_not_trip_the_address_limit(client, data, settings):
+    """Many citizens behind one carrier address, each filing a few reports, are never refused by default."""
+    for n in range(12):
+        person = User.objects.create_user(f"nat{n}@example.test", "x", full_name=f"Warga {n}")
+        client.force_login(person)
+        for k in range(3):
+            assert (
+                client.post(URL, {**data, "submission_key": f"{n}-{k}"}, REMOTE_ADDR="114.124.0.1").status_code == 302
+            )
+    assert Report.objects.count() == 36
 
 
 def test_target_agency_defaults_from_routing_rules(tree, category):
