@@ -27,9 +27,18 @@ log = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, message: str, *, fields: dict | None = None, headers: dict | None = None):
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        fields: dict | None = None,
+        headers: dict | None = None,
+        extra: dict | None = None,
+    ):
         super().__init__(message)
         self.status, self.message, self.fields, self.headers = status, message, fields or {}, headers or {}
+        self.extra = extra or {}  # more members of the answer (e.g. the stored report of a 409)
 
 
 def error_response(error: ApiError) -> JsonResponse:
@@ -45,6 +54,7 @@ def error_response(error: ApiError) -> JsonResponse:
     }
     if error.fields:
         body["error"]["fields"] = body["fields"] = {k: str(v) for k, v in error.fields.items()}
+    body.update(error.extra)
     response = JsonResponse(body, status=error.status, content_type="application/problem+json")
     for name, value in error.headers.items():
         response[name] = value

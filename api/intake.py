@@ -10,6 +10,7 @@ import base64
 import binascii
 import datetime as dt
 import hashlib
+import json
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -152,13 +153,14 @@ def intake(key: ApiKey, data: dict) -> Intake:
     check_shape(data, REPORT_FIELDS)
     reporter = data.get("reporter") or {}
     check_shape(reporter, REPORTER_FIELDS, where="reporter.")
+    digest = payload_hash(data)
     existing = (
         ExternalReference.objects.filter(source_agency=key.agency, external_id=data["external_id"])
         .select_related("report")
         .first()
     )
     if existing is not None:
-        return Intake(existing.report, created=False)
+        return _again(existing, digest)
 
     blank = [f for f in ("external_id", "title", "body") if not data[f].strip()]
     if blank:
@@ -223,7 +225,7 @@ def intake(key: ApiKey, data: dict) -> Intake:
             _ref, created = ExternalReference.objects.get_or_create(
                 source_agency=key.agency,
                 external_id=data["external_id"],
-                defaults={"report": report, "api_key": key},
+                defaults={"report": report, "api_key": key, "payload_hash": digest},
             )
     except workflow.WorkflowError as exc:
         raise workflow_error(exc) from None
@@ -232,8 +234,30 @@ def intake(key: ApiKey, data: dict) -> Intake:
         ref = ExternalReference.objects.filter(source_agency=key.agency, external_id=data["external_id"]).first()
         if ref is None:
             raise
-        return Intake(ref.report, created=False)
+        return _again(ref, digest)
     return Intake(report, created=created)
+
+
+def payload_hash(data: dict) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def _again(ref: ExternalReference, digest: str) -> Intake:
+    """A push of an external id already filed: the same body is a retry (200, the stored report);
+    another body is a change that was NOT applied (409, with the stored report)."""
+    if ref.payload_hash and ref.payload_hash != digest:
+        report = ref.report
+        raise ApiError(
+            409,
+            _(
+                "external_id “%(id)s” sudah dipakai laporan %(no)s dengan isi lain; perubahan ini tidak diterapkan. "
+                "Gunakan external_id baru untuk laporan baru."
+            )
+            % {"id": ref.external_id, "no": report.tracking_no},
+            fields={"external_id": _("sudah dipakai dengan isi lain")},
+            extra={"report": {"tracking_no": report.tracking_no, "status": report.status}},
+        )
+    return Intake(ref.report, created=False)
 
 
 def _decimal(value):

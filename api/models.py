@@ -125,6 +125,8 @@ class ExternalReference(models.Model):
     source_agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="+")
     api_key = models.ForeignKey(ApiKey, null=True, on_delete=models.SET_NULL, related_name="+")
     external_id = models.CharField(_("id eksternal"), max_length=100)
+    # SHA-256 of the pushed body (canonical JSON): the same id with another body is refused (409).
+    payload_hash = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

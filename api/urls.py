@@ -5,6 +5,7 @@ from . import views
 app_name = "api"
 urlpatterns = [
     path("reports", views.reports, name="reports"),
+    path("reports/", views.reports),
     path("reports/<str:tracking_no>", views.report_detail, name="report"),
     path("reports/<str:tracking_no>/follow-ups", views.follow_ups, name="follow_ups"),
     path("reports/<str:tracking_no>/responses", views.responses, name="responses"),

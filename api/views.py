@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.db.models import Q
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
@@ -12,7 +18,7 @@ from django.views.decorators.http import require_GET
 from complaints import workflow
 from complaints.models import Report, Status
 
-from . import opendata
+from . import feed, opendata
 from .http import ApiError, api_view, error_response, json_body, key_from_request
 from .intake import NOTE_FIELDS, check_attachments, check_shape, intake, workflow_error
 from .models import ApiKey, ExternalReference
@@ -82,11 +88,75 @@ def _summary(request, report: Report) -> dict:
 
 
 @csrf_exempt
-@api_view("POST")
+@api_view("GET", "HEAD", "POST")
 def reports(request):
     key = key_from_request(request)
+    if request.method in ("GET", "HEAD"):
+        return changes(request, key)
     result = intake(key, json_body(request))
     return JsonResponse(_summary(request, result.report), status=201 if result.created else 200)
+
+
+FEED_PARAMS = {"updated_since", "cursor", "limit"}
+
+
+def changes(request, key: ApiKey) -> JsonResponse:
+    """The changes feed: the key's reports by (updated_at, id), one keyset page at a time. A report
+    changed again later moves to the end of the feed, so a client following next_cursor sees its
+    latest state; rows younger than API_FEED_SETTLE_SECONDS wait for the next page (a transaction
+    that commits late never lands behind a cursor already handed out)."""
+    unknown = sorted(set(request.GET) - FEED_PARAMS)
+    if unknown:
+        raise ApiError(400, _("Parameter tidak dikenal: %(p)s.") % {"p": ", ".join(unknown)})
+    limit = _int_param(request, "limit", default=100, low=1, high=500)
+    qs = reports_for_key(key).filter(
+        updated_at__lte=timezone.now() - dt.timedelta(seconds=settings.API_FEED_SETTLE_SECONDS)
+    )
+    if request.GET.get("cursor"):
+        after_at, after_pk = feed.decode_cursor(request.GET["cursor"])
+        qs = qs.filter(Q(updated_at__gt=after_at) | Q(updated_at=after_at, pk__gt=after_pk))
+    elif request.GET.get("updated_since"):
+        qs = qs.filter(updated_at__gte=feed.parse_since(request.GET["updated_since"]))
+    page = list(qs.select_related("agency").order_by("updated_at", "pk")[:limit])
+    next_cursor = feed.encode_cursor(page[-1]) if len(page) == limit else None
+    return JsonResponse(
+        {
+            "results": [
+                {
+                    **_summary(request, r),
+                    "agency": r.agency.code if r.agency_id else None,
+                    "updated_at": r.updated_at.isoformat(),
+                    "api_url": request.build_absolute_uri(reverse("api:report", args=[r.tracking_no])),
+                }
+                for r in page
+            ],
+            "next_cursor": next_cursor,
+            "next": (
+                request.build_absolute_uri(
+                    reverse("api:reports") + "?" + urlencode({"cursor": next_cursor, "limit": limit})
+                )
+                if next_cursor
+                else None
+            ),
+        }
+    )
+
+
+def _int_param(request, name: str, *, default: int, low: int, high: int) -> int:
+    raw = request.GET.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:
+        raise ApiError(
+            400,
+            _("%(name)s harus bilangan bulat %(low)s–%(high)s.") % {"name": name, "low": low, "high": high},
+            fields={name: _("nilai tidak sah")},
+        )
+    return value
 
 
 @api_view("GET")

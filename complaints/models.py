@@ -281,6 +281,8 @@ class Report(models.Model):
             models.Index(fields=["status", "due_at"], name="report_status_due"),
             # The national admins' unfiltered queue: everything by due date (overdue first), paged.
             models.Index(fields=["due_at", "id"], name="report_due"),
+            # The API's changes feed: keyset pages by (updated_at, id).
+            models.Index(fields=["updated_at", "id"], name="report_updated"),
         ]
 
     def __str__(self):

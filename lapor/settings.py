@@ -277,6 +277,8 @@ API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=12 * 1024 * 1024)
 API_BAD_KEY_LIMIT = env.int("API_BAD_KEY_LIMIT", default=20)
 API_BAD_KEY_WINDOW = env.int("API_BAD_KEY_WINDOW", default=600)
 API_MAX_ATTACHMENTS = env.int("API_MAX_ATTACHMENTS", default=5)
+# The changes feed lists a row once it is this old: a write transaction still open then is rare.
+API_FEED_SETTLE_SECONDS = env.int("API_FEED_SETTLE_SECONDS", default=2)
 API_WEBHOOK_TIMEOUT = env.int("API_WEBHOOK_TIMEOUT", default=10)
 API_WEBHOOK_MAX_ATTEMPTS = env.int("API_WEBHOOK_MAX_ATTEMPTS", default=20)  # then the sweep gives up
 API_WEBHOOK_KEEP_DAYS = env.int("API_WEBHOOK_KEEP_DAYS", default=30)  # finished deliveries kept

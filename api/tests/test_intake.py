@@ -37,10 +37,23 @@ def test_pushed_report_gets_a_tracking_number_and_is_held_by_the_keys_agency(bad
 
 def test_the_same_external_id_twice_files_one_report(badung_api):
     first = badung_api.post(URL, report_payload())
-    second = badung_api.post(URL, report_payload(title="Dikirim ulang"))
+    second = badung_api.post(URL, report_payload())
     assert (first.status_code, second.status_code) == (201, 200)
     assert first.json()["tracking_no"] == second.json()["tracking_no"]
     assert Report.objects.count() == 1
+
+
+def test_the_same_external_id_with_another_body_is_409_with_the_stored_report(badung_api):
+    first = badung_api.post(URL, report_payload()).json()
+    response = badung_api.post(URL, report_payload(title="Judul diubah"))
+    assert response.status_code == 409
+    body = response.json()
+    assert body["report"] == {"tracking_no": first["tracking_no"], "status": "submitted"}
+    assert "external_id" in body["fields"] and first["tracking_no"] in body["detail"]
+    assert Report.objects.get().title == "Lampu jalan mati"  # nothing applied
+    # Key order does not make a body different.
+    again = badung_api.post(URL, dict(reversed(list(report_payload().items()))))
+    assert again.status_code == 200
 
 
 def test_the_same_external_id_from_another_agency_is_another_report(badung_api, sleman_api):
