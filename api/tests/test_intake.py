@@ -250,7 +250,7 @@ def test_unknown_api_path_is_a_json_404(client):
 
 
 def test_wrong_method_gets_405_with_a_message(badung_api):
-    response = badung_api.get(URL)
+    response = badung_api.client.put(URL, headers=badung_api._headers())
     assert response.status_code == 405
     assert "POST" in response.json()["error"]["message"]
 
