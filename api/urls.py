@@ -7,6 +7,7 @@ urlpatterns = [
     path("reports", views.reports, name="reports"),
     path("reports/", views.reports),
     path("reports/<str:tracking_no>", views.report_detail, name="report"),
+    path("reports/<str:tracking_no>/attachments/<int:pk>", views.attachment, name="attachment"),
     path("reports/<str:tracking_no>/follow-ups", views.follow_ups, name="follow_ups"),
     path("reports/<str:tracking_no>/responses", views.responses, name="responses"),
     path("openapi.json", views.openapi, name="openapi"),

@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
-from complaints import workflow
-from complaints.models import Report, Status
+from complaints import access, workflow
+from complaints.models import Attachment, Report, Status
 
 from . import feed, opendata
 from .http import ApiError, api_view, error_response, json_body, key_from_request
@@ -38,7 +38,7 @@ def report_for_key(key: ApiKey, tracking_no: str) -> Report:
         raise ApiError(404, _("Laporan tidak ditemukan."))
     report = (
         reports_for_key(key)
-        .select_related("agency", "category", "regency")
+        .select_related("agency", "category", "regency", "reporter")
         .filter(tracking_no=(tracking_no or "").strip().upper())
         .first()
     )
@@ -47,10 +47,21 @@ def report_for_key(key: ApiKey, tracking_no: str) -> Report:
     return report
 
 
+def handles(key: ApiKey, report: Report) -> bool:
+    """Whether the key's agency subtree handles or handled the report: then the key sees what its
+    staff see in the admin (access.staff_reports), with the same redaction of the reporter."""
+    return access.staff_reports(key.service_user, Report.objects.filter(pk=report.pk)).exists()
+
+
 def report_json(request, report: Report, key: ApiKey) -> dict:
-    events = report.events.filter(is_public=True).select_related("agency").order_by("created_at", "pk")
+    content = handles(key, report)
+    events = report.events.select_related("agency", "target_agency").order_by("created_at", "pk")
+    if not content:
+        events = events.filter(is_public=True)
+    else:
+        events = events.prefetch_related("attachments")
     ref = ExternalReference.objects.filter(report=report, source_agency=key.agency).first()
-    return {
+    body = {
         "tracking_no": report.tracking_no,
         "status": report.status,
         "status_label": str(Status(report.status).label),
@@ -61,21 +72,77 @@ def report_json(request, report: Report, key: ApiKey) -> dict:
         "agency": {"code": report.agency.code, "name": report.agency.name} if report.agency_id else None,
         "external_id": ref.external_id if ref else None,
         "created_at": report.created_at.isoformat(),
+        "updated_at": report.updated_at.isoformat(),
         "due_at": report.due_at.isoformat() if report.due_at else None,
         "url": request.build_absolute_uri(reverse("complaints:detail", args=[report.tracking_no])),
-        "timeline": [
-            {
-                "action": e.action,
-                "label": str(e.action_label),
-                "status": e.to_status,
-                "status_label": str(Status(e.to_status).label) if e.to_status else "",
-                "agency": e.agency.code if e.agency_id else None,
-                "note": e.public_note,
-                "occurred_at": e.created_at.isoformat(),
-            }
-            for e in events
-        ],
+        "content": _content(request, report, key) if content else None,
+        "timeline": [_event_json(request, report, e, content) for e in events],
     }
+    return body
+
+
+def _attachment_json(request, report: Report, attachment) -> dict:
+    return {
+        "name": attachment.original_name,
+        "content_type": attachment.content_type,
+        "size": attachment.size,
+        "url": request.build_absolute_uri(reverse("api:attachment", args=[report.tracking_no, attachment.pk])),
+    }
+
+
+def _event_json(request, report: Report, e, content: bool) -> dict:
+    item = {
+        "action": e.action,
+        "label": str(e.action_label),
+        "status": e.to_status,
+        "status_label": str(Status(e.to_status).label) if e.to_status else "",
+        "agency": e.agency.code if e.agency_id else None,
+        "note": e.public_note,
+        "occurred_at": e.created_at.isoformat(),
+    }
+    if content:
+        item["is_public"] = e.is_public
+        item["internal_note"] = e.internal_note
+        item["target_agency"] = e.target_agency.code if e.target_agency_id else None
+        item["attachments"] = [_attachment_json(request, report, a) for a in e.attachments.all()]
+    return item
+
+
+def _content(request, report: Report, key: ApiKey) -> dict:
+    """What the handling agency's staff see in the admin: the text, place and the reporter as
+    access.reporter_shown_to shows them to that agency (an Anonim reporter stays "Anonim")."""
+    reporter = access.reporter_shown_to(key.service_user, report)
+    return {
+        "title": report.title,
+        "body": report.body,
+        "event_date": report.event_date.isoformat(),
+        "province_code": report.province_id,
+        "district": report.district,
+        "latitude": float(report.latitude) if report.latitude is not None else None,
+        "longitude": float(report.longitude) if report.longitude is not None else None,
+        "tags": report.tags,
+        "is_anonymous": report.is_anonymous,
+        "reporter": {k: reporter[k] for k in ("name", "email", "phone", "nik")} | {"identity_shown": reporter["full"]},
+        "attachments": [_attachment_json(request, report, a) for a in report.attachments.filter(event__isnull=True)],
+    }
+
+
+@api_view("GET", "HEAD")
+def attachment(request, tracking_no, pk):
+    """An attachment of a report the key's subtree handles: any file its staff could open in the admin."""
+    key = key_from_request(request)
+    report = report_for_key(key, tracking_no)
+    item = Attachment.objects.filter(report=report, pk=pk).first() if handles(key, report) else None
+    if item is None:
+        raise ApiError(404, _("Lampiran tidak ditemukan."))
+    try:
+        handle = item.file.open("rb")
+    except FileNotFoundError:
+        raise ApiError(404, _("Lampiran tidak ditemukan.")) from None
+    response = FileResponse(handle, content_type=item.content_type, filename=item.original_name, as_attachment=True)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 def _summary(request, report: Report) -> dict:

@@ -82,3 +82,8 @@ def sleman_api(client, sleman_key):
 
 def report_payload(**overrides):
     return {**VALID, **overrides}
+
+
+@pytest.fixture
+def dinkes_key_api(client, tree):
+    return ApiClient(client, ApiKey.issue(agency=tree["dinkes"], name="Aplikasi Dinkes")[1])
