@@ -3,6 +3,7 @@
 import urllib.error
 
 from celery import shared_task
+from django.conf import settings
 
 from . import opendata, webhooks
 
@@ -15,11 +16,11 @@ def deliver_webhook(delivery_id: int):
 
 
 @shared_task
-def deliver_pending_webhooks() -> int:
-    return webhooks.deliver_pending()
+def deliver_pending_webhooks(retries: bool = True) -> int:
+    return webhooks.deliver_pending(retries=retries)
 
 
 # ~5,000 rows a second measured on SQLite: 2 million rows need minutes, beyond the global 300 s limit.
-@shared_task(time_limit=2 * 3600, soft_time_limit=2 * 3600 - 60)
+@shared_task(time_limit=settings.LAPOR_OPEN_DATA_TIME_LIMIT, soft_time_limit=settings.LAPOR_OPEN_DATA_TIME_LIMIT - 60)
 def export_open_data() -> str:
     return opendata.export().name

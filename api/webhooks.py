@@ -20,7 +20,7 @@ import urllib.request
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from agencies.models import path_ids
@@ -163,15 +163,24 @@ def deliver(delivery_id: int) -> int | None:
     return status
 
 
-def deliver_pending(older_than=dt.timedelta(minutes=10), limit: int = 500) -> int:
-    """The outbox sweep: queue what was never queued or whose retries ran out early; drop finished
-    rows after API_WEBHOOK_KEEP_DAYS."""
+def deliver_pending(
+    older_than=dt.timedelta(minutes=10),
+    never_tried_after=dt.timedelta(minutes=1),
+    *,
+    retries: bool = True,
+    limit: int = 5000,
+) -> int:
+    """The outbox sweep. Every minute (retries=False) it queues the rows never tried a minute after
+    they were written (the broker was down, or their task was lost with a killed worker), so an outage's
+    backlog drains in minutes; every ten minutes it also queues the ones still undelivered after ten
+    minutes (their retries ran out early) and drops finished rows after API_WEBHOOK_KEEP_DAYS."""
     now = timezone.now()
-    WebhookDelivery.objects.filter(done_at__lt=now - dt.timedelta(days=settings.API_WEBHOOK_KEEP_DAYS)).delete()
+    pending = Q(attempts=0, created_at__lte=now - never_tried_after)
+    if retries:
+        WebhookDelivery.objects.filter(done_at__lt=now - dt.timedelta(days=settings.API_WEBHOOK_KEEP_DAYS)).delete()
+        pending |= Q(created_at__lte=now - older_than)
     ids = list(
-        WebhookDelivery.objects.filter(
-            done_at__isnull=True, created_at__lte=now - older_than, attempts__lt=settings.API_WEBHOOK_MAX_ATTEMPTS
-        )
+        WebhookDelivery.objects.filter(pending, done_at__isnull=True, attempts__lt=settings.API_WEBHOOK_MAX_ATTEMPTS)
         .order_by("created_at")
         .values_list("pk", flat=True)[:limit]
     )

@@ -412,7 +412,7 @@ def _deliver_or_fold(ids: list[int], now: dt.datetime) -> int:
     """Queue the sweep's mails; a user who would get more than LAPOR_SWEEP_DIGEST_THRESHOLD of them
     gets one summary mail instead (the per-report rows stay in their on-site list, marked mailed).
     Returns the number of summaries. If the sweep dies before this point, the outbox sweep mails the
-    rows one by one: more mail, never less."""
+    rows one by one within about a minute: more mail, never less, and never one row twice."""
     if not ids:
         return 0
     by_user: dict[int, list[int]] = defaultdict(list)
@@ -425,8 +425,17 @@ def _deliver_or_fold(ids: list[int], now: dt.datetime) -> int:
             plain += user_ids
             continue
         with transaction.atomic():
-            rows = list(Notification.objects.filter(pk__in=user_ids).select_related("report", "user"))
-            Notification.objects.filter(pk__in=user_ids, email_sent_at__isnull=True).update(email_sent_at=now)
+            # Only the rows nobody mailed yet, locked: the outbox sweep (every 30 s) may have sent some
+            # of them already if this sweep ran long, and must not send them while we fold them.
+            rows = list(
+                Notification.objects.select_for_update(of=("self",))
+                .filter(pk__in=user_ids, email_sent_at__isnull=True)
+                .select_related("report", "user")
+                .order_by("pk")
+            )
+            if not rows:
+                continue
+            Notification.objects.filter(pk__in=[n.pk for n in rows]).update(email_sent_at=now)
             summary = _render_summary(rows[0].user, rows, now)
             summary.save()
         plain.append(summary.pk)

@@ -7,6 +7,7 @@ import logging
 from smtplib import SMTPException
 
 from celery import shared_task
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from . import escalation, notifications
@@ -47,7 +48,11 @@ def recompute_open_clocks(agency_id: int | None = None, kind: str | None = None)
 
 
 @shared_task(
-    autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3, time_limit=3 * 3600, soft_time_limit=3 * 3600 - 60
+    autoretry_for=TRANSIENT,
+    retry_backoff=True,
+    max_retries=3,
+    time_limit=settings.LAPOR_EXPORT_TIME_LIMIT,
+    soft_time_limit=settings.LAPOR_EXPORT_TIME_LIMIT - 60,
 )
 def build_export(job_id: int) -> str:
     """A large report list export (hours allowed: two million rows are several minutes' work)."""

@@ -19,11 +19,23 @@ app.conf.beat_schedule = {
         "options": {"expires": 55},
     },
     "run-clocks": {"task": "complaints.tasks.run_clocks", "schedule": 120.0, "options": {"expires": 110}},
-    "deliver-pending-notifications": {"task": "complaints.tasks.deliver_pending_notifications", "schedule": 300.0},
+    # The outboxes: every row that was not queued (broker down), lost with a killed worker or left by
+    # a killed sweep leaves within about a minute, a backlog at the mail server's pace.
+    "deliver-pending-notifications": {
+        "task": "complaints.tasks.deliver_pending_notifications",
+        "schedule": 30.0,
+        "options": {"expires": 28},
+    },
     # 06:30 WIB (CELERY_TIMEZONE is UTC): before the working day starts in the west.
     "daily-digests": {"task": "complaints.tasks.send_daily_digests", "schedule": crontab(hour=23, minute=30)},
     "rebuild-recent-stats": {"task": "dashboards.tasks.rebuild_recent_stats", "schedule": 600.0},
     "rebuild-reopen-window-stats": {"task": "dashboards.tasks.rebuild_reopen_window_stats", "schedule": 86400.0},
+    "deliver-new-webhooks": {
+        "task": "api.tasks.deliver_pending_webhooks",
+        "schedule": 60.0,
+        "kwargs": {"retries": False},
+        "options": {"expires": 55},
+    },
     "deliver-pending-webhooks": {"task": "api.tasks.deliver_pending_webhooks", "schedule": 600.0},
     "purge-exports": {"task": "complaints.tasks.purge_exports", "schedule": crontab(hour=20, minute=0)},  # 03:00 WIB
     "export-open-data": {"task": "api.tasks.export_open_data", "schedule": crontab(hour=19, minute=30)},  # 02:30 WIB

@@ -211,8 +211,20 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Fail fast when Redis is down: the outbox sweep delivers what could not be queued.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "socket_timeout": 2}
+# The longest tasks: report list exports (complaints.tasks.build_export) and the open-data export.
+LAPOR_EXPORT_TIME_LIMIT = env.int("LAPOR_EXPORT_TIME_LIMIT", default=3 * 3600)
+LAPOR_OPEN_DATA_TIME_LIMIT = env.int("LAPOR_OPEN_DATA_TIME_LIMIT", default=2 * 3600)
+# Fail fast when Redis is down: the outbox sweep delivers what could not be queued. A message a
+# worker took but never acknowledged (the worker was killed) goes back to the queue after the
+# visibility timeout: it must exceed the longest task's time limit, or a long export still being
+# built would be handed to a second worker.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "socket_timeout": 2,
+    "visibility_timeout": max(LAPOR_EXPORT_TIME_LIMIT, LAPOR_OPEN_DATA_TIME_LIMIT, CELERY_TASK_TIME_LIMIT) + 15 * 60,
+}
 CELERY_TIMEZONE = "UTC"
 
 # --- Deadline sweep (complaints/escalation.py) ---

@@ -357,3 +357,56 @@ def test_a_failed_batch_is_rolled_back_and_its_clocks_taken_one_by_one(cast, mak
     monkeypatch.setattr(escalation, "_render_step", real)
     assert sweep("2026-03-05", "00:02").steps["reminder"] == 1  # the broken one is retried, once
     assert ClockStep.objects.filter(step="reminder", done_at__isnull=False).count() == 2
+
+
+class _Killed(BaseException):
+    """The sweep's process killed after its batches committed (not an Exception: nothing catches it)."""
+
+
+def test_a_killed_sweeps_committed_mails_leave_within_a_minute_each_once(cast, make_report, monkeypatch):
+    with time_machine.travel(at("2026-03-02", "09:00"), tick=False):
+        reports = [make_report(title=f"Laporan nomor {i}") for i in range(3)]
+    Notification.objects.update(email_sent_at=at("2026-03-02", "09:00"))  # the submissions' mails
+
+    def die(ids, now):
+        raise _Killed
+
+    monkeypatch.setattr(escalation, "_deliver_or_fold", die)
+    mail.outbox.clear()
+    with time_machine.travel(at("2026-03-05"), tick=False), pytest.raises(_Killed):
+        escalation.run_clocks(batch_size=1)  # three batches committed, then killed
+    pending = Notification.objects.filter(kind="reminder", email_sent_at__isnull=True)
+    assert pending.count() == 3 and mail.outbox == []
+    schedule = celery_app.conf.beat_schedule["deliver-pending-notifications"]["schedule"]
+    with time_machine.travel(at("2026-03-05") + dt.timedelta(seconds=60 - schedule), tick=False):
+        from complaints import tasks
+
+        assert tasks.deliver_pending_notifications.apply().get() == 3  # picked up within a minute
+        assert tasks.deliver_pending_notifications.apply().get() == 0
+    assert not pending.exists()
+    assert sorted(r.tracking_no for r in reports) == sorted(
+        next(r.tracking_no for r in reports if r.tracking_no in m.body) for m in mail.outbox
+    )
+
+
+def test_a_summary_never_repeats_a_row_the_outbox_already_mailed(cast, make_report, sweep, settings, monkeypatch):
+    settings.LAPOR_SWEEP_DIGEST_THRESHOLD = 1
+    with time_machine.travel(at("2026-03-02", "09:00"), tick=False):
+        first, second, third = [make_report(title=f"Laporan nomor {i}") for i in range(3)]
+    fold = escalation._deliver_or_fold
+
+    def slow_sweep(ids, now):  # the outbox sweep got to one row while this sweep still ran
+        from complaints import notifications
+
+        row = Notification.objects.get(pk__in=ids, report=first, user=cast["agency_admin"])
+        notifications.deliver([row.pk])
+        return fold(ids, now)
+
+    monkeypatch.setattr(escalation, "_deliver_or_fold", slow_sweep)
+    sweep("2026-03-05")
+    to_admin = [m for m in mail.outbox if m.to == [cast["agency_admin"].email]]
+    assert len(to_admin) == 2
+    single, summary = to_admin
+    assert first.tracking_no in single.body
+    assert first.tracking_no not in summary.body
+    assert second.tracking_no in summary.body and third.tracking_no in summary.body
