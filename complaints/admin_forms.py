@@ -38,7 +38,8 @@ def agency_widget(field_name="agency", multiple=False):
     with every active agency (transfers and copies may leave the subtree)."""
     field = Report._meta.get_field(field_name)
     widget = AutocompleteSelectMultiple if multiple else AutocompleteSelect
-    return widget(field, admin.site, attrs={"style": "width: 32em"})
+    # Select2 reads its width from data-width: a style attribute would be refused by the CSP.
+    return widget(field, admin.site, attrs={"data-width": "32em"})
 
 
 def handling_agencies(user):

@@ -10,6 +10,7 @@ import ipaddress
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -25,6 +26,33 @@ def _require(name: str, hint: str) -> str:
     return value
 
 
+def installation_secret_key(path: Path) -> str:
+    """The secret key stored at `path`, generated there (readable by its owner only) on first use.
+
+    Two processes starting at once (the web server and the clock loop) agree on one key: the file
+    is written aside and linked into place, which fails for the second, who then reads the first's."""
+    import os
+    import secrets
+
+    if not path.exists():
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(50))
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    key = path.read_text().strip()
+    if len(key) < 50:
+        raise ImproperlyConfigured(f"{path} holds no usable secret key: delete it to have a new one made.")
+    return key
+
+
+SECRET_KEY_FILE = ".lapor-secret-key"
+
 # --- Mode ---
 DATABASE_URL = env.str("DATABASE_URL", default="").strip()
 REDIS_URL = env.str("REDIS_URL", default="").strip()
@@ -38,7 +66,10 @@ if PRODUCTION:
     ALLOWED_HOSTS = [h.strip() for h in _hosts.split(",") if h.strip()]
     _require("REDIS_URL", "e.g. redis://127.0.0.1:6379/0")
 else:
-    SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="embedded-mode-insecure-key-do-not-use-in-production")
+    # Embedded mode: a key of this installation's own, made on first run next to the database.
+    SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="") or installation_secret_key(
+        Path(env.str("SQLITE_PATH", default=str(BASE_DIR / "db.sqlite3"))).parent / SECRET_KEY_FILE
+    )
     ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 
 if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
@@ -56,6 +87,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_filters",
+    "csp",
     "accounts",
     "agencies",
     "complaints",
@@ -65,6 +97,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -247,6 +281,50 @@ if PRODUCTION and not DEBUG:
     SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=True)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
     CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# HTTPS only, in production mode unless the environment says otherwise (behind a TLS proxy, which
+# sets X-Forwarded-Proto). Tests speak plain HTTP: lapor/pytest_plugin.py turns the redirect off.
+_https = PRODUCTION and not DEBUG
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=_https)
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=365 * 24 * 3600 if _https else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
+
+# Content-Security-Policy (django-csp) on every response that has none of its own (attachments
+# set a stricter sandbox). No inline script or style anywhere: behaviour lives in static/js and
+# is wired by data attributes; a script that must be inline carries {{ request.csp_nonce }}.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],  # Bootstrap draws some icons as data: SVG
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+# Features no page uses are switched off for the page and anything it could embed.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "fullscreen",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "usb",
+    )
+}
 
 # --- Forms ---
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

@@ -61,6 +61,8 @@ def _chrome(live_server):  # quits before the live server stops: no keep-alive s
         "--lang=id-ID",
     ):
         options.add_argument(arg)
+    # The console, so that a test can see what the Content-Security-Policy refused (test_csp.py).
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
     driver.implicitly_wait(0)
     yield driver
