@@ -3,6 +3,7 @@
 Every task retries transient errors (mail server, broker, database connection) with exponential
 backoff; the domain functions are idempotent, so a retry never doubles a step or a mail."""
 
+import datetime as dt
 import logging
 from smtplib import SMTPException
 
@@ -22,8 +23,8 @@ def deliver_notifications(ids: list[int]) -> int:
 
 
 @shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)
-def deliver_pending_notifications() -> int:
-    return notifications.deliver_pending()
+def deliver_pending_notifications(older_than_seconds: int = 30) -> int:
+    return notifications.deliver_pending(dt.timedelta(seconds=older_than_seconds))
 
 
 @shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)
