@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
-from complaints import access
+from agencies.roles import is_national_admin
 
 from .models import User
 
@@ -28,13 +28,13 @@ class UserAdmin(BaseUserAdmin):
     # Only national administrators manage accounts (their role, not Django model permissions);
     # agency staff never browse citizens' accounts, so anonymous reporters cannot be found here.
     def has_module_permission(self, request):
-        return access.is_national_admin(request.user)
+        return is_national_admin(request.user)
 
     def has_view_permission(self, request, obj=None):
-        return access.is_national_admin(request.user)
+        return is_national_admin(request.user)
 
     def has_add_permission(self, request):
-        return access.is_national_admin(request.user)
+        return is_national_admin(request.user)
 
     has_change_permission = has_delete_permission = has_view_permission
 

@@ -2,9 +2,8 @@ from django.contrib import admin
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from complaints import access
-
 from .models import Agency, Membership, Region
+from .roles import is_national_admin, is_staff_member, national_roles, staff_agencies
 
 # Report fields whose agency autocomplete may offer any active agency (a transfer or a copy leaves
 # the subtree); every other agency autocomplete answers with the staff member's subtree only.
@@ -17,7 +16,7 @@ class MembershipInline(admin.TabularInline):
     extra = 0
 
     def has_view_permission(self, request, obj=None):
-        return access.is_national_admin(request.user)
+        return is_national_admin(request.user)
 
     has_add_permission = has_change_permission = has_delete_permission = has_view_permission
 
@@ -35,11 +34,11 @@ class AgencyAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)
-        if access.national_roles(request.user):
+        if national_roles(request.user):
             return qs
         if self._is_open_autocomplete(request):
             return qs.active()
-        return qs.subtrees_of(access.staff_agencies(request.user))
+        return qs.subtrees_of(staff_agencies(request.user))
 
     @staticmethod
     def _is_open_autocomplete(request):
@@ -56,19 +55,19 @@ class AgencyAdmin(admin.ModelAdmin):
         return obj
 
     def has_module_permission(self, request):
-        return access.is_staff_member(request.user)
+        return is_staff_member(request.user)
 
     def has_view_permission(self, request, obj=None):
-        return access.is_staff_member(request.user)
+        return is_staff_member(request.user)
 
     def has_change_permission(self, request, obj=None):
-        return access.is_national_admin(request.user)
+        return is_national_admin(request.user)
 
     def has_add_permission(self, request):
-        return access.is_national_admin(request.user)
+        return is_national_admin(request.user)
 
     def has_delete_permission(self, request, obj=None):
-        return access.is_national_admin(request.user)
+        return is_national_admin(request.user)
 
 
 @admin.register(Region)
@@ -79,10 +78,10 @@ class RegionAdmin(admin.ModelAdmin):
     show_facets = admin.ShowFacets.NEVER
 
     def has_module_permission(self, request):
-        return access.is_national_admin(request.user)
+        return is_national_admin(request.user)
 
     def has_view_permission(self, request, obj=None):
-        return access.is_staff_member(request.user)
+        return is_staff_member(request.user)
 
     def has_add_permission(self, request):
         return False

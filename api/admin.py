@@ -5,7 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, Membership
-from complaints import access
+from agencies.roles import is_national_admin
 
 from .models import ApiKey, Webhook, WebhookDelivery
 
@@ -14,7 +14,7 @@ MANAGERS = {Membership.Role.DEVELOPER, Membership.Role.AGENCY_ADMIN}
 
 def managed_agencies(user):
     """Agencies (subtree roots) whose keys and webhooks `user` manages; None means all (national admin)."""
-    if access.is_national_admin(user):
+    if is_national_admin(user):
         return None
     if not getattr(user, "is_authenticated", False):
         return []

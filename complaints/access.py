@@ -11,6 +11,7 @@ from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Membership
+from agencies.roles import is_national_admin, memberships, national_roles, staff_agencies
 
 from .models import Report
 
@@ -21,41 +22,6 @@ SYSTEM = "system"
 STAFF_ACTING_ROLES = {Role.NATIONAL_ADMIN, Role.AGENCY_ADMIN, Role.UNIT_ADMIN, Role.LIAISON_OFFICER}
 READ_ONLY_ROLES = {Role.HEAD, Role.SUPERVISOR}
 ANONYMOUS_LABEL = _("Anonim")
-
-
-def memberships(user) -> list[Membership]:
-    """The user's memberships with their agencies, loaded once per user object."""
-    if not getattr(user, "is_authenticated", False):
-        return []
-    cached = getattr(user, "_lapor_memberships", None)
-    if cached is None:
-        cached = list(user.memberships.select_related("agency").exclude(role=Role.DEVELOPER))
-        user._lapor_memberships = cached
-    return cached
-
-
-def national_roles(user) -> set[str]:
-    roles = {m.role for m in memberships(user) if m.role in Membership.NATIONAL_ROLES}
-    if getattr(user, "is_superuser", False):
-        roles.add(Role.NATIONAL_ADMIN)
-    return roles
-
-
-def is_national_admin(user) -> bool:
-    return Role.NATIONAL_ADMIN in national_roles(user)
-
-
-def is_staff_member(user) -> bool:
-    return bool(memberships(user)) or getattr(user, "is_superuser", False)
-
-
-def staff_agencies(user, roles=None) -> list:
-    """The agencies whose subtrees the user works on (optionally only in some roles)."""
-    return [
-        m.agency
-        for m in memberships(user)
-        if m.role not in Membership.NATIONAL_ROLES and (roles is None or m.role in roles)
-    ]
 
 
 def roles_for(user, report: Report) -> set[str]:

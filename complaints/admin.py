@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from agencies.models import Agency, Membership
+from agencies.roles import is_national_admin, is_staff_member, national_roles, staff_agencies
 
 from . import access, escalation, exports, workflow
 from .admin_filters import CategoryTreeFilter, DeadlineFilter
@@ -75,18 +76,18 @@ class StaffScopedAdmin(NotFoundForOutsiders, SaysWhenFiltersAreInvalid, admin.Mo
     """Staff see only what their role and agency subtree may see; others get 404."""
 
     def has_module_permission(self, request):
-        return access.is_staff_member(request.user)
+        return is_staff_member(request.user)
 
     def has_view_permission(self, request, obj=None):
-        return access.is_staff_member(request.user)
+        return is_staff_member(request.user)
 
 
 class NationalOnlyAdmin(SaysWhenFiltersAreInvalid, admin.ModelAdmin):
     def has_module_permission(self, request):
-        return access.is_national_admin(request.user)
+        return is_national_admin(request.user)
 
     def has_view_permission(self, request, obj=None):
-        return access.is_national_admin(request.user)
+        return is_national_admin(request.user)
 
     has_add_permission = has_change_permission = has_delete_permission = has_view_permission
 
@@ -189,8 +190,8 @@ class AgencyFilter(admin.SimpleListFilter):
     parameter_name = "instansi"
 
     def lookups(self, request, model_admin):
-        own = access.staff_agencies(request.user)
-        if access.national_roles(request.user) or not own:
+        own = staff_agencies(request.user)
+        if national_roles(request.user) or not own:
             qs = Agency.objects.filter(depth__lte=1)
         else:
             qs = Agency.objects.filter(Q(pk__in=[a.pk for a in own]) | Q(parent__in=[a.pk for a in own]))
@@ -299,7 +300,7 @@ class ReportAdmin(StaffScopedAdmin):
     IDENTITY_LOOKUPS = {"reporter", "reporter_id", "reporter_name", "reporter_contact"}
 
     def lookup_allowed(self, lookup, value, request=None):
-        if lookup.split("__")[0] in self.IDENTITY_LOOKUPS and not access.is_national_admin(request.user):
+        if lookup.split("__")[0] in self.IDENTITY_LOOKUPS and not is_national_admin(request.user):
             return False
         return super().lookup_allowed(lookup, value, request)
 
@@ -310,14 +311,14 @@ class ReportAdmin(StaffScopedAdmin):
             # A reporter's e-mail or phone finds their reports, but never an anonymous one for agency roles.
             who = Q(reporter__email__iexact=term) | Q(reporter__phone=term) | Q(reporter_contact=term)
             matches = queryset.filter(who)
-            if not access.is_national_admin(request.user):
+            if not is_national_admin(request.user):
                 matches = matches.filter(is_anonymous=False)
             qs = qs | matches
         return qs, distinct
 
     def get_actions(self, request):
         actions = super().get_actions(request)
-        if not (access.is_national_admin(request.user) or access.staff_agencies(request.user, TRIAGE_ROLES)):
+        if not (is_national_admin(request.user) or staff_agencies(request.user, TRIAGE_ROLES)):
             actions.pop("verify_and_dispatch", None)
         return actions
 
@@ -367,14 +368,12 @@ class ReportAdmin(StaffScopedAdmin):
     # -- views --
 
     def changelist_view(self, request, extra_context=None):
-        if access.is_staff_member(request.user):
+        if is_staff_member(request.user):
             extra_context = {
                 **(extra_context or {}),
                 "queue_tabs": [(key, label, queue_counts(request).get(key, 0)) for key, label in QUEUES],
                 "current_queue": request.GET.get("antrean", ""),
-                "can_enter": bool(
-                    access.is_national_admin(request.user) or access.staff_agencies(request.user, ENTRY_ROLES)
-                ),
+                "can_enter": bool(is_national_admin(request.user) or staff_agencies(request.user, ENTRY_ROLES)),
             }
         return super().changelist_view(request, extra_context)
 
@@ -471,7 +470,7 @@ class ReportAdmin(StaffScopedAdmin):
         return HttpResponseRedirect(reverse("staff:export", args=[job.token]))
 
     def entry_view(self, request):
-        if not (access.is_national_admin(request.user) or access.staff_agencies(request.user, ENTRY_ROLES)):
+        if not (is_national_admin(request.user) or staff_agencies(request.user, ENTRY_ROLES)):
             raise Http404
         if request.method == "POST":
             form = StaffEntryForm(request.POST, request.FILES, user=request.user)
@@ -600,9 +599,9 @@ TEMPLATE_EDIT_ROLES = {Role.AGENCY_ADMIN, Role.UNIT_ADMIN, Role.LIAISON_OFFICER}
 
 def _template_agencies(user):
     """The agencies whose response templates `user` may write (heads and supervisors only read)."""
-    if access.is_national_admin(user):
+    if is_national_admin(user):
         return Agency.objects.all()
-    return Agency.objects.subtrees_of(access.staff_agencies(user, TEMPLATE_EDIT_ROLES))
+    return Agency.objects.subtrees_of(staff_agencies(user, TEMPLATE_EDIT_ROLES))
 
 
 @admin.register(ResponseTemplate)
@@ -615,18 +614,18 @@ class ResponseTemplateAdmin(StaffScopedAdmin):
 
     def get_queryset(self, request):
         qs = super().get_queryset(request).select_related("agency")
-        if access.national_roles(request.user):
+        if national_roles(request.user):
             return qs
-        return qs.filter(agency__in=Agency.objects.subtrees_of(access.staff_agencies(request.user)))
+        return qs.filter(agency__in=Agency.objects.subtrees_of(staff_agencies(request.user)))
 
     def _may_edit(self, request, obj=None):
         """An editing role somewhere, and for an existing template one over its agency."""
         user = request.user
-        if access.is_national_admin(user):
+        if is_national_admin(user):
             return True
         if obj is not None:
             return _template_agencies(user).filter(pk=obj.agency_id).exists()
-        return bool(access.staff_agencies(user, TEMPLATE_EDIT_ROLES))
+        return bool(staff_agencies(user, TEMPLATE_EDIT_ROLES))
 
     def has_add_permission(self, request):
         return self._may_edit(request)

@@ -15,8 +15,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from agencies.models import Agency, Region, path_ids
+from agencies.roles import national_roles, staff_agencies
 
-from . import access
 from .models import (
     ARCHIVE_REASONS,
     REMOVE_REASONS,
@@ -45,9 +45,9 @@ def agency_widget(field_name="agency", multiple=False):
 def handling_agencies(user):
     """Agencies a staff member may dispatch or forward to: their subtrees (national admins: all)."""
     qs = Agency.objects.active()
-    if access.national_roles(user):
+    if national_roles(user):
         return qs
-    return qs.subtrees_of(access.staff_agencies(user))
+    return qs.subtrees_of(staff_agencies(user))
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -284,7 +284,7 @@ class StaffEntryForm(forms.Form):
     attachments = MultipleFileField(label=_("Lampiran"), required=False)
 
     def __init__(self, *args, user, **kwargs):
-        own = access.staff_agencies(user)
+        own = staff_agencies(user)
         kwargs.setdefault(
             "initial", {"suggested_agency": own[0].pk if own else None, "event_date": timezone.localdate()}
         )

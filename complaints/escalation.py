@@ -45,6 +45,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from agencies.models import Agency, Membership, path_ids
+from agencies.roles import national_roles
 
 from . import notifications
 from .bulk import bulk_set
@@ -527,8 +528,6 @@ def _render_digest(user, reports: list[Report], more: bool, now: dt.datetime) ->
 
 
 def _is_national(user) -> bool:
-    from .access import national_roles
-
     return bool(national_roles(user))
 
 

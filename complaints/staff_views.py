@@ -17,8 +17,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from agencies.models import Agency
+from agencies.roles import is_staff_member, national_roles
 
-from . import access, exports
+from . import exports
 from .models import ClockStep, ExportJob, Notification, Report
 
 PAGE_SIZE = 25
@@ -37,7 +38,7 @@ class OverdueFilterForm(forms.Form):
 
 
 def _require_national(user) -> None:
-    if not access.national_roles(user):
+    if not national_roles(user):
         raise Http404(_("Halaman tidak ditemukan."))
 
 
@@ -74,7 +75,7 @@ def overdue(request):
 
 
 def _require_staff(user) -> None:
-    if not access.is_staff_member(user):
+    if not is_staff_member(user):
         raise Http404(_("Halaman tidak ditemukan."))
 
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, Membership
+from agencies.roles import national_roles, staff_agencies
 
 from . import notifications
 from .access import REPORTER, SYSTEM, roles_for
@@ -463,8 +464,6 @@ def submit(
 
 def roles_for_entry(user, agency: Agency | None) -> bool:
     """Staff may record off-platform reports for their own subtree (national admins anywhere)."""
-    from .access import national_roles, staff_agencies
-
     if Role.NATIONAL_ADMIN in national_roles(user):
         return True
     return agency is not None and any(
@@ -573,7 +572,6 @@ def expire_info(report: Report) -> Event:
 def dispatch(report: Report, *, by, to_agency: Agency, copies: Iterable[Agency] = (), note: str = "") -> Event:
     """Route a verified (or returned) report to the agency that must handle it."""
     copies = [a for a in copies if a.pk != to_agency.pk]
-    from .access import national_roles, staff_agencies
 
     def change(r: Report, now):
         if not to_agency.is_active:

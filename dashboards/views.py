@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from agencies.models import Agency, Membership
-from complaints import access
+from agencies.roles import national_roles, staff_agencies
 
 from . import exports
 from .figures import OPEN_STATUSES, Scope, cached_figures
@@ -38,8 +38,8 @@ BREAKDOWN_DIMENSIONS = {
 
 def _staff_scope(request) -> tuple[Scope, list, bool]:
     """Heads and agency admins: their subtrees; national admins and supervisors: everything; others 404."""
-    national = bool(access.national_roles(request.user))
-    roots = [] if national else access.staff_agencies(request.user, DASHBOARD_ROLES)
+    national = bool(national_roles(request.user))
+    roots = [] if national else staff_agencies(request.user, DASHBOARD_ROLES)
     if not national and not roots:
         raise Http404
     chosen = request.GET.get("agency", "")

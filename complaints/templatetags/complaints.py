@@ -3,6 +3,8 @@ from django.utils import timezone
 from django.utils.timesince import timesince, timeuntil
 from django.utils.translation import gettext as _
 
+from agencies.roles import national_roles
+
 from ..access import reporter_public_name
 from ..models import Status
 
@@ -27,8 +29,6 @@ def is_past(value):
 @register.filter
 def sees_overdue(user):
     """National admins and supervisors see the overdue page."""
-    from ..access import national_roles
-
     return bool(national_roles(user))
 
 
