@@ -17,6 +17,7 @@ import tempfile
 from django.conf import settings
 from django.core.files import File
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -38,6 +39,10 @@ ERRORS = {
         "Terlalu banyak baris untuk XLSX (maksimum 1.048.575). Gunakan CSV atau persempit saringan."
     ),
     "failed": gettext_lazy("Ekspor gagal dibuat. Silakan coba lagi; bila berulang, hubungi admin."),
+    "stalled": gettext_lazy(
+        "Pembuatan ekspor terhenti karena pekerja latar belakang berhenti, juga setelah dicoba ulang. "
+        "Silakan minta ekspor ini lagi."
+    ),
 }
 
 
@@ -192,20 +197,23 @@ def start(user, fmt: str, query: str) -> ExportJob | None:
     if active.count() >= settings.LAPOR_EXPORT_ACTIVE_MAX:
         return None
     job = ExportJob.objects.create(user=user, format=fmt, query=query, language=translation.get_language())
+    _queue(job.pk)
+    return job
 
+
+def _queue(job_id: int) -> None:
     def _enqueue():
         from .tasks import build_export
 
         try:
-            build_export.delay(job.pk)
+            build_export.delay(job_id)
         except Exception:  # broker down: say so on the job's page rather than wait forever
-            log.warning("Could not queue export %s", job.pk, exc_info=True)
-            ExportJob.objects.filter(pk=job.pk, state=ExportJob.State.PENDING).update(
+            log.warning("Could not queue export %s", job_id, exc_info=True)
+            ExportJob.objects.filter(pk=job_id, state=ExportJob.State.PENDING).update(
                 state=ExportJob.State.FAILED, error="queue_down", finished_at=timezone.now()
             )
 
     transaction.on_commit(_enqueue)
-    return job
 
 
 def admin_list_queryset(user, query: str):
@@ -220,38 +228,89 @@ def admin_list_queryset(user, query: str):
     return model_admin.get_changelist_instance(request).queryset
 
 
+class Superseded(Exception):
+    """This build was presumed dead (no heartbeat) and the job handed to another build."""
+
+
 def build(job_id: int) -> str:
-    """Build the file of an export job (the Celery task). Safe to run again: a finished job is left alone."""
-    job = ExportJob.objects.select_related("user").filter(pk=job_id).first()
-    if job is None or not job.is_active:
+    """Build the file of an export job (the Celery task). Safe to run again: a finished job, or one
+    that another build is working on (its heartbeat is fresh), is left alone."""
+    now = timezone.now()
+    stale = now - dt.timedelta(seconds=settings.LAPOR_EXPORT_STALE_SECONDS)
+    claimable = ExportJob.objects.filter(pk=job_id).filter(
+        Q(state=ExportJob.State.PENDING)
+        | Q(state=ExportJob.State.RUNNING, heartbeat_at__lt=stale)
+        | Q(state=ExportJob.State.RUNNING, heartbeat_at__isnull=True)
+    )
+    job = claimable.select_related("user").first()
+    if job is None:
+        job = ExportJob.objects.filter(pk=job_id).first()
         return job.state if job else "missing"
-    ExportJob.objects.filter(pk=job.pk).update(state=ExportJob.State.RUNNING, done=0)
+    attempt = job.attempts + 1
+    claimed = claimable.filter(attempts=job.attempts).update(
+        state=ExportJob.State.RUNNING, done=0, heartbeat_at=now, attempts=attempt
+    )
+    if not claimed:
+        return "taken"
+    mine = ExportJob.objects.filter(pk=job.pk, state=ExportJob.State.RUNNING, attempts=attempt)
+
+    def beat(**fields):
+        if not mine.update(heartbeat_at=timezone.now(), **fields):
+            raise Superseded
+
     try:
         with translation.override(job.language):
             queryset = admin_list_queryset(job.user, job.query)
             total = queryset.count()
             if job.format == ExportJob.Format.XLSX and total > XLSX_MAX_ROWS:
                 raise TooLarge
-            ExportJob.objects.filter(pk=job.pk).update(total=total)
-
-            def progress(n):
-                ExportJob.objects.filter(pk=job.pk).update(done=n)
-
+            beat(total=total)
             with tempfile.TemporaryFile() as tmp:
-                done = WRITERS[job.format](report_rows(queryset, job.user), tmp, progress)
+                done = WRITERS[job.format](report_rows(queryset, job.user), tmp, lambda n: beat(done=n))
                 tmp.seek(0)
+                beat()
                 job.file.save(job.filename, File(tmp, name=job.filename), save=False)
-        ExportJob.objects.filter(pk=job.pk).update(
+        if not mine.update(
             state=ExportJob.State.DONE, file=job.file.name, done=done, total=done, finished_at=timezone.now()
-        )
+        ):
+            job.file.delete(save=False)
+            raise Superseded
         return ExportJob.State.DONE
+    except Superseded:
+        log.warning("Export %s: build %s was superseded by a later one; stopped", job.pk, attempt)
+        return "superseded"
     except TooLarge:
         error = "too_large"
     except Exception:
         log.exception("Export %s failed", job.pk)
         error = "failed"
-    ExportJob.objects.filter(pk=job.pk).update(state=ExportJob.State.FAILED, error=error, finished_at=timezone.now())
+    mine.update(state=ExportJob.State.FAILED, error=error, finished_at=timezone.now())
     return ExportJob.State.FAILED
+
+
+def reap_stale(now=None) -> dict:
+    """Running exports whose build wrote no heartbeat for LAPOR_EXPORT_STALE_SECONDS (the worker was
+    killed or lost): built again while attempts remain, else marked failed with a message, which
+    frees the owner's export slot. Runs every minute (beat)."""
+    now = now or timezone.now()
+    stale = ExportJob.objects.filter(
+        state=ExportJob.State.RUNNING, heartbeat_at__lt=now - dt.timedelta(seconds=settings.LAPOR_EXPORT_STALE_SECONDS)
+    )
+    retried = list(stale.filter(attempts__lt=settings.LAPOR_EXPORT_MAX_ATTEMPTS).values_list("pk", "attempts"))
+    result = {"retried": 0, "failed": 0}
+    for pk, attempts in retried:
+        if stale.filter(pk=pk, attempts=attempts).update(state=ExportJob.State.PENDING, done=0, heartbeat_at=None):
+            log.warning("Export %s: no heartbeat since its worker stopped; building it again", pk)
+            result["retried"] += 1
+            _queue(pk)
+    result["failed"] = stale.filter(attempts__gte=settings.LAPOR_EXPORT_MAX_ATTEMPTS).update(
+        state=ExportJob.State.FAILED, error="stalled", finished_at=now
+    )
+    if result["failed"]:
+        log.warning(
+            "%d export(s) failed: no heartbeat after %d builds", result["failed"], settings.LAPOR_EXPORT_MAX_ATTEMPTS
+        )
+    return result
 
 
 def purge(now=None) -> int:

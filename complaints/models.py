@@ -766,6 +766,10 @@ class ExportJob(models.Model):
     error = models.CharField(max_length=20, blank=True)  # a code of complaints.exports.ERRORS
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The build writes a heartbeat as it goes; a running job without one for
+    # LAPOR_EXPORT_STALE_SECONDS lost its worker and is retried or failed (exports.reap_stale).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         verbose_name = _("ekspor")

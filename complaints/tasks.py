@@ -62,6 +62,13 @@ def build_export(job_id: int) -> str:
     return exports.build(job_id)
 
 
+@shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=1)
+def reap_stale_exports() -> dict:
+    from . import exports
+
+    return exports.reap_stale()
+
+
 @shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)
 def purge_exports() -> int:
     from . import exports

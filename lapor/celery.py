@@ -37,6 +37,11 @@ app.conf.beat_schedule = {
         "options": {"expires": 55},
     },
     "deliver-pending-webhooks": {"task": "api.tasks.deliver_pending_webhooks", "schedule": 600.0},
+    "reap-stale-exports": {
+        "task": "complaints.tasks.reap_stale_exports",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     "purge-exports": {"task": "complaints.tasks.purge_exports", "schedule": crontab(hour=20, minute=0)},  # 03:00 WIB
     "export-open-data": {"task": "api.tasks.export_open_data", "schedule": crontab(hour=19, minute=30)},  # 02:30 WIB
 }

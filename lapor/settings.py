@@ -343,6 +343,10 @@ LAPOR_REOPEN_WINDOW_DAYS = env.int("LAPOR_REOPEN_WINDOW_DAYS", default=30)
 LAPOR_EXPORT_INLINE_MAX = env.int("LAPOR_EXPORT_INLINE_MAX", default=5000)
 LAPOR_EXPORT_KEEP_DAYS = env.int("LAPOR_EXPORT_KEEP_DAYS", default=7)
 LAPOR_EXPORT_ACTIVE_MAX = env.int("LAPOR_EXPORT_ACTIVE_MAX", default=2)  # unfinished jobs per user
+# A running export whose build has written no heartbeat for this long lost its worker: it is built
+# again (up to LAPOR_EXPORT_MAX_ATTEMPTS builds in all), then marked failed with a message.
+LAPOR_EXPORT_STALE_SECONDS = env.int("LAPOR_EXPORT_STALE_SECONDS", default=180)
+LAPOR_EXPORT_MAX_ATTEMPTS = env.int("LAPOR_EXPORT_MAX_ATTEMPTS", default=2)
 # Mounts the bench-only views of lapor/bench_views.py (bench/run_bench.py sets it; never in production).
 LAPOR_BENCH_VIEWS = env.bool("LAPOR_BENCH_VIEWS", default=False)
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")

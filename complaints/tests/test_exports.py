@@ -9,6 +9,7 @@ import openpyxl
 import pytest
 from django.http import StreamingHttpResponse
 from django.urls import reverse
+from django.utils import timezone
 
 from complaints import exports, tasks, workflow
 from complaints.models import ExportJob
@@ -242,3 +243,58 @@ def test_export_query_count_does_not_grow_with_reports(
         make_report(is_anonymous=i % 2 == 0)
     with django_assert_max_num_queries(len(first.captured_queries)):
         assert len(rows(client.get(reverse(EXPORT)))) == 8
+
+
+def _killed_mid_build(user, seconds_ago, attempts=1):
+    """A job whose worker died while building it: running, last heartbeat `seconds_ago`."""
+    beat = timezone.now() - dt.timedelta(seconds=seconds_ago)
+    return ExportJob.objects.create(
+        user=user, format="csv", language="id", state="running", done=2000, heartbeat_at=beat, attempts=attempts
+    )
+
+
+def test_a_job_whose_worker_died_is_built_again(
+    client, make_report, agency_admin, eager, django_capture_on_commit_callbacks, settings
+):
+    make_report()
+    make_report()
+    job = _killed_mid_build(agency_admin, settings.LAPOR_EXPORT_STALE_SECONDS + 5)
+    fresh = _killed_mid_build(agency_admin, 10)  # still building elsewhere: left alone
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.reap_stale_exports.apply().get() == {"retried": 1, "failed": 0}
+    job.refresh_from_db()
+    assert (job.state, job.total, job.attempts) == ("done", 2, 2)
+    fresh.refresh_from_db()
+    assert fresh.state == "running"
+    assert exports.build(fresh.pk) == "running"  # a redelivered task does not take over a live build
+
+
+def test_a_job_that_keeps_losing_its_worker_fails_with_a_message_and_frees_the_slot(
+    client, make_report, agency_admin, eager, django_capture_on_commit_callbacks, settings
+):
+    settings.LAPOR_EXPORT_ACTIVE_MAX = 1
+    make_report()
+    make_report()
+    job = _killed_mid_build(agency_admin, settings.LAPOR_EXPORT_STALE_SECONDS + 5, attempts=2)
+    assert exports.reap_stale() == {"retried": 0, "failed": 1}
+    job.refresh_from_db()
+    assert (job.state, job.error) == ("failed", "stalled")
+    client.force_login(agency_admin)
+    assert "pekerja latar belakang berhenti" in client.get(reverse("staff:export", args=[job.token])).content.decode()
+    response = _export(client, django_capture_on_commit_callbacks)  # the slot is free again
+    assert ExportJob.objects.filter(state="done").count() == 1, response
+
+
+def test_a_build_presumed_dead_stops_when_another_took_its_job(agency_admin, make_report, eager, monkeypatch):
+    make_report()
+    make_report()
+    job = ExportJob.objects.create(user=agency_admin, format="csv", language="id")
+
+    def taken_over(rows, fileobj, progress):
+        ExportJob.objects.filter(pk=job.pk).update(attempts=5)  # the reaper handed it to another build
+        progress(2000)
+
+    monkeypatch.setitem(exports.WRITERS, "csv", taken_over)
+    assert exports.build(job.pk) == "superseded"
+    job.refresh_from_db()
+    assert job.state == "running" and not job.file

@@ -262,3 +262,65 @@ def test_a_real_worker_builds_a_large_export_for_its_owner(
     rows = {r[0]: r for r in csv.reader(io.StringIO(text))}
     assert rows[anonymous.tracking_no][-3:] == ["Anonim", "", ""]  # redacted by the worker too
     assert len(rows) == 3
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@needs_postgres
+def test_a_worker_killed_mid_export_the_job_is_built_again_and_the_slot_freed(
+    reload_reference, transactional_db, client, make_report, agency_admin, tmp_path, broker, settings
+):
+    import psycopg2
+    from django.utils import timezone
+
+    from complaints import exports
+    from lapor.tests.throwaway_redis import REDIS_SERVER, ThrowawayRedis
+
+    if REDIS_SERVER is None:
+        pytest.skip("needs redis-server")
+    redis = ThrowawayRedis(tmp_path)
+    redis.start()
+    broker(redis.url, False)
+    make_report(title="Satu")
+    make_report(title="Dua")
+    job = ExportJob.objects.create(user=agency_admin, format="csv", language="id")
+    db = connection.settings_dict
+    # Another session locks the reports: the build claims its job, then waits on its first query.
+    locker = psycopg2.connect(
+        dbname=db["NAME"], user=db["USER"], password=db["PASSWORD"], host=db["HOST"], port=db["PORT"]
+    )
+    worker = _start_worker(redis.url, tmp_path)
+    try:
+        with locker.cursor() as cursor:
+            cursor.execute("LOCK TABLE complaints_report IN ACCESS EXCLUSIVE MODE")
+        tasks.build_export.delay(job.pk)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and job.state != "running":
+            time.sleep(0.2)
+            job.refresh_from_db()
+        assert job.state == "running" and job.heartbeat_at is not None
+        time.sleep(0.5)
+        worker.kill()  # the whole worker, mid-export: no chance to clean up
+        worker.wait(10)
+    finally:
+        locker.rollback()
+        locker.close()
+        _stop_worker(worker)
+    job.refresh_from_db()
+    assert job.state == "running"  # holding one of the owner's slots, until ...
+    later = timezone.now() + dt.timedelta(seconds=settings.LAPOR_EXPORT_STALE_SECONDS + 1)
+    assert exports.reap_stale(now=timezone.now()) == {"retried": 0, "failed": 0}  # not yet: heartbeat fresh
+    worker = _start_worker(redis.url, tmp_path)
+    try:
+        assert exports.reap_stale(now=later) == {"retried": 1, "failed": 0}  # ... its heartbeat is missed
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and job.state != "done":
+            time.sleep(0.5)
+            job.refresh_from_db()
+        assert (job.state, job.total, job.attempts) == ("done", 2, 2)
+    finally:
+        _stop_worker(worker)
+        redis.stop()
+    client.force_login(agency_admin)
+    text = b"".join(client.get(reverse("staff:export_download", args=[job.token])).streaming_content)
+    assert b"Satu" in text and b"Dua" in text
