@@ -97,6 +97,11 @@ def reporter_shown_to(user, report: Report) -> dict:
     if can_see_identity(user, report):
         if report.reporter_id:
             r = report.reporter
-            return {"name": r.full_name, "email": r.email, "phone": r.phone, "nik": r.nik, "full": True}
+            # A messaging channel's reporter (SMS, WhatsApp, e-mail) is reached at the address they wrote
+            # from (reporter_contact); their account's placeholder address (RFC 2606 .invalid) is no mailbox.
+            contact = report.reporter_contact
+            email = contact if "@" in contact else ("" if r.email.endswith(".invalid") else r.email)
+            phone = contact if contact and "@" not in contact else r.phone
+            return {"name": r.full_name, "email": email, "phone": phone, "nik": r.nik, "full": True}
         return {"name": report.reporter_name, "email": "", "phone": report.reporter_contact, "nik": "", "full": True}
     return {"name": reporter_public_name(report), "email": "", "phone": "", "nik": "", "full": False}

@@ -208,6 +208,17 @@ class AgencyFilter(admin.SimpleListFilter):
         return queryset.filter(agency__path__startswith=agency.path)
 
 
+# Other apps add sections to the report page (channels: the citizen's conversation). A panel is a
+# callable (request, report, reporter_shown) -> (template name, context) or None, registered from the
+# app's AppConfig.ready(); it sees the report only after this admin's own access check.
+REPORT_PANELS: list = []
+
+
+def register_report_panel(panel) -> None:
+    if panel not in REPORT_PANELS:
+        REPORT_PANELS.append(panel)
+
+
 def _actor_label(event, report, reporter) -> str:
     if event.actor_id is None:
         return _g("Sistem")
@@ -396,6 +407,7 @@ class ReportAdmin(StaffScopedAdmin):
             "can_moderate": bool(allowed),
             "reporter_shown": reporter,
             "entered_by": report.entered_by if report.entered_by_id else None,
+            "panels": [p for p in (panel(request, report, reporter) for panel in REPORT_PANELS) if p],
         }
         return super().change_view(request, object_id, form_url, ctx)
 

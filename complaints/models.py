@@ -100,6 +100,7 @@ class Channel(models.TextChoices):
     LETTER = "letter", _("Surat")
     PHONE = "phone", _("Telepon")
     WHATSAPP = "whatsapp", _("WhatsApp")
+    EMAIL = "email", _("E-mail")
 
 
 class CloseReason(models.TextChoices):

@@ -60,8 +60,10 @@ def recipients(event: Event) -> list[tuple[object, str]]:
     return result
 
 
-# Other apps that must hear about every event (api: webhooks) register a callable here from their
-# AppConfig.ready(); it runs inside the action's transaction and must only queue work after commit.
+# Other apps that must hear about every event (api: webhooks, channels: SMS/WhatsApp/e-mail) register
+# a callable here from their AppConfig.ready(); it runs inside the action's transaction and must only
+# queue work after commit. A listener returns True when it tells the reporter itself (a report filed
+# through a messaging channel hears on that channel): no notification e-mail is written for them then.
 EVENT_LISTENERS: list = []
 
 
@@ -72,11 +74,13 @@ def register_event_listener(listener) -> None:
 
 def notify_event(event: Event) -> list[Notification]:
     """Write the notifications of one event (inside its transaction) and queue their delivery."""
+    reporter_told = False
     for listener in EVENT_LISTENERS:
-        listener(event)
+        reporter_told = bool(listener(event)) or reporter_told
     rows = []
     for user, audience in recipients(event):
-        rows.append(_render(user, audience, event))
+        if not (reporter_told and audience == "reporter"):
+            rows.append(_render(user, audience, event))
     if rows:
         Notification.objects.bulk_create(rows)
         enqueue_delivery([n.pk for n in rows])

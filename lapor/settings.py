@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "complaints",
     "dashboards",
     "api",
+    "channels",
 ]
 
 MIDDLEWARE = [
@@ -382,3 +383,28 @@ API_CONTACT = env.str("API_CONTACT", default="LAPOR! <api@lapor.test>")
 # Not under a served URL: files leave only through api.views.open_data_file.
 OPEN_DATA_ROOT = str(env.path("OPEN_DATA_ROOT", default=BASE_DIR / "media" / "open-data"))
 OPEN_DATA_KEEP = env.int("OPEN_DATA_KEEP", default=7)  # days of files kept
+
+# --- Messaging channels (channels app; README "Messaging channels"). Each is off until configured. ---
+# E-mail: the mailbox citizens write to, polled over IMAP (imaps://user:pass@host:993/INBOX, or
+# imap+starttls://…); answers leave through the mail settings above, from this address.
+LAPOR_EMAIL_IMAP_URL = env.str("LAPOR_EMAIL_IMAP_URL", default="")
+LAPOR_EMAIL_ADDRESS = env.str("LAPOR_EMAIL_ADDRESS", default="")
+# SMS: "gammu" (Gammu SMSD's SQL database: sqlite:////var/spool/gammu/smsd.db or postgres://…) or
+# "http" (a hosted gateway: outbound POSTs to LAPOR_SMS_HTTP_URL, inbound to /kanal/sms/).
+LAPOR_SMS_BACKEND = env.str("LAPOR_SMS_BACKEND", default="")
+LAPOR_SMS_GAMMU_DATABASE_URL = env.str("LAPOR_SMS_GAMMU_DATABASE_URL", default="")
+LAPOR_SMS_HTTP_URL = env.str("LAPOR_SMS_HTTP_URL", default="")
+LAPOR_SMS_HTTP_TOKEN = env.str("LAPOR_SMS_HTTP_TOKEN", default="")
+LAPOR_SMS_MAX_LENGTH = env.int("LAPOR_SMS_MAX_LENGTH", default=160)
+# WhatsApp Business Cloud API: the webhook is /kanal/whatsapp/.
+LAPOR_WHATSAPP_API_URL = env.str("LAPOR_WHATSAPP_API_URL", default="https://graph.facebook.com/v21.0")
+LAPOR_WHATSAPP_TOKEN = env.str("LAPOR_WHATSAPP_TOKEN", default="")
+LAPOR_WHATSAPP_PHONE_NUMBER_ID = env.str("LAPOR_WHATSAPP_PHONE_NUMBER_ID", default="")
+LAPOR_WHATSAPP_APP_SECRET = env.str("LAPOR_WHATSAPP_APP_SECRET", default="")
+LAPOR_WHATSAPP_VERIFY_TOKEN = env.str("LAPOR_WHATSAPP_VERIFY_TOKEN", default="")
+# Abuse limits and defaults of a report filed by message.
+LAPOR_CHANNEL_RATE = env.int("LAPOR_CHANNEL_RATE", default=30)  # messages per sender per hour answered
+LAPOR_CHANNEL_REPORTS_PER_DAY = env.int("LAPOR_CHANNEL_REPORTS_PER_DAY", default=5)
+LAPOR_CHANNEL_MIN_WORDS = env.int("LAPOR_CHANNEL_MIN_WORDS", default=3)  # a shorter first message gets help
+LAPOR_CHANNEL_DEFAULT_CATEGORY = env.str("LAPOR_CHANNEL_DEFAULT_CATEGORY", default="lainnya-umum")
+LAPOR_CHANNEL_TIMEOUT = env.int("LAPOR_CHANNEL_TIMEOUT", default=15)  # seconds, any provider call

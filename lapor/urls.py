@@ -15,6 +15,7 @@ urlpatterns = [
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("api/v1/", include("api.urls")),
     path("open311/v2/", include("api.open311_urls")),
+    path("kanal/", include("channels.urls")),  # providers' webhooks (WhatsApp, SMS gateway)
 ]
 urlpatterns += i18n_patterns(
     path("", complaint_views.home, name="home"),

@@ -33,6 +33,11 @@ class Command(BaseCommand):
             line = f"{timezone.now():%Y-%m-%d %H:%M:%S} run_clocks {summary.as_dict()}"
             if digests:
                 line += f" digests={escalation.send_daily_digests(moment)}"
+            if loop is not None:
+                # Embedded mode has no beat: the messaging channels are polled and swept here too.
+                from channels import delivery
+
+                line += f" channels={delivery.run_once()}"
             self.stdout.write(line)
             if loop is None:
                 return
