@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('complaints', '0008_alter_report_channel'),
+        ('complaints', '0009_report_channel_email'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
