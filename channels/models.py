@@ -84,7 +84,7 @@ class Message(models.Model):
         QUEUED = "queued", _("Dalam antrean")
         SENDING = "sending", _("Sedang dikirim")
         SENT = "sent", _("Terkirim ke penyedia")
-        DELIVERED = "delivered", _("Diterima")
+        DELIVERED = "delivered", _("Sampai ke penerima")
         READ = "read", _("Dibaca")
         FAILED = "failed", _("Gagal")
 

@@ -65,7 +65,7 @@ class Migration(migrations.Migration):
                 ('text', models.TextField(blank=True, verbose_name='isi')),
                 ('in_reply_to', models.CharField(blank=True, max_length=255)),
                 ('data', models.JSONField(blank=True, default=dict)),
-                ('state', models.CharField(choices=[('pending', 'Menunggu diproses'), ('processed', 'Diproses'), ('ignored', 'Diabaikan (balasan otomatis/pantulan)'), ('limited', 'Diabaikan (batas pesan)'), ('queued', 'Dalam antrean'), ('sending', 'Sedang dikirim'), ('sent', 'Terkirim ke penyedia'), ('delivered', 'Diterima'), ('read', 'Dibaca'), ('failed', 'Gagal')], max_length=10, verbose_name='keadaan')),
+                ('state', models.CharField(choices=[('pending', 'Menunggu diproses'), ('processed', 'Diproses'), ('ignored', 'Diabaikan (balasan otomatis/pantulan)'), ('limited', 'Diabaikan (batas pesan)'), ('queued', 'Dalam antrean'), ('sending', 'Sedang dikirim'), ('sent', 'Terkirim ke penyedia'), ('delivered', 'Sampai ke penerima'), ('read', 'Dibaca'), ('failed', 'Gagal')], max_length=10, verbose_name='keadaan')),
                 ('attempts', models.PositiveSmallIntegerField(default=0)),
                 ('error', models.CharField(blank=True, max_length=255)),
                 ('next_attempt_at', models.DateTimeField(blank=True, null=True)),
