@@ -184,6 +184,7 @@ GENERIC_MESSAGES = {
     405: _lazy("Metode tidak didukung di alamat ini."),
     413: _lazy("Isi permintaan terlalu besar."),
     500: _lazy("Terjadi kesalahan di server; coba lagi nanti."),
+    503: _lazy("Layanan sedang terganggu sebentar; coba lagi setelah waktu di Retry-After."),
 }
 
 
@@ -217,7 +218,7 @@ class ApiSurfaceMiddleware:
     def _convert(request, response, surface):
         status = response.status_code
         message = GENERIC_MESSAGES.get(status) or HTTPStatus(status).phrase
-        headers = {"Allow": response["Allow"]} if response.has_header("Allow") else {}
+        headers = {name: response[name] for name in ("Allow", "Retry-After") if response.has_header(name)}
         if surface == "open311":
             from .open311 import error
 

@@ -413,10 +413,13 @@ def submit_report(request):
         request.session.pop(REPORT_DRAFT_SESSION_KEY, None)
         return redirect("complaints:submit")
     form = ReportForm(request.POST, request.FILES)
-    if "search_agency" in request.POST:
-        # No-JavaScript agency search: show the form again with a narrowed agency list, nothing validated yet.
+    if "search_agency" in request.POST or "restore_draft" in request.POST:
+        # No-JavaScript agency search, or "try again" from the error page (lapor/errors.py): show the
+        # form again with what was typed (the draft), nothing validated yet.
         narrowed = ReportForm(initial={**form.draft(), "submission_key": request.POST.get("submission_key", "")})
-        return _render_report_form(request, narrowed, reattach=form.chosen_file_names())
+        return _render_report_form(
+            request, narrowed, reattach=form.chosen_file_names(), restored="restore_draft" in request.POST
+        )
     if not request.user.is_authenticated:
         request.session[REPORT_DRAFT_SESSION_KEY] = {"data": form.draft(), "files": form.chosen_file_names()}
         messages.info(request, _("Masuk atau daftar dulu untuk mengirim laporan. Isian Anda sudah disimpan."))

@@ -6,6 +6,8 @@ from django.views.i18n import JavaScriptCatalog
 
 from complaints import views as complaint_views
 
+handler500 = "lapor.errors.server_error"  # 500, and 503 with Retry-After while the database is down
+
 admin.site.site_header = "LAPOR! — Admin"
 admin.site.site_title = "LAPOR!"
 admin.site.index_title = "Ruang kerja"
