@@ -47,7 +47,6 @@ REPORT_FIELDS = {
 }
 REPORTER_FIELDS = {"name": ("string", False), "email": ("string", False), "phone": ("string", False)}
 ATTACHMENT_FIELDS = {"name": ("string", True), "content_base64": ("string", True)}
-NOTE_FIELDS = {"note": ("string", True), "attachments": ("array", False)}
 MAX_LENGTHS = {"external_id": 100, "title": 200, "regency_code": 13, "category_code": 64, "suggested_agency_code": 64}
 TYPE_NAMES = {
     "string": "string",

@@ -185,3 +185,21 @@ class WebhookDelivery(models.Model):
 
     def __str__(self):
         return f"{self.webhook_id} {self.payload.get('tracking_no')} {self.payload.get('status')}"
+
+
+class IdempotencyRecord(models.Model):
+    """The stored answer of an API action sent with an Idempotency-Key: a retry gets it again."""
+
+    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)  # SHA-256 of method, path and body
+    status = models.PositiveSmallIntegerField(null=True)
+    body = models.JSONField(null=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["api_key", "key"], name="idempotency_record_unique")]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_record_created")]
+
+    def __str__(self):
+        return f"{self.api_key_id}:{self.key}"

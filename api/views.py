@@ -19,8 +19,9 @@ from complaints import access, workflow
 from complaints.models import Attachment, Report, Status
 
 from . import feed, opendata
+from .actions import ACTIONS, idempotent
 from .http import ApiError, api_view, error_response, json_body, key_from_request
-from .intake import NOTE_FIELDS, check_attachments, check_shape, intake, workflow_error
+from .intake import check_shape, intake, workflow_error
 from .models import ApiKey, ExternalReference
 from .openapi import SCHEMA
 
@@ -233,33 +234,34 @@ def report_detail(request, tracking_no):
     return JsonResponse(report_json(request, report, key))
 
 
-def _act(request, tracking_no, action):
+@csrf_exempt
+@api_view("POST")
+def act(request, tracking_no, action):
+    """POST /reports/<no>/<action>: one workflow action (api/actions.py), Idempotency-Key aware."""
+    spec = ACTIONS.get(action)
+    if spec is None:
+        raise ApiError(404, _("Alamat API tidak dikenal."))
     key = key_from_request(request)
     data = json_body(request)
-    check_shape(data, NOTE_FIELDS)
+    check_shape(data, spec.fields)
     report = report_for_key(key, tracking_no)
-    if not data["note"].strip():
-        raise ApiError(400, _("note tidak boleh kosong."), fields={"note": _("wajib diisi")})
-    attachments = check_attachments(data.get("attachments") or [])
-    try:
-        event = action(report, by=key.service_user, note=data["note"], attachments=attachments)
-    except workflow.WorkflowError as exc:
-        raise workflow_error(exc) from None
-    body = _summary(request, report)
-    body["event"] = {"action": event.action, "occurred_at": event.created_at.isoformat()}
-    return JsonResponse(body, status=201)
+    if spec.text_field and not data[spec.text_field].strip():
+        raise ApiError(
+            400,
+            _("%(f)s tidak boleh kosong.") % {"f": spec.text_field},
+            fields={spec.text_field: _("wajib diisi")},
+        )
 
+    def run():
+        try:
+            event = spec.function(report, by=key.service_user, **spec.arguments(key, data))
+        except workflow.WorkflowError as exc:
+            raise workflow_error(exc) from None
+        body = _summary(request, report)
+        body["event"] = {"action": event.action, "occurred_at": event.created_at.isoformat()}
+        return JsonResponse(body, status=201)
 
-@csrf_exempt
-@api_view("POST")
-def follow_ups(request, tracking_no):
-    return _act(request, tracking_no, workflow.follow_up)
-
-
-@csrf_exempt
-@api_view("POST")
-def responses(request, tracking_no):
-    return _act(request, tracking_no, workflow.respond)
+    return idempotent(request, key, run)
 
 
 @require_GET
