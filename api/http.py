@@ -15,6 +15,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
@@ -205,7 +207,14 @@ class ApiSurfaceMiddleware:
         if surface is None:
             return self.get_response(request)
         request._dont_enforce_csrf_checks = True
+        # LocaleMiddleware gives every unprefixed path the default language (i18n_patterns with
+        # prefix_default_language=False); an API client says its language with Accept-Language.
+        language = translation.get_language_from_request(request, check_path=False)
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
         response = self.get_response(request)
+        response.setdefault("Content-Language", language)
+        patch_vary_headers(response, ["Accept-Language"])
         if response.status_code >= 400 and not _in_surface_format(response, surface):
             response = self._convert(request, response, surface)
         limit = getattr(request, "rate_limit", None)

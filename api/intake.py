@@ -146,9 +146,10 @@ class Intake:
     created: bool
 
 
-def intake(key: ApiKey, data: dict) -> Intake:
+def intake(key: ApiKey, data: dict, *, reference: dict | None = None) -> Intake:
     """File (or find again) the report an integrated application pushes. Idempotent by
-    (the key's agency, external_id)."""
+    (the key's agency, external_id). `reference` holds more ExternalReference fields (Open311's
+    address and media_url)."""
     check_shape(data, REPORT_FIELDS)
     reporter = data.get("reporter") or {}
     check_shape(reporter, REPORTER_FIELDS, where="reporter.")
@@ -224,7 +225,7 @@ def intake(key: ApiKey, data: dict) -> Intake:
             _ref, created = ExternalReference.objects.get_or_create(
                 source_agency=key.agency,
                 external_id=data["external_id"],
-                defaults={"report": report, "api_key": key, "payload_hash": digest},
+                defaults={"report": report, "api_key": key, "payload_hash": digest, **(reference or {})},
             )
     except workflow.WorkflowError as exc:
         raise workflow_error(exc) from None

@@ -127,6 +127,9 @@ class ExternalReference(models.Model):
     external_id = models.CharField(_("id eksternal"), max_length=100)
     # SHA-256 of the pushed body (canonical JSON): the same id with another body is refused (409).
     payload_hash = models.CharField(max_length=64, blank=True, editable=False)
+    # Open311 fields LAPOR's report has no place for, returned as the client sent them.
+    address = models.CharField(_("alamat"), max_length=255, blank=True)
+    media_url = models.URLField(_("URL media"), max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

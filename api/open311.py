@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import uuid
+import hashlib
+import json
 import xml.etree.ElementTree as ET
 
 from django.conf import settings
@@ -22,6 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 
 from complaints.models import CLOSED_STATUSES, Category, Classification, Report, Status
@@ -61,7 +63,9 @@ POST_FIELDS = {
     "attribute[event_date]",
     "attribute[regency_code]",
 }
-GET_FIELDS = {"jurisdiction_id", "service_request_id", "service_code", "start_date", "end_date", "status"}
+# GET requests reads service_request_id, service_code, start_date, end_date, status, page,
+# page_size and extensions; other parameters (api_key, a client's own) are ignored, as clients expect.
+DEFAULT_PAGE_SIZE = 100
 
 
 # --- Rendering ---
@@ -186,9 +190,9 @@ ATTRIBUTES = [
         "code": "classification",
         "datatype": "singlevaluelist",
         "required": True,
-        "datatype_description": _("Klasifikasi laporan."),
+        "datatype_description": gettext_lazy("Klasifikasi laporan."),
         "order": 1,
-        "description": _("Klasifikasi"),
+        "description": gettext_lazy("Klasifikasi"),
         "values": [{"key": value, "name": label} for value, label in Classification.choices],
     },
     {
@@ -196,18 +200,20 @@ ATTRIBUTES = [
         "code": "event_date",
         "datatype": "datetime",
         "required": False,
-        "datatype_description": _("Tanggal dan waktu kejadian (ISO 8601); bawaan: hari ini."),
+        "datatype_description": gettext_lazy("Tanggal dan waktu kejadian (ISO 8601); bawaan: hari ini."),
         "order": 2,
-        "description": _("Tanggal kejadian"),
+        "description": gettext_lazy("Tanggal kejadian"),
     },
     {
         "variable": True,
         "code": "regency_code",
         "datatype": "string",
         "required": False,
-        "datatype_description": _("Kode kabupaten/kota Kemendagri (51.03); bawaan: wilayah instansi pemilik kunci."),
+        "datatype_description": gettext_lazy(
+            "Kode kabupaten/kota Kemendagri (51.03); bawaan: wilayah instansi pemilik kunci."
+        ),
         "order": 3,
-        "description": _("Kabupaten/kota"),
+        "description": gettext_lazy("Kabupaten/kota"),
     },
 ]
 
@@ -233,8 +239,10 @@ def service_definition(request, fmt, code):
 # --- Requests ---
 
 
-def _request_json(r: Report) -> dict:
-    return {
+def _request_json(r: Report, *, extensions: bool = False) -> dict:
+    ref = getattr(r, "external_reference", None)  # None when not pushed by an application
+    lat, long = r.public_coordinates()
+    item = {
         "service_request_id": r.tracking_no,
         "status": "closed" if r.status in CLOSED_STATUSES else "open",
         "status_notes": str(Status(r.status).label),
@@ -246,17 +254,43 @@ def _request_json(r: Report) -> dict:
         "requested_datetime": _dt(r.created_at),
         "updated_datetime": _dt(r.updated_at),
         "expected_datetime": _dt(r.due_at),
-        "address": ", ".join(p for p in (r.district, r.regency.name, r.province.name) if p),
+        "address": (ref.address if ref and ref.address else None)
+        or ", ".join(p for p in (r.district, r.regency.name, r.province.name) if p),
         "address_id": "",
         "zipcode": "",
-        "lat": float(r.latitude) if r.latitude is not None else None,
-        "long": float(r.longitude) if r.longitude is not None else None,
-        "media_url": "",
+        "lat": lat,
+        "long": long,
+        "media_url": ref.media_url if ref else "",
     }
+    if extensions:
+        # The common GeoReport v2 "extensions" parameter: LAPOR's own fields under extended_attributes.
+        item["extended_attributes"] = {
+            "lapor_status": r.status,
+            "classification": r.classification,
+            "channel": r.channel,
+            "regency_code": r.regency_id,
+            "agency_code": r.agency.code if r.agency_id else None,
+            "url": reverse("complaints:detail", args=[r.tracking_no]),
+        }
+    return item
 
 
-def _public_requests():
-    return Report.objects.public().select_related("category", "agency", "regency", "province")
+def _public_requests(qs=None):
+    qs = Report.objects.public() if qs is None else qs
+    return qs.select_related("category", "agency", "regency", "province", "external_reference")
+
+
+def _flag(request, name: str) -> bool:
+    return request.GET.get(name, "").strip().lower() in ("1", "true", "yes")
+
+
+def _page_number(request, name: str, default: int, high: int) -> int:
+    raw = request.GET.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= high:
+        raise ApiError(400, _("%(name)s harus bilangan bulat 1–%(high)s.") % {"name": name, "high": high})
+    return int(raw)
 
 
 def _parse_when(value: str, name: str) -> dt.datetime:
@@ -279,10 +313,9 @@ def _parse_when(value: str, name: str) -> dt.datetime:
 def requests(request, fmt):
     if request.method == "POST":
         return _create(request, fmt)
-    unknown = sorted(set(request.GET) - GET_FIELDS)
-    if unknown:
-        raise ApiError(400, _("Parameter tidak dikenal: %(p)s.") % {"p": ", ".join(unknown)})
     _refuse_nul(request.GET)
+    page = _page_number(request, "page", 1, 1_000_000)
+    page_size = _page_number(request, "page_size", DEFAULT_PAGE_SIZE, MAX_RESULTS)
     qs = _public_requests()
     ids = [i.strip().upper() for i in request.GET.get("service_request_id", "").split(",") if i.strip()]
     if ids:
@@ -311,16 +344,34 @@ def requests(request, fmt):
                 qs = qs.exclude(status__in=CLOSED_STATUSES)
             elif wanted == {"closed"}:
                 qs = qs.filter(status__in=CLOSED_STATUSES)
-    reports = qs.order_by("-created_at", "-pk")[:MAX_RESULTS]
-    return render(fmt, "service_requests", [_request_json(r) for r in reports])
+    start = (page - 1) * page_size
+    reports = qs.order_by("-created_at", "-pk")[start : start + page_size]
+    extensions = _flag(request, "extensions")
+    return render(fmt, "service_requests", [_request_json(r, extensions=extensions) for r in reports])
 
 
 @open311_view
 def request_detail(request, fmt, request_id):
-    report = _public_requests().filter(tracking_no=request_id.strip().upper()).first()
+    """A public request; the key that posted a request (and its agency's subtree) may read its own
+    requests before they are verified, through the same view (never confidential ones)."""
+    tracking_no = request_id.strip().upper()
+    report = _public_requests().filter(tracking_no=tracking_no).first()
+    if report is None and _sends_key(request):
+        from .views import reports_for_key
+
+        key = key_from_request(request, allow_param=True)
+        report = (
+            _public_requests(reports_for_key(key).exclude(status=Status.REMOVED))
+            .filter(tracking_no=tracking_no)
+            .first()
+        )
     if report is None:
         raise ApiError(404, _("service_request_id “%(id)s” tidak ditemukan.") % {"id": request_id})
-    return render(fmt, "service_requests", [_request_json(report)])
+    return render(fmt, "service_requests", [_request_json(report, extensions=_flag(request, "extensions"))])
+
+
+def _sends_key(request) -> bool:
+    return bool(request.GET.get("api_key") or request.headers.get("Authorization"))
 
 
 @open311_view
@@ -383,15 +434,24 @@ def _create(request, fmt):
                 coords[field] = float(get(name))
             except ValueError:
                 raise ApiError(400, _("%(name)s harus angka.") % {"name": name}) from None
+    media_url = get("media_url")
+    if media_url and (len(media_url) > 500 or not media_url.lower().startswith(("http://", "https://"))):
+        raise ApiError(400, _("media_url harus alamat http(s) paling panjang 500 karakter."))
+    address = get("address_string")
+    if len(address) > 255:
+        raise ApiError(400, _("address_string paling panjang 255 karakter."))
     body = description
-    if get("address_string"):
-        body += "\n\n" + _("Alamat: %(a)s") % {"a": get("address_string")}
+    if address:
+        body += "\n\n" + _("Alamat: %(a)s") % {"a": address}
     name = " ".join(p for p in (get("first_name"), get("last_name")) if p)
     reporter = {k: v for k, v in (("name", name), ("email", get("email")), ("phone", get("phone"))) if v}
+    # The same POST again (a client's retry) is the same request: the id comes from its content.
+    content = sorted((k, v) for k, values in form.lists() if k != "api_key" for v in values)
+    digest = hashlib.sha256(json.dumps(content, ensure_ascii=False).encode()).hexdigest()[:40]
     result = intake(
         key,
         {
-            "external_id": f"open311:{uuid.uuid4()}",
+            "external_id": f"open311:{digest}",
             "classification": classification,
             "title": description.splitlines()[0][:100],
             "body": body,
@@ -402,12 +462,13 @@ def _create(request, fmt):
             **({"reporter": reporter} if reporter else {}),
             **coords,
         },
+        reference={"address": address, "media_url": media_url},
     )
     return render(
         fmt,
         "service_requests",
         [{"service_request_id": result.report.tracking_no, "service_notice": "", "account_id": None}],
-        status=201,
+        status=201 if result.created else 200,
     )
 
 

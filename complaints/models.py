@@ -298,6 +298,15 @@ class Report(models.Model):
     def is_closed(self) -> bool:
         return self.status in CLOSED_STATUSES
 
+    # Decimal places kept of an Anonim report's coordinates wherever the public sees them: three
+    # places are about 110 m, a block rather than the reporter's doorstep.
+    ANONYMOUS_COORDINATE_PLACES = 3
+
+    def public_coordinates(self) -> tuple[float | None, float | None]:
+        """(latitude, longitude) as the public may see them: exact, or coarsened for Anonim reports."""
+        places = self.ANONYMOUS_COORDINATE_PLACES if self.is_anonymous else 6
+        return tuple(None if v is None else round(float(v), places) for v in (self.latitude, self.longitude))
+
     @property
     def timezone(self) -> str:
         return self.agency.timezone if self.agency_id else settings.TIME_ZONE

@@ -151,7 +151,10 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(env.path("SQLITE_PATH", default=BASE_DIR / "db.sqlite3")),
-            "OPTIONS": {"timeout": 20},
+            # Write transactions take the write lock at BEGIN (Django 5.1+): a deferred transaction
+            # that reads, then writes, cannot wait for a concurrent writer and failed at once with
+            # "database is locked"; an IMMEDIATE one waits up to `timeout` seconds for its turn.
+            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

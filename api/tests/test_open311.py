@@ -117,16 +117,48 @@ def test_default_window_is_90_days(client, public_reports):
     assert ids == {public_reports["anonymous"].tracking_no}
 
 
-def test_get_requests_is_capped_at_1000(client, public_reports, monkeypatch):
-    from api import open311
+def test_get_requests_pages_with_page_and_page_size(client, public_reports):
+    everything = [r["service_request_id"] for r in client.get(f"{BASE}/requests.json").json()]
+    assert len(everything) == 2
+    pages = [
+        [r["service_request_id"] for r in client.get(f"{BASE}/requests.json", {"page_size": 1, "page": n}).json()]
+        for n in (1, 2, 3)
+    ]
+    assert pages == [everything[:1], everything[1:], []]
+    for bad in ({"page_size": 1001}, {"page_size": 0}, {"page": "x"}):
+        response = client.get(f"{BASE}/requests.json", bad)
+        assert response.status_code == 400 and response.json()[0]["description"]
 
-    monkeypatch.setattr(open311, "MAX_RESULTS", 1)
-    assert len(client.get(f"{BASE}/requests.json").json()) == 1
+
+def test_get_requests_ignores_unknown_parameters_such_as_api_key(client, public_reports):
+    response = client.get(f"{BASE}/requests.json", {"api_key": "whatever", "jurisdiction_id": "x", "client": "1"})
+    assert response.status_code == 200 and len(response.json()) == 2
+
+
+def test_extensions_add_lapors_fields(client, public_reports):
+    plain = client.get(f"{BASE}/requests.json").json()
+    assert "extended_attributes" not in plain[0]
+    extended = client.get(f"{BASE}/requests.json", {"extensions": "true"}).json()
+    item = next(r for r in extended if r["service_request_id"] == public_reports["public"].tracking_no)
+    assert item["extended_attributes"]["lapor_status"] == "dispatched"
+    assert item["extended_attributes"]["agency_code"] == "pemkab-badung"
+    detail = client.get(f"{BASE}/requests/{item['service_request_id']}.json", {"extensions": "true"}).json()
+    assert detail[0]["extended_attributes"]["classification"] == "complaint"
+
+
+def test_anonymous_reports_coordinates_are_coarsened_to_about_100_m(client, make_report, national_admin):
+    report = make_report(is_anonymous=True, latitude="-8.651234", longitude="115.216789")
+    workflow.verify(report, by=national_admin)
+    item = client.get(f"{BASE}/requests/{report.tracking_no}.json").json()[0]
+    assert (item["lat"], item["long"]) == (-8.651, 115.217)
+    assert report.public_coordinates() == (-8.651, 115.217)
+    named = make_report(latitude="-8.651234", longitude="115.216789")
+    assert named.public_coordinates() == (-8.651234, 115.216789)
 
 
 @pytest.mark.parametrize(
     ("params", "needle"),
-    [({"status": "pending"}, "status"), ({"start_date": "kemarin"}, "start_date"), ({"foo": "1"}, "foo")],
+    [({"status": "pending"}, "status"), ({"start_date": "kemarin"}, "start_date"), ({"page": "-1"}, "page")],
 )
 def test_bad_get_parameters_answer_400_in_the_spec_format(client, params, needle):
     response = client.get(f"{BASE}/requests.json", params)
@@ -196,6 +228,7 @@ def test_post_request_without_name_is_anonymous(client, badung_key):
         ({"lat": "utara"}, 400),
         ({"attribute[classification]": "rant"}, 400),
         ({"unknown_param": "1"}, 400),
+        ({"media_url": "javascript:alert(1)"}, 400),
     ],
 )
 def test_bad_posts_answer_in_the_spec_format_and_create_nothing(client, badung_key, change, status):
@@ -233,3 +266,39 @@ def test_unknown_open311_path_answers_in_the_spec_format(client):
     assert response.status_code == 404
     validate(response.json(), schemas.ERRORS)
     assert ET.fromstring(client.get(f"{BASE}/nothing.xml").content).tag == "errors"
+
+
+def test_post_keeps_address_and_media_url_and_the_same_post_twice_is_one_request(client, badung_key, national_admin):
+    data = {
+        **POST,
+        "api_key": badung_key[1],
+        "address_string": "Jl. Raya Kuta 12",
+        "media_url": "https://example.org/foto.jpg",
+    }
+    first = client.post(f"{BASE}/requests.json", data)
+    second = client.post(f"{BASE}/requests.json", data)
+    assert (first.status_code, second.status_code) == (201, 200)
+    tracking_no = first.json()[0]["service_request_id"]
+    assert second.json()[0]["service_request_id"] == tracking_no
+    assert Report.objects.count() == 1
+    workflow.verify(Report.objects.get(), by=national_admin)
+    item = client.get(f"{BASE}/requests/{tracking_no}.json").json()[0]
+    assert item["address"] == "Jl. Raya Kuta 12" and item["media_url"] == "https://example.org/foto.jpg"
+
+
+def test_the_poster_follows_its_own_request_before_verification(client, badung_key, sleman_key):
+    tracking_no = client.post(f"{BASE}/requests.json", {**POST, "api_key": badung_key[1]}).json()[0][
+        "service_request_id"
+    ]
+    assert client.get(f"{BASE}/requests/{tracking_no}.json").status_code == 404  # not public yet
+    own = client.get(f"{BASE}/requests/{tracking_no}.json", {"api_key": badung_key[1]})
+    assert own.status_code == 200 and own.json()[0]["status_notes"] == "Belum Terverifikasi"
+    assert client.get(f"{BASE}/requests/{tracking_no}.json", {"api_key": sleman_key[1]}).status_code == 404
+
+
+def test_messages_follow_accept_language(client):
+    english = client.get(f"{BASE}/services/nope.json", headers={"Accept-Language": "en"}).json()[0]["description"]
+    indonesian = client.get(f"{BASE}/services/nope.json", headers={"Accept-Language": "id"}).json()[0]["description"]
+    assert english != indonesian and "unknown" in english.lower()
+    definition = client.get(f"{BASE}/services/kesehatan-puskesmas.json", headers={"Accept-Language": "en"}).json()
+    assert definition["attributes"][0]["description"] != "Klasifikasi"
