@@ -8,6 +8,7 @@ request is refused (422). A refused action stores nothing, so it may be retried 
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.http import JsonResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.models import Agency
@@ -119,3 +121,8 @@ def idempotent(request, key: ApiKey, run: Callable[[], JsonResponse]) -> JsonRes
         record.status, record.body = response.status_code, json.loads(response.content)
         record.save(update_fields=["status", "body"])
     return response
+
+
+def forget_idempotency_records(older_than=dt.timedelta(hours=24)) -> int:
+    """Stored answers are kept a day: a client retries within minutes, never after a day."""
+    return IdempotencyRecord.objects.filter(created_at__lt=timezone.now() - older_than).delete()[0]

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from agencies.models import Agency, Membership
 from agencies.roles import is_national_admin
 
+from . import webhooks
 from .models import ApiKey, Webhook, WebhookDelivery
 
 MANAGERS = {Membership.Role.DEVELOPER, Membership.Role.AGENCY_ADMIN}
@@ -91,6 +92,15 @@ class WebhookAdmin(AgencyScopedAdmin):
     list_filter = ["is_active"]
     fields = ["agency", "url", "secret", "is_active"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    actions = ["send_test"]
+
+    @admin.action(description=_("Kirim pengiriman uji ke webhook terpilih"))
+    def send_test(self, request, queryset):
+        rows = webhooks.send_test(list(queryset.filter(is_active=True)))
+        self.message_user(
+            request,
+            _("%(n)s pengiriman uji diantrekan; hasilnya tampil di Pengiriman webhook.") % {"n": len(rows)},
+        )
 
 
 @admin.register(WebhookDelivery)
@@ -100,8 +110,24 @@ class WebhookDeliveryAdmin(AgencyScopedAdmin):
     list_display = ["webhook", "created_at", "done_at", "attempts", "last_status", "last_error"]
     list_filter = [("done_at", admin.EmptyFieldListFilter)]
     list_select_related = ["webhook"]
-    readonly_fields = ["webhook", "payload", "created_at", "done_at", "attempts", "last_status", "last_error"]
+    readonly_fields = [
+        "webhook",
+        "message_id",
+        "payload",
+        "created_at",
+        "done_at",
+        "attempts",
+        "next_attempt_at",
+        "last_status",
+        "last_error",
+    ]
     show_full_result_count = False
+    actions = ["resend"]
+
+    @admin.action(description=_("Kirim ulang pengiriman terpilih"))
+    def resend(self, request, queryset):
+        rows = webhooks.resend(list(queryset.select_related("webhook")))
+        self.message_user(request, _("%(n)s pengiriman diantrekan ulang.") % {"n": len(rows)})
 
     def get_queryset(self, request):
         qs = admin.ModelAdmin.get_queryset(self, request)

@@ -9,6 +9,7 @@ class ApiConfig(AppConfig):
     def ready(self):
         from complaints import notifications
 
-        from . import webhooks
+        from . import opendata, webhooks
 
         notifications.register_event_listener(webhooks.queue_for_event)
+        notifications.register_event_listener(opendata.on_event)

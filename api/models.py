@@ -1,11 +1,14 @@
 """API keys of integrated applications, their webhooks, and the external ids of the reports they pushed."""
 
+import base64
+import binascii
 import datetime as dt
 import hashlib
 import hmac
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -143,13 +146,45 @@ class ExternalReference(models.Model):
         return f"{self.source_agency_id}:{self.external_id} → {self.report_id}"
 
 
+WEBHOOK_SECRET_PREFIX = "whsec_"
+
+
+def new_webhook_secret() -> str:
+    """A Standard Webhooks secret: "whsec_" + base64 of 24 random bytes."""
+    return WEBHOOK_SECRET_PREFIX + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
+def webhook_secret_bytes(secret: str) -> bytes:
+    """The HMAC key of a secret, as the Standard Webhooks libraries read it (base64 after "whsec_")."""
+    return base64.b64decode(secret.removeprefix(WEBHOOK_SECRET_PREFIX), validate=True)
+
+
+def validate_webhook_secret(value: str) -> None:
+    try:
+        key = webhook_secret_bytes(value)
+    except (binascii.Error, ValueError):
+        key = b""
+    if len(key) < 16:
+        raise ValidationError(
+            _("Rahasia harus “whsec_” diikuti base64 dari paling sedikit 16 byte acak (biarkan yang dibuat otomatis).")
+        )
+
+
+def new_message_id() -> str:
+    return "msg_" + secrets.token_urlsafe(18)
+
+
 class Webhook(models.Model):
     """A URL that receives each status change of the reports its agency's subtree handles."""
 
     agency = models.ForeignKey(Agency, verbose_name=_("instansi"), on_delete=models.CASCADE, related_name="webhooks")
     url = models.URLField(_("URL"), max_length=500)
     secret = models.CharField(
-        _("rahasia HMAC"), max_length=128, default=secrets.token_hex, help_text=_("Kunci tanda tangan HMAC-SHA256.")
+        _("rahasia HMAC"),
+        max_length=128,
+        default=new_webhook_secret,
+        validators=[validate_webhook_secret],
+        help_text=_("Kunci tanda tangan Standard Webhooks (whsec_…, HMAC-SHA256)."),
     )
     is_active = models.BooleanField(_("aktif"), default=True)
     created_at = models.DateTimeField(_("dibuat"), default=timezone.now, editable=False)
@@ -168,8 +203,12 @@ class WebhookDelivery(models.Model):
     broker outage loses nothing (the sweep re-queues what was never delivered)."""
 
     webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    # The Standard Webhooks webhook-id: the same on every retry and on a resend from the admin.
+    message_id = models.CharField(max_length=40, default=new_message_id, db_index=True)
     payload = models.JSONField()
     created_at = models.DateTimeField(default=timezone.now)
+    # After a failed attempt: not before this moment (exponential backoff of the sweep).
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
     # Set when finished: delivered (2xx) or given up (4xx, refused target); last_status tells which.
     done_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)

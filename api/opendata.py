@@ -11,7 +11,9 @@ flat at millions of rows.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
+import logging
 import os
 import re
 from pathlib import Path
@@ -21,13 +23,15 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from complaints.models import Clock, ClockKind, Report
+from complaints.models import Channel, Classification, Clock, ClockKind, CloseReason, ComplaintKind, Report, Status
 
 LICENSE = "CC BY 4.0"
+LICENSE_URL = "https://creativecommons.org/licenses/by/4.0/"
 DESCRIPTION = _(
     "Data terbuka LAPOR: laporan publik (bukan rahasia) tanpa identitas pelapor dan tanpa teks bebas, "
     "diperbarui setiap hari."
 )
+log = logging.getLogger(__name__)
 FILE_RE = re.compile(r"^lapor-\d{4}-\d{2}-\d{2}\.(csv|json)$")
 CHUNK = 2000
 
@@ -91,6 +95,8 @@ def _row(values: dict) -> dict:
     row = {}
     for name, (src, _desc) in COLUMNS.items():
         value = values[src]
+        if name in BOOLEAN_COLUMNS:
+            value = bool(value)
         if src.endswith("_at") and value is not None:
             value = timezone.localtime(value).date().isoformat()
         elif src == "event_date" and value is not None:
@@ -113,7 +119,7 @@ def export(today=None) -> Path:
         first = True
         for values in rows_queryset().iterator(chunk_size=CHUNK):
             row = _row(values)
-            writer.writerow(row)
+            writer.writerow(csv_row(row))
             js.write(("\n" if first else ",\n") + json.dumps(row, ensure_ascii=False))
             first = False
         js.write("\n]\n")
@@ -121,6 +127,7 @@ def export(today=None) -> Path:
     os.replace(json_tmp, base.with_suffix(".json"))
     for old in published_files()[settings.OPEN_DATA_KEEP * 2 :]:
         old.unlink(missing_ok=True)
+    expunge(withdrawn_since(_oldest_file_date()))
     return base.with_suffix(".csv")
 
 
@@ -137,3 +144,176 @@ def published_file(name: str) -> Path | None:
         return None
     path = root() / name
     return path if path.is_file() else None
+
+
+# --- The published files' machine-readable description (Frictionless Data Package) ---
+
+BOOLEAN_COLUMNS = {"auto_completed"}
+INTEGER_COLUMNS = {"rating": (1, 5), "reopen_count": (0, None), "bounce_count": (0, None)}
+CLOCK_STATES = ["met", "missed", "running", "paused", "cancelled"]
+ENUMS = {
+    "classification": list(Classification.values),
+    "complaint_kind": list(ComplaintKind.values),
+    "channel": list(Channel.values),
+    "status": list(Status.values),
+    "close_reason": list(CloseReason.values),
+    "verification_clock": CLOCK_STATES,
+    "first_follow_up_clock": CLOCK_STATES,
+    "resolution_clock": CLOCK_STATES,
+}
+REQUIRED = {"tracking_no", "classification", "category_code", "province_code", "regency_code", "status"}
+
+
+def csv_row(row: dict) -> dict:
+    """CSV spells booleans true/false (as the data package says), not Python's True/False."""
+    return {k: ("true" if v else "false") if k in BOOLEAN_COLUMNS else v for k, v in row.items()}
+
+
+def _field(name: str, description) -> dict:
+    field = {"name": name, "description": str(description)}
+    constraints = {}
+    if name in BOOLEAN_COLUMNS:
+        field.update(type="boolean", trueValues=["true"], falseValues=["false"])
+    elif name in INTEGER_COLUMNS:
+        field["type"] = "integer"
+        low, high = INTEGER_COLUMNS[name]
+        constraints["minimum"] = low
+        if high is not None:
+            constraints["maximum"] = high
+    elif COLUMNS[name][0].endswith("_at") or name == "event_date":
+        field.update(type="date", format="default")
+    else:
+        field["type"] = "string"
+    if name in ENUMS:
+        # complaint_kind and close_reason may be empty: an empty cell is a missing value.
+        constraints["enum"] = ENUMS[name]
+    if name in REQUIRED:
+        constraints["required"] = True
+    if name == "tracking_no":
+        constraints["unique"] = True
+    if constraints:
+        field["constraints"] = constraints
+    return field
+
+
+def table_schema() -> dict:
+    return {
+        "fields": [_field(name, desc) for name, (_src, desc) in COLUMNS.items()],
+        "primaryKey": ["tracking_no"],
+        "missingValues": [""],
+    }
+
+
+def datapackage(url_for) -> dict:
+    """The Frictionless Data Package descriptor of the published files; url_for(name) is a file's
+    download address."""
+    schema = table_schema()
+    resources = []
+    for path in published_files():
+        csv_file = path.suffix == ".csv"
+        resources.append(
+            {
+                "name": path.stem.lower() + ("-csv" if csv_file else "-json"),
+                "path": url_for(path.name),
+                "profile": "tabular-data-resource",
+                "format": "csv" if csv_file else "json",
+                "mediatype": "text/csv" if csv_file else "application/json",
+                "encoding": "utf-8",
+                "bytes": path.stat().st_size,
+                "schema": schema,
+                **({"dialect": {"delimiter": ",", "header": True}} if csv_file else {}),
+            }
+        )
+    return {
+        "profile": "tabular-data-package",
+        "name": "lapor-open-data",
+        "title": "LAPOR! open data",
+        "description": str(DESCRIPTION),
+        "licenses": [{"name": "CC-BY-4.0", "title": "Creative Commons Attribution 4.0", "path": LICENSE_URL}],
+        "resources": resources,
+    }
+
+
+# --- Expunging reports that left the public from every published file ---
+
+
+def _oldest_file_date():
+    files = published_files()
+    if not files:
+        return None
+    return dt.date.fromisoformat(files[-1].name[len("lapor-") : len("lapor-") + 10])
+
+
+def withdrawn_since(day) -> set[str]:
+    """Tracking numbers of reports changed since `day` that the public may no longer see (removed,
+    made confidential): the only ones a published file can hold that it must not."""
+    if day is None:
+        return set()
+    since = timezone.make_aware(dt.datetime.combine(day - dt.timedelta(days=1), dt.time()))
+    changed = Report.objects.filter(updated_at__gte=since)
+    return set(changed.exclude(pk__in=Report.objects.public().values("pk")).values_list("tracking_no", flat=True))
+
+
+def expunge(tracking_nos) -> int:
+    """Rewrite every published file without these reports' rows (each file replaced whole, as the
+    export writes it). Returns the number of rows dropped."""
+    drop = set(tracking_nos)
+    if not drop:
+        return 0
+    dropped = 0
+    for path in published_files():
+        tmp = path.with_name(path.name + ".tmp")
+        removed = 0
+        if path.suffix == ".csv":
+            with path.open(newline="", encoding="utf-8") as src, tmp.open("w", newline="", encoding="utf-8") as out:
+                reader = csv.DictReader(src)
+                writer = csv.DictWriter(out, fieldnames=reader.fieldnames)
+                writer.writeheader()
+                for row in reader:
+                    if row["tracking_no"] in drop:
+                        removed += 1
+                    else:
+                        writer.writerow(row)
+        else:
+            with path.open(encoding="utf-8") as src, tmp.open("w", encoding="utf-8") as out:
+                out.write("[")
+                first = True
+                for line in src:
+                    line = line.strip().rstrip(",")
+                    if not line.startswith("{"):
+                        continue
+                    if json.loads(line)["tracking_no"] in drop:
+                        removed += 1
+                        continue
+                    out.write(("\n" if first else ",\n") + line)
+                    first = False
+                out.write("\n]\n")
+        if removed:
+            os.replace(tmp, path)
+            dropped += removed
+        else:
+            tmp.unlink()
+    return dropped
+
+
+def on_event(event) -> None:
+    """complaints.notifications listener: a report that leaves the public (removed, or made
+    confidential at verification) is expunged from the published files after the commit."""
+    report = event.report
+    if report.is_public or not published_files():
+        return
+    if event.action not in ("remove", "verify"):
+        return
+    from django.db import transaction
+
+    from .tasks import expunge_open_data
+
+    tracking_no = report.tracking_no
+
+    def go():
+        try:
+            expunge_open_data.delay([tracking_no])
+        except Exception:  # broker down: the next daily export expunges it (withdrawn_since)
+            log.warning("Could not queue the open-data expunge of %s", tracking_no, exc_info=True)
+
+    transaction.on_commit(go)

@@ -6,6 +6,7 @@ from celery import shared_task
 from django.conf import settings
 
 from . import opendata, webhooks
+from .actions import forget_idempotency_records
 
 TRANSIENT = (urllib.error.URLError, ConnectionError, TimeoutError, OSError, webhooks.DeliveryFailed)
 
@@ -17,6 +18,8 @@ def deliver_webhook(delivery_id: int):
 
 @shared_task
 def deliver_pending_webhooks(retries: bool = True) -> int:
+    if retries:
+        forget_idempotency_records()
     return webhooks.deliver_pending(retries=retries)
 
 
@@ -24,3 +27,8 @@ def deliver_pending_webhooks(retries: bool = True) -> int:
 @shared_task(time_limit=settings.LAPOR_OPEN_DATA_TIME_LIMIT, soft_time_limit=settings.LAPOR_OPEN_DATA_TIME_LIMIT - 60)
 def export_open_data() -> str:
     return opendata.export().name
+
+
+@shared_task(time_limit=settings.LAPOR_OPEN_DATA_TIME_LIMIT, soft_time_limit=settings.LAPOR_OPEN_DATA_TIME_LIMIT - 60)
+def expunge_open_data(tracking_nos: list[str]) -> int:
+    return opendata.expunge(tracking_nos)

@@ -14,6 +14,7 @@ urlpatterns = [
     path("agencies", reference.agencies, name="agencies"),
     path("openapi.json", views.openapi, name="openapi"),
     path("open-data/", views.open_data, name="open_data"),
+    path("open-data/datapackage.json", views.datapackage, name="datapackage"),
     path("open-data/<str:name>", views.open_data_file, name="open_data_file"),
     re_path(r"^.*$", views.not_found),
 ]

@@ -282,6 +282,8 @@ def open_data(request):
     ]
     context = {
         "license": opendata.LICENSE,
+        "license_url": opendata.LICENSE_URL,
+        "datapackage": request.build_absolute_uri(reverse("api:datapackage")),
         "description": str(opendata.DESCRIPTION),
         "dictionary": opendata.dictionary(),
         "files": files,
@@ -292,11 +294,19 @@ def open_data(request):
 
 
 @require_GET
+def datapackage(request):
+    """The Frictionless Data Package descriptor: field types, allowed values, licence."""
+    return JsonResponse(
+        opendata.datapackage(lambda name: request.build_absolute_uri(reverse("api:open_data_file", args=[name])))
+    )
+
+
+@require_GET
 def open_data_file(request, name):
     path = opendata.published_file(name)
     if path is None:
         raise Http404(_("Berkas tidak ditemukan."))
-    content_type = "text/csv" if name.endswith(".csv") else "application/json"
+    content_type = "text/csv; charset=utf-8" if name.endswith(".csv") else "application/json"
     return FileResponse(path.open("rb"), as_attachment=True, filename=name, content_type=content_type)
 
 

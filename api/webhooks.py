@@ -7,6 +7,8 @@ after the action's commit (a slow receiver never blocks the workflow) and retrie
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 import hashlib
 import hmac
@@ -14,6 +16,7 @@ import ipaddress
 import json
 import logging
 import socket
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -26,10 +29,12 @@ from django.utils import timezone
 from agencies.models import path_ids
 from complaints.models import Event, Status
 
-from .models import ExternalReference, Webhook, WebhookDelivery
+from .models import ExternalReference, Webhook, WebhookDelivery, webhook_secret_bytes
 
 log = logging.getLogger(__name__)
-SIGNATURE_HEADER = "X-Lapor-Signature"
+SIGNATURE_HEADER = "X-Lapor-Signature"  # the v1 signature (hex HMAC of the body), kept for old receivers
+EVENT_TYPE = "report.status_changed"
+TEST_TYPE = "webhook.test"
 
 
 class DeliveryFailed(Exception):
@@ -73,9 +78,18 @@ def webhooks_for(event: Event) -> list[Webhook]:
     return list(Webhook.objects.filter(agency_id__in=ids, is_active=True))
 
 
+def sequence_of(event: Event) -> int:
+    """The event's place among its report's events, 1, 2, 3, …: events of one report are written
+    under the report's row lock, so the order is the order of the changes. A receiver keeps the
+    state with the highest sequence, whatever order deliveries arrive in."""
+    return Event.objects.filter(report_id=event.report_id, pk__lte=event.pk).count()
+
+
 def payload_for(event: Event) -> dict:
     report = event.report
     return {
+        "type": EVENT_TYPE,
+        "sequence": sequence_of(event),
         "event": event.action,
         "tracking_no": report.tracking_no,
         "status": event.to_status,
@@ -101,17 +115,56 @@ def queue_for_event(event: Event) -> None:
     transaction.on_commit(lambda: enqueue(ids))
 
 
-def enqueue(ids) -> None:
+def send_test(hooks: list[Webhook]) -> list[WebhookDelivery]:
+    """The admin's "send test delivery": a signed test payload to each webhook, through the outbox."""
+    now = timezone.now()
+    with transaction.atomic():
+        rows = WebhookDelivery.objects.bulk_create(
+            [
+                WebhookDelivery(
+                    webhook=hook,
+                    payload={"type": TEST_TYPE, "occurred_at": now.isoformat(), "agency": hook.agency.code},
+                    created_at=now,
+                )
+                for hook in hooks
+            ]
+        )
+        ids = [row.pk for row in rows]
+        transaction.on_commit(lambda: enqueue(ids))
+    return rows
+
+
+def resend(rows: list[WebhookDelivery]) -> list[WebhookDelivery]:
+    """The admin's "resend": the same message again (same webhook-id and payload) as a new outbox row,
+    so the receiver may recognise it; the earlier rows keep their history."""
+    now = timezone.now()
+    with transaction.atomic():
+        copies = WebhookDelivery.objects.bulk_create(
+            [
+                WebhookDelivery(webhook=row.webhook, message_id=row.message_id, payload=row.payload, created_at=now)
+                for row in rows
+            ]
+        )
+        ids = [row.pk for row in copies]
+        transaction.on_commit(lambda: enqueue(ids))
+    return copies
+
+
+def enqueue(ids, *, sweeping: bool = False) -> None:
+    """Hand deliveries to the worker. In embedded mode (eager Celery, no broker) nothing is sent
+    from the request that caused it — a slow receiver must never hold up a user — and the sweep that
+    `run_clocks --loop` runs delivers them (sweeping=True: inline, one attempt each)."""
     from .tasks import deliver_webhook
 
+    eager = deliver_webhook.app.conf.task_always_eager
+    if eager and not sweeping:
+        return
     for delivery_id in ids:
-        if deliver_webhook.app.conf.task_always_eager:
-            # Embedded mode (no broker): one attempt inline, since eager retries would run back to
-            # back inside the user's request; the sweep tries again later.
+        if eager:
             try:
                 deliver(delivery_id)
             except Exception:
-                log.warning("Webhook delivery %s failed (embedded mode: the sweep retries)", delivery_id)
+                log.warning("Webhook delivery %s failed; the sweep retries it after a pause", delivery_id)
             continue
         try:
             deliver_webhook.delay(delivery_id)
@@ -120,17 +173,36 @@ def enqueue(ids) -> None:
 
 
 def sign(secret: str, body: bytes) -> str:
+    """The v1 signature (X-Lapor-Signature), kept for receivers written before Standard Webhooks."""
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def post(hook: Webhook, payload: dict) -> int:
+def standard_signature(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
+    """The Standard Webhooks webhook-signature: "v1," + base64 HMAC-SHA256 of "id.timestamp.body"."""
+    try:
+        key = webhook_secret_bytes(secret)
+    except (binascii.Error, ValueError):
+        key = secret.encode()  # a secret typed outside the admin's validation: used as it is
+    signed = f"{message_id}.{timestamp}.".encode() + body
+    return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+
+
+def post(hook: Webhook, payload: dict, message_id: str) -> int:
     """POST the signed payload; returns the HTTP status. 5xx, 429 and network errors raise."""
     body = json.dumps(payload, sort_keys=True).encode()
+    timestamp = int(time.time())
     request = urllib.request.Request(
         hook.url,
         data=body,
         method="POST",
-        headers={"Content-Type": "application/json", SIGNATURE_HEADER: sign(hook.secret, body), "User-Agent": "LAPOR"},
+        headers={
+            "Content-Type": "application/json",
+            "User-Agent": "LAPOR",
+            "webhook-id": message_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": standard_signature(hook.secret, message_id, timestamp, body),
+            SIGNATURE_HEADER: sign(hook.secret, body),
+        },
     )
     try:
         with _opener.open(request, timeout=settings.API_WEBHOOK_TIMEOUT) as response:
@@ -140,6 +212,11 @@ def post(hook: Webhook, payload: dict) -> int:
             raise DeliveryFailed(f"{hook.url} answered {error.code}") from error
         log.warning("Webhook %s refused the payload with %s; not retried", hook.url, error.code)
         return error.code
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """The sweep's pause after the n-th failed attempt: 30 s, 1, 2, 4 … minutes, at most an hour."""
+    return dt.timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
 
 
 def deliver(delivery_id: int) -> int | None:
@@ -155,9 +232,13 @@ def deliver(delivery_id: int) -> int | None:
         done.update(done_at=timezone.now(), last_error="inactive or non-public target")
         return None
     try:
-        status = post(row.webhook, row.payload)
+        status = post(row.webhook, row.payload, row.message_id)
     except (DeliveryFailed, OSError) as exc:
-        done.update(attempts=F("attempts") + 1, last_error=str(exc)[:500])
+        done.update(
+            attempts=F("attempts") + 1,
+            last_error=str(exc)[:500],
+            next_attempt_at=timezone.now() + backoff(row.attempts + 1),
+        )
         raise
     done.update(done_at=timezone.now(), attempts=F("attempts") + 1, last_status=status, last_error="")
     return status
@@ -181,8 +262,18 @@ def deliver_pending(
         pending |= Q(created_at__lte=now - older_than)
     ids = list(
         WebhookDelivery.objects.filter(pending, done_at__isnull=True, attempts__lt=settings.API_WEBHOOK_MAX_ATTEMPTS)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
         .order_by("created_at")
         .values_list("pk", flat=True)[:limit]
     )
-    enqueue(ids)
+    enqueue(ids, sweeping=True)
     return len(ids)
+
+
+def embedded_sweep() -> int:
+    """One pass of `run_clocks --loop` (embedded mode, no beat): every undelivered row whose pause is
+    over is tried now, inline; old idempotency records are dropped."""
+    from .actions import forget_idempotency_records
+
+    forget_idempotency_records()
+    return deliver_pending(older_than=dt.timedelta(0), never_tried_after=dt.timedelta(0))

@@ -1,4 +1,6 @@
 import csv
+import datetime as dt
+import io
 import json
 from pathlib import Path
 
@@ -6,6 +8,7 @@ import pytest
 
 from api import opendata, tasks
 from complaints import workflow
+from complaints.models import Report
 
 IDENTITY = ["Made Warga", "warga@example.test", "081234567890", "5103012345678901", "Ketut Offline"]
 
@@ -83,11 +86,12 @@ def test_old_files_are_pruned(reports, settings):
 def test_export_streams_with_a_constant_number_of_queries(
     reports, django_assert_max_num_queries, make_report, national_admin
 ):
-    with django_assert_max_num_queries(1):
+    # The rows, and the reports that left the public since the oldest file (expunge).
+    with django_assert_max_num_queries(2):
         opendata.export()
     for _ in range(9):
         workflow.verify(make_report(), by=national_admin)
-    with django_assert_max_num_queries(1):
+    with django_assert_max_num_queries(2):
         opendata.export()
 
 
@@ -97,3 +101,72 @@ def test_management_command_writes_the_files(reports, capsys):
     call_command("export_open_data")
     assert len(opendata.published_files()) == 2
     assert ".csv" in capsys.readouterr().out
+
+
+def _numbers(path):
+    if path.suffix == ".csv":
+        with path.open(encoding="utf-8") as f:
+            return {r["tracking_no"] for r in csv.DictReader(f)}
+    return {r["tracking_no"] for r in json.loads(path.read_text(encoding="utf-8"))}
+
+
+def test_a_removed_report_is_expunged_from_every_published_file(
+    reports, national_admin, django_capture_on_commit_callbacks
+):
+
+    for day in (1, 2, 3):
+        opendata.export(today=dt.date(2026, 1, day))
+    gone = reports["offline"]
+    assert all(gone.tracking_no in _numbers(p) for p in opendata.published_files())
+    # Removed after publication (an abusive report): gone from all six files at once.
+    Report.objects.filter(pk=gone.pk).update(status="submitted", verified_at=None)
+    gone.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.remove(gone, by=national_admin, reason="abusive")
+    files = opendata.published_files()
+    assert len(files) == 6
+    for path in files:
+        numbers = _numbers(path)
+        assert gone.tracking_no not in numbers and reports["public"].tracking_no in numbers
+
+
+def test_the_daily_export_expunges_what_left_the_public_without_a_listener(reports):
+
+    opendata.export(today=dt.date(2026, 1, 1))
+    Report.objects.filter(pk=reports["anonymous"].pk).update(is_confidential=True)  # e.g. a broker outage
+    opendata.export(today=dt.date(2026, 1, 2))
+    for path in opendata.published_files():
+        assert reports["anonymous"].tracking_no not in _numbers(path)
+
+
+def test_datapackage_describes_types_allowed_values_and_licence(client, reports):
+    opendata.export()
+    package = client.get("/api/v1/open-data/datapackage.json").json()
+    assert package["profile"] == "tabular-data-package"
+    assert package["licenses"][0]["path"] == "https://creativecommons.org/licenses/by/4.0/"
+    assert {r["format"] for r in package["resources"]} == {"csv", "json"}
+    resource = next(r for r in package["resources"] if r["format"] == "csv")
+    fields = {f["name"]: f for f in resource["schema"]["fields"]}
+    assert list(fields) == list(opendata.COLUMNS)
+    assert fields["auto_completed"]["type"] == "boolean" and fields["auto_completed"]["trueValues"] == ["true"]
+    assert fields["created_date"]["type"] == "date" and fields["rating"]["type"] == "integer"
+    assert "completed" in fields["status"]["constraints"]["enum"]
+    # Every cell of the CSV conforms to its field.
+    download = client.get(resource["path"].replace("http://testserver", ""))
+    assert download["Content-Type"] == "text/csv; charset=utf-8"
+    rows = list(csv.DictReader(io.StringIO(b"".join(download.streaming_content).decode("utf-8"))))
+    assert rows
+    for row in rows:
+        for name, value in row.items():
+            field = fields[name]
+            if value == "":
+                assert not field.get("constraints", {}).get("required"), name
+                continue
+            if field["type"] == "boolean":
+                assert value in ("true", "false")
+            elif field["type"] == "integer":
+                assert int(value) >= field["constraints"]["minimum"]
+            elif field["type"] == "date":
+                dt.date.fromisoformat(value)
+            if "enum" in field.get("constraints", {}):
+                assert value in field["constraints"]["enum"], (name, value)

@@ -4,6 +4,7 @@ import hashlib
 import hmac
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from unittest import mock
 
@@ -68,22 +69,26 @@ def receiver():
         yield r
 
 
-def test_status_changes_are_posted_signed_after_commit(
+def test_status_changes_are_posted_signed_by_the_sweep(
     receiver, tree, make_report, national_admin, django_capture_on_commit_callbacks
 ):
-    hook = Webhook.objects.create(agency=tree["bali"], url=receiver.url, secret="s3cret")
+    hook = Webhook.objects.create(agency=tree["bali"], url=receiver.url)
     with django_capture_on_commit_callbacks(execute=True):
         report = make_report(is_anonymous=True)
     with django_capture_on_commit_callbacks(execute=True):
         workflow.verify(report, by=national_admin)
     with django_capture_on_commit_callbacks(execute=True):
         workflow.add_note(report, by=national_admin, note="bukan perubahan status")
+    assert receiver.received == []  # embedded mode: nothing is sent from the request
+    assert webhooks.embedded_sweep() == 2
     assert len(receiver.received) == 2
-    headers, body = receiver.received[1]
+    headers, body = sorted(receiver.received, key=lambda r: json.loads(r[1])["sequence"])[1]
     expected = "sha256=" + hmac.new(hook.secret.encode(), body, hashlib.sha256).hexdigest()
     assert headers["X-Lapor-Signature"] == expected
     payload = json.loads(body)
     assert payload == {
+        "type": "report.status_changed",
+        "sequence": 2,
         "event": "verify",
         "tracking_no": report.tracking_no,
         "status": "verified",
@@ -100,6 +105,7 @@ def test_confidential_reports_are_never_sent(receiver, tree, make_report, django
     Webhook.objects.create(agency=tree["badung"], url=receiver.url)
     with django_capture_on_commit_callbacks(execute=True):
         make_report(is_confidential=True)
+    webhooks.embedded_sweep()
     assert receiver.received == []
 
 
@@ -108,6 +114,7 @@ def test_other_agencies_webhooks_hear_nothing(receiver, tree, make_report, djang
     Webhook.objects.create(agency=tree["badung"], url=receiver.url, is_active=False)
     with django_capture_on_commit_callbacks(execute=True):
         make_report()
+    webhooks.embedded_sweep()
     assert receiver.received == []
 
 
@@ -118,6 +125,7 @@ def test_the_pushing_apps_agency_hears_about_its_reports(
     Webhook.objects.create(agency=tree["badung"], url=receiver.url)
     with django_capture_on_commit_callbacks(execute=True):
         assert badung_api.post("/api/v1/reports", report_payload()).status_code == 201
+    webhooks.embedded_sweep()
     assert [json.loads(b)["event"] for _h, b in receiver.received] == ["submit"]
 
 
@@ -160,13 +168,29 @@ def test_the_task_retries_with_backoff_on_transient_errors():
     assert tasks.deliver_webhook.retry_backoff and tasks.deliver_webhook.max_retries == 8
 
 
-def test_a_dead_receiver_is_tried_once_in_embedded_mode(tree, make_report, django_capture_on_commit_callbacks):
-    with Receiver(statuses=[503, 503, 503]) as receiver:
+def test_embedded_mode_retries_a_failed_delivery_after_a_growing_pause(
+    tree, make_report, django_capture_on_commit_callbacks, time_machine
+):
+    time_machine.move_to(timezone.now(), tick=False)
+    with Receiver(statuses=[503, 503]) as receiver:
         Webhook.objects.create(agency=tree["badung"], url=receiver.url)
         with django_capture_on_commit_callbacks(execute=True):
             report = make_report()
-    assert report.pk and len(receiver.received) == 1
-    assert WebhookDelivery.objects.get().done_at is None  # left for the sweep
+        assert report.pk and receiver.received == []
+        assert webhooks.embedded_sweep() == 1  # 503
+        row = WebhookDelivery.objects.get()
+        assert row.done_at is None and row.attempts == 1
+        assert webhooks.embedded_sweep() == 0  # pausing (30 s)
+        time_machine.shift(dt.timedelta(seconds=31))
+        assert webhooks.embedded_sweep() == 1  # 503 again
+        row.refresh_from_db()
+        assert row.next_attempt_at - timezone.now() == dt.timedelta(seconds=60)
+        time_machine.shift(dt.timedelta(seconds=61))
+        assert webhooks.embedded_sweep() == 1  # 200
+    row.refresh_from_db()
+    assert row.done_at and row.last_status == 200 and row.attempts == 3
+    ids = {h["Webhook-Id"] for h, _b in receiver.received}
+    assert ids == {row.message_id}  # the same message id on every retry
 
 
 def test_a_broker_outage_loses_nothing_the_sweep_sends_it_later(
@@ -221,3 +245,111 @@ def test_with_a_broker_the_task_is_queued_after_commit(tree, make_report, django
     row = WebhookDelivery.objects.get()
     delay.assert_called_once_with(row.pk)
     assert row.payload["tracking_no"] == report.tracking_no
+
+
+def _verify_standard(hook, headers, body):
+    """Verify with the reference library, as a receiver would."""
+    from standardwebhooks.webhooks import Webhook as StandardWebhook
+
+    lowered = {k.lower(): v for k, v in headers.items()}
+    return StandardWebhook(hook.secret).verify(body, lowered)
+
+
+def test_deliveries_follow_standard_webhooks_and_carry_a_sequence(
+    receiver, tree, make_report, national_admin, django_capture_on_commit_callbacks
+):
+    hook = Webhook.objects.create(agency=tree["badung"], url=receiver.url)
+    assert hook.secret.startswith("whsec_")
+    with django_capture_on_commit_callbacks(execute=True):
+        report = make_report()
+        workflow.verify(report, by=national_admin)
+        workflow.dispatch(report, by=national_admin, to_agency=tree["badung"])
+    webhooks.embedded_sweep()
+    seen = {}
+    for headers, body in receiver.received:
+        payload = _verify_standard(hook, headers, body)
+        assert headers["Webhook-Id"].startswith("msg_") and abs(int(headers["Webhook-Timestamp"]) - time.time()) < 60
+        seen[payload["sequence"]] = payload["status"]
+    assert seen == {1: "submitted", 2: "verified", 3: "dispatched"}
+    # A tampered body or another secret fails verification; so does a stale timestamp (replay).
+    from standardwebhooks.webhooks import WebhookVerificationError
+
+    headers, body = receiver.received[0]
+    with pytest.raises(WebhookVerificationError):
+        _verify_standard(hook, headers, body.replace(b"submitted", b"completed"))
+    stale = {**headers, "Webhook-Timestamp": str(int(time.time()) - 3600)}
+    with pytest.raises(WebhookVerificationError):
+        _verify_standard(hook, stale, body)
+
+
+def test_a_slow_receiver_never_delays_the_api_call(tree, badung_api, django_capture_on_commit_callbacks):
+    class Slow(BaseHTTPRequestHandler):
+        def do_POST(self):
+            time.sleep(3)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Slow)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        Webhook.objects.create(agency=tree["badung"], url=f"http://127.0.0.1:{server.server_port}/")
+        started = time.monotonic()
+        with django_capture_on_commit_callbacks(execute=True):
+            assert badung_api.post("/api/v1/reports", report_payload()).status_code == 201
+        assert time.monotonic() - started < 2
+        assert WebhookDelivery.objects.get().attempts == 0  # waits for the loop
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_run_clocks_loop_sweeps_both_outboxes(tree, make_report, national_admin, receiver, mailoutbox, monkeypatch):
+    from django.core.management import call_command
+
+    from complaints.models import Notification
+
+    Webhook.objects.create(agency=tree["badung"], url=receiver.url)
+    report = make_report()
+    workflow.verify(report, by=national_admin)
+    Notification.objects.update(email_sent_at=None, created_at=timezone.now() - dt.timedelta(minutes=5))
+    mailoutbox.clear()
+    unsent = Notification.objects.filter(email_sent_at__isnull=True).count()
+
+    def stop(seconds):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("time.sleep", stop)
+    monkeypatch.setattr("channels.delivery.run_once", lambda: {})
+    call_command("run_clocks", loop=60)
+    assert len(receiver.received) == 2
+    assert unsent and len(mailoutbox) == unsent
+    assert not Notification.objects.filter(email_sent_at__isnull=True).exists()
+
+
+def test_admin_sends_a_test_delivery_and_resends_one(client, tree, receiver, national_admin):
+    hook = Webhook.objects.create(agency=tree["badung"], url=receiver.url)
+    client.force_login(national_admin)
+    response = client.post("/admin/api/webhook/", {"action": "send_test", "_selected_action": [hook.pk]}, follow=True)
+    assert response.status_code == 200
+    webhooks.embedded_sweep()
+    [(headers, body)] = receiver.received
+    assert _verify_standard(hook, headers, body)["type"] == "webhook.test"
+    first = WebhookDelivery.objects.get()
+    client.post("/admin/api/webhookdelivery/", {"action": "resend", "_selected_action": [first.pk]}, follow=True)
+    webhooks.embedded_sweep()
+    assert len(receiver.received) == 2
+    assert receiver.received[1][0]["Webhook-Id"] == headers["Webhook-Id"]  # the same message again
+    assert WebhookDelivery.objects.count() == 2
+
+
+def test_a_secret_typed_in_the_admin_must_be_a_standard_one(tree):
+    from django.core.exceptions import ValidationError
+
+    hook = Webhook(agency=tree["badung"], url="https://hooks.example.test/", secret="s3cret")
+    with pytest.raises(ValidationError):
+        hook.full_clean()
+    hook.secret = Webhook._meta.get_field("secret").get_default()
+    hook.full_clean()
