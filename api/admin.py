@@ -51,23 +51,25 @@ class AgencyScopedAdmin(admin.ModelAdmin):
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(AgencyScopedAdmin):
-    list_display = ["name", "agency", "prefix", "created_by", "created_at", "last_used_at", "revoked_at"]
-    list_filter = ["revoked_at"]
+    list_display = ["name", "agency", "prefix", "is_sandbox", "created_by", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["revoked_at", "is_sandbox"]
     search_fields = ["name", "prefix"]
     readonly_fields = ["prefix", "created_by", "created_at", "last_used_at", "revoked_at"]
     actions = ["revoke"]
 
     def get_fields(self, request, obj=None):
-        return ["agency", "name"] if obj is None else ["agency", "name", *self.readonly_fields]
+        return (
+            ["agency", "name", "is_sandbox"] if obj is None else ["agency", "name", "is_sandbox", *self.readonly_fields]
+        )
 
     def get_readonly_fields(self, request, obj=None):
-        return self.readonly_fields if obj is None else ["agency", *self.readonly_fields]
+        return self.readonly_fields if obj is None else ["agency", "is_sandbox", *self.readonly_fields]
 
     def save_model(self, request, obj, form, change):
         if change:
             obj.save(update_fields=["name"])
             return
-        key, raw = ApiKey.issue(agency=obj.agency, name=obj.name, created_by=request.user)
+        key, raw = ApiKey.issue(agency=obj.agency, name=obj.name, created_by=request.user, is_sandbox=obj.is_sandbox)
         obj.pk, obj.prefix, obj.created_at = key.pk, key.prefix, key.created_at
         obj._state.adding = False
         messages.warning(

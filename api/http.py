@@ -14,6 +14,7 @@ from http import HTTPStatus
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import RequestDataTooBig
+from django.db import transaction
 from django.http import JsonResponse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
@@ -85,9 +86,26 @@ def key_from_request(request, *, allow_param: bool = False) -> ApiKey:
         if key is None:
             raise ApiError(403, _("Kunci API tidak dikenal."))
         raise ApiError(403, _("Kunci API ini sudah dicabut."))
-    check_rate(key)
+    request.rate_limit = check_rate(key)
     key.touch()
     return key
+
+
+def sandboxed(key: ApiKey, run):
+    """Run a write as usual; for a sandbox key, roll everything back afterwards (the report, the
+    action, the outbox rows; the after-commit work is dropped with them) and mark the answer."""
+    if not key.is_sandbox:
+        return run()
+    with transaction.atomic():
+        response = run()
+        transaction.set_rollback(True)
+    if response.get("Content-Type", "").startswith("application/json"):
+        body = json.loads(response.content)
+        if isinstance(body, dict):
+            body["sandbox"] = True
+        response = JsonResponse(body, status=response.status_code, safe=False)
+    response["LAPOR-Sandbox"] = "true"
+    return response
 
 
 def _form_value(request, name: str) -> str:
@@ -96,8 +114,9 @@ def _form_value(request, name: str) -> str:
     return request.POST.get(name, "")
 
 
-def check_rate(key: ApiKey) -> None:
-    """A fixed window per key in the cache: API_RATE_LIMIT requests per API_RATE_WINDOW seconds."""
+def check_rate(key: ApiKey) -> dict:
+    """A fixed window per key in the cache: API_RATE_LIMIT requests per API_RATE_WINDOW seconds.
+    Returns the RateLimit-* headers (IETF draft) that ApiSurfaceMiddleware adds to the answer."""
     window = settings.API_RATE_WINDOW
     now = time.time()
     slot = int(now // window)
@@ -108,14 +127,21 @@ def check_rate(key: ApiKey) -> None:
     except ValueError:  # evicted between add and incr
         cache.set(cache_key, 1, timeout=window + 5)
         count = 1
+    reset = max(1, int((slot + 1) * window - now))
+    headers = {
+        "RateLimit-Limit": str(settings.API_RATE_LIMIT),
+        "RateLimit-Remaining": str(max(0, settings.API_RATE_LIMIT - count)),
+        "RateLimit-Reset": str(reset),
+        "RateLimit-Policy": f"{settings.API_RATE_LIMIT};w={window}",
+    }
     if count > settings.API_RATE_LIMIT:
-        retry = max(1, int((slot + 1) * window - now))
         raise ApiError(
             429,
             _("Batas %(n)s permintaan per %(s)s detik terlampaui; coba lagi dalam %(r)s detik.")
-            % {"n": settings.API_RATE_LIMIT, "s": window, "r": retry},
-            headers={"Retry-After": str(retry)},
+            % {"n": settings.API_RATE_LIMIT, "s": window, "r": reset},
+            headers={"Retry-After": str(reset), **headers},
         )
+    return headers
 
 
 def check_size(request) -> None:

@@ -49,6 +49,14 @@ class ApiKey(models.Model):
 
     agency = models.ForeignKey(Agency, verbose_name=_("instansi"), on_delete=models.CASCADE, related_name="api_keys")
     name = models.CharField(_("nama aplikasi"), max_length=120)
+    is_sandbox = models.BooleanField(
+        _("kunci sandbox"),
+        default=False,
+        help_text=_(
+            "Mode uji: setiap panggilan diperiksa dan dijawab seperti biasa, tetapi tidak ada yang disimpan "
+            "(tidak ada laporan, tindakan, webhook atau notifikasi)."
+        ),
+    )
     prefix = models.CharField(_("awalan"), max_length=16, unique=True, editable=False)
     hashed_secret = models.CharField(max_length=64, editable=False)
     service_user = models.OneToOneField(
@@ -82,7 +90,7 @@ class ApiKey(models.Model):
         return self.revoked_at is None
 
     @classmethod
-    def issue(cls, *, agency: Agency, name: str, created_by=None) -> tuple["ApiKey", str]:
+    def issue(cls, *, agency: Agency, name: str, created_by=None, is_sandbox: bool = False) -> tuple["ApiKey", str]:
         """Create a key and its service user; returns (key, raw key). The raw key is never stored."""
         from accounts.models import User
         from agencies.models import Membership
@@ -99,6 +107,7 @@ class ApiKey(models.Model):
             hashed_secret=hash_secret(secret),
             service_user=user,
             created_by=created_by,
+            is_sandbox=is_sandbox,
         )
         return key, f"{KEY_PREFIX}{prefix}_{secret}"
 

@@ -28,7 +28,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from complaints.models import CLOSED_STATUSES, Category, Classification, Report, Status
 
-from .http import ApiError, check_size, key_from_request, too_big
+from .http import ApiError, check_size, key_from_request, sandboxed, too_big
 from .intake import intake
 
 DEFAULT_DAYS = 90
@@ -448,28 +448,32 @@ def _create(request, fmt):
     # The same POST again (a client's retry) is the same request: the id comes from its content.
     content = sorted((k, v) for k, values in form.lists() if k != "api_key" for v in values)
     digest = hashlib.sha256(json.dumps(content, ensure_ascii=False).encode()).hexdigest()[:40]
-    result = intake(
-        key,
-        {
-            "external_id": f"open311:{digest}",
-            "classification": classification,
-            "title": description.splitlines()[0][:100],
-            "body": body,
-            "event_date": event_date.isoformat(),
-            "regency_code": regency_code,
-            "category_code": get("service_code"),
-            "is_anonymous": not reporter,
-            **({"reporter": reporter} if reporter else {}),
-            **coords,
-        },
-        reference={"address": address, "media_url": media_url},
-    )
-    return render(
-        fmt,
-        "service_requests",
-        [{"service_request_id": result.report.tracking_no, "service_notice": "", "account_id": None}],
-        status=201 if result.created else 200,
-    )
+
+    def run():
+        result = intake(
+            key,
+            {
+                "external_id": f"open311:{digest}",
+                "classification": classification,
+                "title": description.splitlines()[0][:100],
+                "body": body,
+                "event_date": event_date.isoformat(),
+                "regency_code": regency_code,
+                "category_code": get("service_code"),
+                "is_anonymous": not reporter,
+                **({"reporter": reporter} if reporter else {}),
+                **coords,
+            },
+            reference={"address": address, "media_url": media_url},
+        )
+        return render(
+            fmt,
+            "service_requests",
+            [{"service_request_id": result.report.tracking_no, "service_notice": "", "account_id": None}],
+            status=201 if result.created else 200,
+        )
+
+    return sandboxed(key, run)
 
 
 def not_found(request):
