@@ -32,6 +32,7 @@ from .admin_filters import CategoryTreeFilter, DeadlineFilter
 from .admin_forms import ACTION_FORMS, BulkDispatchForm, StaffEntryForm, response_templates_for
 from .models import (
     OPEN_STATUSES,
+    Action,
     CalendarDay,
     Category,
     ClockLimit,
@@ -40,7 +41,7 @@ from .models import (
     RoutingRule,
     Status,
 )
-from .workflow import Action, WorkflowError
+from .workflow import WorkflowError
 
 Role = Membership.Role
 ENTRY_ROLES = {Role.AGENCY_ADMIN, Role.UNIT_ADMIN}

@@ -20,6 +20,7 @@ from agencies.roles import national_roles, staff_agencies
 from .models import (
     ARCHIVE_REASONS,
     REMOVE_REASONS,
+    Action,
     Category,
     Channel,
     Classification,
@@ -28,7 +29,6 @@ from .models import (
     ResponseTemplate,
 )
 from .uploads import check_upload
-from .workflow import Action
 
 OFF_PLATFORM_CHANNELS = [Channel.WALK_IN, Channel.LETTER, Channel.PHONE, Channel.WHATSAPP, Channel.SMS, Channel.SOCIAL]
 

@@ -75,8 +75,60 @@ class Status(models.TextChoices):
     REMOVED = "removed", _("Dihapus")
 
 
+class Action(models.TextChoices):
+    """What happens to a report: one Event each (the transition table is workflow.TRANSITIONS)."""
+
+    SUBMIT = "submit", _("Laporan dikirim")
+    VERIFY = "verify", _("Verifikasi")
+    HOLD = "hold", _("Minta kelengkapan data")
+    PROVIDE_INFO = "provide_info", _("Kelengkapan data dikirim")
+    EXPIRE_INFO = "expire_info", _("Dianggap dicabut")
+    DISPATCH = "dispatch", _("Disposisi")
+    FORWARD = "forward", _("Teruskan ke unit kerja")
+    RETURN = "return", _("Kembalikan – bukan wewenang")
+    TRANSFER = "transfer", _("Alihkan ke instansi lain")
+    FOLLOW_UP = "follow_up", _("Tindak lanjut")
+    DRAFT_RESPONSE = "draft_response", _("Draf jawaban")
+    APPROVE_RESPONSE = "approve_response", _("Setujui dan terbitkan jawaban")
+    RESPOND = "respond", _("Tanggapi")
+    REPLY = "reply", _("Balasan pelapor")
+    ACCEPT = "accept", _("Diterima pelapor")
+    REOPEN = "reopen", _("Dibuka kembali")
+    AUTO_COMPLETE = "auto_complete", _("Selesai otomatis")
+    ARCHIVE = "archive", _("Arsipkan")
+    REMOVE = "remove", _("Hapus")
+    NOTE = "note", _("Catatan internal")
+
+
+# The named groups of the workflow's words. Every other set (the transition table, notifications,
+# statistics, deadline compliance) is built from these, so a new action or status is added here once.
 CLOSED_STATUSES = {Status.COMPLETED, Status.ARCHIVED, Status.REMOVED}
 OPEN_STATUSES = [s for s in Status.values if s not in CLOSED_STATUSES]
+WORKING_STATUSES = (Status.DISPATCHED, Status.IN_PROGRESS)  # an agency holds it and works on it
+# The agency's answers to the citizen: published ones, and every answer that counts as the first follow-up.
+PUBLISHED_ANSWERS = (Action.RESPOND, Action.APPROVE_RESPONSE)
+ANSWERS = (Action.FOLLOW_UP, *PUBLISHED_ANSWERS)
+# What staff do (workflow.ACTION_ROLES gives these, and only these, to agency or national roles).
+STAFF_ACTIONS = (
+    Action.VERIFY,
+    Action.HOLD,
+    Action.DISPATCH,
+    Action.FORWARD,
+    Action.RETURN,
+    Action.TRANSFER,
+    Action.FOLLOW_UP,
+    Action.DRAFT_RESPONSE,
+    Action.APPROVE_RESPONSE,
+    Action.RESPOND,
+    Action.ARCHIVE,
+    Action.REMOVE,
+    Action.NOTE,
+)
+# What the reporter does on their own report, and what the deadline sweep does for them.
+CITIZEN_ACTIONS = (Action.PROVIDE_INFO, Action.REPLY, Action.ACCEPT, Action.REOPEN)
+SYSTEM_ACTIONS = (Action.EXPIRE_INFO, Action.AUTO_COMPLETE)
+# Timeline entries only staff see.
+INTERNAL_ACTIONS = (Action.NOTE, Action.DRAFT_RESPONSE)
 
 
 class Classification(models.TextChoices):
@@ -344,7 +396,7 @@ class Event(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    action = models.CharField(_("tindakan"), max_length=24)
+    action = models.CharField(_("tindakan"), max_length=24, choices=Action.choices)
     from_status = models.CharField(max_length=16, choices=Status.choices, blank=True)
     to_status = models.CharField(max_length=16, choices=Status.choices, blank=True)
     agency = models.ForeignKey(Agency, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -359,6 +411,7 @@ class Event(models.Model):
         verbose_name = _("riwayat")
         verbose_name_plural = _("riwayat")
         ordering = ["created_at", "pk"]
+        constraints = [models.CheckConstraint(condition=Q(action__in=Action.values), name="event_action_valid")]
         indexes = [
             # Timelines: a report's events in order.
             models.Index(fields=["report", "created_at"], name="event_timeline"),
@@ -376,12 +429,11 @@ class Event(models.Model):
 
     @property
     def action_label(self):
-        from .workflow import Action
+        return self.get_action_display()
 
-        try:
-            return Action(self.action).label
-        except ValueError:
-            return self.action
+    @property
+    def is_published_answer(self) -> bool:
+        return self.action in PUBLISHED_ANSWERS
 
 
 def attachment_path(instance, filename):
@@ -421,9 +473,9 @@ AGENCY_CLOCKS = {ClockKind.VERIFICATION, ClockKind.FIRST_FOLLOW_UP, ClockKind.RE
 # The actions that fulfil each agency clock. A clock stopped by one of them was met; one restarted
 # on time by a forward, transfer or citizen reply was neither met nor missed (it is not judged).
 CLOCK_FULFILLED_BY = {
-    ClockKind.VERIFICATION: ["dispatch"],
-    ClockKind.FIRST_FOLLOW_UP: ["follow_up", "respond", "approve_response"],
-    ClockKind.RESOLUTION: ["respond", "approve_response"],
+    ClockKind.VERIFICATION: (Action.DISPATCH,),
+    ClockKind.FIRST_FOLLOW_UP: ANSWERS,
+    ClockKind.RESOLUTION: PUBLISHED_ANSWERS,
 }
 
 

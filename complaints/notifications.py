@@ -22,16 +22,19 @@ from django.utils import timezone, translation
 
 from agencies.models import Membership
 
-from .models import Event, Notification
+from .models import CITIZEN_ACTIONS, INTERNAL_ACTIONS, Action, Event, Notification
 
 log = logging.getLogger(__name__)
 Role = Membership.Role
 
-# Events the handling staff hear about, and which roles at the holding agency.
-STAFF_EVENTS = {"submit", "dispatch", "forward", "transfer", "return", "reply", "provide_info", "reopen"}
+A = Action
+# Events the handling staff hear about (a report arrives at their desk, or its citizen asks them for
+# more work), and which roles at the holding agency.
+STAFF_EVENTS = {A.SUBMIT, A.DISPATCH, A.FORWARD, A.TRANSFER, A.RETURN, *(set(CITIZEN_ACTIONS) - {A.ACCEPT})}
 STAFF_ROLES = [Role.AGENCY_ADMIN, Role.UNIT_ADMIN]
-APPROVER_EVENTS = {"draft_response"}
-REPORTER_SKIPS = {"reply", "accept", "reopen", "provide_info", "note", "draft_response"}
+APPROVER_EVENTS = {A.DRAFT_RESPONSE}
+# The reporter is not told of what they did themselves, nor of internal steps.
+REPORTER_SKIPS = {*CITIZEN_ACTIONS, *INTERNAL_ACTIONS}
 
 
 def recipients(event: Event) -> list[tuple[object, str]]:

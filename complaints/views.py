@@ -30,11 +30,9 @@ from .citizen_forms import AcceptForm, CommentForm, ProvideInfoForm, ReopenForm,
 from .counters import home_counters
 from .filters import ReportFilter
 from .forms import ReportForm, search_agencies
-from .models import Attachment, Clock, Comment, Event, Notification, Report, Status, Support
+from .models import CLOSED_STATUSES, Attachment, Clock, Comment, Event, Notification, Report, Status, Support
 from .pagination import peek_page, query_without_page
-from .workflow import Action, ActionNotAllowed, InvalidAttachment, InvalidInput, WorkflowError
-
-ANSWER_ACTIONS = {Action.RESPOND, Action.APPROVE_RESPONSE}
+from .workflow import ActionNotAllowed, InvalidAttachment, InvalidInput, WorkflowError
 
 # "My reports" tabs: slug → (label, statuses; None = all).
 MY_TABS = {
@@ -44,7 +42,7 @@ MY_TABS = {
         gettext_lazy("Diproses"),
         [Status.DISPATCHED, Status.IN_PROGRESS, Status.RETURNED, Status.RESPONDED],
     ),
-    "selesai": (gettext_lazy("Selesai"), [Status.COMPLETED, Status.ARCHIVED, Status.REMOVED]),
+    "selesai": (gettext_lazy("Selesai"), sorted(CLOSED_STATUSES)),
 }
 LATEST_EVENTS_PER_REPORT = 3
 
@@ -121,7 +119,7 @@ def _detail_context(request, report, forms=None):
     return {
         "report": report,
         "events": events,
-        "answers": [e for e in events if e.action in ANSWER_ACTIONS],
+        "answers": [e for e in events if e.is_published_answer],
         "report_files": list(report.attachments.filter(event__isnull=True)),
         "reporter": reporter_shown_to(user, report),
         "actions": actions,
@@ -265,7 +263,7 @@ def case_file(request, tracking_no):
         "report": report,
         "reporter": reporter_shown_to(request.user, report),
         "events": events,
-        "answers": [e for e in events if e.action in ANSWER_ACTIONS],
+        "answers": [e for e in events if e.is_published_answer],
         "missed": missed,
         "unsatisfied": is_unsatisfied(report),
         "generated_at": timezone.now(),

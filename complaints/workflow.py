@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -25,7 +25,12 @@ from .access import REPORTER, SYSTEM, roles_for
 from .models import (
     AGENCY_CLOCKS,
     ARCHIVE_REASONS,
+    INTERNAL_ACTIONS,
+    OPEN_STATUSES,
+    PUBLISHED_ANSWERS,
     REMOVE_REASONS,
+    WORKING_STATUSES,
+    Action,
     CalendarDay,
     Category,
     Classification,
@@ -59,33 +64,8 @@ class InvalidAttachment(InvalidInput):
     """An attached file that cannot be stored (an image that cannot be re-encoded)."""
 
 
-class Action(models.TextChoices):
-    SUBMIT = "submit", _("Laporan dikirim")
-    VERIFY = "verify", _("Verifikasi")
-    HOLD = "hold", _("Minta kelengkapan data")
-    PROVIDE_INFO = "provide_info", _("Kelengkapan data dikirim")
-    EXPIRE_INFO = "expire_info", _("Dianggap dicabut")
-    DISPATCH = "dispatch", _("Disposisi")
-    FORWARD = "forward", _("Teruskan ke unit kerja")
-    RETURN = "return", _("Kembalikan – bukan wewenang")
-    TRANSFER = "transfer", _("Alihkan ke instansi lain")
-    FOLLOW_UP = "follow_up", _("Tindak lanjut")
-    DRAFT_RESPONSE = "draft_response", _("Draf jawaban")
-    APPROVE_RESPONSE = "approve_response", _("Setujui dan terbitkan jawaban")
-    RESPOND = "respond", _("Tanggapi")
-    REPLY = "reply", _("Balasan pelapor")
-    ACCEPT = "accept", _("Diterima pelapor")
-    REOPEN = "reopen", _("Dibuka kembali")
-    AUTO_COMPLETE = "auto_complete", _("Selesai otomatis")
-    ARCHIVE = "archive", _("Arsipkan")
-    REMOVE = "remove", _("Hapus")
-    NOTE = "note", _("Catatan internal")
-
-
 RESUME = "resume"  # on_hold → the status the report was held from
 S, A = Status, Action
-WORKING = (S.DISPATCHED, S.IN_PROGRESS)
-OPEN = (S.SUBMITTED, S.ON_HOLD, S.VERIFIED, S.DISPATCHED, S.IN_PROGRESS, S.RETURNED, S.RESPONDED)
 
 # The rule book: (status, action) → new status. Anything absent is refused.
 TRANSITIONS: dict[tuple[str, str], str] = {
@@ -101,17 +81,17 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     (S.RESPONDED, A.AUTO_COMPLETE): S.COMPLETED,
     (S.RESPONDED, A.RESPOND): S.RESPONDED,
     (S.COMPLETED, A.REOPEN): S.IN_PROGRESS,
-    **{(s, A.FORWARD): S.DISPATCHED for s in WORKING},
-    **{(s, A.RETURN): S.RETURNED for s in WORKING},
-    **{(s, A.TRANSFER): S.DISPATCHED for s in WORKING},
-    **{(s, A.FOLLOW_UP): S.IN_PROGRESS for s in WORKING},
-    **{(s, A.DRAFT_RESPONSE): s for s in WORKING},
-    **{(s, A.APPROVE_RESPONSE): S.RESPONDED for s in WORKING},
-    **{(s, A.RESPOND): S.RESPONDED for s in WORKING},
-    **{(s, A.HOLD): S.ON_HOLD for s in WORKING},
-    **{(s, A.ARCHIVE): S.ARCHIVED for s in OPEN if s != S.RESPONDED},
+    **{(s, A.FORWARD): S.DISPATCHED for s in WORKING_STATUSES},
+    **{(s, A.RETURN): S.RETURNED for s in WORKING_STATUSES},
+    **{(s, A.TRANSFER): S.DISPATCHED for s in WORKING_STATUSES},
+    **{(s, A.FOLLOW_UP): S.IN_PROGRESS for s in WORKING_STATUSES},
+    **{(s, A.DRAFT_RESPONSE): s for s in WORKING_STATUSES},
+    **{(s, A.APPROVE_RESPONSE): S.RESPONDED for s in WORKING_STATUSES},
+    **{(s, A.RESPOND): S.RESPONDED for s in WORKING_STATUSES},
+    **{(s, A.HOLD): S.ON_HOLD for s in WORKING_STATUSES},
+    **{(s, A.ARCHIVE): S.ARCHIVED for s in OPEN_STATUSES if s != S.RESPONDED},
     **{(s, A.REMOVE): S.REMOVED for s in (S.SUBMITTED, S.ON_HOLD, S.VERIFIED, S.RETURNED)},
-    **{(s, A.NOTE): s for s in (*OPEN, S.COMPLETED, S.ARCHIVED)},
+    **{(s, A.NOTE): s for s in (*OPEN_STATUSES, S.COMPLETED, S.ARCHIVED)},
 }
 
 NA, AA, UA, LO = Role.NATIONAL_ADMIN, Role.AGENCY_ADMIN, Role.UNIT_ADMIN, Role.LIAISON_OFFICER
@@ -143,9 +123,6 @@ STATUS_ROLE_LIMITS: dict[tuple[str, str], frozenset[str]] = {
     (S.SUBMITTED, A.HOLD): frozenset({NA, AA}),
     (S.VERIFIED, A.HOLD): frozenset({NA, AA}),
 }
-# Actions visible on the public timeline; the others are internal.
-INTERNAL_ACTIONS = {A.NOTE, A.DRAFT_RESPONSE}
-
 # Clock effects of each action: (operation, clock kind). DESIGN.md "Clocks".
 VER, FFU, RES, REP, DET = (
     ClockKind.VERIFICATION,
@@ -223,7 +200,7 @@ def _check(report: Report, action: str, roles: set[str]) -> str:
 
 def _latest_answer_action(report: Report) -> str | None:
     """A draft can be approved only while it is the newest answer: not once published."""
-    answers = report.events.filter(action__in=[A.DRAFT_RESPONSE, A.APPROVE_RESPONSE, A.RESPOND])
+    answers = report.events.filter(action__in=[A.DRAFT_RESPONSE, *PUBLISHED_ANSWERS])
     return answers.order_by("-created_at", "-pk").values_list("action", flat=True).first()
 
 

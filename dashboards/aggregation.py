@@ -41,7 +41,17 @@ from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
 
 from agencies.models import Agency
 from complaints.deadlines import WorkCalendar
-from complaints.models import CalendarDay, Clock, ClockKind, ClockStep, Event
+from complaints.models import (
+    ANSWERS,
+    PUBLISHED_ANSWERS,
+    STAFF_ACTIONS,
+    Action,
+    CalendarDay,
+    Clock,
+    ClockKind,
+    ClockStep,
+    Event,
+)
 
 from .models import COUNTERS, DailyStat, DurationStat
 
@@ -60,32 +70,14 @@ REPORT_DIMS = [
     "report__is_confidential",
 ]
 
-SUBMIT, VERIFY, DISPATCH = "submit", "verify", "dispatch"
-ANSWERS = ["follow_up", "respond", "approve_response"]
-PUBLISHED_ANSWERS = ["respond", "approve_response"]
-COMPLETIONS = ["accept", "auto_complete"]
-ARCHIVES = ["archive", "expire_info"]
-BOUNCES = ["return", "transfer"]
-STAFF_ACTIONS = [
-    "verify",
-    "hold",
-    "dispatch",
-    "forward",
-    "return",
-    "transfer",
-    "follow_up",
-    "draft_response",
-    "approve_response",
-    "respond",
-    "archive",
-    "remove",
-    "note",
-]
+A = Action
+SUBMIT, VERIFY, DISPATCH = A.SUBMIT, A.VERIFY, A.DISPATCH
+COMPLETIONS = [A.ACCEPT, A.AUTO_COMPLETE]
+ARCHIVES = [A.ARCHIVE, A.EXPIRE_INFO]
+BOUNCES = [A.RETURN, A.TRANSFER]
 # Every action a counter looks at, and every action that can stop an agency clock (reply restarts the
 # first follow-up clock): the day's events are read through the (action, created_at) index.
-COUNTED_ACTIONS = sorted(
-    {SUBMIT, "accept", "auto_complete", "expire_info", "reopen", "reply", *ANSWERS, *ARCHIVES, *BOUNCES, *STAFF_ACTIONS}
-)
+COUNTED_ACTIONS = sorted({SUBMIT, A.REOPEN, A.REPLY, *ANSWERS, *COMPLETIONS, *ARCHIVES, *BOUNCES, *STAFF_ACTIONS})
 CLOCK_PREFIXES = {"ver": ClockKind.VERIFICATION, "ffu": ClockKind.FIRST_FOLLOW_UP, "res": ClockKind.RESOLUTION}
 
 
@@ -113,7 +105,7 @@ def _event_counts(start, end) -> list[dict]:
     first_answer = Q(action__in=ANSWERS, created_at=F("report__first_follow_up_at"))
     closing = Q(created_at=F("report__closed_at"))
     completion = Q(action__in=COMPLETIONS) & closing
-    accepted = Q(action="accept", report__rating__isnull=False) & closing
+    accepted = Q(action=A.ACCEPT, report__rating__isnull=False) & closing
     return list(
         _events_of_day(start, end)
         .values("agency", *REPORT_DIMS)
@@ -124,10 +116,10 @@ def _event_counts(start, end) -> list[dict]:
             followed_up=Count("pk", filter=first_answer),
             responded=Count("pk", filter=Q(action__in=PUBLISHED_ANSWERS)),
             completed=Count("pk", filter=completion),
-            auto_completed=Count("pk", filter=Q(action="auto_complete") & closing),
+            auto_completed=Count("pk", filter=Q(action=A.AUTO_COMPLETE) & closing),
             archived=Count("pk", filter=Q(action__in=ARCHIVES) & closing),
-            removed=Count("pk", filter=Q(action="remove") & closing),
-            reopened=Count("pk", filter=Q(action="reopen")),
+            removed=Count("pk", filter=Q(action=A.REMOVE) & closing),
+            reopened=Count("pk", filter=Q(action=A.REOPEN)),
             staff_actions=Count("pk", filter=Q(action__in=STAFF_ACTIONS)),
             rating_sum=Sum("report__rating", filter=accepted),
             rating_count=Count("pk", filter=accepted),

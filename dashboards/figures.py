@@ -20,21 +20,12 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from agencies.models import Agency
-from complaints.models import Category, Channel, Classification, Report, Status
+from complaints.models import OPEN_STATUSES, Category, Channel, Classification, Report, Status
 
 from .aggregation import day_bounds, generation
 from .models import COUNTERS, DailyStat, DurationStat
 
 CACHE_SECONDS = 6 * 3600
-OPEN_STATUSES = [
-    Status.SUBMITTED,
-    Status.ON_HOLD,
-    Status.VERIFIED,
-    Status.DISPATCHED,
-    Status.IN_PROGRESS,
-    Status.RETURNED,
-    Status.RESPONDED,
-]
 # Backlog age buckets in calendar days since filing: (label, from days, to days exclusive).
 BACKLOG_BUCKETS = [
     ("0–3", 0, 4),

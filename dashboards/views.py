@@ -10,9 +10,10 @@ from django.views.decorators.http import require_GET
 
 from agencies.models import Agency, Membership
 from agencies.roles import national_roles, staff_agencies
+from complaints.models import OPEN_STATUSES
 
 from . import exports
-from .figures import OPEN_STATUSES, Scope, cached_figures
+from .figures import Scope, cached_figures
 from .forms import PeriodForm
 from .labels import FORMULAS
 from .links import (

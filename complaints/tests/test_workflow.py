@@ -9,8 +9,8 @@ import pytest
 
 from agencies.models import Agency
 from complaints import workflow
-from complaints.models import Clock, Event, ReportAgency, Status
-from complaints.workflow import Action, WorkflowError
+from complaints.models import Action, Clock, Event, ReportAgency, Status
+from complaints.workflow import WorkflowError
 
 ALL_ROLES = [
     "national",
