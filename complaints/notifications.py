@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from agencies.models import Membership
 
@@ -183,3 +184,45 @@ def deliver_pending(
     if failure is not None and not sent:
         raise failure
     return sent
+
+
+STORAGE_ALERT = "storage_failure"
+STORAGE_ALERT_EVERY = dt.timedelta(hours=1)
+
+
+def alert_storage_failure(detail: str) -> bool:
+    """Tell the national admins that the file store refuses uploads: once, not once per citizen (at
+    most one alert an hour). Returns whether an alert was written."""
+    now = timezone.now()
+    if Notification.objects.filter(kind=STORAGE_ALERT, created_at__gte=now - STORAGE_ALERT_EVERY).exists():
+        return False
+    admins = {m.user_id: m.user for m in Membership.objects.filter(role=Role.NATIONAL_ADMIN).select_related("user")}
+    rows = []
+    for user in admins.values():
+        if not user.is_active:
+            continue
+        with translation.override(getattr(user, "language", None) or settings.LANGUAGE_CODE):
+            rows.append(
+                Notification(
+                    user=user,
+                    kind=STORAGE_ALERT,
+                    subject=str(_("LAPOR: lampiran tidak dapat disimpan")),
+                    body=str(
+                        _(
+                            "Penyimpanan berkas menolak unggahan lampiran (%(detail)s). Warga dan petugas melihat "
+                            "pesan untuk mencoba lagi; tindakan mereka tidak tersimpan selama gangguan ini. Periksa "
+                            "ruang disk dan izin tulis folder lampiran (PRIVATE_MEDIA_ROOT) atau layanan penyimpanan. "
+                            "Peringatan berikutnya paling cepat satu jam lagi."
+                        )
+                    )
+                    % {"detail": detail[:300]},
+                    created_at=now,
+                )
+            )
+    if not rows:
+        log.error("The file store refuses uploads and no national admin can be told: %s", detail)
+        return False
+    Notification.objects.bulk_create(rows)
+    enqueue_delivery([n.pk for n in rows])
+    log.error("The file store refuses uploads (%s); %d national admin(s) alerted", detail, len(rows))
+    return True

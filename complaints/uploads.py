@@ -21,6 +21,10 @@ IMAGE_TYPES = {"image/jpeg", "image/png", "image/webp"}
 EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "application/pdf": ".pdf"}
 
 
+class StorageFailure(Exception):
+    """The file store refused a file that was fine (a read-only or full disk, an unreachable bucket)."""
+
+
 @dataclass
 class CheckedUpload:
     name: str
@@ -39,7 +43,10 @@ class CheckedUpload:
             size=len(data),
             uploaded_by=by,
         )
-        attachment.file.save(EXTENSIONS.get(self.content_type, ""), ContentFile(data), save=False)
+        try:
+            attachment.file.save(EXTENSIONS.get(self.content_type, ""), ContentFile(data), save=False)
+        except Exception as exc:  # only the file store is involved here: read-only, full, unreachable
+            raise StorageFailure(f"{type(exc).__name__}: {exc}") from exc
         attachment.save()
         if report.is_anonymous and from_reporter(report, attachment):
             attachment.original_name = neutral_name(attachment)

@@ -9,6 +9,8 @@ commit. A refused action raises WorkflowError (with a translated message) and ch
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import logging
 from collections.abc import Callable, Iterable
 
 from django.conf import settings
@@ -45,6 +47,8 @@ from .models import (
 )
 from .signals import report_dimensions_changed
 
+log = logging.getLogger(__name__)
+
 Role = Membership.Role
 
 
@@ -62,6 +66,29 @@ class InvalidInput(WorkflowError):
 
 class InvalidAttachment(InvalidInput):
     """An attached file that cannot be stored (an image that cannot be re-encoded)."""
+
+
+class AttachmentNotStored(InvalidAttachment):
+    """The file store failed (read-only, full, unreachable): the action was undone, nothing stored."""
+
+    def __init__(self, message, *, detail: str = ""):
+        super().__init__(message)
+        self.detail = detail
+
+
+def _alerting_storage_failures(function):
+    """Around an action whose own transaction was undone by a storage failure: alert the national
+    admins (once an hour at most), outside that transaction so that the alert is kept."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except AttachmentNotStored as exc:
+            notifications.alert_storage_failure(exc.detail)
+            raise
+
+    return wrapper
 
 
 RESUME = "resume"  # on_hold → the status the report was held from
@@ -211,6 +238,7 @@ def _needs_approval(report: Report) -> bool:
 # --- The engine ---
 
 
+@_alerting_storage_failures
 def _apply(
     report: Report,
     action: str,
@@ -344,6 +372,7 @@ def _stop_clock(clock: Clock, now: dt.datetime, *, cancelled: bool = False) -> N
 # --- Actions: one function each ---
 
 
+@_alerting_storage_failures
 def submit(
     *,
     by,
@@ -759,11 +788,33 @@ def _require(value: str | None, message) -> None:
 
 
 def _attach(report: Report, event: Event | None, by, attachments: Iterable) -> None:
-    for upload in attachments:
-        try:
-            upload.attach(report, event=event, by=by)
-        except ValidationError as exc:
-            raise InvalidAttachment(" ".join(exc.messages)) from exc
+    """Store the files inside the action's transaction. If one is refused or cannot be stored, the
+    action is undone and so are the files already stored for it: nothing is half-stored."""
+    from .uploads import StorageFailure
+
+    stored = []
+    try:
+        for upload in attachments:
+            try:
+                stored.append(upload.attach(report, event=event, by=by))
+            except ValidationError as exc:
+                raise InvalidAttachment(" ".join(exc.messages)) from exc
+    except (InvalidAttachment, StorageFailure) as exc:
+        for attachment in stored:
+            try:
+                attachment.file.delete(save=False)
+            except Exception:
+                log.warning("Could not remove %s after a failed action", attachment.file.name, exc_info=True)
+        if isinstance(exc, StorageFailure):
+            log.error("Attachment storage failed (%s, action undone): %s", report.tracking_no, exc)
+            raise AttachmentNotStored(
+                _(
+                    "Lampiran tidak dapat disimpan karena gangguan penyimpanan di server kami. Tidak ada yang "
+                    "terkirim dan isian Anda tetap di formulir ini: coba lagi sebentar lagi, atau kirim tanpa lampiran."
+                ),
+                detail=str(exc),
+            ) from exc
+        raise
 
 
 # Dispatch by action name (admin buttons, bulk actions, API and the table-driven tests).
