@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
-from complaints import access, workflow
+from complaints import access, uploads, workflow
 from complaints.models import Attachment, Report, Status
 
 from . import feed, opendata
@@ -134,16 +134,13 @@ def attachment(request, tracking_no, pk):
     key = key_from_request(request)
     report = report_for_key(key, tracking_no)
     item = Attachment.objects.filter(report=report, pk=pk).first() if handles(key, report) else None
-    if item is None:
+    stored = uploads.file_for(item, key.service_user, report) if item else None
+    if stored is None:
         raise ApiError(404, _("Lampiran tidak ditemukan."))
     try:
-        handle = item.file.open("rb")
+        return uploads.file_response(item, stored)
     except FileNotFoundError:
         raise ApiError(404, _("Lampiran tidak ditemukan.")) from None
-    response = FileResponse(handle, content_type=item.content_type, filename=item.original_name, as_attachment=True)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 def _summary(request, report: Report) -> dict:

@@ -13,7 +13,7 @@ from django.contrib.admin.views.main import ERROR_FLAG
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, F, Q
-from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -27,7 +27,7 @@ from django.views.decorators.http import require_POST
 from agencies.models import Agency, Membership
 from agencies.roles import is_national_admin, is_staff_member, national_roles, staff_agencies
 
-from . import access, escalation, exports, workflow
+from . import access, escalation, exports, uploads, workflow
 from .admin_filters import CategoryTreeFilter, DeadlineFilter
 from .admin_forms import ACTION_FORMS, BulkDispatchForm, StaffEntryForm, response_templates_for
 from .models import (
@@ -455,7 +455,14 @@ class ReportAdmin(StaffScopedAdmin):
     def attachment_view(self, request, object_id, attachment_id):
         report = self._report(request, object_id)
         attachment = get_object_or_404(report.attachments, pk=attachment_id)
-        return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name)
+        # The type verified on upload, its extension, the sandbox policy: never served as a page.
+        stored = uploads.file_for(attachment, request.user, report)
+        if stored is None:
+            raise Http404
+        try:
+            return uploads.file_response(attachment, stored)
+        except FileNotFoundError as exc:
+            raise Http404 from exc
 
     def hide_comment_view(self, request, object_id, comment_id):
         report = self._report(request, object_id)

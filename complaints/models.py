@@ -444,6 +444,12 @@ class Attachment(models.Model):
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="attachments")
     event = models.ForeignKey(Event, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments")
     file = models.FileField(storage=private_storage, upload_to=attachment_path, max_length=200)
+    # An image's copy without any metadata (no GPS): what everyone but the handling staff downloads.
+    public_file = models.FileField(storage=private_storage, upload_to=attachment_path, max_length=200, blank=True)
+    # `file` itself carries no metadata (an Anonim reporter's file, cleaned on upload or when made Anonim).
+    is_clean = models.BooleanField(default=False)
+    # Could not be cleaned when the report was made Anonim: only its reporter may download it.
+    withheld = models.BooleanField(_("ditahan"), default=False)
     original_name = models.CharField(_("nama berkas"), max_length=200)
     content_type = models.CharField(max_length=64)
     size = models.PositiveIntegerField()

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Prefetch, Q
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from lapor.clientip import client_ip
 
-from . import ratelimit, workflow
+from . import ratelimit, uploads, workflow
 from .access import (
     REPORTER,
     STAFF_ACTING_ROLES,
@@ -135,6 +135,7 @@ def _detail_context(request, report, forms=None):
         "comments": comments,
         "supported": public and user.is_authenticated and Support.objects.filter(report=report, user=user).exists(),
         "case_file": is_reporter and (is_unsatisfied(report) or bool(missed_clocks(report))),
+        "is_reporter": is_reporter,  # a withheld file is listed to its reporter only
     }
 
 
@@ -227,22 +228,14 @@ def attachment(request, tracking_no, pk):
         # Files of internal steps (an unapproved draft answer) are for staff only.
         files = files.filter(Q(event__isnull=True) | Q(event__is_public=True))
     item = files.first()
-    if item is None:
+    stored = uploads.file_for(item, request.user, report) if item else None
+    if stored is None:
         raise Http404(_("Lampiran tidak ditemukan."))
     try:
-        handle = item.file.open("rb")
+        # Photos open in the browser; anything else (PDF) is downloaded rather than rendered on this origin.
+        return uploads.file_response(item, stored, inline=item.content_type in uploads.IMAGE_TYPES)
     except FileNotFoundError as exc:
         raise Http404(_("Lampiran tidak ditemukan.")) from exc
-    # Photos open in the browser; anything else (PDF) is downloaded rather than rendered on this origin.
-    inline = item.content_type.startswith("image/")
-    response = FileResponse(
-        handle, content_type=item.content_type, filename=item.original_name, as_attachment=not inline
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    # Never let a browser run an uploaded file as a page of this site.
-    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
-    return response
 
 
 @login_required

@@ -529,9 +529,9 @@ def verify(
             if r.is_anonymous and not is_anonymous:
                 raise InvalidInput(_("Tanda Anonim yang dipilih pelapor tidak boleh dihapus."))
             if is_anonymous and not r.is_anonymous:
-                from .uploads import hide_reporter_file_names
+                from .uploads import anonymise_reporter_files
 
-                hide_reporter_file_names(r)
+                anonymise_reporter_files(r)  # metadata and chosen names of the reporter's files
             r.is_anonymous = is_anonymous
         if is_confidential is not None:
             if r.is_confidential and not is_confidential:
@@ -801,10 +801,12 @@ def _attach(report: Report, event: Event | None, by, attachments: Iterable) -> N
                 raise InvalidAttachment(" ".join(exc.messages)) from exc
     except (InvalidAttachment, StorageFailure) as exc:
         for attachment in stored:
-            try:
-                attachment.file.delete(save=False)
-            except Exception:
-                log.warning("Could not remove %s after a failed action", attachment.file.name, exc_info=True)
+            for stored_file in (attachment.file, attachment.public_file):
+                try:
+                    if stored_file:
+                        stored_file.delete(save=False)
+                except Exception:
+                    log.warning("Could not remove %s after a failed action", stored_file.name, exc_info=True)
         if isinstance(exc, StorageFailure):
             log.error("Attachment storage failed (%s, action undone): %s", report.tracking_no, exc)
             raise AttachmentNotStored(

@@ -339,6 +339,9 @@ LAPOR_ATTACHMENT_MAX_BYTES = env.int("LAPOR_ATTACHMENT_MAX_BYTES", default=2 * 1
 LAPOR_ATTACHMENT_TYPES = env.list(
     "LAPOR_ATTACHMENT_TYPES", default=["image/jpeg", "image/png", "image/webp", "application/pdf"]
 )
+# Images with more pixels are refused from their header, before anything is decoded (a small PNG
+# can declare 30000×30000 pixels and take gigabytes to decode); Pillow's own guard is set to it too.
+LAPOR_IMAGE_MAX_PIXELS = env.int("LAPOR_IMAGE_MAX_PIXELS", default=40_000_000)
 LAPOR_MAX_BOUNCES = env.int("LAPOR_MAX_BOUNCES", default=3)
 LAPOR_MAX_REOPENS = env.int("LAPOR_MAX_REOPENS", default=2)
 LAPOR_REOPEN_WINDOW_DAYS = env.int("LAPOR_REOPEN_WINDOW_DAYS", default=30)

@@ -22,6 +22,23 @@ def answered(make_report, national_admin, agency_admin, tree, note="Jalan sudah 
     return report
 
 
+def pdf_bytes(**docinfo) -> bytes:
+    """A real one-page PDF (pikepdf); `docinfo` fills its document information (Author=…)."""
+    import pikepdf
+
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    for key, value in docinfo.items():
+        pdf.docinfo[f"/{key}"] = value
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
+
+
+def pdf_upload(name="surat.pdf"):
+    return SimpleUploadedFile(name, pdf_bytes(), content_type="application/pdf")
+
+
 def png_upload(name="foto.png"):
     buf = io.BytesIO()
     Image.new("RGB", (4, 4), "red").save(buf, format="PNG")

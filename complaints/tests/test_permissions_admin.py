@@ -103,12 +103,11 @@ def test_report_history_page(cast, as_role, make_report, role):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_attachment_download(cast, as_role, make_report, role):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
     from complaints.uploads import check_upload
 
-    pdf = SimpleUploadedFile("surat.pdf", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
-    report = make_report(attachments=[check_upload(pdf)])
+    from .portal import pdf_upload
+
+    report = make_report(attachments=[check_upload(pdf_upload())])
     url = reverse("admin:complaints_report_attachment", args=[report.pk, report.attachments.get().pk])
     response = as_role(role).get(url)
     response.close()  # a FileResponse holds the file open until closed

@@ -206,7 +206,7 @@ def test_case_file_after_a_low_rating(client, citizen, answered_report):
     response = client.get(_url("case_file", answered_report))
     html = response.content.decode()
     assert response.status_code == 200
-    assert "Ombudsman" in html and "Jalan sudah ditambal." in html and "@media print" in html
+    assert "Ombudsman" in html and "Jalan sudah ditambal." in html and "css/case_file.css" in html  # print styles
     assert citizen.email in html  # the reporter's own file carries their identity for the Ombudsman
 
 
@@ -235,12 +235,11 @@ def test_case_file_is_only_for_the_reporter(client, other_citizen, agency_admin,
 
 
 def test_pdf_attachment_is_downloaded_not_rendered(client, make_report, national_admin):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
     from complaints.uploads import check_upload
 
-    pdf = SimpleUploadedFile("surat.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF", "application/pdf")
-    report = published(make_report, national_admin, attachments=[check_upload(pdf)])
+    from .portal import pdf_upload
+
+    report = published(make_report, national_admin, attachments=[check_upload(pdf_upload())])
     response = client.get(_url("attachment", report, report.attachments.get().pk))
     response.close()
     assert response["Content-Type"] == "application/pdf"
@@ -262,7 +261,7 @@ def test_an_unreadable_image_refuses_the_whole_answer_with_a_message_and_keeps_t
     )
     assert response.status_code == 400
     html = response.content.decode()
-    assert "Gambar tidak dapat dibaca." in html and "Ini fotonya, Pak." in html  # said, and nothing typed lost
+    assert "Gambar “foto.png” tidak dapat dibaca." in html and "Ini fotonya, Pak." in html  # said, and nothing typed lost
     report.refresh_from_db()
     assert report.status == "on_hold"
     assert not report.events.filter(action="provide_info").exists() and not report.attachments.exists()
