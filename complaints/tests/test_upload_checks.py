@@ -13,7 +13,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image, ImageFile
 
-from complaints import workflow
 from complaints.uploads import check_upload
 
 from .portal import pdf_bytes, png_upload
@@ -59,8 +58,7 @@ def test_the_pixel_limit_is_a_setting(settings):
     assert check_upload(SimpleUploadedFile("kecil.png", out.getvalue())).content_type == "image/png"
 
 
-def test_an_image_over_the_limit_is_refused_in_the_citizen_form_with_a_message(client, citizen, make_report):
-    report = make_report()
+def test_an_image_over_the_limit_is_refused_in_the_citizen_form_with_a_message(client, citizen):
     client.force_login(citizen)
     response = client.post(
         reverse("complaints:submit"),
@@ -101,7 +99,9 @@ def _embedded_file(pdf):
     pdf.attachments["virus.exe"] = pikepdf.AttachedFileSpec(pdf, b"MZ...")
 
 
-@pytest.mark.parametrize("setup", [_js_open_action, _named_javascript, _page_additional_action, _launch_link, _embedded_file])
+@pytest.mark.parametrize(
+    "setup", [_js_open_action, _named_javascript, _page_additional_action, _launch_link, _embedded_file]
+)
 def test_a_pdf_that_runs_something_or_carries_files_is_refused(setup):
     with pytest.raises(ValidationError) as refused:
         check_upload(SimpleUploadedFile("surat.pdf", _pdf_with(setup)))
@@ -123,9 +123,7 @@ def test_active_content_of_a_stored_pdf_is_removed_when_it_is_cleaned():
         assert b"app.alert" not in clean and b"/Launch" not in clean and b"MZ..." not in clean, setup.__name__
 
 
-def test_the_admin_serves_a_file_with_its_verified_type_a_safe_name_and_a_sandbox(
-    client, make_report, national_admin
-):
+def test_the_admin_serves_a_file_with_its_verified_type_a_safe_name_and_a_sandbox(client, make_report, national_admin):
     report = make_report(attachments=[check_upload(png_upload("poly.html"))])
     attachment = report.attachments.get()
     assert attachment.original_name == "poly.png"  # the active extension is not kept
@@ -138,9 +136,10 @@ def test_the_admin_serves_a_file_with_its_verified_type_a_safe_name_and_a_sandbo
         response.close()
         assert response["Content-Type"] == "image/png"
         assert 'filename="poly.png"' in response["Content-Disposition"]
-        assert response["Content-Security-Policy"].endswith("sandbox") and "default-src 'none'" in response[
-            "Content-Security-Policy"
-        ]
+        assert (
+            response["Content-Security-Policy"].endswith("sandbox")
+            and "default-src 'none'" in response["Content-Security-Policy"]
+        )
         assert response["X-Content-Type-Options"] == "nosniff"
 
 

@@ -261,7 +261,9 @@ def test_an_unreadable_image_refuses_the_whole_answer_with_a_message_and_keeps_t
     )
     assert response.status_code == 400
     html = response.content.decode()
-    assert "Gambar “foto.png” tidak dapat dibaca." in html and "Ini fotonya, Pak." in html  # said, and nothing typed lost
+    assert (
+        "Gambar “foto.png” tidak dapat dibaca." in html and "Ini fotonya, Pak." in html
+    )  # said, and nothing typed lost
     report.refresh_from_db()
     assert report.status == "on_hold"
     assert not report.events.filter(action="provide_info").exists() and not report.attachments.exists()
