@@ -27,7 +27,7 @@ from django.views.decorators.http import require_POST
 from agencies.models import Agency, Membership
 from agencies.roles import is_national_admin, is_staff_member, national_roles, staff_agencies
 
-from . import access, escalation, exports, uploads, workflow
+from . import access, clocks, exports, uploads, workflow
 from .admin_filters import CategoryTreeFilter, DeadlineFilter
 from .admin_forms import ACTION_FORMS, BulkDispatchForm, StaffEntryForm, response_templates_for
 from .models import (
@@ -579,7 +579,7 @@ class RecomputesClocks:
 
     def _recompute(self, obj, agency_id=None):
         kind = obj.kind if isinstance(obj, ClockLimit) else None
-        escalation.queue_recompute(agency_id if agency_id is not None else obj.agency_id, kind)
+        clocks.queue_recompute(agency_id if agency_id is not None else obj.agency_id, kind)
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

@@ -2,31 +2,20 @@
 
 from __future__ import annotations
 
-from django.db import connection
+from django.db import connections
 from django.db.models import Case, Value, When
+from django.db.models.functions import Cast
 
 
 def bulk_set(queryset, field: str, values: dict) -> int:
-    """Set `field` of the rows of `queryset` whose pk is in `values` to `values[pk]`; returns the rows
-    changed. PostgreSQL: a join with a VALUES list (cheap to build for hundreds of rows); elsewhere a
-    CASE expression."""
+    """Set `field` of the rows of `queryset` whose pk is in `values` to `values[pk]`, in one UPDATE with
+    a CASE expression, as QuerySet.bulk_update builds it (but keeping the queryset's own filter);
+    returns the rows changed."""
     if not values:
         return 0
-    model = queryset.model
-    target = model._meta.get_field(field)
-    scoped = queryset.filter(pk__in=list(values))
-    if connection.vendor != "postgresql":
-        whens = [When(pk=pk, then=Value(value, output_field=target)) for pk, value in values.items()]
-        return scoped.update(**{field: Case(*whens, default=None, output_field=target)})
-    qn = connection.ops.quote_name
-    table, column, pk = qn(model._meta.db_table), qn(target.column), qn(model._meta.pk.column)
-    row = f"(%s::bigint, %s::{target.db_type(connection)})"
-    params = [x for key, value in values.items() for x in (key, target.get_db_prep_value(value, connection))]
-    where, where_params = scoped.values("pk").query.sql_with_params()
-    sql = (
-        f"UPDATE {table} SET {column} = v.value FROM (VALUES {', '.join([row] * len(values))}) AS v(id, value) "
-        f"WHERE {table}.{pk} = v.id AND {table}.{pk} IN ({where})"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *where_params])
-        return cursor.rowcount
+    target = queryset.model._meta.get_field(field)
+    whens = [When(pk=pk, then=Value(value, output_field=target)) for pk, value in values.items()]
+    expression = Case(*whens, default=None, output_field=target)
+    if connections[queryset.db].features.requires_casted_case_in_updates:  # PostgreSQL: CASE of parameters is text
+        expression = Cast(expression, output_field=target)
+    return queryset.filter(pk__in=list(values)).update(**{field: expression})

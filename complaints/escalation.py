@@ -4,7 +4,7 @@ A Celery beat task (complaints.tasks.run_clocks, every 120 s) and `manage.py run
 `run_clocks(now)`. It reads only open clocks whose `next_check_at` has come (the partial index
 `clock_sweep`), in batches, so its cost grows with the clocks that are due, not with the table.
 
-Every clock has a fixed ladder of steps (`schedule`). Agency clocks (verification, first follow-up,
+Every clock has a fixed ladder of steps (`clocks.schedule`). Agency clocks (verification, first follow-up,
 resolution): a reminder to the handling staff one working day before the due time, then on a miss
 the clock is marked `missed` (it stays open until the workflow stops it) and escalated to the
 agency's admins, `LAPOR_ESCALATE_PARENT_AFTER_DAYS` working days later to the parent agency's admins
@@ -16,17 +16,18 @@ Exactly once. Each (report, clock, step) has one ClockStep row (unique constrain
 The due steps of a batch of clocks are taken in ONE database transaction (`_sweep_batch`, a fixed
 number of queries per batch) that locks the batch's report rows in id order (the same lock order as
 the workflow: report, then clocks), reads the clocks again, inserts the step rows if missing (ON
-CONFLICT DO NOTHING), claims those neither done nor held by a live claim
-(`done_at IS NULL AND (claimed_at IS NULL OR claimed_at < now - lease)`), performs them, writes their
-Notification rows (an outbox) and sets `done_at`. If anything in a batch fails, the whole batch rolls
-back and its clocks are taken again one per transaction, so that one broken clock neither stops nor
-hides the others. Two overlapping sweeps: the second waits for the first's report locks, then finds
-the step rows done and takes nothing. A worker killed mid-step: its transaction rolls back, the claim with it,
-and the clock's `next_check_at` is still due, so the next sweep retries the step — nothing is skipped
-and nothing is done twice. The only way to see a claimed-but-not-done row is a side effect done
-outside the transaction by some future step kind; such rows are retried once their claim is older
-than `LAPOR_CLOCK_STEP_LEASE_SECONDS`. Mails leave after the commit through the notification outbox
-(complaints.notifications), so a lost mail task is repaired by deliver_pending_notifications.
+CONFLICT DO NOTHING), performs the steps whose rows are not done, writes their Notification rows (an
+outbox) and sets `done_at` — all before the commit, so no sweep ever sees a step half taken. If
+anything in a batch fails, the whole batch rolls back and its clocks are taken again one per
+transaction, so that one broken clock neither stops nor hides the others. Two overlapping sweeps: the
+second waits for the first's report locks, then finds the step rows done and takes nothing. A worker
+killed mid-step: its transaction rolls back, and the clock's `next_check_at` is still due, so the next
+sweep retries the step — nothing is skipped and nothing is done twice. Mails leave after the commit
+through the notification outbox (complaints.notifications), so a lost mail task is repaired by
+deliver_pending_notifications.
+
+The ladder of steps and when each falls due (`schedule`, `due_steps`, `next_check`) is part of the
+clock engine, complaints/clocks.py.
 """
 
 from __future__ import annotations
@@ -34,12 +35,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -49,14 +49,13 @@ from agencies.roles import national_roles
 
 from . import notifications
 from .bulk import bulk_set
+from .clocks import due_steps, next_check
 from .deadlines import WorkCalendar
 from .models import (
-    AGENCY_CLOCKS,
     CLOSED_STATUSES,
+    CalendarBook,
     CalendarDay,
     Clock,
-    ClockKind,
-    ClockLimit,
     ClockStep,
     Notification,
     Report,
@@ -69,11 +68,9 @@ Step = ClockStep.Step
 HANDLER_ROLES = (Role.AGENCY_ADMIN, Role.UNIT_ADMIN)
 PARENT_ROLES = (Role.AGENCY_ADMIN, Role.HEAD)
 NATIONAL_ROLES = (Role.NATIONAL_ADMIN, Role.SUPERVISOR)
-OPEN_STATES = (Clock.State.RUNNING, Clock.State.MISSED)
 ESCALATIONS = tuple(ClockStep.ESCALATIONS)
 DIGEST_KIND = "digest"
 SWEEP_DIGEST_KIND = "sweep_digest"
-MISS_GRACE = dt.timedelta(seconds=1)  # due_at is 23:59:59 local; the miss is the moment after
 
 
 @dataclass
@@ -96,58 +93,22 @@ class SweepSummary:
         }
 
 
-# --- Calendars and the ladder ---
-
-
-class _Calendars:
-    """The agencies' working calendars, from one read of the calendar decrees per sweep."""
-
-    def __init__(self) -> None:
-        self._book = None
-        self.recipients: dict = {}  # step_recipients' cache for the same sweep
-
-    def get(self, agency: Agency | None) -> WorkCalendar:
-        if self._book is None:
-            self._book = CalendarDay.objects.book()
-        return self._book.for_agency(agency)
-
-
-def schedule(clock: Clock, calendar: WorkCalendar) -> list[tuple[str, dt.datetime]]:
-    """The clock's steps and when each falls due, in order (pure: no database)."""
-    due = clock.due_at
-    if clock.kind == ClockKind.REPLY_WINDOW:
-        return [(Step.AUTO_COMPLETE, due + MISS_GRACE)]
-    if clock.kind == ClockKind.DETAILS:
-        return [(Step.EXPIRE_INFO, due + MISS_GRACE)]
-    parent_at = calendar.workdays_after(due, settings.LAPOR_ESCALATE_PARENT_AFTER_DAYS)
-    national_at = calendar.workdays_after(parent_at, settings.LAPOR_ESCALATE_NATIONAL_AFTER_DAYS)
-    return [
-        (Step.REMINDER, calendar.reminder_at(due, clock.calendar_days)),
-        (Step.ESCALATE_AGENCY, due + MISS_GRACE),
-        (Step.ESCALATE_PARENT, parent_at),
-        (Step.ESCALATE_NATIONAL, national_at),
-    ]
-
-
-def due_steps(clock: Clock, calendar: WorkCalendar, done: set[str], now: dt.datetime) -> list[str]:
-    """The steps to take now, in order. A reminder whose deadline has already passed is skipped."""
-    ladder = schedule(clock, calendar)
-    result = [step for step, at in ladder if at <= now and step not in done]
-    if Step.REMINDER in result and (now > clock.due_at or clock.state == Clock.State.MISSED):
-        result.remove(Step.REMINDER)
-    return result
-
-
-def next_check(clock: Clock, calendar: WorkCalendar, done: set[str], now: dt.datetime) -> dt.datetime | None:
-    """When the sweep must look at this clock again: its first step not yet taken (None: finished)."""
-    for step, at in schedule(clock, calendar):
-        if step in done or (step == Step.REMINDER and (now > clock.due_at or clock.state == Clock.State.MISSED)):
-            continue
-        return at
-    return None
-
-
 # --- The sweep ---
+
+
+@dataclass
+class _Sweep:
+    """One sweep's state: its time, calendars (one read of the decrees), recipients cache, the steps
+    known done per clock and the summary."""
+
+    now: dt.datetime
+    summary: SweepSummary
+    calendars: CalendarBook = field(default_factory=lambda: CalendarDay.objects.book())
+    recipients: dict = field(default_factory=dict)  # step_recipients' cache
+    done: dict[int, set[str]] = field(default_factory=lambda: defaultdict(set))
+
+    def calendar(self, clock: Clock) -> WorkCalendar:
+        return self.calendars.for_agency(clock.report.agency)
 
 
 def run_clocks(now: dt.datetime | None = None, *, batch_size: int = 200) -> SweepSummary:
@@ -156,15 +117,13 @@ def run_clocks(now: dt.datetime | None = None, *, batch_size: int = 200) -> Swee
     Queries: one per batch to find due clocks and one for their done steps, then about ten per batch
     for the steps taken (plus the workflow's own for citizen time-outs). Reports and clocks that are
     not due are never read."""
-    now = now or timezone.now()
-    summary = SweepSummary()
-    calendars = _Calendars()
+    sweep = _Sweep(now=now or timezone.now(), summary=SweepSummary())
     queued: list[int] = []
     cursor = Q()  # keyset on (next_check_at, pk): a clock that failed is not read again in this sweep
     while True:
         # The ids first (an index range, no joins), then the batch with its reports and agencies:
         # joined in one query, PostgreSQL would join every due clock before sorting and limiting.
-        ids = Clock.objects.filter(cursor, stopped_at__isnull=True, next_check_at__lte=now).order_by(
+        ids = Clock.objects.filter(cursor, stopped_at__isnull=True, next_check_at__lte=sweep.now).order_by(
             "next_check_at", "pk"
         )
         batch = list(
@@ -179,93 +138,74 @@ def run_clocks(now: dt.datetime | None = None, *, batch_size: int = 200) -> Swee
         cursor = Q(next_check_at__gte=last.next_check_at) & (
             Q(next_check_at__gt=last.next_check_at) | Q(next_check_at=last.next_check_at, pk__gt=last.pk)
         )
-        done_by_clock: dict[int, set[str]] = defaultdict(set)
         for clock_id, step in ClockStep.objects.filter(
             clock_id__in=[c.pk for c in batch], done_at__isnull=False
         ).values_list("clock_id", "step"):
-            done_by_clock[clock_id].add(step)
+            sweep.done[clock_id].add(step)
         idle: dict[int, dt.datetime | None] = {}
         working = []
         for clock in batch:
-            summary.clocks += 1
-            calendar = calendars.get(clock.report.agency)
-            done = done_by_clock[clock.pk]
-            if not due_steps(clock, calendar, done, now):
+            sweep.summary.clocks += 1
+            calendar, done = sweep.calendar(clock), sweep.done[clock.pk]
+            if due_steps(clock, calendar, done, sweep.now):
+                working.append(clock)
+            else:
                 # Nothing to take (a step was skipped or already done): only move next_check_at,
                 # for the whole batch in one UPDATE below instead of one commit per clock.
-                idle[clock.pk] = next_check(clock, calendar, done, now)
-            else:
-                working.append(clock)
+                idle[clock.pk] = next_check(clock, calendar, done, sweep.now)
         if working:
-            queued += _sweep_working(working, calendars, done_by_clock, now, summary)
+            queued += _sweep_working(working, sweep)
         bulk_set(Clock.objects.filter(stopped_at__isnull=True).exclude(state=Clock.State.PAUSED), "next_check_at", idle)
         if len(batch) < batch_size:
             break
-    summary.digests = _deliver_or_fold(queued, now)
-    summary.notifications = len(queued)
-    return summary
+    sweep.summary.digests = _deliver_or_fold(queued, sweep.now)
+    sweep.summary.notifications = len(queued)
+    return sweep.summary
 
 
-def _sweep_working(
-    clocks: list[Clock], calendars: _Calendars, done_by_clock: dict, now: dt.datetime, summary: SweepSummary
-) -> list[int]:
+def _sweep_working(clocks: list[Clock], sweep: _Sweep) -> list[int]:
     """The batch's clocks with steps to take, all in one transaction. If anything in it fails, it is
     rolled back and the clocks are taken again one per transaction, so that one broken clock neither
     stops the others nor hides them; a clock that fails alone stays due for the next sweep."""
-    ids = _attempt(clocks, calendars, done_by_clock, now, summary)
+    ids = _attempt(clocks, sweep)
     if ids is not None:
         return ids
     ids = []
     for clock in clocks:
-        taken = _attempt([clock], calendars, done_by_clock, now, summary)
+        taken = _attempt([clock], sweep)
         if taken is None:
-            summary.errors += 1
+            sweep.summary.errors += 1
             log.error("Clock %s: step failed; it will be retried by the next sweep", clock.pk)
         ids += taken or []
     return ids
 
 
-def _attempt(clocks, calendars, done_by_clock, now, summary) -> list[int] | None:
+def _attempt(clocks: list[Clock], sweep: _Sweep) -> list[int] | None:
     """_sweep_batch in its own transaction; None (and nothing changed, done sets restored) if it failed."""
     taken: dict[str, int] = defaultdict(int)
-    before = {c.pk: set(done_by_clock[c.pk]) for c in clocks}
+    before = {c.pk: set(sweep.done[c.pk]) for c in clocks}
     try:
         with transaction.atomic():
-            ids = _sweep_batch(clocks, calendars, done_by_clock, now, taken)
+            ids = _sweep_batch(clocks, sweep, taken)
     except Exception:
         log.warning("Sweep of clocks %s failed", [c.pk for c in clocks], exc_info=True)
-        done_by_clock.update(before)
+        sweep.done.update(before)
         return None
     for step, n in taken.items():
-        summary.steps[step] += n
+        sweep.summary.steps[step] += n
     return ids
 
 
-def _sweep_batch(
-    clocks: list[Clock], calendars: _Calendars, done_by_clock: dict, now: dt.datetime, taken: dict
-) -> list[int]:
+def _sweep_batch(clocks: list[Clock], sweep: _Sweep, taken: dict) -> list[int]:
     """Take the due steps of many clocks inside the caller's transaction, in a fixed number of queries.
 
-    Exactly once: the batch's reports are locked first (in id order, so two
-    sweeps never deadlock, and after the workflow's own lock: report, then clocks), the clocks are
-    read again under the lock, every step's unique row is inserted if missing, and a step is taken
-    only when its row is neither done nor claimed by a live lease."""
-    report_ids = sorted({c.report_id for c in clocks})
-    locked = {r.pk: r for r in Report.objects.select_for_update().filter(pk__in=report_ids).order_by("pk")}
-    fresh = {c.pk: c for c in Clock.objects.filter(pk__in=[c.pk for c in clocks])}
-    plans: list[tuple[Clock, list[str]]] = []
-    for clock in clocks:
-        report, current = locked.get(clock.report_id), fresh.get(clock.pk)
-        if report is None or current is None or current.stopped_at is not None:
-            continue  # the workflow stopped it meanwhile
-        if current.state == Clock.State.PAUSED:
-            continue
-        if report.agency_id == clock.report.agency_id:
-            report.agency = clock.report.agency  # already loaded with the batch (unless it moved meanwhile)
-        current.report = report
-        steps = due_steps(current, calendars.get(report.agency), done_by_clock[clock.pk], now)
-        if steps:
-            plans.append((current, steps))
+    Exactly once: the batch's reports are locked first (in id order, so two sweeps never deadlock, and
+    after the workflow's own lock: report, then clocks), the clocks are read again under the lock,
+    every step's unique row is inserted if missing, and a step is taken only when its row is not done.
+    A step's row is marked done in the same transaction that takes it, so under the report lock a row
+    not done is a row nobody is taking."""
+    now = sweep.now
+    plans = _plans(clocks, sweep)
     if not plans:
         return []
     ClockStep.objects.bulk_create(
@@ -273,28 +213,20 @@ def _sweep_batch(
         ignore_conflicts=True,
     )
     rows = {
-        (clock_id, step): (pk, done_at, claimed_at)
-        for pk, clock_id, step, done_at, claimed_at in ClockStep.objects.filter(
+        (clock_id, step): (pk, done_at)
+        for pk, clock_id, step, done_at in ClockStep.objects.filter(
             clock_id__in=[c.pk for c, _steps in plans]
-        ).values_list("pk", "clock_id", "step", "done_at", "claimed_at")
+        ).values_list("pk", "clock_id", "step", "done_at")
     }
-    lease_start = now - dt.timedelta(seconds=settings.LAPOR_CLOCK_STEP_LEASE_SECONDS)
-    claim_retry_at = now + dt.timedelta(seconds=settings.LAPOR_CLOCK_STEP_LEASE_SECONDS)
-    next_at: dict[int, dt.datetime | None] = {}
     work: list[tuple[Clock, str, int]] = []
     for clock, steps in plans:
-        done = done_by_clock[clock.pk]
         for step in steps:
-            pk, done_at, claimed_at = rows[(clock.pk, step)]
-            if done_at is not None:
-                done.add(step)  # another sweep took it
-            elif claimed_at is not None and claimed_at >= lease_start:
-                next_at[clock.pk] = claim_retry_at  # claimed elsewhere: look again when its lease ends
-                break
-            else:
+            pk, done_at = rows[(clock.pk, step)]
+            if done_at is None:
                 work.append((clock, step, pk))
-    ClockStep.objects.filter(pk__in=[pk for _c, _s, pk in work]).update(claimed_at=now)
-    prefetch_recipients([(clock.report, step) for clock, step, _pk in work], calendars.recipients)
+            else:
+                sweep.done[clock.pk].add(step)  # another sweep took it
+    prefetch_recipients([(clock.report, step) for clock, step, _pk in work], sweep.recipients)
     notes: list[Notification] = []
     recipients: dict[int, int] = {}
     missed = []
@@ -307,24 +239,41 @@ def _sweep_batch(
             if step == Step.ESCALATE_AGENCY and clock.state != Clock.State.MISSED:
                 clock.state = Clock.State.MISSED
                 missed.append(clock.pk)
-            users = step_recipients(report, step, calendars.recipients)
+            users = step_recipients(report, step, sweep.recipients)
             notes += [_render_step(user, report, clock, step, now) for user in users]
             recipients[pk] = len(users)
-        done_by_clock[clock.pk].add(step)
+        sweep.done[clock.pk].add(step)
         taken[step] += 1
     if missed:
         Clock.objects.filter(pk__in=missed).update(state=Clock.State.MISSED)
     Notification.objects.bulk_create(notes, batch_size=500)
-    by_count: dict[int, list[int]] = defaultdict(list)
-    for pk, n in recipients.items():
-        by_count[n].append(pk)
-    for n, pks in by_count.items():  # a handful of distinct counts: one UPDATE each
-        ClockStep.objects.filter(pk__in=pks).update(done_at=now, recipients=n)
-    for clock, _steps in plans:
-        if clock.pk not in next_at:
-            next_at[clock.pk] = next_check(clock, calendars.get(clock.report.agency), done_by_clock[clock.pk], now)
+    bulk_set(ClockStep.objects.all(), "recipients", recipients)
+    ClockStep.objects.filter(pk__in=list(recipients)).update(done_at=now)
+    next_at = {clock.pk: next_check(clock, sweep.calendar(clock), sweep.done[clock.pk], now) for clock, _s in plans}
     bulk_set(Clock.objects.filter(stopped_at__isnull=True).exclude(state=Clock.State.PAUSED), "next_check_at", next_at)
     return [n.pk for n in notes]
+
+
+def _plans(clocks: list[Clock], sweep: _Sweep) -> list[tuple[Clock, list[str]]]:
+    """Lock the clocks' reports (in id order), read the clocks again and list each one's due steps;
+    clocks the workflow stopped or paused meanwhile are left out."""
+    report_ids = sorted({c.report_id for c in clocks})
+    locked = {r.pk: r for r in Report.objects.select_for_update().filter(pk__in=report_ids).order_by("pk")}
+    fresh = {c.pk: c for c in Clock.objects.filter(pk__in=[c.pk for c in clocks])}
+    plans = []
+    for clock in clocks:
+        report, current = locked.get(clock.report_id), fresh.get(clock.pk)
+        if report is None or current is None or current.stopped_at is not None:
+            continue
+        if current.state == Clock.State.PAUSED:
+            continue
+        if report.agency_id == clock.report.agency_id:
+            report.agency = clock.report.agency  # already loaded with the batch (unless it moved meanwhile)
+        current.report = report
+        steps = due_steps(current, sweep.calendar(current), sweep.done[clock.pk], sweep.now)
+        if steps:
+            plans.append((current, steps))
+    return plans
 
 
 def _time_out(report: Report, step: str) -> None:
@@ -529,88 +478,3 @@ def _render_digest(user, reports: list[Report], more: bool, now: dt.datetime) ->
 
 def _is_national(user) -> bool:
     return bool(national_roles(user))
-
-
-# --- Recomputing running clocks after a change of limits or calendar ---
-
-
-def recompute_open_clocks(agency: Agency | None = None, kind: str | None = None, *, batch_size: int = 500) -> int:
-    """Give running clocks new due times after a ClockLimit or CalendarDay change, and keep
-    Report.due_at in sync. `agency`: only clocks of that agency's subtree (None: all); `kind`:
-    only clocks of that kind. Paused clocks keep their remaining days (they are recomputed when
-    resumed). A clock already missed stays missed (its escalation is on record) and continues its
-    ladder from the new due time; steps already taken are never repeated. The due time is counted again from the clock's start, so a clock that was paused
-    and resumed loses its pause (a known simplification). Returns the number of clocks changed."""
-    clocks = Clock.objects.filter(stopped_at__isnull=True, state__in=OPEN_STATES)
-    if agency is not None:
-        clocks = clocks.filter(agency__path__startswith=agency.path)
-    if kind:
-        clocks = clocks.filter(kind=kind)
-    calendars = _Calendars()
-    limits: dict[tuple, tuple[int, bool]] = {}
-    now = timezone.now()
-    changed, last_pk = 0, 0
-    while True:
-        batch = list(clocks.filter(pk__gt=last_pk).select_related("report", "agency").order_by("pk")[:batch_size])
-        if not batch:
-            break
-        last_pk = batch[-1].pk
-        done_by_clock: dict[int, set[str]] = defaultdict(set)
-        for clock_id, step in ClockStep.objects.filter(
-            clock_id__in=[c.pk for c in batch], done_at__isnull=False
-        ).values_list("clock_id", "step"):
-            done_by_clock[clock_id].add(step)
-        touched_reports = set()
-        for clock in batch:
-            report = clock.report
-            key = (clock.kind, report.classification, report.complaint_kind, report.is_formal_info_request,
-                   clock.agency_id)  # fmt: skip
-            if key not in limits:
-                limits[key] = ClockLimit.objects.limit_for(clock.kind, report, clock.agency)
-            days, calendar_days = limits[key]
-            calendar = calendars.get(clock.agency)
-            due = calendar.due_at(clock.started_at, days, calendar_days)
-            if due == clock.due_at and days == clock.limit_days:
-                continue
-            clock.due_at, clock.limit_days, clock.calendar_days = due, days, calendar_days
-            clock.next_check_at = next_check(clock, calendar, done_by_clock[clock.pk], now)
-            Clock.objects.filter(pk=clock.pk, stopped_at__isnull=True).update(
-                due_at=due,
-                limit_days=days,
-                calendar_days=calendar_days,
-                next_check_at=clock.next_check_at,
-            )
-            touched_reports.add(clock.report_id)
-            changed += 1
-        sync_report_due(touched_reports)
-    return changed
-
-
-def sync_report_due(report_ids: Iterable[int]) -> None:
-    """Report.due_at = the earliest due time of its open running (or missed) agency clocks, in one UPDATE."""
-    report_ids = list(report_ids)
-    if not report_ids:
-        return
-    earliest = (
-        Clock.objects.filter(
-            report=OuterRef("pk"), stopped_at__isnull=True, state__in=OPEN_STATES, kind__in=AGENCY_CLOCKS
-        )
-        .order_by("due_at")
-        .values("due_at")[:1]
-    )
-    Report.objects.filter(pk__in=report_ids).update(due_at=Subquery(earliest))
-
-
-def queue_recompute(agency_id: int | None = None, kind: str | None = None) -> None:
-    """After the current transaction commits, recompute in a task (or right here if the broker is down)."""
-
-    def _go():
-        from .tasks import recompute_open_clocks as task
-
-        try:
-            task.delay(agency_id, kind)
-        except Exception:
-            log.warning("Broker unavailable: recomputing clocks in-process", exc_info=True)
-            recompute_open_clocks(Agency.objects.filter(pk=agency_id).first() if agency_id else None, kind)
-
-    transaction.on_commit(_go)

@@ -567,7 +567,6 @@ class ClockStep(models.Model):
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="clock_steps")
     step = models.CharField(max_length=20, choices=Step.choices)
     created_at = models.DateTimeField(default=timezone.now)
-    claimed_at = models.DateTimeField(null=True, blank=True)
     done_at = models.DateTimeField(null=True, blank=True)
     recipients = models.PositiveIntegerField(default=0)
 
@@ -636,17 +635,22 @@ class ClockLimit(models.Model):
 
 
 class CalendarBook:
-    """The working calendars of many agencies from one read of CalendarDay (for a sweep or a statistics
-    rebuild, which meet thousands of agencies): the same calendars as `calendar_for`."""
+    """The working calendars of many agencies from one read of CalendarDay, made on first use (a sweep,
+    a recomputation or a statistics rebuild meets thousands of agencies): the same calendars as
+    `calendar_for`. Keep one book per run: it does not see decrees entered after its read."""
 
-    def __init__(self, rows: list[tuple]):
-        self.rows = rows  # (date, kind, agency_id)
+    def __init__(self, days: models.QuerySet):
+        self._days = days
+        self._rows: list[tuple] | None = None  # (date, kind, agency_id)
         self._cache: dict[int | None, WorkCalendar] = {}
+        self._agencies: dict[int, tuple[str, str]] = {}  # id → (time zone, path), for for_agency_id
 
     def get(self, agency_id: int | None, tz: str, path: str) -> WorkCalendar:
         if agency_id not in self._cache:
+            if self._rows is None:
+                self._rows = list(self._days.values_list("date", "kind", "agency_id"))
             chain = set(path_ids(path))
-            mine = [(day, kind) for day, kind, owner in self.rows if owner is None or owner in chain]
+            mine = [(day, kind) for day, kind, owner in self._rows if owner is None or owner in chain]
             holidays = {day for day, kind in mine if kind == CalendarDay.Kind.HOLIDAY}
             workdays = {day for day, kind in mine if kind == CalendarDay.Kind.WORKDAY} - holidays
             self._cache[agency_id] = WorkCalendar.for_zone(tz, holidays, workdays)
@@ -657,10 +661,22 @@ class CalendarBook:
             return self.get(None, settings.TIME_ZONE, "")
         return self.get(agency.pk, agency.timezone, agency.path)
 
+    def load_agencies(self, ids) -> None:
+        """Read the time zones and paths of these agencies (one query) for for_agency_id."""
+        missing = set(ids) - set(self._agencies) - {None}
+        if missing:
+            for pk, tz, path in Agency.objects.filter(pk__in=missing).values_list("pk", "timezone", "path"):
+                self._agencies[pk] = (tz, path)
+
+    def for_agency_id(self, agency_id: int | None) -> WorkCalendar:
+        """The calendar of an agency passed to load_agencies (unknown ids get the national one)."""
+        tz, path = self._agencies.get(agency_id, (settings.TIME_ZONE, ""))
+        return self.get(agency_id, tz, path)
+
 
 class CalendarDayQuerySet(models.QuerySet):
     def book(self) -> CalendarBook:
-        return CalendarBook(list(self.values_list("date", "kind", "agency_id")))
+        return CalendarBook(self)
 
     def calendar_for(self, agency=None) -> WorkCalendar:
         """The working calendar of an agency: national decrees plus its own and its ancestors'."""

@@ -11,7 +11,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from . import escalation, notifications
+from . import clocks, escalation, notifications
 
 log = logging.getLogger(__name__)
 TRANSIENT = (SMTPException, ConnectionError, TimeoutError, OperationalError, InterfaceError)
@@ -45,7 +45,7 @@ def recompute_open_clocks(agency_id: int | None = None, kind: str | None = None)
     from agencies.models import Agency
 
     agency = Agency.objects.filter(pk=agency_id).first() if agency_id else None
-    return escalation.recompute_open_clocks(agency, kind)
+    return clocks.recompute_open_clocks(agency, kind)
 
 
 @shared_task(

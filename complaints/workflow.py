@@ -24,8 +24,8 @@ from agencies.roles import national_roles, staff_agencies
 
 from . import notifications
 from .access import REPORTER, SYSTEM, roles_for
+from .clocks import apply_clocks
 from .models import (
-    AGENCY_CLOCKS,
     ARCHIVE_REASONS,
     INTERNAL_ACTIONS,
     OPEN_STATUSES,
@@ -33,12 +33,8 @@ from .models import (
     REMOVE_REASONS,
     WORKING_STATUSES,
     Action,
-    CalendarDay,
     Category,
     Classification,
-    Clock,
-    ClockKind,
-    ClockLimit,
     ComplaintKind,
     Event,
     Report,
@@ -150,35 +146,6 @@ STATUS_ROLE_LIMITS: dict[tuple[str, str], frozenset[str]] = {
     (S.SUBMITTED, A.HOLD): frozenset({NA, AA}),
     (S.VERIFIED, A.HOLD): frozenset({NA, AA}),
 }
-# Clock effects of each action: (operation, clock kind). DESIGN.md "Clocks".
-VER, FFU, RES, REP, DET = (
-    ClockKind.VERIFICATION,
-    ClockKind.FIRST_FOLLOW_UP,
-    ClockKind.RESOLUTION,
-    ClockKind.REPLY_WINDOW,
-    ClockKind.DETAILS,
-)
-CLOCK_EFFECTS: dict[str, list[tuple[str, str | None]]] = {
-    A.SUBMIT: [("start", VER)],
-    A.DISPATCH: [("stop", VER), ("restart", FFU), ("restart", RES)],
-    A.FORWARD: [("restart", FFU)],
-    A.TRANSFER: [("restart", FFU), ("restart", RES)],
-    A.RETURN: [("cancel", FFU), ("cancel", RES), ("restart", VER)],
-    A.FOLLOW_UP: [("stop", FFU)],
-    A.RESPOND: [("stop", FFU), ("stop", RES), ("restart", REP)],
-    A.APPROVE_RESPONSE: [("stop", FFU), ("stop", RES), ("restart", REP)],
-    A.REPLY: [("stop", REP), ("restart", FFU)],
-    A.ACCEPT: [("stop", REP)],
-    A.AUTO_COMPLETE: [("stop", REP)],
-    A.REOPEN: [("restart", FFU), ("restart", RES)],
-    A.HOLD: [("pause", None), ("restart", DET)],
-    A.PROVIDE_INFO: [("stop", DET), ("resume", None)],
-    A.EXPIRE_INFO: [("stop", DET), ("cancel_all", None)],
-    A.ARCHIVE: [("cancel_all", None)],
-    A.REMOVE: [("cancel_all", None)],
-}
-
-
 # --- Asking the table ---
 
 
@@ -265,7 +232,7 @@ def _apply(
         elif from_status == S.ON_HOLD:
             locked.held_from = ""
         locked.status = to_status
-        _apply_clocks(locked, action, now)
+        apply_clocks(locked, action, now)
         locked.save()
         event = Event.objects.create(
             report=locked,
@@ -297,76 +264,6 @@ def _hold_agency(report: Report, agency: Agency | None, now: dt.datetime, kind=R
     report.agency = agency
     if agency is not None:
         ReportAgency.objects.get_or_create(report=report, agency=agency, kind=kind, defaults={"created_at": now})
-
-
-# --- Clocks ---
-
-
-def _apply_clocks(report: Report, action: str, now: dt.datetime) -> None:
-    effects = CLOCK_EFFECTS.get(action, [])
-    if not effects:
-        return
-    calendar = CalendarDay.objects.calendar_for(report.agency)
-    open_clocks = {c.kind: c for c in report.clocks.filter(stopped_at__isnull=True)} if report.pk else {}
-    for op, kind in effects:
-        clock = open_clocks.get(kind)
-        if op in ("stop", "cancel", "restart") and clock is not None:
-            _stop_clock(clock, now, cancelled=op == "cancel")
-            open_clocks.pop(kind)
-        if op in ("start", "restart"):
-            open_clocks[kind] = _start_clock(report, kind, now, calendar)
-        elif op == "pause":
-            for c in open_clocks.values():
-                if c.kind in AGENCY_CLOCKS and c.state != Clock.State.PAUSED:
-                    c.remaining_days = calendar.remaining_workdays(now, c.due_at) if now < c.due_at else 0
-                    c.state, c.paused_at, c.next_check_at = Clock.State.PAUSED, now, None
-                    c.save(update_fields=["state", "paused_at", "remaining_days", "next_check_at"])
-        elif op == "resume":
-            for c in open_clocks.values():
-                if c.state == Clock.State.PAUSED:
-                    c.due_at = calendar.resume(now, c.remaining_days or 0, c.calendar_days)
-                    c.state, c.paused_at, c.remaining_days = Clock.State.RUNNING, None, None
-                    c.next_check_at = calendar.reminder_at(c.due_at, c.calendar_days)
-                    c.save(update_fields=["state", "paused_at", "remaining_days", "due_at", "next_check_at"])
-        elif op == "cancel_all":
-            for c in list(open_clocks.values()):
-                _stop_clock(c, now, cancelled=True)
-            open_clocks.clear()
-    # Report.due_at orders the agencies' queues: only agency clocks count (not the citizen's).
-    running = [
-        c.due_at
-        for c in open_clocks.values()
-        if c.kind in AGENCY_CLOCKS and c.state in (Clock.State.RUNNING, Clock.State.MISSED)
-    ]
-    report.due_at = min(running) if running else None
-
-
-def _start_clock(report: Report, kind: str, now: dt.datetime, calendar) -> Clock:
-    days, calendar_days = ClockLimit.objects.limit_for(kind, report, report.agency)
-    due = calendar.due_at(now, days, calendar_days)
-    # Clocks the citizen runs out (reply window, details) have no reminder: the sweep acts at the due time.
-    check = due if kind in (REP, DET) else calendar.reminder_at(due, calendar_days)
-    return Clock.objects.create(
-        report=report,
-        kind=kind,
-        agency=report.agency,
-        limit_days=days,
-        calendar_days=calendar_days,
-        started_at=now,
-        due_at=due,
-        next_check_at=check,
-    )
-
-
-def _stop_clock(clock: Clock, now: dt.datetime, *, cancelled: bool = False) -> None:
-    if cancelled:
-        clock.state = Clock.State.CANCELLED
-    elif clock.state == Clock.State.PAUSED or now <= clock.due_at:
-        clock.state = Clock.State.MET if clock.state != Clock.State.MISSED else Clock.State.MISSED
-    else:
-        clock.state = Clock.State.MISSED
-    clock.stopped_at, clock.next_check_at = now, None
-    clock.save(update_fields=["state", "stopped_at", "next_check_at"])
 
 
 # --- Actions: one function each ---
@@ -445,7 +342,7 @@ def submit(
             )
             _save_with_unique_tracking_no(report)
             _hold_agency(report, suggested_agency, now)
-            _apply_clocks(report, A.SUBMIT, now)
+            apply_clocks(report, A.SUBMIT, now)
             report.save(update_fields=["agency", "due_at"])
             _attach(report, None, by, attachments)
             event = Event.objects.create(

@@ -39,13 +39,12 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
 
-from agencies.models import Agency
-from complaints.deadlines import WorkCalendar
 from complaints.models import (
     ANSWERS,
     PUBLISHED_ANSWERS,
     STAFF_ACTIONS,
     Action,
+    CalendarBook,
     CalendarDay,
     Clock,
     ClockKind,
@@ -177,25 +176,7 @@ def _escalation_counts(start, end) -> list[dict]:
     )
 
 
-class Calendars:
-    """Working calendars of the agencies met during a rebuild, built from one read of CalendarDay."""
-
-    def __init__(self):
-        self.book = CalendarDay.objects.book()
-        self.agencies: dict[int, tuple[str, str]] = {}
-
-    def load_agencies(self, ids) -> None:
-        missing = set(ids) - set(self.agencies) - {None}
-        if missing:
-            for pk, tz, path in Agency.objects.filter(pk__in=missing).values_list("pk", "timezone", "path"):
-                self.agencies[pk] = (tz, path)
-
-    def for_agency(self, agency_id: int | None) -> WorkCalendar:
-        tz, path = self.agencies.get(agency_id, (settings.TIME_ZONE, ""))
-        return self.book.get(agency_id, tz, path)
-
-
-def _durations(start, end, calendars: Calendars) -> Counter:
+def _durations(start, end, calendars: CalendarBook) -> Counter:
     """Working days taken by each verification, first answer and completion of the day."""
     events = _events_of_day(start, end).filter(
         Q(action=VERIFY)
@@ -216,15 +197,15 @@ def _durations(start, end, calendars: Calendars) -> Counter:
             measure, since = DurationStat.Measure.FIRST_ANSWER, dispatched
         if since is None:
             continue
-        days = max(0, calendars.for_agency(agency_id).elapsed_workdays(since, at))
+        days = max(0, calendars.for_agency_id(agency_id).elapsed_workdays(since, at))
         histogram[(measure, agency_id, *dims, min(days, MAX_DAYS))] += 1
     return histogram
 
 
-def rebuild_day(day: dt.date, calendars: Calendars | None = None) -> int:
+def rebuild_day(day: dt.date, calendars: CalendarBook | None = None) -> int:
     """Replace the figures of one statistics day; returns the number of DailyStat rows written."""
     start, end = day_bounds(day)
-    calendars = calendars or Calendars()
+    calendars = calendars or CalendarDay.objects.book()
     rows: dict[tuple, dict] = defaultdict(dict)
     for source, agency_field in (
         (_event_counts(start, end), "agency"),
@@ -284,7 +265,7 @@ def rebuild_range(first: dt.date, last: dt.date) -> int:
 
 def rebuild_days(days) -> int:
     """Rebuild these days (any order, no duplicates needed); returns the rows written."""
-    calendars = Calendars()
+    calendars = CalendarDay.objects.book()
     return sum(rebuild_day(day, calendars) for day in sorted(set(days)))
 
 

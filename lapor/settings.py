@@ -269,8 +269,6 @@ CELERY_TIMEZONE = "UTC"
 # Escalation ladder of a missed agency clock (working days): parent agency, then national.
 LAPOR_ESCALATE_PARENT_AFTER_DAYS = env.int("LAPOR_ESCALATE_PARENT_AFTER_DAYS", default=2)
 LAPOR_ESCALATE_NATIONAL_AFTER_DAYS = env.int("LAPOR_ESCALATE_NATIONAL_AFTER_DAYS", default=5)
-# A claimed-but-unfinished clock step older than this is retried (see complaints/escalation.py).
-LAPOR_CLOCK_STEP_LEASE_SECONDS = env.int("LAPOR_CLOCK_STEP_LEASE_SECONDS", default=600)
 # A staff member who would get more reminder/escalation mails than this in one sweep gets one summary.
 LAPOR_SWEEP_DIGEST_THRESHOLD = env.int("LAPOR_SWEEP_DIGEST_THRESHOLD", default=10)
 

@@ -220,19 +220,6 @@ def test_a_step_that_crashes_is_retried_by_the_next_sweep_and_not_skipped(cast, 
     assert recipients() == ["badung@example.test"]
 
 
-def test_a_stale_claim_is_retried_after_its_lease_and_a_fresh_one_is_left_alone(cast, submitted, sweep, settings):
-    settings.LAPOR_CLOCK_STEP_LEASE_SECONDS = 600
-    clock = submitted.clocks.get()
-    ClockStep.objects.create(clock=clock, report=submitted, step=Step.REMINDER, claimed_at=at("2026-03-05", "00:00"))
-    sweep("2026-03-05", "00:05")
-    assert mail.outbox == []
-    clock.refresh_from_db()
-    assert clock.next_check_at == at("2026-03-05", "00:15")
-    sweep("2026-03-05", "00:15")
-    assert recipients() == ["badung@example.test"]
-    assert ClockStep.objects.get().done_at == at("2026-03-05", "00:15")
-
-
 def test_many_mails_for_one_person_in_one_sweep_become_one_summary(cast, make_report, sweep, settings):
     settings.LAPOR_SWEEP_DIGEST_THRESHOLD = 2
     with time_machine.travel(at("2026-03-02", "09:00"), tick=False):

@@ -21,7 +21,7 @@ from django.core.management import call_command
 from django.db import connection, connections
 from django.urls import reverse
 
-from complaints import escalation, tasks, workflow
+from complaints import clocks, escalation, tasks, workflow
 from complaints.models import ClockStep, ExportJob, Notification
 from lapor.celery import app as celery_app
 
@@ -128,7 +128,7 @@ def test_limit_change_with_the_broker_down_recomputes_in_process(
 
     with django_capture_on_commit_callbacks(execute=True):
         ClockLimit.objects.create(kind="verification", days=4)
-        escalation.queue_recompute(None, "verification")
+        clocks.queue_recompute(None, "verification")
     assert report.clocks.get().limit_days == 4
 
 

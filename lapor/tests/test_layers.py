@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 RULES_MODULES = [
     "complaints.access",
     "complaints.bulk",
+    "complaints.clocks",
     "complaints.counters",
     "complaints.deadlines",
     "complaints.escalation",
