@@ -19,7 +19,7 @@ from django.http import JsonResponse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from complaints import ratelimit
 from lapor.clientip import client_ip
@@ -206,13 +206,13 @@ def api_view(*methods: str):
 
 SURFACES = (("/api/", "api"), ("/open311/", "open311"))
 GENERIC_MESSAGES = {
-    400: _lazy("Permintaan tidak sah."),
-    403: _lazy("Akses ditolak."),
-    404: _lazy("Alamat tidak dikenal atau data tidak ditemukan."),
-    405: _lazy("Metode tidak didukung di alamat ini."),
-    413: _lazy("Isi permintaan terlalu besar."),
-    500: _lazy("Terjadi kesalahan di server; coba lagi nanti."),
-    503: _lazy("Layanan sedang terganggu sebentar; coba lagi setelah waktu di Retry-After."),
+    400: gettext_lazy("Permintaan tidak sah."),
+    403: gettext_lazy("Akses ditolak."),
+    404: gettext_lazy("Alamat tidak dikenal atau data tidak ditemukan."),
+    405: gettext_lazy("Metode tidak didukung di alamat ini."),
+    413: gettext_lazy("Isi permintaan terlalu besar."),
+    500: gettext_lazy("Terjadi kesalahan di server; coba lagi nanti."),
+    503: gettext_lazy("Layanan sedang terganggu sebentar; coba lagi setelah waktu di Retry-After."),
 }
 
 
