@@ -7,6 +7,9 @@ staff member's reach answers 404. Anonymous reporters' identity is never rendere
 
 from __future__ import annotations
 
+import secrets
+from typing import NamedTuple
+
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ERROR_FLAG
@@ -29,7 +32,7 @@ from agencies.roles import is_national_admin, is_staff_member, national_roles, s
 
 from . import access, clocks, exports, uploads, workflow
 from .admin_filters import CategoryTreeFilter, DeadlineFilter
-from .admin_forms import ACTION_FORMS, BulkDispatchForm, StaffEntryForm, response_templates_for
+from .admin_forms import ACTION_FORMS, ANSWER_AGAIN, BulkDispatchForm, StaffEntryForm, response_templates_for
 from .models import (
     OPEN_STATUSES,
     Action,
@@ -44,6 +47,15 @@ from .models import (
 from .workflow import WorkflowError
 
 Role = Membership.Role
+
+
+class AdminAction(NamedTuple):
+    """An action button of the report page: a workflow action, or the admin's "answer again"."""
+
+    value: str
+    label: str
+
+
 ENTRY_ROLES = {Role.AGENCY_ADMIN, Role.UNIT_ADMIN}
 TRIAGE_ROLES = {Role.AGENCY_ADMIN}
 
@@ -402,7 +414,17 @@ class ReportAdmin(StaffScopedAdmin):
             "comment_rows": [
                 (c, reporter["name"] if c.author_id == report.reporter_id else c.author.public_name) for c in comments
             ],
-            "actions_allowed": [a for a in allowed if a in ACTION_FORMS],
+            # A report already answered takes another answer only through its own button.
+            "actions_allowed": [
+                AdminAction(ANSWER_AGAIN, _("Tambah jawaban"))
+                if a == Action.RESPOND and report.status == Status.RESPONDED
+                else AdminAction(a.value, a.label)
+                for a in allowed
+                if a in ACTION_FORMS
+            ],
+            # The latest step this page shows: the action forms carry it (workflow.act refuses an action
+            # whose premise changed meanwhile).
+            "seen_event": max((e.pk for e in events), default=""),
             "clocks": report.clocks.select_related("agency").prefetch_related("steps"),
             "attachments": report.attachments.all(),
             "can_moderate": bool(allowed),
@@ -416,39 +438,64 @@ class ReportAdmin(StaffScopedAdmin):
         report = self._report(request, object_id)
         if action not in ACTION_FORMS:
             raise Http404
+        again = action == ANSWER_AGAIN
+        performed = Action.RESPOND if again else Action(action)  # what the workflow is asked to do
+        label = _("Tambah jawaban") if again else performed.label
         change_url = reverse("admin:complaints_report_change", args=[report.pk])
-        if not workflow.allowed(report, action, request.user):
+        if not workflow.allowed(report, performed, request.user) or (again and report.status != Status.RESPONDED):
             messages.error(request, _g("Tindakan ini tidak tersedia untuk laporan ini sekarang."))
             return HttpResponseRedirect(change_url)
         form_class = ACTION_FORMS[action]
         initial = {}
         template_id = request.GET.get("templat")
-        if template_id and action in (Action.RESPOND, Action.DRAFT_RESPONSE):
+        if template_id and performed in (Action.RESPOND, Action.DRAFT_RESPONSE):
             chosen = response_templates_for(report).filter(pk=template_id).first()
             if chosen is not None:
                 initial["note"] = chosen.body
+        latest = report.events.order_by("-pk").values_list("pk", flat=True).first()
         if request.method == "POST":
             form = form_class(request.POST, request.FILES, report=report, user=request.user)
             if form.is_valid():
                 try:
-                    workflow.ACTION_FUNCTIONS[action](report, by=request.user, **form.kwargs())
+                    workflow.act(performed, report, by=request.user, **form.premise(), **form.kwargs())
+                except workflow.AlreadyDone as exc:  # a double click: the first one stands
+                    messages.info(request, str(exc))
+                    return HttpResponseRedirect(change_url)
+                except workflow.StaleAction as exc:
+                    # Shown with what changed; sent again from here, it acts on the report as it is now.
+                    data = request.POST.copy()
+                    data["seen_event"], data["once"] = latest or "", secrets.token_urlsafe(16)
+                    form = form_class(data, request.FILES, report=report, user=request.user)
+                    form.is_valid()
+                    form.add_error(None, str(exc))
                 except WorkflowError as exc:
                     form.add_error(None, str(exc))
                 else:
-                    messages.success(request, _g("“%(action)s” berhasil dicatat.") % {"action": Action(action).label})
+                    messages.success(request, _g("“%(action)s” berhasil dicatat.") % {"action": label})
                     return HttpResponseRedirect(change_url)
         else:
-            form = form_class(report=report, user=request.user, **({"initial": initial} if initial else {}))
+            seen = request.GET.get("seen", "")
+            seen = int(seen) if seen.isdigit() else None
+            newer = workflow.changes_since(report, seen)
+            if newer:  # the change page the operator came from is out of date: say what changed
+                messages.warning(
+                    request,
+                    _("Laporan ini sudah berubah sejak halaman sebelumnya dibuka: %(changes)s.")
+                    % {"changes": workflow.describe_changes(report, newer)},
+                )
+            form = form_class(
+                report=report, user=request.user, seen_event=latest, **({"initial": initial} if initial else {})
+            )
         ctx = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "report": report,
-            "action": Action(action),
+            "action": AdminAction(action, label),
             "form": form,
             "media": self.media + form.media,
             "templates": form.templates() if hasattr(form, "templates") else [],
             "change_url": change_url,
-            "title": f"{Action(action).label}: {report.tracking_no}",
+            "title": f"{label}: {report.tracking_no}",
         }
         return TemplateResponse(request, "admin/complaints/report/action_form.html", ctx)
 

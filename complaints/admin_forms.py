@@ -6,6 +6,8 @@ workflow function (`workflow.ACTION_FUNCTIONS`); the form never writes the repor
 
 from __future__ import annotations
 
+import secrets
+
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
@@ -67,15 +69,29 @@ class MultipleFileField(forms.FileField):
         return checked
 
 
-class ActionForm(forms.Form):
-    """Base: `kwargs()` gives the workflow function's keyword arguments."""
+PREMISE_FIELDS = ("seen_event", "once")
 
-    def __init__(self, *args, report: Report, user, **kwargs):
+
+class ActionForm(forms.Form):
+    """Base: `kwargs()` gives the workflow function's keyword arguments, `premise()` what the page
+    showed — the latest step the operator saw and a one-time token — for workflow.act, which refuses
+    an action whose premise changed and records a form sent twice once."""
+
+    seen_event = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    once = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+
+    def __init__(self, *args, report: Report, user, seen_event: int | None = None, **kwargs):
         self.report, self.user = report, user
         super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial["seen_event"] = seen_event
+            self.initial["once"] = secrets.token_urlsafe(16)
+
+    def premise(self) -> dict:
+        return {name: self.cleaned_data.get(name) for name in PREMISE_FIELDS}
 
     def kwargs(self) -> dict:
-        return dict(self.cleaned_data)
+        return {name: value for name, value in self.cleaned_data.items() if name not in PREMISE_FIELDS}
 
 
 class NoteForm(ActionForm):
@@ -136,7 +152,7 @@ class VerifyForm(ActionForm):
         return data
 
     def kwargs(self):
-        data = dict(self.cleaned_data)
+        data = super().kwargs()
         data["tags"] = [t for t in data["tags"].split(",") if t.strip()]
         return data
 
@@ -203,6 +219,20 @@ class AnswerForm(NoteWithAttachmentsForm):
         return response_templates_for(self.report)
 
 
+class AnswerAgainForm(AnswerForm):
+    """A further answer to a report that is already answered: a deliberate, separate action."""
+
+    confirm = forms.BooleanField(
+        label=_("Laporan ini sudah dijawab; saya memang ingin mengirim jawaban tambahan kepada pelapor."),
+        required=True,
+    )
+
+    def kwargs(self):
+        data = super().kwargs()
+        data.pop("confirm")
+        return {**data, "again": True}
+
+
 def response_templates_for(report: Report):
     if not report.agency_id:
         return ResponseTemplate.objects.none()
@@ -232,6 +262,8 @@ class RemoveForm(ArchiveForm):
     reason = forms.ChoiceField(label=_("Alasan"), choices=[(r.value, r.label) for r in REMOVE_REASONS])
 
 
+# The admin's own name for a further answer (workflow action RESPOND with again=True).
+ANSWER_AGAIN = "respond_again"
 ACTION_FORMS: dict[str, type[ActionForm]] = {
     Action.VERIFY: VerifyForm,
     Action.HOLD: NoteForm,
@@ -246,6 +278,7 @@ ACTION_FORMS: dict[str, type[ActionForm]] = {
     Action.ARCHIVE: ArchiveForm,
     Action.REMOVE: RemoveForm,
     Action.NOTE: NoteForm,
+    ANSWER_AGAIN: AnswerAgainForm,
 }
 
 

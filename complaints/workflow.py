@@ -64,6 +64,18 @@ class InvalidAttachment(InvalidInput):
     """An attached file that cannot be stored (an image that cannot be re-encoded)."""
 
 
+class StaleAction(WorkflowError):
+    """The report moved on since the page the action was taken on was shown."""
+
+
+class AlreadyDone(WorkflowError):
+    """The same form was sent twice (a double click, a resubmitted page): the action stands once."""
+
+
+class AlreadyAnswered(WorkflowError):
+    """An answer to a report that is already answered: only as the deliberate "answer again"."""
+
+
 class AttachmentNotStored(InvalidAttachment):
     """The file store failed (read-only, full, unreachable): the action was undone, nothing stored."""
 
@@ -590,11 +602,19 @@ def approve_response(report: Report, *, by, note: str | None = None) -> Event:
     return event
 
 
-def respond(report: Report, *, by, note: str, attachments: Iterable = ()) -> Event:
-    """The agency's answer; the citizen may reply, accept or let the reply window run out."""
+def respond(report: Report, *, by, note: str, attachments: Iterable = (), again: bool = False) -> Event:
+    """The agency's answer; the citizen may reply, accept or let the reply window run out. A report
+    that is already answered takes another answer only when asked deliberately (`again`)."""
     _require(note, _("Isi jawaban wajib diisi."))
 
     def change(r: Report, now):
+        if r.status == S.RESPONDED and not again:
+            raise AlreadyAnswered(
+                _(
+                    "Laporan ini sudah dijawab; jawaban Anda tidak dikirim. Bila memang perlu jawaban tambahan, "
+                    "gunakan tindakan “Tambah jawaban”."
+                )
+            )
         r.first_follow_up_at = r.first_follow_up_at or now
         r.responded_at = now
 
@@ -714,6 +734,60 @@ def _attach(report: Report, event: Event | None, by, attachments: Iterable) -> N
                 detail=str(exc),
             ) from exc
         raise
+
+
+def changes_since(report: Report, seen_event: int | None) -> list[Event]:
+    """The steps recorded on the report after the one with id `seen_event` (what a page showed)."""
+    if seen_event is None:
+        return []
+    return list(report.events.filter(pk__gt=seen_event).select_related("actor").order_by("pk"))
+
+
+def describe_changes(report: Report, events: list[Event]) -> str:
+    """ "Verifikasi (Admin Nasional, 29 Nov 10:02); …" — a reporter is named only as the reporter."""
+
+    def who(event: Event) -> str:
+        if event.actor_id is None:
+            return str(_("sistem"))
+        if event.actor_id == report.reporter_id:
+            return str(_("pelapor"))
+        return event.actor.full_name or event.actor.email
+
+    return "; ".join(
+        f"{event.action_label} ({who(event)}, {timezone.localtime(event.created_at):%d-%m-%Y %H:%M})"
+        for event in events
+    )
+
+
+@_alerting_storage_failures
+def act(action: str, report: Report, *, by, seen_event: int | None = None, once: str = "", **kwargs) -> Event:
+    """An action taken on a page (the admin's action forms). Refused if the form was already sent
+    (`once`, the form's one-time token: a double click records the action once) or if the report
+    moved on since the page was shown (`seen_event`, the latest step the operator saw), with a
+    message naming what changed. The report is locked first, so of two concurrent actions on the same
+    premise the second always sees the first."""
+    with transaction.atomic():
+        locked = Report.objects.select_for_update().get(pk=report.pk)
+        if once and locked.events.filter(data__once=once).exists():
+            raise AlreadyDone(_("Tindakan ini sudah tercatat sekali (formulir yang sama terkirim dua kali)."))
+        newer = changes_since(locked, seen_event)
+        if newer:
+            raise StaleAction(
+                _(
+                    "Laporan ini sudah berubah sejak halaman Anda dibuka: %(changes)s. Statusnya kini “%(status)s”. "
+                    "“%(action)s” tidak dicatat; periksa laporan, lalu ulangi bila masih perlu."
+                )
+                % {
+                    "changes": describe_changes(locked, newer),
+                    "status": Status(locked.status).label,
+                    "action": Action(action).label,
+                }
+            )
+        event = ACTION_FUNCTIONS[action](report, by=by, **kwargs)
+        if once:
+            event.data = {**event.data, "once": once}
+            Event.objects.filter(pk=event.pk).update(data=event.data)
+        return event
 
 
 # Dispatch by action name (admin buttons, bulk actions, API and the table-driven tests).

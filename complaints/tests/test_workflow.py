@@ -200,7 +200,10 @@ def _perform(report, action, user, tree):
         )
     if action in ("auto_complete", "expire_info"):
         raise WorkflowError("system-only action called by a user")  # these functions take no actor
-    return fn(report, by=user, **_args(action, tree))
+    kwargs = _args(action, tree)
+    if action == "respond" and report.status == "responded":
+        kwargs["again"] = True  # a further answer is asked for deliberately (test_answer_again_is_deliberate)
+    return fn(report, by=user, **kwargs)
 
 
 def _expected_roles(status, action):
