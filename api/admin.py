@@ -1,7 +1,9 @@
 """API keys and webhooks in the admin: developers and agency admins manage their agency subtree's."""
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db import models
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, Membership
@@ -11,6 +13,7 @@ from . import webhooks
 from .models import ApiKey, Webhook, WebhookDelivery
 
 MANAGERS = {Membership.Role.DEVELOPER, Membership.Role.AGENCY_ADMIN}
+NEW_KEY_SESSION = "lapor:new-api-key"
 
 
 def managed_agencies(user):
@@ -72,10 +75,21 @@ class ApiKeyAdmin(AgencyScopedAdmin):
         key, raw = ApiKey.issue(agency=obj.agency, name=obj.name, created_by=request.user, is_sandbox=obj.is_sandbox)
         obj.pk, obj.prefix, obj.created_at = key.pk, key.prefix, key.created_at
         obj._state.adding = False
-        messages.warning(
-            request,
-            _("Kunci API: %(key)s — salin sekarang, kunci ini tidak akan ditampilkan lagi.") % {"key": raw},
-        )
+        # Shown once on the key's page from the session (kept on the server), never in the messages
+        # cookie: the cookie is signed, not encrypted.
+        request.session[NEW_KEY_SESSION] = {"pk": key.pk, "raw": raw}
+
+    def response_add(self, request, obj, post_url_continue=None):
+        return HttpResponseRedirect(reverse("admin:api_apikey_change", args=[obj.pk]))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        new = request.session.get(NEW_KEY_SESSION)
+        if new and str(new["pk"]) == str(object_id):
+            del request.session[NEW_KEY_SESSION]
+            extra_context = {**(extra_context or {}), "new_raw_key": new["raw"]}
+        response = super().change_view(request, object_id, form_url, extra_context)
+        response["Cache-Control"] = "private, no-store"
+        return response
 
     def has_delete_permission(self, request, obj=None):
         return False  # revoke instead: the timeline keeps the key's service user as actor

@@ -99,7 +99,7 @@ class ApiKey(models.Model):
         user = User.objects.create_user(
             f"api-{prefix}@api.lapor.invalid", None, full_name=f"API: {name}"[:150], is_active=False
         )
-        Membership.objects.create(user=user, agency=agency, role=Membership.Role.AGENCY_ADMIN)
+        Membership.objects.create(user=user, agency=agency, role=cls.role_for(created_by, agency))
         key = cls.objects.create(
             agency=agency,
             name=name,
@@ -110,6 +110,22 @@ class ApiKey(models.Model):
             is_sandbox=is_sandbox,
         )
         return key, f"{KEY_PREFIX}{prefix}_{secret}"
+
+    @staticmethod
+    def role_for(creator, agency: Agency) -> str:
+        """A key's scope is at most its creator's: it acts as agency admin only for a national admin or
+        an admin of the agency or one above it. A developer's key gets the developer role, which reads
+        no report content and takes no action; a key made without a person (a command) is the agency's."""
+        from agencies.models import Membership
+        from agencies.roles import is_national_admin
+
+        Role = Membership.Role
+        if creator is None or is_national_admin(creator):
+            return Role.AGENCY_ADMIN
+        admin_of = creator.memberships.filter(role=Role.AGENCY_ADMIN).select_related("agency")
+        if any(agency.path.startswith(m.agency.path) for m in admin_of):
+            return Role.AGENCY_ADMIN
+        return Role.DEVELOPER
 
     def revoke(self) -> None:
         if self.revoked_at is None:

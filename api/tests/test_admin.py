@@ -1,5 +1,4 @@
 import pytest
-from django.contrib.messages import get_messages
 
 from accounts.models import User
 from agencies.models import Membership
@@ -19,17 +18,14 @@ def test_developer_creates_a_key_shown_once_and_stored_hashed(client, developer,
     response = client.post("/admin/api/apikey/add/", {"agency": tree["dinkes"].pk, "name": "SIMPEL"}, follow=True)
     assert response.status_code == 200
     key = ApiKey.objects.get()
-    raw = next(str(m) for m in get_messages(response.wsgi_request) if "lapor_" in str(m)).split(": ")[1].split(" ")[0]
+    raw = response.context["new_raw_key"]  # on the key's page, from the session (#21 item 16)
     assert raw.startswith(f"lapor_{key.prefix}_")
     assert raw.split("_", 2)[2] not in key.hashed_secret
     assert key.created_by == developer and key.agency == tree["dinkes"]
     assert not key.service_user.is_active and not key.service_user.has_usable_password()
-    assert (
-        ApiClient(client, raw)
-        .post("/api/v1/reports", report_payload(suggested_agency_code="dinkes-badung"))
-        .status_code
-        == 201
-    )
+    # The key acts with its creator's scope (#21 item 17): a developer files and handles no reports.
+    refused = ApiClient(client, raw).post("/api/v1/reports", report_payload(suggested_agency_code="dinkes-badung"))
+    assert refused.status_code == 409, refused.content
     page = client.get(f"/admin/api/apikey/{key.pk}/change/")
     assert raw not in page.content.decode()
 
