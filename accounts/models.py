@@ -49,6 +49,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         _("bahasa"), max_length=8, default="id", choices=[("id", "Bahasa Indonesia"), ("en", "English")]
     )
     email_verified = models.BooleanField(_("e-mail terverifikasi"), default=False)
+    # The random nonce of the one live e-mail verification link (accounts/verification.py); emptied when used.
+    email_token = models.CharField(max_length=32, blank=True, db_index=True, editable=False)
     is_staff = models.BooleanField(_("akses admin"), default=False)
     is_active = models.BooleanField(_("aktif"), default=True)
     date_joined = models.DateTimeField(_("tanggal daftar"), default=timezone.now)

@@ -1,4 +1,7 @@
-"""E-mail verification links: a signed, expiring token bound to the user AND the address it was sent to."""
+"""E-mail verification links: signed, expiring, single-use, bound to the address they were sent to, and
+revealing nothing (no user id, no address: the payload is a random nonce and a keyed hash)."""
+
+import secrets
 
 from django.conf import settings
 from django.core import signing
@@ -6,6 +9,7 @@ from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 from .models import User
 
@@ -13,19 +17,42 @@ SALT = "accounts.verify-email"
 MAX_AGE = 7 * 24 * 3600  # a week
 
 
+def _bind(nonce: str, email: str) -> str:
+    """Ties a link to the address it was sent to, without showing the address (a keyed hash)."""
+    return salted_hmac(SALT, f"{nonce}:{email}").hexdigest()[:20]
+
+
 def make_token(user: User) -> str:
-    return signing.dumps({"u": user.pk, "e": user.email}, salt=SALT, compress=True)
+    """A signed, expiring link payload naming a fresh random nonce (never the user's id or address).
+    Only the newest link works, and only once: the nonce is stored and emptied when used."""
+    user.email_token = secrets.token_urlsafe(16)
+    User.objects.filter(pk=user.pk).update(email_token=user.email_token)
+    return signing.dumps({"n": user.email_token, "h": _bind(user.email_token, user.email)}, salt=SALT, compress=True)
 
 
 def user_for_token(token: str) -> User | None:
-    """The user whose current address this token verifies, or None (tampered, expired, address changed)."""
+    """The user whose current address this token verifies, or None (tampered, expired, used, replaced
+    by a newer link, address changed)."""
     try:
         data = signing.loads(token, salt=SALT, max_age=MAX_AGE)
     except signing.BadSignature:  # SignatureExpired is a subclass
         return None
-    user = User.objects.filter(pk=data.get("u"), is_active=True).first()
-    if user is None or user.email != data.get("e"):
+    nonce = str(data.get("n") or "") if isinstance(data, dict) else ""
+    user = User.objects.filter(email_token=nonce, is_active=True).first() if nonce else None
+    if user is None or not constant_time_compare(_bind(nonce, user.email), str(data.get("h", ""))):
         return None
+    return user
+
+
+def use_token(token: str) -> User | None:
+    """Verify the address the link was sent to and spend the link; None if it is not (or no longer) valid."""
+    user = user_for_token(token)
+    if user is None:
+        return None
+    spent = User.objects.filter(pk=user.pk, email_token=user.email_token).update(email_token="", email_verified=True)
+    if not spent:  # the same link opened twice at once: the other request used it
+        return None
+    user.email_token, user.email_verified = "", True
     return user
 
 

@@ -78,12 +78,9 @@ def register(request):
 
 
 def verify_email(request, token):
-    user = verification.user_for_token(token)
+    user = verification.use_token(token)  # single use: a second visit finds it spent
     if user is None:
         return render(request, "accounts/verify_failed.html", status=400)
-    if not user.email_verified:
-        user.email_verified = True
-        user.save(update_fields=["email_verified"])
     messages.success(request, _("Terima kasih, alamat e-mail %(email)s sudah terverifikasi.") % {"email": user.email})
     return redirect("accounts:profile" if request.user.is_authenticated else "accounts:login")
 
