@@ -1,5 +1,5 @@
 import logging
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib import messages
@@ -21,6 +21,9 @@ from .forms import LoginForm, ProfileForm, RegisterForm
 
 log = logging.getLogger(__name__)
 BACKEND = "accounts.backends.EmailOrPhoneBackend"
+# Where the report form keeps what a visitor typed before logging in or registering (complaints.views
+# writes it; the login and registration templates read it too).
+REPORT_DRAFT_SESSION_KEY = "report_draft"
 
 
 def _safe_next(request, default: str) -> str:
@@ -82,6 +85,13 @@ def verify_email(request, token):
     if user is None:
         return render(request, "accounts/verify_failed.html", status=400)
     messages.success(request, _("Terima kasih, alamat e-mail %(email)s sudah terverifikasi.") % {"email": user.email})
+    if request.session.get(REPORT_DRAFT_SESSION_KEY):
+        # A report the citizen began before registering is not sent yet: back to it, filled in.
+        messages.warning(request, _("Laporan Anda belum terkirim. Periksa isiannya, lalu tekan “Kirim laporan”."))
+        form_url = reverse("complaints:submit")
+        if request.user.is_authenticated:
+            return redirect(form_url)
+        return redirect(f"{reverse('accounts:login')}?{urlencode({'next': form_url})}")
     return redirect("accounts:profile" if request.user.is_authenticated else "accounts:login")
 
 

@@ -1,4 +1,5 @@
-"""Reference data of the agencies app: regions (Kemendagri) and the starter agency tree.
+"""Reference data of the agencies app: regions (Kemendagri), the starter agency tree and a
+government for every regency/city.
 
 Read from agencies/data/*.csv and upserted by code; running it again changes nothing unless a CSV
 changed, and rows that exist only in the database (added by an admin) are left alone. The
@@ -10,6 +11,7 @@ import csv
 from pathlib import Path
 
 from django.core.management.base import CommandError
+from django.utils.text import slugify
 
 from .models import Agency, Region
 
@@ -29,13 +31,15 @@ def read_csv(path: Path) -> list[dict[str, str]]:
         raise CommandError(f"{path} tidak ditemukan") from exc
 
 
-def upsert(model, code, values):
+def upsert(model, code, values, obj=None, *, found=False):
     """Create or update by code with a full save() (never save(update_fields=...)), writing only on change.
+    `found=True`: `obj` is the row already read (None: there is none), so no query is made to find it.
 
     A full save matters for Agency: its save() recomputes the materialized path, which a
     save(update_fields=[...]) as done by update_or_create() would not write when the parent changes.
     """
-    obj = model.objects.filter(code=code).first()
+    if not found:
+        obj = model.objects.filter(code=code).first()
     if obj is None:
         obj = model(code=code, **values)
         obj.save()
@@ -91,13 +95,50 @@ def load_regions(rows) -> tuple[int, int]:
     return len(to_create), len(to_update)
 
 
+def agency_rows() -> list[dict[str, str]]:
+    """agencies.csv, then a government for every regency/city it does not list."""
+    rows = read_csv(AGENCIES_CSV)
+    return rows + regency_governments(rows)
+
+
+def regency_governments(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Agency rows for the regency/city governments agencies.csv does not list, from regions.csv:
+    "Kabupaten Aceh Selatan" → pemkab-aceh-selatan, "Kota Padang" → pemkot-padang (the codes of the
+    pilot rows), under the province's government, in the province's time zone."""
+    listed = {row["region_code"] for row in rows if row["kind"] == Agency.Kind.REGENCY}
+    province_governments = {row["region_code"]: row["code"] for row in rows if row["kind"] == Agency.Kind.PROVINCE}
+    generated = []
+    for region in read_csv(REGIONS_CSV):
+        if region["level"] != Region.Level.REGENCY or region["code"] in listed:
+            continue
+        kind, _space, place = region["name"].partition(" ")
+        prefix = {"Kabupaten": "pemkab", "Kota": "pemkot"}.get(kind)
+        parent = province_governments.get(region["parent_code"])
+        if prefix is None or parent is None:
+            raise CommandError(f"regions.csv: tidak dapat membuat pemerintah daerah untuk {region['name']!r}")
+        generated.append(
+            {
+                "code": f"{prefix}-{slugify(place)}",
+                "name": f"Pemerintah {region['name']}",
+                "kind": Agency.Kind.REGENCY,
+                "parent_code": parent,
+                "region_code": region["code"],
+                "answers_need_approval": "false",
+            }
+        )
+    return generated
+
+
 def load_agencies(rows) -> tuple[int, int]:
-    """Agencies: saved one by one through Agency.save(), which maintains the materialized path.
+    """Agencies: ~700 rows. Existing ones are read in one query and saved (through Agency.save(),
+    which maintains the materialized path) only when they changed; new ones are inserted in bulk,
+    one level of the tree at a time, so a fresh database costs a few queries, not thousands.
 
     Returns (created, updated)."""
     regions = Region.objects.in_bulk()
+    existing = Agency.objects.in_bulk(field_name="code")
     kinds = set(Agency.Kind.values)
-    by_code, created, updated = {}, 0, 0
+    by_code, new, changes = {}, [], []
     for line, row in enumerate(rows, start=2):
         code = row["code"]
         if not code or code in by_code:
@@ -131,8 +172,33 @@ def load_agencies(rows) -> tuple[int, int]:
             "timezone": timezone,
             "answers_need_approval": approval,
         }
-        agency, was_created, was_updated = upsert(Agency, code, values)
-        created += was_created
-        updated += was_updated
+        agency = existing.get(code)
+        if agency is None:
+            agency = Agency(code=code, **values)
+            new.append(agency)
+        else:
+            changes.append((agency, values))
         by_code[code] = agency
-    return created, updated
+    insert_tree(new)
+    # After the inserts: an existing agency may have been moved under a new one.
+    updated = sum(upsert(Agency, a.code, values, a, found=True)[2] for a, values in changes)
+    return len(new), updated
+
+
+def insert_tree(new: list[Agency]) -> None:
+    """Insert new agencies in bulk, parents before children, then write their materialized paths."""
+    placed = {id(agency) for agency in new}
+    depth_of = {}
+    for agency in new:  # parents precede children in the rows
+        parent = agency.parent
+        depth_of[id(agency)] = depth_of[id(parent)] + 1 if parent is not None and id(parent) in placed else 0
+    for depth in sorted(set(depth_of.values())):
+        level = [a for a in new if depth_of[id(a)] == depth]
+        for agency in level:
+            agency.parent = agency.parent  # take the parent's id, given by the previous level's insert
+        Agency.objects.bulk_create(level, batch_size=500)
+        for agency in level:
+            prefix = agency.parent.path if agency.parent is not None else ""
+            agency.path = f"{prefix}{agency.pk:07d}."
+            agency.depth = agency.path.count(".") - 1
+        Agency.objects.bulk_update(level, ["path", "depth"], batch_size=500)

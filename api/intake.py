@@ -187,7 +187,7 @@ def intake(key: ApiKey, data: dict, *, reference: dict | None = None) -> Intake:
     category = Category.objects.filter(code=data["category_code"], is_active=True, parent__isnull=False).first()
     if category is None:
         raise _unknown("category_code", data["category_code"])
-    agency = key.agency
+    agency = None  # not chosen: complaints.routing picks it, as for every channel
     if data.get("suggested_agency_code"):
         agency = Agency.objects.subtree_of(key.agency).active().filter(code=data["suggested_agency_code"]).first()
         if agency is None:

@@ -279,7 +279,7 @@ SCHEMA = {
                     "suggested_agency_code": {
                         "type": "string",
                         "maxLength": MAX_LENGTHS["suggested_agency_code"],
-                        "description": "Within the key's agency subtree (GET /agencies)",
+                        "description": "Within the key's agency subtree (GET /agencies); omitted: LAPOR's default routing",
                     },
                     "reporter": {
                         "type": "object",

@@ -64,6 +64,14 @@ def reports_visible_to(user, qs: QuerySet | None = None) -> QuerySet:
     return visible
 
 
+def trackable_by_number(qs: QuerySet | None = None) -> QuerySet:
+    """Reports whose status anybody holding the tracking number may see (DESIGN.md "A report"):
+    every report that is not Rahasia, from the moment it is filed. Only the status page: the text,
+    the reporter and the step notes stay behind reports_visible_to."""
+    qs = Report.objects.all() if qs is None else qs
+    return qs.filter(is_confidential=False)
+
+
 def get_report_for_user(user, tracking_no: str, qs: QuerySet | None = None) -> Report:
     """The report with this tracking number if `user` may see it, else 404 (missing or not)."""
     report = reports_visible_to(user, qs).filter(tracking_no=(tracking_no or "").strip().upper()).first()

@@ -77,6 +77,11 @@ class ActionForm(forms.Form):
     showed — the latest step the operator saw and a one-time token — for workflow.act, which refuses
     an action whose premise changed and records a form sent twice once."""
 
+    required_css_class = "required"  # the admin's bold label: required before anything is sent
+    # Whether the page lets the browser check required fields before sending (no hidden autocomplete
+    # selects, which a browser cannot point the user to).
+    browser_validation = False
+
     seen_event = forms.IntegerField(widget=forms.HiddenInput, required=False)
     once = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
 
@@ -114,10 +119,22 @@ class CategoryChoiceField(forms.ModelChoiceField):
 
 
 class VerifyForm(ActionForm):
+    browser_validation = True
+
+    class Media:
+        js = ["js/verify_form.js"]
+
     title = forms.CharField(label=_("Judul ringkasan"), max_length=200)
-    classification = forms.ChoiceField(label=_("Klasifikasi"), choices=Classification.choices)
+    classification = forms.ChoiceField(
+        label=_("Klasifikasi"),
+        choices=Classification.choices,
+        widget=forms.Select(attrs={"data-requires-kind": Classification.COMPLAINT}),
+    )
     complaint_kind = forms.ChoiceField(
-        label=_("Jenis pengaduan"), choices=[("", "—"), *ComplaintKind.choices], required=False
+        label=_("Jenis pengaduan"),
+        choices=[("", "—"), *ComplaintKind.choices],
+        required=False,
+        help_text=_("Wajib untuk pengaduan."),
     )
     category = CategoryChoiceField(label=_("Kategori"))
     tags = forms.CharField(label=_("Tag (pisahkan dengan koma)"), required=False)
@@ -139,6 +156,14 @@ class VerifyForm(ActionForm):
             },
         )
         super().__init__(*args, report=report, user=user, **kwargs)
+        # A complaint needs its kind: required in the form itself (the browser asks before sending;
+        # static/js/verify_form.js keeps it in step when the classification is changed).
+        chosen = (
+            self.data.get(self.add_prefix("classification"))
+            if self.is_bound
+            else self.initial.get("classification", report.classification)
+        )
+        self.fields["complaint_kind"].required = chosen == Classification.COMPLAINT
         # A flag the citizen set cannot be cleared (the workflow refuses it too): show it locked.
         for flag in ("is_anonymous", "is_confidential"):
             if getattr(report, flag):
@@ -310,17 +335,21 @@ class StaffEntryForm(forms.Form):
     district = forms.CharField(label=_("Kecamatan/desa"), max_length=120, required=False)
     category = CategoryChoiceField(label=_("Kategori"))
     suggested_agency = forms.ModelChoiceField(
-        label=_("Instansi tujuan"), queryset=Agency.objects.none(), widget=agency_widget()
+        label=_("Instansi tujuan (opsional)"),
+        queryset=Agency.objects.none(),
+        required=False,
+        widget=agency_widget(),
+        help_text=_(
+            "Bila dikosongkan, laporan diarahkan ke instansi yang biasa menangani kategori dan wilayah ini "
+            "(aturan disposisi LAPOR!)."
+        ),
     )
     is_anonymous = forms.BooleanField(label=_("Anonim"), required=False)
     is_confidential = forms.BooleanField(label=_("Rahasia"), required=False)
     attachments = MultipleFileField(label=_("Lampiran"), required=False)
 
     def __init__(self, *args, user, **kwargs):
-        own = staff_agencies(user)
-        kwargs.setdefault(
-            "initial", {"suggested_agency": own[0].pk if own else None, "event_date": timezone.localdate()}
-        )
+        kwargs.setdefault("initial", {"event_date": timezone.localdate()})
         super().__init__(*args, **kwargs)
         self.fields["suggested_agency"].queryset = handling_agencies(user)
 

@@ -9,7 +9,6 @@ from django import forms
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.functional import lazy
@@ -20,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from agencies.models import Agency, Region
 
 from . import workflow
-from .models import Category, Classification, RoutingRule
+from .models import Category, Classification
 from .uploads import check_upload
 from .widgets import use_fast_selects
 
@@ -60,20 +59,6 @@ def search_agencies(query: str, limit: int = AGENCY_SEARCH_LIMIT):
     for word in words:
         qs = qs.filter(name__icontains=word)
     return qs.order_by("depth", "name")[:limit]
-
-
-def default_agency(category, province, regency):
-    """The RoutingRule for category + regency, else category + province, else category alone."""
-    rules = {
-        rule.region_id: rule.agency
-        for rule in RoutingRule.objects.filter(category=category)
-        .filter(Q(region=regency) | Q(region=province) | Q(region__isnull=True))
-        .select_related("agency")
-    }
-    for key in (regency.pk, province.pk, None):
-        if key in rules and rules[key].is_active:
-            return rules[key]
-    return None
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -293,7 +278,7 @@ class ReportForm(forms.Form):
         return data
 
     def submit(self, *, by, submission_key: str):
-        """File the valid form through the workflow; the agency defaults from the routing rules."""
+        """File the valid form through the workflow (without a chosen agency, complaints.routing picks it)."""
         data = self.cleaned_data
         return workflow.submit(
             by=by,
@@ -307,7 +292,7 @@ class ReportForm(forms.Form):
             latitude=data["latitude"],
             longitude=data["longitude"],
             category=data["category"],
-            suggested_agency=data["agency"] or default_agency(data["category"], data["province"], data["regency"]),
+            suggested_agency=data["agency"],
             is_anonymous=data["is_anonymous"],
             is_confidential=data["is_confidential"],
             submission_key=submission_key,

@@ -28,11 +28,29 @@ def private_storage():
 class Category(models.Model):
     """Two-level topic tree (Kesehatan → BPJS Kesehatan), editable by national admins."""
 
+    class Level(models.TextChoices):
+        """Which level of government handles the category where no routing rule names an agency
+        (complaints.routing)."""
+
+        REGENCY = "regency", _("Kabupaten/kota")
+        PROVINCE = "province", _("Provinsi")
+        NATIONAL = "national", _("Nasional")
+
     code = models.SlugField(_("kode"), max_length=64, unique=True)
     name = models.CharField(_("nama"), max_length=120)
     name_en = models.CharField(_("nama (English)"), max_length=120, blank=True)
     parent = models.ForeignKey(
         "self", verbose_name=_("induk"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    level = models.CharField(
+        _("tingkat penanganan"),
+        max_length=10,
+        choices=Level.choices,
+        default=Level.REGENCY,
+        help_text=_(
+            "Tanpa aturan disposisi, laporan masuk ke pemerintah kabupaten/kota atau provinsi tempat kejadian; "
+            "kategori nasional ke instansi pada aturan disposisi tanpa wilayah."
+        ),
     )
     position = models.PositiveIntegerField(_("urutan"), default=0)
     is_active = models.BooleanField(_("aktif"), default=True)
@@ -47,7 +65,8 @@ class Category(models.Model):
 
 
 class RoutingRule(models.Model):
-    """Category + region → the agency a report goes to by default."""
+    """Category + region (a regency, a province, or none: the whole country) → the agency whose
+    verification queue a report lands in when nobody chose one (complaints.routing)."""
 
     category = models.ForeignKey(Category, verbose_name=_("kategori"), on_delete=models.CASCADE)
     region = models.ForeignKey(Region, verbose_name=_("wilayah"), null=True, blank=True, on_delete=models.CASCADE)

@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from agencies.models import Membership
+from agencies.models import Membership, path_ids
 
 from .models import CITIZEN_ACTIONS, INTERNAL_ACTIONS, Action, Event, Notification
 
@@ -53,15 +53,37 @@ def recipients(event: Event) -> list[tuple[object, str]]:
     )
     if staff_roles:
         if report.agency_id:
-            members = Membership.objects.filter(agency_id=report.agency_id, role__in=staff_roles)
+            members = list(
+                Membership.objects.filter(agency_id=report.agency_id, role__in=staff_roles)
+                .select_related("user")
+                .order_by("pk")
+            )
+            if event.action == A.SUBMIT and not any(m.role == Role.AGENCY_ADMIN for m in members):
+                members += verifiers_above(report.agency)
         else:
-            members = Membership.objects.filter(role=Role.NATIONAL_ADMIN)
+            members = Membership.objects.filter(role=Role.NATIONAL_ADMIN).select_related("user").order_by("pk")
         seen = {u.pk for u, _ in result} | ({event.actor_id} if event.actor_id else set())
-        for m in members.select_related("user").order_by("pk"):
+        for m in members:
             if m.user_id not in seen and m.user.is_active:
                 seen.add(m.user_id)
                 result.append((m.user, "staff"))
     return result
+
+
+def verifiers_above(agency) -> list[Membership]:
+    """Who verifies a new report routed to an agency without admins of its own (an OPD, a regency
+    government nobody administers yet): the agency admins of the nearest agency above it that has
+    any, else the national admins."""
+    above = path_ids(agency.path)[:-1]
+    admins = list(
+        Membership.objects.filter(agency_id__in=above, role=Role.AGENCY_ADMIN)
+        .select_related("user", "agency")
+        .order_by("-agency__depth", "pk")
+    )
+    if admins:
+        nearest = admins[0].agency.depth
+        return [m for m in admins if m.agency.depth == nearest]
+    return list(Membership.objects.filter(role=Role.NATIONAL_ADMIN).select_related("user").order_by("pk"))
 
 
 # Other apps that must hear about every event (api: webhooks, channels: SMS/WhatsApp/e-mail) register

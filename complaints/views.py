@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from lapor.clientip import client_ip
 
-from . import ratelimit, uploads, workflow
+from . import ratelimit, routing, uploads, workflow
 from .access import (
     REPORTER,
     STAFF_ACTING_ROLES,
@@ -25,6 +25,7 @@ from .access import (
     reporter_shown_to,
     reports_visible_to,
     roles_for,
+    trackable_by_number,
 )
 from .citizen_forms import AcceptForm, CommentForm, ProvideInfoForm, ReopenForm, ReplyForm
 from .counters import home_counters
@@ -74,11 +75,21 @@ def report_list(request):
 def track(request):
     number = request.GET.get("no", "").strip().upper()
     if number:
-        # Public reports for everybody; confidential ones only for their reporter and handling staff.
-        if reports_visible_to(request.user).filter(tracking_no=number).exists():
+        # The full page for whoever may see it; the status of any report that is not Rahasia for
+        # whoever holds its number; nothing about a Rahasia report to anybody else.
+        if (
+            reports_visible_to(request.user).filter(tracking_no=number).exists()
+            or trackable_by_number().filter(tracking_no=number).exists()
+        ):
             return redirect("complaints:detail", tracking_no=number)
-        messages.error(request, _("Laporan dengan nomor %(no)s tidak ditemukan.") % {"no": number})
+        return _not_found(request, number, status=200)
     return render(request, "complaints/track.html", {"number": number})
+
+
+def _not_found(request, number, status=404):
+    """The same answer for a missing number and a Rahasia report the visitor may not see."""
+    messages.error(request, _("Laporan dengan nomor %(no)s tidak ditemukan.") % {"no": number})
+    return render(request, "complaints/track.html", {"number": number, "not_found": True}, status=status)
 
 
 def _get_report(request, tracking_no, qs=None):
@@ -119,6 +130,8 @@ def _detail_context(request, report, forms=None):
     return {
         "report": report,
         "events": events,
+        "holding_reason": routing.holding_reason(report, events),
+        "is_reporter": is_reporter,
         "answers": [e for e in events if e.is_published_answer],
         "report_files": list(report.attachments.filter(event__isnull=True)),
         "reporter": reporter_shown_to(user, report),
@@ -151,7 +164,29 @@ def _render_detail(request, report, forms=None, status=200):
 
 @require_GET
 def detail(request, tracking_no):
-    return _render_detail(request, _get_report(request, tracking_no))
+    try:
+        report = _get_report(request, tracking_no)
+    except Http404:
+        number = (tracking_no or "").strip().upper()
+        report = trackable_by_number().for_list().filter(tracking_no=number).first()
+        if report is None:
+            return _not_found(request, number)
+        return _render_status(request, report)
+    return _render_detail(request, report)
+
+
+def _render_status(request, report):
+    """What the holder of a tracking number sees of a report they may not read in full (not yet
+    verified, or removed): its status, where it is and its public steps — never its text, its
+    reporter or the notes of its steps."""
+    events = list(report.events.filter(is_public=True).select_related("agency").order_by("created_at", "pk"))
+    ctx = {
+        "report": report,
+        "events": events,
+        "holding_reason": routing.holding_reason(report, events),
+        "open_clocks": [c for c in report.clocks.all() if c.is_open],
+    }
+    return render(request, "complaints/report_status.html", ctx)
 
 
 # --- The citizen's actions: one small POST form each ---

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from agencies.models import Agency, Membership
 from agencies.roles import national_roles, staff_agencies
 
-from . import notifications
+from . import notifications, routing
 from .access import REPORTER, SYSTEM, roles_for
 from .clocks import apply_clocks
 from .models import (
@@ -313,6 +313,10 @@ def submit(
     application's service user pushing an anonymous report): the staff-entry rules apply, the
     report has no reporter account and `by` is kept as entered_by.
 
+    Without `suggested_agency` the report lands where complaints.routing sends it (for every channel);
+    the submit event records why (data["routing"]). Staff entering a report may choose only an agency
+    they may enter for; LAPOR's own choice may be anywhere.
+
     A repeated `submission_key` (a double click, a resubmitted form) returns the first report."""
     if submission_key:
         existing = Report.objects.filter(submission_key=submission_key).first()
@@ -323,8 +327,12 @@ def submit(
     if event_date > timezone.localdate():
         raise InvalidInput(_("Tanggal kejadian tidak boleh di masa depan."))
     staff_entry = off_platform or bool(reporter_name) or (reporter is not None and reporter != by)
-    if staff_entry and not (roles_for_entry(by, suggested_agency)):
+    if staff_entry and not roles_for_entry(by, suggested_agency):
         raise ActionNotAllowed(_("Anda tidak berwenang mencatat laporan atas nama warga."))
+    if suggested_agency is None:
+        suggested_agency, reason = routing.route(category, province, regency)
+    else:
+        reason = routing.Reason.CHOSEN
     now = timezone.now()
     try:
         with transaction.atomic():
@@ -365,7 +373,7 @@ def submit(
                 to_status=S.SUBMITTED,
                 agency=suggested_agency,
                 created_at=now,
-                data={"channel": channel},
+                data={"channel": channel, "routing": reason},
             )
             notifications.notify_event(event)
     except IntegrityError:
@@ -378,12 +386,14 @@ def submit(
 
 
 def roles_for_entry(user, agency: Agency | None) -> bool:
-    """Staff may record off-platform reports for their own subtree (national admins anywhere)."""
+    """Staff may record off-platform reports addressed to their own subtree (national admins
+    anywhere); with no agency chosen (LAPOR routes it), any agency or unit admin may."""
     if Role.NATIONAL_ADMIN in national_roles(user):
         return True
-    return agency is not None and any(
-        agency.path.startswith(a.path) for a in staff_agencies(user, {Role.AGENCY_ADMIN, Role.UNIT_ADMIN})
-    )
+    own = staff_agencies(user, {Role.AGENCY_ADMIN, Role.UNIT_ADMIN})
+    if agency is None:
+        return bool(own)
+    return any(agency.path.startswith(a.path) for a in own)
 
 
 def _save_with_unique_tracking_no(report: Report) -> None:

@@ -19,7 +19,7 @@ def _png() -> str:
     return base64.b64encode(buf.getvalue()).decode()
 
 
-def test_pushed_report_gets_a_tracking_number_and_is_held_by_the_keys_agency(badung_api, badung_key, tree):
+def test_pushed_report_gets_a_tracking_number_and_is_routed_by_default(badung_api, badung_key, tree):
     response = badung_api.post(URL, report_payload())
     assert response.status_code == 201, response.content
     body = response.json()
@@ -27,7 +27,7 @@ def test_pushed_report_gets_a_tracking_number_and_is_held_by_the_keys_agency(bad
     assert body["status"] == "submitted"
     assert body["url"].endswith(f"/laporan/{report.tracking_no}/")
     assert report.channel == "integrated"
-    assert report.agency == tree["badung"]
+    assert report.agency == tree["dinkes"]  # routing.csv: Puskesmas in Badung → Dinas Kesehatan
     assert report.reporter is None
     assert report.entered_by == badung_key[0].service_user
     ref = ExternalReference.objects.get(report=report)

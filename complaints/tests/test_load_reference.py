@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 
 from agencies.models import Agency, Region
-from complaints.models import Category
+from complaints.models import Category, RoutingRule
 
 
 def load():
@@ -31,21 +31,25 @@ def test_counts_of_provinces_and_regencies(loaded):
 
 @pytest.mark.django_db
 def test_summary_line(loaded):
-    assert f"Wilayah: 552, Kategori: {Category.objects.count()}, Instansi: {Agency.objects.count()}" in loaded
+    assert (
+        f"Wilayah: 552, Kategori: {Category.objects.count()}, Instansi: {Agency.objects.count()}, "
+        f"Aturan disposisi: {RoutingRule.objects.count()}" in loaded
+    )
 
 
 @pytest.mark.django_db
 def test_running_twice_creates_nothing_new(loaded):
-    counts = (Region.objects.count(), Category.objects.count(), Agency.objects.count())
+    counts = (Region.objects.count(), Category.objects.count(), Agency.objects.count(), RoutingRule.objects.count())
     paths = dict(Agency.objects.values_list("code", "path"))
     second = load()
     assert (
         Region.objects.count(),
         Category.objects.count(),
         Agency.objects.count(),
+        RoutingRule.objects.count(),
     ) == counts
     assert dict(Agency.objects.values_list("code", "path")) == paths
-    assert second.strip().endswith(f"Wilayah: 552, Kategori: {counts[1]}, Instansi: {counts[2]}")
+    assert f"Wilayah: 552, Kategori: {counts[1]}, Instansi: {counts[2]}, " in second
     for model in (Region, Category, Agency):
         codes = list(model.objects.values_list("code", flat=True))
         assert len(codes) == len(set(codes))

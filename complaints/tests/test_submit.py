@@ -13,9 +13,9 @@ from django.utils import timezone, translation
 from PIL import Image
 
 from accounts.models import User
-from agencies.models import Agency, Region
-from complaints.forms import ReportForm, default_agency
-from complaints.models import Category, Report, RoutingRule
+from agencies.models import Agency
+from complaints.forms import ReportForm
+from complaints.models import Category, Report
 from lapor import celery_app
 
 URL = "/laporan/baru/"
@@ -268,27 +268,13 @@ def test_a_carrier_nat_does_not_trip_the_address_limit(client, data, settings):
     assert Report.objects.count() == 36
 
 
-def test_target_agency_defaults_from_routing_rules(tree, category):
-    bali, badung = Region.objects.get(code="51"), Region.objects.get(code="51.03")
-    sleman = Region.objects.get(code="34.04")
-    assert default_agency(category, bali, badung) is None
-    RoutingRule.objects.create(category=category, region=None, agency=tree["national"])
-    assert default_agency(category, bali, badung) == tree["national"]
-    RoutingRule.objects.create(category=category, region=bali, agency=tree["bali"])
-    assert default_agency(category, bali, badung) == tree["bali"]
-    RoutingRule.objects.create(category=category, region=badung, agency=tree["dinkes"])
-    assert default_agency(category, bali, badung) == tree["dinkes"]
-    assert default_agency(category, sleman.parent, sleman) == tree["national"]
-
-
-def test_submission_uses_the_routing_rule_unless_the_citizen_chose(client, citizen, data, tree, category):
-    RoutingRule.objects.create(category=category, region_id="51.03", agency=tree["dinkes"])
+def test_submission_uses_the_default_routing_unless_the_citizen_chose(client, citizen, data, tree):
     client.force_login(citizen)
     client.post(URL, data)
     client.post(URL, {**data, "submission_key": "chosen", "agency": str(tree["sleman"].pk)})
     routed, chosen = Report.objects.order_by("pk")
-    assert routed.suggested_agency == tree["dinkes"]
-    assert chosen.suggested_agency == tree["sleman"]
+    assert routed.agency == routed.suggested_agency == tree["dinkes"]  # routing.csv: Puskesmas in Badung
+    assert chosen.agency == chosen.suggested_agency == tree["sleman"]
 
 
 def test_agency_search_endpoint_is_limited(client, db):

@@ -288,3 +288,40 @@ def test_rating_choices_and_the_attachment_help_follow_the_readers_language():
         assert str(ReportForm.base_fields["attachments"].help_text).startswith("Photos")
     with translation.override("id"):
         assert str(AcceptForm().fields["rating"].choices[0][1]) == "1 dari 5 bintang"
+
+
+# --- Who holds the report, and why (issue 20 items 2 and 5) ---
+
+
+def test_report_page_says_which_agency_holds_it_and_why(client, citizen, make_report, national_admin, tree):
+    report = make_report(suggested_agency=None)  # LAPOR routes it: Puskesmas in Badung → Dinas Kesehatan
+    client.force_login(citizen)
+    html = client.get(_url("detail", report)).content.decode()
+    holder = html[html.index('id="holding-agency"') :][:600]
+    assert "Dinas Kesehatan Kabupaten Badung" in holder and "aturan disposisi LAPOR!" in holder
+
+    chosen = make_report(suggested_agency=tree["sleman"], submission_key="chosen")
+    holder = client.get(_url("detail", chosen)).content.decode()
+    assert "dipilih saat laporan dikirim" in holder
+
+    workflow.verify(report, by=national_admin)
+    workflow.dispatch(report, by=national_admin, to_agency=tree["badung"])
+    workflow.transfer(report, by=national_admin, to_agency=tree["sleman"], note="Kejadiannya di Sleman.")
+    html = client.get(_url("detail", report)).content.decode()
+    holder = html[html.index('id="holding-agency"') :][:600]
+    assert "Pemerintah Kabupaten Sleman" in holder
+    assert "Pemerintah Kabupaten Badung mengalihkan laporan ke instansi ini. Alasan: Kejadiannya di Sleman." in holder
+
+
+def test_anonymous_reporter_sees_the_badge_and_who_sees_what(
+    client, citizen, other_citizen, make_report, national_admin
+):
+    report = published(make_report, national_admin, is_anonymous=True)
+    client.force_login(citizen)
+    html = client.get(_url("detail", report)).content.decode()
+    assert "Made Warga" in html  # their own identity, to them
+    assert 'id="anonymous-badge"' in html and 'id="anonymous-note"' in html
+    assert "publik dan instansi yang menangani tidak dapat melihatnya" in html
+    client.force_login(other_citizen)
+    html = client.get(_url("detail", report)).content.decode()
+    assert "Made Warga" not in html and 'id="anonymous-note"' not in html

@@ -21,6 +21,7 @@ RULES_MODULES = [
     "complaints.models",
     "complaints.notifications",
     "complaints.reference",
+    "complaints.routing",
     "complaints.workflow",
 ]
 FACES = ["complaints.views", "complaints.staff_views", "complaints.admin", "dashboards", "api"]

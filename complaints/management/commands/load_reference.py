@@ -1,9 +1,11 @@
-"""Load the reference data: regions, complaint categories and the starter agency tree.
+"""Load the reference data: regions, complaint categories, the starter agency tree with a
+government for every regency/city, and the default routing rules.
 
     python manage.py load_reference
 
-Reads agencies/data/regions.csv, complaints/data/categories.csv and
-agencies/data/agencies.csv and upserts them by code inside one transaction.
+Reads agencies/data/regions.csv, complaints/data/categories.csv, agencies/data/agencies.csv and
+complaints/data/routing.csv inside one transaction. Regions, categories and agencies are upserted
+by code; routing rules missing from the database are created (an admin's change is kept).
 Running it again changes nothing unless a CSV changed; rows that exist only in
 the database (added by an admin) are left alone. The loaders live with their
 models (agencies/reference.py, complaints/reference.py); this command sits in
@@ -13,23 +15,24 @@ the complaints app because it is the one that knows both.
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from agencies.reference import AGENCIES_CSV, REGIONS_CSV, load_agencies, load_regions, read_csv
-from complaints.reference import CATEGORIES_CSV, load_categories
+from agencies.reference import REGIONS_CSV, agency_rows, load_agencies, load_regions, read_csv
+from complaints.reference import CATEGORIES_CSV, ROUTING_CSV, load_categories, load_routing
 
 
 class Command(BaseCommand):
-    help = "Memuat data referensi: wilayah (Kemendagri), kategori laporan dan pohon instansi awal."
+    help = "Memuat data referensi: wilayah (Kemendagri), kategori laporan, pohon instansi awal dan aturan disposisi."
 
     def handle(self, *args, **options):
         steps = [
-            ("Wilayah", load_regions, REGIONS_CSV),
-            ("Kategori", load_categories, CATEGORIES_CSV),
-            ("Instansi", load_agencies, AGENCIES_CSV),
+            ("Wilayah", load_regions, lambda: read_csv(REGIONS_CSV)),
+            ("Kategori", load_categories, lambda: read_csv(CATEGORIES_CSV)),
+            ("Instansi", load_agencies, agency_rows),
+            ("Aturan disposisi", load_routing, lambda: read_csv(ROUTING_CSV)),
         ]
         counts, stats = {}, {}
         with transaction.atomic():
-            for label, load, path in steps:
-                rows = read_csv(path)
+            for label, load, read in steps:
+                rows = read()
                 stats[label] = load(rows)
                 counts[label] = len(rows)
         if options["verbosity"] >= 2:

@@ -1,0 +1,92 @@
+"""Default routing: whose verification queue a report lands in when nobody chose an agency.
+
+One rule for every channel (web form, staff entry, the API, Open311): workflow.submit asks `route`
+whenever a report arrives without a target. In order:
+
+1. a RoutingRule for the category and the regency/city (a pilot region's OPD: health → Dinas
+   Kesehatan), else for the category and the province;
+2. a RoutingRule for the category without a region: the ministry or national institution of a
+   national-level category (land certificates → ATR/BPN);
+3. by the category's level: the government of the regency/city where it happened, or of its province;
+4. nobody (the national admins' queue) only if even that government is missing or inactive.
+
+Rules and levels are data (complaints/data/routing.csv and categories.csv, loaded by
+`manage.py load_reference`, edited in the admin).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from agencies.models import Agency
+
+from .models import Category, RoutingRule
+
+
+class Reason(models.TextChoices):
+    """Why a report landed where it did, recorded on its submit event and told to the citizen."""
+
+    CHOSEN = "chosen", _("Instansi ini dipilih saat laporan dikirim.")
+    RULE = "rule", _("Menurut aturan disposisi LAPOR!, instansi ini menangani kategori tersebut di wilayah ini.")
+    NATIONAL = "national", _("Kategori ini ditangani di tingkat nasional oleh instansi ini.")
+    PROVINCE = "province", _("Kategori ini menjadi kewenangan pemerintah provinsi tempat kejadian.")
+    REGENCY = "regency", _("Laporan diarahkan ke pemerintah kabupaten/kota tempat kejadian.")
+    NONE = "none", _("Belum ada instansi yang ditetapkan; Admin Nasional LAPOR! akan memilihkannya.")
+
+
+def route(category: Category, province, regency) -> tuple[Agency | None, Reason]:
+    """The agency a report about `category` in `regency` (of `province`) goes to by default, and why."""
+    rules = {
+        rule.region_id: rule.agency
+        for rule in RoutingRule.objects.filter(category=category)
+        .filter(Q(region=regency) | Q(region=province) | Q(region__isnull=True))
+        .select_related("agency")
+    }
+    for region_id, reason in ((regency.pk, Reason.RULE), (province.pk, Reason.RULE), (None, Reason.NATIONAL)):
+        agency = rules.get(region_id)
+        if agency is not None and agency.is_active:
+            return agency, reason
+    if category.level == Category.Level.PROVINCE:
+        candidates = [(province, Agency.Kind.PROVINCE, Reason.PROVINCE)]
+    else:
+        # A regency-level category, or a national one without a national rule: the place's government.
+        candidates = [
+            (regency, Agency.Kind.REGENCY, Reason.REGENCY),
+            (province, Agency.Kind.PROVINCE, Reason.PROVINCE),
+        ]
+    for region, kind, reason in candidates:
+        government = Agency.objects.active().filter(region=region, kind=kind).order_by("depth", "pk").first()
+        if government is not None:
+            return government, reason
+    return None, Reason.NONE
+
+
+# Actions after which a report is held by another agency, with what the citizen is told.
+MOVES = {
+    "dispatch": _("Admin mendisposisikan laporan ke instansi ini setelah verifikasi."),
+    "forward": _("%(source)s meneruskan laporan ke unit kerja ini."),
+    "transfer": _("%(source)s mengalihkan laporan ke instansi ini."),
+    "return": _("%(source)s mengembalikan laporan karena bukan wewenangnya."),
+}
+
+
+def holding_reason(report, events) -> str:
+    """Why the agency that holds `report` now holds it, in the citizen's words: the routing reason
+    of its submission, or the last dispatch, forward, transfer or return (with its public note).
+    `events` are the report's public events in order, with their agencies loaded."""
+    reason, source = "", None
+    for event in events:
+        if event.action == "submit":
+            code = event.data.get("routing")
+            reason = str(Reason(code).label) if code in Reason.values else ""
+        elif event.action in MOVES:
+            name = source.name if source is not None else str(_("Admin LAPOR!"))
+            reason = str(MOVES[event.action]) % {"source": name}
+            if event.action in ("transfer", "return") and event.public_note:
+                reason = f"{reason} {_('Alasan:')} {event.public_note}"
+        source = event.agency
+    if report.agency_id is None and not reason:
+        return str(Reason.NONE.label)
+    return reason
