@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from complaints import workflow
-from complaints.models import Clock, Report, Status
+from complaints.models import Category, Clock, Report, Status
 from complaints.tests.portal import answered, png_upload, published
 
 
@@ -294,7 +294,8 @@ def test_rating_choices_and_the_attachment_help_follow_the_readers_language():
 
 
 def test_report_page_says_which_agency_holds_it_and_why(client, citizen, make_report, national_admin, tree):
-    report = make_report(suggested_agency=None)  # LAPOR routes it: Puskesmas in Badung → Dinas Kesehatan
+    puskesmas = Category.objects.get(code="kesehatan-puskesmas")
+    report = make_report(suggested_agency=None, category=puskesmas)  # LAPOR routes it: → Dinas Kesehatan Badung
     client.force_login(citizen)
     html = client.get(_url("detail", report)).content.decode()
     holder = html[html.index('id="holding-agency"') :][:600]
