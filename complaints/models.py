@@ -119,6 +119,32 @@ class Action(models.TextChoices):
     NOTE = "note", _("Catatan internal")
 
 
+# What citizens read for each step — on the report's page, in "my reports" and in the subjects of
+# their e-mails: what happened to the report, in their words (Action's labels are the staff's verbs).
+CITIZEN_LABELS: dict[str, str] = {
+    Action.SUBMIT: _("Laporan diterima"),
+    Action.VERIFY: _("Laporan diverifikasi"),
+    Action.HOLD: _("Pelapor diminta melengkapi data"),
+    Action.PROVIDE_INFO: _("Pelapor melengkapi data"),
+    Action.EXPIRE_INFO: _("Laporan dianggap dicabut karena data tidak dilengkapi"),
+    Action.DISPATCH: _("Laporan diteruskan ke instansi yang berwenang"),
+    Action.FORWARD: _("Laporan diteruskan ke unit kerja"),
+    Action.RETURN: _("Instansi menyatakan bukan wewenangnya"),
+    Action.TRANSFER: _("Laporan dialihkan ke instansi lain"),
+    Action.FOLLOW_UP: _("Instansi menindaklanjuti laporan"),
+    Action.DRAFT_RESPONSE: _("Jawaban instansi sedang disiapkan"),
+    Action.APPROVE_RESPONSE: _("Instansi menjawab laporan"),
+    Action.RESPOND: _("Instansi menjawab laporan"),
+    Action.REPLY: _("Pelapor menanggapi jawaban"),
+    Action.ACCEPT: _("Pelapor menerima jawaban"),
+    Action.REOPEN: _("Pelapor membuka kembali laporan"),
+    Action.AUTO_COMPLETE: _("Laporan selesai otomatis"),
+    Action.ARCHIVE: _("Laporan diarsipkan"),
+    Action.REMOVE: _("Laporan dihapus"),
+    Action.NOTE: _("Catatan petugas"),
+}
+
+
 # The named groups of the workflow's words. Every other set (the transition table, notifications,
 # statistics, deadline compliance) is built from these, so a new action or status is added here once.
 CLOSED_STATUSES = {Status.COMPLETED, Status.ARCHIVED, Status.REMOVED}
@@ -453,6 +479,11 @@ class Event(models.Model):
     @property
     def is_published_answer(self) -> bool:
         return self.action in PUBLISHED_ANSWERS
+
+    @property
+    def citizen_label(self):
+        """The step in the citizen's words (CITIZEN_LABELS)."""
+        return CITIZEN_LABELS.get(self.action) or self.action_label
 
 
 def attachment_path(instance, filename):

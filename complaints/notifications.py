@@ -126,7 +126,7 @@ def _render(user, audience: str, event: Event) -> Notification:
             "event": event,
             "report": report,
             "audience": audience,
-            "action": event.action_label,
+            "action": event.citizen_label if audience == "reporter" else event.action_label,
             "status": report.get_status_display(),
             "url": settings.SITE_URL.rstrip("/") + path,
         }

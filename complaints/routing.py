@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency
 
-from .models import Category, RoutingRule
+from .models import Action, Category, RoutingRule
 
 
 class Reason(models.TextChoices):
@@ -65,10 +65,10 @@ def route(category: Category, province, regency) -> tuple[Agency | None, Reason]
 
 # Actions after which a report is held by another agency, with what the citizen is told.
 MOVES = {
-    "dispatch": _("Admin mendisposisikan laporan ke instansi ini setelah verifikasi."),
-    "forward": _("%(source)s meneruskan laporan ke unit kerja ini."),
-    "transfer": _("%(source)s mengalihkan laporan ke instansi ini."),
-    "return": _("%(source)s mengembalikan laporan karena bukan wewenangnya."),
+    Action.DISPATCH: _("Admin mendisposisikan laporan ke instansi ini setelah verifikasi."),
+    Action.FORWARD: _("%(source)s meneruskan laporan ke unit kerja ini."),
+    Action.TRANSFER: _("%(source)s mengalihkan laporan ke instansi ini."),
+    Action.RETURN: _("%(source)s mengembalikan laporan karena bukan wewenangnya."),
 }
 
 
@@ -78,14 +78,14 @@ def holding_reason(report, events) -> str:
     `events` are the report's public events in order, with their agencies loaded."""
     reason, source = "", None
     for event in events:
-        if event.action == "submit":
+        if event.action == Action.SUBMIT:
             code = event.data.get("routing")
             reason = str(Reason(code).label) if code in Reason.values else ""
         elif event.action in MOVES:
             name = source.name if source is not None else str(_("Admin LAPOR!"))
             reason = str(MOVES[event.action]) % {"source": name}
-            if event.action in ("transfer", "return") and event.public_note:
-                reason = f"{reason} {_('Alasan:')} {event.public_note}"
+            if event.action in (Action.TRANSFER, Action.RETURN) and event.public_note:
+                reason = str(_("%(move)s Alasan: %(note)s")) % {"move": reason, "note": event.public_note}
         source = event.agency
     if report.agency_id is None and not reason:
         return str(Reason.NONE.label)

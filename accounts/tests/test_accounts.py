@@ -125,6 +125,31 @@ def test_verification_link_verifies(client, citizen):
     assert citizen.email_verified
 
 
+def test_verification_link_brings_the_citizen_back_to_their_unsent_report(client, citizen):
+    """A visitor began a report, registered, then clicked the link in the mail: the report is not
+    sent yet, so the link leads back to the restored form, saying so."""
+    session = client.session
+    session["report_draft"] = {"data": {"title": "Jalan rusak di Kuta"}, "files": []}
+    session.save()
+    link = reverse("accounts:verify_email", args=[verification.make_token(citizen)])
+    # Logged out (another tab lost the session's login): through the login, then to the form.
+    response = client.get(link)
+    assert response["Location"] == "/akun/masuk/?next=%2Flaporan%2Fbaru%2F"
+    client.force_login(citizen)
+    session = client.session
+    session["report_draft"] = {"data": {"title": "Jalan rusak di Kuta"}, "files": []}
+    session.save()
+    response = client.get(link, follow=True)
+    assert response.redirect_chain[-1][0] == "/laporan/baru/"
+    html = response.content.decode()
+    assert "Laporan Anda belum terkirim" in html and 'value="Jalan rusak di Kuta"' in html
+    # Without a draft the link goes to the profile, as before.
+    session = client.session
+    del session["report_draft"]
+    session.save()
+    assert client.get(link)["Location"] == reverse("accounts:profile")
+
+
 def test_tampered_verification_link_is_refused(client, citizen, other_citizen):
     token = verification.make_token(citizen)
     for bad in [token[:-2] + ("AA" if not token.endswith("AA") else "BB"), "garbage", token.replace(":", ";", 1)]:

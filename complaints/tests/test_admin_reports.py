@@ -2,6 +2,7 @@
 
 import datetime as dt
 import io
+import re
 
 import pytest
 from django.urls import reverse
@@ -481,3 +482,26 @@ def test_a_head_who_edits_elsewhere_may_only_read_the_templates_of_the_agency_th
     add = client.get(reverse("admin:complaints_responsetemplate_add"))
     choices = add.context["adminform"].form.fields["agency"].queryset
     assert choices.filter(pk=tree["sleman"].pk).exists() and not choices.filter(pk=tree["badung"].pk).exists()
+
+
+# --- The verification form says what is required before it is sent (issue 20 item 9) ---
+
+
+def test_verify_form_marks_the_complaint_kind_required_in_the_page(client, make_report, national_admin):
+    complaint = make_report()
+    client.force_login(national_admin)
+    html = client.get(action_url(complaint, "verify")).content.decode()
+    kind = re.search(r"<select[^>]*name=\"complaint_kind\"[^>]*>", html).group(0)
+    assert " required" in kind
+    assert '<label for="id_complaint_kind" class="required">' in html
+    assert 'enctype="multipart/form-data" novalidate' not in html  # the browser checks before sending
+    assert "js/verify_form.js" in html and 'data-requires-kind="complaint"' in html
+    # Sent without it anyway (no browser check): refused, and nothing is lost.
+    response = client.post(action_url(complaint, "verify"), {"title": "Ringkas", "classification": "complaint"})
+    assert response.status_code == 200 and "Tandai pengaduan" in response.content.decode()
+    complaint.refresh_from_db()
+    assert complaint.status == "submitted"
+    # An aspiration has no kind: not required.
+    aspiration = make_report(classification="aspiration", submission_key="asp")
+    html = client.get(action_url(aspiration, "verify")).content.decode()
+    assert " required" not in re.search(r"<select[^>]*name=\"complaint_kind\"[^>]*>", html).group(0)

@@ -326,3 +326,27 @@ def test_anonymous_reporter_sees_the_badge_and_who_sees_what(
     client.force_login(other_citizen)
     html = client.get(_url("detail", report)).content.decode()
     assert "Made Warga" not in html and 'id="anonymous-note"' not in html
+
+
+def test_citizen_reads_each_step_in_citizen_words_on_the_page_and_in_mail_subjects(
+    client, citizen, make_report, national_admin, unit_admin, liaison, tree
+):
+    from complaints.models import Notification
+
+    report = published(make_report, national_admin)
+    workflow.dispatch(report, by=national_admin, to_agency=tree["dinkes"])
+    workflow.draft_response(report, by=unit_admin, note="Antrean sudah kami tambah lokernya.")
+    workflow.approve_response(report, by=liaison)
+    client.force_login(citizen)
+    html = client.get(_url("detail", report)).content.decode()
+    timeline = html[html.index('class="timeline"') :]
+    for words in ("Laporan diterima", "Laporan diverifikasi", "Laporan diteruskan ke instansi yang berwenang"):
+        assert words in timeline
+    assert "Instansi menjawab laporan" in timeline
+    assert "Setujui dan terbitkan jawaban" not in html and "Disposisi" not in timeline
+    subjects = list(Notification.objects.filter(user=citizen).order_by("pk").values_list("subject", flat=True))
+    assert any("Instansi menjawab laporan" in s for s in subjects)
+    assert not any("Setujui" in s or "Disposisi" in s for s in subjects)
+    # Staff keep their own vocabulary.
+    staff_subjects = Notification.objects.exclude(user=citizen).values_list("subject", flat=True)
+    assert any("Disposisi" in s for s in staff_subjects)

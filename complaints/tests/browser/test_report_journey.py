@@ -85,7 +85,7 @@ def test_report_is_tracked_by_its_number(driver, live_app, browser_login, make_r
     public = make_report(title="Lampu jalan padam di Kuta")
     workflow.verify(public, by=national_admin)
 
-    # A visitor finds a verified public report by its number, but not an unverified one.
+    # A visitor finds a verified public report by its number; an unverified one shows its status only.
     driver.get(live_app.url + "/laporan/lacak/")
     box = driver.find_element(By.NAME, "no")
     box.send_keys(public.tracking_no.lower())
@@ -97,9 +97,11 @@ def test_report_is_tracked_by_its_number(driver, live_app, browser_login, make_r
     box = driver.find_element(By.NAME, "no")
     box.send_keys(mine.tracking_no)
     box.submit()
-    wait_for(driver, lambda d: "tidak ditemukan" in d.page_source)
+    wait_for_path(driver, f"/laporan/{mine.tracking_no}/")
+    assert "Belum Terverifikasi" in driver.find_element(By.ID, "report-status").text
+    assert mine.title not in driver.page_source
 
-    # Its reporter can.
+    # Its reporter reads it all.
     browser_login(citizen)
     driver.get(live_app.url + "/laporan/lacak/")
     box = driver.find_element(By.NAME, "no")
