@@ -29,11 +29,10 @@ def open_clock(report, kind) -> Clock:
 
 @pytest.fixture
 def papua(tree):
-    """A WIT agency (the reference tree has none in the pilot)."""
-    return Agency.objects.create(
-        code="pemkab-jayapura", name="Pemerintah Kabupaten Jayapura", kind="regency", parent=tree["national"],
-        timezone="Asia/Jayapura",
-    )  # fmt: skip
+    """A WIT agency: the government of Kabupaten Jayapura, from the reference data."""
+    agency = Agency.objects.get(code="pemkab-jayapura")
+    assert agency.timezone == "Asia/Jayapura"
+    return agency
 
 
 def test_pilot_agencies_have_their_time_zones(tree):

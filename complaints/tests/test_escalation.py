@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from agencies.models import Membership
-from complaints import escalation, workflow
+from complaints import escalation, routing, workflow
 from complaints.models import CalendarDay, Clock, ClockKind, ClockLimit, ClockStep, Notification, Report, Status
 from conftest import _member, _user
 from lapor.celery import app as celery_app
@@ -127,7 +127,10 @@ def test_the_workflow_stopping_a_missed_clock_keeps_it_missed_and_ends_the_ladde
     assert not ClockStep.objects.filter(clock=clock, step=Step.ESCALATE_PARENT).exists()
 
 
-def test_a_report_held_by_the_national_admins_reminds_them(make_report, national_admin, agency_admin, sweep):
+def test_a_report_held_by_the_national_admins_reminds_them(
+    make_report, national_admin, agency_admin, sweep, monkeypatch
+):
+    monkeypatch.setattr(routing, "route", lambda *place: (None, routing.Reason.NONE))  # LAPOR found no agency
     with time_machine.travel(at("2026-03-02", "09:00"), tick=False):
         report = make_report(suggested_agency=None)
     assert report.agency is None

@@ -8,7 +8,7 @@ import time_machine
 from django.urls import reverse
 
 from agencies.models import Membership
-from complaints import workflow
+from complaints import routing, workflow
 from complaints.models import ClockStep
 
 from .conftest import at
@@ -272,9 +272,10 @@ def test_the_admin_list_offers_the_deadline_and_category_filters(client, agency_
 
 
 def test_the_scope_agencys_own_row_and_the_national_row_link_to_their_reports(
-    client, head, national_admin, life, rebuild, tree
+    client, head, national_admin, life, rebuild, tree, monkeypatch
 ):
     life(at(dt.date(2026, 3, 2)), "submitted", suggested_agency=tree["badung"])  # waits at Badung's own desk
+    monkeypatch.setattr(routing, "route", lambda *place: (None, routing.Reason.NONE))  # LAPOR found no agency
     life(at(dt.date(2026, 3, 3)), "submitted", suggested_agency=None)  # the national admins verify it
     rebuild(dt.date(2026, 3, 1), dt.date(2026, 3, 31))
     figures = _get(client, head).context["figures"]
