@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('complaints', '0007_report_updated_index'),
+        ('complaints', '0010_event_action_choices'),
     ]
 
     operations = [
