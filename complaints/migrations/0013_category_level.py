@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('complaints', '0010_event_action_choices'),
+        ('complaints', '0012_clockstep_no_claim'),
     ]
 
     operations = [
