@@ -131,7 +131,6 @@ def _detail_context(request, report, forms=None):
         "report": report,
         "events": events,
         "holding_reason": routing.holding_reason(report, events),
-        "is_reporter": is_reporter,
         "answers": [e for e in events if e.is_published_answer],
         "report_files": list(report.attachments.filter(event__isnull=True)),
         "reporter": reporter_shown_to(user, report),
