@@ -15,7 +15,7 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ERROR_FLAG
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Max, Q
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -579,7 +579,8 @@ class ReportAdmin(StaffScopedAdmin):
             "opts": self.opts,
             "form": form,
             "media": self.media + form.media,
-            "reports": queryset.select_related("agency")[:500],
+            # With the latest step of each as the page shows it: a report that moved on is not acted on.
+            "reports": queryset.select_related("agency").annotate(seen_event=Max("events__pk"))[:500],
             "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
             "title": _g("Verifikasi dan disposisikan"),
         }
@@ -588,11 +589,14 @@ class ReportAdmin(StaffScopedAdmin):
     def _bulk_verify_dispatch(self, request, queryset, agency):
         done, failed = [], []
         for report in queryset.select_related("agency"):
+            seen = request.POST.get(f"seen_{report.pk}", "")
+            seen = int(seen) if seen.isdigit() else None
             try:
                 with transaction.atomic():
                     if report.status == Status.SUBMITTED:
-                        workflow.verify(report, by=request.user)
-                    workflow.dispatch(report, by=request.user, to_agency=agency)
+                        workflow.act(Action.VERIFY, report, by=request.user, seen_event=seen)
+                        seen = None
+                    workflow.act(Action.DISPATCH, report, by=request.user, seen_event=seen, to_agency=agency)
             except WorkflowError as exc:
                 failed.append(f"{report.tracking_no}: {exc}")
             else:

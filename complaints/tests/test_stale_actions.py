@@ -173,3 +173,23 @@ def test_two_concurrent_answers_publish_one_answer_and_one_mail(
     assert Event.objects.filter(report=dispatched, action="respond").count() == 1
     assert Notification.objects.filter(user=citizen, kind="respond").count() == 1
     assert [m.to for m in mail.outbox].count([citizen.email]) == 1
+
+
+def test_bulk_triage_skips_a_report_that_moved_on_since_the_list_was_shown(
+    client, make_report, agency_admin, national_admin, tree
+):
+    fresh = make_report(title="Siap")
+    taken = make_report(title="Diambil rekan")
+    client.force_login(agency_admin)
+    url = reverse("admin:complaints_report_changelist")
+    data = {"action": "verify_and_dispatch", "_selected_action": [fresh.pk, taken.pk]}
+    page = client.post(url, data).content.decode()
+    seen = dict(re.findall(r'name="(seen_\d+)" value="(\d+)"', page))
+    assert set(seen) == {f"seen_{fresh.pk}", f"seen_{taken.pk}"}
+    workflow.verify(taken, by=national_admin, note="Diverifikasi rekan.")  # a colleague, meanwhile
+    response = client.post(url, {**data, **seen, "apply": "1", "to_agency": tree["dinkes"].pk}, follow=True)
+    messages = [str(m) for m in response.context["messages"]]
+    assert any(taken.tracking_no in m and "sudah berubah" in m and "Verifikasi" in m for m in messages)
+    assert not taken.events.filter(action="dispatch").exists()  # the operator decides again, on what is there
+    fresh.refresh_from_db()
+    assert fresh.agency_id == tree["dinkes"].pk
