@@ -23,7 +23,18 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from complaints.models import Channel, Classification, Clock, ClockKind, CloseReason, ComplaintKind, Report, Status
+from complaints.models import (
+    Action,
+    Channel,
+    Classification,
+    Clock,
+    ClockKind,
+    CloseReason,
+    ComplaintKind,
+    Report,
+    Status,
+)
+from lapor.queue import after_commit
 
 LICENSE = "CC BY 4.0"
 LICENSE_URL = "https://creativecommons.org/licenses/by/4.0/"
@@ -302,18 +313,7 @@ def on_event(event) -> None:
     report = event.report
     if report.is_public or not published_files():
         return
-    if event.action not in ("remove", "verify"):
+    if event.action not in (Action.REMOVE, Action.VERIFY):
         return
-    from django.db import transaction
-
-    from .tasks import expunge_open_data
-
-    tracking_no = report.tracking_no
-
-    def go():
-        try:
-            expunge_open_data.delay([tracking_no])
-        except Exception:  # broker down: the next daily export expunges it (withdrawn_since)
-            log.warning("Could not queue the open-data expunge of %s", tracking_no, exc_info=True)
-
-    transaction.on_commit(go)
+    # Broker down: the next daily export expunges it (withdrawn_since).
+    after_commit("api.tasks.expunge_open_data", [report.tracking_no])

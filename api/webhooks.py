@@ -28,6 +28,8 @@ from django.utils import timezone
 
 from agencies.models import path_ids
 from complaints.models import Event, Status
+from lapor.celery import app as celery_app
+from lapor.queue import after_commit
 
 from .models import ExternalReference, Webhook, WebhookDelivery, webhook_secret_bytes
 
@@ -112,7 +114,7 @@ def queue_for_event(event: Event) -> None:
         [WebhookDelivery(webhook=hook, payload=payload, created_at=event.created_at) for hook in hooks]
     )
     ids = [row.pk for row in rows]
-    transaction.on_commit(lambda: enqueue(ids))
+    enqueue(ids)
 
 
 def send_test(hooks: list[Webhook]) -> list[WebhookDelivery]:
@@ -130,7 +132,7 @@ def send_test(hooks: list[Webhook]) -> list[WebhookDelivery]:
             ]
         )
         ids = [row.pk for row in rows]
-        transaction.on_commit(lambda: enqueue(ids))
+        enqueue(ids)
     return rows
 
 
@@ -146,7 +148,7 @@ def resend(rows: list[WebhookDelivery]) -> list[WebhookDelivery]:
             ]
         )
         ids = [row.pk for row in copies]
-        transaction.on_commit(lambda: enqueue(ids))
+        enqueue(ids)
     return copies
 
 
@@ -154,9 +156,7 @@ def enqueue(ids, *, sweeping: bool = False) -> None:
     """Hand deliveries to the worker. In embedded mode (eager Celery, no broker) nothing is sent
     from the request that caused it — a slow receiver must never hold up a user — and the sweep that
     `run_clocks --loop` runs delivers them (sweeping=True: inline, one attempt each)."""
-    from .tasks import deliver_webhook
-
-    eager = deliver_webhook.app.conf.task_always_eager
+    eager = celery_app.conf.task_always_eager
     if eager and not sweeping:
         return
     for delivery_id in ids:
@@ -166,10 +166,8 @@ def enqueue(ids, *, sweeping: bool = False) -> None:
             except Exception:
                 log.warning("Webhook delivery %s failed; the sweep retries it after a pause", delivery_id)
             continue
-        try:
-            deliver_webhook.delay(delivery_id)
-        except Exception:  # broker down: the workflow must not fail; the sweep queues it later
-            log.warning("Could not queue webhook delivery %s; the sweep will", delivery_id, exc_info=True)
+        # Broker down: the workflow must not fail; the sweep queues it later.
+        after_commit("api.tasks.deliver_webhook", delivery_id)
 
 
 def sign(secret: str, body: bytes) -> str:

@@ -19,11 +19,11 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from agencies.models import Agency
+from lapor.queue import after_commit
 
 from .deadlines import WorkCalendar
 from .models import AGENCY_CLOCKS, Action, CalendarDay, Clock, ClockKind, ClockLimit, ClockStep, Report
@@ -238,13 +238,7 @@ def sync_report_due(report_ids: Iterable[int]) -> None:
 def queue_recompute(agency_id: int | None = None, kind: str | None = None) -> None:
     """After the current transaction commits, recompute in a task (or right here if the broker is down)."""
 
-    def _go():
-        from .tasks import recompute_open_clocks as task
+    def in_process():
+        recompute_open_clocks(Agency.objects.filter(pk=agency_id).first() if agency_id else None, kind)
 
-        try:
-            task.delay(agency_id, kind)
-        except Exception:
-            log.warning("Broker unavailable: recomputing clocks in-process", exc_info=True)
-            recompute_open_clocks(Agency.objects.filter(pk=agency_id).first() if agency_id else None, kind)
-
-    transaction.on_commit(_go)
+    after_commit("complaints.tasks.recompute_open_clocks", agency_id, kind, fallback=in_process)

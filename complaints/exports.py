@@ -16,7 +16,6 @@ import tempfile
 
 from django.conf import settings
 from django.core.files import File
-from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.urls import reverse
@@ -24,6 +23,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
+
+from lapor.queue import after_commit
 
 from . import access
 from .models import Channel, Classification, ExportJob, Report, Status
@@ -202,18 +203,12 @@ def start(user, fmt: str, query: str) -> ExportJob | None:
 
 
 def _queue(job_id: int) -> None:
-    def _enqueue():
-        from .tasks import build_export
+    def queue_down():  # broker down: say so on the job's page rather than wait forever
+        ExportJob.objects.filter(pk=job_id, state=ExportJob.State.PENDING).update(
+            state=ExportJob.State.FAILED, error="queue_down", finished_at=timezone.now()
+        )
 
-        try:
-            build_export.delay(job_id)
-        except Exception:  # broker down: say so on the job's page rather than wait forever
-            log.warning("Could not queue export %s", job_id, exc_info=True)
-            ExportJob.objects.filter(pk=job_id, state=ExportJob.State.PENDING).update(
-                state=ExportJob.State.FAILED, error="queue_down", finished_at=timezone.now()
-            )
-
-    transaction.on_commit(_enqueue)
+    after_commit("complaints.tasks.build_export", job_id, fallback=queue_down)
 
 
 def admin_list_queryset(user, query: str):

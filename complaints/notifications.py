@@ -14,7 +14,6 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -22,6 +21,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from agencies.models import Membership, path_ids
+from lapor.queue import after_commit
 
 from .models import CITIZEN_ACTIONS, INTERNAL_ACTIONS, Action, Event, Notification
 
@@ -145,17 +145,8 @@ def _render(user, audience: str, event: Event) -> Notification:
 
 
 def enqueue_delivery(ids: Iterable[int]) -> None:
-    ids = list(ids)
-
-    def _send():
-        from .tasks import deliver_notifications
-
-        try:
-            deliver_notifications.delay(ids)
-        except Exception:  # broker down: the outbox sweep delivers them later
-            log.warning("Could not queue %d notification(s); the outbox sweep will send them", len(ids), exc_info=True)
-
-    transaction.on_commit(_send)
+    """Mail these notifications after the commit (broker down: the outbox sweep sends them later)."""
+    after_commit("complaints.tasks.deliver_notifications", list(ids))
 
 
 def deliver(ids: Iterable[int]) -> int:

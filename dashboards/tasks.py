@@ -4,6 +4,8 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
+from lapor.queue import after_commit
+
 from . import aggregation
 
 log = logging.getLogger(__name__)
@@ -30,7 +32,5 @@ def rebuild_days(days: list[str]) -> int:
 def rebuild_the_reports_days(sender, report, **kwargs) -> None:
     """complaints.signals.report_dimensions_changed: the days the report was counted on are stale."""
     days = [day.isoformat() for day in aggregation.days_of_report(report.pk)]
-    try:
-        rebuild_days.delay(days)
-    except Exception:  # broker down: the action stands; the figures wait for a rebuild
-        log.warning("Could not queue the rebuild of %s", days, exc_info=True)
+    # Broker down: the action stands; the figures wait for the next rebuild of recent days.
+    after_commit("dashboards.tasks.rebuild_days", days)

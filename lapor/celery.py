@@ -5,7 +5,7 @@ from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lapor.settings")
 
-# DjangoTask gives every task delay_on_commit(), so nothing is queued before its data is committed.
+# Work is queued after the commit by lapor.queue.after_commit (tasks named, never imported, by the domain).
 # Serialization (JSON only), time limits, acks_late and broker timeouts come from the CELERY_*
 # settings in lapor/settings.py; the schedule lives here, in code.
 app = Celery("lapor", task_cls="celery.contrib.django.task:DjangoTask")

@@ -80,6 +80,16 @@ def test_agencies_and_accounts_do_not_import_the_apps_above_them(app):
     assert offenders == {}
 
 
+# Modules that queue work name their tasks through lapor.queue.after_commit instead of importing them.
+QUEUEING_MODULES = [*RULES_MODULES, "complaints.exports", "api.webhooks", "api.opendata", "dashboards.aggregation"]
+TASKS = ["complaints.tasks", "api.tasks", "dashboards.tasks"]
+
+
+@pytest.mark.parametrize("module", QUEUEING_MODULES)
+def test_domain_modules_do_not_import_tasks(module):
+    assert reaches(imports_of(module_path(module)), TASKS) == []
+
+
 @pytest.mark.parametrize("module", RULES_MODULES)
 def test_rules_modules_do_not_import_views_admin_dashboards_or_api(module):
     path = module_path(module)

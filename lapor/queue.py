@@ -1,0 +1,46 @@
+"""The one way the apps hand work to the Celery worker: `after_commit`.
+
+Domain modules name the task ("complaints.tasks.deliver_notifications") instead of importing their
+tasks module — the tasks are thin wrappers that call the domain, never the other way round — and the
+work is queued only once the data it reads is committed. A broker that cannot take the task (Redis
+down) never fails the action that asked for it: the failure is logged and the caller's `fallback`
+runs (do the work in-process, mark a job failed); without one, the outbox sweep that owns the work
+picks it up later.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from django.db import transaction
+
+from .celery import app
+
+log = logging.getLogger(__name__)
+_discovered = False
+
+
+def registered_task(name: str):
+    """The task registered under `name` (the apps' tasks modules are imported on first use)."""
+    global _discovered
+    if name not in app.tasks and not _discovered:
+        app.loader.import_default_modules()  # Celery's autodiscovery of every app's tasks module
+        _discovered = True
+    return app.tasks[name]
+
+
+def after_commit(name: str, *args, fallback: Callable[[], object] | None = None) -> None:
+    """Queue task `name` with `args` when the current transaction commits (at once outside one).
+    An unknown name raises here, at the call site."""
+    task = registered_task(name)
+
+    def send():
+        try:
+            task.delay(*args)
+        except Exception:
+            log.warning("Could not queue %s%r", name, args, exc_info=True)
+            if fallback is not None:
+                fallback()
+
+    transaction.on_commit(send)
