@@ -531,6 +531,39 @@ SCHEMA = {
                 },
             }
         },
+        "/open-data/{name}": {
+            "get": {
+                "operationId": "openDataFile",
+                "summary": "One published file (lapor-YYYY-MM-DD.csv or .json)",
+                "security": [],
+                "parameters": [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {
+                    "200": {
+                        "description": "The file, as an attachment (CSV in UTF-8)",
+                        "content": {"text/csv": {"schema": {"type": "string"}}, "application/json": {"schema": {}}},
+                    },
+                    "404": {
+                        "description": "No such file",
+                        "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+                    },
+                    "405": _error("405"),
+                },
+            }
+        },
+        "/openapi.json": {
+            "get": {
+                "operationId": "openapi",
+                "summary": "This document",
+                "security": [],
+                "responses": {
+                    "200": {
+                        "description": "OpenAPI 3.1",
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    },
+                    "405": _error("405"),
+                },
+            }
+        },
         "/open-data/datapackage.json": {
             "get": {
                 "operationId": "openDataPackage",

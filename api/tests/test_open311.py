@@ -302,3 +302,15 @@ def test_messages_follow_accept_language(client):
     assert english != indonesian and "unknown" in english.lower()
     definition = client.get(f"{BASE}/services/kesehatan-puskesmas.json", headers={"Accept-Language": "en"}).json()
     assert definition["attributes"][0]["description"] != "Klasifikasi"
+
+
+def test_listing_requests_has_a_fixed_number_of_queries(
+    client, make_report, national_admin, badung_key, django_assert_max_num_queries
+):
+    for i in range(8):
+        client.post(f"{BASE}/requests.json", {**POST, "description": f"Laporan {i}", "api_key": badung_key[1]})
+    for report in Report.objects.all():
+        workflow.verify(report, by=national_admin)
+    with django_assert_max_num_queries(1):
+        data = client.get(f"{BASE}/requests.json", {"extensions": "true"}).json()
+    assert len(data) == 8 and all(r["address"] for r in data)
