@@ -9,6 +9,8 @@ import os
 import pytest
 import schemathesis
 from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -36,7 +38,18 @@ schema.app = WSGIHandler()
 
 
 @pytest.fixture
-def raw_key(tree, settings, make_report, national_admin):
+def keep_connection():
+    """WSGIHandler closes the database connection after each request (request_finished); the test
+    client switches that off for the test's transaction, and so does this test."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def raw_key(keep_connection, tree, settings, make_report, national_admin):
     settings.API_RATE_LIMIT = 100_000
     settings.API_BAD_KEY_LIMIT = 100_000
     # A report the key handles, so that some generated tracking numbers could hit one.
