@@ -165,7 +165,7 @@ def test_two_concurrent_sweeps_on_postgresql_take_each_step_exactly_once(
     assert Notification.objects.filter(kind="escalate_agency").count() == len(reports)  # one admin each
 
 
-def _start_worker(redis_url: str, tmp_path) -> subprocess.Popen:
+def _start_worker(redis_url: str, tmp_path, **extra_env) -> subprocess.Popen:
     """A Celery worker process on our test database, a Redis database of our own (emptied), mail and
     private files under tmp_path (the same folder the test process's private storage uses)."""
     import redis
@@ -181,6 +181,7 @@ def _start_worker(redis_url: str, tmp_path) -> subprocess.Popen:
         "PRIVATE_MEDIA_ROOT": str(tmp_path / "private"),
     }
     env.pop("EMAIL_URL", None)
+    env.update(extra_env)
     return subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "lapor", "worker", "--pool=solo", "--concurrency=1", "-l", "WARNING"],
         cwd=ROOT,

@@ -16,7 +16,7 @@ from api.models import ApiKey
 from complaints import tasks, workflow
 from complaints.models import Category, Notification, Report
 from complaints.tests.test_tasks import _start_worker, _stop_worker, broker, needs_postgres, reload_reference
-from lapor.tests.throwaway_redis import ThrowawayRedis, needs_redis_server
+from lapor.tests.throwaway_redis import HoldingSMTP, ThrowawayRedis, needs_redis_server
 
 __all__ = ["broker", "reload_reference"]  # fixtures
 
@@ -138,3 +138,45 @@ def _queued(task, *args) -> bool:
     except Exception:
         return False
     return True
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@needs_postgres
+@needs_redis_server
+def test_a_mail_task_in_flight_when_redis_stops_the_worker_lives_on_and_each_mail_leaves_once(
+    reload_reference, transactional_db, make_report, national_admin, agency_admin, tree, tmp_path, broker, settings
+):
+    """The task finishes (and acknowledges) while Redis is down: the worker must not exit."""
+    smtp = HoldingSMTP()
+    smtp.start()
+    redis = ThrowawayRedis(tmp_path)
+    redis.start()
+    settings.CACHES = {
+        "default": {"BACKEND": "lapor.cache.FailSafeRedisCache", "LOCATION": redis.url, "OPTIONS": {"DOWN_SECONDS": 0}}
+    }
+    broker(redis.url, False)
+    worker = _start_worker(redis.url, tmp_path, EMAIL_URL=smtp.url)
+    try:
+        smtp.released.clear()  # the mail server keeps the first session waiting
+        report = make_report()  # its mail task is queued after the commit
+        assert smtp.session_started.wait(90), "the worker did not start the mail task"
+        redis.stop()  # ... while it is in flight
+        time.sleep(2)
+        smtp.released.set()  # the task finishes and acknowledges with Redis down
+        time.sleep(3)
+        assert worker.poll() is None, "the worker exited"
+        redis.start()
+        workflow.verify(report, by=national_admin)  # new work after the outage
+        workflow.dispatch(report, by=national_admin, to_agency=tree["badung"])
+        assert _wait(lambda: _queued(tasks.deliver_pending_notifications, 0), 30, worker)
+        pending = Notification.objects.filter(email_sent_at__isnull=True)
+        assert _wait(lambda: not pending.exists(), 90, worker), "the worker consumed nothing after Redis returned"
+        time.sleep(2)
+        sent = sorted(rcpt for rcpts, _data in smtp.messages for rcpt in rcpts)
+        assert sent == sorted(n.user.email for n in Notification.objects.select_related("user"))  # each once
+        assert worker.poll() is None
+    finally:
+        _stop_worker(worker)
+        redis.stop()
+        smtp.stop()
