@@ -38,7 +38,14 @@ def _fast_and_isolated(settings, tmp_path, monkeypatch):
     # The report form's cached region/category choices must not leak from one test's data to another.
     from django.core.cache import cache
 
-    cache.delete_many(["lapor:report-form-choices:id", "lapor:report-form-choices:en", "lapor:feed-filter-options"])
+    cache.delete_many(
+        [
+            "lapor:report-form-choices:id",
+            "lapor:report-form-choices:en",
+            "lapor:feed-filter-options:id",
+            "lapor:feed-filter-options:en",
+        ]
+    )
 
 
 @pytest.fixture(scope="session")

@@ -115,7 +115,7 @@ class CategoryChoiceField(forms.ModelChoiceField):
         super().__init__(queryset=qs.order_by("parent__position", "parent__name", "position", "name"), **kwargs)
 
     def label_from_instance(self, obj):
-        return f"{obj.parent.name} › {obj.name}"
+        return f"{obj.parent.label} › {obj.label}"
 
 
 class VerifyForm(ActionForm):

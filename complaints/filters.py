@@ -12,6 +12,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.forms import ModelChoiceField
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, Region
@@ -63,7 +64,7 @@ def _day_start(day: dt.date) -> dt.datetime:
 
 
 def category_label(category) -> str:
-    return f"{category.parent.name} › {category.name}" if category.parent_id else category.name
+    return f"{category.parent.label} › {category.label}" if category.parent_id else category.label
 
 
 class CategoryField(ModelChoiceField):
@@ -82,7 +83,8 @@ FILTER_OPTIONS_SECONDS = 300
 def filter_options() -> dict[str, list]:
     """The feed's select options (categories, provinces, regencies, the main agencies), read once
     every few minutes rather than on every page of the public feed."""
-    options = cache.get(FILTER_OPTIONS_KEY)
+    key = f"{FILTER_OPTIONS_KEY}:{get_language()}"  # category names are in the visitor's language
+    options = cache.get(key)
     if options is None:
         fields = ReportFilter.base_filters
         options = {
@@ -96,7 +98,7 @@ def filter_options() -> dict[str, list]:
                 .values_list("path", "code", "name")
             ),
         }
-        cache.set(FILTER_OPTIONS_KEY, options, FILTER_OPTIONS_SECONDS)
+        cache.set(key, options, FILTER_OPTIONS_SECONDS)
     return options
 
 

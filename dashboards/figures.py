@@ -147,9 +147,9 @@ def compute(scope: Scope, first: dt.date, last: dt.date) -> dict:
         .annotate(**_sums())
         .order_by("group")
     )
-    category_names = dict(
-        Category.objects.filter(pk__in=[r["group"] for r in category_rows if r["group"]]).values_list("pk", "name")
-    )
+    category_names = {
+        c.pk: c.label for c in Category.objects.filter(pk__in=[r["group"] for r in category_rows if r["group"]])
+    }
     by_category = sorted(
         ({"key": r["group"], "label": category_names.get(r["group"], "—"), **_row(r)} for r in category_rows),
         key=lambda r: -r["received"],
@@ -263,7 +263,6 @@ def _trend(stats, first: dt.date, last: dt.date) -> dict:
         day = day + dt.timedelta(days=7) if weekly else (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
     return {
         "weekly": weekly,
-        "labels": [b.isoformat() for b in buckets],
         "rows": [{"bucket": b, **{k: series[k].get(b, 0) for k in series}} for b in buckets],
     }
 

@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
+from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -96,7 +97,8 @@ def _chart_data(figures: dict) -> dict:
     trend = figures["trend"]
     return {
         "trend": {
-            "labels": trend["labels"],
+            # Dates in the visitor's language ("5 Jan 2026", "Mei 2026"), not ISO.
+            "labels": [date_format(r["bucket"], "j M Y" if trend["weekly"] else "M Y") for r in trend["rows"]],
             "received": [r["received"] for r in trend["rows"]],
             "followed_up": [r["followed_up"] for r in trend["rows"]],
             "completed": [r["completed"] for r in trend["rows"]],

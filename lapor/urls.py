@@ -6,6 +6,8 @@ from django.views.i18n import JavaScriptCatalog
 
 from complaints import views as complaint_views
 
+from . import views
+
 handler500 = "lapor.errors.server_error"  # 500, and 503 with Retry-After while the database is down
 
 admin.site.site_header = "LAPOR! — Admin"
@@ -13,7 +15,8 @@ admin.site.site_title = "LAPOR!"
 admin.site.index_title = "Ruang kerja"
 
 urlpatterns = [
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", views.set_language, name="set_language"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("api/v1/", include("api.urls")),
     path("open311/v2/", include("api.open311_urls")),

@@ -5,7 +5,9 @@ import re
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.urls import reverse
+from django.utils import translation
 
 from agencies.models import Membership
 from complaints import routing, workflow
@@ -284,3 +286,13 @@ def test_the_scope_agencys_own_row_and_the_national_row_link_to_their_reports(
     figures = _get(client, national_admin).context["figures"]
     unassigned = next(r for r in figures["by_child"] if r["held"] == "national")
     assert unassigned["received"] == 1 and _listed(client, unassigned["links"]["received"]) == 1
+
+
+def test_trend_chart_dates_are_in_the_visitors_language(client, head, histories):
+    labels = _get(client, head).context["chart_data"]["trend"]["labels"]
+    assert labels[:2] == ["23 Feb 2026", "2 Mar 2026"]  # weekly buckets start on Mondays
+    monthly = _get(client, head, start="2026-01-01", end="2026-06-30").context["chart_data"]["trend"]["labels"]
+    assert monthly == ["Jan 2026", "Feb 2026", "Mar 2026", "Apr 2026", "Mei 2026", "Jun 2026"]
+    english = client.get("/en" + URL, {"start": "2026-05-01", "end": "2026-12-31"}).context["chart_data"]
+    assert english["trend"]["labels"][:4] == ["May 2026", "Jun 2026", "Jul 2026", "Aug 2026"]
+    translation.activate(settings.LANGUAGE_CODE)  # a request to /en/ leaves English active in this thread

@@ -10,11 +10,14 @@
     var canvas = document.getElementById(id);
     if (canvas) { new window.Chart(canvas, config); }
   }
+  // Counts of reports: whole numbers only on a value axis (Chart.js would print 0.5 steps).
+  var countAxis = { beginAtZero: true, ticks: { precision: 0 } };
   function bars(id, labels, counts, horizontal) {
+    var scales = horizontal ? { x: countAxis } : { y: countAxis };
     draw(id, {
       type: "bar",
       data: { labels: labels, datasets: [{ data: counts, backgroundColor: colors }] },
-      options: { indexAxis: horizontal ? "y" : "x", plugins: { legend: { display: false } }, maintainAspectRatio: false }
+      options: { indexAxis: horizontal ? "y" : "x", plugins: { legend: { display: false } }, maintainAspectRatio: false, scales: scales }
     });
   }
   var t = data.trend;
@@ -28,7 +31,7 @@
         { label: t.names[2], data: t.completed, borderColor: colors[2], tension: 0.2 }
       ]
     },
-    options: { maintainAspectRatio: false, scales: { y: { beginAtZero: true } } }
+    options: { maintainAspectRatio: false, scales: { y: countAxis } }
   });
   bars("chart-funnel", data.funnel.labels, data.funnel.counts, true);
   bars("chart-classification", data.classification.labels, data.classification.counts, false);
