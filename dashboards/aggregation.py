@@ -52,7 +52,7 @@ from complaints.models import (
     Event,
 )
 
-from .models import COUNTERS, DailyStat, DurationStat
+from .models import COUNTERS, DailyStat, DurationStat, StatDay
 
 STATS_TZ = ZoneInfo(settings.TIME_ZONE)
 GENERATION_KEY = "dashboards:generation"
@@ -204,6 +204,7 @@ def _durations(start, end, calendars: CalendarBook) -> Counter:
 
 def rebuild_day(day: dt.date, calendars: CalendarBook | None = None) -> int:
     """Replace the figures of one statistics day; returns the number of DailyStat rows written."""
+    built_at = dt.datetime.now(dt.UTC)  # before the first read: every event up to here is counted
     start, end = day_bounds(day)
     calendars = calendars or CalendarDay.objects.book()
     rows: dict[tuple, dict] = defaultdict(dict)
@@ -232,6 +233,7 @@ def rebuild_day(day: dt.date, calendars: CalendarBook | None = None) -> int:
         DurationStat.objects.filter(date=day).delete()
         DailyStat.objects.bulk_create(stats, batch_size=1000)
         DurationStat.objects.bulk_create(durations, batch_size=1000)
+        StatDay.objects.update_or_create(date=day, defaults={"built_at": built_at})
         transaction.on_commit(bump_generation)
     return len(stats)
 
@@ -282,6 +284,50 @@ def rebuild_recent(days: int = 2, now: dt.datetime | None = None) -> int:
     """Rebuild the last `days` statistics days up to today (the periodic job: yesterday and today)."""
     today = stats_date(now or dt.datetime.now(dt.UTC))
     return rebuild_range(today - dt.timedelta(days=days - 1), today)
+
+
+def counted_until(first: dt.date, last: dt.date, now: dt.datetime | None = None) -> dt.datetime:
+    """The moment up to which the figures of days `first`..`last` count every event: the period's end
+    (or now), unless a day was rebuilt before it ended (then that rebuild) or never (then its start)."""
+    now = now or dt.datetime.now(dt.UTC)
+    last = min(last, stats_date(now))
+    until = min(now, day_bounds(last)[1])
+    built = dict(StatDay.objects.filter(date__gte=first, date__lte=last).values_list("date", "built_at"))
+    for n in range((last - first).days + 1):
+        day = first + dt.timedelta(days=n)
+        start, end = day_bounds(day)
+        if day not in built:
+            return min(until, start)
+        if built[day] < end:
+            until = min(until, built[day])
+    return until
+
+
+def _latest_activity() -> dt.datetime | None:
+    """When the last event or deadline step was written (the newest rows by primary key)."""
+    moments = [
+        model.objects.order_by("-pk").values_list("created_at", flat=True).first() for model in (Event, ClockStep)
+    ]
+    return max((m for m in moments if m is not None), default=None)
+
+
+def rebuild_stale_recent(now: dt.datetime | None = None) -> list[dt.date]:
+    """Yesterday and today again if something happened after their last rebuild, or they were never
+    built (settings.LAPOR_STATS_REBUILD_ON_READ: the embedded mode, which has no beat)."""
+    now = now or dt.datetime.now(dt.UTC)
+    today = stats_date(now)
+    days = [today - dt.timedelta(days=1), today]
+    built = dict(StatDay.objects.filter(date__in=days).values_list("date", "built_at"))
+    latest = _latest_activity()
+    stale = [
+        day
+        for day in days
+        if day not in built or (built[day] < day_bounds(day)[1] and latest is not None and latest >= built[day])
+    ]
+    if stale:
+        rebuild_days(stale)
+        bump_generation()  # now, not only after the commit: the caller reads the figures right away
+    return stale
 
 
 def bump_generation() -> None:

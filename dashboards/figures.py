@@ -2,10 +2,14 @@
 indicators, cached per (scope, language, period) under a generation key that every rebuild bumps.
 
 Two figures are current state, not flows, so they are counted live with one grouped query each over
-Report (cached like the rest): the status funnel (reports filed in the period, by their status now)
-and the backlog by age (open reports now). Both scope by the current holder (Report.agency in the
+Report: the status funnel (reports filed in the period, by their status now) and the backlog by age
+(open reports now). They are cached under the newest Event's id (every status change writes one), so
+they are as current as the reports themselves. Both scope by the current holder (Report.agency in the
 subtree, the `report_queue` index), whereas the flows count for the agency responsible when each
 event happened (aggregation.py).
+
+Every figure says how fresh it is: the flows count every event up to `counted_until` (the days'
+rebuilds, aggregation.counted_until), the live ones are as of `live_at`.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce, Substr
@@ -20,12 +25,13 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from agencies.models import Agency
-from complaints.models import OPEN_STATUSES, Category, Channel, Classification, Report, Status
+from complaints.models import OPEN_STATUSES, Category, Channel, Classification, Event, Report, Status
 
-from .aggregation import day_bounds, generation
+from .aggregation import counted_until, day_bounds, generation, rebuild_stale_recent
 from .models import COUNTERS, DailyStat, DurationStat
 
 CACHE_SECONDS = 6 * 3600
+LIVE_CACHE_SECONDS = 300  # the backlog's ages move on with the clock even when no report changes
 # Backlog age buckets in calendar days since filing: (label, from days, to days exclusive).
 BACKLOG_BUCKETS = [
     ("0–3", 0, 4),
@@ -165,6 +171,32 @@ def compute(scope: Scope, first: dt.date, last: dt.date) -> dict:
     for r in stats_for(scope, first, last, DurationStat).values("measure", "days").annotate(n=Sum("count")).order_by():
         durations[r["measure"]][r["days"]] = r["n"]
 
+    return {
+        "first": first,
+        "last": last,
+        "counted_until": counted_until(first, last),
+        "totals": totals,
+        "by_classification": _breakdown(stats, "classification", dict(Classification.choices)),
+        "by_channel": _breakdown(stats, "channel", dict(Channel.choices)),
+        "by_category": by_category,
+        "by_province": by_province,
+        "by_child": _by_child(scope, stats),
+        "trend": _trend(stats, first, last),
+        "durations": [
+            {
+                "measure": m,
+                "label": str(DurationStat.Measure(m).label),
+                "count": sum(durations[m].values()),
+                "median": percentile(durations[m], 0.5),
+                "p90": percentile(durations[m], 0.9),
+            }
+            for m in MEASURES
+        ],
+    }
+
+
+def compute_live(scope: Scope, first: dt.date, last: dt.date) -> dict:
+    """The status funnel and the backlog by age, counted from the reports now (two queries)."""
     start, _end = day_bounds(first)
     _start, end = day_bounds(last)
     reports = reports_for(scope)
@@ -186,25 +218,7 @@ def compute(scope: Scope, first: dt.date, last: dt.date) -> dict:
         }
     )
     return {
-        "first": first,
-        "last": last,
-        "totals": totals,
-        "by_classification": _breakdown(stats, "classification", dict(Classification.choices)),
-        "by_channel": _breakdown(stats, "channel", dict(Channel.choices)),
-        "by_category": by_category,
-        "by_province": by_province,
-        "by_child": _by_child(scope, stats),
-        "trend": _trend(stats, first, last),
-        "durations": [
-            {
-                "measure": m,
-                "label": str(DurationStat.Measure(m).label),
-                "count": sum(durations[m].values()),
-                "median": percentile(durations[m], 0.5),
-                "p90": percentile(durations[m], 0.9),
-            }
-            for m in MEASURES
-        ],
+        "live_at": now,
         "funnel": [{"status": s.value, "label": str(s.label), "count": funnel_counts.get(s.value, 0)} for s in Status],
         "backlog": [
             {"label": label, "lo": lo, "hi": hi, "count": backlog_counts[f"b{i}"] or 0}
@@ -268,9 +282,18 @@ def _trend(stats, first: dt.date, last: dt.date) -> dict:
 
 
 def cached_figures(scope: Scope, first: dt.date, last: dt.date) -> dict:
-    key = f"dashboards:{generation()}:{get_language()}:{scope.key}:{first.isoformat()}:{last.isoformat()}"
+    if settings.LAPOR_STATS_REBUILD_ON_READ:
+        rebuild_stale_recent()  # a rebuild bumps the generation: the key below is then a new one
+    period = f"{get_language()}:{scope.key}:{first.isoformat()}:{last.isoformat()}"
+    key = f"dashboards:{generation()}:{period}"
     figures = cache.get(key)
     if figures is None:
         figures = compute(scope, first, last)
         cache.set(key, figures, CACHE_SECONDS)
-    return figures
+    newest_event = Event.objects.order_by("-pk").values_list("pk", flat=True).first()
+    live_key = f"dashboards:live:{newest_event}:{period}"
+    live = cache.get(live_key)
+    if live is None:
+        live = compute_live(scope, first, last)
+        cache.set(live_key, live, LIVE_CACHE_SECONDS)
+    return {**figures, **live}

@@ -113,3 +113,17 @@ class DurationStat(StatDimensions):
 
     def __str__(self):
         return f"{self.date} {self.measure} {self.days}: {self.count}"
+
+
+class StatDay(models.Model):
+    """When a statistics day was last rebuilt: the figures read from it count every event up to then."""
+
+    date = models.DateField(_("tanggal"), primary_key=True)
+    built_at = models.DateTimeField(_("dihitung ulang pada"))
+
+    class Meta:
+        verbose_name = _("hari statistik")
+        verbose_name_plural = _("hari statistik")
+
+    def __str__(self):
+        return f"{self.date} @ {self.built_at:%Y-%m-%d %H:%M}"

@@ -352,6 +352,10 @@ LAPOR_EXPORT_ACTIVE_MAX = env.int("LAPOR_EXPORT_ACTIVE_MAX", default=2)  # unfin
 # again (up to LAPOR_EXPORT_MAX_ATTEMPTS builds in all), then marked failed with a message.
 LAPOR_EXPORT_STALE_SECONDS = env.int("LAPOR_EXPORT_STALE_SECONDS", default=180)
 LAPOR_EXPORT_MAX_ATTEMPTS = env.int("LAPOR_EXPORT_MAX_ATTEMPTS", default=2)
+# Dashboard figures of yesterday and today rebuilt when a dashboard is read and something happened
+# since their last rebuild. The embedded mode has no beat to rebuild them every 10 minutes, so it is on
+# there; with Redis (production) the beat keeps them fresh and a dashboard read stays cheap.
+LAPOR_STATS_REBUILD_ON_READ = env.bool("LAPOR_STATS_REBUILD_ON_READ", default=not REDIS_URL)
 # Mounts the bench-only views of lapor/bench_views.py (bench/run_bench.py sets it; never in production).
 LAPOR_BENCH_VIEWS = env.bool("LAPOR_BENCH_VIEWS", default=False)
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")

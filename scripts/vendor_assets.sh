@@ -10,6 +10,7 @@ set -euo pipefail
 BOOTSTRAP_VERSION="${BOOTSTRAP_VERSION:-5.3.9}"
 BOOTSTRAP_ICONS_VERSION="${BOOTSTRAP_ICONS_VERSION:-1.13.2}"
 CHARTJS_VERSION="${CHARTJS_VERSION:-4.6.1}"
+AXE_CORE_VERSION="${AXE_CORE_VERSION:-4.14.1}"  # test-only: complaints/tests/browser/vendor/
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DEST="$ROOT/static/vendor"
@@ -26,6 +27,7 @@ fetch() { # fetch <package> <version> -> unpacks into $WORK/<package>/package
 fetch bootstrap "$BOOTSTRAP_VERSION"
 fetch bootstrap-icons "$BOOTSTRAP_ICONS_VERSION"
 fetch chart.js "$CHARTJS_VERSION"
+fetch axe-core "$AXE_CORE_VERSION"
 
 rm -rf "$DEST/bootstrap" "$DEST/bootstrap-icons" "$DEST/chartjs"
 mkdir -p "$DEST/bootstrap/css" "$DEST/bootstrap/js" \
@@ -53,6 +55,12 @@ else
 fi
 cp "$cj/LICENSE.md" "$DEST/chartjs/LICENSE.md"
 
+# axe-core: the accessibility checker of the browser tests (never served; injected by WebDriver).
+AXE_DEST="$ROOT/complaints/tests/browser/vendor/axe-core"
+rm -rf "$AXE_DEST" && mkdir -p "$AXE_DEST"
+ax="$WORK/axe-core/package"
+cp "$ax/axe.min.js" "$ax/LICENSE" "$ax/LICENSE-3RD-PARTY.txt" "$AXE_DEST/"
+
 # Strip trailing sourceMappingURL comments: we don't ship the maps, and
 # ManifestStaticFilesStorage would fail on references to missing files.
 for f in "$DEST/bootstrap/css/bootstrap.min.css" \
@@ -62,5 +70,5 @@ for f in "$DEST/bootstrap/css/bootstrap.min.css" \
     sed -i -E '/^\/[*\/]# sourceMappingURL=.*$/d' "$f"
 done
 
-echo "Vendored: bootstrap $BOOTSTRAP_VERSION, bootstrap-icons $BOOTSTRAP_ICONS_VERSION, chart.js $CHARTJS_VERSION"
+echo "Vendored: bootstrap $BOOTSTRAP_VERSION, bootstrap-icons $BOOTSTRAP_ICONS_VERSION, chart.js $CHARTJS_VERSION, axe-core $AXE_CORE_VERSION (tests)"
 echo "Remember to update static/vendor/README.md if versions changed."

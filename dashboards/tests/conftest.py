@@ -17,6 +17,13 @@ def at(day: dt.date, hour: int = 10, minute: int = 0, tz=WIB) -> dt.datetime:
 
 
 @pytest.fixture(autouse=True)
+def _rebuilt_by_the_tests(settings):
+    """The tests rebuild the figures themselves (the `rebuild` fixture), as the beat does in production;
+    test_freshness.py turns on the embedded mode's rebuild on read."""
+    settings.LAPOR_STATS_REBUILD_ON_READ = False
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     # A new generation, not cache.clear(): on Redis that would flush the shared database.
     aggregation.bump_generation()

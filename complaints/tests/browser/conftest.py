@@ -42,7 +42,9 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session")
-def _chrome(live_server):  # quits before the live server stops: no keep-alive socket outlives it
+def _chrome(django_db_setup, live_server):
+    # Quits before the live server stops (no keep-alive socket outlives it), and the live server stops
+    # (closing its thread's database connection) before the test database is dropped.
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -132,3 +134,26 @@ def browser_login(driver, live_app, fill):
         wait_for_path(driver, next_path)
 
     return login
+
+
+AXE_SOURCE = os.path.join(os.path.dirname(__file__), "vendor", "axe-core", "axe.min.js")
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def axe_violations(driver, impacts=("critical", "serious")) -> list[str]:
+    """Run axe-core (vendored, see static/vendor/README.md) on the current page and return the WCAG 2.1
+    A/AA violations of these impacts, one line each. Injected through WebDriver, not a <script> tag,
+    so the site's Content-Security-Policy stays as strict as it is."""
+    if not driver.execute_script("return !!window.axe"):
+        with open(AXE_SOURCE, encoding="utf-8") as source:
+            driver.execute_script(source.read())
+    driver.set_script_timeout(30)
+    violations = driver.execute_async_script(
+        """const done = arguments[arguments.length - 1];
+        axe.run(document, {runOnly: {type: "tag", values: arguments[0]}, resultTypes: ["violations"]})
+          .then(r => done(r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.slice(0, 3).map(n => n.target.join(" ") + " " + (n.failureSummary || "").replace(/\\s+/g, " "))}))))
+          .catch(e => done([{id: "axe-error", impact: "critical", help: String(e), nodes: []}]));""",
+        AXE_TAGS,
+    )
+    return [f"{v['id']} ({v['impact']}): {v['help']} — {v['nodes']}" for v in violations if v["impact"] in impacts]

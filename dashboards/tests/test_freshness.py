@@ -1,0 +1,81 @@
+"""Every figure says how fresh it is, the "current status" is current, and the embedded mode (no beat)
+keeps the figures in step with the reports without a manual rebuild."""
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from complaints import workflow
+from dashboards import aggregation
+
+URL = reverse("dashboards:dashboard")
+
+
+def _today() -> dict:
+    today = aggregation.stats_date(dt.datetime.now(dt.UTC)).isoformat()
+    return {"start": today, "end": today}
+
+
+def _listed(client, link) -> int:
+    response = client.get(link)
+    assert response.status_code == 200, link
+    return response.context["cl"].result_count
+
+
+def _figures(client, head):
+    client.force_login(head)
+    return client.get(URL, _today()).context["figures"]
+
+
+def test_embedded_mode_dashboard_matches_its_lists_after_each_action(
+    client, settings, head, national_admin, make_report
+):
+    settings.LAPOR_STATS_REBUILD_ON_READ = True  # the embedded mode's default: no beat, no manual rebuild
+    assert _figures(client, head)["totals"]["received"] == 0
+
+    report = make_report()  # suggested to Badung, the head's agency
+    figures = _figures(client, head)
+    assert figures["totals"]["received"] == 1 == _listed(client, figures["links"]["received"])
+    funnel = {row["status"]: row for row in figures["funnel"]}
+    assert funnel["submitted"]["count"] == 1 == _listed(client, funnel["submitted"]["link"])
+
+    workflow.verify(report, by=national_admin)
+    figures = _figures(client, head)
+    assert figures["totals"]["verified"] == 1 == _listed(client, figures["links"]["verified"])
+    funnel = {row["status"]: row for row in figures["funnel"]}
+    assert funnel["submitted"]["count"] == 0
+    assert funnel["verified"]["count"] == 1 == _listed(client, funnel["verified"]["link"])
+    assert figures["counted_until"] >= report.events.latest("pk").created_at
+
+
+def test_without_rebuild_on_read_the_page_says_until_when_flows_are_counted(client, settings, head, make_report):
+    settings.LAPOR_STATS_REBUILD_ON_READ = False  # production: the beat rebuilds every 10 minutes
+    rebuilt = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(minutes=7)
+    with time_machine.travel(rebuilt, tick=False):
+        aggregation.rebuild_recent(days=2)
+        aggregation.bump_generation()
+    make_report()
+
+    client.force_login(head)
+    response = client.get(URL, _today())
+    figures = response.context["figures"]
+    assert figures["counted_until"] == rebuilt  # the report filed since is not in the flows yet ...
+    assert figures["totals"]["received"] == 0
+    assert {r["status"]: r["count"] for r in figures["funnel"]}["submitted"] == 1  # ... but is in "status now"
+    html = response.content.decode()
+    wib = rebuilt.astimezone(aggregation.STATS_TZ)
+    assert html.count(f"Angka ini mencakup kejadian sampai {wib:%-d %b %Y, %H:%M} WIB.") >= 4
+    assert "dihitung langsung" not in html
+    assert "Status saat ini, dihitung dari laporan pada" in html
+
+
+def test_a_day_never_built_counts_nothing_and_says_so(settings):
+    first = dt.date(2026, 3, 1)
+    aggregation.rebuild_range(first, first)
+    until = aggregation.counted_until(first, dt.date(2026, 3, 3), now=dt.datetime(2026, 4, 1, tzinfo=dt.UTC))
+    assert until == aggregation.day_bounds(dt.date(2026, 3, 2))[0]
+
+
+pytestmark = pytest.mark.django_db
