@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('dashboards', '0001_dashboards_stats'),
+        ('dashboards', '0002_stat_channel_email'),
     ]
 
     operations = [
