@@ -1,5 +1,7 @@
 """WCAG 2.1 AA: axe-core finds no critical or serious violation on the pages citizens and staff use."""
 
+import re
+
 import pytest
 
 from complaints import workflow
@@ -41,5 +43,15 @@ def test_head_dashboard_and_admin_queue_have_no_serious_violations(
 ):
     browser_login(head)
     problems = check(driver, live_app.url + "/dasbor/")
+    # The trend chart counts whole reports and dates its weeks in Indonesian ("23 Nov 2026"), not ISO.
+    axes = driver.execute_script(
+        """const chart = Chart.getChart("chart-trend");
+        return {x: chart.scales.x.ticks.map(t => chart.scales.x.getLabelForValue(t.value)),
+                y: chart.scales.y.ticks.map(t => t.value)};"""
+    )
+    assert axes["y"] and all(value == int(value) for value in axes["y"]), axes
+    assert all(
+        re.fullmatch(r"\d{1,2} (Jan|Feb|Mar|Apr|Mei|Jun|Jul|Agu|Sep|Okt|Nov|Des) \d{4}", x) for x in axes["x"]
+    ), axes
     problems += check(driver, live_app.url + "/admin/complaints/report/")
     assert not problems, "\n".join(problems)
