@@ -87,6 +87,10 @@ def live_app(transactional_db, live_server, settings):
     settings.SITE_URL = live_server.url
     # Rate-limit counters and throttles in a private cache: repeated runs never trip a shared Redis.
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "browser"}}
+    # Emptied for each test: the reference data was reloaded with new ids, so cached form choices are stale.
+    from django.core.cache import cache
+
+    cache.clear()
     return live_server
 
 
