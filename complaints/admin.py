@@ -31,7 +31,7 @@ from django.views.decorators.http import require_POST
 from agencies.models import Agency, Membership
 from agencies.roles import is_national_admin, is_staff_member, national_roles, staff_agencies
 
-from . import access, clocks, exports, uploads, workflow
+from . import access, clocks, exports, notifications, uploads, workflow
 from .admin_filters import CategoryTreeFilter, DeadlineFilter
 from .admin_forms import ACTION_FORMS, ANSWER_AGAIN, BulkDispatchForm, StaffEntryForm, response_templates_for
 from .models import (
@@ -540,7 +540,11 @@ class ReportAdmin(StaffScopedAdmin):
             form = StaffEntryForm(request.POST, request.FILES, user=request.user)
             if form.is_valid():
                 try:
-                    report = workflow.submit(by=request.user, **form.kwargs())
+                    with transaction.atomic():
+                        report = workflow.submit(by=request.user, **form.kwargs())
+                        email = form.cleaned_data["reporter_email"]
+                        if email and report.reporter_id is None:
+                            notifications.send_entry_receipt(report, email)
                 except WorkflowError as exc:
                     form.add_error(None, str(exc))
                 else:

@@ -11,7 +11,6 @@ import secrets
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -322,7 +321,9 @@ class StaffEntryForm(forms.Form):
 
     channel = forms.ChoiceField(label=_("Kanal"), choices=[(c.value, c.label) for c in OFF_PLATFORM_CHANNELS])
     reporter_email = forms.EmailField(
-        label=_("E-mail akun pelapor"), required=False, help_text=_("Isi jika pelapor sudah punya akun.")
+        label=_("E-mail pelapor"),
+        required=False,
+        help_text=_("Pelapor menerima nomor laporannya di alamat ini; laporan tampil di akunnya bila ia punya akun."),
     )
     reporter_name = forms.CharField(label=_("Nama pelapor"), max_length=150, required=False)
     reporter_contact = forms.CharField(label=_("Kontak pelapor (telepon/alamat)"), max_length=150, required=False)
@@ -354,13 +355,9 @@ class StaffEntryForm(forms.Form):
         self.fields["suggested_agency"].queryset = handling_agencies(user)
 
     def clean_reporter_email(self):
-        email = self.cleaned_data["reporter_email"].strip()
-        if not email:
-            return None
-        user = User.objects.filter(email__iexact=email, is_active=True).first()
-        if user is None:
-            raise ValidationError(_("Tidak ada akun dengan e-mail ini; isi nama dan kontak pelapor saja."))
-        return user
+        # Never says whether the address has an account (#21 item 14): kwargs() links the report to
+        # one if it exists, else keeps the address as the contact; the reporter is mailed either way.
+        return self.cleaned_data["reporter_email"].strip().lower()
 
     def clean(self):
         data = super().clean()
@@ -373,5 +370,11 @@ class StaffEntryForm(forms.Form):
 
     def kwargs(self) -> dict:
         data = dict(self.cleaned_data)
-        data["reporter"] = data.pop("reporter_email")
+        email = data.pop("reporter_email")
+        data["reporter"] = User.objects.filter(email__iexact=email, is_active=True).first() if email else None
+        data["off_platform"] = True  # for somebody else, even with no name or account
+        if email and data["reporter"] is None:
+            data["reporter_contact"] = ", ".join(c for c in (data.get("reporter_contact", "").strip(), email) if c)[
+                :150
+            ]
         return data

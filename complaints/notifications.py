@@ -239,3 +239,27 @@ def alert_storage_failure(detail: str) -> bool:
     enqueue_delivery([n.pk for n in rows])
     log.error("The file store refuses uploads (%s); %d national admin(s) alerted", detail, len(rows))
     return True
+
+
+def send_entry_receipt(report, address: str) -> None:
+    """A report recorded by staff for an address with no account: its receipt, mailed after the commit
+    (an address with an account hears through the report's own notification), so the staff entry
+    form answers the same whether the address is registered or not."""
+    from django.utils.translation import gettext as _
+
+    path = reverse("complaints:detail", args=[report.tracking_no])
+
+    def _send():
+        with translation.override(settings.LANGUAGE_CODE):
+            subject = _("Laporan Anda dicatat: %(no)s") % {"no": report.tracking_no}
+            body = _("Petugas LAPOR! mencatat laporan Anda “%(title)s”. Nomor laporan: %(no)s. Lacak di %(url)s") % {
+                "title": report.title,
+                "no": report.tracking_no,
+                "url": settings.SITE_URL.rstrip("/") + path,
+            }
+        try:
+            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [address])
+        except Exception:
+            log.warning("Could not mail the receipt of %s", report.tracking_no, exc_info=True)
+
+    transaction.on_commit(_send)

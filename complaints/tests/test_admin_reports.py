@@ -505,3 +505,25 @@ def test_verify_form_marks_the_complaint_kind_required_in_the_page(client, make_
     aspiration = make_report(classification="aspiration", submission_key="asp")
     html = client.get(action_url(aspiration, "verify")).content.decode()
     assert " required" not in re.search(r"<select[^>]*name=\"complaint_kind\"[^>]*>", html).group(0)
+
+
+def test_staff_entry_answers_the_same_whether_the_address_has_an_account(
+    client, agency_admin, citizen, tree, mailoutbox, django_capture_on_commit_callbacks
+):
+    """#21 item 14: no "no account with this e-mail"; the reporter is mailed either way."""
+    client.force_login(agency_admin)
+    answers = []
+    for email, title in (("warga@example.test", "Dengan akun"), ("tanpa.akun@example.test", "Tanpa akun")):
+        mailoutbox.clear()
+        data = _entry_data(tree, reporter_name="", reporter_email=email, title=title)
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(reverse("admin:complaints_report_entry"), data)
+        assert response.status_code == 302
+        report = Report.objects.get(title=title)
+        answers.append(response["Location"].replace(str(report.pk), "<id>"))
+        to_reporter = [m for m in mailoutbox if m.to == [email]]
+        assert len(to_reporter) == 1 and report.tracking_no in to_reporter[0].body
+    assert answers[0] == answers[1]
+    assert Report.objects.get(title="Dengan akun").reporter == citizen
+    unlinked = Report.objects.get(title="Tanpa akun")
+    assert unlinked.reporter is None and "tanpa.akun@example.test" in unlinked.reporter_contact
