@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.mail import send_mail
+from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -245,8 +246,6 @@ def send_entry_receipt(report, address: str) -> None:
     """A report recorded by staff for an address with no account: its receipt, mailed after the commit
     (an address with an account hears through the report's own notification), so the staff entry
     form answers the same whether the address is registered or not."""
-    from django.utils.translation import gettext as _
-
     path = reverse("complaints:detail", args=[report.tracking_no])
 
     def _send():
