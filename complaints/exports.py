@@ -288,8 +288,11 @@ def reap_stale(now=None) -> dict:
     killed or lost): built again while attempts remain, else marked failed with a message, which
     frees the owner's export slot. Runs every minute (beat)."""
     now = now or timezone.now()
+    cutoff = now - dt.timedelta(seconds=settings.LAPOR_EXPORT_STALE_SECONDS)
     stale = ExportJob.objects.filter(
-        state=ExportJob.State.RUNNING, heartbeat_at__lt=now - dt.timedelta(seconds=settings.LAPOR_EXPORT_STALE_SECONDS)
+        Q(heartbeat_at__lt=cutoff)
+        | Q(heartbeat_at__isnull=True, created_at__lt=cutoff),  # (jobs from before heartbeats)
+        state=ExportJob.State.RUNNING,
     )
     retried = list(stale.filter(attempts__lt=settings.LAPOR_EXPORT_MAX_ATTEMPTS).values_list("pk", "attempts"))
     result = {"retried": 0, "failed": 0}
