@@ -2,10 +2,11 @@
 #
 #   make run      venv + deps, migrate, reference data, demo data, then serve
 #                 http://127.0.0.1:8000 with the deadline clock running beside it
-#   make test     ruff (lint + format check), migrations check, pytest
+#   make test     make lint's hooks, migrations check, pytest
 #                 (extra pytest arguments: make test PYTEST_ARGS="-k sla -x")
-#   make lint     ruff check + ruff format --check
-#   make fmt      ruff format + ruff check --fix
+#   make lint     the pre-commit hooks over every file (.pre-commit-config.yaml: ruff,
+#                 ruff format, djhtml, django-upgrade; all from .venv, nothing downloaded)
+#   make fmt      ruff format + ruff check --fix + djhtml (rewrites files)
 #   make messages makemessages/compilemessages for id and en (needs gettext;
 #                 dev-only: the compiled .mo files are committed)
 #   make clean    caches and collected static files; make distclean also
@@ -75,8 +76,7 @@ run: $(STAMP)
 test: export DJANGO_SECRET_KEY ?= insecure-test-key-only-for-tests
 test: export DJANGO_ALLOWED_HOSTS ?= localhost,127.0.0.1,testserver
 test: $(STAMP)
-	$(RUFF) check .
-	$(RUFF) format --check .
+	$(VENV)/bin/pre-commit run --all-files
 	$(MANAGE) makemigrations --check --dry-run
 	@# pytest exits 5 when it collects no tests; CI passes ALLOW_NO_TESTS=1.
 	$(PY) -m pytest $(PYTEST_ARGS) || { rc=$$?; \
@@ -84,12 +84,12 @@ test: $(STAMP)
 	  else exit $$rc; fi; }
 
 lint: $(STAMP)
-	$(RUFF) check .
-	$(RUFF) format --check .
+	$(VENV)/bin/pre-commit run --all-files
 
 fmt: $(STAMP)
 	$(RUFF) format .
 	$(RUFF) check --fix .
+	$(VENV)/bin/djhtml templates
 
 messages: $(STAMP)
 	@command -v msgfmt >/dev/null || { echo "error: gettext is not installed (apt-get install gettext)" >&2; exit 1; }

@@ -144,7 +144,7 @@ class Membership(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("pengguna"), on_delete=models.CASCADE, related_name="memberships"
     )
     agency = models.ForeignKey(Agency, verbose_name=_("instansi"), on_delete=models.CASCADE, related_name="memberships")
-    role = models.CharField(_("peran"), max_length=20, choices=Role.choices)
+    role = models.CharField(_("peran"), max_length=20, choices=Role)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

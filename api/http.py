@@ -146,7 +146,7 @@ def check_rate(key: ApiKey) -> dict:
 
 def check_size(request) -> None:
     try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
+        length = int(request.headers.get("content-length") or 0)
     except ValueError:
         length = 0
     if length > settings.API_MAX_BODY_BYTES:

@@ -279,7 +279,8 @@ SCHEMA = {
                     "suggested_agency_code": {
                         "type": "string",
                         "maxLength": MAX_LENGTHS["suggested_agency_code"],
-                        "description": "Within the key's agency subtree (GET /agencies); omitted: LAPOR's default routing",
+                        "description": "Within the key's agency subtree (GET /agencies); omitted: "
+                        "LAPOR's default routing",
                     },
                     "reporter": {
                         "type": "object",

@@ -65,5 +65,6 @@ for label, u in [
             elapsed = time.perf_counter() - start
         slowest = max(float(q["time"]) for q in ctx.captured_queries)
         print(
-            f"{label:24} {name:18} {response.status_code} {elapsed * 1000:7.0f} ms  {len(ctx.captured_queries):2} queries, slowest {slowest * 1000:.0f} ms"
+            f"{label:24} {name:18} {response.status_code} {elapsed * 1000:7.0f} ms  "
+            f"{len(ctx.captured_queries):2} queries, slowest {slowest * 1000:.0f} ms"
         )

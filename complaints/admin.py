@@ -80,7 +80,8 @@ class SaysWhenFiltersAreInvalid:
             messages.error(
                 request,
                 _g(
-                    "Saringan pada alamat itu tidak dikenali atau nilainya tidak sah; daftar ditampilkan tanpa saringan."
+                    "Saringan pada alamat itu tidak dikenali atau nilainya tidak sah; daftar "
+                    "ditampilkan tanpa saringan."
                 ),
             )
         return super().changelist_view(request, extra_context)

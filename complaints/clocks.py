@@ -173,8 +173,9 @@ def recompute_open_clocks(agency: Agency | None = None, kind: str | None = None,
     Report.due_at in sync. `agency`: only clocks of that agency's subtree (None: all); `kind`:
     only clocks of that kind. Paused clocks keep their remaining days (they are recomputed when
     resumed). A clock already missed stays missed (its escalation is on record) and continues its
-    ladder from the new due time; steps already taken are never repeated. The due time is counted again from the clock's start, so a clock that was paused
-    and resumed loses its pause (a known simplification). Returns the number of clocks changed."""
+    ladder from the new due time; steps already taken are never repeated. The due time is counted
+    again from the clock's start, so a clock that was paused and resumed loses its pause (a known
+    simplification). Returns the number of clocks changed."""
     clocks = Clock.objects.filter(stopped_at__isnull=True, state__in=OPEN_STATES)
     if agency is not None:
         clocks = clocks.filter(agency__path__startswith=agency.path)

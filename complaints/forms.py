@@ -169,7 +169,8 @@ class ReportForm(forms.Form):
         help_text=lazy(
             lambda: (
                 gettext(
-                    "Foto (JPG, PNG, WebP) atau PDF, paling banyak %(count)s berkas, masing-masing maksimal %(size)s MB."
+                    "Foto (JPG, PNG, WebP) atau PDF, paling banyak %(count)s berkas, masing-masing "
+                    "maksimal %(size)s MB."
                 )
                 % {"count": MAX_ATTACHMENTS, "size": settings.LAPOR_ATTACHMENT_MAX_BYTES // (1024 * 1024)}
             ),

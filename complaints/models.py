@@ -254,8 +254,8 @@ class Report(models.Model):
     tracking_no = models.CharField(
         _("nomor pelacakan"), max_length=12, unique=True, default=new_tracking_no, editable=False
     )
-    classification = models.CharField(_("klasifikasi"), max_length=16, choices=Classification.choices)
-    complaint_kind = models.CharField(_("jenis pengaduan"), max_length=16, choices=ComplaintKind.choices, blank=True)
+    classification = models.CharField(_("klasifikasi"), max_length=16, choices=Classification)
+    complaint_kind = models.CharField(_("jenis pengaduan"), max_length=16, choices=ComplaintKind, blank=True)
     is_formal_info_request = models.BooleanField(_("permohonan informasi resmi (UU 14/2008)"), default=False)
     title = models.CharField(_("judul"), max_length=200)
     original_title = models.CharField(_("judul asli"), max_length=200, blank=True, editable=False)
@@ -280,7 +280,7 @@ class Report(models.Model):
     longitude = models.DecimalField(_("bujur"), max_digits=9, decimal_places=6, null=True, blank=True)
     category = models.ForeignKey(Category, verbose_name=_("kategori"), on_delete=models.PROTECT, related_name="reports")
     tags = models.JSONField(_("tag"), default=list, blank=True)
-    channel = models.CharField(_("kanal"), max_length=16, choices=Channel.choices, default=Channel.WEB)
+    channel = models.CharField(_("kanal"), max_length=16, choices=Channel, default=Channel.WEB)
     is_anonymous = models.BooleanField(_("anonim"), default=False)
     is_confidential = models.BooleanField(_("rahasia"), default=False)
 
@@ -330,9 +330,9 @@ class Report(models.Model):
         related_name="+",
     )
 
-    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.SUBMITTED)
-    held_from = models.CharField(max_length=16, choices=Status.choices, blank=True, editable=False)
-    close_reason = models.CharField(_("alasan penutupan"), max_length=24, choices=CloseReason.choices, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status, default=Status.SUBMITTED)
+    held_from = models.CharField(max_length=16, choices=Status, blank=True, editable=False)
+    close_reason = models.CharField(_("alasan penutupan"), max_length=24, choices=CloseReason, blank=True)
     # The earliest due time of the running agency clock: the queues' order (denormalized from Clock).
     due_at = models.DateTimeField(_("tenggat"), null=True, blank=True)
 
@@ -447,9 +447,9 @@ class Event(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    action = models.CharField(_("tindakan"), max_length=24, choices=Action.choices)
-    from_status = models.CharField(max_length=16, choices=Status.choices, blank=True)
-    to_status = models.CharField(max_length=16, choices=Status.choices, blank=True)
+    action = models.CharField(_("tindakan"), max_length=24, choices=Action)
+    from_status = models.CharField(max_length=16, choices=Status, blank=True)
+    to_status = models.CharField(max_length=16, choices=Status, blank=True)
     agency = models.ForeignKey(Agency, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     target_agency = models.ForeignKey(Agency, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     public_note = models.TextField(_("catatan publik"), blank=True)
@@ -565,7 +565,7 @@ class Clock(models.Model):
         CANCELLED = "cancelled", _("Dibatalkan")
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="clocks")
-    kind = models.CharField(_("jenis"), max_length=16, choices=ClockKind.choices)
+    kind = models.CharField(_("jenis"), max_length=16, choices=ClockKind)
     agency = models.ForeignKey(Agency, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     state = models.CharField(_("keadaan"), max_length=10, choices=State.choices, default=State.RUNNING)
     limit_days = models.PositiveSmallIntegerField(_("batas (hari)"))
@@ -666,9 +666,9 @@ class ClockLimitQuerySet(models.QuerySet):
 class ClockLimit(models.Model):
     """An override of a default deadline (deadlines.DEFAULT_LIMITS) per classification and/or agency."""
 
-    kind = models.CharField(_("jenis tenggat"), max_length=16, choices=ClockKind.choices)
-    classification = models.CharField(_("klasifikasi"), max_length=16, choices=Classification.choices, blank=True)
-    complaint_kind = models.CharField(_("jenis pengaduan"), max_length=16, choices=ComplaintKind.choices, blank=True)
+    kind = models.CharField(_("jenis tenggat"), max_length=16, choices=ClockKind)
+    classification = models.CharField(_("klasifikasi"), max_length=16, choices=Classification, blank=True)
+    complaint_kind = models.CharField(_("jenis pengaduan"), max_length=16, choices=ComplaintKind, blank=True)
     agency = models.ForeignKey(Agency, verbose_name=_("instansi"), null=True, blank=True, on_delete=models.CASCADE)
     days = models.PositiveSmallIntegerField(_("batas (hari)"))
     calendar_days = models.BooleanField(_("hari kalender"), default=False)

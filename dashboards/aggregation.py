@@ -56,8 +56,8 @@ from .models import COUNTERS, DailyStat, DurationStat, StatDay
 
 STATS_TZ = ZoneInfo(settings.TIME_ZONE)
 GENERATION_KEY = "dashboards:generation"
-MAX_DAYS = 61
-LOCK_NAMESPACE = 5160  # pg_advisory_xact_lock(namespace, day): one rebuild of a day at a time  # histogram bucket for "more than 60 working days"
+MAX_DAYS = 61  # histogram bucket for "more than 60 working days"
+LOCK_NAMESPACE = 5160  # pg_advisory_xact_lock(namespace, day): one rebuild of a day at a time
 
 DIMENSIONS = ["agency", "category", "province", "regency", "classification", "channel", "confidential"]
 REPORT_DIMS = [

@@ -84,7 +84,8 @@ FORMULAS = [
     (
         INDICATOR_LABELS["rating_mean"],
         _(
-            "Rata-rata bintang (1–5) yang diberikan pelapor saat menerima jawaban; laporan yang selesai otomatis tidak dinilai."
+            "Rata-rata bintang (1–5) yang diberikan pelapor saat menerima jawaban; laporan yang "
+            "selesai otomatis tidak dinilai."
         ),
     ),
     (

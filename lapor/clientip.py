@@ -58,7 +58,7 @@ def client_ip(request) -> str:
     networks = trusted_networks()
     client = peer
     if peer is not None and _trusted(peer, networks):
-        hops = [hop for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+        hops = [hop for hop in request.headers.get("x-forwarded-for", "").split(",") if hop.strip()]
         for hop in reversed(hops):
             address = _address(hop)
             if address is None:  # garbage a client wrote: stop at the last hop a proxy vouched for

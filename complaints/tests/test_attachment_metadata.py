@@ -128,7 +128,7 @@ def every_download(report, attachment, everyone, raw_key):
             response = client.get(url)
             yield who, url, response
             response.close()
-    api = Client(HTTP_AUTHORIZATION=f"Bearer {raw_key}")
+    api = Client(headers={"authorization": f"Bearer {raw_key}"})
     url = reverse("api:attachment", args=[report.tracking_no, attachment.pk])
     response = api.get(url)
     yield "api_key", url, response

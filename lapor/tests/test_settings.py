@@ -8,7 +8,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PROBE = "import django; django.setup(); from django.conf import settings as s; print(s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER, s.DEBUG, s.LANGUAGE_CODE, s.TIME_ZONE, s.USE_TZ)"
+PROBE = (
+    "import django; django.setup(); from django.conf import settings as s; "
+    "print(s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER, s.DEBUG, "
+    "s.LANGUAGE_CODE, s.TIME_ZONE, s.USE_TZ)"
+)
 
 
 def _start(**env):
@@ -64,7 +68,10 @@ def test_production_mode_names_a_wrong_setting(name, value):
 
 
 def test_replica_url_adds_a_routed_replica():
-    probe = "import django; django.setup(); from django.conf import settings as s; print(sorted(s.DATABASES), s.DATABASE_ROUTERS)"
+    probe = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(sorted(s.DATABASES), s.DATABASE_ROUTERS)"
+    )
     base = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_", "DJANGO_"))}
     env = {
         **base,

@@ -60,11 +60,13 @@ TARGETS = [
 STORIES = [
     (
         "Jalan berlubang di Jalan Raya Mengwi",
-        "Sudah tiga minggu ada lubang besar di depan pasar. Dua pengendara motor jatuh minggu lalu. Mohon segera diperbaiki sebelum musim hujan.",
+        "Sudah tiga minggu ada lubang besar di depan pasar. Dua pengendara motor jatuh minggu lalu. "
+        "Mohon segera diperbaiki sebelum musim hujan.",
     ),
     (
         "Antrean puskesmas sangat panjang",
-        "Setiap pagi antrean di puskesmas mengular sampai ke jalan. Petugas pendaftaran hanya satu orang. Mohon ditambah loket atau sistem antrean daring.",
+        "Setiap pagi antrean di puskesmas mengular sampai ke jalan. Petugas pendaftaran hanya satu "
+        "orang. Mohon ditambah loket atau sistem antrean daring.",
     ),
     (
         "Pungutan uang seragam di sekolah negeri",
@@ -72,23 +74,28 @@ STORIES = [
     ),
     (
         "KTP elektronik belum jadi setelah 3 bulan",
-        "Saya sudah rekam data KTP-el sejak tiga bulan lalu, tetapi setiap kali ke kantor dukcapil dijawab blangko habis.",
+        "Saya sudah rekam data KTP-el sejak tiga bulan lalu, tetapi setiap kali ke kantor dukcapil "
+        "dijawab blangko habis.",
     ),
     (
         "Usulan penambahan lampu penerangan jalan",
-        "Jalan menuju desa kami gelap gulita pada malam hari. Kami mengusulkan pemasangan lampu penerangan jalan umum sepanjang 1 km.",
+        "Jalan menuju desa kami gelap gulita pada malam hari. Kami mengusulkan pemasangan lampu "
+        "penerangan jalan umum sepanjang 1 km.",
     ),
     (
         "Permohonan informasi anggaran perbaikan jalan",
-        "Saya memohon informasi rincian anggaran dan jadwal perbaikan jalan kabupaten tahun ini sesuai UU Keterbukaan Informasi Publik.",
+        "Saya memohon informasi rincian anggaran dan jadwal perbaikan jalan kabupaten tahun ini "
+        "sesuai UU Keterbukaan Informasi Publik.",
     ),
     (
         "Saluran air tersumbat menyebabkan banjir",
-        "Setiap hujan deras, saluran air di perumahan kami meluap karena tersumbat sampah. Rumah warga tergenang hingga 30 cm.",
+        "Setiap hujan deras, saluran air di perumahan kami meluap karena tersumbat sampah. Rumah "
+        "warga tergenang hingga 30 cm.",
     ),
     (
         "Klaim BPJS ditolak rumah sakit",
-        "Ibu saya peserta BPJS aktif tetapi diminta membayar obat sendiri saat rawat inap. Mohon penjelasan dan tindak lanjut.",
+        "Ibu saya peserta BPJS aktif tetapi diminta membayar obat sendiri saat rawat inap. Mohon "
+        "penjelasan dan tindak lanjut.",
     ),
     (
         "Jembatan gantung rusak membahayakan anak sekolah",
