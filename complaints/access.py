@@ -1,7 +1,10 @@
-"""Who may see what: the only place that scopes reports to a user and redacts reporters.
+"""Who may see what: scopes reports to a user and redacts reporters.
 
-Every view, admin queryset and export fetches reports through these helpers. A report outside a
+Every page, admin queryset and export fetches reports through these helpers. A report outside a
 user's reach is answered with 404, the same as a missing one, so nothing leaks its existence.
+Three other surfaces scope by agency subtree on their own terms: the integration API by the key's
+agency (api/views.py), the dashboards by the viewer's agencies (dashboards/views.py and figures.py)
+and the daily digest by the recipient's agencies (escalation.send_daily_digests).
 """
 
 from __future__ import annotations

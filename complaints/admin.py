@@ -57,7 +57,6 @@ class AdminAction(NamedTuple):
     label: str
 
 
-ENTRY_ROLES = {Role.AGENCY_ADMIN, Role.UNIT_ADMIN}
 TRIAGE_ROLES = {Role.AGENCY_ADMIN}
 
 
@@ -395,7 +394,7 @@ class ReportAdmin(StaffScopedAdmin):
                 **(extra_context or {}),
                 "queue_tabs": [(key, label, queue_counts(request).get(key, 0)) for key, label in QUEUES],
                 "current_queue": request.GET.get("antrean", ""),
-                "can_enter": bool(is_national_admin(request.user) or staff_agencies(request.user, ENTRY_ROLES)),
+                "can_enter": workflow.may_enter_for(request.user, None),
             }
         return super().changelist_view(request, extra_context)
 
@@ -535,7 +534,7 @@ class ReportAdmin(StaffScopedAdmin):
         return HttpResponseRedirect(reverse("staff:export", args=[job.token]))
 
     def entry_view(self, request):
-        if not (is_national_admin(request.user) or staff_agencies(request.user, ENTRY_ROLES)):
+        if not workflow.may_enter_for(request.user, None):
             raise Http404
         if request.method == "POST":
             form = StaffEntryForm(request.POST, request.FILES, user=request.user)

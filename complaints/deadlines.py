@@ -29,7 +29,6 @@ DEFAULT_LIMITS: dict[tuple[str, str, str], tuple[int, bool]] = {
     ("reply_window", "", ""): (10, False),
     ("details", "", ""): (30, True),
 }
-FORMAL_INFO_EXTENSION_DAYS = 7
 
 
 def default_limit(kind: str, classification: str = "", complaint_kind: str = "") -> tuple[int, bool]:

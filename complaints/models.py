@@ -397,10 +397,6 @@ class Report(models.Model):
         """The same rule as Report.objects.public(), for one loaded report."""
         return not self.is_confidential and self.verified_at is not None and self.status != Status.REMOVED
 
-    @property
-    def is_closed(self) -> bool:
-        return self.status in CLOSED_STATUSES
-
     # Decimal places kept of an Anonim report's coordinates wherever the public sees them: three
     # places are about 110 m, a block rather than the reporter's doorstep.
     ANONYMOUS_COORDINATE_PLACES = 3
@@ -474,7 +470,7 @@ class Event(models.Model):
         return f"{self.report_id}: {self.action} {self.from_status}→{self.to_status}"
 
     def save(self, *args, **kwargs):
-        if self.pk is not None and not kwargs.pop("_allow_update", False):
+        if self.pk is not None:
             raise ValueError("Events are append-only")
         super().save(*args, **kwargs)
 

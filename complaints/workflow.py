@@ -35,7 +35,6 @@ from .models import (
     Action,
     Category,
     Classification,
-    ComplaintKind,
     Event,
     Report,
     ReportAgency,
@@ -327,7 +326,7 @@ def submit(
     if event_date > timezone.localdate():
         raise InvalidInput(_("Tanggal kejadian tidak boleh di masa depan."))
     staff_entry = off_platform or bool(reporter_name) or (reporter is not None and reporter != by)
-    if staff_entry and not roles_for_entry(by, suggested_agency):
+    if staff_entry and not may_enter_for(by, suggested_agency):
         raise ActionNotAllowed(_("Anda tidak berwenang mencatat laporan atas nama warga."))
     if suggested_agency is None:
         suggested_agency, reason = routing.route(category, province, regency)
@@ -385,12 +384,17 @@ def submit(
     return report
 
 
-def roles_for_entry(user, agency: Agency | None) -> bool:
-    """Staff may record off-platform reports addressed to their own subtree (national admins
-    anywhere); with no agency chosen (LAPOR routes it), any agency or unit admin may."""
+# Who records off-platform reports for citizens (besides national admins, anywhere).
+ENTRY_ROLES = frozenset({Role.AGENCY_ADMIN, Role.UNIT_ADMIN})
+
+
+def may_enter_for(user, agency: Agency | None) -> bool:
+    """Whether `user` may record an off-platform report addressed to `agency`: national admins
+    anywhere, agency and unit admins in their own subtree; with no agency chosen (LAPOR routes it),
+    any agency or unit admin may."""
     if Role.NATIONAL_ADMIN in national_roles(user):
         return True
-    own = staff_agencies(user, {Role.AGENCY_ADMIN, Role.UNIT_ADMIN})
+    own = staff_agencies(user, ENTRY_ROLES)
     if agency is None:
         return bool(own)
     return any(agency.path.startswith(a.path) for a in own)
@@ -823,4 +827,20 @@ ACTION_FUNCTIONS = {
     A.NOTE: add_note,
 }
 
-__all__ = ["Action", "Status", "ComplaintKind", "WorkflowError", "TRANSITIONS", "ACTION_ROLES"]
+# The interface: the errors, the table, asking it, filing a report and one function per action.
+__all__ = [
+    "WorkflowError",
+    "ActionNotAllowed",
+    "InvalidInput",
+    "InvalidAttachment",
+    "TRANSITIONS",
+    "ACTION_ROLES",
+    "STATUS_ROLE_LIMITS",
+    "ENTRY_ROLES",
+    "ACTION_FUNCTIONS",
+    "allowed",
+    "allowed_actions",
+    "may_enter_for",
+    "submit",
+    *(function.__name__ for function in ACTION_FUNCTIONS.values()),
+]
