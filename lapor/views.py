@@ -16,7 +16,7 @@ def set_language(request):
     /i18n/setlang/ is outside i18n_patterns, so with prefix_default_language=False the request is in
     Indonesian, and Django then cannot resolve the English page (/en/laporan/) to translate it back:
     the visitor would stay on /en/. Activating the `next` page's own language lets it be translated."""
-    next_url = request.POST.get("next", request.GET.get("next")) or request.META.get("HTTP_REFERER", "")
+    next_url = request.POST.get("next", request.GET.get("next")) or request.headers.get("referer", "")
     language = translation.get_language_from_path(urlsplit(next_url).path) or settings.LANGUAGE_CODE
     with translation.override(language):
         return django_set_language(request)

@@ -156,7 +156,8 @@ def axe_violations(driver, impacts=("critical", "serious")) -> list[str]:
         """const done = arguments[arguments.length - 1];
         axe.run(document, {runOnly: {type: "tag", values: arguments[0]}, resultTypes: ["violations"]})
           .then(r => done(r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
-                nodes: v.nodes.slice(0, 3).map(n => n.target.join(" ") + " " + (n.failureSummary || "").replace(/\\s+/g, " "))}))))
+                nodes: v.nodes.slice(0, 3).map(
+                  n => n.target.join(" ") + " " + (n.failureSummary || "").replace(/\\s+/g, " "))}))))
           .catch(e => done([{id: "axe-error", impact: "critical", help: String(e), nodes: []}]));""",
         AXE_TAGS,
     )

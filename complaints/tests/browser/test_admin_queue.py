@@ -31,7 +31,8 @@ def layout(driver) -> dict:
         return {
           viewport: document.documentElement.clientWidth,
           scrolls: document.documentElement.scrollWidth > document.documentElement.clientWidth,
-          columns: Object.fromEntries(arguments[0].map(n => [n, {left: box(n).left, right: box(n).right, width: box(n).width}])),
+          columns: Object.fromEntries(
+            arguments[0].map(n => [n, {left: box(n).left, right: box(n).right, width: box(n).width}])),
           titleLines: Math.round(link.getBoundingClientRect().height / lineHeight),
         };""",
         COLUMNS,
