@@ -511,10 +511,11 @@ class ReportAdmin(StaffScopedAdmin):
     def hide_comment_view(self, request, object_id, comment_id):
         report = self._report(request, object_id)
         comment = get_object_or_404(report.comments, pk=comment_id)
-        if not workflow.allowed_actions(report, request.user):
-            raise Http404
         hide = request.POST.get("hide", "1") == "1"
-        comment.set_hidden(hide, by=request.user)
+        try:
+            workflow.set_comment_hidden(comment, hide, by=request.user)
+        except workflow.ActionNotAllowed as exc:
+            raise Http404 from exc
         messages.success(request, _g("Komentar disembunyikan.") if hide else _g("Komentar ditampilkan kembali."))
         return HttpResponseRedirect(reverse("admin:complaints_report_change", args=[report.pk]))
 

@@ -7,9 +7,9 @@ def notifications(request):
     def unread():
         cached = getattr(request, "_lapor_unread", None)
         if cached is None:
-            from .views import unread_notifications
+            from .notifications import unread_count
 
-            count = unread_notifications(getattr(request, "user", None))
+            count = unread_count(getattr(request, "user", None))
             cached = request._lapor_unread = "99+" if count > 99 else (str(count) if count else "")
         return cached
 

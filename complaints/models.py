@@ -3,7 +3,7 @@ import secrets
 from django.conf import settings
 from django.core.files.storage import storages
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -788,6 +788,14 @@ class Comment(models.Model):
     def __str__(self):
         return self.body[:50]
 
+    @classmethod
+    def add(cls, report: Report, author, body: str) -> "Comment":
+        """A public comment, counted in the report's comment_count in the same transaction."""
+        with transaction.atomic():
+            comment = cls.objects.create(report=report, author=author, body=body)
+            Report.objects.filter(pk=report.pk).update(comment_count=F("comment_count") + 1)
+        return comment
+
     def set_hidden(self, hidden: bool, *, by) -> bool:
         """Hide the comment from the public page (or show it again), keeping the report's public
         comment count in step; returns whether anything changed."""
@@ -817,6 +825,17 @@ class Support(models.Model):
 
     def __str__(self):
         return f"{self.user_id} → {self.report_id}"
+
+    @classmethod
+    def add(cls, report: Report, user) -> bool:
+        """Record `user`'s support once, counted in the report's support_count; False if they already had."""
+        try:
+            with transaction.atomic():
+                cls.objects.create(report=report, user=user)
+                Report.objects.filter(pk=report.pk).update(support_count=F("support_count") + 1)
+        except IntegrityError:
+            return False
+        return True
 
 
 class ResponseTemplate(models.Model):

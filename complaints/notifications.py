@@ -145,6 +145,13 @@ def _render(user, audience: str, event: Event) -> Notification:
     )
 
 
+def unread_count(user) -> int:
+    """The user's unread notifications, counted up to 100 (the nav shows "99+")."""
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    return Notification.objects.filter(user=user, read_at__isnull=True).order_by()[:100].count()
+
+
 def enqueue_delivery(ids: Iterable[int]) -> None:
     """Mail these notifications after the commit (broker down: the outbox sweep sends them later)."""
     after_commit("complaints.tasks.deliver_notifications", list(ids))

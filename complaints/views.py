@@ -4,8 +4,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Prefetch, Q
+from django.db.models import Count, Prefetch, Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from lapor.clientip import client_ip
 
-from . import ratelimit, routing, uploads, workflow
+from . import ombudsman, ratelimit, routing, uploads, workflow
 from .access import (
     REPORTER,
     STAFF_ACTING_ROLES,
@@ -31,7 +30,7 @@ from .citizen_forms import AcceptForm, CommentForm, ProvideInfoForm, ReopenForm,
 from .counters import home_counters
 from .filters import ReportFilter
 from .forms import ReportForm, search_agencies
-from .models import CLOSED_STATUSES, Attachment, Clock, Comment, Event, Notification, Report, Status, Support
+from .models import CLOSED_STATUSES, Attachment, Clock, Comment, Event, Report, Status, Support
 from .pagination import peek_page, query_without_page
 from .workflow import ActionNotAllowed, InvalidAttachment, InvalidInput, WorkflowError
 
@@ -97,23 +96,6 @@ def _get_report(request, tracking_no, qs=None):
     return get_report_for_user(request.user, tracking_no, qs)
 
 
-def missed_clocks(report) -> list:
-    """The deadlines the agencies missed (stopped late, or still running past due)."""
-    now = timezone.now()
-    return list(
-        report.clocks.filter(
-            Q(state=Clock.State.MISSED) | Q(stopped_at__isnull=True, state=Clock.State.RUNNING, due_at__lt=now)
-        )
-        .exclude(kind__in=["reply_window", "details"])
-        .select_related("agency")
-    )
-
-
-def is_unsatisfied(report) -> bool:
-    """Plainly: the citizen rated the answer 1 or 2 stars, or had to reopen the report."""
-    return (report.rating is not None and report.rating <= 2) or report.reopen_count > 0
-
-
 def _detail_context(request, report, forms=None):
     user = request.user
     events = list(
@@ -146,7 +128,7 @@ def _detail_context(request, report, forms=None):
         "is_public": public,
         "comments": comments,
         "supported": public and user.is_authenticated and Support.objects.filter(report=report, user=user).exists(),
-        "case_file": is_reporter and (is_unsatisfied(report) or bool(missed_clocks(report))),
+        "case_file": is_reporter and ombudsman.may_file_case(report),
         "is_reporter": is_reporter,  # a withheld file is listed to its reporter only
     }
 
@@ -278,8 +260,8 @@ def case_file(request, tracking_no):
     report = _get_report(request, tracking_no)
     if REPORTER not in roles_for(request.user, report):
         raise Http404(_("Laporan tidak ditemukan."))
-    missed = missed_clocks(report)
-    if not (missed or is_unsatisfied(report)):
+    missed = ombudsman.missed_clocks(report)
+    if not ombudsman.may_file_case(report, missed):
         messages.info(
             request,
             _("Berkas untuk Ombudsman tersedia bila tenggat terlewati atau Anda tidak puas dengan penyelesaiannya."),
@@ -292,7 +274,7 @@ def case_file(request, tracking_no):
         "events": events,
         "answers": [e for e in events if e.is_published_answer],
         "missed": missed,
-        "unsatisfied": is_unsatisfied(report),
+        "unsatisfied": ombudsman.is_unsatisfied(report),
         "generated_at": timezone.now(),
     }
     return render(request, "complaints/case_file.html", ctx)
@@ -351,12 +333,6 @@ def notifications_read(request):
     return redirect("complaints:notifications")
 
 
-def unread_notifications(user) -> int:
-    if not getattr(user, "is_authenticated", False):
-        return 0
-    return Notification.objects.filter(user=user, read_at__isnull=True).order_by()[:100].count()
-
-
 # --- Support and comments ---
 
 
@@ -364,14 +340,10 @@ def unread_notifications(user) -> int:
 @require_POST
 def support(request, tracking_no):
     report = _get_report(request, tracking_no, Report.objects.public())
-    try:
-        with transaction.atomic():
-            Support.objects.create(report=report, user=request.user)
-            Report.objects.filter(pk=report.pk).update(support_count=F("support_count") + 1)
-    except IntegrityError:
-        messages.info(request, _("Anda sudah mendukung laporan ini."))
-    else:
+    if Support.add(report, request.user):
         messages.success(request, _("Terima kasih, dukungan Anda tercatat."))
+    else:
+        messages.info(request, _("Anda sudah mendukung laporan ini."))
     return redirect("complaints:detail", tracking_no=report.tracking_no)
 
 
@@ -383,21 +355,9 @@ def comment(request, tracking_no):
     if not form.is_valid():
         messages.error(request, _("Periksa kembali isian Anda di bawah."))
         return _render_detail(request, report, {"comment": form}, status=400)
-    with transaction.atomic():
-        Comment.objects.create(report=report, author=request.user, body=form.cleaned_data["body"].strip())
-        Report.objects.filter(pk=report.pk).update(comment_count=F("comment_count") + 1)
+    Comment.add(report, request.user, form.cleaned_data["body"].strip())
     messages.success(request, _("Komentar Anda ditambahkan."))
     return redirect("complaints:detail", tracking_no=report.tracking_no)
-
-
-def hide_comment(comment: Comment, *, by) -> Comment:
-    """Hide a comment from the public page. Only staff who may act on the report (its handling
-    agency's admins, or the national admins) may; raises ActionNotAllowed otherwise."""
-    report = comment.report
-    if not roles_for(by, report) & STAFF_ACTING_ROLES:
-        raise ActionNotAllowed(_("Anda tidak berwenang menyembunyikan komentar pada laporan ini."))
-    comment.set_hidden(True, by=by)
-    return comment
 
 
 # --- Citizen submission (laporan/baru/) ---

@@ -23,7 +23,7 @@ from agencies.models import Agency, Membership
 from agencies.roles import national_roles, staff_agencies
 
 from . import notifications, routing
-from .access import REPORTER, SYSTEM, roles_for
+from .access import REPORTER, STAFF_ACTING_ROLES, SYSTEM, roles_for
 from .clocks import apply_clocks
 from .models import (
     ARCHIVE_REASONS,
@@ -382,6 +382,15 @@ def submit(
             raise
         return existing
     return report
+
+
+def set_comment_hidden(comment, hidden: bool, *, by) -> bool:
+    """Hide a public comment (or show it again), for every surface: staff who may act on the report
+    (STAFF_ACTING_ROLES towards it: its agencies' admins and liaison officers, national admins) may;
+    raises ActionNotAllowed otherwise. Returns whether anything changed."""
+    if not roles_for(by, comment.report) & STAFF_ACTING_ROLES:
+        raise ActionNotAllowed(_("Anda tidak berwenang menyembunyikan komentar pada laporan ini."))
+    return comment.set_hidden(hidden, by=by)
 
 
 # Who records off-platform reports for citizens (besides national admins, anywhere).
@@ -841,6 +850,7 @@ __all__ = [
     "allowed",
     "allowed_actions",
     "may_enter_for",
+    "set_comment_hidden",
     "submit",
     *(function.__name__ for function in ACTION_FUNCTIONS.values()),
 ]

@@ -293,10 +293,11 @@ def test_same_submission_key_creates_one_report(make_report):
 
 
 def test_tracking_numbers_are_short_and_not_sequential(make_report):
-    numbers = [make_report().tracking_no for _ in range(5)]
-    assert len(set(numbers)) == 5
+    numbers = [make_report().tracking_no for _ in range(8)]
+    assert len(set(numbers)) == 8
     assert all(len(n) == 8 and n.isalnum() and n.isupper() for n in numbers)
-    assert sorted(numbers) != numbers or sorted(numbers, reverse=True) != numbers
+    # Neither rising nor falling in filing order (random numbers: either happens once in 20,160 runs).
+    assert sorted(numbers) != numbers and sorted(numbers, reverse=True) != numbers
 
 
 def test_regency_outside_province_is_refused(make_report):

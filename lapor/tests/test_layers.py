@@ -20,6 +20,7 @@ RULES_MODULES = [
     "complaints.escalation",
     "complaints.models",
     "complaints.notifications",
+    "complaints.ombudsman",
     "complaints.reference",
     "complaints.routing",
     "complaints.workflow",
