@@ -1,0 +1,206 @@
+"""SMS end to end through Gammu SMSD's SQL tables, created from the schema Debian's gammu-smsd ships;
+and, where gammu-smsd is installed, with the real daemon on its dummy phone driver."""
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+from channels import delivery
+from channels.models import Message
+from complaints import workflow
+from complaints.models import Channel, Report, Status
+
+SCHEMA = Path("/usr/share/doc/gammu-smsd/examples/sqlite.sql")
+CITIZEN = "+6281234500002"
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(not SCHEMA.exists(), reason="Gammu's SQL schema is missing (apt-get install gammu-smsd)"),
+]
+
+
+@pytest.fixture
+def gammu(settings, tmp_path):
+    db = tmp_path / "smsd.db"
+    conn = sqlite3.connect(db)
+    conn.executescript(SCHEMA.read_text())
+    conn.close()
+    settings.LAPOR_SMS_BACKEND = "gammu"
+    settings.LAPOR_SMS_GAMMU_DATABASE_URL = f"sqlite:///{db}"
+    return Phone(db)
+
+
+class Phone:
+    """What Gammu SMSD does with its tables: a received SMS lands in inbox; an outbox row is sent and
+    moves to sentitems with its delivery report."""
+
+    def __init__(self, db):
+        self.db = db
+        self.seen = 0
+
+    def sql(self, query, params=()):
+        conn = sqlite3.connect(self.db)
+        try:
+            rows = conn.execute(query, params).fetchall()
+            conn.commit()
+            return rows
+        finally:
+            conn.close()
+
+    def receive(self, text, sender=CITIZEN):
+        self.sql(
+            "INSERT INTO inbox (SenderNumber, TextDecoded, Text, UDH, RecipientID, Coding) VALUES (?, ?, '', '', 'lapor', ?)",
+            (sender, text, "Default_No_Compression"),
+        )
+
+    def outbox(self):
+        return self.sql('SELECT "ID", "DestinationNumber", "TextDecoded", "CreatorID" FROM outbox ORDER BY "ID"')
+
+    def deliver_outbox(self, status="DeliveryOK"):
+        """Gammu sent every outbox row: it moves to sentitems with its status; returns the texts."""
+        rows = self.outbox()
+        for row_id, number, text, creator in rows:
+            self.sql(
+                "INSERT INTO sentitems (ID, DestinationNumber, TextDecoded, Text, UDH, SenderID, CreatorID, Status) "
+                "VALUES (?, ?, ?, '', '', 'modem', ?, ?)",
+                (row_id, number, text, creator, status),
+            )
+            self.sql('DELETE FROM outbox WHERE "ID" = ?', (row_id,))
+        return [text for _id, _n, text, _c in rows]
+
+
+def cycle(committed):
+    """One beat: poll Gammu's inbox, process, send into Gammu's outbox, read delivery reports."""
+    return committed(delivery.run_once)
+
+
+def test_citizen_files_by_sms_and_accepts_by_reply(gammu, committed, tree, national_admin, agency_admin):
+    gammu.receive("Puskesmas tutup terus padahal jam buka, warga tidak bisa berobat")
+    cycle(committed)
+    assert not Report.objects.exists()
+    asked = gammu.deliver_outbox()
+    assert any("kabupaten/kota mana" in t for t in asked)
+    assert all(len(t) <= 160 for t in asked)  # one SMS each: long answers are split
+
+    gammu.receive("Kabupaten Badung")
+    cycle(committed)
+    report = Report.objects.get()
+    assert report.channel == Channel.SMS and report.regency.name == "Kabupaten Badung"
+    texts = " ".join(gammu.deliver_outbox())
+    assert report.tracking_no in texts
+    cycle(committed)  # the delivery reports come back
+    assert set(Message.objects.filter(direction="out").values_list("state", flat=True)) == {"delivered"}
+
+    # Gammu hands the same inbox row again (Processed reset): nothing is filed or answered twice.
+    gammu.sql("UPDATE inbox SET Processed = 'false'")
+    cycle(committed)
+    assert Report.objects.count() == 1 and gammu.outbox() == []
+
+    committed(workflow.verify, report, by=national_admin)
+    committed(workflow.dispatch, report, by=national_admin, to_agency=tree["badung"])
+    committed(workflow.respond, report, by=agency_admin, note="Jadwal jaga sudah dibenahi mulai Senin.")
+    cycle(committed)
+    texts = " ".join(gammu.deliver_outbox())
+    assert "Jadwal jaga sudah dibenahi" in texts and "TERIMA" in texts
+
+    gammu.receive(f"TERIMA 4 {report.tracking_no}")
+    cycle(committed)
+    report.refresh_from_db()
+    assert report.status == Status.COMPLETED and report.rating == 4
+    assert "penilaian 4" in " ".join(gammu.deliver_outbox())
+
+    # BELUM reopens the completed report within the window.
+    gammu.receive("BELUM masih tutup hari ini")
+    cycle(committed)
+    report.refresh_from_db()
+    assert report.status == Status.IN_PROGRESS and report.reopen_count == 1
+
+
+def test_anonymous_sms_report_shows_no_number_to_the_agency(
+    gammu, committed, client, tree, national_admin, agency_admin
+):
+    gammu.receive("ANONIM Pungutan liar di kantor kelurahan Kabupaten Badung saat mengurus KTP")
+    cycle(committed)
+    report = Report.objects.get()
+    assert report.is_anonymous and report.reporter_contact == "6281234500002"
+    committed(workflow.verify, report, by=national_admin)
+    committed(workflow.dispatch, report, by=national_admin, to_agency=tree["badung"])
+
+    client.force_login(agency_admin)
+    page = client.get(reverse("admin:complaints_report_change", args=[report.pk])).content.decode()
+    assert "channel-conversation" in page and "Pungutan liar" in page
+    assert "6281234500002" not in page and "81234500002" not in page
+    listing = client.get(reverse("admin:complaints_report_changelist")).content.decode()
+    assert "81234500002" not in listing
+
+    client.force_login(national_admin)
+    page = client.get(reverse("admin:complaints_report_change", args=[report.pk])).content.decode()
+    assert "6281234500002" in page
+
+
+def test_gateway_down_keeps_messages(gammu, committed, settings, tree):
+    gammu.receive("Jembatan di Kabupaten Sleman retak parah dan berbahaya")
+    real = settings.LAPOR_SMS_GAMMU_DATABASE_URL
+    settings.LAPOR_SMS_GAMMU_DATABASE_URL = "sqlite:////nonexistent-dir/smsd.db"
+    assert "error" in str(cycle(committed)["polled"]["sms"])
+    settings.LAPOR_SMS_GAMMU_DATABASE_URL = real
+    cycle(committed)
+    report = Report.objects.get()
+    # The answer was queued while Gammu's database was unreachable: it is sent once it is back.
+    settings.LAPOR_SMS_GAMMU_DATABASE_URL = "sqlite:////nonexistent-dir/smsd.db"
+    Message.objects.filter(direction="out").update(state="queued", next_attempt_at=None)
+    cycle(committed)
+    outs = Message.objects.filter(direction="out")
+    assert all(m.state == "queued" and m.attempts >= 1 and m.next_attempt_at is not None for m in outs)
+    settings.LAPOR_SMS_GAMMU_DATABASE_URL = real
+    outs.update(next_attempt_at=None)
+    cycle(committed)
+    assert report.tracking_no in " ".join(gammu.deliver_outbox())
+
+
+GAMMU_SMSD = shutil.which("gammu-smsd")
+
+
+def backup_file(sender: str, text: str) -> str:
+    """An SMS in Gammu's backup format, as its dummy phone driver reads incoming messages."""
+    hexed = text.encode("utf-16-be").hex()
+    return f'[SMSBackup000]\nSMSC = "+6281100000"\nState = UnRead\nNumber = "{sender}"\nCoding = Default\nFolder = 1\nText00 = {hexed}\n'
+
+
+@pytest.mark.skipif(GAMMU_SMSD is None, reason="gammu-smsd is not installed (apt-get install gammu-smsd)")
+def test_real_gammu_smsd_on_its_dummy_phone(gammu, committed, tmp_path, tree):
+    dummy = tmp_path / "dummy"
+    for folder in range(1, 6):
+        (dummy / "sms" / str(folder)).mkdir(parents=True)
+    config = tmp_path / "smsdrc"
+    config.write_text(
+        f"[gammu]\nmodel = dummy\nconnection = none\nport = {dummy}\n\n"
+        f"[smsd]\nservice = sql\ndriver = sqlite3\ndatabase = smsd.db\ndbdir = {tmp_path}/\n"
+        f"logfile = {tmp_path}/smsd.log\ndebuglevel = 1\ncommtimeout = 1\nreceivefrequency = 1\nsendtimeout = 5\n"
+        "statusfrequency = 1\nloopsleep = 1\ncheckbattery = 0\ncheckSignal = 0\n"
+    )
+    (dummy / "sms" / "1" / "1").write_text(backup_file(CITIZEN, "Lampu jalan mati di Kabupaten Badung sejak sepekan"))
+    smsd = subprocess.Popen([GAMMU_SMSD, "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not Report.objects.exists():
+            cycle(committed)
+            time.sleep(0.5)
+        report = Report.objects.get()
+        assert report.channel == Channel.SMS
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not gammu.sql("SELECT 1 FROM sentitems"):
+            time.sleep(0.5)
+        sent = gammu.sql("SELECT DestinationNumber, TextDecoded, Status FROM sentitems")
+        assert sent, (tmp_path / "smsd.log").read_text()[-2000:]
+        assert report.tracking_no in " ".join(row[1] for row in sent)
+        assert CITIZEN.lstrip("+") in sent[0][0]
+    finally:
+        smsd.terminate()
+        smsd.wait(timeout=10)
+    assert os.path.exists(tmp_path / "smsd.db")
