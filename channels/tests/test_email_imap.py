@@ -8,9 +8,11 @@ import pwd
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from email.message import EmailMessage
 from email.utils import make_msgid
+from pathlib import Path
 
 import pytest
 from django.core import mail
@@ -35,9 +37,11 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def imap_server(tmp_path_factory):
-    """A throwaway dovecot with one mailbox (lapor / secret), stopped after the module."""
-    root = tmp_path_factory.mktemp("dovecot")
+def imap_server():
+    """A throwaway dovecot with one mailbox (lapor / secret), stopped after the module. Its folder is
+    outside pytest's private temp dir: dovecot's own processes must be able to read it."""
+    root = Path(tempfile.mkdtemp(prefix="lapor-dovecot-"))
+    root.chmod(0o755)
     port = free_port()
     if os.geteuid() == 0:
         owner = pwd.getpwnam("dovecot")  # mail is never accessed as root
@@ -100,6 +104,7 @@ service imap-login {{
     finally:
         server.terminate()
         server.wait(timeout=10)
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture
@@ -166,8 +171,11 @@ def test_citizen_files_by_email_and_accepts_by_reply(mailbox, committed, tree, n
     assert question.extra_headers["Auto-Submitted"] == "auto-replied"
 
     # The citizen answers LAPOR's question by replying to it (threaded by In-Reply-To).
-    mailbox.deliver("Kota Denpasar\n\n> Terima kasih. Di kabupaten/kota mana", subject="Re: Saluran air",
-                    headers={"In-Reply-To": question.extra_headers["Message-ID"]})
+    mailbox.deliver(
+        "Kota Denpasar\n\n> Terima kasih. Di kabupaten/kota mana",
+        subject="Re: Saluran air",
+        headers={"In-Reply-To": question.extra_headers["Message-ID"]},
+    )
     cycle(committed)
     report = Report.objects.get()
     assert report.channel == Channel.EMAIL and report.regency.name == "Kota Denpasar"
@@ -176,8 +184,9 @@ def test_citizen_files_by_email_and_accepts_by_reply(mailbox, committed, tree, n
     assert report.tracking_no in filed.body and report.tracking_no in filed.subject
 
     # The same mail fetched again (flag lost): stored once, nothing filed twice.
-    mailbox.deliver("Saluran air di depan rumah kami tersumbat sejak hujan minggu lalu.", subject="Saluran air",
-                    message_id=first)
+    mailbox.deliver(
+        "Saluran air di depan rumah kami tersumbat sejak hujan minggu lalu.", subject="Saluran air", message_id=first
+    )
     count = len(mail.outbox)
     cycle(committed)
     assert Report.objects.count() == 1 and len(mail.outbox) == count
@@ -190,7 +199,9 @@ def test_citizen_files_by_email_and_accepts_by_reply(mailbox, committed, tree, n
     assert answer.extra_headers["Auto-Submitted"] == "auto-generated"
 
     # A reply found by the tracking number in the subject.
-    mailbox.deliver("TERIMA 5\n\nOn Mon, LAPOR wrote:\n> Jawaban", subject=f"Re: [LAPOR {report.tracking_no}] Laporan Anda")
+    mailbox.deliver(
+        "TERIMA 5\n\nOn Mon, LAPOR wrote:\n> Jawaban", subject=f"Re: [LAPOR {report.tracking_no}] Laporan Anda"
+    )
     cycle(committed)
     report.refresh_from_db()
     assert report.status == Status.COMPLETED and report.rating == 5

@@ -7,6 +7,7 @@ import sqlite3
 import subprocess
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from django.urls import reverse
@@ -164,43 +165,94 @@ def test_gateway_down_keeps_messages(gammu, committed, settings, tree):
 
 
 GAMMU_SMSD = shutil.which("gammu-smsd")
+PG_SCHEMA = SCHEMA.with_name("pgsql.sql")
+DATABASE_URL = os.environ.get("DATABASE_URL", "")
 
 
 def backup_file(sender: str, text: str) -> str:
-    """An SMS in Gammu's backup format, as its dummy phone driver reads incoming messages."""
+    """An incoming SMS in Gammu's backup format, as its dummy phone driver reads it from a folder."""
     hexed = text.encode("utf-16-be").hex()
-    return f'[SMSBackup000]\nSMSC = "+6281100000"\nState = UnRead\nNumber = "{sender}"\nCoding = Default\nFolder = 1\nText00 = {hexed}\n'
+    return (
+        f'[SMSBackup000]\nSMSC = "+6281100000"\nState = UnRead\nNumber = "{sender}"\nPDU = Deliver\n'
+        f"DateTime = 20260105T090000\nCoding = Default\nFolder = 1\nText00 = {hexed}\n"
+    )
+
+
+@pytest.fixture
+def gammu_pg(settings):
+    """A PostgreSQL database of Gammu's own schema (pgsql.sql as Debian ships it), dropped afterwards."""
+    import psycopg2
+    from psycopg2.extensions import ISOLATION_LEVEL_AUTOCOMMIT
+
+    parts = urlsplit(DATABASE_URL)
+    name = f"test_gammu_{os.getpid()}"
+    admin = psycopg2.connect(DATABASE_URL)
+    admin.set_isolation_level(ISOLATION_LEVEL_AUTOCOMMIT)
+    admin.cursor().execute(f"DROP DATABASE IF EXISTS {name}")
+    admin.cursor().execute(f"CREATE DATABASE {name}")
+    url = parts._replace(path=f"/{name}").geturl()
+    try:
+        conn = psycopg2.connect(url)
+        schema = "\n".join(line for line in PG_SCHEMA.read_text().splitlines() if "CREATE LANGUAGE" not in line)
+        conn.cursor().execute(schema)
+        conn.commit()
+        conn.close()
+        settings.LAPOR_SMS_BACKEND = "gammu"
+        settings.LAPOR_SMS_GAMMU_DATABASE_URL = url
+        yield parts._replace(path=f"/{name}")
+    finally:
+        admin.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.close()
 
 
 @pytest.mark.skipif(GAMMU_SMSD is None, reason="gammu-smsd is not installed (apt-get install gammu-smsd)")
-def test_real_gammu_smsd_on_its_dummy_phone(gammu, committed, tmp_path, tree):
+@pytest.mark.skipif(
+    not DATABASE_URL.startswith("postgres"),
+    reason="the real gammu-smsd runs on PostgreSQL (native_pgsql driver): set DATABASE_URL",
+)
+def test_real_gammu_smsd_on_its_dummy_phone(gammu_pg, committed, tmp_path, tree):
+    """The real daemon with its dummy phone (a folder of SMS files) and its native PostgreSQL driver:
+    an SMS arriving on the phone is filed, the tracking number leaves through the phone."""
     dummy = tmp_path / "dummy"
     for folder in range(1, 6):
         (dummy / "sms" / str(folder)).mkdir(parents=True)
     config = tmp_path / "smsdrc"
     config.write_text(
         f"[gammu]\nmodel = dummy\nconnection = none\nport = {dummy}\n\n"
-        f"[smsd]\nservice = sql\ndriver = sqlite3\ndatabase = smsd.db\ndbdir = {tmp_path}/\n"
-        f"logfile = {tmp_path}/smsd.log\ndebuglevel = 1\ncommtimeout = 1\nreceivefrequency = 1\nsendtimeout = 5\n"
-        "statusfrequency = 1\nloopsleep = 1\ncheckbattery = 0\ncheckSignal = 0\n"
+        f"[smsd]\nservice = sql\ndriver = native_pgsql\nhost = {gammu_pg.hostname}\nuser = {gammu_pg.username}\n"
+        f"password = {gammu_pg.password}\ndatabase = {gammu_pg.path.lstrip('/')}\nlogfile = {tmp_path}/smsd.log\n"
+        "debuglevel = 1\ncommtimeout = 1\nreceivefrequency = 1\nsendtimeout = 5\nloopsleep = 1\n"
+        "checksecurity = 0\ncheckbattery = 0\ncheckSignal = 0\n"
     )
     (dummy / "sms" / "1" / "1").write_text(backup_file(CITIZEN, "Lampu jalan mati di Kabupaten Badung sejak sepekan"))
     smsd = subprocess.Popen([GAMMU_SMSD, "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 40
         while time.monotonic() < deadline and not Report.objects.exists():
             cycle(committed)
             time.sleep(0.5)
         report = Report.objects.get()
-        assert report.channel == Channel.SMS
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not gammu.sql("SELECT 1 FROM sentitems"):
+        assert report.channel == Channel.SMS and report.reporter_contact == CITIZEN.lstrip("+")
+        deadline = time.monotonic() + 40
+        sent = []
+        while time.monotonic() < deadline and not sent:
             time.sleep(0.5)
-        sent = gammu.sql("SELECT DestinationNumber, TextDecoded, Status FROM sentitems")
+            sent = sql_pg(gammu_pg.geturl(), 'SELECT "DestinationNumber", "TextDecoded", "Status" FROM sentitems')
         assert sent, (tmp_path / "smsd.log").read_text()[-2000:]
         assert report.tracking_no in " ".join(row[1] for row in sent)
         assert CITIZEN.lstrip("+") in sent[0][0]
     finally:
         smsd.terminate()
         smsd.wait(timeout=10)
-    assert os.path.exists(tmp_path / "smsd.db")
+
+
+def sql_pg(url, query):
+    import psycopg2
+
+    conn = psycopg2.connect(url)
+    try:
+        cur = conn.cursor()
+        cur.execute(query)
+        return cur.fetchall()
+    finally:
+        conn.close()

@@ -47,7 +47,11 @@ class Command(BaseCommand):
                     "LAPOR_WHATSAPP_APP_SECRET": secret,
                 }
                 if channel == Channel.WHATSAPP
-                else {"LAPOR_SMS_BACKEND": "http", "LAPOR_SMS_HTTP_URL": f"{fake.url}/sms", "LAPOR_SMS_HTTP_TOKEN": secret}
+                else {
+                    "LAPOR_SMS_BACKEND": "http",
+                    "LAPOR_SMS_HTTP_URL": f"{fake.url}/sms",
+                    "LAPOR_SMS_HTTP_TOKEN": secret,
+                }
             )
             with override_settings(**overrides):
                 client = Client(SERVER_NAME="localhost")
