@@ -250,7 +250,7 @@ def _report_closed(conversation: Conversation) -> bool:
 
 
 def _start(contact: Contact, message: Message, parsed: T.Parsed, language: str) -> None:
-    if parsed.command or parsed.unknown_keyword:
+    if parsed.command in ("help", "status", "cancel") or parsed.unknown_keyword:
         if parsed.command == "status":
             say_to(message, _("Belum ada laporan yang sedang berjalan dari nomor/alamat ini.") + " " + help_text())
         else:
@@ -591,7 +591,9 @@ def on_event(event) -> bool:
     no e-mail goes to the channel account's placeholder address."""
     conversation = Conversation.objects.filter(report_id=event.report_id).select_related("contact", "report").first()
     if conversation is None:
-        return False
+        # Filing itself (the submit event comes before the conversation holds the report): a channel
+        # account is told on its channel, never mailed at its placeholder address.
+        return bool(event.report.reporter_id) and Contact.objects.filter(user_id=event.report.reporter_id).exists()
     render = STEP_TEXTS.get(event.action)
     if render is not None and event.is_public and event.actor_id != conversation.contact.user_id:
         with translation.override(conversation.language):

@@ -164,12 +164,20 @@ def parse(text: str) -> Parsed:
     text = (text or "").strip()
     parsed = Parsed()
     tokens = text.split()
-    if tokens:
-        first = _plain(tokens[0]).upper()
-        if first in COMMANDS:
-            parsed.command = COMMANDS[first]
-            parsed.argument = " ".join(tokens[1:]).strip()
-            return parsed
+    if tokens and _plain(tokens[0]).upper() in COMMANDS:
+        command, rest_words = COMMANDS[_plain(tokens[0]).upper()], tokens[1:]
+        # A keyword is a command only in a command's shape: "Bantuan sosial tidak sampai…" and
+        # "Terima kasih, jalan…" are reports, "BANTUAN", "STATUS 4VHSDXNY", "TERIMA 5 puas" are not.
+        shaped = {
+            "help": len(rest_words) <= 1,
+            "cancel": len(rest_words) <= 1,
+            "status": len(rest_words) <= 1,
+            "accept": not rest_words or rest_words[0][:1].isdigit(),
+            "not_satisfied": True,
+        }[command]
+        if shaped:
+            parsed.command = command
+            parsed.argument = " ".join(rest_words).strip()
     rest = list(tokens)
     while rest:
         word = _plain(rest[0]).upper()

@@ -43,7 +43,11 @@ class EmailAdapter:
             box = MailBoxStartTls(self.host, self.port, timeout=timeout)
         else:
             box = MailBoxUnencrypted(self.host, self.port, timeout=timeout)
-        return box.login(self.user, self.password, self.folder)
+        try:
+            return box.login(self.user, self.password, self.folder)
+        except Exception:
+            box.client.shutdown()  # a refused login must not leave the connection open
+            raise
 
     def poll(self) -> int:
         """Store every unseen mail, then flag it seen; returns how many were new."""

@@ -232,3 +232,10 @@ def test_mailbox_down_loses_nothing(mailbox, committed, settings, tree):
     settings.LAPOR_EMAIL_IMAP_URL = good
     cycle(committed)
     assert Report.objects.count() == 1 and mailbox.unseen() == 0
+
+
+def test_wrong_password_is_logged_and_retried(mailbox, committed, settings, imap_server):
+    mailbox.deliver("Pasar Kabupaten Badung becek dan kotor setiap hari.")
+    settings.LAPOR_EMAIL_IMAP_URL = imap_server["url"].replace(":secret@", ":wrong@")
+    assert "error" in str(cycle(committed)["polled"]["email"])  # and no connection left open (filterwarnings)
+    assert mailbox.unseen() == 1 and not Message.objects.exists()
