@@ -55,7 +55,8 @@ class Phone:
 
     def receive(self, text, sender=CITIZEN):
         self.sql(
-            "INSERT INTO inbox (SenderNumber, TextDecoded, Text, UDH, RecipientID, Coding) VALUES (?, ?, '', '', 'lapor', ?)",
+            "INSERT INTO inbox (SenderNumber, TextDecoded, Text, UDH, RecipientID, Coding) "
+            "VALUES (?, ?, '', '', 'lapor', ?)",
             (sender, text, "Default_No_Compression"),
         )
 
