@@ -615,14 +615,18 @@ class ReportAdmin(StaffScopedAdmin):
 
 @admin.register(Category)
 class CategoryAdmin(NationalOnlyAdmin):
-    list_display = ["name", "parent", "code", "position", "is_active"]
-    list_filter = ["is_active", "parent"]
+    list_display = ["name", "parent", "code", "level", "position", "is_active"]
+    list_filter = ["is_active", "level", "parent"]
     search_fields = ["name", "code"]
 
 
 @admin.register(RoutingRule)
 class RoutingRuleAdmin(NationalOnlyAdmin):
+    """The default routing's rules (complaints.routing): category + region → agency."""
+
     list_display = ["category", "region", "agency"]
+    list_select_related = ["category", "region", "agency"]
+    search_fields = ["category__name", "category__code", "region__name", "agency__name", "agency__code"]
     autocomplete_fields = ["agency"]
     raw_id_fields = ["category", "region"]
 

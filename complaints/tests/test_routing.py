@@ -234,3 +234,18 @@ def test_open311_default_choice(client, tree, eager_celery):
     assert response.status_code == 201, response.content
     # No regency given: the key agency's own (Badung), where a rule names Dinas Kesehatan.
     _lands(Report.objects.get(tracking_no=response.json()[0]["service_request_id"]), "dinkes-badung", Reason.RULE)
+
+
+def test_national_admins_edit_the_rules_and_levels_in_the_admin(client, national_admin, django_assert_max_num_queries):
+    client.force_login(national_admin)
+    with django_assert_max_num_queries(20):  # one page of rules: no query per row
+        response = client.get("/admin/complaints/routingrule/", {"q": "badung"})
+    html = response.content.decode()
+    assert response.status_code == 200 and "Dinas Kesehatan Kabupaten Badung" in html and "Sleman" not in html
+    national = client.get("/admin/complaints/category/", {"level__exact": "national"})
+    listed = national.context["cl"].queryset
+    assert "Sertifikat Tanah dan PTSL" in national.content.decode()
+    assert set(listed.values_list("level", flat=True)) == {"national"} and listed.count() == 22
+    rule = RoutingRule.objects.get(category__code="kesehatan-puskesmas", region_id="51.03")
+    page = client.get(f"/admin/complaints/routingrule/{rule.pk}/change/")
+    assert page.status_code == 200 and 'name="agency"' in page.content.decode()
