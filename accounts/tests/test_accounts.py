@@ -131,15 +131,18 @@ def test_verification_link_brings_the_citizen_back_to_their_unsent_report(client
     session = client.session
     session["report_draft"] = {"data": {"title": "Jalan rusak di Kuta"}, "files": []}
     session.save()
-    link = reverse("accounts:verify_email", args=[verification.make_token(citizen)])
+
+    def link():  # a link works once (#21 item 15): each visit gets a fresh one, as a resend would
+        return reverse("accounts:verify_email", args=[verification.make_token(citizen)])
+
     # Logged out (another tab lost the session's login): through the login, then to the form.
-    response = client.get(link)
+    response = client.get(link())
     assert response["Location"] == "/akun/masuk/?next=%2Flaporan%2Fbaru%2F"
     client.force_login(citizen)
     session = client.session
     session["report_draft"] = {"data": {"title": "Jalan rusak di Kuta"}, "files": []}
     session.save()
-    response = client.get(link, follow=True)
+    response = client.get(link(), follow=True)
     assert response.redirect_chain[-1][0] == "/laporan/baru/"
     html = response.content.decode()
     assert "Laporan Anda belum terkirim" in html and 'value="Jalan rusak di Kuta"' in html
@@ -147,7 +150,7 @@ def test_verification_link_brings_the_citizen_back_to_their_unsent_report(client
     session = client.session
     del session["report_draft"]
     session.save()
-    assert client.get(link)["Location"] == reverse("accounts:profile")
+    assert client.get(link())["Location"] == reverse("accounts:profile")
 
 
 def test_tampered_verification_link_is_refused(client, citizen, other_citizen):
