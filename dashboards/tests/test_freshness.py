@@ -52,7 +52,11 @@ def test_embedded_mode_dashboard_matches_its_lists_after_each_action(
 
 def test_without_rebuild_on_read_the_page_says_until_when_flows_are_counted(client, settings, head, make_report):
     settings.LAPOR_STATS_REBUILD_ON_READ = False  # production: the beat rebuilds every 10 minutes
-    rebuilt = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(minutes=7)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    today_starts = aggregation.day_bounds(aggregation.stats_date(now))[0]
+    rebuilt = max(
+        now - dt.timedelta(minutes=7), today_starts + dt.timedelta(seconds=1)
+    )  # today, even just after midnight
     with time_machine.travel(rebuilt, tick=False):
         aggregation.rebuild_recent(days=2)
         aggregation.bump_generation()
