@@ -2,6 +2,7 @@
 #
 #   make run      venv + deps, migrate, reference data, demo data, then serve
 #                 http://127.0.0.1:8000 with the deadline clock running beside it
+#   make otp      the demo staff accounts' current second-factor code
 #   make test     make lint's hooks, migrations check, pytest
 #                 (extra pytest arguments: make test PYTEST_ARGS="-k sla -x")
 #   make lint     the pre-commit hooks over every file (.pre-commit-config.yaml: ruff,
@@ -28,10 +29,10 @@ PYTHON  ?= $(shell command -v python3.11 2>/dev/null || command -v python3 2>/de
 PYTEST_ARGS ?=
 ALLOW_NO_TESTS ?=
 
-.PHONY: help install run test lint fmt messages clean distclean
+.PHONY: help install run otp test lint fmt messages clean distclean
 
 help:
-	@echo "Targets: run test lint fmt messages clean distclean install"
+	@echo "Targets: run otp test lint fmt messages clean distclean install"
 
 # --- virtualenv and dependencies -------------------------------------------
 
@@ -62,6 +63,9 @@ run: $(STAMP)
 	@echo "  dinkes.badung@lapor.test    unit admin, Dinas Kesehatan Kabupaten Badung"
 	@echo "  pimpinan.badung@lapor.test  head, Pemerintah Kabupaten Badung"
 	@echo "  warga@lapor.test            citizen"
+	@echo "Staff accounts then ask for a second-factor code: the demo's TOTP secret is"
+	@echo "  LAPO RDEM OLAP ORDE MOLA PORD EMOL APOR   (add it to an authenticator app),"
+	@echo "  or print the current code with: make otp"
 	@echo ""
 	@# The deadline clock runs in the background and is stopped when the
 	@# server exits (Ctrl-C, error or normal exit).
@@ -69,6 +73,10 @@ run: $(STAMP)
 	trap 'kill $$clocks 2>/dev/null; wait $$clocks 2>/dev/null' EXIT; \
 	trap 'exit 130' INT; trap 'exit 143' TERM; \
 	$(MANAGE) runserver 127.0.0.1:8000
+
+# The demo staff accounts' current second-factor code (published demo secret; see README).
+otp: $(STAMP)
+	@$(MANAGE) demo_otp
 
 # --- checks ----------------------------------------------------------------
 

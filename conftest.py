@@ -48,6 +48,17 @@ def _fast_and_isolated(settings, tmp_path, monkeypatch):
     )
 
 
+@pytest.fixture(autouse=True)
+def _staff_logins_pass_the_second_factor(monkeypatch):
+    """`client.force_login(staff)` yields a session that has also passed TOTP (accounts/testing.py);
+    tests of the second factor itself use `login_without_second_factor(client, user)`."""
+    from django.test import Client
+
+    from accounts.testing import force_login
+
+    monkeypatch.setattr(Client, "force_login", force_login)
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():

@@ -1,3 +1,4 @@
+from axes.backends import AxesStandaloneBackend
 from django.contrib.auth.backends import ModelBackend
 
 from .models import User, normalize_phone
@@ -21,3 +22,14 @@ class EmailOrPhoneBackend(ModelBackend):
         if user.check_password(password) and self.user_can_authenticate(user):
             return user
         return None
+
+
+class LockoutBackend(AxesStandaloneBackend):
+    """django-axes in front of the password check: refuses a locked account or address before the
+    password is tried. Only web requests can be locked out: `authenticate()` called without a request
+    (management commands, the test client's login()) is left to the next backend."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if request is None:
+            return None
+        return super().authenticate(request, username=username, password=password, **kwargs)

@@ -148,3 +148,12 @@ class ProfileForm(forms.ModelForm):
 
     def clean_nik(self):
         return _clean_nik(self.cleaned_data.get("nik"))
+
+
+class SecondFactorForm(forms.Form):
+    token = forms.CharField(
+        label=_("Kode verifikasi"),
+        max_length=16,
+        help_text=_("6 angka dari aplikasi autentikator Anda, atau salah satu kode pemulihan."),
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
+    )

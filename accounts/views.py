@@ -16,8 +16,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import verification
-from .forms import LoginForm, ProfileForm, RegisterForm
+from . import lockout, otp, verification
+from .forms import LoginForm, ProfileForm, RegisterForm, SecondFactorForm
 
 log = logging.getLogger(__name__)
 BACKEND = "accounts.backends.EmailOrPhoneBackend"
@@ -64,6 +64,10 @@ def register(request):
     if request.user.is_authenticated:
         return redirect(next_url)
     form = RegisterForm(request.POST or None)
+    if request.method == "POST" and lockout.throttled(request, "register"):
+        form.is_valid()  # the answers typed stay in the form
+        messages.error(request, lockout.too_many_message())
+        return render(request, "accounts/register.html", {"form": form, "next": next_url}, status=429)
     if request.method == "POST" and form.is_valid():
         user = form.save()
         login(request, user, backend=BACKEND)
@@ -131,14 +135,101 @@ def profile(request):
     return render(request, "accounts/profile.html", {"form": form})
 
 
-password_reset = auth_views.PasswordResetView.as_view(
-    template_name="registration/password_reset_form.html",
-    email_template_name="registration/password_reset_email.txt",
-    subject_template_name="registration/password_reset_subject.txt",
-    success_url=reverse_lazy("accounts:password_reset_done"),
-)
+class PasswordResetView(auth_views.PasswordResetView):
+    template_name = "registration/password_reset_form.html"
+    email_template_name = "registration/password_reset_email.txt"
+    subject_template_name = "registration/password_reset_subject.txt"
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+    def form_valid(self, form):
+        # Per address and per e-mail asked for: nobody floods a mailbox or probes the form by script.
+        if lockout.throttled(self.request, "password_reset", account=form.cleaned_data["email"].strip().lower()):
+            form.add_error(None, lockout.too_many_message())
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().form_valid(form)
+
+
+password_reset = PasswordResetView.as_view()
 password_reset_done = auth_views.PasswordResetDoneView.as_view()
 password_reset_confirm = auth_views.PasswordResetConfirmView.as_view(
     success_url=reverse_lazy("accounts:password_reset_complete")
 )
 password_reset_complete = auth_views.PasswordResetCompleteView.as_view()
+
+
+# --- Second factor (accounts/otp.py) ---
+
+
+@login_required
+def otp_verify(request):
+    """The code page after the password: a TOTP code or one recovery code."""
+    next_url = _safe_next(request, reverse("home"))
+    if request.user.is_verified():
+        return redirect(next_url)
+    if not otp.has_device(request.user):
+        return redirect(f"{reverse('accounts:otp_enrol')}?{urlencode({'next': next_url})}")
+    form = SecondFactorForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if otp.verify(request, form.cleaned_data["token"]):
+            left = otp.recovery_codes_left(request.user)
+            if left < 3:
+                messages.warning(
+                    request,
+                    _("Sisa kode pemulihan Anda %(n)s. Buat kode baru di halaman verifikasi dua langkah.")
+                    % {"n": left},
+                )
+            return redirect(next_url)
+        form.add_error(
+            "token",
+            _(
+                "Kode salah atau sudah kedaluwarsa. Masukkan kode yang sedang tampil di aplikasi; "
+                "setelah beberapa kali salah, tunggu sebentar sebelum mencoba lagi."
+            ),
+        )
+    return render(request, "accounts/otp_verify.html", {"form": form, "next": next_url})
+
+
+@login_required
+def otp_enrol(request):
+    """Set up the authenticator app: QR code and secret, confirmed by a first code; then recovery codes."""
+    next_url = _safe_next(request, reverse("accounts:otp_security"))
+    if otp.has_device(request.user) and not request.user.is_verified():
+        # Replacing a device needs the old one first: a stolen password must not enrol its own app.
+        return redirect(f"{reverse('accounts:otp_verify')}?{urlencode({'next': request.get_full_path()})}")
+    device = otp.pending_device(request.user)
+    form = SecondFactorForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        codes = otp.confirm_enrolment(request, device, form.cleaned_data["token"])
+        if codes is not None:
+            return render(request, "accounts/otp_recovery.html", {"codes": codes, "next": next_url})
+        form.add_error("token", _("Kode tidak cocok. Periksa jam ponsel Anda lalu masukkan kode yang sedang tampil."))
+    context = {
+        "form": form,
+        "next": next_url,
+        "qr": otp.qr_svg(device),
+        "secret": otp.secret_base32(device),
+        "required": otp.is_required(request.user),
+    }
+    return render(request, "accounts/otp_enrol.html", context)
+
+
+@login_required
+def otp_security(request):
+    """The account's second factor: status, new recovery codes, and (citizens only) switching it off."""
+    user = request.user
+    enrolled, required = otp.has_device(user), otp.is_required(user)
+    if request.method == "POST":
+        if not user.is_verified():
+            return redirect(f"{reverse('accounts:otp_verify')}?{urlencode({'next': request.path})}")
+        if "recovery" in request.POST and enrolled:
+            return render(request, "accounts/otp_recovery.html", {"codes": otp.new_recovery_codes(user), "next": ""})
+        if "disable" in request.POST and enrolled and not required:
+            otp.disable(request)
+            messages.success(request, _("Verifikasi dua langkah sudah dimatikan untuk akun Anda."))
+        return redirect("accounts:otp_security")
+    context = {
+        "enrolled": enrolled,
+        "required": required,
+        "codes_left": otp.recovery_codes_left(user) if enrolled else 0,
+    }
+    return render(request, "accounts/otp_security.html", context)

@@ -21,7 +21,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from complaints import ratelimit
+from lapor import ratelimit
 from lapor.clientip import client_ip
 
 from .models import ApiKey

@@ -14,7 +14,7 @@ from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Membership
-from agencies.roles import is_national_admin, memberships, national_roles, staff_agencies
+from agencies.roles import memberships, national_roles, staff_agencies
 
 from .models import Report
 
@@ -84,13 +84,15 @@ def get_report_for_user(user, tracking_no: str, qs: QuerySet | None = None) -> R
 
 
 def can_see_identity(user, report: Report) -> bool:
-    """Whether `user` may see who filed this report (name, e-mail, phone, NIK, account)."""
+    """Whether `user` sees who filed this report (name, e-mail, phone, NIK, account) without more ado.
+    An Anonim reporter's identity is shown to nobody but the reporter: national admins and supervisors
+    look through complaints/identity.py (a reason, a record, the other national admins told)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return False
     if report.reporter_id is not None and report.reporter_id == user.pk:
         return True
     if report.is_anonymous:
-        return is_national_admin(user)
+        return False
     return bool(national_roles(user)) or bool(roles_for(user, report) & (STAFF_ACTING_ROLES | READ_ONLY_ROLES))
 
 
@@ -106,13 +108,17 @@ def reporter_public_name(report: Report) -> str:
 def reporter_shown_to(user, report: Report) -> dict:
     """The reporter as `user` may see them: full identity, or the public name only."""
     if can_see_identity(user, report):
-        if report.reporter_id:
-            r = report.reporter
-            # A messaging channel's reporter (SMS, WhatsApp, e-mail) is reached at the address they wrote
-            # from (reporter_contact); their account's placeholder address (RFC 2606 .invalid) is no mailbox.
-            contact = report.reporter_contact
-            email = contact if "@" in contact else ("" if r.email.endswith(".invalid") else r.email)
-            phone = contact if contact and "@" not in contact else r.phone
-            return {"name": r.full_name, "email": email, "phone": phone, "nik": r.nik, "full": True}
-        return {"name": report.reporter_name, "email": "", "phone": report.reporter_contact, "nik": "", "full": True}
+        return full_identity(report)
     return {"name": reporter_public_name(report), "email": "", "phone": "", "nik": "", "full": False}
+
+
+def full_identity(report: Report) -> dict:
+    if report.reporter_id:
+        r = report.reporter
+        # A messaging channel's reporter (SMS, WhatsApp, e-mail) is reached at the address they wrote
+        # from (reporter_contact); their account's placeholder address (RFC 2606 .invalid) is no mailbox.
+        contact = report.reporter_contact
+        email = contact if "@" in contact else ("" if r.email.endswith(".invalid") else r.email)
+        phone = contact if contact and "@" not in contact else r.phone
+        return {"name": r.full_name, "email": email, "phone": phone, "nik": r.nik, "full": True}
+    return {"name": report.reporter_name, "email": "", "phone": report.reporter_contact, "nik": "", "full": True}

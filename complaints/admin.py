@@ -32,6 +32,7 @@ from agencies.models import Agency, Membership
 from agencies.roles import is_national_admin, is_staff_member, national_roles, staff_agencies
 
 from . import access, clocks, exports, notifications, uploads, workflow
+from . import identity as identity_rules
 from .admin_filters import CategoryTreeFilter, DeadlineFilter
 from .admin_forms import ACTION_FORMS, ANSWER_AGAIN, BulkDispatchForm, StaffEntryForm, response_templates_for
 from .models import (
@@ -40,6 +41,7 @@ from .models import (
     CalendarDay,
     Category,
     ClockLimit,
+    IdentityAccess,
     Report,
     ResponseTemplate,
     RoutingRule,
@@ -297,7 +299,12 @@ class ReportAdmin(StaffScopedAdmin):
     # -- scope and permissions (our roles, not Django model permissions) --
 
     def get_queryset(self, request):
-        return access.staff_reports(request.user, super().get_queryset(request))
+        qs = access.staff_reports(request.user, super().get_queryset(request))
+        if any(key.split("__")[0] in self.IDENTITY_LOOKUPS for key in request.GET):
+            # Filtering by who filed would tie an Anonim report to its reporter, national admins included:
+            # their identity is reached only through the recorded break-glass page.
+            qs = qs.filter(is_anonymous=False)
+        return qs
 
     def has_add_permission(self, request):
         return False  # reports are filed through workflow.submit: see entry_view
@@ -326,11 +333,9 @@ class ReportAdmin(StaffScopedAdmin):
         qs, distinct = super().get_search_results(request, queryset, search_term)
         term = search_term.strip()
         if "@" in term or term.replace("+", "").isdigit():
-            # A reporter's e-mail or phone finds their reports, but never an anonymous one for agency roles.
             who = Q(reporter__email__iexact=term) | Q(reporter__phone=term) | Q(reporter_contact=term)
-            matches = queryset.filter(who)
-            if not is_national_admin(request.user):
-                matches = matches.filter(is_anonymous=False)
+            # A reporter's e-mail or phone never finds an Anonim report, for anybody (break-glass only).
+            matches = queryset.filter(who).filter(is_anonymous=False)
             qs = qs | matches
         return qs, distinct
 
@@ -426,6 +431,7 @@ class ReportAdmin(StaffScopedAdmin):
             "attachments": report.attachments.all(),
             "can_moderate": bool(allowed),
             "reporter_shown": reporter,
+            "can_break_glass": not reporter["full"] and identity_rules.may_break_glass(request.user, report),
             "entered_by": report.entered_by if report.entered_by_id else None,
             "panels": [p for p in (panel(request, report, reporter) for panel in REPORT_PANELS) if p],
         }
@@ -717,3 +723,42 @@ class ResponseTemplateAdmin(StaffScopedAdmin):
         if db_field.name == "agency":
             kwargs["queryset"] = _template_agencies(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(IdentityAccess)
+class IdentityAccessAdmin(admin.ModelAdmin):
+    """Every look at an Anonim reporter's identity, for national admins and supervisors. Read-only: the
+    records are append-only and hash-chained (manage.py verify_audit)."""
+
+    list_display = ["created_at", "user", "report_link", "reason"]
+    search_fields = ["report__tracking_no", "user__full_name", "user__email", "reason"]
+    # Recorded as it happened; nobody, superusers included, edits or deletes it here.
+    ordering = ["-created_at", "-pk"]
+    fields = ["created_at", "user", "report_link", "reason", "chain_hash"]
+    readonly_fields = fields
+    list_select_related = ["user", "report"]
+    show_facets = admin.ShowFacets.NEVER
+    show_full_result_count = False
+
+    @admin.display(description=_("laporan"), ordering="report__tracking_no")
+    def report_link(self, obj):
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:complaints_report_change", args=[obj.report_id]),
+            obj.report.tracking_no,
+        )
+
+    def has_module_permission(self, request):
+        return bool(national_roles(request.user))
+
+    def has_view_permission(self, request, obj=None):
+        return bool(national_roles(request.user))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

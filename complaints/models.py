@@ -453,6 +453,9 @@ class Event(models.Model):
     is_public = models.BooleanField(default=True)
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Tamper evidence (complaints/audit.py): the previous event's hash and this one's.
+    prev_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
+    chain_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     class Meta:
         verbose_name = _("riwayat")
@@ -472,7 +475,12 @@ class Event(models.Model):
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise ValueError("Events are append-only")
-        super().save(*args, **kwargs)
+        if self.pk is None:
+            from . import audit
+
+            audit.append(self, audit.EVENT_CHAIN, lambda: super(Event, self).save(*args, **kwargs))
+        else:
+            super().save(*args, **kwargs)
 
     @property
     def action_label(self):
@@ -948,3 +956,52 @@ class ExportJob(models.Model):
     @property
     def filename(self) -> str:
         return f"laporan-{timezone.localtime(self.created_at):%Y%m%d-%H%M}.{self.format}"
+
+
+class AuditChain(models.Model):
+    """The head of one hash chain of the audit trail (complaints/audit.py). Appending to a chain locks
+    its row: the serialisation point of that chain's writers."""
+
+    name = models.CharField(max_length=16, primary_key=True)
+    head = models.CharField(max_length=64, blank=True, default="")
+    last_id = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("rantai audit")
+        verbose_name_plural = _("rantai audit")
+
+    def __str__(self):
+        return self.name
+
+
+class IdentityAccess(models.Model):
+    """One deliberate look at an Anonim reporter's identity (break-glass): who, which report, why,
+    when. Append-only and hash-chained; the other national admins are told of each one."""
+
+    report = models.ForeignKey(Report, on_delete=models.PROTECT, related_name="+", verbose_name=_("laporan"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("petugas")
+    )
+    reason = models.TextField(_("alasan"))
+    created_at = models.DateTimeField(_("waktu"), default=timezone.now)
+    prev_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
+    chain_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
+
+    class Meta:
+        verbose_name = _("akses identitas pelapor")
+        verbose_name_plural = _("akses identitas pelapor")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["report", "created_at"], name="identity_access_report")]
+
+    def __str__(self):
+        return f"{self.user_id} → {self.report_id} ({self.created_at:%Y-%m-%d %H:%M})"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Identity accesses are append-only")
+        from . import audit
+
+        audit.append(self, audit.IDENTITY_CHAIN, lambda: super(IdentityAccess, self).save(*args, **kwargs))
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Identity accesses are append-only")

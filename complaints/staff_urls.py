@@ -7,6 +7,7 @@ urlpatterns = [
     path("terlambat/", staff_views.overdue, name="overdue"),
     path("notifikasi/", staff_views.notification_list, name="notifications"),
     path("notifikasi/baca/", staff_views.notification_read, name="notification_read"),
+    path("identitas/<str:tracking_no>/", staff_views.identity, name="identity"),
     path("ekspor/", staff_views.export_list, name="exports"),
     path("ekspor/<str:token>/", staff_views.export_status, name="export"),
     path("ekspor/<str:token>/unduh/", staff_views.export_download, name="export_download"),

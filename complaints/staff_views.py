@@ -20,7 +20,9 @@ from agencies.models import Agency
 from agencies.roles import is_staff_member, national_roles
 
 from . import exports
+from . import identity as identity_rules
 from .models import ClockStep, ExportJob, Notification, Report
+from .workflow import WorkflowError
 
 PAGE_SIZE = 25
 
@@ -141,3 +143,35 @@ def export_download(request, token):
     if job.state != ExportJob.State.DONE or not job.file:
         raise Http404(_("Berkas ekspor belum siap."))
     return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.filename)
+
+
+class IdentityReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("Alasan membuka identitas"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy(
+            "Mis. pemeriksaan Ombudsman atas dugaan maladministrasi, atau permintaan aparat penegak hukum "
+            "dengan nomor suratnya. Alasan, nama Anda dan waktunya dicatat dan dikirim ke Admin Nasional lain."
+        ),
+    )
+
+
+@login_required
+def identity(request, tracking_no):
+    """Break-glass: an Anonim reporter's identity, shown once per stated reason (complaints/identity.py)."""
+    report = get_object_or_404(Report.objects.select_related("reporter"), tracking_no=tracking_no.upper())
+    if not identity_rules.may_break_glass(request.user, report):
+        raise Http404(_("Halaman tidak ditemukan."))
+    form = IdentityReasonForm(request.POST or None)
+    shown = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            shown = identity_rules.reveal(request.user, report, form.cleaned_data["reason"])
+        except WorkflowError as error:
+            form.add_error("reason", str(error))
+    return render(
+        request,
+        "staff/identity.html",
+        {"report": report, "form": form, "shown": shown},
+        status=400 if form.errors else 200,
+    )

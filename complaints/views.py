@@ -13,9 +13,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts import lockout
+from lapor import ratelimit
 from lapor.clientip import client_ip
 
-from . import ombudsman, ratelimit, routing, uploads, workflow
+from . import ombudsman, routing, uploads, workflow
 from .access import (
     REPORTER,
     STAFF_ACTING_ROLES,
@@ -355,6 +357,9 @@ def comment(request, tracking_no):
     if not form.is_valid():
         messages.error(request, _("Periksa kembali isian Anda di bawah."))
         return _render_detail(request, report, {"comment": form}, status=400)
+    if lockout.throttled(request, "comment", account=request.user.pk):
+        messages.error(request, lockout.too_many_message())
+        return _render_detail(request, report, {"comment": form}, status=429)
     Comment.add(report, request.user, form.cleaned_data["body"].strip())
     messages.success(request, _("Komentar Anda ditambahkan."))
     return redirect("complaints:detail", tracking_no=report.tracking_no)

@@ -6,6 +6,7 @@ REDIS_URL, DJANGO_SECRET_KEY and DJANGO_ALLOWED_HOSTS; a missing or wrong one st
 start-up with a message that names it.
 """
 
+import datetime as dt
 import ipaddress
 from pathlib import Path
 
@@ -88,6 +89,10 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_filters",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
     "accounts",
     "agencies",
     "complaints",
@@ -106,8 +111,11 @@ MIDDLEWARE = [
     "api.http.ApiSurfaceMiddleware",  # /api/ and /open311/: keys instead of CSRF, errors in their format
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.middleware.StaffSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into the lockout page
 ]
 
 ROOT_URLCONF = "lapor.urls"
@@ -168,7 +176,7 @@ else:
 
 # --- Accounts ---
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["accounts.backends.EmailOrPhoneBackend"]
+AUTHENTICATION_BACKENDS = ["accounts.backends.LockoutBackend", "accounts.backends.EmailOrPhoneBackend"]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
@@ -180,6 +188,31 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 if env.bool("LAPOR_FAST_PASSWORD_HASHER", default=False):
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Login lockout (django-axes, accounts/lockout.py): failures within the cool-off per account and per client
+# address (the address limit is high: a carrier NAT shares one); national admins unlock in the admin.
+LAPOR_LOGIN_FAILURES_PER_ACCOUNT = env.int("LAPOR_LOGIN_FAILURES_PER_ACCOUNT", default=5)
+LAPOR_LOGIN_FAILURES_PER_ADDRESS = env.int("LAPOR_LOGIN_FAILURES_PER_ADDRESS", default=50)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("LAPOR_LOGIN_COOLOFF_MINUTES", default=15))
+AXES_FAILURE_LIMIT = "accounts.lockout.failure_limit"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_CALLABLE = "accounts.lockout.account_key"
+AXES_CLIENT_IP_CALLABLE = "lapor.clientip.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.locked_out"
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ADMIN = False  # accounts/admin.py registers the attempts for national admins
+AXES_DISABLE_ACCESS_LOG = True  # successful logins are not logged by axes
+AXES_VERBOSE = False
+# Other forms a script would hammer: (count, window in seconds) per client address / per account.
+LAPOR_PASSWORD_RESET_RATE_IP = (env.int("LAPOR_PASSWORD_RESET_RATE_IP", default=30), 60 * 60)
+LAPOR_PASSWORD_RESET_RATE_USER = (env.int("LAPOR_PASSWORD_RESET_RATE_USER", default=3), 60 * 60)
+LAPOR_REGISTER_RATE_IP = (env.int("LAPOR_REGISTER_RATE_IP", default=30), 60 * 60)
+LAPOR_COMMENT_RATE_IP = (env.int("LAPOR_COMMENT_RATE_IP", default=300), 60 * 60)
+LAPOR_COMMENT_RATE_USER = (env.int("LAPOR_COMMENT_RATE_USER", default=10), 10 * 60)
+
+# Staff (and citizens who opted in) prove a TOTP code after the password (accounts/otp.py).
+OTP_TOTP_ISSUER = "LAPOR!"
+# A staff session unused this long ends (sliding; also ended by a password change).
+LAPOR_STAFF_IDLE_SECONDS = env.int("LAPOR_STAFF_IDLE_MINUTES", default=30) * 60
 # Report submissions allowed per account and per client address: (count, window in seconds). The
 # per-address count is only a safety net against scripted mass accounts: a whole carrier NAT shares one
 # address, so it is set far above what the people behind one address file in an hour.

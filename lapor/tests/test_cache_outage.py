@@ -11,8 +11,9 @@ from django.core.cache import cache
 from django.urls import reverse
 
 from api.models import ApiKey
-from complaints import ratelimit, workflow
+from complaints import workflow
 from complaints.models import Category, Report
+from lapor import ratelimit
 from lapor.celery import app as celery_app
 
 CLOSED = "redis://127.0.0.1:1/0"  # nothing listens on port 1

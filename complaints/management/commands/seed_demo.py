@@ -16,6 +16,7 @@ from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
 
+from accounts import otp
 from accounts.models import User
 from agencies.models import Agency, Membership, Region
 from complaints import workflow
@@ -179,6 +180,7 @@ class Command(BaseCommand):
                 )
             if role is not None:
                 Membership.objects.get_or_create(user=user, agency=Agency.objects.get(code=agency_code), role=role)
+                otp.give_demo_device(user)  # staff log in with the published demo code (README)
             users[email] = user
         return users
 

@@ -2,7 +2,8 @@
 
     driver            a Chrome session (one per test session; cookies cleared per test)
     live_app          pytest-django's live_server, with the reference data restored after the flush
-    browser_login     browser_login(user, password="lapor-test") logs in through the real login form
+    browser_login     browser_login(user, password="lapor-test") logs in through the real login form,
+                      passing the second factor for staff (a fresh recovery code on the code page)
     fill              fill(name, value): type into a field by its name
 
 Selenium never downloads anything: the driver binary is given explicitly (CHROMEDRIVER_BIN, else
@@ -127,14 +128,23 @@ def fill(driver):
 
 @pytest.fixture
 def browser_login(driver, live_app, fill):
-    """browser_login(user) signs in through the login form and waits until it is done."""
+    """browser_login(user) signs in through the login form and waits until it is done. Staff (and
+    citizens who turned it on) then pass the second factor on the code page with a fresh recovery code."""
     from selenium.webdriver.common.by import By
 
+    from accounts import otp
+    from accounts.testing import recovery_code
+
     def login(user, password="lapor-test", next_path="/"):
+        code = recovery_code(user) if otp.needs_second_factor(user) else None
         driver.get(f"{live_app.url}/akun/masuk/?next={next_path}")
         fill("username", user.email)
         fill("password", password)
         click(driver, driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]"))
+        if code is not None:
+            wait_for_path(driver, "/akun/dua-langkah/kode/")
+            fill("token", code)
+            click(driver, driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]"))
         wait_for_path(driver, next_path)
 
     return login
