@@ -141,7 +141,7 @@ def test_dashboard_query_count_does_not_grow_with_reports(
 
     grow(2, 2)
     client.force_login(head)
-    with django_assert_max_num_queries(18) as first:
+    with django_assert_max_num_queries(19) as first:  # 18 + the second-factor device (accounts/otp.py)
         assert client.get(URL, PERIOD).status_code == 200
     grow(6, 9)
     with django_assert_max_num_queries(len(first.captured_queries)):
@@ -151,8 +151,9 @@ def test_dashboard_query_count_does_not_grow_with_reports(
 
 def test_cached_page_costs_no_figure_queries(client, head, histories, django_assert_max_num_queries):
     _get(client, head)
-    # session, user, memberships, the unread-notifications badge, the newest event (are the live figures current?)
-    with django_assert_max_num_queries(5):
+    # session, user, the second-factor device, memberships, the unread-notifications badge, the newest event
+    # (are the live figures current?)
+    with django_assert_max_num_queries(6):
         client.get(URL, PERIOD)
 
 
