@@ -1,8 +1,18 @@
 import pytest
 
 from channels.fakes import FakeProvider
+from lapor.celery import app as celery_app
 
 WA_SECRET = "app-secret-for-tests"
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery():
+    """Run the channels' tasks in-process even when REDIS_URL is set (CI has a real broker, no worker)."""
+    before = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = before
 
 
 @pytest.fixture

@@ -3,6 +3,8 @@
 import io
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.signals import request_finished
+from django.db import close_old_connections
 from PIL import Image
 
 from complaints import workflow
@@ -43,3 +45,16 @@ def png_upload(name="foto.png"):
     buf = io.BytesIO()
     Image.new("RGB", (4, 4), "red").save(buf, format="PNG")
     return SimpleUploadedFile(name, buf.getvalue(), content_type="image/png")
+
+
+def close_response(response) -> None:
+    """Close a (file) response the way Django's test client does.
+
+    A bare ``response.close()`` sends ``request_finished``, whose ``close_old_connections`` drops the test's
+    own database connection on PostgreSQL (it is inside the test's transaction); the client detaches it.
+    """
+    request_finished.disconnect(close_old_connections)
+    try:
+        response.close()
+    finally:
+        request_finished.connect(close_old_connections)

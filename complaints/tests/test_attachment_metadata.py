@@ -19,7 +19,7 @@ from complaints import workflow
 from complaints.models import Attachment, Notification
 from complaints.uploads import check_upload
 
-from .portal import pdf_bytes
+from .portal import close_response, pdf_bytes
 
 NAME = b"Budi Santoso"
 XMP = (
@@ -83,7 +83,7 @@ def uploads():
 
 def _body(response) -> bytes:
     data = b"".join(response.streaming_content)
-    response.close()
+    close_response(response)
     return data
 
 
@@ -127,12 +127,12 @@ def every_download(report, attachment, everyone, raw_key):
         for url in urls:
             response = client.get(url)
             yield who, url, response
-            response.close()
+            close_response(response)
     api = Client(headers={"authorization": f"Bearer {raw_key}"})
     url = reverse("api:attachment", args=[report.tracking_no, attachment.pk])
     response = api.get(url)
     yield "api_key", url, response
-    response.close()
+    close_response(response)
 
 
 def assert_every_download_clean(report, everyone, raw_key):

@@ -105,12 +105,12 @@ def test_report_history_page(cast, as_role, make_report, role):
 def test_attachment_download(cast, as_role, make_report, role):
     from complaints.uploads import check_upload
 
-    from .portal import pdf_upload
+    from .portal import close_response, pdf_upload
 
     report = make_report(attachments=[check_upload(pdf_upload())])
     url = reverse("admin:complaints_report_attachment", args=[report.pk, report.attachments.get().pk])
     response = as_role(role).get(url)
-    response.close()  # a FileResponse holds the file open until closed
+    close_response(response)  # a FileResponse holds the file open until closed
     assert outcome(response) == expected_for_scope(role, SEES_BADUNG)
 
 

@@ -15,7 +15,7 @@ from PIL import Image, ImageFile
 
 from complaints.uploads import check_upload
 
-from .portal import pdf_bytes, png_upload
+from .portal import close_response, pdf_bytes, png_upload
 
 
 def png_header_only(width: int, height: int) -> bytes:
@@ -133,7 +133,7 @@ def test_the_admin_serves_a_file_with_its_verified_type_a_safe_name_and_a_sandbo
         reverse("complaints:attachment", args=[report.tracking_no, attachment.pk]),
     ):
         response = client.get(url)
-        response.close()
+        close_response(response)
         assert response["Content-Type"] == "image/png"
         assert 'filename="poly.png"' in response["Content-Disposition"]
         assert (
@@ -149,5 +149,5 @@ def test_an_old_row_with_an_active_name_is_still_served_under_a_safe_one(client,
     type(attachment).objects.filter(pk=attachment.pk).update(original_name="poly.svg.html")
     client.force_login(national_admin)
     response = client.get(reverse("admin:complaints_report_attachment", args=[report.pk, attachment.pk]))
-    response.close()
+    close_response(response)
     assert 'filename="poly.png"' in response["Content-Disposition"] and response["Content-Type"] == "image/png"

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from complaints import workflow
 from complaints.models import Category, Clock, Report, Status
-from complaints.tests.portal import answered, png_upload, published
+from complaints.tests.portal import answered, close_response, png_upload, published
 
 
 def _url(name, report, *args):
@@ -15,7 +15,7 @@ def _url(name, report, *args):
 
 def _status(client, url):
     response = client.get(url)
-    response.close()  # a streamed file stays open until the response is closed
+    close_response(response)  # a streamed file stays open until the response is closed
     return response.status_code
 
 
@@ -161,7 +161,7 @@ def test_attachment_is_streamed_with_safe_headers(client, citizen, make_report, 
     assert response["X-Content-Type-Options"] == "nosniff"
     assert "bukti.png" in response["Content-Disposition"]
     assert b"".join(response.streaming_content).startswith(b"\x89PNG")
-    response.close()
+    close_response(response)
 
 
 def test_attachment_of_unverified_report_is_404_for_strangers(client, other_citizen, citizen, make_report):
@@ -242,7 +242,7 @@ def test_pdf_attachment_is_downloaded_not_rendered(client, make_report, national
 
     report = published(make_report, national_admin, attachments=[check_upload(pdf_upload())])
     response = client.get(_url("attachment", report, report.attachments.get().pk))
-    response.close()
+    close_response(response)
     assert response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"].startswith("attachment;") and "surat.pdf" in response["Content-Disposition"]
 
