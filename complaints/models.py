@@ -454,8 +454,8 @@ class Event(models.Model):
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     # Tamper evidence (complaints/audit.py): the previous event's hash and this one's.
-    prev_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
-    chain_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
+    prev_hash = models.CharField(max_length=64, blank=True, default="", db_default="", editable=False)
+    chain_hash = models.CharField(max_length=64, blank=True, default="", db_default="", editable=False)
 
     class Meta:
         verbose_name = _("riwayat")
@@ -505,11 +505,13 @@ class Attachment(models.Model):
     event = models.ForeignKey(Event, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments")
     file = models.FileField(storage=private_storage, upload_to=attachment_path, max_length=200)
     # An image's copy without any metadata (no GPS): what everyone but the handling staff downloads.
-    public_file = models.FileField(storage=private_storage, upload_to=attachment_path, max_length=200, blank=True)
+    public_file = models.FileField(
+        storage=private_storage, upload_to=attachment_path, max_length=200, blank=True, db_default=""
+    )
     # `file` itself carries no metadata (an Anonim reporter's file, cleaned on upload or when made Anonim).
-    is_clean = models.BooleanField(default=False)
+    is_clean = models.BooleanField(default=False, db_default=False)
     # Could not be cleaned when the report was made Anonim: only its reporter may download it.
-    withheld = models.BooleanField(_("ditahan"), default=False)
+    withheld = models.BooleanField(_("ditahan"), default=False, db_default=False)
     original_name = models.CharField(_("nama berkas"), max_length=200)
     content_type = models.CharField(max_length=64)
     size = models.PositiveIntegerField()

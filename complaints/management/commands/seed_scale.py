@@ -324,6 +324,7 @@ class Command(BaseCommand):
             "is_staff",
             "is_active",
             "date_joined",
+            "email_token",
         ]
         writer = Writer(User, cols)
         joined = timezone.now() - dt.timedelta(days=1200)
@@ -345,6 +346,7 @@ class Command(BaseCommand):
                     False,
                     True,
                     joined,
+                    "",  # no verification link outstanding
                 )
             )
         writer.flush()
