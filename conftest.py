@@ -170,3 +170,14 @@ def make_report(db, citizen, tree):
         return workflow.submit(**kwargs)
 
     return make
+
+
+@pytest.fixture
+def eager_celery():
+    """Run queued tasks in-process even when REDIS_URL is set (CI has a real broker but no worker)."""
+    from lapor.celery import app as celery_app
+
+    before = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = before

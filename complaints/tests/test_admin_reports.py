@@ -508,7 +508,7 @@ def test_verify_form_marks_the_complaint_kind_required_in_the_page(client, make_
 
 
 def test_staff_entry_answers_the_same_whether_the_address_has_an_account(
-    client, agency_admin, citizen, tree, mailoutbox, django_capture_on_commit_callbacks
+    client, agency_admin, citizen, tree, mailoutbox, django_capture_on_commit_callbacks, eager_celery
 ):
     """#21 item 14: no "no account with this e-mail"; the reporter is mailed either way."""
     client.force_login(agency_admin)
