@@ -28,6 +28,7 @@ from agencies.models import Region
 from complaints import workflow
 from complaints.models import CLOSED_STATUSES, Category, Channel, Classification, Report, Status
 from complaints.uploads import check_upload
+from lapor.queue import after_commit
 
 from . import text as T
 from .models import Contact, Conversation, Message, MessageFile
@@ -116,17 +117,8 @@ def add_file(message: Message, name: str, content: bytes) -> MessageFile | None:
 
 
 def queue_processing(message_id: int) -> None:
-    from .tasks import process_message
-
-    transaction.on_commit(lambda: _queue(process_message, message_id))
-
-
-def _queue(task, *args) -> None:
-    """Queue a task after the commit; with the broker down the sweep picks the row up later."""
-    try:
-        task.delay(*args)
-    except Exception:
-        log.warning("Could not queue %s%r; the channel sweep will run it", task.name, args, exc_info=True)
+    # With the broker down the channel sweep picks the row up later.
+    after_commit("channels.tasks.process_message", message_id)
 
 
 # --- Processing ---
@@ -525,11 +517,9 @@ def say(conversation: Conversation, text: str, *, event=None) -> list[Message]:
         )
         for part in T.split(text, limit)
     ]
-    from .tasks import send_message
-
     for row in rows:
         row.save()
-        transaction.on_commit(lambda pk=row.pk: _queue(send_message, pk))
+        after_commit("channels.tasks.send_message", row.pk)
     return rows
 
 
@@ -537,7 +527,6 @@ def say_to(message: Message, text: str) -> None:
     """An answer to a sender without a conversation (help, limits): a one-off conversation row is
     not worth it, so the message is addressed directly."""
     from . import adapters
-    from .tasks import send_message
 
     for part in T.split(text, adapters.length_limit(message.channel)):
         out = Message.objects.create(
@@ -551,7 +540,7 @@ def say_to(message: Message, text: str) -> None:
             state=MS.QUEUED,
             data={"auto": "auto-replied", "answers": message.pk},
         )
-        transaction.on_commit(lambda pk=out.pk: _queue(send_message, pk))
+        after_commit("channels.tasks.send_message", out.pk)
 
 
 # --- The workflow's events, back on the citizen's channel ---
