@@ -46,6 +46,7 @@ from .models import (
     ResponseTemplate,
     RoutingRule,
     Status,
+    overdue_q,
 )
 from .workflow import WorkflowError
 
@@ -133,7 +134,7 @@ def queue_counts(request) -> dict:
             .filter(status__in=OPEN_STATUSES)  # the tabs' statuses, and every open one for "overdue"
             .order_by()
             .values("status")
-            .annotate(n=Count("pk"), late=Count("pk", filter=Q(due_at__lt=now)))
+            .annotate(n=Count("pk"), late=Count("pk", filter=overdue_q(now)))
         )
         cached = {"overdue": 0}
         for r in rows:
@@ -182,7 +183,7 @@ class OverdueFilter(admin.SimpleListFilter):
         if self.value() == "1":
             return queryset.overdue()
         if self.value() == "0":
-            return queryset.exclude(due_at__lt=timezone.now())
+            return queryset.not_overdue()
         return queryset
 
 
@@ -360,7 +361,7 @@ class ReportAdmin(StaffScopedAdmin):
         if obj.due_at is None:
             return "–"
         when = date_format(timezone.localtime(obj.due_at), "j M Y, H:i")
-        if obj.due_at < timezone.now():
+        if obj.is_overdue():
             return format_html('{}<br><span class="lapor-badge overdue">{}</span>', when, _g("Terlambat"))
         return when
 

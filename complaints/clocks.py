@@ -8,7 +8,8 @@
   change of limits or of the calendar.
 
 Report.due_at, the agencies' queue order, is the earliest due time of the report's running or missed
-agency clocks: apply_clocks computes it for one report in Python, sync_report_due for many in SQL.
+agency clocks (one rule: Clock.sets_report_due, ClockQuerySet.setting_report_due): apply_clocks
+computes it for one report in Python, sync_report_due for many in SQL.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ from .models import AGENCY_CLOCKS, Action, CalendarDay, Clock, ClockKind, ClockL
 
 log = logging.getLogger(__name__)
 Step = ClockStep.Step
-OPEN_STATES = (Clock.State.RUNNING, Clock.State.MISSED)  # the clocks that count for Report.due_at
 MISS_GRACE = dt.timedelta(seconds=1)  # due_at is 23:59:59 local; the miss is the moment after
 
 # Clock effects of each action: (operation, clock kind). DESIGN.md "Clocks".
@@ -95,7 +95,7 @@ def apply_clocks(report: Report, action: str, now: dt.datetime) -> None:
                 stop_clock(c, now, cancelled=True)
             open_clocks.clear()
     # Report.due_at orders the agencies' queues: only agency clocks count (not the citizen's).
-    running = [c.due_at for c in open_clocks.values() if c.kind in AGENCY_CLOCKS and c.state in OPEN_STATES]
+    running = [c.due_at for c in open_clocks.values() if c.sets_report_due]
     report.due_at = min(running) if running else None
 
 
@@ -176,7 +176,7 @@ def recompute_open_clocks(agency: Agency | None = None, kind: str | None = None,
     ladder from the new due time; steps already taken are never repeated. The due time is counted
     again from the clock's start, so a clock that was paused and resumed loses its pause (a known
     simplification). Returns the number of clocks changed."""
-    clocks = Clock.objects.filter(stopped_at__isnull=True, state__in=OPEN_STATES)
+    clocks = Clock.objects.ticking()
     if agency is not None:
         clocks = clocks.filter(agency__path__startswith=agency.path)
     if kind:
@@ -226,13 +226,7 @@ def sync_report_due(report_ids: Iterable[int]) -> None:
     report_ids = list(report_ids)
     if not report_ids:
         return
-    earliest = (
-        Clock.objects.filter(
-            report=OuterRef("pk"), stopped_at__isnull=True, state__in=OPEN_STATES, kind__in=AGENCY_CLOCKS
-        )
-        .order_by("due_at")
-        .values("due_at")[:1]
-    )
+    earliest = Clock.objects.setting_report_due().filter(report=OuterRef("pk")).order_by("due_at").values("due_at")[:1]
     Report.objects.filter(pk__in=report_ids).update(due_at=Subquery(earliest))
 
 

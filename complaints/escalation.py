@@ -52,7 +52,7 @@ from .bulk import bulk_set
 from .clocks import due_steps, next_check
 from .deadlines import WorkCalendar
 from .models import (
-    CLOSED_STATUSES,
+    OPEN_STATUSES,
     CalendarBook,
     CalendarDay,
     Clock,
@@ -415,7 +415,7 @@ def send_daily_digests(now: dt.datetime | None = None, *, soon_days: int = 2, pe
     then one small query per member who has something due."""
     now = now or timezone.now()
     horizon = now + dt.timedelta(days=soon_days)
-    open_due = Report.objects.exclude(status__in=CLOSED_STATUSES).filter(due_at__lte=horizon)
+    open_due = Report.objects.filter(status__in=OPEN_STATUSES, due_at__lte=horizon)
     agency_paths = dict(
         Agency.objects.filter(pk__in=open_due.filter(agency__isnull=False).values("agency_id")).values_list(
             "pk", "path"
@@ -466,8 +466,8 @@ def _render_digest(user, reports: list[Report], more: bool, now: dt.datetime) ->
     with translation.override(getattr(user, "language", None) or settings.LANGUAGE_CODE):
         ctx = {
             "user": user,
-            "overdue": [r for r in reports if r.due_at <= now],
-            "soon": [r for r in reports if r.due_at > now],
+            "overdue": [r for r in reports if r.is_overdue(now)],
+            "soon": [r for r in reports if not r.is_overdue(now)],
             "more": more,
             "url": settings.SITE_URL.rstrip("/") + path,
         }

@@ -105,7 +105,6 @@ class Labels:
 
 def row(report, user, now, labels: Labels) -> list:
     reporter = access.reporter_shown_to(user, report)
-    overdue = bool(report.due_at and report.due_at < now)
     return [
         report.tracking_no,
         report.title,
@@ -118,7 +117,7 @@ def row(report, user, now, labels: Labels) -> list:
         labels.channel.get(report.channel, report.channel),
         timezone.localtime(report.created_at).strftime("%Y-%m-%d %H:%M"),
         timezone.localtime(report.due_at).strftime("%Y-%m-%d %H:%M") if report.due_at else "",
-        labels.yes if overdue else "",
+        labels.yes if report.is_overdue(now) else "",
         labels.yes if report.is_anonymous else "",
         labels.yes if report.is_confidential else "",
         reporter["name"],

@@ -228,6 +228,13 @@ ARCHIVE_REASONS = [
 REMOVE_REASONS = [CloseReason.UNINTELLIGIBLE, CloseReason.SPAM, CloseReason.ABUSIVE, CloseReason.DUPLICATE]
 
 
+def overdue_q(now=None) -> Q:
+    """The one rule of "overdue" (Terlambat): an open report past Report.due_at, the due time of its
+    earliest running agency clock. The admin's queue, count and badge, the staff overdue page, exports
+    and the daily digest all ask this (Report.is_overdue for a loaded report)."""
+    return Q(status__in=OPEN_STATUSES, due_at__lt=now or timezone.now())
+
+
 class ReportQuerySet(models.QuerySet):
     def public(self):
         """What anybody may see: verified, not confidential, not removed as junk."""
@@ -235,7 +242,10 @@ class ReportQuerySet(models.QuerySet):
 
     def overdue(self, now=None):
         """Open reports past the due time of their running clock (the "Terlambat" queue)."""
-        return self.filter(status__in=OPEN_STATUSES, due_at__lt=now or timezone.now())
+        return self.filter(overdue_q(now))
+
+    def not_overdue(self, now=None):
+        return self.exclude(overdue_q(now))
 
     def for_list(self):
         return self.select_related("category", "category__parent", "agency", "regency", "province")
@@ -391,6 +401,10 @@ class Report(models.Model):
 
     def __str__(self):
         return f"{self.tracking_no} — {self.title}"
+
+    def is_overdue(self, now=None) -> bool:
+        """The same rule as overdue_q, for one loaded report."""
+        return self.status in OPEN_STATUSES and self.due_at is not None and self.due_at < (now or timezone.now())
 
     @property
     def is_public(self) -> bool:
@@ -548,6 +562,20 @@ CLOCK_FULFILLED_BY = {
 
 
 class ClockQuerySet(models.QuerySet):
+    def ticking(self):
+        """Open clocks that count down: running, or running past a miss (not paused)."""
+        return self.filter(stopped_at__isnull=True, state__in=Clock.TICKING)
+
+    def setting_report_due(self):
+        """The clocks whose earliest due time is Report.due_at (Clock.sets_report_due, in SQL)."""
+        return self.ticking().filter(kind__in=AGENCY_CLOCKS)
+
+    def missed(self, now=None):
+        """Deadlines an agency missed: stopped late, or still running past due (the sweep marks
+        those missed a moment later). What lets a citizen take a report to the Ombudsman."""
+        late = Q(stopped_at__isnull=True, state=Clock.State.RUNNING, due_at__lt=now or timezone.now())
+        return self.filter(Q(state=Clock.State.MISSED) | late, kind__in=AGENCY_CLOCKS)
+
     def judged(self):
         """The clocks deadline compliance is measured on: every miss, and every clock met by the
         action that fulfils it (the dashboards' "met / due" and the admin's deadline filter)."""
@@ -604,12 +632,18 @@ class Clock(models.Model):
     def __str__(self):
         return f"{self.report_id} {self.kind} {self.state} {self.due_at:%Y-%m-%d}"
 
+    # The states of an open clock that counts down (a paused one keeps its remaining days instead).
+    TICKING = (State.RUNNING, State.MISSED)
+
     @property
     def is_open(self) -> bool:
         return self.stopped_at is None
 
-    def is_overdue(self, now=None) -> bool:
-        return self.stopped_at is None and self.state != self.State.PAUSED and (now or timezone.now()) > self.due_at
+    @property
+    def sets_report_due(self) -> bool:
+        """Whether this clock's due time counts for Report.due_at: an open agency clock, running or
+        missed (not the citizen's reply window or details). ClockQuerySet.setting_report_due in SQL."""
+        return self.stopped_at is None and self.state in self.TICKING and self.kind in AGENCY_CLOCKS
 
 
 class ClockStep(models.Model):

@@ -3,18 +3,12 @@ agency missed one of its deadlines, or the citizen is not satisfied with the out
 
 from __future__ import annotations
 
-from django.db.models import Q
-from django.utils import timezone
-
-from .models import AGENCY_CLOCKS, Clock, Report
+from .models import Clock, Report
 
 
 def missed_clocks(report: Report) -> list[Clock]:
-    """The deadlines the agencies missed (stopped late, or still running past due)."""
-    missed = Q(state=Clock.State.MISSED) | Q(
-        stopped_at__isnull=True, state=Clock.State.RUNNING, due_at__lt=timezone.now()
-    )
-    return list(report.clocks.filter(missed, kind__in=AGENCY_CLOCKS).select_related("agency"))
+    """The deadlines the agencies missed (ClockQuerySet.missed: stopped late, or still running past due)."""
+    return list(report.clocks.missed().select_related("agency"))
 
 
 def is_unsatisfied(report: Report) -> bool:
