@@ -65,6 +65,15 @@ def django_db_setup(django_db_setup, django_db_blocker):
         call_command("load_reference", verbosity=0)
 
 
+@pytest.fixture
+def areas(tree):
+    """Districts and villages, loaded again if a transactional test flushed them."""
+    from agencies.models import Village
+
+    if not Village.objects.filter(pk="51.03.01.1001").exists():
+        call_command("load_reference", verbosity=0)
+
+
 def _user(email, name, **extra):
     return User.objects.create_user(email, "lapor-test", full_name=name, **extra)
 
@@ -73,8 +82,9 @@ def _user(email, name, **extra):
 def tree(db):
     """The pilot tree from the reference data: Bali → Badung → Dinkes → Puskesmas; Sleman as a sibling."""
     if not Agency.objects.filter(code="kemenpanrb").exists():
-        # A transactional test (live server, concurrency) flushed the tables it committed to.
-        call_command("load_reference", verbosity=0)
+        # A transactional test (live server, concurrency) flushed the tables it committed to. The
+        # 90,000 districts and villages only where a test asks for them (`areas` fixture).
+        call_command("load_reference", "--without-areas", verbosity=0)
     get = Agency.objects.get
     return {
         "national": get(code="kemenpanrb"),

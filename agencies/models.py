@@ -25,10 +25,58 @@ class Region(models.Model):
         "self", verbose_name=_("provinsi"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
     timezone = models.CharField(_("zona waktu"), max_length=32, choices=TIMEZONES, default="Asia/Jakarta")
+    # A rough bounding box (agencies/data/README.md: from the islands of idn-area-data; empty where the
+    # source has none). A map pin inside exactly this box fills an empty region choice.
+    lat_min = models.FloatField(null=True, blank=True, editable=False)
+    lng_min = models.FloatField(null=True, blank=True, editable=False)
+    lat_max = models.FloatField(null=True, blank=True, editable=False)
+    lng_max = models.FloatField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("wilayah")
         verbose_name_plural = _("wilayah")
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def box(self) -> tuple[float, float, float, float] | None:
+        if self.lat_min is None:
+            return None
+        return (self.lat_min, self.lng_min, self.lat_max, self.lng_max)
+
+
+class District(models.Model):
+    """A kecamatan with its Kemendagri code (51.03.01 Kuta, in 51.03 Kabupaten Badung)."""
+
+    code = models.CharField(_("kode Kemendagri"), max_length=8, primary_key=True)
+    name = models.CharField(_("nama"), max_length=120)
+    regency = models.ForeignKey(
+        Region, verbose_name=_("kabupaten/kota"), on_delete=models.PROTECT, related_name="districts"
+    )
+
+    class Meta:
+        verbose_name = _("kecamatan")
+        verbose_name_plural = _("kecamatan")
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name
+
+
+class Village(models.Model):
+    """A kelurahan or desa with its Kemendagri code (51.03.01.1001, in 51.03.01 Kuta)."""
+
+    code = models.CharField(_("kode Kemendagri"), max_length=13, primary_key=True)
+    name = models.CharField(_("nama"), max_length=120)
+    district = models.ForeignKey(
+        District, verbose_name=_("kecamatan"), on_delete=models.PROTECT, related_name="villages"
+    )
+
+    class Meta:
+        verbose_name = _("kelurahan/desa")
+        verbose_name_plural = _("kelurahan/desa")
         ordering = ["code"]
 
     def __str__(self):

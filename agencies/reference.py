@@ -1,5 +1,5 @@
-"""Reference data of the agencies app: regions (Kemendagri), the starter agency tree and a
-government for every regency/city.
+"""Reference data of the agencies app: regions (Kemendagri), districts and villages, the starter
+agency tree and a government for every regency/city.
 
 Read from agencies/data/*.csv and upserted by code; running it again changes nothing unless a CSV
 changed, and rows that exist only in the database (added by an admin) are left alone. The
@@ -8,27 +8,36 @@ transaction.
 """
 
 import csv
+import gzip
 from pathlib import Path
 
 from django.core.management.base import CommandError
 from django.utils.text import slugify
 
-from .models import Agency, Region
+from .models import Agency, District, Region, Village
 
 DATA = Path(__file__).resolve().parent / "data"
 REGIONS_CSV = DATA / "regions.csv"
+DISTRICTS_CSV = DATA / "districts.csv.gz"
+VILLAGES_CSV = DATA / "villages.csv.gz"
 AGENCIES_CSV = DATA / "agencies.csv"
+BATCH = 2000
 
 DEFAULT_TIMEZONE = "Asia/Jakarta"
 BOOLEANS = {"true": True, "false": False}
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
+    opener = gzip.open if path.suffix == ".gz" else open
     try:
-        with path.open(newline="", encoding="utf-8") as fh:
+        with opener(path, "rt", newline="", encoding="utf-8") as fh:
             return [{key: (value or "").strip() for key, value in row.items()} for row in csv.DictReader(fh)]
     except FileNotFoundError as exc:
         raise CommandError(f"{path} tidak ditemukan") from exc
+
+
+def _float(value: str) -> float | None:
+    return float(value) if value else None
 
 
 def upsert(model, code, values, obj=None, *, found=False):
@@ -64,7 +73,7 @@ def load_regions(rows) -> tuple[int, int]:
     existing = Region.objects.in_bulk()
     levels = set(Region.Level.values)
     seen, to_create, to_update = set(), [], []
-    fields = ("name", "level", "parent_id", "timezone")
+    fields = ("name", "level", "parent_id", "timezone", "lat_min", "lng_min", "lat_max", "lng_max")
     for line, row in enumerate(rows, start=2):
         code = row["code"]
         if not code or code in seen:
@@ -80,6 +89,7 @@ def load_regions(rows) -> tuple[int, int]:
             "level": row["level"],
             "parent_id": parent_code,
             "timezone": row["timezone"] or DEFAULT_TIMEZONE,
+            **{name: _float(row.get(name, "")) for name in ("lat_min", "lng_min", "lat_max", "lng_max")},
         }
         region = existing.get(code)
         if region is None:
@@ -93,6 +103,43 @@ def load_regions(rows) -> tuple[int, int]:
     if to_update:
         Region.objects.bulk_update(to_update, [f.removesuffix("_id") for f in fields], batch_size=500)
     return len(to_create), len(to_update)
+
+
+def load_areas(model, parent_field: str, parents, rows, label: str) -> tuple[int, int]:
+    """Districts or villages: tens of thousands of rows, so the table is read as (code, name, parent)
+    tuples in one query and only new or changed rows are written, in bulk. A row's parent is its code
+    without the last part (51.03.01 → 51.03). Rows only in the database are left alone.
+
+    Returns (created, updated)."""
+    existing = {code: (name, parent) for code, name, parent in model.objects.values_list("pk", "name", parent_field)}
+    seen, to_create, to_update = set(), [], []
+    for line, row in enumerate(rows, start=2):
+        code, name = row["code"], row["name"]
+        parent = code.rpartition(".")[0]
+        if not code or not name or code in seen:
+            raise CommandError(f"{label} baris {line}: kode kosong atau ganda ({code!r})")
+        if parent not in parents:
+            raise CommandError(f"{label} baris {line}: induk {parent!r} tidak dikenal")
+        seen.add(code)
+        current = existing.get(code)
+        if current is None:
+            to_create.append(model(code=code, name=name, **{parent_field: parent}))
+        elif current != (name, parent):
+            to_update.append(model(code=code, name=name, **{parent_field: parent}))
+    model.objects.bulk_create(to_create, batch_size=BATCH)
+    if to_update:
+        model.objects.bulk_update(to_update, ["name", parent_field.removesuffix("_id")], batch_size=BATCH)
+    return len(to_create), len(to_update)
+
+
+def load_districts(rows) -> tuple[int, int]:
+    regencies = set(Region.objects.filter(level=Region.Level.REGENCY).values_list("pk", flat=True))
+    return load_areas(District, "regency_id", regencies, rows, "districts.csv")
+
+
+def load_villages(rows) -> tuple[int, int]:
+    districts = set(District.objects.values_list("pk", flat=True))
+    return load_areas(Village, "district_id", districts, rows, "villages.csv")
 
 
 def agency_rows() -> list[dict[str, str]]:

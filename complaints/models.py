@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from agencies.models import Agency, Region, path_ids
+from agencies.models import Agency, District, Region, Village, path_ids
 
 from .deadlines import WorkCalendar, default_limit
 
@@ -286,6 +286,18 @@ class Report(models.Model):
         limit_choices_to={"level": "regency"},
     )
     district = models.CharField(_("kecamatan/desa"), max_length=120, blank=True)
+    # Kemendagri districts and villages (agencies.District/Village): optional, inside the regency.
+    kecamatan = models.ForeignKey(
+        District, verbose_name=_("kecamatan"), null=True, blank=True, on_delete=models.PROTECT, related_name="reports"
+    )
+    kelurahan = models.ForeignKey(
+        Village,
+        verbose_name=_("kelurahan/desa"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reports",
+    )
     latitude = models.DecimalField(_("lintang"), max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(_("bujur"), max_digits=9, decimal_places=6, null=True, blank=True)
     category = models.ForeignKey(Category, verbose_name=_("kategori"), on_delete=models.PROTECT, related_name="reports")
@@ -397,6 +409,12 @@ class Report(models.Model):
             models.Index(fields=["due_at", "id"], name="report_due"),
             # The API's changes feed: keyset pages by (updated_at, id).
             models.Index(fields=["updated_at", "id"], name="report_updated"),
+            # The public map's bounding-box query (complaints/places.py): public reports with a pin.
+            models.Index(
+                fields=["latitude", "longitude"],
+                name="report_public_map",
+                condition=Q(is_confidential=False, verified_at__isnull=False, latitude__isnull=False),
+            ),
         ]
 
     def __str__(self):

@@ -32,7 +32,8 @@ def test_counts_of_provinces_and_regencies(loaded):
 @pytest.mark.django_db
 def test_summary_line(loaded):
     assert (
-        f"Wilayah: 552, Kategori: {Category.objects.count()}, Instansi: {Agency.objects.count()}, "
+        f"Wilayah: 552, Kecamatan: 7277, Kelurahan/desa: 83763, Kategori: {Category.objects.count()}, "
+        f"Instansi: {Agency.objects.count()}, "
         f"Aturan disposisi: {RoutingRule.objects.count()}" in loaded
     )
 
@@ -49,7 +50,7 @@ def test_running_twice_creates_nothing_new(loaded):
         RoutingRule.objects.count(),
     ) == counts
     assert dict(Agency.objects.values_list("code", "path")) == paths
-    assert f"Wilayah: 552, Kategori: {counts[1]}, Instansi: {counts[2]}, " in second
+    assert f"Kelurahan/desa: 83763, Kategori: {counts[1]}, Instansi: {counts[2]}, " in second
     for model in (Region, Category, Agency):
         codes = list(model.objects.values_list("code", flat=True))
         assert len(codes) == len(set(codes))

@@ -1,0 +1,68 @@
+"""Districts (kecamatan) and villages (kelurahan/desa) from idn-area-data: counts, codes, parents and an
+idempotent, bulk load (agencies/reference.py)."""
+
+import time
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from agencies.models import District, Region, Village
+from agencies.reference import DISTRICTS_CSV, VILLAGES_CSV, load_districts, load_villages, read_csv
+
+pytestmark = pytest.mark.django_db
+
+
+def test_counts_codes_and_parents(areas):
+    assert District.objects.count() == 7277
+    assert Village.objects.count() == 83763
+    kuta = District.objects.select_related("regency").get(pk="51.03.01")
+    assert (kuta.name, kuta.regency.name) == ("Kuta", "Kabupaten Badung")
+    assert Village.objects.get(pk="51.03.01.1001").name == "Tuban"
+    assert Village.objects.get(pk="51.03.01.1001").district_id == "51.03.01"
+    # Every district is in a regency, every village in a district of the same code prefix.
+    assert not District.objects.exclude(regency__level=Region.Level.REGENCY).exists()
+    for code, parent in Village.objects.filter(pk__startswith="34.04.").values_list("pk", "district_id"):
+        assert code.rpartition(".")[0] == parent
+    assert set(District.objects.filter(regency="34.04").values_list("name", flat=True)) >= {"Gamping", "Depok"}
+
+
+def test_regions_carry_the_bounding_boxes_the_source_has(areas):
+    seribu = Region.objects.get(pk="31.01")  # Kepulauan Seribu: islands only
+    assert seribu.box is not None
+    lat_min, lng_min, lat_max, lng_max = seribu.box
+    assert lat_min < -5.6 < lat_max and lng_min < 106.55 < lng_max
+    assert Region.objects.get(pk="34.04").box is None  # Sleman: no island, no box in the source
+
+
+def test_second_load_writes_nothing_and_restores_an_edit(areas):
+    Village.objects.filter(pk="51.03.01.1001").update(name="Diubah")
+    District.objects.filter(pk="51.03.02").update(name="Diubah")
+    assert load_districts(read_csv(DISTRICTS_CSV)) == (0, 1)
+    assert load_villages(read_csv(VILLAGES_CSV)) == (0, 1)
+    assert Village.objects.get(pk="51.03.01.1001").name == "Tuban"
+    assert District.objects.get(pk="51.03.02").name == "Mengwi"
+    # Unchanged: one read of the table (and one of the parents), no write at all.
+    villages = read_csv(VILLAGES_CSV)
+    started = time.monotonic()
+    with CaptureQueriesContext(connection) as queries:
+        assert load_villages(villages) == (0, 0)
+    assert len(queries) == 2
+    assert time.monotonic() - started < 10
+    assert Village.objects.count() == 83763
+
+
+def test_a_fresh_load_is_in_bulk(areas):
+    """From empty tables, the 84,000 rows go in batches (hundreds of statements at most, not 84,000)."""
+    Village.objects.all().delete()
+    with CaptureQueriesContext(connection) as queries:
+        assert load_villages(read_csv(VILLAGES_CSV)) == (83763, 0)
+    assert len(queries) < 500
+    assert Village.objects.count() == 83763
+
+
+def test_rows_only_in_the_database_are_kept(areas):
+    District.objects.create(code="51.03.99", name="Kecamatan baru", regency_id="51.03")
+    call_command("load_reference", verbosity=0)
+    assert District.objects.filter(pk="51.03.99").exists()
