@@ -23,7 +23,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from agencies.models import Agency, Region
+from agencies.models import Agency, District, Region, Village
 from complaints.models import (
     TRACKING_ALPHABET,
     TRACKING_LENGTH,
@@ -354,6 +354,40 @@ class Command(BaseCommand):
 
     # --- Reports and their history ---
 
+    def places(self) -> dict:
+        """Districts by regency and villages by district (empty without the area reference data)."""
+        districts, villages = {}, {}
+        for code, regency in District.objects.values_list("pk", "regency_id").iterator(chunk_size=5000):
+            districts.setdefault(regency, []).append(code)
+        for code, district in Village.objects.values_list("pk", "district_id").iterator(chunk_size=5000):
+            villages.setdefault(district, []).append(code)
+        return {"districts": districts, "villages": villages, "centres": {}}
+
+    def place(self, regency, places) -> dict:
+        """Seven in ten reports carry a pin, scattered about 10 km around a point of their regency (its
+        box's centre where the reference data has one, else a point of Indonesia drawn once per regency);
+        three in four a district, two in three of those a village."""
+        rng = self.rng
+        centre = places["centres"].get(regency.code)
+        if centre is None:
+            box = regency.box or (regency.parent.box if regency.parent else None)
+            if box:
+                centre = ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
+            else:
+                centre = (rng.uniform(-8.5, 4.5), rng.uniform(96.0, 140.0))
+            places["centres"][regency.code] = centre
+        values = {"latitude": None, "longitude": None, "kecamatan_id": None, "kelurahan_id": None}
+        if rng.random() < 0.7:
+            values["latitude"] = round(min(6.0, max(-11.0, rng.gauss(centre[0], 0.1))), 6)
+            values["longitude"] = round(min(141.0, max(95.0, rng.gauss(centre[1], 0.1))), 6)
+        districts = places["districts"].get(regency.code)
+        if districts and rng.random() < 0.75:
+            values["kecamatan_id"] = rng.choice(districts)
+            villages = places["villages"].get(values["kecamatan_id"])
+            if villages and rng.random() < 0.66:
+                values["kelurahan_id"] = rng.choice(villages)
+        return values
+
     def reports(self, n: int, years: int, handlers, citizens) -> dict:
         rng = self.rng
         now = timezone.now()
@@ -362,6 +396,7 @@ class Command(BaseCommand):
         statuses = [s for s, _ in STATUS_MIX]
         weights = [w for _, w in STATUS_MIX]
         report_cols = [f.column for f in Report._meta.concrete_fields]
+        places = self.places()
         event_cols = [
             "id",
             "report_id",
@@ -447,8 +482,7 @@ class Command(BaseCommand):
                 "province_id": regency.parent_id,
                 "regency_id": regency.code,
                 "district": "",
-                "latitude": None,
-                "longitude": None,
+                **self.place(regency, places),
                 "category_id": rng.choice(categories),
                 "tags": [],
                 "channel": rng.choice(["web", "web", "web", "mobile", "sms", "social", "integrated"]),
