@@ -173,6 +173,11 @@ def _handle(message: Message) -> str:
         conversation.save(update_fields=["language", "updated_at"])
         _link(message, conversation)
     with translation.override(language):
+        refused = _refused_files_text(message)
+        if refused and conversation is not None:
+            say(conversation, refused)  # first: the answer that follows may be the tracking number
+        elif refused:
+            say_to(message, refused)
         if conversation is None:
             _start(contact, message, parsed, language)
         elif conversation.state == CS.COLLECTING:
@@ -180,6 +185,17 @@ def _handle(message: Message) -> str:
         else:
             _follow(conversation, message, parsed)
     return MS.PROCESSED
+
+
+def _refused_files_text(message: Message) -> str:
+    """What the citizen is told about attachments the upload checks refused (too large, too many
+    pixels, not an image or PDF, active PDF); the message itself is handled as usual."""
+    reasons = message.data.get("refused_files") or []
+    if not reasons:
+        return ""
+    return _("Lampiran berikut tidak dapat kami terima: %(reasons)s Pesan Anda tetap kami proses.") % {
+        "reasons": " ".join(reasons)
+    }
 
 
 def _link(message: Message, conversation: Conversation) -> None:
@@ -363,7 +379,7 @@ def _file(conversation: Conversation, message: Message) -> None:
         submission_key=f"channel-conversation-{conversation.pk}",
         attachments=[_Stored(f) for f in files],
     )
-    MessageFile.objects.filter(pk__in=[f.pk for f in files]).update(attached=True)
+    _spend(files)
     conversation.report, conversation.state = report, CS.FILED
     conversation.save(update_fields=["report", "state", "draft", "updated_at"])
     lines = [
@@ -376,6 +392,14 @@ def _file(conversation: Conversation, message: Message) -> None:
         lines.append(_("Laporan ini tidak ditampilkan untuk publik (Rahasia)."))
     lines.append(_("Kami akan mengabarkan perkembangannya di sini. Balas STATUS untuk melihat statusnya."))
     say(conversation, " ".join(lines))
+
+
+def _spend(files: list[MessageFile]) -> None:
+    """The files are the report's attachments now (cleaned as the report's flags require): the
+    channel's copy, still carrying the sender's metadata (EXIF, GPS, PDF author), is removed."""
+    for row in files:
+        row.file.delete(save=False)
+    MessageFile.objects.filter(pk__in=[f.pk for f in files]).update(attached=True, file="")
 
 
 class _Stored:
@@ -408,7 +432,8 @@ def default_category() -> Category:
 def _follow(conversation: Conversation, message: Message, parsed: T.Parsed) -> None:
     report = conversation.report
     user = conversation.contact.user
-    files = [_Stored(f) for f in message.files.all()]
+    rows = list(message.files.filter(attached=False))
+    files = [_Stored(f) for f in rows]
     try:
         if parsed.command == "accept":
             rating = T.rating_of(parsed.argument)
@@ -430,6 +455,7 @@ def _follow(conversation: Conversation, message: Message, parsed: T.Parsed) -> N
             )
             if report.status == Status.RESPONDED:
                 workflow.reply(report, by=user, note=reason, attachments=files)
+                _spend(rows)
                 say(
                     conversation,
                     _("Tanggapan Anda diteruskan; laporan %(no)s diproses kembali.") % {"no": report.tracking_no},
@@ -445,12 +471,14 @@ def _follow(conversation: Conversation, message: Message, parsed: T.Parsed) -> N
             say(conversation, help_text())
         elif report.status == Status.RESPONDED:
             workflow.reply(report, by=user, note=message.text.strip(), attachments=files)
+            _spend(rows)
             say(
                 conversation,
                 _("Tanggapan Anda diteruskan; laporan %(no)s diproses kembali.") % {"no": report.tracking_no},
             )
         elif report.status == Status.ON_HOLD:
             workflow.provide_info(report, by=user, note=message.text.strip(), attachments=files)
+            _spend(rows)
             say(
                 conversation,
                 _("Terima kasih, kelengkapan data laporan %(no)s sudah kami terima.") % {"no": report.tracking_no},
@@ -493,7 +521,8 @@ def say(conversation: Conversation, text: str, *, event=None) -> list[Message]:
     """Queue LAPOR's message to the citizen (split to the channel's length), sent after the commit."""
     from . import adapters
 
-    limit = adapters.length_limit(conversation.channel)
+    text = adapters.outbound_text(conversation.channel, text)
+    limit = adapters.length_limit(conversation.channel, text)
     last_in = conversation.messages.filter(direction=In).order_by("-created_at", "-pk").first()
     report = conversation.report
     subject = (
@@ -528,7 +557,8 @@ def say_to(message: Message, text: str) -> None:
     not worth it, so the message is addressed directly."""
     from . import adapters
 
-    for part in T.split(text, adapters.length_limit(message.channel)):
+    text = adapters.outbound_text(message.channel, text)
+    for part in T.split(text, adapters.length_limit(message.channel, text)):
         out = Message.objects.create(
             channel=message.channel,
             direction=Out,

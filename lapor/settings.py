@@ -437,6 +437,8 @@ LAPOR_SMS_GAMMU_DATABASE_URL = env.str("LAPOR_SMS_GAMMU_DATABASE_URL", default="
 LAPOR_SMS_HTTP_URL = env.str("LAPOR_SMS_HTTP_URL", default="")
 LAPOR_SMS_HTTP_TOKEN = env.str("LAPOR_SMS_HTTP_TOKEN", default="")
 LAPOR_SMS_MAX_LENGTH = env.int("LAPOR_SMS_MAX_LENGTH", default=160)
+# Gammu: one answer goes as a concatenated SMS of at most this many parts (153 GSM-7 / 67 UCS-2 characters each).
+LAPOR_SMS_MAX_PARTS = env.int("LAPOR_SMS_MAX_PARTS", default=4)
 # WhatsApp Business Cloud API: the webhook is /kanal/whatsapp/.
 LAPOR_WHATSAPP_API_URL = env.str("LAPOR_WHATSAPP_API_URL", default="https://graph.facebook.com/v21.0")
 LAPOR_WHATSAPP_TOKEN = env.str("LAPOR_WHATSAPP_TOKEN", default="")

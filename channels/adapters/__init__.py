@@ -46,14 +46,31 @@ class NotConfigured(Exception):
     pass
 
 
-# The longest text one message may carry: one SMS (GSM-7), WhatsApp's text limit; e-mail has none.
-LIMITS = {Channel.SMS: 160, Channel.WHATSAPP: 4096, Channel.EMAIL: None}
+# The longest text one message may carry: WhatsApp's text limit; e-mail has none; SMS below.
+LIMITS = {Channel.WHATSAPP: 4096, Channel.EMAIL: None}
 
 
-def length_limit(channel: str) -> int | None:
+def length_limit(channel: str, text: str = "") -> int | None:
+    """How many characters of `text` one outbound message may carry. SMS through Gammu: one
+    concatenated SMS of LAPOR_SMS_MAX_PARTS parts in `text`'s alphabet (GSM-7 or UCS-2); through a
+    hosted gateway: LAPOR_SMS_MAX_LENGTH. Longer answers are split into numbered messages."""
     if channel == Channel.SMS:
+        if settings.LAPOR_SMS_BACKEND == "gammu":
+            from .. import sms
+
+            return sms.capacity(text, settings.LAPOR_SMS_MAX_PARTS)
         return settings.LAPOR_SMS_MAX_LENGTH
     return LIMITS.get(channel)
+
+
+def outbound_text(channel: str, text: str) -> str:
+    """SMS: LAPOR's typography (curly quotes, dashes) in plain characters, so an answer stays in the
+    GSM alphabet (160 characters an SMS, not 70)."""
+    if channel == Channel.SMS:
+        from .. import sms
+
+        return sms.plain(text)
+    return text
 
 
 def new_message_id(channel: str) -> str:

@@ -16,7 +16,11 @@ from django.conf import settings
 
 from complaints.models import Channel
 
+from .. import sms
 from ..conversation import Inbound, store
+
+# Parts of a concatenated SMS still missing after this long (seconds) are given up: the rest is read.
+MULTIPART_WAIT = 600
 
 # sentitems.Status → our delivery state
 STATUSES = {
@@ -65,29 +69,43 @@ class GammuAdapter:
             conn.close()
 
     def poll(self) -> int:
+        """Store every unprocessed inbox SMS once, then mark Gammu's rows processed. The parts of a
+        concatenated SMS (one row each, joined by their UDH) become one message when all have come,
+        or after MULTIPART_WAIT with a gap marked where a part is still missing."""
         new = 0
         with self.connect() as (conn, q):
             cur = conn.cursor()
             cur.execute(
-                'SELECT "ID", "SenderNumber", "TextDecoded" FROM inbox WHERE "Processed" = \'false\' ORDER BY "ID"'
+                f'SELECT "ID", "SenderNumber", "TextDecoded", "UDH", "ReceivingDateTime" <= {self.stale_before()} '
+                'FROM inbox WHERE "Processed" = \'false\' ORDER BY "ID"'
             )
-            for row_id, sender, decoded in cur.fetchall():
+            for ids, sender, text in joined(cur.fetchall()):
                 inbound = Inbound(
                     channel=Channel.SMS,
                     address=sender,
-                    text=decoded or "",
-                    provider_id=f"gammu:{row_id}",
-                    data={"gateway": "gammu"},
+                    text=text,
+                    provider_id=f"gammu:{ids[0]}",
+                    data={"gateway": "gammu", "parts": len(ids)} if len(ids) > 1 else {"gateway": "gammu"},
                 )
                 if store(inbound) is not None:
                     new += 1
-                # Stored (or stored before): Gammu's row is done. A crash before this line only
-                # means the next poll meets it again and the redelivery is dropped.
-                cur.execute(f'UPDATE inbox SET "Processed" = \'true\' WHERE "ID" = {q}', (row_id,))
+                # Stored (or stored before): Gammu's rows are done. A crash before this line only
+                # means the next poll meets them again and the redelivery is dropped.
+                marks = ", ".join([q] * len(ids))
+                cur.execute(f'UPDATE inbox SET "Processed" = \'true\' WHERE "ID" IN ({marks})', ids)
                 conn.commit()
         return new
 
+    def stale_before(self) -> str:
+        """SQL for "MULTIPART_WAIT ago" on the Gammu database's own clock (its timestamps are its own)."""
+        if self.parts.scheme == "sqlite":
+            return f"datetime('now', '-{MULTIPART_WAIT} seconds')"
+        return f"LOCALTIMESTAMP - interval '{MULTIPART_WAIT} seconds'"
+
     def send(self, message) -> str:
+        """One outbox row per message; a text longer than one SMS goes as Gammu's multipart message
+        (the first part in outbox, the others in outbox_multipart, each with its concatenation
+        header), which the citizen's phone shows as one message."""
         creator = f"lapor:{message.pk}"
         with self.connect() as (conn, q):
             cur = conn.cursor()
@@ -96,13 +114,24 @@ class GammuAdapter:
                 row = cur.fetchone()
                 if row is not None:
                     return f"gammu:{row[0]}"  # written by an earlier attempt that died before recording it
+            kind, parts = sms.segments(message.text)
+            coding = sms.CODING[kind]
+            total = len(parts)
+            udh = [sms.concat_udh(message.pk, total, n) for n in range(1, total + 1)] if total > 1 else [""]
             cur.execute(
-                f'INSERT INTO outbox ("DestinationNumber", "TextDecoded", "Coding", "CreatorID", "DeliveryReport") '
-                f"VALUES ({q}, {q}, {q}, {q}, 'yes')",
-                (self.number(message.address), message.text, coding(message.text), creator),
+                'INSERT INTO outbox ("DestinationNumber", "TextDecoded", "Coding", "UDH", "MultiPart", "CreatorID", '
+                f"\"DeliveryReport\") VALUES ({q}, {q}, {q}, {q}, {q}, {q}, 'yes')",
+                (self.number(message.address), parts[0], coding, udh[0], "true" if total > 1 else "false", creator),
             )
             cur.execute(f'SELECT "ID" FROM outbox WHERE "CreatorID" = {q}', (creator,))
-            return f"gammu:{cur.fetchone()[0]}"
+            outbox_id = cur.fetchone()[0]
+            for position in range(2, total + 1):
+                cur.execute(
+                    'INSERT INTO outbox_multipart ("ID", "SequencePosition", "TextDecoded", "Coding", "UDH") '
+                    f"VALUES ({q}, {q}, {q}, {q}, {q})",
+                    (outbox_id, position, parts[position - 1], coding, udh[position - 1]),
+                )
+            return f"gammu:{outbox_id}"
 
     def number(self, address: str) -> str:
         return "+" + address if address and not address.startswith("+") else address
@@ -135,10 +164,26 @@ class GammuAdapter:
         return changed
 
 
-def coding(text: str) -> str:
-    """GSM-7 where the text allows it, else UCS-2 (Gammu's Unicode coding)."""
-    try:
-        text.encode("ascii")
-    except UnicodeEncodeError:
-        return "Unicode_No_Compression"
-    return "Default_No_Compression"
+def joined(rows) -> list[tuple[list[int], str, str]]:
+    """Gammu's inbox rows (ID, sender, text, UDH, stale) as messages: (row ids, sender, text). A
+    single SMS is one message; the parts of a concatenated one are joined in their order once all
+    have come, or once the oldest is stale (a part lost on the network must not hold the rest
+    forever: the gap is marked "[…]"); until then they wait in Gammu's inbox."""
+    messages, groups = [], {}
+    for row_id, sender, text, udh, stale in rows:
+        header = sms.parse_udh(udh)
+        if header is None:
+            messages.append(([row_id], sender, text or ""))
+            continue
+        reference, total, sequence = header
+        group = groups.setdefault((sender, reference, total), {"parts": {}, "ids": [], "stale": False})
+        group["parts"].setdefault(sequence, text or "")
+        group["ids"].append(row_id)
+        group["stale"] = group["stale"] or bool(stale)
+    for (sender, _reference, total), group in groups.items():
+        complete = all(n in group["parts"] for n in range(1, total + 1))
+        if not (complete or group["stale"]):
+            continue
+        text = "".join(group["parts"].get(n, " […] ") for n in range(1, total + 1))
+        messages.append((sorted(group["ids"]), sender, text.strip()))
+    return sorted(messages, key=lambda m: m[0][0])

@@ -128,17 +128,37 @@ def test_delivery_statuses_update_the_outbound_message(client, whatsapp, tree):
 
 
 def test_image_message_becomes_an_attachment(client, whatsapp, tree):
-    from io import BytesIO
+    """A WhatsApp photo is fetched from the Cloud API and passes the web upload's checks: the public
+    copy carries no location, an Anonim reporter's photo no metadata at all."""
+    from complaints.tests.test_attachment_metadata import assert_clean, has_gps, photo_bytes
 
-    from PIL import Image
-
-    buf = BytesIO()
-    Image.new("RGB", (4, 4), "red").save(buf, format="PNG")
-    whatsapp.media["MEDIA1"] = ("image/png", buf.getvalue())
+    whatsapp.media["MEDIA1"] = ("image/jpeg", photo_bytes())
     say(client, "Jalan berlubang besar di Kabupaten Sleman membahayakan motor", "wamid.I1", image="MEDIA1")
     report = Report.objects.get()
     attachment = report.attachments.get()
-    assert attachment.content_type == "image/png"
+    assert attachment.content_type == "image/jpeg"
+    with attachment.public_file.open("rb") as fh:
+        assert not has_gps(fh.read())
+
+    whatsapp.media["MEDIA2"] = ("image/jpeg", photo_bytes())
+    Report.objects.update(status=Status.COMPLETED)  # the first conversation is over
+    say(client, "ANONIM Pungli di kantor kelurahan Kabupaten Badung saat urus KTP", "wamid.I3", image="MEDIA2")
+    anonymous = Report.objects.get(is_anonymous=True).attachments.get()
+    with anonymous.file.open("rb") as fh:
+        assert_clean(fh.read(), "image/jpeg")
+
+
+def test_refused_image_is_explained_and_the_text_kept(client, whatsapp, tree, settings):
+    from complaints.tests.test_attachment_metadata import photo_bytes
+
+    settings.LAPOR_IMAGE_MAX_PIXELS = 1000  # the photo has 40×30 pixels
+    whatsapp.media["BIG"] = ("image/png", photo_bytes("PNG"))
+    say(client, "Sampah menumpuk di Kota Denpasar tidak diangkut", "wamid.R1", image="BIG")
+    report = Report.objects.get()
+    assert report.attachments.count() == 0
+    texts = whatsapp.texts(CITIZEN)
+    assert any("tidak dapat kami terima" in t and "megapiksel" in t for t in texts)
+    assert report.tracking_no in texts[-1]
 
 
 def test_english_writer_gets_english_answers(client, whatsapp, tree):
