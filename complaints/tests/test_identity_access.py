@@ -184,3 +184,69 @@ def test_concurrent_actions_on_postgresql_keep_one_unbroken_chain(
     result = audit.verify(audit.EVENT_CHAIN)
     assert result.ok, result.errors
     assert result.checked == Event.objects.count() == 3 * len(reports)
+
+
+# Every staff role that can export the report list, and every way an export is built.
+EXPORTERS = ["national_admin", "agency_admin", "unit_admin", "liaison", "head", "supervisor"]
+EXPORT_WAYS = [
+    ("admin:complaints_report_export", False),
+    ("admin:complaints_report_export_xlsx", False),
+    ("admin:complaints_report_export", True),
+    ("admin:complaints_report_export_xlsx", True),
+]
+
+
+@pytest.mark.parametrize("role", EXPORTERS)
+@pytest.mark.parametrize("name,as_job", EXPORT_WAYS)
+def test_no_export_carries_an_anonim_identity_for_any_role(
+    request, client, make_report, national_admin, tree, settings, role, name, as_job, django_capture_on_commit_callbacks
+):
+    """#21 item 11 (exports): an Anonim reporter's name, e-mail, phone and NIK reach no export — CSV
+    or XLSX, built at once or by a background job — for any role, national admins and supervisors
+    included (break-glass is one report at a time, with a reason, on /kerja/identitas/). So no export
+    needs an IdentityAccess record; a named reporter's identity still reaches the staff who see it."""
+    import io
+
+    import openpyxl
+
+    from complaints.models import ExportJob
+    from lapor.celery import app as celery_app
+
+    from .portal import close_response
+
+    anon = make_report(is_anonymous=True, title="Pungli di puskesmas")
+    named = make_report(title="Antrean puskesmas", submission_key="named")
+    for report in (anon, named):  # down to Dinkes Badung: every exporting role sees both
+        workflow.verify(report, by=national_admin, complaint_kind="normative")
+        workflow.dispatch(report, by=national_admin, to_agency=tree["dinkes"])
+    user = request.getfixturevalue(role)
+    client.force_login(user)
+    if as_job:
+        settings.LAPOR_EXPORT_INLINE_MAX = 1
+        before, celery_app.conf.task_always_eager = celery_app.conf.task_always_eager, True
+        try:
+            with django_capture_on_commit_callbacks(execute=True):
+                started = client.get(reverse(name))
+        finally:
+            celery_app.conf.task_always_eager = before
+        assert started.status_code == 302
+        job = ExportJob.objects.get(user=user)
+        assert job.state == "done", job.error
+        response = client.get(reverse("staff:export_download", args=[job.token]))
+    else:
+        response = client.get(reverse(name))
+    assert response.status_code == 200
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    close_response(response)
+    if name.endswith("xlsx"):
+        sheet = openpyxl.load_workbook(io.BytesIO(content), read_only=True).active
+        cells = sheet.iter_rows(values_only=True)
+        text = "\n".join(",".join("" if v is None else str(v) for v in row) for row in cells)
+    else:
+        text = content.decode("utf-8-sig")
+    lines = {line.split(",")[0]: line for line in text.splitlines()}
+    assert anon.tracking_no in lines and named.tracking_no in lines
+    for secret in ("Made Warga", "warga@example.test", "081234567890", "6281234567890", "5103012345678901"):
+        assert secret not in lines[anon.tracking_no], (role, name, as_job, secret)
+    assert "Made Warga" in lines[named.tracking_no] and "warga@example.test" in lines[named.tracking_no]
+    assert not IdentityAccess.objects.exists()
