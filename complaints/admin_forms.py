@@ -277,6 +277,32 @@ class ApproveForm(ActionForm):
         super().__init__(*args, report=report, user=user, **kwargs)
 
 
+class MergeForm(ActionForm):
+    """Close the report as a duplicate of another, named by its tracking number (the likely duplicates
+    listed on the page fill it in)."""
+
+    into = forms.CharField(
+        label=_("Nomor pelacakan laporan utama"),
+        max_length=12,
+        help_text=_("Laporan tentang masalah yang sama; laporan ini ditutup dan pelapornya mengikuti laporan utama."),
+    )
+    note = forms.CharField(
+        label=_("Catatan untuk pelapor"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        help_text=_("Kosongkan untuk pesan baku dengan nomor laporan utama."),
+    )
+
+    def clean_into(self):
+        from .access import staff_reports
+
+        number = self.cleaned_data["into"].strip().upper()
+        main = staff_reports(self.user).filter(tracking_no=number).first()
+        if main is None:
+            raise forms.ValidationError(_("Laporan dengan nomor ini tidak ditemukan dalam wewenang Anda."))
+        return main
+
+
 class ArchiveForm(ActionForm):
     reason = forms.ChoiceField(label=_("Alasan"), choices=[(r.value, r.label) for r in ARCHIVE_REASONS])
     note = forms.CharField(label=_("Catatan"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
@@ -302,6 +328,8 @@ ACTION_FORMS: dict[str, type[ActionForm]] = {
     Action.ARCHIVE: ArchiveForm,
     Action.REMOVE: RemoveForm,
     Action.NOTE: NoteForm,
+    Action.MERGE: MergeForm,
+    Action.UNMERGE: OptionalNoteForm,
     ANSWER_AGAIN: AnswerAgainForm,
 }
 

@@ -59,6 +59,9 @@ CLOCK_EFFECTS: dict[str, list[tuple[str, str | None]]] = {
     Action.EXPIRE_INFO: [("stop", DET), ("cancel_all", None)],
     Action.ARCHIVE: [("cancel_all", None)],
     Action.REMOVE: [("cancel_all", None)],
+    # A duplicate's clocks stop while it is merged, keeping what was left of them for an unmerge.
+    Action.MERGE: [("suspend", None)],
+    Action.UNMERGE: [("unsuspend", None)],
 }
 
 
@@ -80,16 +83,25 @@ def apply_clocks(report: Report, action: str, now: dt.datetime) -> None:
         elif op == "pause":
             for c in open_clocks.values():
                 if c.kind in AGENCY_CLOCKS and c.state != Clock.State.PAUSED:
-                    c.remaining_days = calendar.remaining_workdays(now, c.due_at) if now < c.due_at else 0
-                    c.state, c.paused_at, c.next_check_at = Clock.State.PAUSED, now, None
-                    c.save(update_fields=["state", "paused_at", "remaining_days", "next_check_at"])
+                    _pause(c, now, calendar)
         elif op == "resume":
             for c in open_clocks.values():
                 if c.state == Clock.State.PAUSED:
-                    c.due_at = calendar.resume(now, c.remaining_days or 0, c.calendar_days)
-                    c.state, c.paused_at, c.remaining_days = Clock.State.RUNNING, None, None
-                    c.next_check_at = calendar.reminder_at(c.due_at, c.calendar_days)
-                    c.save(update_fields=["state", "paused_at", "remaining_days", "due_at", "next_check_at"])
+                    _resume(c, now, calendar)
+        elif op == "suspend":
+            for c in open_clocks.values():
+                if c.state != Clock.State.PAUSED:
+                    _pause(c, now, calendar)
+        elif op == "unsuspend":
+            merged_at = (
+                report.events.filter(action=Action.MERGE)
+                .order_by("-created_at", "-pk")
+                .values_list("created_at", flat=True)
+                .first()
+            )
+            for c in open_clocks.values():
+                if c.state == Clock.State.PAUSED and merged_at and c.paused_at and c.paused_at >= merged_at:
+                    _resume(c, now, calendar)
         elif op == "cancel_all":
             for c in list(open_clocks.values()):
                 stop_clock(c, now, cancelled=True)
@@ -97,6 +109,23 @@ def apply_clocks(report: Report, action: str, now: dt.datetime) -> None:
     # Report.due_at orders the agencies' queues: only agency clocks count (not the citizen's).
     running = [c.due_at for c in open_clocks.values() if c.sets_report_due]
     report.due_at = min(running) if running else None
+
+
+def _pause(c: Clock, now: dt.datetime, calendar) -> None:
+    if c.calendar_days:
+        c.remaining_days = max(0, (c.due_at - now).days) if now < c.due_at else 0
+    else:
+        c.remaining_days = calendar.remaining_workdays(now, c.due_at) if now < c.due_at else 0
+    c.state, c.paused_at, c.next_check_at = Clock.State.PAUSED, now, None
+    c.save(update_fields=["state", "paused_at", "remaining_days", "next_check_at"])
+
+
+def _resume(c: Clock, now: dt.datetime, calendar) -> None:
+    c.due_at = calendar.resume(now, c.remaining_days or 0, c.calendar_days)
+    c.state, c.paused_at, c.remaining_days = Clock.State.RUNNING, None, None
+    # Clocks the citizen runs out (reply window, details) have no reminder: the sweep acts at the due time.
+    c.next_check_at = c.due_at if c.kind in (REP, DET) else calendar.reminder_at(c.due_at, c.calendar_days)
+    c.save(update_fields=["state", "paused_at", "remaining_days", "due_at", "next_check_at"])
 
 
 def start_clock(report: Report, kind: str, now: dt.datetime, calendar) -> Clock:

@@ -19,7 +19,7 @@ REFRESHED_TTL = 180  # written by the beat every 60 s: survives two missed beats
 
 
 def compute() -> dict:
-    public = Report.objects.public()
+    public = Report.objects.public().exclude(status=Status.MERGED)  # a merged duplicate counts once
     return {
         **public.aggregate(reports=Count("pk"), completed=Count("pk", filter=Q(status=Status.COMPLETED))),
         "agencies": Agency.objects.active().count(),

@@ -98,6 +98,7 @@ class Status(models.TextChoices):
     COMPLETED = "completed", _("Selesai")
     ARCHIVED = "archived", _("Diarsipkan")
     REMOVED = "removed", _("Dihapus")
+    MERGED = "merged", _("Digabungkan – Duplikat")
 
 
 class Action(models.TextChoices):
@@ -123,6 +124,8 @@ class Action(models.TextChoices):
     ARCHIVE = "archive", _("Arsipkan")
     REMOVE = "remove", _("Hapus")
     NOTE = "note", _("Catatan internal")
+    MERGE = "merge", _("Gabungkan sebagai duplikat")
+    UNMERGE = "unmerge", _("Batalkan penggabungan")
 
 
 # What citizens read for each step — on the report's page, in "my reports" and in the subjects of
@@ -148,12 +151,14 @@ CITIZEN_LABELS: dict[str, str] = {
     Action.ARCHIVE: _("Laporan diarsipkan"),
     Action.REMOVE: _("Laporan dihapus"),
     Action.NOTE: _("Catatan petugas"),
+    Action.MERGE: _("Laporan digabungkan dengan laporan lain tentang masalah yang sama"),
+    Action.UNMERGE: _("Penggabungan laporan dibatalkan"),
 }
 
 
 # The named groups of the workflow's words. Every other set (the transition table, notifications,
 # statistics, deadline compliance) is built from these, so a new action or status is added here once.
-CLOSED_STATUSES = {Status.COMPLETED, Status.ARCHIVED, Status.REMOVED}
+CLOSED_STATUSES = {Status.COMPLETED, Status.ARCHIVED, Status.REMOVED, Status.MERGED}
 OPEN_STATUSES = [s for s in Status.values if s not in CLOSED_STATUSES]
 WORKING_STATUSES = (Status.DISPATCHED, Status.IN_PROGRESS)  # an agency holds it and works on it
 # The agency's answers to the citizen: published ones, and every answer that counts as the first follow-up.
@@ -174,6 +179,8 @@ STAFF_ACTIONS = (
     Action.ARCHIVE,
     Action.REMOVE,
     Action.NOTE,
+    Action.MERGE,
+    Action.UNMERGE,
 )
 # What the reporter does on their own report, and what the deadline sweep does for them.
 CITIZEN_ACTIONS = (Action.PROVIDE_INFO, Action.REPLY, Action.ACCEPT, Action.REOPEN)
@@ -365,6 +372,16 @@ class Report(models.Model):
     first_follow_up_at = models.DateTimeField(_("tindak lanjut pertama"), null=True, blank=True)
     responded_at = models.DateTimeField(_("ditanggapi"), null=True, blank=True)
     closed_at = models.DateTimeField(_("ditutup"), null=True, blank=True)
+
+    # A duplicate merged into the report about the same problem (status MERGED; workflow.merge).
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("digabungkan ke"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="duplicates",
+    )
 
     bounce_count = models.PositiveSmallIntegerField(_("jumlah pengembalian"), default=0)
     reopen_count = models.PositiveSmallIntegerField(_("jumlah dibuka kembali"), default=0)
@@ -889,8 +906,11 @@ class Support(models.Model):
         return f"{self.user_id} → {self.report_id}"
 
     @classmethod
-    def add(cls, report: Report, user) -> bool:
-        """Record `user`'s support once, counted in the report's support_count; False if they already had."""
+    def add(cls, report: Report, user, *, follow: bool = False) -> bool:
+        """Record `user`'s support once, counted in the report's support_count; False if they already had.
+        `follow`: they also follow the report (they supported it instead of filing the same problem)."""
+        if follow and report.reporter_id != user.pk:
+            Follow.objects.get_or_create(report=report, user=user, defaults={"via": Follow.Via.SUPPORT})
         try:
             with transaction.atomic():
                 cls.objects.create(report=report, user=user)
@@ -898,6 +918,31 @@ class Support(models.Model):
         except IntegrityError:
             return False
         return True
+
+
+class Follow(models.Model):
+    """A citizen who follows a public report they did not file: they supported it instead of filing
+    the same problem again, or their own report was merged into it as a duplicate. Followers are told
+    of its public steps (notifications.recipients)."""
+
+    class Via(models.TextChoices):
+        SUPPORT = "support", _("Mendukung laporan ini")
+        MERGE = "merge", _("Laporannya digabungkan ke laporan ini")
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="follows")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    via = models.CharField(max_length=8, choices=Via.choices)
+    # The duplicate whose merge made its reporter follow (unmerge removes exactly these).
+    source = models.ForeignKey(Report, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("pengikut laporan")
+        verbose_name_plural = _("pengikut laporan")
+        constraints = [models.UniqueConstraint(fields=["report", "user"], name="follow_once")]
+
+    def __str__(self):
+        return f"{self.user_id} → {self.report_id} ({self.via})"
 
 
 class ResponseTemplate(models.Model):

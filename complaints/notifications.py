@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from agencies.models import Membership, path_ids
 from lapor.queue import after_commit
 
-from .models import CITIZEN_ACTIONS, INTERNAL_ACTIONS, Action, Event, Notification
+from .models import CITIZEN_ACTIONS, INTERNAL_ACTIONS, Action, Event, Follow, Notification
 
 log = logging.getLogger(__name__)
 Role = Membership.Role
@@ -45,6 +45,14 @@ def recipients(event: Event) -> list[tuple[object, str]]:
     result = []
     if event.is_public and report.reporter_id and event.action not in REPORTER_SKIPS:
         result.append((report.reporter, "reporter"))
+    if event.is_public and event.action not in REPORTER_SKIPS and report.is_public:
+        # Citizens who follow the report (supported it instead of filing it again, or their duplicate
+        # was merged into it) hear of its public steps, as the public sees them.
+        skip = {report.reporter_id, event.actor_id}
+        for follow in Follow.objects.filter(report=report).select_related("user").order_by("pk"):
+            if follow.user_id not in skip and follow.user.is_active:
+                skip.add(follow.user_id)
+                result.append((follow.user, "follower"))
     staff_roles = (
         STAFF_ROLES
         if event.action in STAFF_EVENTS
@@ -118,7 +126,7 @@ def _render(user, audience: str, event: Event) -> Notification:
     report = event.report
     path = (
         reverse("complaints:detail", args=[report.tracking_no])
-        if audience == "reporter"
+        if audience in ("reporter", "follower")
         else (reverse("admin:complaints_report_change", args=[report.pk]))
     )
     with translation.override(getattr(user, "language", None) or settings.LANGUAGE_CODE):
@@ -127,7 +135,7 @@ def _render(user, audience: str, event: Event) -> Notification:
             "event": event,
             "report": report,
             "audience": audience,
-            "action": event.citizen_label if audience == "reporter" else event.action_label,
+            "action": event.citizen_label if audience in ("reporter", "follower") else event.action_label,
             "status": report.get_status_display(),
             "url": settings.SITE_URL.rstrip("/") + path,
         }

@@ -4,7 +4,8 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -94,7 +95,12 @@ def _not_found(request, number, status=404):
 
 
 def _get_report(request, tracking_no, qs=None):
-    qs = Report.objects.for_list().select_related("reporter") if qs is None else qs
+    if qs is None:
+        # With how many duplicates were merged into it (the page says so), in the same query.
+        merged = Report.objects.filter(merged_into=OuterRef("pk")).order_by().values("merged_into")
+        merged = merged.annotate(n=Count("pk")).values("n")
+        qs = Report.objects.for_list().select_related("reporter", "merged_into")
+        qs = qs.annotate(merged_count=Coalesce(Subquery(merged), 0))
     return get_report_for_user(request.user, tracking_no, qs)
 
 
@@ -132,6 +138,7 @@ def _detail_context(request, report, forms=None):
         "supported": public and user.is_authenticated and Support.objects.filter(report=report, user=user).exists(),
         "case_file": is_reporter and ombudsman.may_file_case(report),
         "is_reporter": is_reporter,  # a withheld file is listed to its reporter only
+        "merged_count": getattr(report, "merged_count", 0),
     }
 
 
@@ -342,7 +349,9 @@ def notifications_read(request):
 @require_POST
 def support(request, tracking_no):
     report = _get_report(request, tracking_no, Report.objects.public())
-    if Support.add(report, request.user):
+    if report.merged_into_id:  # a merged duplicate: the support goes to the report it was merged into
+        report = _get_report(request, report.merged_into.tracking_no, Report.objects.public())
+    if Support.add(report, request.user, follow=request.POST.get("follow") == "1"):
         messages.success(request, _("Terima kasih, dukungan Anda tercatat."))
     else:
         messages.info(request, _("Anda sudah mendukung laporan ini."))

@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterable
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -35,7 +37,9 @@ from .models import (
     Action,
     Category,
     Classification,
+    CloseReason,
     Event,
+    Follow,
     Report,
     ReportAgency,
     Status,
@@ -99,6 +103,7 @@ def _alerting_storage_failures(function):
 
 
 RESUME = "resume"  # on_hold → the status the report was held from
+RESTORE = "restore"  # merged → the status it was merged from (its latest merge event's from_status)
 S, A = Status, Action
 
 # The rule book: (status, action) → new status. Anything absent is refused.
@@ -125,7 +130,9 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     **{(s, A.HOLD): S.ON_HOLD for s in WORKING_STATUSES},
     **{(s, A.ARCHIVE): S.ARCHIVED for s in OPEN_STATUSES if s != S.RESPONDED},
     **{(s, A.REMOVE): S.REMOVED for s in (S.SUBMITTED, S.ON_HOLD, S.VERIFIED, S.RETURNED)},
-    **{(s, A.NOTE): s for s in (*OPEN_STATUSES, S.COMPLETED, S.ARCHIVED)},
+    **{(s, A.NOTE): s for s in (*OPEN_STATUSES, S.COMPLETED, S.ARCHIVED, S.MERGED)},
+    **{(s, A.MERGE): S.MERGED for s in OPEN_STATUSES},
+    (S.MERGED, A.UNMERGE): RESTORE,
 }
 
 NA, AA, UA, LO = Role.NATIONAL_ADMIN, Role.AGENCY_ADMIN, Role.UNIT_ADMIN, Role.LIAISON_OFFICER
@@ -150,6 +157,8 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     A.ARCHIVE: frozenset({NA, AA}),
     A.REMOVE: frozenset({NA}),
     A.NOTE: frozenset({NA, AA, UA, LO}),
+    A.MERGE: frozenset({NA, AA}),
+    A.UNMERGE: frozenset({NA, AA}),
 }
 # Roles that are refused an action when the report is in a given status (the workflow table is
 # shared; who may act depends on the stage): hold before dispatch is verification work.
@@ -200,7 +209,16 @@ def _check(report: Report, action: str, roles: set[str]) -> str:
         raise ActionNotAllowed(_("Belum ada draf jawaban untuk disetujui."))
     if action == A.RESPOND and roles & permitted == {UA} and _needs_approval(report):
         raise ActionNotAllowed(_("Jawaban instansi ini harus disetujui Pejabat Penghubung: simpan sebagai draf."))
-    return report.held_from if target == RESUME else target
+    if target == RESUME:
+        return report.held_from
+    if target == RESTORE:
+        return _merged_from(report)
+    return target
+
+
+def _merged_from(report: Report) -> str:
+    merge = report.events.filter(action=A.MERGE).order_by("-created_at", "-pk").values_list("from_status", flat=True)
+    return merge.first() or S.SUBMITTED
 
 
 def _latest_answer_action(report: Report) -> str | None:
@@ -716,6 +734,76 @@ def remove(report: Report, *, by, reason: str, note: str = "") -> Event:
     return _apply(report, A.REMOVE, by=by, internal_note=note, change=change, data={"reason": reason})
 
 
+def merge(report: Report, *, by, into: Report, note: str = "") -> Event:
+    """Close `report` as a duplicate of `into`, the report about the same problem: its reporter follows
+    `into` and is told, its support and comments count toward `into`, its clocks stop (paused, so that
+    unmerge restores them) and the statistics no longer count it as received (dashboards.aggregation)."""
+    from .access import staff_reports
+
+    moved: dict = {}
+
+    def change(r: Report, now):
+        main = Report.objects.select_for_update().filter(pk=into.pk).first()
+        if main is None or main.pk == r.pk:
+            raise InvalidInput(_("Pilih laporan lain sebagai laporan utama."))
+        if not staff_reports(by).filter(pk=main.pk).exists():
+            raise InvalidInput(_("Laporan utama tidak berada dalam wewenang Anda."))
+        if main.status == S.MERGED:
+            raise InvalidInput(
+                _("Laporan %(no)s sendiri sudah digabungkan ke laporan lain: pilih laporan utamanya.")
+                % {"no": main.tracking_no}
+            )
+        if main.status == S.REMOVED:
+            raise InvalidInput(_("Laporan yang sudah dihapus tidak dapat menjadi laporan utama."))
+        if r.duplicates.exists():
+            raise InvalidInput(
+                _("Laporan lain sudah digabungkan ke laporan ini: batalkan penggabungan itu lebih dulu.")
+            )
+        if main.is_confidential and r.reporter_id != main.reporter_id:
+            # Its reporter would follow a report they may not see.
+            raise InvalidInput(_("Laporan Rahasia hanya dapat menerima duplikat dari pelapor yang sama."))
+        moved.update(supports=r.support_count, comments=r.comment_count, into=main.pk, into_no=main.tracking_no)
+        Report.objects.filter(pk=main.pk).update(
+            support_count=F("support_count") + r.support_count, comment_count=F("comment_count") + r.comment_count
+        )
+        if r.reporter_id and r.reporter_id != main.reporter_id:
+            Follow.objects.get_or_create(
+                report=main, user_id=r.reporter_id, defaults={"via": Follow.Via.MERGE, "source": r, "created_at": now}
+            )
+        r.merged_into, r.close_reason, r.closed_at = main, CloseReason.DUPLICATE, now
+
+    text = note.strip() or str(
+        _(
+            "Laporan ini membahas masalah yang sama dengan laporan %(no)s dan digabungkan ke sana; "
+            "ikuti perkembangannya di laporan itu."
+        )
+        % {"no": into.tracking_no}
+    )
+    event = _apply(report, A.MERGE, by=by, note=text, change=change, target_agency=None, data=moved)
+    transaction.on_commit(lambda: report_dimensions_changed.send(sender=Report, report=report))
+    return event
+
+
+def unmerge(report: Report, *, by, note: str = "") -> Event:
+    """Undo a merge: the report returns to the status it was merged from with its clocks, and what the
+    merge gave the main report (support, comments, its reporter as a follower) is taken back."""
+
+    def change(r: Report, now):
+        merge_event = r.events.filter(action=A.MERGE).order_by("-created_at", "-pk").first()
+        given = merge_event.data if merge_event else {}
+        if r.merged_into_id:
+            Report.objects.filter(pk=r.merged_into_id).update(
+                support_count=Greatest(F("support_count") - given.get("supports", 0), 0),
+                comment_count=Greatest(F("comment_count") - given.get("comments", 0), 0),
+            )
+            Follow.objects.filter(report_id=r.merged_into_id, source=r, via=Follow.Via.MERGE).delete()
+        r.merged_into, r.close_reason, r.closed_at = None, "", None
+
+    event = _apply(report, A.UNMERGE, by=by, note=note.strip(), change=change)
+    transaction.on_commit(lambda: report_dimensions_changed.send(sender=Report, report=report))
+    return event
+
+
 def add_note(report: Report, *, by, note: str) -> Event:
     """An internal note on the timeline: staff only."""
     _require(note, _("Catatan tidak boleh kosong."))
@@ -834,6 +922,8 @@ ACTION_FUNCTIONS = {
     A.ARCHIVE: archive,
     A.REMOVE: remove,
     A.NOTE: add_note,
+    A.MERGE: merge,
+    A.UNMERGE: unmerge,
 }
 
 # The interface: the errors, the table, asking it, filing a report and one function per action.

@@ -8,7 +8,8 @@ durations, by contrast, use the responsible agency's own calendar and time zone 
 Each fact counts on the day it happened, for the agency responsible at that moment (Event.agency:
 the holder after the action; Clock.agency: the holder when the clock started). Counters:
 
-- received: submissions (for the suggested agency, or none: the national admins)
+- received: submissions (for the suggested agency, or none: the national admins), except those of
+  duplicates merged into another report (workflow.merge: one problem counts once)
 - verified: verifications; staff_actions: every staff action (admin activity)
 - dispatched: first dispatches (the event that set Report.dispatched_at)
 - followed_up: first substantive answers (the event that set Report.first_follow_up_at)
@@ -109,7 +110,8 @@ def _event_counts(start, end) -> list[dict]:
         _events_of_day(start, end)
         .values("agency", *REPORT_DIMS)
         .annotate(
-            received=Count("pk", filter=Q(action=SUBMIT)),
+            # A duplicate merged into another report is the same problem: counted once, as the main one.
+            received=Count("pk", filter=Q(action=SUBMIT, report__merged_into__isnull=True)),
             verified=Count("pk", filter=Q(action=VERIFY)),
             dispatched=Count("pk", filter=first_dispatch),
             followed_up=Count("pk", filter=first_answer),

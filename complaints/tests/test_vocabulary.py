@@ -31,9 +31,10 @@ def test_every_action_but_submit_has_its_roles_and_each_group_is_who_takes_it():
 def test_open_and_closed_statuses_split_the_statuses():
     assert set(OPEN_STATUSES) | CLOSED_STATUSES == set(Status)
     assert not set(OPEN_STATUSES) & CLOSED_STATUSES
-    # A closed report leaves only by reopening (a completed one) or an internal note.
+    # A closed report leaves only by reopening (a completed one), an unmerge (a merged duplicate) or
+    # an internal note.
     leaving = {(s, a) for (s, a), to in workflow.TRANSITIONS.items() if s in CLOSED_STATUSES and to != s}
-    assert leaving == {(Status.COMPLETED, Action.REOPEN)}
+    assert leaving == {(Status.COMPLETED, Action.REOPEN), (Status.MERGED, Action.UNMERGE)}
 
 
 def test_internal_actions_never_move_a_report_and_each_clock_is_fulfilled_by_staff():

@@ -32,6 +32,7 @@ ALL_ROLES = [
 STAFF = "national agency parent"
 EXPECTED = {
     "submitted": {
+        "merge": ("merged", STAFF),
         "verify": ("verified", STAFF),
         "hold": ("on_hold", STAFF),
         "archive": ("archived", STAFF),
@@ -39,6 +40,7 @@ EXPECTED = {
         "note": ("submitted", STAFF),
     },
     "on_hold": {
+        "merge": ("merged", STAFF),
         "provide_info": ("submitted", "reporter"),
         "expire_info": ("archived", "system"),
         "archive": ("archived", STAFF),
@@ -46,6 +48,7 @@ EXPECTED = {
         "note": ("on_hold", STAFF),
     },
     "verified": {
+        "merge": ("merged", STAFF),
         "dispatch": ("dispatched", STAFF),
         "hold": ("on_hold", STAFF),
         "archive": ("archived", STAFF),
@@ -53,6 +56,7 @@ EXPECTED = {
         "note": ("verified", STAFF),
     },
     "dispatched": {
+        "merge": ("merged", STAFF),
         "forward": ("dispatched", "national agency parent unit"),
         "return": ("returned", "agency parent unit"),
         "transfer": ("dispatched", STAFF),
@@ -65,6 +69,7 @@ EXPECTED = {
         "note": ("dispatched", "national agency parent unit liaison"),
     },
     "in_progress": {
+        "merge": ("merged", STAFF),
         "forward": ("dispatched", "national agency parent unit"),
         "return": ("returned", "agency parent unit"),
         "transfer": ("dispatched", STAFF),
@@ -77,12 +82,14 @@ EXPECTED = {
         "note": ("in_progress", "national agency parent unit liaison"),
     },
     "returned": {
+        "merge": ("merged", STAFF),
         "dispatch": ("dispatched", STAFF),
         "archive": ("archived", STAFF),
         "remove": ("removed", "national"),
         "note": ("returned", STAFF),
     },
     "responded": {
+        "merge": ("merged", STAFF),
         "reply": ("in_progress", "reporter"),
         "accept": ("completed", "reporter"),
         "auto_complete": ("completed", "system"),
@@ -95,6 +102,8 @@ EXPECTED = {
     },
     "archived": {"note": ("archived", STAFF)},
     "removed": {},
+    # Merged from a submitted report: unmerge restores that status.
+    "merged": {"unmerge": ("submitted", STAFF), "note": ("merged", STAFF)},
 }
 
 
@@ -137,6 +146,9 @@ def build(make_report, cast, tree):
             return r
         if status == "on_hold":
             workflow.hold(r, by=nat, note="Mohon lampirkan foto lokasi.")
+            return r
+        if status == "merged":
+            workflow.merge(r, by=nat, into=make_report())
             return r
         if status in ("archived", "removed"):
             if status == "archived":
@@ -190,8 +202,25 @@ def _args(action, tree):
     }.get(action, {})
 
 
+def _main_report(report):
+    """Another report about the same problem, for merge."""
+    return workflow.submit(
+        by=report.reporter,
+        classification=report.classification,
+        title=report.title,
+        body=report.body,
+        event_date=report.event_date,
+        province=report.province,
+        regency=report.regency,
+        category=report.category,
+        suggested_agency=report.suggested_agency,
+    )
+
+
 def _perform(report, action, user, tree):
     fn = workflow.ACTION_FUNCTIONS[action]
+    if action == "merge":
+        return fn(report, by=user, into=_main_report(report))
     if user is None:
         return (
             fn(report, **_args(action, tree))

@@ -47,72 +47,111 @@ ACCOUNTS = [
 CITIZENS = ["warga@lapor.test", "siti@lapor.test", "budi@lapor.test", "yohana@lapor.test"]
 PHONES = {"warga@lapor.test": "081234567801", "siti@lapor.test": "081234567802", "budi@lapor.test": "081234567803"}
 
-# Where a report goes: (addressed agency, handling OPD, regency code, category codes)
-TARGETS = [
-    ("pemkab-badung", "dinkes-badung", "51.03", ["kesehatan-puskesmas", "kesehatan-bpjs", "kesehatan-rumah-sakit"]),
-    ("pemkab-badung", "dinas-pupr-badung", "51.03", ["infrastruktur-jalan", "infrastruktur-drainase"]),
-    ("pemkab-sleman", "disdik-sleman", "34.04", ["pendidikan-ppdb", "pendidikan-pungutan"]),
-    ("pemkot-tangerang", "disdukcapil-kota-tangerang", "36.71", []),
-    ("pemprov-sumbar", "dinas-pupr-prov-sumbar", "13.71", ["infrastruktur-jalan", "infrastruktur-jembatan"]),
-    ("pemkab-sekadau", None, "61.09", []),
-    (None, "pemkab-badung", "51.03", []),
-]
+# Where a report goes, by the kind of problem: (addressed agency, handling OPD, regency code).
+TARGETS = {
+    "health": ("pemkab-badung", "dinkes-badung", "51.03"),
+    "roads": ("pemkab-badung", "dinas-pupr-badung", "51.03"),
+    "school": ("pemkab-sleman", "disdik-sleman", "34.04"),
+    "civil": ("pemkot-tangerang", "disdukcapil-kota-tangerang", "36.71"),
+    "bridges": ("pemprov-sumbar", "dinas-pupr-prov-sumbar", "13.71"),
+    "sekadau": ("pemkab-sekadau", None, "61.09"),
+    "national": (None, "pemkab-badung", "51.03"),
+}
 
+# (target, category code, title, body): each story fits its category, so that duplicate suggestions
+# and the routing model (complaints.routing_model) meet realistic text.
 STORIES = [
     (
+        "roads",
+        "infrastruktur-jalan",
         "Jalan berlubang di Jalan Raya Mengwi",
         "Sudah tiga minggu ada lubang besar di depan pasar. Dua pengendara motor jatuh minggu lalu. "
         "Mohon segera diperbaiki sebelum musim hujan.",
     ),
     (
+        "health",
+        "kesehatan-puskesmas",
         "Antrean puskesmas sangat panjang",
         "Setiap pagi antrean di puskesmas mengular sampai ke jalan. Petugas pendaftaran hanya satu "
         "orang. Mohon ditambah loket atau sistem antrean daring.",
     ),
     (
+        "school",
+        "pendidikan-pungutan",
         "Pungutan uang seragam di sekolah negeri",
         "Anak saya diminta membayar Rp750.000 untuk seragam dan buku di SMP negeri. Apakah pungutan ini sesuai aturan?",
     ),
     (
+        "civil",
+        "kependudukan-ktp",
         "KTP elektronik belum jadi setelah 3 bulan",
         "Saya sudah rekam data KTP-el sejak tiga bulan lalu, tetapi setiap kali ke kantor dukcapil "
         "dijawab blangko habis.",
     ),
     (
+        "roads",
+        "infrastruktur-penerangan",
         "Usulan penambahan lampu penerangan jalan",
         "Jalan menuju desa kami gelap gulita pada malam hari. Kami mengusulkan pemasangan lampu "
         "penerangan jalan umum sepanjang 1 km.",
     ),
     (
-        "Permohonan informasi anggaran perbaikan jalan",
-        "Saya memohon informasi rincian anggaran dan jadwal perbaikan jalan kabupaten tahun ini "
-        "sesuai UU Keterbukaan Informasi Publik.",
+        "bridges",
+        "infrastruktur-jembatan",
+        "Jembatan gantung rusak membahayakan anak sekolah",
+        "Papan jembatan gantung banyak yang lapuk. Anak-anak sekolah setiap hari melintas. Mohon segera diperbaiki.",
     ),
     (
+        "roads",
+        "infrastruktur-drainase",
         "Saluran air tersumbat menyebabkan banjir",
         "Setiap hujan deras, saluran air di perumahan kami meluap karena tersumbat sampah. Rumah "
         "warga tergenang hingga 30 cm.",
     ),
     (
+        "health",
+        "kesehatan-bpjs",
         "Klaim BPJS ditolak rumah sakit",
         "Ibu saya peserta BPJS aktif tetapi diminta membayar obat sendiri saat rawat inap. Mohon "
         "penjelasan dan tindak lanjut.",
     ),
     (
-        "Jembatan gantung rusak membahayakan anak sekolah",
-        "Papan jembatan gantung banyak yang lapuk. Anak-anak sekolah setiap hari melintas. Mohon segera diperbaiki.",
+        "school",
+        "pendidikan-ppdb",
+        "Zonasi PPDB tidak transparan",
+        "Anak saya tinggal 300 meter dari SMP negeri tetapi tidak diterima lewat jalur zonasi, sementara "
+        "tetangga yang lebih jauh diterima. Mohon daftar penerimaan diumumkan.",
     ),
     (
-        "Aspirasi: taman bermain ramah anak",
-        "Warga mengusulkan lahan kosong milik pemda dijadikan taman bermain ramah anak dan ruang terbuka hijau.",
+        "sekadau",
+        "lingkungan-sampah",
+        "Sampah menumpuk di TPS pasar",
+        "Sampah di TPS pasar tidak diangkut selama seminggu dan menimbulkan bau serta lalat.",
     ),
     (
+        "civil",
+        "kependudukan-akta",
         "Pelayanan akta kelahiran dipungut biaya",
         "Petugas kelurahan meminta uang Rp200.000 untuk mempercepat akta kelahiran, padahal layanan ini gratis.",
     ),
     (
-        "Sampah menumpuk di TPS pasar",
-        "Sampah di TPS pasar tidak diangkut selama seminggu dan menimbulkan bau serta lalat.",
+        "health",
+        "kesehatan-rumah-sakit",
+        "Ruang IGD rumah sakit daerah penuh",
+        "Pasien kecelakaan harus menunggu di lorong karena ruang IGD penuh dan dokter jaga hanya satu.",
+    ),
+    (
+        "bridges",
+        "infrastruktur-jalan",
+        "Jalan provinsi longsor di Lembah Anai",
+        "Badan jalan provinsi amblas sebagian setelah hujan deras; kendaraan harus antre bergantian. "
+        "Mohon dipasang rambu dan segera diperbaiki.",
+    ),
+    (
+        "national",
+        "lingkungan-rth",
+        "Aspirasi: taman bermain ramah anak",
+        "Warga mengusulkan lahan kosong milik pemda dijadikan taman bermain ramah anak dan ruang terbuka hijau.",
     ),
 ]
 
@@ -139,7 +178,12 @@ PATHS = {
     ],
     Status.ARCHIVED: [("archive", "verifier")],
     Status.REMOVED: [("remove", "national")],
+    # Into an earlier report of the same story (the same problem filed again).
+    Status.MERGED: [("verify", "verifier"), ("merge", "verifier")],
 }
+
+
+MAIN_REFUSED = (Status.MERGED, Status.REMOVED)
 
 
 class Command(BaseCommand):
@@ -204,15 +248,16 @@ class Command(BaseCommand):
         classifications = ["complaint", "complaint", "aspiration", "information"]
         national = users["admin@lapor.test"]
         now = timezone.now()
-        children = list(Category.objects.filter(parent__isnull=False).order_by("pk"))
+        filed: dict[int, list[Report]] = {}
         for i in range(count):
             status = statuses[i % len(statuses)]
-            addressed_code, handler_code, regency_code, category_codes = TARGETS[i % len(TARGETS)]
+            story = i % len(STORIES)
+            target, category_code, title, body = STORIES[story]
+            addressed_code, handler_code, regency_code = TARGETS[target]
             addressed = Agency.objects.filter(code=addressed_code).first() if addressed_code else None
             handler = self.handler(handler_code, addressed)
             regency = Region.objects.get(code=regency_code)
-            category = Category.objects.get(code=rng.choice(category_codes)) if category_codes else rng.choice(children)
-            title, body = STORIES[i % len(STORIES)]
+            category = Category.objects.get(code=category_code)
             citizen = users[CITIZENS[i % len(CITIZENS)]]
             start = now - dt.timedelta(days=75 - i, hours=rng.randint(0, 8))
             actors = {
@@ -238,12 +283,28 @@ class Command(BaseCommand):
                     is_confidential=i % 7 == 3,
                     channel="web" if i % 6 else "mobile",
                 )
+            earlier = [r for r in filed.get(story, []) if r.status not in MAIN_REFUSED and not r.is_confidential]
+            filed.setdefault(story, []).append(report)
             moment = start
             for action, actor_key in PATHS[status]:
                 moment += dt.timedelta(days=rng.randint(1, 4), hours=rng.randint(1, 6))
                 with time_machine.travel(min(moment, now), tick=False):
-                    self.act(report, action, actors[actor_key], handler, rng)
+                    if action == "merge":
+                        main = earlier[-1] if earlier else self.any_main(report)
+                        workflow.merge(report, by=national, into=main)
+                    else:
+                        self.act(report, action, actors[actor_key], handler, rng)
         return count
+
+    def any_main(self, report):
+        """A report to merge into when the story was not filed before: the newest open public one."""
+        return (
+            Report.objects.exclude(pk=report.pk)
+            .exclude(status__in=MAIN_REFUSED)
+            .filter(is_confidential=False, merged_into__isnull=True)
+            .order_by("-pk")
+            .first()
+        )
 
     def handler(self, code, addressed):
         return Agency.objects.get(code=code) if code else addressed or Agency.objects.get(code="pemkab-badung")
