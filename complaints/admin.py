@@ -31,7 +31,7 @@ from django.views.decorators.http import require_POST
 from agencies.models import Agency, Membership
 from agencies.roles import is_national_admin, is_staff_member, national_roles, staff_agencies
 
-from . import access, clocks, exports, notifications, uploads, workflow
+from . import access, clocks, duplicates, exports, notifications, uploads, workflow
 from . import identity as identity_rules
 from .admin_filters import CategoryTreeFilter, DeadlineFilter
 from .admin_forms import ACTION_FORMS, ANSWER_AGAIN, BulkDispatchForm, StaffEntryForm, response_templates_for
@@ -456,6 +456,8 @@ class ReportAdmin(StaffScopedAdmin):
             chosen = response_templates_for(report).filter(pk=template_id).first()
             if chosen is not None:
                 initial["note"] = chosen.body
+        if performed == Action.MERGE and request.GET.get("ke"):
+            initial["into"] = request.GET["ke"][:12]
         latest = report.events.order_by("-pk").values_list("pk", flat=True).first()
         if request.method == "POST":
             form = form_class(request.POST, request.FILES, report=report, user=request.user)
@@ -500,6 +502,11 @@ class ReportAdmin(StaffScopedAdmin):
             "templates": form.templates() if hasattr(form, "templates") else [],
             "change_url": change_url,
             "title": f"{label}: {report.tracking_no}",
+            # Verifying or merging: the reports that look like this one (complaints.duplicates).
+            "likely_duplicates": duplicates.for_verifier(report, request.user)
+            if performed in (Action.VERIFY, Action.MERGE)
+            else None,
+            "may_merge": workflow.allowed(report, Action.MERGE, request.user),
         }
         return TemplateResponse(request, "admin/complaints/report/action_form.html", ctx)
 

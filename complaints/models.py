@@ -426,6 +426,8 @@ class Report(models.Model):
             models.Index(fields=["due_at", "id"], name="report_due"),
             # The API's changes feed: keyset pages by (updated_at, id).
             models.Index(fields=["updated_at", "id"], name="report_updated"),
+            # Likely duplicates (complaints.duplicates): one regency's recent reports.
+            models.Index(fields=["regency", "-created_at"], name="report_regency_recent"),
             # The public map's bounding-box query (complaints/places.py): public reports with a pin.
             models.Index(
                 fields=["latitude", "longitude"],

@@ -8,6 +8,7 @@ urlpatterns = [
     path("lacak/", views.track, name="track"),
     path("baru/", views.submit_report, name="submit"),
     path("instansi/", views.agency_search, name="agency_search"),
+    path("serupa/", views.similar, name="similar"),
     path("terkirim/<str:tracking_no>/", views.submitted, name="submitted"),
     path("saya/", views.my_reports, name="mine"),
     path("notifikasi/", views.notification_list, name="notifications"),

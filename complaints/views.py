@@ -15,10 +15,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import lockout
+from agencies.models import Region
 from lapor import ratelimit
 from lapor.clientip import client_ip
 
-from . import ombudsman, routing, uploads, workflow
+from . import duplicates, ombudsman, routing, uploads, workflow
 from .access import (
     REPORTER,
     STAFF_ACTING_ROLES,
@@ -351,8 +352,14 @@ def support(request, tracking_no):
     report = _get_report(request, tracking_no, Report.objects.public())
     if report.merged_into_id:  # a merged duplicate: the support goes to the report it was merged into
         report = _get_report(request, report.merged_into.tracking_no, Report.objects.public())
-    if Support.add(report, request.user, follow=request.POST.get("follow") == "1"):
-        messages.success(request, _("Terima kasih, dukungan Anda tercatat."))
+    follow = request.POST.get("follow") == "1"  # "support instead of filing": they follow it too
+    if Support.add(report, request.user, follow=follow):
+        messages.success(
+            request,
+            _("Terima kasih, dukungan Anda tercatat. Anda akan menerima kabar perkembangan laporan ini.")
+            if follow
+            else _("Terima kasih, dukungan Anda tercatat."),
+        )
     else:
         messages.info(request, _("Anda sudah mendukung laporan ini."))
     return redirect("complaints:detail", tracking_no=report.tracking_no)
@@ -397,8 +404,8 @@ def _count_submission(request) -> None:
     ratelimit.hit("submit-ip", client_ip(request), settings.LAPOR_SUBMIT_RATE_IP[1])
 
 
-def _render_report_form(request, form, *, reattach=(), restored=False, status=200):
-    ctx = {"report_form": form, "reattach": list(reattach), "restored": restored}
+def _render_report_form(request, form, *, reattach=(), restored=False, status=200, extra=None):
+    ctx = {"report_form": form, "reattach": list(reattach), "restored": restored, **(extra or {})}
     return render(request, "complaints/report_form.html", ctx, status=status)
 
 
@@ -412,6 +419,11 @@ def submit_report(request):
         request.session.pop(REPORT_DRAFT_SESSION_KEY, None)
         return redirect("complaints:submit")
     form = ReportForm(request.POST, request.FILES)
+    if "check_duplicates" in request.POST:
+        # "Check before you file" without JavaScript: the same form, with the likely duplicates above it.
+        narrowed = ReportForm(initial={**form.draft(), "submission_key": request.POST.get("submission_key", "")})
+        ctx = {"duplicates": _similar_to(request.POST), "checked": True}
+        return _render_report_form(request, narrowed, reattach=form.chosen_file_names(), extra=ctx)
     if "search_agency" in request.POST or "restore_draft" in request.POST:
         # No-JavaScript agency search, or "try again" from the error page (lapor/errors.py): show the
         # form again with what was typed (the draft), nothing validated yet.
@@ -454,6 +466,22 @@ def submit_report(request):
 def submitted(request, tracking_no):
     report = get_object_or_404(Report.objects.select_related("agency"), tracking_no=tracking_no, reporter=request.user)
     return render(request, "complaints/submit_done.html", {"report": report})
+
+
+def _similar_to(data) -> list[Report]:
+    title, body = (data.get("title") or "")[:200], (data.get("body") or "")[:2000]
+    code = (data.get("regency") or "")[:16]
+    if not code or not duplicates.words(f"{title} {body}"):
+        return []  # nothing to compare yet: no query
+    regency = Region.objects.filter(level="regency", code=code).first()
+    return duplicates.for_citizen(regency=regency, title=title, body=body)
+
+
+@require_GET
+def similar(request):
+    """The likely duplicates of the report being written, as an HTML fragment (static/js/duplicates.js)."""
+    ctx = {"duplicates": _similar_to(request.GET), "checked": False}
+    return render(request, "complaints/_duplicates.html", ctx)
 
 
 @require_GET

@@ -1,0 +1,160 @@
+"""Likely duplicates (#16 items 1 and 2): for the citizen while writing (open public reports only, no
+identities), "support instead of filing", and for the verifier (every report of the last 90 days in
+the same regency and category that the staff member may see, Rahasia ones included for them)."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+
+from agencies.models import Region
+from complaints import duplicates, workflow
+from complaints.models import Follow, Report, Support
+from complaints.tests.portal import published
+
+POTHOLE = {"title": "Jalan berlubang dekat pasar Mengwi", "body": "Lubang besar di jalan raya Mengwi dekat pasar."}
+
+
+@pytest.fixture
+def badung():
+    return Region.objects.get(code="51.03")
+
+
+def _similar(client, **params):
+    return client.get(reverse("complaints:similar"), {"regency": "51.03", **POTHOLE, **params})
+
+
+def test_citizen_sees_open_public_reports_about_the_same_problem(client, make_report, national_admin, tree):
+    shown = published(make_report, national_admin, title="Lubang jalan raya Mengwi", body="Dekat pasar Mengwi.")
+    published(make_report, national_admin, title="Antrean puskesmas panjang", body="Loket hanya satu.")  # unlike
+    make_report(title="Jalan berlubang pasar Mengwi")  # not verified yet: not public
+    published(make_report, national_admin, title="Jalan berlubang pasar Mengwi", is_confidential=True)  # Rahasia
+    closed = published(make_report, national_admin, title="Jalan berlubang di pasar Mengwi")
+    workflow.archive(closed, by=national_admin, reason="resolved_elsewhere")
+    sleman = Region.objects.get(code="34.04")
+    published(make_report, national_admin, title="Jalan berlubang pasar Mengwi", province=sleman.parent, regency=sleman)
+    response = _similar(client)
+    assert [r.pk for r in response.context["duplicates"]] == [shown.pk]
+    page = response.content.decode()
+    assert shown.title in page and "1 dukungan" not in page and "0 dukungan" in page
+    assert "Masuk untuk mendukung" in page  # not logged in: no support button, a way to log in
+
+
+def test_suggestions_are_recent_at_most_five_and_never_name_an_anonymous_reporter(
+    client, make_report, national_admin, citizen
+):
+    old = published(make_report, national_admin, **POTHOLE)
+    Report.objects.filter(pk=old.pk).update(created_at=timezone.now() - dt.timedelta(days=91))
+    for _ in range(6):
+        published(make_report, national_admin, is_anonymous=True, **POTHOLE)
+    found = _similar(client)
+    assert len(found.context["duplicates"]) == 5 and old.pk not in {r.pk for r in found.context["duplicates"]}
+    assert citizen.full_name not in found.content.decode()
+
+
+def test_nothing_typed_or_no_regency_asks_nothing(client, make_report, national_admin, django_assert_num_queries):
+    published(make_report, national_admin, **POTHOLE)
+    with django_assert_num_queries(0):
+        assert _similar(client, title="di ke", body="").context["duplicates"] == []
+    assert _similar(client, regency="").context["duplicates"] == []
+
+
+def test_similar_fragment_queries_do_not_grow_with_results(
+    client, make_report, national_admin, django_assert_max_num_queries
+):
+    for _ in range(5):
+        published(make_report, national_admin, district="Mengwi", **POTHOLE)
+    with django_assert_max_num_queries(3):  # the regency, the ranked reports (with their regencies)
+        assert len(_similar(client).context["duplicates"]) == 5
+
+
+def test_check_before_filing_without_javascript_keeps_what_was_typed(client, make_report, national_admin, citizen):
+    shown = published(make_report, national_admin, **POTHOLE)
+    client.force_login(citizen)
+    before = Report.objects.count()
+    data = {"check_duplicates": "1", "classification": "complaint", "province": "51", "regency": "51.03", **POTHOLE}
+    response = client.post(reverse("complaints:submit"), data)
+    page = response.content.decode()
+    assert response.status_code == 200 and Report.objects.count() == before
+    assert shown.tracking_no in page and 'name="follow"' in page
+    assert response.context["report_form"].initial["title"] == POTHOLE["title"]
+
+
+def test_check_with_no_similar_report_says_so(client, citizen):
+    client.force_login(citizen)
+    data = {"check_duplicates": "1", "province": "51", "regency": "51.03", **POTHOLE}
+    assert 'id="no-duplicates"' in client.post(reverse("complaints:submit"), data).content.decode()
+
+
+def test_support_instead_of_filing_supports_and_follows(client, make_report, national_admin, other_citizen):
+    shown = published(make_report, national_admin, **POTHOLE)
+    client.force_login(other_citizen)
+    response = client.post(reverse("complaints:support", args=[shown.tracking_no]), {"follow": "1"}, follow=True)
+    assert "kabar perkembangan" in response.content.decode()
+    assert Support.objects.filter(report=shown, user=other_citizen).exists()
+    assert Follow.objects.filter(report=shown, user=other_citizen, via=Follow.Via.SUPPORT).exists()
+    # A plain support does not follow.
+    other = published(make_report, national_admin, title="Antrean puskesmas", body="Loket hanya satu.")
+    client.post(reverse("complaints:support", args=[other.tracking_no]))
+    assert not Follow.objects.filter(report=other).exists()
+
+
+# --- The verifier's list ---
+
+
+def test_verifier_sees_likely_duplicates_in_scope_confidential_included(
+    make_report, national_admin, agency_admin, tree
+):
+    report = make_report(**POTHOLE)
+    secret = make_report(is_confidential=True, **POTHOLE)  # addressed to Badung: its admin handles it
+    unverified = make_report(title="Lubang jalan Mengwi", body="Pasar Mengwi.")
+    elsewhere = make_report(suggested_agency=tree["bali"], **POTHOLE)  # Pemprov Bali's, not Badung's
+    other_category = make_report(category=report.category.__class__.objects.exclude(pk=report.category_id)
+                                 .filter(parent__isnull=False).first(), **POTHOLE)  # fmt: skip
+    unlike = make_report(title="Antrean puskesmas", body="Loket hanya satu.")
+    for_agency = {r.pk for r in duplicates.for_verifier(report, agency_admin)}
+    assert {secret.pk, unverified.pk} <= for_agency
+    assert not for_agency & {elsewhere.pk, other_category.pk, unlike.pk, report.pk}
+    assert elsewhere.pk in {r.pk for r in duplicates.for_verifier(report, national_admin)}
+
+
+def test_verifier_list_excludes_confidential_reports_outside_the_staff_scope(make_report, agency_admin, tree):
+    report = make_report(**POTHOLE)
+    secret_elsewhere = make_report(is_confidential=True, suggested_agency=tree["bali"], **POTHOLE)
+    assert secret_elsewhere.pk not in {r.pk for r in duplicates.for_verifier(report, agency_admin)}
+
+
+def test_verify_page_lists_them_with_a_merge_link_in_constant_queries(
+    client, make_report, agency_admin, django_assert_max_num_queries
+):
+    report = make_report(**POTHOLE)
+    client.force_login(agency_admin)
+    url = reverse("admin:complaints_report_action", args=[report.pk, "verify"])
+    make_report(**POTHOLE)
+    with django_assert_max_num_queries(40) as few:
+        client.get(url)
+    for _ in range(6):
+        make_report(is_confidential=True, **POTHOLE)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = client.get(url)
+    assert len(page.context["likely_duplicates"]) == 7
+    html = page.content.decode()
+    assert 'id="likely-duplicates"' in html and "?ke=" in html
+    merge = client.get(reverse("admin:complaints_report_action", args=[report.pk, "merge"]) + "?ke=ABCDEFGH")
+    assert merge.context["form"].initial["into"] == "ABCDEFGH"
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL (set DATABASE_URL)")
+def test_postgres_ranks_by_full_text_and_trigram_similarity(make_report, national_admin, badung):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT extname FROM pg_extension WHERE extname = 'pg_trgm'")
+        assert cursor.fetchone()  # created by migration 0018
+    close = published(make_report, national_admin, title="Jalan berlubang dekat pasar Mengwi", body="Lubang besar.")
+    partial = published(make_report, national_admin, title="Pasar Mengwi kotor", body="Sampah di jalan pasar.")
+    published(make_report, national_admin, title="Antrean puskesmas", body="Loket hanya satu.")
+    found = duplicates.for_citizen(regency=badung, **POTHOLE)
+    assert [r.pk for r in found] == [close.pk, partial.pk]
+    assert found[0].dup_score > found[1].dup_score
