@@ -83,19 +83,28 @@ class Village(models.Model):
         return self.name
 
 
+def in_subtrees(agencies, via: str = "") -> models.Q:
+    """The one rule of "inside an agency's subtree", as a filter: the agency reached through `via`
+    (a relation such as "agency" or "clock__agency"; "" for an Agency queryset itself) is one of
+    `agencies` or below one of them — its materialized path starts with theirs, one indexed prefix
+    range each. No agencies: nothing. Agency.is_in_subtree_of is the same rule for a loaded agency."""
+    lookup = f"{via}__path__startswith" if via else "path__startswith"
+    q = models.Q(pk__in=[])
+    for agency in agencies:
+        q |= models.Q(**{lookup: agency.path})
+    return q
+
+
 class AgencyQuerySet(models.QuerySet):
     def active(self):
         return self.filter(is_active=True)
 
     def subtree_of(self, agency):
         """The agency and every agency below it (materialized path prefix)."""
-        return self.filter(path__startswith=agency.path)
+        return self.filter(in_subtrees([agency]))
 
     def subtrees_of(self, agencies):
-        q = models.Q(pk__in=[])
-        for agency in agencies:
-            q |= models.Q(path__startswith=agency.path)
-        return self.filter(q)
+        return self.filter(in_subtrees(agencies))
 
 
 def path_ids(path: str) -> list[int]:
@@ -168,7 +177,11 @@ class Agency(models.Model):
         return list(Agency.objects.filter(pk__in=path_ids(self.path)[:-1]).order_by("depth"))
 
     def is_in_subtree_of(self, other) -> bool:
+        """Whether this agency is `other` or below it (the rule of in_subtrees, for loaded agencies)."""
         return bool(other and self.path.startswith(other.path))
+
+    def is_in_any_subtree_of(self, agencies) -> bool:
+        return any(self.is_in_subtree_of(other) for other in agencies)
 
 
 class Role(models.TextChoices):
@@ -186,7 +199,10 @@ class Membership(models.Model):
 
     Role = Role
 
-    NATIONAL_ROLES = {Role.NATIONAL_ADMIN, Role.SUPERVISOR}
+    NATIONAL_ROLES = frozenset({Role.NATIONAL_ADMIN, Role.SUPERVISOR})
+    # Who works on a report at the agency holding it: told when it arrives, the first step of its
+    # escalation, and who may record an off-platform report for their subtree (workflow.ENTRY_ROLES).
+    HANDLER_ROLES = frozenset({Role.AGENCY_ADMIN, Role.UNIT_ADMIN})
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("pengguna"), on_delete=models.CASCADE, related_name="memberships"

@@ -123,7 +123,7 @@ class ApiKey(models.Model):
         if creator is None or is_national_admin(creator):
             return Role.AGENCY_ADMIN
         admin_of = creator.memberships.filter(role=Role.AGENCY_ADMIN).select_related("agency")
-        if any(agency.path.startswith(m.agency.path) for m in admin_of):
+        if agency.is_in_any_subtree_of(m.agency for m in admin_of):
             return Role.AGENCY_ADMIN
         return Role.DEVELOPER
 

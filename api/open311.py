@@ -378,7 +378,8 @@ def _sends_key(request) -> bool:
 def token(request, fmt, token_id):
     """Tokens are the tracking numbers themselves: POST already answers with service_request_id."""
     report = (
-        Report.objects.filter(tracking_no=token_id.strip().upper(), is_confidential=False)
+        Report.objects.not_confidential()
+        .filter(tracking_no=token_id.strip().upper())
         .exclude(status=Status.REMOVED)
         .first()
     )

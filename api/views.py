@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
+from agencies.models import in_subtrees
 from complaints import access, uploads, workflow
 from complaints.models import Attachment, Report, Status
 
@@ -30,8 +31,8 @@ def reports_for_key(key: ApiKey):
     """What a key may read or act on: reports its agency's subtree handles or handled, and the
     reports its agency's applications pushed — never confidential ones."""
     handled = Report.objects.handled_by_subtrees([key.agency])
-    pushed = Report.objects.filter(external_reference__source_agency__path__startswith=key.agency.path)
-    return (handled | pushed).filter(is_confidential=False)
+    pushed = Report.objects.filter(in_subtrees([key.agency], "external_reference__source_agency"))
+    return (handled | pushed).not_confidential()
 
 
 def report_for_key(key: ApiKey, tracking_no: str) -> Report:

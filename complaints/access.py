@@ -4,7 +4,8 @@ Every page, admin queryset and export fetches reports through these helpers. A r
 user's reach is answered with 404, the same as a missing one, so nothing leaks its existence.
 Three other surfaces scope by agency subtree on their own terms: the integration API by the key's
 agency (api/views.py), the dashboards by the viewer's agencies (dashboards/views.py and figures.py)
-and the daily digest by the recipient's agencies (escalation.send_daily_digests).
+and the daily digest by the recipient's agencies (escalation.send_daily_digests) — each with the one
+rule of "inside an agency's subtree" (agencies.models.in_subtrees, Agency.is_in_subtree_of).
 """
 
 from __future__ import annotations
@@ -35,11 +36,10 @@ def roles_for(user, report: Report) -> set[str]:
     if report.reporter_id is not None and report.reporter_id == user.pk:
         roles.add(REPORTER)
     if report.agency_id is not None:
-        agency_path = report.agency.path
         roles.update(
             m.role
             for m in memberships(user)
-            if m.role not in Membership.NATIONAL_ROLES and agency_path.startswith(m.agency.path)
+            if m.role not in Membership.NATIONAL_ROLES and report.agency.is_in_subtree_of(m.agency)
         )
     return roles
 
@@ -72,7 +72,7 @@ def trackable_by_number(qs: QuerySet | None = None) -> QuerySet:
     every report that is not Rahasia, from the moment it is filed. Only the status page: the text,
     the reporter and the step notes stay behind reports_visible_to."""
     qs = Report.objects.all() if qs is None else qs
-    return qs.filter(is_confidential=False)
+    return qs.not_confidential()
 
 
 def get_report_for_user(user, tracking_no: str, qs: QuerySet | None = None) -> Report:

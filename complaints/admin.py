@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from agencies.models import Agency, Membership
+from agencies.models import Agency, Membership, in_subtrees
 from agencies.roles import is_national_admin, is_staff_member, national_roles, staff_agencies
 
 from . import access, clocks, duplicates, exports, notifications, uploads, workflow
@@ -222,7 +222,7 @@ class AgencyFilter(admin.SimpleListFilter):
         agency = Agency.objects.filter(pk=self.value()).first()
         if agency is None:
             return queryset.none()
-        return queryset.filter(agency__path__startswith=agency.path)
+        return queryset.filter(in_subtrees([agency], "agency"))
 
 
 # Other apps add sections to the report page (channels: the citizen's conversation). A panel is a

@@ -11,7 +11,7 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
-from agencies.models import Agency
+from agencies.models import Agency, in_subtrees
 
 from .models import AGENCY_CLOCKS, Category, Clock, ClockKind, ClockStep
 
@@ -115,8 +115,8 @@ class DeadlineFilter(admin.ListFilter):
                 facts = facts.filter(**{f"{moment}__{lookup}": instant})
         if "tenggat_instansi" in self.used:
             agency = self.used["tenggat_instansi"]
-            path = Agency.objects.filter(pk=agency).values_list("path", flat=True).first() if agency.isdigit() else None
-            if path is None:
+            holding = Agency.objects.filter(pk=agency).only("path").first() if agency.isdigit() else None
+            if holding is None:
                 raise IncorrectLookupParameters(agency)
-            facts = facts.filter(**{f"{holder}__path__startswith": path})
+            facts = facts.filter(in_subtrees([holding], holder))
         return queryset.filter(pk__in=facts.values("report_id"))

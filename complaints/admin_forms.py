@@ -29,7 +29,7 @@ from .models import (
     Report,
     ResponseTemplate,
 )
-from .uploads import check_upload
+from .uploads import AttachmentsField
 
 OFF_PLATFORM_CHANNELS = [Channel.WALK_IN, Channel.LETTER, Channel.PHONE, Channel.WHATSAPP, Channel.SMS, Channel.SOCIAL]
 
@@ -49,23 +49,6 @@ def handling_agencies(user):
     if national_roles(user):
         return qs
     return qs.subtrees_of(staff_agencies(user))
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    widget = MultipleFileInput
-
-    def clean(self, data, initial=None):
-        files = data if isinstance(data, list | tuple) else [data] if data else []
-        checked = []
-        for upload in files:
-            upload = super().clean(upload, initial)
-            if upload:
-                checked.append(check_upload(upload))
-        return checked
 
 
 PREMISE_FIELDS = ("seen_event", "once")
@@ -227,7 +210,7 @@ class TransferForm(ActionForm):
 
 
 class AttachmentsMixin(forms.Form):
-    attachments = MultipleFileField(label=_("Lampiran"), required=False)
+    attachments = AttachmentsField(label=_("Lampiran"), required=False, max_files=None)
 
 
 class NoteWithAttachmentsForm(AttachmentsMixin, NoteForm):
@@ -375,7 +358,7 @@ class StaffEntryForm(forms.Form):
     )
     is_anonymous = forms.BooleanField(label=_("Anonim"), required=False)
     is_confidential = forms.BooleanField(label=_("Rahasia"), required=False)
-    attachments = MultipleFileField(label=_("Lampiran"), required=False)
+    attachments = AttachmentsField(label=_("Lampiran"), required=False, max_files=None)
 
     def __init__(self, *args, user, **kwargs):
         kwargs.setdefault("initial", {"event_date": timezone.localdate()})

@@ -1,38 +1,11 @@
 """Small forms of the citizen's actions on a report page (reply, accept, reopen, details) and comments."""
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .uploads import check_upload
-
-MAX_FILES = 5
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class AttachmentsField(forms.FileField):
-    """Several files in one input; each checked by its content (uploads.check_upload)."""
-
-    widget = MultipleFileInput
-
-    def clean(self, data, initial=None):
-        files = [f for f in (data if isinstance(data, list | tuple) else [data]) if f]
-        if len(files) > MAX_FILES:
-            raise ValidationError(_("Paling banyak %(n)s berkas.") % {"n": MAX_FILES})
-        checked, errors = [], []
-        for f in files:
-            try:
-                checked.append(check_upload(f))
-            except ValidationError as exc:
-                errors.extend(exc.messages)
-        if errors:
-            raise ValidationError(errors)
-        return checked
+from .uploads import AttachmentsField
 
 
 def _note(label, help_text=""):

@@ -23,7 +23,7 @@ from django.conf import settings
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
-from agencies.models import Agency
+from agencies.models import Agency, in_subtrees
 from lapor.queue import after_commit
 
 from .deadlines import WorkCalendar
@@ -207,7 +207,7 @@ def recompute_open_clocks(agency: Agency | None = None, kind: str | None = None,
     simplification). Returns the number of clocks changed."""
     clocks = Clock.objects.ticking()
     if agency is not None:
-        clocks = clocks.filter(agency__path__startswith=agency.path)
+        clocks = clocks.filter(in_subtrees([agency], "agency"))
     if kind:
         clocks = clocks.filter(kind=kind)
     calendars = CalendarDay.objects.book()

@@ -44,7 +44,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from agencies.models import Agency, Membership, path_ids
+from agencies.models import Agency, Membership, in_subtrees, path_ids
 from agencies.roles import national_roles
 
 from . import notifications
@@ -65,9 +65,9 @@ log = logging.getLogger(__name__)
 Role = Membership.Role
 Step = ClockStep.Step
 
-HANDLER_ROLES = (Role.AGENCY_ADMIN, Role.UNIT_ADMIN)
+HANDLER_ROLES = Membership.HANDLER_ROLES
 PARENT_ROLES = (Role.AGENCY_ADMIN, Role.HEAD)
-NATIONAL_ROLES = (Role.NATIONAL_ADMIN, Role.SUPERVISOR)
+NATIONAL_ROLES = Membership.NATIONAL_ROLES
 ESCALATIONS = tuple(ClockStep.ESCALATIONS)
 DIGEST_KIND = "digest"
 SWEEP_DIGEST_KIND = "sweep_digest"
@@ -433,23 +433,18 @@ def send_daily_digests(now: dt.datetime | None = None, *, soon_days: int = 2, pe
     already = set(
         Notification.objects.filter(kind=DIGEST_KIND, created_at__gte=day_start).values_list("user_id", flat=True)
     )
-    scopes: dict[int, tuple[object, list[str] | None]] = {}
+    scopes: dict[int, tuple[object, list[Agency] | None]] = {}
     for m in members:
         if not m.user.is_active or m.user_id in already:
             continue
-        user, paths = scopes.get(m.user_id, (m.user, []))
-        if m.role == Role.NATIONAL_ADMIN or paths is None:
+        user, agencies = scopes.get(m.user_id, (m.user, []))
+        if m.role == Role.NATIONAL_ADMIN or agencies is None:
             scopes[m.user_id] = (user, None)
         else:
-            scopes[m.user_id] = (user, [*paths, m.agency.path])
+            scopes[m.user_id] = (user, [*agencies, m.agency])
     sent = []
-    for user, paths in scopes.values():
-        qs = open_due
-        if paths is not None:
-            q = Q(pk__in=[])
-            for p in paths:
-                q |= Q(agency__path__startswith=p)
-            qs = qs.filter(q)
+    for user, agencies in scopes.values():
+        qs = open_due if agencies is None else open_due.filter(in_subtrees(agencies, "agency"))
         reports = list(qs.select_related("agency").order_by("due_at")[: per_user + 1])
         if not reports:
             continue

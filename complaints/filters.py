@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from agencies.models import Agency, Region
+from agencies.models import Agency, Region, in_subtrees
 
 from .models import Category, Classification, Report, Status
 from .widgets import use_fast_selects
@@ -174,7 +174,7 @@ class ReportFilter(django_filters.FilterSet):
 
     def filter_agency(self, qs, name, value):
         # The agency and everything under it (materialized path prefix, one indexed range).
-        return qs.filter(agency__path__startswith=value.path)
+        return qs.filter(in_subtrees([value], "agency"))
 
     def filter_from(self, qs, name, value):
         return qs.filter(created_at__gte=_day_start(value))

@@ -20,11 +20,10 @@ from agencies.models import Agency, Region
 
 from . import workflow
 from .models import Category, Classification
-from .uploads import check_upload
+from .uploads import MAX_FILES, AttachmentsField
 from .widgets import use_fast_selects
 
 AGENCY_SEARCH_LIMIT = 20
-MAX_ATTACHMENTS = 5
 # Indonesia's bounding box, with a margin for the outer islands.
 LATITUDE_RANGE = (Decimal("-11.5"), Decimal("6.5"))
 LONGITUDE_RANGE = (Decimal("94.5"), Decimal("141.5"))
@@ -59,22 +58,6 @@ def search_agencies(query: str, limit: int = AGENCY_SEARCH_LIMIT):
     for word in words:
         qs = qs.filter(name__icontains=word)
     return qs.order_by("depth", "name")[:limit]
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault(
-            "widget", MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp,application/pdf"})
-        )
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        files = data if isinstance(data, list | tuple) else ([data] if data else [])
-        return [f for f in files if f]
 
 
 CHOICES_CACHE_SECONDS = 300
@@ -163,7 +146,7 @@ class ReportForm(forms.Form):
         empty_label=_("— biarkan LAPOR! memilihkan —"),
         help_text=_("Bila dikosongkan, laporan diarahkan ke instansi yang biasa menangani kategori dan wilayah ini."),
     )
-    attachments = MultipleFileField(
+    attachments = AttachmentsField(
         label=_("Lampiran (opsional)"),
         required=False,
         help_text=lazy(
@@ -172,7 +155,7 @@ class ReportForm(forms.Form):
                     "Foto (JPG, PNG, WebP) atau PDF, paling banyak %(count)s berkas, masing-masing "
                     "maksimal %(size)s MB."
                 )
-                % {"count": MAX_ATTACHMENTS, "size": settings.LAPOR_ATTACHMENT_MAX_BYTES // (1024 * 1024)}
+                % {"count": MAX_FILES, "size": settings.LAPOR_ATTACHMENT_MAX_BYTES // (1024 * 1024)}
             ),
             str,
         )(),
@@ -196,7 +179,6 @@ class ReportForm(forms.Form):
         if not self.is_bound and not self.initial.get("submission_key"):
             self.initial["submission_key"] = new_submission_key()
         self.fields["event_date"].widget.attrs["max"] = timezone.localdate().isoformat()
-        self.checked_uploads = []
         self._group_choices()
 
     def _value(self, name):
@@ -248,21 +230,6 @@ class ReportForm(forms.Form):
     def clean_longitude(self):
         return self._clean_coordinate("longitude", LONGITUDE_RANGE, _("Bujur"))
 
-    def clean_attachments(self):
-        files = self.cleaned_data.get("attachments") or []
-        if len(files) > MAX_ATTACHMENTS:
-            raise ValidationError(_("Paling banyak %(count)s berkas lampiran.") % {"count": MAX_ATTACHMENTS})
-        errors, checked = [], []
-        for upload in files:
-            try:
-                checked.append(check_upload(upload))
-            except ValidationError as error:
-                errors.extend(error.messages)
-        if errors:
-            raise ValidationError(errors)
-        self.checked_uploads = checked
-        return files
-
     def clean(self):
         data = super().clean()
         province, regency = data.get("province"), data.get("regency")
@@ -297,7 +264,7 @@ class ReportForm(forms.Form):
             is_anonymous=data["is_anonymous"],
             is_confidential=data["is_confidential"],
             submission_key=submission_key,
-            attachments=self.checked_uploads,
+            attachments=data["attachments"],
         )
 
     def chosen_file_names(self) -> list[str]:

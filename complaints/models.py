@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from agencies.models import Agency, District, Region, Village, path_ids
+from agencies.models import Agency, District, Region, Village, in_subtrees, path_ids
 
 from .deadlines import WorkCalendar, default_limit
 
@@ -182,6 +182,9 @@ STAFF_ACTIONS = (
     Action.MERGE,
     Action.UNMERGE,
 )
+# What gives a report away to another desk: counted in Report.bounce_count and capped (workflow's
+# return and transfer), and the dashboards' "bounced".
+BOUNCES = (Action.RETURN, Action.TRANSFER)
 # What the reporter does on their own report, and what the deadline sweep does for them.
 CITIZEN_ACTIONS = (Action.PROVIDE_INFO, Action.REPLY, Action.ACCEPT, Action.REOPEN)
 SYSTEM_ACTIONS = (Action.EXPIRE_INFO, Action.AUTO_COMPLETE)
@@ -243,9 +246,16 @@ def overdue_q(now=None) -> Q:
 
 
 class ReportQuerySet(models.QuerySet):
+    def not_confidential(self):
+        """Every report that is not Rahasia (DESIGN.md "A report"): what anybody holding its tracking
+        number may follow (its status, from the moment it is filed), what the public statistics count,
+        and what integrations (API keys, webhooks) may receive. What the public may *read* is public()."""
+        return self.filter(is_confidential=False)
+
     def public(self):
-        """What anybody may see: verified, not confidential, not removed as junk."""
-        return self.filter(is_confidential=False, verified_at__isnull=False).exclude(status=Status.REMOVED)
+        """What anybody may read (feed, search, report pages, Open311, open data): verified, not
+        Rahasia, not removed as junk. Every list of reports the public sees is built on this."""
+        return self.not_confidential().filter(verified_at__isnull=False).exclude(status=Status.REMOVED)
 
     def overdue(self, now=None):
         """Open reports past the due time of their running clock (the "Terlambat" queue)."""
@@ -261,10 +271,8 @@ class ReportQuerySet(models.QuerySet):
         """Reports that any of these agencies' subtrees handle, handled, or received a copy of."""
         if not agencies:
             return self.none()
-        path_q = Q(pk__in=[])
-        for agency in agencies:
-            path_q |= Q(agency__path__startswith=agency.path)
-        return self.filter(Exists(ReportAgency.objects.filter(path_q, report=OuterRef("pk"))))
+        held = ReportAgency.objects.filter(in_subtrees(agencies, "agency"), report=OuterRef("pk"))
+        return self.filter(Exists(held))
 
 
 class Report(models.Model):

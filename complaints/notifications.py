@@ -33,7 +33,7 @@ A = Action
 # Events the handling staff hear about (a report arrives at their desk, or its citizen asks them for
 # more work), and which roles at the holding agency.
 STAFF_EVENTS = {A.SUBMIT, A.DISPATCH, A.FORWARD, A.TRANSFER, A.RETURN, *(set(CITIZEN_ACTIONS) - {A.ACCEPT})}
-STAFF_ROLES = [Role.AGENCY_ADMIN, Role.UNIT_ADMIN]
+STAFF_ROLES = Membership.HANDLER_ROLES
 APPROVER_EVENTS = {A.DRAFT_RESPONSE}
 # The reporter is not told of what they did themselves, nor of internal steps.
 REPORTER_SKIPS = {*CITIZEN_ACTIONS, *INTERNAL_ACTIONS}

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from agencies.models import Agency
+from agencies.models import Agency, in_subtrees
 from agencies.roles import is_staff_member, national_roles
 
 from . import exports
@@ -57,9 +57,7 @@ def overdue(request):
     if form.is_valid() and form.cleaned_data["agency"]:
         agency = form.cleaned_data["agency"]
         reports = (
-            late.filter(agency__path__startswith=agency.path)
-            if form.cleaned_data["subtree"]
-            else late.filter(agency=agency)
+            late.filter(in_subtrees([agency], "agency")) if form.cleaned_data["subtree"] else late.filter(agency=agency)
         )
     groups = late.values("agency_id", "agency__name", "agency__code").annotate(n=Count("pk")).order_by("-n")[:20]
     steps = ClockStep.objects.filter(done_at__isnull=False).select_related("clock").order_by("done_at", "pk")

@@ -23,6 +23,7 @@ import warnings
 from dataclasses import dataclass
 
 import filetype
+from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -137,6 +138,42 @@ def check_upload(upload) -> CheckedUpload:
                 _("PDF “%(name)s” tidak dapat dibaca (rusak atau terkunci kata sandi).") % {"name": name}
             ) from exc
     return CheckedUpload(name=safe_name(name, mime), content_type=mime, data=data, clean_data=clean_data)
+
+
+# Files one step of a report may carry through a web form (the report form, the citizen's details and
+# reply; the admin's forms take any number).
+MAX_FILES = 5
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class AttachmentsField(forms.FileField):
+    """The one field for several files in one input, on every web form: at most `max_files` (None: no
+    cap), each checked by its content (check_upload); every refused file is named at once, and
+    cleaned_data holds the CheckedUploads."""
+
+    def __init__(self, *args, max_files: int | None = MAX_FILES, **kwargs):
+        self.max_files = max_files
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ",".join(settings.LAPOR_ATTACHMENT_TYPES)}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        files = [f for f in (data if isinstance(data, list | tuple) else [data]) if f]
+        if self.required and not files:
+            raise ValidationError(self.error_messages["required"], code="required")
+        if self.max_files is not None and len(files) > self.max_files:
+            raise ValidationError(_("Paling banyak %(count)s berkas lampiran.") % {"count": self.max_files})
+        checked, errors = [], []
+        for upload in files:
+            try:
+                checked.append(check_upload(upload))
+            except ValidationError as error:
+                errors.extend(error.messages)
+        if errors:
+            raise ValidationError(errors)
+        return checked
 
 
 def _open_image(data: bytes, name: str):

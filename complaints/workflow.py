@@ -29,6 +29,7 @@ from .access import REPORTER, STAFF_ACTING_ROLES, SYSTEM, roles_for
 from .clocks import apply_clocks
 from .models import (
     ARCHIVE_REASONS,
+    BOUNCES,
     INTERNAL_ACTIONS,
     OPEN_STATUSES,
     PUBLISHED_ANSWERS,
@@ -256,6 +257,8 @@ def _apply(
         to_status = _check(locked, action, roles_for(by, locked))
         if change is not None:
             change(locked, now)
+        if action in BOUNCES:
+            _count_bounce(locked)
         if to_status == S.ON_HOLD:
             locked.held_from = from_status
         elif from_status == S.ON_HOLD:
@@ -412,7 +415,7 @@ def set_comment_hidden(comment, hidden: bool, *, by) -> bool:
 
 
 # Who records off-platform reports for citizens (besides national admins, anywhere).
-ENTRY_ROLES = frozenset({Role.AGENCY_ADMIN, Role.UNIT_ADMIN})
+ENTRY_ROLES = Membership.HANDLER_ROLES
 
 
 def may_enter_for(user, agency: Agency | None) -> bool:
@@ -424,7 +427,7 @@ def may_enter_for(user, agency: Agency | None) -> bool:
     own = staff_agencies(user, ENTRY_ROLES)
     if agency is None:
         return bool(own)
-    return any(agency.path.startswith(a.path) for a in own)
+    return agency.is_in_any_subtree_of(own)
 
 
 def _save_with_unique_tracking_no(report: Report) -> None:
@@ -534,8 +537,8 @@ def dispatch(report: Report, *, by, to_agency: Agency, copies: Iterable[Agency] 
             raise InvalidInput(_("Instansi tujuan tidak aktif."))
         routed_by = None
         if Role.NATIONAL_ADMIN not in national_roles(by):
-            own = [a for a in staff_agencies(by, {Role.AGENCY_ADMIN}) if r.agency and r.agency.path.startswith(a.path)]
-            if not any(to_agency.path.startswith(a.path) for a in own):
+            own = [a for a in staff_agencies(by, {Role.AGENCY_ADMIN}) if r.agency and r.agency.is_in_subtree_of(a)]
+            if not to_agency.is_in_any_subtree_of(own):
                 raise InvalidInput(_("Admin instansi hanya dapat mendisposisikan ke instansi di bawah kewenangannya."))
             routed_by = own[0]
         r.routed_by = routed_by
@@ -565,7 +568,7 @@ def forward(report: Report, *, by, to_agency: Agency, note: str = "", internal_n
     """Send a report down the handling agency's subtree, to the unit that will act on it."""
 
     def change(r: Report, now):
-        if to_agency.pk == r.agency_id or not to_agency.path.startswith(r.agency.path):
+        if to_agency.pk == r.agency_id or not to_agency.is_in_subtree_of(r.agency):
             raise InvalidInput(_("Laporan hanya dapat diteruskan ke unit kerja di bawah instansi penangan."))
         _hold_agency(r, to_agency, now)
 
@@ -574,18 +577,23 @@ def forward(report: Report, *, by, to_agency: Agency, note: str = "", internal_n
     )
 
 
+def _count_bounce(report: Report) -> None:
+    """A return or a transfer gives the report away: counted, and refused once the cap is reached
+    (LAPOR_MAX_BOUNCES; DESIGN.md "Bounces are counted and capped")."""
+    if report.bounce_count >= settings.LAPOR_MAX_BOUNCES:
+        raise InvalidInput(
+            _("Laporan ini sudah %(n)s kali dikembalikan atau dialihkan; hubungi Admin Nasional.")
+            % {"n": report.bounce_count}
+        )
+    report.bounce_count += 1
+
+
 def return_report(report: Report, *, by, reason: str) -> Event:
     """ "Not our authority": the report goes back up to whoever routed it (the national admins if
     nobody below them did). Bounces are counted and capped."""
     _require(reason, _("Alasan pengembalian wajib diisi."))
 
     def change(r: Report, now):
-        if r.bounce_count >= settings.LAPOR_MAX_BOUNCES:
-            raise InvalidInput(
-                _("Laporan ini sudah %(n)s kali dikembalikan atau dialihkan; hubungi Admin Nasional.")
-                % {"n": r.bounce_count}
-            )
-        r.bounce_count += 1
         r.agency = r.routed_by
         r.routed_by = None
 
@@ -597,14 +605,8 @@ def transfer(report: Report, *, by, to_agency: Agency, note: str) -> Event:
     _require(note, _("Alasan pengalihan wajib diisi."))
 
     def change(r: Report, now):
-        if r.agency and to_agency.path.startswith(r.agency.path):
+        if to_agency.is_in_subtree_of(r.agency):
             raise InvalidInput(_("Untuk unit kerja di bawah instansi ini gunakan “Teruskan”."))
-        if r.bounce_count >= settings.LAPOR_MAX_BOUNCES:
-            raise InvalidInput(
-                _("Laporan ini sudah %(n)s kali dikembalikan atau dialihkan; hubungi Admin Nasional.")
-                % {"n": r.bounce_count}
-            )
-        r.bounce_count += 1
         _hold_agency(r, to_agency, now)
 
     return _apply(report, A.TRANSFER, by=by, note=note, target_agency=to_agency, change=change)

@@ -42,6 +42,7 @@ from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
 
 from complaints.models import (
     ANSWERS,
+    BOUNCES,
     PUBLISHED_ANSWERS,
     STAFF_ACTIONS,
     Action,
@@ -74,7 +75,6 @@ A = Action
 SUBMIT, VERIFY, DISPATCH = A.SUBMIT, A.VERIFY, A.DISPATCH
 COMPLETIONS = [A.ACCEPT, A.AUTO_COMPLETE]
 ARCHIVES = [A.ARCHIVE, A.EXPIRE_INFO]
-BOUNCES = [A.RETURN, A.TRANSFER]
 # Every action a counter looks at, and every action that can stop an agency clock (reply restarts the
 # first follow-up clock): the day's events are read through the (action, created_at) index.
 COUNTED_ACTIONS = sorted({SUBMIT, A.REOPEN, A.REPLY, *ANSWERS, *COMPLETIONS, *ARCHIVES, *BOUNCES, *STAFF_ACTIONS})

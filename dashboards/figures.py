@@ -24,7 +24,7 @@ from django.db.models.functions import Coalesce, Substr
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from agencies.models import Agency
+from agencies.models import Agency, in_subtrees
 from complaints.models import OPEN_STATUSES, Category, Channel, Classification, Event, Report, Status
 
 from .aggregation import counted_until, day_bounds, generation, rebuild_stale_recent
@@ -48,7 +48,10 @@ MEASURES = [m.value for m in DurationStat.Measure]
 
 @dataclass(frozen=True)
 class Scope:
-    """Whose figures: an agency subtree (None: the whole country), public (no confidential) or staff."""
+    """Whose figures: an agency subtree (None: the whole country), public or staff. The public
+    figures count what Report.objects.not_confidential() holds — every report but the Rahasia ones,
+    including those not yet verified or removed as junk, whose verification is itself an indicator;
+    no public figure lists a report (that would be public())."""
 
     agency: Agency | None = None
     public: bool = False
@@ -107,18 +110,18 @@ def _row(values: dict) -> dict:
 def stats_for(scope: Scope, first: dt.date, last: dt.date, model=DailyStat):
     qs = model.objects.filter(date__gte=first, date__lte=last)
     if scope.agency is not None:
-        qs = qs.filter(agency__path__startswith=scope.agency.path)
+        qs = qs.filter(in_subtrees([scope.agency], "agency"))
     if scope.public:
-        qs = qs.filter(confidential=False)
+        qs = qs.filter(confidential=False)  # the aggregates' dimension of Report.is_confidential
     return qs
 
 
 def reports_for(scope: Scope):
     qs = Report.objects.all()
     if scope.agency is not None:
-        qs = qs.filter(agency__path__startswith=scope.agency.path)
+        qs = qs.filter(in_subtrees([scope.agency], "agency"))
     if scope.public:
-        qs = qs.filter(is_confidential=False)
+        qs = qs.not_confidential()
     return qs
 
 

@@ -1,6 +1,7 @@
 """Headless Chromium fixtures for browser journeys (reusable by every browser test).
 
     driver            a Chrome session (one per test session; cookies cleared per test)
+    phone             the same session at a phone's window size for one test
     live_app          pytest-django's live_server, with the reference data restored after the flush
     browser_login     browser_login(user, password="lapor-test") logs in through the real login form,
                       passing the second factor for staff (a fresh recovery code on the code page)
@@ -93,6 +94,14 @@ def live_app(transactional_db, live_server, settings):
 
     cache.clear()
     return live_server
+
+
+@pytest.fixture
+def phone(driver):
+    """The browser at a phone's size (412×915) for one test."""
+    driver.set_window_size(412, 915)
+    yield driver
+    driver.set_window_size(1280, 1000)
 
 
 def wait_for(driver, condition, timeout=10):
