@@ -25,6 +25,7 @@ from django.utils import timezone
 from accounts.models import User
 from agencies.models import Agency, District, Region, Village
 from complaints.models import (
+    CLOSED_STATUSES,
     TRACKING_ALPHABET,
     TRACKING_LENGTH,
     Attachment,
@@ -448,7 +449,7 @@ class Command(BaseCommand):
         for i in range(n):
             status = rng.choices(statuses, weights)[0]
             # Older reports are mostly closed; open ones are recent.
-            age = rng.random() * (span if status in (Status.COMPLETED, Status.ARCHIVED, Status.REMOVED) else 60 * 86400)
+            age = rng.random() * (span if status in CLOSED_STATUSES else 60 * 86400)
             created = now - dt.timedelta(seconds=age)
             handler_id, _path, regency_index = rng.choice(handlers)
             regency = self.regencies[regency_index]
