@@ -121,6 +121,47 @@ WORDS = [
 ]
 
 
+# Text that fits each top-level category (#16 item 7: routing accuracy is meaningful only if the words
+# of a report say what it is about), and which of a regency's OPDs (OPD_NAMES) handles it.
+TOPICS = {
+    "kesehatan": (0, "pasien dokter perawat obat antrean berobat rawat inap puskesmas rumah sakit layanan kesehatan"),
+    "pendidikan": (1, "sekolah siswa murid guru kelas pungutan seragam buku rapor kepala sekolah ruang kelas"),
+    "infrastruktur": (2, "jalan aspal lubang rusak perbaikan proyek kontraktor pengendara hujan got gorong-gorong"),
+    "kependudukan": (3, "ktp kartu keluarga akta blangko dukcapil data penduduk nik rekam kelurahan"),
+    "lingkungan": (4, "sampah bau limbah pohon sungai asap pencemaran tps lingkungan kotor"),
+    "perhubungan": (5, "angkutan bus angkot lalu lintas rambu terminal sopir tarif kendaraan macet"),
+    "sosial": (6, "bantuan bansos pkh keluarga miskin lansia disabilitas penerima data sosial"),
+    "ketertiban": (7, "pedagang parkir liar bangunan bising malam keamanan satpol trotoar"),
+    "ketenagakerjaan": (6, "pekerja buruh upah thr perusahaan phk kontrak lembur karyawan"),
+    "pajak-keuangan": (3, "pajak retribusi tagihan denda pembayaran kantor pajak setoran"),
+    "pertanahan": (2, "tanah sertifikat bidang batas lahan ukur sengketa ptsl"),
+    "energi": (2, "listrik pln padam token bbm spbu gas elpiji tabung"),
+    "pelayanan-publik": (3, "pelayanan kantor petugas izin berkas loket persyaratan administrasi"),
+    "korupsi": (7, "pungli suap uang pelicin oknum petugas anggaran proyek"),
+    "bencana": (4, "banjir longsor gempa pengungsi bantuan darurat rumah roboh"),
+    "agama": (1, "haji umrah nikah kua madrasah halal jamaah"),
+    "lainnya": (5, "petani pupuk pangan wisata budaya pasar"),
+}
+PROBLEMS = ["rusak", "tidak ditangani", "dipungut biaya", "lambat", "terlambat", "bermasalah", "ditolak", "tidak jelas"]
+PLACES_WORDS = ["dekat pasar", "di kecamatan", "depan sekolah", "di desa kami", "di perumahan", "dekat kantor camat"]
+STOP = {"dan", "atau", "di", "ke"}
+
+
+def story(rng, category_name: str, topic: str) -> tuple[str, str]:
+    """A title and body about `category_name` (a sub-category) of `topic`, in plain Indonesian."""
+    specific = [w for w in category_name.lower().replace("(", " ").replace(")", " ").split() if w not in STOP]
+    common = TOPICS.get(topic, (0, "layanan petugas"))[1].split()
+    title = f"{' '.join(specific[:3]).capitalize()} {rng.choice(PROBLEMS)} {rng.choice(PLACES_WORDS)}"
+    body = (
+        f"{' '.join(rng.sample(common, min(4, len(common)))).capitalize()} {' '.join(specific)}. "
+        f"Sudah {rng.randint(2, 9)} {rng.choice(['hari', 'minggu', 'bulan'])} {rng.choice(PROBLEMS)}, "
+        f"{' '.join(rng.sample(common, min(3, len(common))))} {rng.choice(PLACES_WORDS)}. "
+        + " ".join(rng.sample(WORDS, 4))
+        + "."
+    )
+    return title, body
+
+
 def _text(value) -> str:
     """One value in COPY text format."""
     if value is None:
@@ -278,7 +319,7 @@ class Command(BaseCommand):
                         True,
                     )
                 )
-                handlers.append((opd_id, opd_path, index))
+                handlers.append((opd_id, opd_path, index, o))
                 for u in range(max(0, (per_regency - 1 - opds) // opds)):
                     unit_id, next_id = next_id, next_id + 1
                     unit_path = f"{opd_path}{unit_id:07d}."
@@ -300,9 +341,11 @@ class Command(BaseCommand):
         writer.flush()
         if not handlers:  # already seeded: reuse the scale OPDs
             index_of = {r.code: i for i, r in enumerate(self.regencies)}
+            scale_opds = Agency.objects.filter(code__startswith="scale-", kind="opd").only(
+                "pk", "path", "region_id", "code"
+            )
             handlers = [
-                (a.pk, a.path, index_of.get(a.region_id, 0))
-                for a in Agency.objects.filter(code__startswith="scale-", kind="opd").only("pk", "path", "region_id")
+                (a.pk, a.path, index_of.get(a.region_id, 0), int(a.code.rsplit("-opd", 1)[1])) for a in scale_opds
             ]
         return handlers
 
@@ -393,7 +436,14 @@ class Command(BaseCommand):
         rng = self.rng
         now = timezone.now()
         span = years * 365 * 86400
-        categories = list(Category.objects.filter(parent__isnull=False).values_list("pk", flat=True))
+        categories = list(
+            Category.objects.filter(parent__isnull=False).values_list("pk", "name", "parent__code", named=True)
+        )
+        # Each regency's OPDs by their OPD_NAMES position: a report goes to the one its topic belongs to.
+        opds: dict[int, dict[int, int]] = {}
+        for opd_id, _path, regency_index, position in handlers:
+            opds.setdefault(regency_index, {})[position] = opd_id
+        regency_indexes = sorted(opds)
         statuses = [s for s, _ in STATUS_MIX]
         weights = [w for _, w in STATUS_MIX]
         report_cols = [f.column for f in Report._meta.concrete_fields]
@@ -451,8 +501,13 @@ class Command(BaseCommand):
             # Older reports are mostly closed; open ones are recent.
             age = rng.random() * (span if status in CLOSED_STATUSES else 60 * 86400)
             created = now - dt.timedelta(seconds=age)
-            handler_id, _path, regency_index = rng.choice(handlers)
+            regency_index = rng.choice(regency_indexes)
             regency = self.regencies[regency_index]
+            category = rng.choice(categories)
+            mine = opds[regency_index]
+            position = TOPICS.get(category.parent__code, (category.pk,))[0] % len(OPD_NAMES)
+            handler_id = mine.get(position) or mine[sorted(mine)[category.pk % len(mine)]]
+            title, body = story(rng, category.name, category.parent__code)
             tracking = "".join(rng.choice(TRACKING_ALPHABET) for _ in range(TRACKING_LENGTH))
             while tracking in used:
                 tracking = "".join(rng.choice(TRACKING_ALPHABET) for _ in range(TRACKING_LENGTH))
@@ -468,7 +523,6 @@ class Command(BaseCommand):
             closed = when.get("accept") or when.get("archive") or when.get("remove")
             open_ = closed is None
             due = (created + 5 * day) if open_ else None
-            words = rng.sample(WORDS, 6)
             anonymous, confidential = rng.random() < 0.15, rng.random() < 0.05
             values = {
                 "id": rid,
@@ -476,15 +530,15 @@ class Command(BaseCommand):
                 "classification": classification,
                 "complaint_kind": "normative" if classification == "complaint" and "verify" in when else "",
                 "is_formal_info_request": False,
-                "title": " ".join(words[:4]).capitalize(),
+                "title": title[:200],
                 "original_title": "",
-                "body": " ".join(words) + ". " + " ".join(rng.sample(WORDS, 12)) + ".",
+                "body": body,
                 "event_date": (created - day).date(),
                 "province_id": regency.parent_id,
                 "regency_id": regency.code,
                 "district": "",
                 **self.place(regency, places),
-                "category_id": rng.choice(categories),
+                "category_id": category.pk,
                 "tags": [],
                 "channel": rng.choice(["web", "web", "web", "mobile", "sms", "social", "integrated"]),
                 "is_anonymous": anonymous,
@@ -507,6 +561,7 @@ class Command(BaseCommand):
                 "first_follow_up_at": when.get("follow_up"),
                 "responded_at": when.get("respond"),
                 "closed_at": closed,
+                "merged_into_id": None,
                 "bounce_count": 1 if status == Status.RETURNED else 0,
                 "reopen_count": 0,
                 "rating": rng.choice([2, 3, 4, 4, 5, 5]) if "accept" in when else None,
