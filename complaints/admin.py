@@ -13,7 +13,6 @@ from typing import NamedTuple
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ERROR_FLAG
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, F, Max, Q
 from django.http import Http404, HttpResponseRedirect
@@ -22,7 +21,6 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
@@ -48,6 +46,7 @@ from .models import (
     Status,
     overdue_q,
 )
+from .pagination import CappedCountPaginator
 from .workflow import WorkflowError
 
 Role = Membership.Role
@@ -110,17 +109,6 @@ class NationalOnlyAdmin(SaysWhenFiltersAreInvalid, admin.ModelAdmin):
 
 
 # --- Queues ---
-
-
-class CappedCountPaginator(Paginator):
-    """Counts at most CAP rows: a page of a 2-million-row queue never runs COUNT(*) over the table.
-    Beyond the cap the admin shows "CAP+" pages' worth; filters narrow the list."""
-
-    CAP = 10_000
-
-    @cached_property
-    def count(self):
-        return self.object_list.order_by().values("pk")[: self.CAP].count()
 
 
 def queue_counts(request) -> dict:

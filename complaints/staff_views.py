@@ -7,7 +7,6 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,6 +21,7 @@ from agencies.roles import is_staff_member, national_roles
 from . import exports
 from . import identity as identity_rules
 from .models import ClockStep, ExportJob, Notification, Report
+from .pagination import peek_page, query_without_page
 from .workflow import WorkflowError
 
 PAGE_SIZE = 25
@@ -61,17 +61,15 @@ def overdue(request):
         )
     groups = late.values("agency_id", "agency__name", "agency__code").annotate(n=Count("pk")).order_by("-n")[:20]
     steps = ClockStep.objects.filter(done_at__isnull=False).select_related("clock").order_by("done_at", "pk")
-    page = Paginator(
+    page = peek_page(
         reports.select_related("agency", "category")
         .prefetch_related(Prefetch("clock_steps", queryset=steps, to_attr="steps_taken"))
         .order_by("due_at", "pk"),
+        request.GET.get("page"),
         PAGE_SIZE,
-    ).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "staff/overdue.html",
-        {"form": form, "page": page, "groups": groups, "agency": agency, "now": now},
     )
+    ctx = {"form": form, "page": page, "total": reports.count(), "query": query_without_page(request.GET)}
+    return render(request, "staff/overdue.html", {**ctx, "groups": groups, "agency": agency, "now": now})
 
 
 def _require_staff(user) -> None:
@@ -85,9 +83,7 @@ def notification_list(request):
     """The staff member's own notifications, newest first; unread ones highlighted."""
     _require_staff(request.user)
     mine = Notification.objects.filter(user=request.user)
-    page = Paginator(mine.select_related("report").order_by("-created_at", "-pk"), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = peek_page(mine.select_related("report").order_by("-created_at", "-pk"), request.GET.get("page"), PAGE_SIZE)
     unread = mine.filter(read_at__isnull=True).count()
     return render(request, "staff/notifications.html", {"page": page, "unread": unread})
 

@@ -1,7 +1,6 @@
 import datetime as dt
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils.formats import date_format
@@ -12,6 +11,7 @@ from django.views.decorators.http import require_GET
 from agencies.models import Agency, Membership
 from agencies.roles import national_roles, staff_agencies
 from complaints.models import OPEN_STATUSES
+from complaints.pagination import peek_page
 
 from . import exports
 from .figures import Scope, cached_figures
@@ -29,6 +29,7 @@ from .links import (
 
 Role = Membership.Role
 DASHBOARD_ROLES = {Role.HEAD, Role.AGENCY_ADMIN}
+RANKING_PAGE_SIZE = 25
 BREAKDOWN_DIMENSIONS = {
     "by_classification": "classification",
     "by_channel": "channel",
@@ -175,7 +176,8 @@ def public(request, code=None):
         "form": form,
         "agency": agency,
         "figures": figures,
-        "ranking": Paginator(figures["by_child"], 25).get_page(request.GET.get("page")),
+        "ranking": peek_page(figures["by_child"], request.GET.get("page"), RANKING_PAGE_SIZE),
+        "ranking_query": urlencode({"start": first.isoformat(), "end": last.isoformat()}),
         "chart_data": _chart_data(figures),
         "formulas": FORMULAS,
         "staff": False,

@@ -10,8 +10,8 @@ from django.utils import timezone
 from PIL import Image
 
 from complaints import workflow
-from complaints.admin import CappedCountPaginator
 from complaints.models import Category, Comment, Event, Report, ResponseTemplate
+from complaints.pagination import CappedCountPaginator
 
 pytestmark = pytest.mark.django_db
 
