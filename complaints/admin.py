@@ -466,6 +466,16 @@ class ReportAdmin(StaffScopedAdmin):
                     form.add_error(None, str(exc))
                 else:
                     messages.success(request, _g("“%(action)s” berhasil dicatat.") % {"action": label})
+                    route_to = form.cleaned_data.get("route_to") if performed == Action.VERIFY else None
+                    if route_to is not None:  # the verify form's suggested agency: dispatch it there now
+                        try:
+                            workflow.dispatch(report, by=request.user, to_agency=route_to)
+                        except WorkflowError as exc:
+                            messages.warning(request, str(exc))
+                        else:
+                            messages.success(
+                                request, _g("Laporan didisposisikan ke %(agency)s.") % {"agency": route_to}
+                            )
                     return HttpResponseRedirect(change_url)
         else:
             seen = request.GET.get("seen", "")

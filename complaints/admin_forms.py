@@ -122,9 +122,20 @@ class VerifyForm(ActionForm):
     tags = forms.CharField(label=_("Tag (pisahkan dengan koma)"), required=False)
     is_anonymous = forms.BooleanField(label=_("Anonim"), required=False)
     is_confidential = forms.BooleanField(label=_("Rahasia"), required=False)
+    route_to = forms.ModelChoiceField(
+        label=_("Sekaligus disposisikan ke (saran model)"),
+        queryset=Agency.objects.none(),
+        required=False,
+        widget=forms.RadioSelect,
+        help_text=_("Saran dari riwayat disposisi laporan serupa; kosongkan untuk mendisposisikan nanti."),
+    )
     note = forms.CharField(label=_("Catatan"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
     def __init__(self, *args, report, user, **kwargs):
+        from . import routing_model
+
+        # The routing model's suggestion (None without a trained model: the form is as it always was).
+        self.suggestion = routing_model.suggest(report)
         kwargs.setdefault(
             "initial",
             {
@@ -138,6 +149,7 @@ class VerifyForm(ActionForm):
             },
         )
         super().__init__(*args, report=report, user=user, **kwargs)
+        self._offer_suggestion(user)
         # A complaint needs its kind: required in the form itself (the browser asks before sending;
         # static/js/verify_form.js keeps it in step when the classification is changed).
         chosen = (
@@ -152,6 +164,28 @@ class VerifyForm(ActionForm):
                 self.fields[flag].disabled = True
                 self.fields[flag].help_text = _("Dipilih pelapor; tidak dapat dihapus.")
 
+    def _offer_suggestion(self, user):
+        suggestion = self.suggestion
+        if suggestion is None:
+            del self.fields["route_to"]
+            return
+        names = dict(Category.objects.filter(pk__in=[c for c, _p in suggestion.categories]).values_list("pk", "name"))
+        self.fields["category"].help_text = _("Saran model: %(list)s") % {
+            "list": ", ".join(f"{names.get(c, c)} ({p:.0%})" for c, p in suggestion.categories)
+        }
+        if not self.is_bound and suggestion.preselect_category in names:
+            self.initial["category"] = suggestion.preselect_category
+        confidence = dict(suggestion.agencies)
+        offered = handling_agencies(user).filter(pk__in=list(confidence))
+        if not offered.exists():
+            del self.fields["route_to"]
+            return
+        field = self.fields["route_to"]
+        field.queryset = offered
+        field.label_from_instance = lambda agency: f"{agency.name} ({confidence.get(agency.pk, 0):.0%})"
+        if not self.is_bound and suggestion.preselect_agency in confidence:
+            self.initial["route_to"] = suggestion.preselect_agency
+
     def clean(self):
         data = super().clean()
         if data.get("classification") == Classification.COMPLAINT and not data.get("complaint_kind"):
@@ -160,6 +194,7 @@ class VerifyForm(ActionForm):
 
     def kwargs(self):
         data = super().kwargs()
+        data.pop("route_to", None)  # dispatched after the verification (ReportAdmin.action_view)
         data["tags"] = [t for t in data["tags"].split(",") if t.strip()]
         return data
 

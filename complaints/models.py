@@ -1114,3 +1114,43 @@ class IdentityAccess(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("Identity accesses are append-only")
+
+
+class RoutingModel(models.Model):
+    """One trained version of the routing model (complaints.routing_model): a joblib artifact."""
+
+    created_at = models.DateTimeField(_("dilatih"), default=timezone.now)
+    trained_on = models.PositiveIntegerField(_("jumlah laporan latih"))
+    categories = models.PositiveIntegerField(_("jumlah kategori"))
+    seconds = models.FloatField(_("lama pelatihan (detik)"), default=0)
+    sha256 = models.CharField(max_length=64)
+    artifact = models.BinaryField()
+
+    class Meta:
+        verbose_name = _("model disposisi")
+        verbose_name_plural = _("model disposisi")
+        ordering = ["-pk"]
+
+    def __str__(self):
+        return f"v{self.pk} ({self.trained_on})"
+
+
+class RoutingSuggestion(models.Model):
+    """What the model suggested for a report at verification, and whether the verifier took it: the
+    category chosen at verification, the agency of the first dispatch (routing_accuracy's acceptance)."""
+
+    report = models.OneToOneField(Report, on_delete=models.CASCADE, related_name="routing_suggestion")
+    model = models.ForeignKey(RoutingModel, null=True, on_delete=models.SET_NULL, related_name="+")
+    categories = models.JSONField(default=list)  # [[category id, confidence], ...], best first
+    agencies = models.JSONField(default=list)  # [[agency id, confidence], ...], best first
+    created_at = models.DateTimeField(default=timezone.now)
+    category_accepted = models.BooleanField(null=True)
+    agency_accepted = models.BooleanField(null=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("saran disposisi")
+        verbose_name_plural = _("saran disposisi")
+
+    def __str__(self):
+        return f"{self.report_id} v{self.model_id}"

@@ -11,7 +11,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from . import clocks, escalation, notifications
+from . import clocks, escalation, notifications, routing_model
 
 log = logging.getLogger(__name__)
 TRANSIENT = (SMTPException, ConnectionError, TimeoutError, OperationalError, InterfaceError)
@@ -81,3 +81,10 @@ def refresh_home_counters() -> dict:
     from . import counters
 
     return counters.refresh()
+
+
+@shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=2)
+def train_routing_model() -> int | None:
+    """A new version of the routing model from the latest history (its pk), or None if too little."""
+    model = routing_model.train()
+    return model.pk if model else None

@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from agencies.models import Agency, Membership
 from agencies.roles import national_roles, staff_agencies
 
-from . import notifications, routing
+from . import notifications, routing, routing_model
 from .access import REPORTER, STAFF_ACTING_ROLES, SYSTEM, roles_for
 from .clocks import apply_clocks
 from .models import (
@@ -494,6 +494,7 @@ def verify(
 
     before = _dimensions(report)
     event = _apply(report, A.VERIFY, by=by, note=note, change=change)
+    routing_model.record_decision(report, category_id=report.category_id)  # took the suggested category?
     if _dimensions(report) != before:
         transaction.on_commit(lambda: report_dimensions_changed.send(sender=Report, report=report))
     return event
@@ -547,7 +548,7 @@ def dispatch(report: Report, *, by, to_agency: Agency, copies: Iterable[Agency] 
         for agency in copies:
             _hold_agency_copy(r, agency, now)
 
-    return _apply(
+    event = _apply(
         report,
         A.DISPATCH,
         by=by,
@@ -556,6 +557,8 @@ def dispatch(report: Report, *, by, to_agency: Agency, copies: Iterable[Agency] 
         change=change,
         data={"copies": [a.pk for a in copies]},
     )
+    routing_model.record_decision(report, agency_id=to_agency.pk)  # the first dispatch: the suggested agency?
+    return event
 
 
 def _hold_agency_copy(report: Report, agency: Agency, now) -> None:

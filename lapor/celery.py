@@ -44,6 +44,11 @@ app.conf.beat_schedule = {
     },
     "purge-exports": {"task": "complaints.tasks.purge_exports", "schedule": crontab(hour=20, minute=0)},  # 03:00 WIB
     "export-open-data": {"task": "api.tasks.export_open_data", "schedule": crontab(hour=19, minute=30)},  # 02:30 WIB
+    # The routing model learns from the week's verifications (Sunday 01:00 WIB).
+    "train-routing-model": {
+        "task": "complaints.tasks.train_routing_model",
+        "schedule": crontab(hour=18, minute=0, day_of_week="sat"),
+    },
     # Messaging channels (each adapter only when configured): fetch the mailbox and Gammu's inbox, then
     # the inbound and outbound sweeps for rows whose task was never queued (broker down) or failed.
     "poll-channels": {"task": "channels.tasks.poll_channels", "schedule": 30.0, "options": {"expires": 28}},
