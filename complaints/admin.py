@@ -175,6 +175,23 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ClusterFilter(admin.SimpleListFilter):
+    """?gabungan=<tracking no>: a report and the duplicates merged into it (the dashboard's clusters)."""
+
+    title = _("kelompok duplikat")
+    parameter_name = "gabungan"
+
+    def lookups(self, request, model_admin):
+        value = (self.value() or "").strip().upper()
+        return [(value, value)] if value else []
+
+    def queryset(self, request, queryset):
+        value = (self.value() or "").strip().upper()
+        if value:
+            return queryset.filter(Q(tracking_no=value) | Q(merged_into__tracking_no=value))
+        return queryset
+
+
 class ProvinceFilter(admin.SimpleListFilter):
     title = _("provinsi")
     parameter_name = "provinsi"
@@ -249,6 +266,7 @@ class ReportAdmin(StaffScopedAdmin):
         AgencyFilter,
         CategoryTreeFilter,
         DeadlineFilter,
+        ClusterFilter,
     ]
     search_fields = ["=tracking_no", "title"]
     show_full_result_count = False
@@ -473,9 +491,7 @@ class ReportAdmin(StaffScopedAdmin):
                         except WorkflowError as exc:
                             messages.warning(request, str(exc))
                         else:
-                            messages.success(
-                                request, _g("Laporan didisposisikan ke %(agency)s.") % {"agency": route_to}
-                            )
+                            messages.success(request, _("Laporan didisposisikan ke %(agency)s.") % {"agency": route_to})
                     return HttpResponseRedirect(change_url)
         else:
             seen = request.GET.get("seen", "")

@@ -20,7 +20,7 @@ import datetime as dt
 import re
 
 from django.db import connection
-from django.db.models import F, FloatField, Value
+from django.db.models import Count, F, FloatField, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -177,3 +177,22 @@ def _ranked_plain(candidates, typed: list[str], limit: int) -> list[Report]:
             scored.append(report)
     scored.sort(key=lambda r: (-r.dup_score, -r.created_at.timestamp(), -r.pk))
     return scored[:limit]
+
+
+CLUSTER_LIMIT = 5
+
+
+def largest_clusters(user, agency=None, *, limit: int = CLUSTER_LIMIT) -> list[Report]:
+    """The open reports with the most duplicates merged into them (many reports about one problem),
+    among the reports `user` may see, within `agency`'s subtree when given: for the head's dashboard.
+    Each carries `cluster_size` (itself and its duplicates)."""
+    mains = staff_reports(user).filter(
+        status__in=OPEN_STATUSES, pk__in=Report.objects.filter(merged_into__isnull=False).values("merged_into")
+    )
+    if agency is not None:
+        mains = mains.handled_by_subtrees([agency])
+    mains = mains.annotate(duplicate_count=Count("duplicates")).select_related("regency", "category")
+    result = list(mains.order_by("-duplicate_count", "-pk")[:limit])
+    for report in result:
+        report.cluster_size = report.duplicate_count + 1
+    return result

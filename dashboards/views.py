@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 
 from agencies.models import Agency, Membership
 from agencies.roles import national_roles, staff_agencies
+from complaints import duplicates
 from complaints.models import OPEN_STATUSES
 from complaints.pagination import peek_page
 
@@ -151,6 +152,11 @@ def dashboard(request):
         "query": request.GET.urlencode(),
         "period_query": urlencode({"start": first.isoformat(), "end": last.isoformat()}),
         "staff": True,
+        # Many reports about one problem: the open reports with the most duplicates merged into them.
+        "clusters": [
+            (main, report_list_url({"gabungan": main.tracking_no}))
+            for main in duplicates.largest_clusters(request.user, scope.agency)
+        ],
     }
     return render(request, "dashboards/dashboard.html", ctx)
 

@@ -174,3 +174,32 @@ def test_merge_and_unmerge_from_the_admin(client, duplicate, main, agency_admin)
 def _premise(page) -> dict:
     form = page.context["form"]
     return {"seen_event": form.initial["seen_event"] or "", "once": form.initial["once"]}
+
+
+# --- Clusters on the head's dashboard (#16 item 4) ---
+
+
+def test_heads_dashboard_shows_the_largest_open_clusters_in_scope_with_their_lists(
+    client, make_report, national_admin, agency_admin, sibling_admin, head, tree, django_assert_max_num_queries
+):
+    from agencies.models import Region
+
+    big, small = published(make_report, national_admin), published(make_report, national_admin)
+    for _ in range(2):
+        workflow.merge(published(make_report, national_admin), by=agency_admin, into=big)
+    workflow.merge(published(make_report, national_admin), by=agency_admin, into=small)
+    sleman = Region.objects.get(code="34.04")
+    elsewhere = make_report(province=sleman.parent, regency=sleman, suggested_agency=tree["sleman"])
+    workflow.merge(make_report(province=sleman.parent, regency=sleman, suggested_agency=tree["sleman"]),
+                   by=sibling_admin, into=elsewhere)  # fmt: skip
+    client.force_login(head)
+    with django_assert_max_num_queries(60):
+        page = client.get(reverse("dashboards:dashboard"))
+    clusters = page.context["clusters"]
+    assert [(main.pk, main.cluster_size) for main, _link in clusters] == [(big.pk, 3), (small.pk, 2)]
+    html = page.content.decode()
+    assert 'id="clusters"' in html and big.tracking_no in html and elsewhere.tracking_no not in html
+    client.force_login(agency_admin)
+    listed = client.get(clusters[0][1])
+    assert listed.status_code == 200
+    assert {r.pk for r in listed.context["cl"].result_list} == {big.pk, *big.duplicates.values_list("pk", flat=True)}

@@ -1,0 +1,104 @@
+"""Time the duplicate lookup and the routing suggestion on a large database (#16 items 8 and 9).
+
+    DATABASE_URL=... python manage.py shell -c "exec(open('bench/duplicates.py').read())"
+
+Seeds nothing itself: point it at a PostgreSQL database filled by `manage.py seed_scale --reports N`
+(titles and bodies fit their categories there). It measures:
+
+- the citizen's lookup (complaints.duplicates.for_citizen) for LOOKUPS texts taken from existing
+  reports, each in the report's own regency: p50, p99 and max, and the plan's index;
+- the verifier's list (for_verifier, national admin: every report in the regency and category);
+- training (routing_model.train on the most recent TRAIN_MAX dispatched reports: time, peak memory)
+  and one suggestion for a report not seen before (routing_model.predict: p50/p99).
+
+Results go into docs/benchmarks.md by hand.
+"""
+
+import random
+import resource
+import statistics
+import time
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import User
+from agencies.models import Agency, Membership
+from complaints import duplicates, routing_model
+from complaints.models import Report
+
+LOOKUPS = 300
+rng = random.Random(16)
+
+
+def pct(samples, p):
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * p / 100))]
+
+
+def ms(seconds):
+    return f"{seconds * 1000:.1f} ms"
+
+
+total = Report.objects.count()
+top = Report.objects.order_by("-pk").values_list("pk", flat=True).first()
+samples = []
+while len(samples) < LOOKUPS:
+    row = (
+        Report.objects.filter(pk__gte=rng.randint(1, top))
+        .order_by("pk")
+        .values_list("title", "body", "regency_id", "category_id")
+        .first()
+    )
+    if row:
+        samples.append(row)
+print(f"{total:,} reports; {LOOKUPS} lookups with the text of existing reports")
+
+# Warm the cache once (the first query pays for reading the index pages).
+duplicates.for_citizen(regency=samples[0][2], title=samples[0][0], body=samples[0][1])
+timings, found = [], []
+for title, body, regency, _category in samples:
+    started = time.perf_counter()
+    result = duplicates.for_citizen(regency=regency, title=title, body=body)
+    timings.append(time.perf_counter() - started)
+    found.append(len(result))
+print(
+    f"citizen lookup: p50 {ms(statistics.median(timings))}, p99 {ms(pct(timings, 99))}, max {ms(max(timings))}, "
+    f"mean results {statistics.mean(found):.1f}"
+)
+with CaptureQueriesContext(connection) as ctx:
+    duplicates.for_citizen(regency=samples[1][2], title=samples[1][0], body=samples[1][1])
+with connection.cursor() as cursor:
+    cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + ctx.captured_queries[-1]["sql"])
+    print("plan:\n  " + "\n  ".join(row[0] for row in cursor.fetchall()[:12]))
+
+admin, _ = User.objects.get_or_create(email="bench.dupes@lapor.test", defaults={"is_staff": True})
+Membership.objects.get_or_create(
+    user=admin, agency=Agency.objects.get(code="kemenpanrb"), role=Membership.Role.NATIONAL_ADMIN
+)
+reports = list(Report.objects.filter(pk__in=[rng.randint(1, top) for _ in range(100)]))
+timings = []
+for report in reports:
+    started = time.perf_counter()
+    duplicates.for_verifier(report, admin)
+    timings.append(time.perf_counter() - started)
+print(f"verifier list (national admin): p50 {ms(statistics.median(timings))}, p99 {ms(pct(timings, 99))}")
+
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+started = time.perf_counter()
+model = routing_model.train()
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(
+    f"training: {model.trained_on:,} reports in {time.perf_counter() - started:.0f} s, "
+    f"artifact {len(model.artifact) / 1e6:.1f} MB, peak RSS {peak / 1024:.0f} MB (before {before / 1024:.0f} MB)"
+)
+routing_model.forget()
+started = time.perf_counter()
+version, bundle = routing_model.loaded()
+print(f"loading the model once per worker: {ms(time.perf_counter() - started)}")
+timings = []
+for title, body, regency, _category in samples[:200]:
+    started = time.perf_counter()
+    routing_model.predict(bundle, version, title=title, body=body, regency=regency, province=regency.split(".")[0])
+    timings.append(time.perf_counter() - started)
+print(f"one suggestion: p50 {ms(statistics.median(timings))}, p99 {ms(pct(timings, 99))}")
