@@ -1,5 +1,6 @@
 """Ideas with a Python and an SQL side keep one rule: for every combination the loaded object's
-answer is the queryset's (overdue, the clocks behind Report.due_at, public)."""
+answer is the queryset's (overdue, the clocks behind Report.due_at; "public" is
+test_confidential.test_is_public_and_the_public_queryset_agree)."""
 
 import datetime as dt
 import itertools
@@ -50,12 +51,3 @@ def test_the_clocks_behind_report_due_at_are_one_rule(make_report):
     assert {c.pk for c in clocks if c.sets_report_due} == chosen
     assert {c.kind for c in clocks if c.pk in chosen} == AGENCY_CLOCKS
 
-
-@pytest.mark.django_db
-def test_report_is_public_is_the_public_queryset(make_report):
-    reports = _variants(
-        make_report(), status=Status.values, is_confidential=[False, True], verified_at=[None, timezone.now()]
-    )
-    shown = set(Report.objects.filter(pk__in=[r.pk for r in reports]).public().values_list("pk", flat=True))
-    assert {r.pk for r in reports if r.is_public} == shown
-    assert 0 < len(shown) < len(reports)
