@@ -50,4 +50,3 @@ def test_the_clocks_behind_report_due_at_are_one_rule(make_report):
     chosen = set(report.clocks.setting_report_due().values_list("pk", flat=True))
     assert {c.pk for c in clocks if c.sets_report_due} == chosen
     assert {c.kind for c in clocks if c.pk in chosen} == AGENCY_CLOCKS
-
