@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from agencies.models import Agency, Region
-from complaints import workflow
+from complaints import places, workflow
 from complaints.models import Category, Channel, Classification, Report
 from complaints.uploads import check_upload
 
@@ -35,6 +35,8 @@ REPORT_FIELDS = {
     "body": ("string", True),
     "event_date": ("date", True),
     "regency_code": ("string", True),
+    "district_code": ("string", False),
+    "village_code": ("string", False),
     "category_code": ("string", True),
     "suggested_agency_code": ("string", False),
     "reporter": ("object", False),
@@ -184,6 +186,13 @@ def intake(key: ApiKey, data: dict, *, reference: dict | None = None) -> Intake:
     regency = Region.objects.filter(code=data["regency_code"], level=Region.Level.REGENCY).first()
     if regency is None:
         raise _unknown("regency_code", data["regency_code"])
+    try:
+        kecamatan, kelurahan = places.areas_from_codes(data.get("district_code") or "", data.get("village_code") or "")
+        _p, _r, kecamatan, kelurahan = places.check_areas(
+            province=regency.parent, regency=regency, kecamatan=kecamatan, kelurahan=kelurahan
+        )
+    except places.AreaError as exc:
+        raise ApiError(422, str(exc), fields={"district_code": str(exc)}) from None
     category = Category.objects.filter(code=data["category_code"], is_active=True, parent__isnull=False).first()
     if category is None:
         raise _unknown("category_code", data["category_code"])
@@ -210,6 +219,8 @@ def intake(key: ApiKey, data: dict, *, reference: dict | None = None) -> Intake:
                 event_date=event_date,
                 province=regency.parent,
                 regency=regency,
+                kecamatan=kecamatan,
+                kelurahan=kelurahan,
                 category=category,
                 suggested_agency=agency,
                 latitude=_decimal(data.get("latitude")),

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 
+from complaints import places
 from complaints.models import CLOSED_STATUSES, Category, Classification, Report, Status
 
 from .http import ApiError, check_size, key_from_request, sandboxed, too_big
@@ -62,10 +63,14 @@ POST_FIELDS = {
     "attribute[classification]",
     "attribute[event_date]",
     "attribute[regency_code]",
+    "attribute[district_code]",
+    "attribute[village_code]",
 }
-# GET requests reads service_request_id, service_code, start_date, end_date, status, page,
-# page_size and extensions; other parameters (api_key, a client's own) are ignored, as clients expect.
+# GET requests reads service_request_id, service_code, start_date, end_date, status, lat, long,
+# radius (metres, default 1000, at most 50 km: the nearest first), page, page_size and extensions;
+# other parameters (api_key, a client's own) are ignored, as clients expect.
 DEFAULT_PAGE_SIZE = 100
+DEFAULT_RADIUS_M = 1000
 
 
 # --- Rendering ---
@@ -215,6 +220,24 @@ ATTRIBUTES = [
         "order": 3,
         "description": gettext_lazy("Kabupaten/kota"),
     },
+    {
+        "variable": True,
+        "code": "district_code",
+        "datatype": "string",
+        "required": False,
+        "datatype_description": gettext_lazy("Kode kecamatan Kemendagri (51.03.01), di dalam kabupaten/kota itu."),
+        "order": 4,
+        "description": gettext_lazy("Kecamatan"),
+    },
+    {
+        "variable": True,
+        "code": "village_code",
+        "datatype": "string",
+        "required": False,
+        "datatype_description": gettext_lazy("Kode kelurahan/desa Kemendagri (51.03.01.1001), di dalam kecamatan itu."),
+        "order": 5,
+        "description": gettext_lazy("Kelurahan/desa"),
+    },
 ]
 
 
@@ -239,6 +262,10 @@ def service_definition(request, fmt, code):
 # --- Requests ---
 
 
+def _area_names(r: Report) -> list[str]:
+    return [a.name for a in (r.kelurahan, r.kecamatan) if a is not None]
+
+
 def _request_json(r: Report, *, extensions: bool = False) -> dict:
     ref = getattr(r, "external_reference", None)  # None when not pushed by an application
     lat, long = r.public_coordinates()
@@ -255,7 +282,7 @@ def _request_json(r: Report, *, extensions: bool = False) -> dict:
         "updated_datetime": _dt(r.updated_at),
         "expected_datetime": _dt(r.due_at),
         "address": (ref.address if ref and ref.address else None)
-        or ", ".join(p for p in (r.district, r.regency.name, r.province.name) if p),
+        or ", ".join(p for p in (r.district, *_area_names(r), r.regency.name, r.province.name) if p),
         "address_id": "",
         "zipcode": "",
         "lat": lat,
@@ -277,7 +304,9 @@ def _request_json(r: Report, *, extensions: bool = False) -> dict:
 
 def _public_requests(qs=None):
     qs = Report.objects.public() if qs is None else qs
-    return qs.select_related("category", "agency", "regency", "province", "external_reference")
+    return qs.select_related(
+        "category", "agency", "regency", "province", "kecamatan", "kelurahan", "external_reference"
+    )
 
 
 def _flag(request, name: str) -> bool:
@@ -306,6 +335,23 @@ def _parse_when(value: str, name: str) -> dt.datetime:
                 400, _("%(name)s harus tanggal-waktu W3C (2026-01-05T08:00:00+07:00).") % {"name": name}
             ) from None
     return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
+
+
+def _near(request) -> tuple[float, float, float] | None:
+    """(lat, long, radius in metres) from GET lat/long/radius, or None without lat and long."""
+    raw = {name: request.GET.get(name, "").strip() for name in ("lat", "long", "radius")}
+    if not raw["lat"] and not raw["long"]:
+        return None
+    try:
+        lat, lng = float(raw["lat"]), float(raw["long"])
+        radius = float(raw["radius"]) if raw["radius"] else DEFAULT_RADIUS_M
+    except ValueError:
+        raise ApiError(400, _("lat, long dan radius harus angka.")) from None
+    if not (-90 <= lat <= 90 and -180 <= lng <= 180):
+        raise ApiError(400, _("lat harus di antara -90 dan 90, long di antara -180 dan 180."))
+    if not 0 < radius <= places.MAX_RADIUS_M:
+        raise ApiError(400, _("radius harus di antara 1 dan %(max)s meter.") % {"max": places.MAX_RADIUS_M})
+    return lat, lng, radius
 
 
 @csrf_exempt
@@ -345,7 +391,12 @@ def requests(request, fmt):
             elif wanted == {"closed"}:
                 qs = qs.filter(status__in=CLOSED_STATUSES)
     start = (page - 1) * page_size
-    reports = qs.order_by("-created_at", "-pk")[start : start + page_size]
+    near = None if ids else _near(request)
+    if near is not None:
+        # Nearest first (FixMyStreet's clients ask "what is around this point").
+        reports = places.within_radius(qs.order_by(), *near, limit=start + page_size)[start:]
+    else:
+        reports = qs.order_by("-created_at", "-pk")[start : start + page_size]
     extensions = _flag(request, "extensions")
     return render(fmt, "service_requests", [_request_json(r, extensions=extensions) for r in reports])
 
@@ -460,6 +511,7 @@ def _create(request, fmt):
                 "body": body,
                 "event_date": event_date.isoformat(),
                 "regency_code": regency_code,
+                **{k: get(f"attribute[{k}]") for k in ("district_code", "village_code") if get(f"attribute[{k}]")},
                 "category_code": get("service_code"),
                 "is_anonymous": not reporter,
                 **({"reporter": reporter} if reporter else {}),

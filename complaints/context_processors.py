@@ -14,3 +14,10 @@ def notifications(request):
         return cached
 
     return {"unread_notifications": SimpleLazyObject(unread)}
+
+
+def maps(request):
+    """The tile server of every map (settings.LAPOR_MAP_TILE_URL, LAPOR_MAP_ATTRIBUTION)."""
+    from django.conf import settings
+
+    return {"map_tiles": settings.LAPOR_MAP_TILE_URL, "map_attribution": settings.LAPOR_MAP_ATTRIBUTION}

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from agencies.models import Agency, Region, in_subtrees
+from agencies.models import Agency, District, Region, in_subtrees
 
 from .models import Category, Classification, Report, Status
 from .widgets import use_fast_selects
@@ -129,6 +129,12 @@ class ReportFilter(django_filters.FilterSet):
         queryset=Region.objects.filter(level=Region.Level.REGENCY),
         empty_label=ALL,
     )
+    kecamatan = django_filters.ModelChoiceFilter(
+        field_name="kecamatan",
+        label=_("Kecamatan"),
+        queryset=District.objects.all(),
+        empty_label=ALL,
+    )
     instansi = django_filters.ModelChoiceFilter(
         label=_("Instansi"),
         queryset=Agency.objects.active(),
@@ -162,6 +168,15 @@ class ReportFilter(django_filters.FilterSet):
             extra = Agency.objects.active().filter(code=chosen).values_list("path", "code", "name")
             agencies = sorted([*agencies, *extra])
         self.form.fields["instansi"].widget.choices = [("", ALL)] + [(code, name) for _p, code, name in agencies]
+        # Districts of the chosen regency (and the chosen district): never all 7,000 in one select.
+        data = self.form.data if self.form.is_bound else {}
+        districts = []
+        if data.get("kabupaten") or data.get("kecamatan"):
+            districts = District.objects.filter(
+                Q(regency_id=data.get("kabupaten") or "-") | Q(pk=data.get("kecamatan") or "-")
+            ).order_by("name")
+            districts = list(districts.values_list("code", "name"))
+        self.form.fields["kecamatan"].widget.choices = [("", ALL), *districts]
         for f in self.form.fields.values():
             f.widget.attrs["class"] = "form-select" if isinstance(f.widget, forms.Select) else "form-control"
         use_fast_selects(self.form)

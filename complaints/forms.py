@@ -16,14 +16,15 @@ from django.utils.html import format_html
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
-from agencies.models import Agency, Region
+from agencies.models import Agency, District, Region, Village
 
-from . import workflow
+from . import places, workflow
 from .models import Category, Classification
 from .uploads import MAX_FILES, AttachmentsField
 from .widgets import use_fast_selects
 
 AGENCY_SEARCH_LIMIT = 20
+PLACE_SEARCH_LIMIT = 20
 # Indonesia's bounding box, with a margin for the outer islands.
 LATITUDE_RANGE = (Decimal("-11.5"), Decimal("6.5"))
 LONGITUDE_RANGE = (Decimal("94.5"), Decimal("141.5"))
@@ -58,6 +59,32 @@ def search_agencies(query: str, limit: int = AGENCY_SEARCH_LIMIT):
     for word in words:
         qs = qs.filter(name__icontains=word)
     return qs.order_by("depth", "name")[:limit]
+
+
+def search_places(query: str, regency_code: str = "", limit: int = PLACE_SEARCH_LIMIT):
+    """(districts, villages) whose name contains every word of the query, inside the chosen regency
+    when there is one: the search box of the report form (it works without JavaScript)."""
+    words = [w for w in (query or "").split() if len(w) >= 2][:5]
+    if not words:
+        return [], []
+    districts = District.objects.select_related("regency")
+    villages = Village.objects.select_related("district__regency")
+    if regency_code:
+        districts = districts.filter(regency_id=regency_code)
+        villages = villages.filter(district__regency_id=regency_code)
+    for word in words:
+        districts = districts.filter(name__icontains=word)
+        villages = villages.filter(name__icontains=word)
+    return list(districts.order_by("name", "code")[:limit]), list(villages.order_by("name", "code")[:limit])
+
+
+def area_children(code: str) -> list[tuple[str, str]]:
+    """(code, name) of the districts of a regency or the villages of a district, by name."""
+    if code.count(".") == 1:
+        return list(District.objects.filter(regency_id=code).order_by("name").values_list("code", "name"))
+    if code.count(".") == 2:
+        return list(Village.objects.filter(district_id=code).order_by("name").values_list("code", "name"))
+    return []
 
 
 CHOICES_CACHE_SECONDS = 300
@@ -106,28 +133,50 @@ class ReportForm(forms.Form):
         help_text=_("Ceritakan apa yang terjadi, di mana, kapan, dan siapa yang terlibat."),
     )
     event_date = forms.DateField(label=_("Tanggal kejadian"), widget=forms.DateInput(attrs={"type": "date"}))
+    # Province and regency are required, but a district, village or map pin may supply them (clean()).
     province = forms.ModelChoiceField(
-        label=_("Provinsi"), queryset=Region.objects.filter(level="province"), empty_label=_("— pilih provinsi —")
+        label=_("Provinsi"),
+        queryset=Region.objects.filter(level="province"),
+        empty_label=_("— pilih provinsi —"),
+        required=False,
     )
     regency = forms.ModelChoiceField(
         label=_("Kabupaten/kota"),
         queryset=Region.objects.filter(level="regency"),
         empty_label=_("— pilih kabupaten/kota —"),
         help_text=_("Pilihan dikelompokkan per provinsi."),
-    )
-    district = forms.CharField(label=_("Kecamatan/desa (opsional)"), max_length=120, required=False)
-    latitude = forms.DecimalField(
-        label=_("Lintang (opsional)"),
         required=False,
-        widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
-        help_text=_("Titik lokasi, misalnya -8.65 untuk Badung. Isi bersama bujur."),
     )
-    longitude = forms.DecimalField(
-        label=_("Bujur (opsional)"),
+    place_q = forms.CharField(
+        label=_("Cari kecamatan atau kelurahan/desa (opsional)"),
         required=False,
-        widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
-        help_text=_("Misalnya 115.22 untuk Badung."),
+        max_length=100,
+        help_text=_(
+            "Ketik nama kecamatan atau kelurahan/desa lalu tekan Cari wilayah; tanpa nama, tombol itu "
+            "menampilkan kecamatan dan kelurahan/desa dari pilihan Anda di atas."
+        ),
     )
+    kecamatan = forms.ModelChoiceField(
+        label=_("Kecamatan (opsional)"),
+        queryset=District.objects.select_related("regency__parent"),
+        required=False,
+        empty_label=_("— pilih kecamatan —"),
+    )
+    kelurahan = forms.ModelChoiceField(
+        label=_("Kelurahan/desa (opsional)"),
+        queryset=Village.objects.select_related("district__regency__parent"),
+        required=False,
+        empty_label=_("— pilih kelurahan/desa —"),
+    )
+    district = forms.CharField(
+        label=_("Alamat atau patokan (opsional)"),
+        max_length=120,
+        required=False,
+        help_text=_("Misalnya nama jalan, dusun atau bangunan terdekat."),
+    )
+    # Set by the map pin (static/js/place_map.js); no raw coordinate boxes in the citizen's form.
+    latitude = forms.DecimalField(required=False, widget=forms.HiddenInput)
+    longitude = forms.DecimalField(required=False, widget=forms.HiddenInput)
     category = forms.ModelChoiceField(
         label=_("Kategori"),
         queryset=Category.objects.filter(parent__isnull=False, is_active=True),
@@ -201,6 +250,27 @@ class ReportForm(forms.Form):
         self.fields["agency"].widget.choices = [("", self.fields["agency"].empty_label)] + [
             (a.pk, a.name) for a in shown
         ]
+        self._area_choices()
+
+    def _area_choices(self):
+        """The district and village selects list the children of the chosen regency and district, the
+        search results and the current choice — never all 84,000 villages (the JavaScript cascade
+        fetches the same lists from /laporan/wilayah/<code>/)."""
+        regency = str(self._value("regency") or "")
+        kecamatan = str(self._value("kecamatan") or "")
+        kelurahan = str(self._value("kelurahan") or "")
+        districts = area_children(regency) if regency else []
+        villages = area_children(kecamatan) if kecamatan else []
+        found_districts, found_villages = search_places(self._value("place_q") or "", regency)
+        self.place_results = len(found_districts) + len(found_villages)
+        districts += [(d.code, f"{d.name} — {d.regency.name}") for d in found_districts]
+        villages += [(v.code, f"{v.name} — {v.district.name}, {v.district.regency.name}") for v in found_villages]
+        if kecamatan and all(code != kecamatan for code, _name in districts):
+            districts += list(District.objects.filter(pk=kecamatan).values_list("code", "name"))
+        if kelurahan and all(code != kelurahan for code, _name in villages):
+            villages += list(Village.objects.filter(pk=kelurahan).values_list("code", "name"))
+        self.fields["kecamatan"].widget.choices = [("", self.fields["kecamatan"].empty_label), *districts]
+        self.fields["kelurahan"].widget.choices = [("", self.fields["kelurahan"].empty_label), *villages]
 
     def clean_event_date(self):
         value = self.cleaned_data["event_date"]
@@ -239,10 +309,31 @@ class ReportForm(forms.Form):
                 _("%(regency)s tidak berada di Provinsi %(province)s. Pilih kabupaten/kota di provinsi itu.")
                 % {"regency": regency.name, "province": province.name},
             )
-        if (data.get("latitude") is None) != (data.get("longitude") is None) and not (
-            self.has_error("latitude") or self.has_error("longitude")
-        ):
-            self.add_error("longitude", _("Isi lintang dan bujur bersama-sama, atau kosongkan keduanya."))
+            return data
+        if (data.get("latitude") is None) != (data.get("longitude") is None):
+            data["latitude"] = data["longitude"] = None  # half a pin is no pin
+        kecamatan, kelurahan = data.get("kecamatan"), data.get("kelurahan")
+        if regency is None and kecamatan is None and kelurahan is None:
+            regency = places.region_for_point(data.get("latitude"), data.get("longitude"))
+            if regency is not None and province is not None and regency.parent_id != province.pk:
+                regency = None  # the pin's box disagrees with the chosen province: the choice stands
+        try:
+            province, regency, kecamatan, kelurahan = places.check_areas(
+                province=province, regency=regency, kecamatan=kecamatan, kelurahan=kelurahan
+            )
+        except places.AreaError as error:
+            self.add_error("kelurahan" if kelurahan is not None else "kecamatan", str(error))
+            return data
+        if regency is None:
+            if province is None and not self.has_error("province"):
+                self.add_error("province", _("Pilih provinsi."))
+            if not self.has_error("regency"):
+                self.add_error(
+                    "regency",
+                    _("Pilih kabupaten/kota, atau cari kecamatan atau kelurahan/desa di bawah."),
+                )
+            return data
+        data.update(province=province, regency=regency, kecamatan=kecamatan, kelurahan=kelurahan)
         return data
 
     def submit(self, *, by, submission_key: str):
@@ -256,6 +347,8 @@ class ReportForm(forms.Form):
             event_date=data["event_date"],
             province=data["province"],
             regency=data["regency"],
+            kecamatan=data["kecamatan"],
+            kelurahan=data["kelurahan"],
             district=data["district"],
             latitude=data["latitude"],
             longitude=data["longitude"],

@@ -456,14 +456,12 @@ class Report(models.Model):
         """The same rule as Report.objects.public(), for one loaded report."""
         return not self.is_confidential and self.verified_at is not None and self.status != Status.REMOVED
 
-    # Decimal places kept of an Anonim report's coordinates wherever the public sees them: three
-    # places are about 110 m, a block rather than the reporter's doorstep.
-    ANONYMOUS_COORDINATE_PLACES = 3
-
     def public_coordinates(self) -> tuple[float | None, float | None]:
-        """(latitude, longitude) as the public may see them: exact, or coarsened for Anonim reports."""
-        places = self.ANONYMOUS_COORDINATE_PLACES if self.is_anonymous else 6
-        return tuple(None if v is None else round(float(v), places) for v in (self.latitude, self.longitude))
+        """(latitude, longitude) as the public may see them: exact, or coarsened for Anonim reports
+        (complaints.places.coarsen, the one rule for pages, map, Open311 and open data)."""
+        from .places import public_point
+
+        return public_point(self)
 
     @property
     def timezone(self) -> str:

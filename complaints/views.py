@@ -19,7 +19,7 @@ from agencies.models import Region
 from lapor import ratelimit
 from lapor.clientip import client_ip
 
-from . import duplicates, ombudsman, routing, uploads, workflow
+from . import duplicates, ombudsman, places, routing, uploads, workflow
 from .access import (
     REPORTER,
     STAFF_ACTING_ROLES,
@@ -33,7 +33,7 @@ from .access import (
 from .citizen_forms import AcceptForm, CommentForm, ProvideInfoForm, ReopenForm, ReplyForm
 from .counters import home_counters
 from .filters import ReportFilter
-from .forms import ReportForm, search_agencies
+from .forms import ReportForm, area_children, search_agencies
 from .models import CLOSED_STATUSES, Attachment, Clock, Comment, Event, Report, Status, Support
 from .pagination import peek_page, query_without_page
 from .workflow import ActionNotAllowed, InvalidAttachment, InvalidInput, WorkflowError
@@ -405,7 +405,13 @@ def _count_submission(request) -> None:
 
 
 def _render_report_form(request, form, *, reattach=(), restored=False, status=200, extra=None):
-    ctx = {"report_form": form, "reattach": list(reattach), "restored": restored, **(extra or {})}
+    ctx = {
+        "report_form": form,
+        "reattach": list(reattach),
+        "restored": restored,
+        "nearby": _nearby_for_form(form),
+        **(extra or {}),
+    }
     return render(request, "complaints/report_form.html", ctx, status=status)
 
 
@@ -424,9 +430,9 @@ def submit_report(request):
         narrowed = ReportForm(initial={**form.draft(), "submission_key": request.POST.get("submission_key", "")})
         ctx = {"duplicates": _similar_to(request.POST), "checked": True}
         return _render_report_form(request, narrowed, reattach=form.chosen_file_names(), extra=ctx)
-    if "search_agency" in request.POST or "restore_draft" in request.POST:
-        # No-JavaScript agency search, or "try again" from the error page (lapor/errors.py): show the
-        # form again with what was typed (the draft), nothing validated yet.
+    if "search_agency" in request.POST or "search_place" in request.POST or "restore_draft" in request.POST:
+        # No-JavaScript agency or district/village search, or "try again" from the error page
+        # (lapor/errors.py): show the form again with what was typed (the draft), nothing validated yet.
         narrowed = ReportForm(initial={**form.draft(), "submission_key": request.POST.get("submission_key", "")})
         return _render_report_form(
             request, narrowed, reattach=form.chosen_file_names(), restored="restore_draft" in request.POST
@@ -482,6 +488,75 @@ def similar(request):
     """The likely duplicates of the report being written, as an HTML fragment (static/js/duplicates.js)."""
     ctx = {"duplicates": _similar_to(request.GET), "checked": False}
     return render(request, "complaints/_duplicates.html", ctx)
+
+
+def _nearby_for_form(form) -> list:
+    """Open public reports near the form's pin or in its village (none for an empty form)."""
+    value = form._value
+    try:
+        lat, lng = (float(value(name)) for name in ("latitude", "longitude"))
+    except (TypeError, ValueError):
+        lat = lng = None
+    village = str(value("kelurahan") or "")
+    if lat is None and not village:
+        return []
+    from agencies.models import Village
+
+    kelurahan = Village.objects.filter(pk=village).first() if lat is None else None
+    return places.nearby(latitude=lat, longitude=lng, kelurahan=kelurahan)
+
+
+AREA_CACHE_SECONDS = 86400
+
+
+@require_GET
+def areas(request, code):
+    """The districts of a regency or the villages of a district, for the form's JavaScript cascade.
+    Reference data: cached by browsers and proxies for a day."""
+    results = [{"code": c, "name": n} for c, n in area_children(code)]
+    if not results and not (code.count(".") in (1, 2) and len(code) <= 8):
+        raise Http404
+    response = JsonResponse({"results": results})
+    response["Cache-Control"] = f"public, max-age={AREA_CACHE_SECONDS}"
+    return response
+
+
+@require_GET
+def nearby(request):
+    """Open public reports near a pin (lat, lng) or in a village (kelurahan): the form's "near me"."""
+    try:
+        lat, lng = float(request.GET["lat"]), float(request.GET["lng"])
+    except (KeyError, ValueError):
+        lat = lng = None
+    kelurahan = None
+    if lat is None and request.GET.get("kelurahan"):
+        from agencies.models import Village
+
+        kelurahan = Village.objects.filter(pk=request.GET["kelurahan"]).first()
+    found = places.nearby(latitude=lat, longitude=lng, kelurahan=kelurahan)
+    results = [
+        {"id": r.tracking_no, "title": r.title, "url": reverse("complaints:detail", args=[r.tracking_no])}
+        for r in found
+    ]
+    # The region whose reference box holds the pin (agencies/data/README.md), for an empty choice.
+    regency = places.region_for_point(lat, lng)
+    region = {"province": regency.parent_id, "regency": regency.pk, "name": regency.name} if regency else None
+    return JsonResponse({"results": results, "region": region})
+
+
+@require_GET
+def report_map(request):
+    """The public map's points inside ?bbox=west,south,east,north, filtered like /laporan/ (same
+    ReportFilter over Report.objects.public(): never a Rahasia report; Anonim pins coarsened)."""
+    box = places.parse_box(request.GET.get("bbox", ""))
+    if box is None:
+        return JsonResponse({"error": _("bbox harus barat,selatan,timur,utara dalam derajat.")}, status=400)
+    report_filter = ReportFilter(request.GET or None, queryset=Report.objects.public())
+    if report_filter.form.is_bound and not report_filter.form.is_valid():
+        return JsonResponse({"error": _("Saringan tidak valid.")}, status=400)
+    response = JsonResponse(places.map_points(report_filter.qs, box))
+    response["Cache-Control"] = "public, max-age=60"
+    return response
 
 
 @require_GET

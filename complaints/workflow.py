@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from agencies.models import Agency, Membership
 from agencies.roles import national_roles, staff_agencies
 
-from . import notifications, routing, routing_model
+from . import notifications, places, routing, routing_model
 from .access import REPORTER, STAFF_ACTING_ROLES, SYSTEM, roles_for
 from .clocks import apply_clocks
 from .models import (
@@ -314,6 +314,8 @@ def submit(
     category: Category,
     suggested_agency: Agency | None = None,
     district: str = "",
+    kecamatan=None,
+    kelurahan=None,
     latitude=None,
     longitude=None,
     is_anonymous: bool = False,
@@ -344,6 +346,12 @@ def submit(
             return existing
     if regency.parent_id != province.pk:
         raise InvalidInput(_("Kabupaten/kota yang dipilih tidak berada di provinsi tersebut."))
+    try:
+        _province, _regency, kecamatan, kelurahan = places.check_areas(
+            province=province, regency=regency, kecamatan=kecamatan, kelurahan=kelurahan
+        )
+    except places.AreaError as exc:
+        raise InvalidInput(str(exc)) from None
     if event_date > timezone.localdate():
         raise InvalidInput(_("Tanggal kejadian tidak boleh di masa depan."))
     staff_entry = off_platform or bool(reporter_name) or (reporter is not None and reporter != by)
@@ -365,6 +373,8 @@ def submit(
                 province=province,
                 regency=regency,
                 district=district,
+                kecamatan=kecamatan,
+                kelurahan=kelurahan,
                 latitude=latitude,
                 longitude=longitude,
                 category=category,

@@ -133,6 +133,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "complaints.context_processors.notifications",
+                "complaints.context_processors.maps",
             ],
         },
     },
@@ -324,6 +325,23 @@ SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=365 * 24 * 3
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
 
+# The maps (report form pin, public map, staff pages): Leaflet is served from static/vendor; only the
+# tiles come from the tile server, whose origin the CSP below allows as an image source. The default is
+# OpenStreetMap's own server (fine for modest use under its tile policy; set your own for production).
+LAPOR_MAP_TILE_URL = env.str("LAPOR_MAP_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+LAPOR_MAP_ATTRIBUTION = env.str(
+    "LAPOR_MAP_ATTRIBUTION",
+    default='&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
+)
+
+
+def _tile_origin(url: str) -> str:
+    """'https://{s}.tile.example.org/{z}/{x}/{y}.png' → 'https://*.tile.example.org' (for img-src)."""
+    scheme, _sep, rest = url.partition("://")
+    host = rest.split("/", 1)[0].replace("{s}", "*")
+    return f"{scheme}://{host}" if scheme and host and "{" not in host else ""
+
+
 # Content-Security-Policy (django-csp) on every response that has none of its own (attachments
 # set a stricter sandbox). No inline script or style anywhere: behaviour lives in static/js and
 # is wired by data attributes; a script that must be inline carries {{ request.csp_nonce }}.
@@ -332,7 +350,8 @@ CONTENT_SECURITY_POLICY = {
         "default-src": [SELF],
         "script-src": [SELF, NONCE],
         "style-src": [SELF],
-        "img-src": [SELF, "data:"],  # Bootstrap draws some icons as data: SVG
+        # Bootstrap draws some icons as data: SVG; map tiles come from the tile server.
+        "img-src": [SELF, "data:", *filter(None, [_tile_origin(LAPOR_MAP_TILE_URL)])],
         "font-src": [SELF],
         "connect-src": [SELF],
         "object-src": [NONE],

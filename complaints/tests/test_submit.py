@@ -82,9 +82,10 @@ def test_form_is_open_to_visitors_and_every_field_is_labelled(client, db):
         "event_date",
         "province",
         "regency",
+        "place_q",
+        "kecamatan",
+        "kelurahan",
         "district",
-        "latitude",
-        "longitude",
         "category",
         "agency_q",
         "agency",
@@ -96,6 +97,9 @@ def test_form_is_open_to_visitors_and_every_field_is_labelled(client, db):
     assert "Pengaduan" in html and "Aspirasi" in html and "Permintaan Informasi" in html
     assert '<optgroup label="Bali">' in html  # regencies grouped by province: works without JavaScript
     assert 'name="submission_key"' in html
+    # No raw coordinate boxes: the map pin sets hidden inputs.
+    assert '<input type="hidden" name="latitude"' in html and '<input type="hidden" name="longitude"' in html
+    assert "Lintang (opsional)" not in html
 
 
 def test_report_form_helper_renders_for_the_home_page(rf, db):
@@ -179,13 +183,20 @@ def test_regency_outside_the_province_is_refused(client, citizen, data):
 
 @pytest.mark.parametrize(
     ("lat", "lon", "message"),
-    [("12", "115", "Lintang harus di antara"), ("-8.6", "170", "Bujur harus di antara"), ("-8.6", "", "bersama-sama")],
+    [("12", "115", "Lintang harus di antara"), ("-8.6", "170", "Bujur harus di antara")],
 )
 def test_map_point_is_range_checked(client, citizen, data, lat, lon, message):
     client.force_login(citizen)
     html = client.post(URL, {**data, "latitude": lat, "longitude": lon}).content.decode()
     assert message in html
     assert not Report.objects.exists()
+
+
+def test_half_a_pin_is_no_pin(client, citizen, data):
+    client.force_login(citizen)
+    client.post(URL, {**data, "latitude": "-8.6", "longitude": ""})
+    report = Report.objects.get()
+    assert report.latitude is None and report.longitude is None
 
 
 def test_map_point_is_stored(client, citizen, data):

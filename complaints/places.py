@@ -1,0 +1,199 @@
+"""Where a report happened: the Kemendagri areas (province → regency → district → village), map pins,
+and the public's view of them.
+
+One place for each rule: `check_areas` (a district inside its regency, a village inside its district,
+for every channel), `region_for_point` (a pin fills an empty region from the reference data's boxes,
+no geocoding service), `public_point` (an Anonim report's pin coarsened wherever the public sees it),
+`in_box`/`map_points` (the public map's bounding-box query) and `nearby` ("near me": open public
+reports near a pin or in the same village, also for the duplicate suggestions).
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from agencies.models import District, Region, Village
+
+from .models import OPEN_STATUSES, Report
+
+# Three decimal places are about 110 m: a block rather than the reporter's doorstep.
+ANONYMOUS_PLACES = 3
+EXACT_PLACES = 6
+EARTH_RADIUS_M = 6_371_000
+METRES_PER_DEGREE = 111_320
+# The bounding-box and radius queries look this much further (more than half of the Anonim rounding
+# step) and then test the *public* point, so what is found never depends on an Anonim exact pin: a
+# tiny box or radius probe cannot locate it more closely than the coarsened point shows.
+COARSE_MARGIN = 0.0006
+MAP_POINT_LIMIT = 500
+MAX_RADIUS_M = 50_000
+
+
+class AreaError(ValueError):
+    """A district or village that is not inside the chosen regency or district (message translated)."""
+
+
+def coarsen(latitude, longitude, anonymous: bool) -> tuple[float | None, float | None]:
+    """The coordinates the public may see: exact (six places), or for an Anonim report about 110 m."""
+    places = ANONYMOUS_PLACES if anonymous else EXACT_PLACES
+    return tuple(None if v is None else round(float(v), places) for v in (latitude, longitude))
+
+
+def public_point(report) -> tuple[float | None, float | None]:
+    return coarsen(report.latitude, report.longitude, report.is_anonymous)
+
+
+def check_areas(*, province=None, regency=None, kecamatan=None, kelurahan=None):
+    """Fill the coarser levels from the finer ones and check that each lies inside the next.
+
+    Returns (province, regency, kecamatan, kelurahan); raises AreaError with a message in the user's
+    language when a choice is not inside another."""
+    if kelurahan is not None:
+        if kecamatan is None:
+            kecamatan = kelurahan.district
+        elif kelurahan.district_id != kecamatan.pk:
+            raise AreaError(
+                _("%(village)s tidak berada di Kecamatan %(district)s.")
+                % {"village": kelurahan.name, "district": kecamatan.name}
+            )
+    if kecamatan is not None:
+        if regency is None:
+            regency = kecamatan.regency
+        elif kecamatan.regency_id != regency.pk:
+            raise AreaError(
+                _("Kecamatan %(district)s tidak berada di %(regency)s.")
+                % {"district": kecamatan.name, "regency": regency.name}
+            )
+    if regency is not None:
+        if province is None:
+            province = regency.parent
+        elif regency.parent_id != province.pk:
+            raise AreaError(
+                _("%(regency)s tidak berada di Provinsi %(province)s.")
+                % {"regency": regency.name, "province": province.name}
+            )
+    return province, regency, kecamatan, kelurahan
+
+
+def areas_from_codes(district_code: str = "", village_code: str = ""):
+    """(District or None, Village or None) for API/Open311 codes; AreaError for an unknown code."""
+    kecamatan = kelurahan = None
+    if village_code:
+        kelurahan = Village.objects.select_related("district__regency__parent").filter(pk=village_code).first()
+        if kelurahan is None:
+            raise AreaError(_("Kode kelurahan/desa %(code)s tidak dikenal.") % {"code": village_code})
+    if district_code:
+        kecamatan = District.objects.select_related("regency__parent").filter(pk=district_code).first()
+        if kecamatan is None:
+            raise AreaError(_("Kode kecamatan %(code)s tidak dikenal.") % {"code": district_code})
+    return kecamatan, kelurahan
+
+
+def region_for_point(latitude, longitude) -> Region | None:
+    """The regency whose box (agencies/data/README.md) holds the point, the smallest if several do;
+    None where the reference data has no box there (most inland regencies). Never a guess of a
+    district or village."""
+    if latitude is None or longitude is None:
+        return None
+    lat, lng = float(latitude), float(longitude)
+    boxes = Region.objects.filter(
+        level=Region.Level.REGENCY, lat_min__lte=lat, lat_max__gte=lat, lng_min__lte=lng, lng_max__gte=lng
+    ).select_related("parent")
+    return min(boxes, key=lambda r: (r.lat_max - r.lat_min) * (r.lng_max - r.lng_min), default=None)
+
+
+def parse_box(text: str) -> tuple[float, float, float, float] | None:
+    """'west,south,east,north' (Leaflet's toBBoxString) → (south, west, north, east), or None."""
+    try:
+        west, south, east, north = (float(part) for part in (text or "").split(","))
+    except ValueError:
+        return None
+    if not (-90 <= south <= north <= 90 and -180 <= west <= east <= 180):
+        return None
+    return south, west, north, east
+
+
+def in_box(qs, box, margin: float = COARSE_MARGIN):
+    """Reports with a pin inside the box widened by `margin`; on public() served by the
+    report_public_map index. Callers then test the public point (`inside`)."""
+    south, west, north, east = box
+    return qs.filter(
+        latitude__gte=Decimal(f"{south - margin:.6f}"),
+        latitude__lte=Decimal(f"{north + margin:.6f}"),
+        longitude__gte=Decimal(f"{west - margin:.6f}"),
+        longitude__lte=Decimal(f"{east + margin:.6f}"),
+    )
+
+
+def inside(point, box) -> bool:
+    south, west, north, east = box
+    return south <= point[0] <= north and west <= point[1] <= east
+
+
+def map_points(qs, box, limit: int = MAP_POINT_LIMIT) -> dict:
+    """The public map's points inside the box (the caller passes a queryset built on public()), newest
+    first, at most `limit`; `more` says the box holds more (the map then asks the visitor to zoom in).
+    Anonim pins are coarsened here, before they leave the server."""
+    rows = (
+        in_box(qs, box)
+        .order_by("-created_at")
+        .values_list("tracking_no", "title", "status", "latitude", "longitude", "is_anonymous")[: limit + 1]
+    )
+    points = []
+    for tracking, title, status, *exact in rows:
+        point = coarsen(*exact)
+        if inside(point, box):
+            points.append({"id": tracking, "title": title, "status": status, "lat": point[0], "lng": point[1]})
+    return {"points": points[:limit], "more": len(points) > limit}
+
+
+def distance_m(lat1, lng1, lat2, lng2) -> float:
+    """Great-circle distance in metres (haversine)."""
+    p1, p2 = math.radians(float(lat1)), math.radians(float(lat2))
+    dp, dl = p2 - p1, math.radians(float(lng2) - float(lng1))
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
+
+
+def box_around(latitude, longitude, radius_m: float) -> tuple[float, float, float, float]:
+    lat, lng = float(latitude), float(longitude)
+    dlat = radius_m / METRES_PER_DEGREE
+    dlng = radius_m / (METRES_PER_DEGREE * max(math.cos(math.radians(lat)), 0.01))
+    return lat - dlat, lng - dlng, lat + dlat, lng + dlng
+
+
+def within_radius(qs, latitude, longitude, radius_m: float, limit: int):
+    """Reports of `qs` whose pin is within radius_m of the point, nearest first, at most `limit`:
+    the box around the circle in SQL (indexed), the distance to each public point in Python on at most
+    10×limit rows."""
+    radius_m = min(float(radius_m), MAX_RADIUS_M)
+    candidates = in_box(qs, box_around(latitude, longitude, radius_m))[: limit * 10]
+    found = [(distance_m(latitude, longitude, *public_point(r)), r) for r in candidates]
+    return [r for d, r in sorted(found, key=lambda pair: pair[0]) if d <= radius_m][:limit]
+
+
+def nearby(*, latitude=None, longitude=None, kelurahan=None, radius_m: float = 500, limit: int = 5, exclude=None):
+    """Open public reports near a pin (within radius_m) or, without a pin, in the same village: what a
+    citizen sees before filing ("Laporan serupa di sekitar") and what duplicate checks can reuse."""
+    qs = Report.objects.public().filter(status__in=OPEN_STATUSES).select_related("regency")
+    if exclude is not None:
+        qs = qs.exclude(pk=exclude.pk)
+    if latitude is not None and longitude is not None:
+        return within_radius(qs.order_by(), latitude, longitude, radius_m, limit)
+    if kelurahan is not None:
+        return list(qs.filter(kelurahan=kelurahan).order_by("-created_at")[:limit])
+    return []
+
+
+def area_filter(kecamatan_code: str = "", kelurahan_code: str = "") -> Q:
+    """The list/map/queue filter by district or village code."""
+    q = Q()
+    if kecamatan_code:
+        q &= Q(kecamatan_id=kecamatan_code)
+    if kelurahan_code:
+        q &= Q(kelurahan_id=kelurahan_code)
+    return q

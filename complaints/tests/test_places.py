@@ -1,0 +1,298 @@
+"""Where a report happened (#18): district/village choices that cascade with and without JavaScript,
+a pin that fills an empty region, the public map's bounding-box endpoint (scope, filters, Rahasia
+never, Anonim coarsened), "near me" and Open311's lat/long/radius search."""
+
+import json
+from decimal import Decimal
+
+import pytest
+from django.core.cache import cache
+
+from agencies.models import District, Village
+from api.models import ApiKey
+from complaints import places, workflow
+from complaints.models import Category, Report
+from complaints.tests.portal import published
+
+FORM = "/laporan/baru/"
+MAP = "/laporan/peta.json"
+BADUNG_BOX = "115.0,-9.0,115.5,-8.5"  # west,south,east,north
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "places"}}
+    cache.clear()
+
+
+@pytest.fixture
+def data(areas):
+    return {
+        "classification": "complaint",
+        "title": "Jembatan rusak di Tuban",
+        "body": "Jembatan kayu di dekat balai banjar patah sejak banjir.",
+        "event_date": "2026-01-05",
+        "province": "",
+        "regency": "",
+        "category": Category.objects.get(code="kesehatan-puskesmas").pk,
+        "submission_key": "k" * 32,
+    }
+
+
+# --- Choices: the server-rendered cascade and search (no JavaScript) ---
+
+
+def test_search_box_lists_matching_villages_without_javascript(client, data):
+    response = client.post(FORM, {**data, "place_q": "tuban", "search_place": "1"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert '<option value="51.03.01.1001">Tuban — Kuta, Kabupaten Badung</option>' in html
+    assert 'role="status" id="place-search-status"' in html  # announced to screen readers
+    assert not Report.objects.exists()  # a search files nothing
+
+
+def test_search_is_narrowed_to_the_chosen_regency(client, data):
+    html = client.post(FORM, {**data, "regency": "34.04", "place_q": "tuban", "search_place": "1"}).content.decode()
+    assert "51.03.01.1001" not in html
+
+
+def test_the_step_lists_the_districts_of_the_regency_and_villages_of_the_district(client, data):
+    html = client.post(
+        FORM, {**data, "province": "51", "regency": "51.03", "kecamatan": "51.03.01", "search_place": "1"}
+    ).content.decode()
+    assert '<option value="51.03.02">Mengwi</option>' in html  # a district of Badung
+    assert '<option value="51.03.01.1003">Kedonganan</option>' in html  # a village of Kuta
+    assert "51.03.02.2001" not in html  # not a village of another district
+    assert html.count("<option") < 1000  # never the 84,000 villages
+
+
+def test_a_village_alone_files_the_report_with_its_district_regency_and_province(client, citizen, data):
+    client.force_login(citizen)
+    response = client.post(FORM, {**data, "kelurahan": "51.03.01.1001"})
+    assert response.status_code == 302
+    report = Report.objects.get()
+    assert (report.province_id, report.regency_id, report.kecamatan_id, report.kelurahan_id) == (
+        "51",
+        "51.03",
+        "51.03.01",
+        "51.03.01.1001",
+    )
+
+
+def test_a_district_outside_the_regency_is_refused_and_the_form_kept(client, citizen, data):
+    client.force_login(citizen)
+    html = client.post(
+        FORM, {**data, "province": "34", "regency": "34.04", "kecamatan": "51.03.01", "title": "Tetap di sini"}
+    ).content.decode()
+    assert "Kecamatan Kuta tidak berada di Kabupaten Sleman." in html
+    assert 'value="Tetap di sini"' in html
+    assert not Report.objects.exists()
+
+
+def test_a_village_outside_the_district_is_refused(client, citizen, data):
+    client.force_login(citizen)
+    html = client.post(FORM, {**data, "kecamatan": "51.03.02", "kelurahan": "51.03.01.1001"}).content.decode()
+    assert "Tuban tidak berada di Kecamatan Mengwi." in html
+    assert not Report.objects.exists()
+
+
+def test_without_any_place_the_regency_is_asked_for(client, citizen, data):
+    client.force_login(citizen)
+    html = client.post(FORM, data).content.decode()
+    assert "Pilih kabupaten/kota, atau cari kecamatan atau kelurahan/desa di bawah." in html
+    assert not Report.objects.exists()
+
+
+# --- Choices with JavaScript: the small cached lists ---
+
+
+def test_area_lists_are_small_cached_json(client, areas, django_assert_max_num_queries):
+    with django_assert_max_num_queries(1):
+        response = client.get("/laporan/wilayah/51.03/")
+    assert response["Cache-Control"] == "public, max-age=86400"
+    names = [d["name"] for d in response.json()["results"]]
+    assert "Kuta" in names and "Mengwi" in names and len(names) == 6
+    villages = client.get("/laporan/wilayah/51.03.01/").json()["results"]
+    assert {"code": "51.03.01.1001", "name": "Tuban"} in villages
+    assert client.get("/laporan/wilayah/zzz/").status_code == 404
+
+
+# --- The pin ---
+
+
+def test_a_pin_alone_fills_the_region_from_the_reference_boxes(client, citizen, data):
+    client.force_login(citizen)
+    # Kepulauan Seribu (DKI Jakarta): its islands give it a box.
+    response = client.post(FORM, {**data, "latitude": "-5.6", "longitude": "106.55"})
+    assert response.status_code == 302
+    report = Report.objects.get()
+    assert (report.province_id, report.regency_id) == ("31", "31.01")
+    assert report.latitude == Decimal("-5.600000")
+
+
+def test_a_pin_where_the_data_has_no_box_asks_for_the_region(client, citizen, data):
+    client.force_login(citizen)
+    html = client.post(FORM, {**data, "latitude": "-7.7", "longitude": "110.37"}).content.decode()  # Sleman
+    assert "Pilih kabupaten/kota" in html
+    assert 'name="latitude" value="-7.7"' in html  # the pin is kept
+    assert not Report.objects.exists()
+
+
+def test_a_chosen_region_wins_over_the_pin(client, citizen, data):
+    client.force_login(citizen)
+    client.post(FORM, {**data, "province": "34", "regency": "34.04", "latitude": "-5.6", "longitude": "106.55"})
+    assert Report.objects.get().regency_id == "34.04"
+
+
+# --- One rule of coarsening ---
+
+
+def test_coarsen_is_about_110_metres_for_anonim_only():
+    assert places.coarsen(Decimal("-8.651234"), Decimal("115.216789"), True) == (-8.651, 115.217)
+    assert places.coarsen(Decimal("-8.651234"), Decimal("115.216789"), False) == (-8.651234, 115.216789)
+    assert places.coarsen(None, None, True) == (None, None)
+
+
+# --- The public map ---
+
+
+@pytest.fixture
+def mapped(make_report, national_admin, areas):
+    """Public, Anonim, Rahasia and unverified reports with pins in Badung, one public in Sleman."""
+    pin = {"latitude": Decimal("-8.723456"), "longitude": Decimal("115.171234")}
+    return {
+        "public": published(
+            make_report, national_admin, title="Publik", kecamatan=District.objects.get(pk="51.03.01"), **pin
+        ),
+        "anonim": published(make_report, national_admin, title="Anonim", is_anonymous=True, **pin),
+        "rahasia": published(make_report, national_admin, title="Rahasia", is_confidential=True, **pin),
+        "unverified": make_report(title="Belum", **pin),
+        "sleman": published(
+            make_report,
+            national_admin,
+            title="Sleman",
+            province=District.objects.get(pk="34.04.01").regency.parent,
+            regency=District.objects.get(pk="34.04.01").regency,
+            latitude=Decimal("-7.7"),
+            longitude=Decimal("110.37"),
+        ),
+    }
+
+
+def test_map_endpoint_shows_public_reports_only_and_coarsens_anonim(client, mapped, django_assert_max_num_queries):
+    client.get(MAP, {"bbox": BADUNG_BOX})  # the filters' options are cached after the first request
+    with django_assert_max_num_queries(1):
+        response = client.get(MAP, {"bbox": BADUNG_BOX})
+    points = {p["title"]: p for p in response.json()["points"]}
+    assert set(points) == {"Publik", "Anonim"}  # never Rahasia, never unverified, not outside the box
+    assert (points["Publik"]["lat"], points["Publik"]["lng"]) == (-8.723456, 115.171234)
+    assert (points["Anonim"]["lat"], points["Anonim"]["lng"]) == (-8.723, 115.171)
+    assert points["Anonim"]["id"] == mapped["anonim"].tracking_no
+    assert "Rahasia" not in response.content.decode()
+
+
+def test_map_endpoint_takes_the_list_filters(client, mapped):
+    titles = lambda params: {p["title"] for p in client.get(MAP, params).json()["points"]}  # noqa: E731
+    everywhere = "100,-10,120,0"
+    assert titles({"bbox": everywhere}) == {"Publik", "Anonim", "Sleman"}
+    assert titles({"bbox": everywhere, "kabupaten": "34.04"}) == {"Sleman"}
+    assert titles({"bbox": everywhere, "kecamatan": "51.03.01"}) == {"Publik"}
+    assert client.get(MAP, {"bbox": "nonsense"}).status_code == 400
+
+
+def test_a_tiny_box_cannot_find_an_anonim_exact_pin(client, mapped):
+    """Probing around the exact point of an Anonim report finds only what its coarsened point shows."""
+    exact = "115.171200,-8.723500,115.171300,-8.723400"  # holds the exact pin, not the coarsened one
+    titles = {p["title"] for p in client.get(MAP, {"bbox": exact}).json()["points"]}
+    assert titles == {"Publik"}
+    coarse = "115.170990,-8.723010,115.171010,-8.722990"  # holds the coarsened point only
+    assert {p["title"] for p in client.get(MAP, {"bbox": coarse}).json()["points"]} == {"Anonim"}
+
+
+def test_list_page_offers_the_map_with_the_same_filters(client, mapped):
+    html = client.get("/laporan/", {"kabupaten": "51.03"}).content.decode()
+    assert 'data-points-url="/laporan/peta.json?kabupaten=51.03"' in html
+    assert "vendor/leaflet/leaflet.js" in html  # named for loading on demand, not loaded by the page
+
+
+# --- Near me ---
+
+
+def test_nearby_suggests_open_public_reports_near_the_pin(client, mapped):
+    found = client.get("/laporan/sekitar/", {"lat": "-8.7235", "lng": "115.1712"}).json()["results"]
+    assert {r["title"] for r in found} == {"Publik", "Anonim"}
+    far = client.get("/laporan/sekitar/", {"lat": "-8.80", "lng": "115.30"}).json()["results"]
+    assert far == []
+
+
+def test_nearby_by_village_without_a_pin(make_report, national_admin, areas):
+    tuban = Village.objects.get(pk="51.03.01.1001")
+    report = published(make_report, national_admin, kelurahan=tuban)
+    assert places.nearby(kelurahan=tuban) == [report]
+    assert places.nearby(kelurahan=Village.objects.get(pk="51.03.01.1002")) == []
+
+
+def test_the_form_shows_nearby_reports_after_a_search(client, mapped, data):
+    html = client.post(
+        FORM, {**data, "latitude": "-8.7235", "longitude": "115.1712", "search_place": "1"}
+    ).content.decode()
+    assert "Laporan terbuka di sekitar lokasi ini" in html
+    assert mapped["public"].tracking_no in html and mapped["rahasia"].tracking_no not in html
+
+
+# --- Other channels: workflow, API, Open311 ---
+
+
+def test_workflow_refuses_a_village_outside_the_regency(make_report, areas):
+    with pytest.raises(workflow.InvalidInput):
+        make_report(kelurahan=Village.objects.get(pk="34.04.01.2001"))
+
+
+@pytest.fixture
+def api_key(tree):
+    key, raw = ApiKey.issue(agency=tree["badung"], name="Aplikasi Badung")
+    return raw
+
+
+def test_open311_post_accepts_district_and_village(client, api_key, areas):
+    response = client.post(
+        "/open311/v2/requests.json",
+        {
+            "api_key": api_key,
+            "service_code": "kesehatan-puskesmas",
+            "description": "Jembatan rusak",
+            "lat": "-8.7",
+            "long": "115.17",
+            "attribute[classification]": "complaint",
+            "attribute[village_code]": "51.03.01.1001",
+        },
+    )
+    assert response.status_code == 201, response.content
+    report = Report.objects.get()
+    assert (report.kecamatan_id, report.kelurahan_id) == ("51.03.01", "51.03.01.1001")
+    refused = client.post(
+        "/open311/v2/requests.json",
+        {
+            "api_key": api_key,
+            "service_code": "kesehatan-puskesmas",
+            "description": "Lain",
+            "address_string": "Sleman",
+            "attribute[classification]": "complaint",
+            "attribute[district_code]": "34.04.01",
+        },
+    )
+    assert refused.status_code == 400  # Open311 knows 400 (the v1 API answers 422)
+    assert "tidak berada di Kabupaten Badung" in json.dumps(refused.json(), ensure_ascii=False)
+
+
+def test_open311_radius_search(client, mapped):
+    def found(**params):
+        response = client.get("/open311/v2/requests.json", params)
+        assert response.status_code == 200, response.content
+        return [r["description"] for r in response.json()]
+
+    assert found(lat="-8.7235", long="115.1712", radius="200") == ["Publik", "Anonim"]  # nearest first
+    assert found(lat="-7.7", long="110.37", radius="100") == ["Sleman"]
+    assert found(lat="-8.0", long="112.0", radius="1000") == []
+    assert client.get("/open311/v2/requests.json", {"lat": "x", "long": "1"}).status_code == 400
+    assert client.get("/open311/v2/requests.json", {"lat": "1", "long": "1", "radius": "999999"}).status_code == 400

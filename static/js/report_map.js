@@ -1,0 +1,95 @@
+// Maps of reports, loaded only when opened (Leaflet and Leaflet.markercluster from static/vendor):
+// - [data-report-map]: the public map of /laporan/ — the points of the visible area, with the list's
+//   filters, fetched again when the map moves; the list below is the accessible equivalent.
+// - [data-staff-map]: one report's pin (admin report page) or the points of a dashboard, given inline
+//   as data attributes; no request of its own.
+(function () {
+  "use strict";
+  function load(tag, attrs) {
+    return new Promise(function (resolve, reject) {
+      var el = document.createElement(tag);
+      Object.keys(attrs).forEach(function (k) { el[k] = attrs[k]; });
+      el.onload = resolve;
+      el.onerror = reject;
+      document.head.appendChild(el);
+    });
+  }
+  function loadLibraries(box) {
+    var css = [box.getAttribute("data-leaflet-css")].concat((box.getAttribute("data-cluster-css") || "").split(" ").filter(Boolean));
+    css.forEach(function (href) { load("link", { rel: "stylesheet", href: href }); });
+    var leaflet = window.L ? Promise.resolve() : load("script", { src: box.getAttribute("data-leaflet-js") });
+    return leaflet.then(function () {
+      var cluster = box.getAttribute("data-cluster-js");
+      return cluster && !window.L.markerClusterGroup ? load("script", { src: cluster }) : null;
+    }).then(function () { return window.L; });
+  }
+  function baseMap(L, box, canvas) {
+    var map = L.map(canvas);
+    map.attributionControl.setPrefix(false);
+    L.tileLayer(box.getAttribute("data-tiles"), { maxZoom: 19, attribution: box.getAttribute("data-attribution") }).addTo(map);
+    return map;
+  }
+  function popup(point, base) {
+    var a = document.createElement("a");
+    a.href = base + encodeURIComponent(point.id) + "/";
+    a.textContent = point.title;
+    return a;
+  }
+
+  document.querySelectorAll("[data-report-map]").forEach(function (box) {
+    box.hidden = false;
+    var open = box.querySelector("[data-open-map]");
+    var canvas = box.querySelector(".report-map-canvas");
+    var status = box.querySelector("[data-map-status]");
+    var url = box.getAttribute("data-points-url");
+    open.addEventListener("click", function () {
+      open.hidden = true;
+      open.setAttribute("aria-expanded", "true");
+      canvas.hidden = false;
+      loadLibraries(box).then(function (L) {
+        var map = baseMap(L, box, canvas).setView([-2.5, 118], 5);
+        var layer = L.markerClusterGroup ? L.markerClusterGroup() : L.layerGroup();
+        layer.addTo(map);
+        var pending = null;
+        function refresh() {
+          if (pending) { pending.abort(); }
+          pending = new AbortController();
+          var sep = url.indexOf("?") >= 0 ? "&" : "?";
+          fetch(url + sep + "bbox=" + map.getBounds().toBBoxString(), { signal: pending.signal, headers: { "Accept": "application/json" } })
+            .then(function (r) { return r.json(); })
+            .then(function (data) {
+              layer.clearLayers();
+              data.points.forEach(function (p) {
+                layer.addLayer(L.marker([p.lat, p.lng], { title: p.title, alt: p.title }).bindPopup(popup(p, "/laporan/")));
+              });
+              status.textContent = data.more ? status.getAttribute("data-more-label") : "";
+            })
+            .catch(function () { /* a moved map aborts the previous request */ });
+        }
+        map.on("moveend", refresh);
+        refresh();
+      }).catch(function () {
+        canvas.hidden = true;
+        status.textContent = status.getAttribute("data-failed-label");
+      });
+    });
+  });
+
+  document.querySelectorAll("[data-staff-map]").forEach(function (box) {
+    var canvas = box.querySelector(".staff-map-canvas");
+    var points = JSON.parse(box.getAttribute("data-points") || "[]");
+    if (!points.length) { return; }
+    box.hidden = false;
+    loadLibraries(box).then(function (L) {
+      var map = baseMap(L, box, canvas);
+      var layer = L.markerClusterGroup ? L.markerClusterGroup() : L.featureGroup();
+      points.forEach(function (p) {
+        var marker = L.marker([p.lat, p.lng], { title: p.title, alt: p.title });
+        if (p.url) { var a = document.createElement("a"); a.href = p.url; a.textContent = p.title; marker.bindPopup(a); }
+        layer.addLayer(marker);
+      });
+      layer.addTo(map);
+      if (points.length === 1) { map.setView([points[0].lat, points[0].lng], 16); } else { map.fitBounds(layer.getBounds(), { maxZoom: 15 }); }
+    }).catch(function () { canvas.hidden = true; });
+  });
+})();
