@@ -271,6 +271,8 @@ SCHEMA = {
                     "body": _text(),
                     "event_date": {"type": "string", "format": "date", "description": "Not in the future"},
                     "regency_code": {"type": "string", "maxLength": MAX_LENGTHS["regency_code"], "examples": ["51.03"]},
+                    "district_code": {"type": "string", "examples": ["51.03.01"]},
+                    "village_code": {"type": "string", "examples": ["51.03.01.1001"]},
                     "category_code": {
                         "type": "string",
                         "maxLength": MAX_LENGTHS["category_code"],

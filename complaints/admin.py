@@ -205,6 +205,30 @@ class ProvinceFilter(admin.SimpleListFilter):
         return queryset.filter(province_id=self.value()) if self.value() else queryset
 
 
+class DistrictFilter(admin.SimpleListFilter):
+    """Kecamatan of the regencies the staff member's agencies belong to (national roles: of the
+    province chosen in the province filter); any district code given in the address filters."""
+
+    title = _("kecamatan")
+    parameter_name = "kecamatan"
+
+    def lookups(self, request, model_admin):
+        from agencies.models import District
+
+        province = request.GET.get("provinsi", "")
+        if province:
+            qs = District.objects.filter(regency__parent_id=province)
+        else:
+            regions = [a.region_id for a in staff_agencies(request.user) if a.region_id]
+            qs = District.objects.filter(regency_id__in=regions)
+        if self.value():
+            qs = qs | District.objects.filter(pk=self.value())
+        return list(qs.order_by("name").values_list("code", "name")[:300])
+
+    def queryset(self, request, queryset):
+        return queryset.filter(kecamatan_id=self.value()) if self.value() else queryset
+
+
 class AgencyFilter(admin.SimpleListFilter):
     """The agencies a staff member works in and the ones directly below (a whole subtree each)."""
 
@@ -263,6 +287,7 @@ class ReportAdmin(StaffScopedAdmin):
         "channel",
         OverdueFilter,
         ProvinceFilter,
+        DistrictFilter,
         AgencyFilter,
         CategoryTreeFilter,
         DeadlineFilter,
@@ -284,7 +309,10 @@ class ReportAdmin(StaffScopedAdmin):
             _("Klasifikasi"),
             {"fields": ["classification", "complaint_kind", "is_formal_info_request", "category", "tags", "channel"]},
         ),
-        (_("Lokasi"), {"fields": ["province", "regency", "district", "latitude", "longitude"]}),
+        (
+            _("Lokasi"),
+            {"fields": ["province", "regency", "kecamatan", "kelurahan", "district", "latitude", "longitude"]},
+        ),
         (_("Penanganan"), {"fields": ["status", "agency", "routed_by", "suggested_agency", "due_at", "close_reason"]}),
         (_("Tanda"), {"fields": ["is_anonymous", "is_confidential"]}),
         (
@@ -441,6 +469,12 @@ class ReportAdmin(StaffScopedAdmin):
             "can_break_glass": not reporter["full"] and identity_rules.may_break_glass(request.user, report),
             "entered_by": report.entered_by if report.entered_by_id else None,
             "panels": [p for p in (panel(request, report, reporter) for panel in REPORT_PANELS) if p],
+            # The pin, exact for the staff handling the report (it is where the problem is).
+            "pin_points": (
+                [{"lat": float(report.latitude), "lng": float(report.longitude), "title": report.title}]
+                if report.latitude is not None and report.longitude is not None
+                else []
+            ),
         }
         return super().change_view(request, object_id, form_url, ctx)
 

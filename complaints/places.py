@@ -189,6 +189,26 @@ def nearby(*, latitude=None, longitude=None, kelurahan=None, radius_m: float = 5
     return []
 
 
+STAFF_MAP_LIMIT = 300
+
+
+def staff_map_points(qs, limit: int = STAFF_MAP_LIMIT) -> list[dict]:
+    """The newest `limit` reports of `qs` (already scoped to the staff member) that have a pin, for a
+    dashboard map; Anonim pins coarsened as for the public (a head needs the block, not the doorstep)."""
+    from django.urls import reverse
+
+    rows = (
+        qs.filter(latitude__isnull=False)
+        .order_by("-created_at")
+        .values_list("pk", "title", "latitude", "longitude", "is_anonymous")[:limit]
+    )
+    return [
+        {"title": title, "lat": point[0], "lng": point[1], "url": reverse("admin:complaints_report_change", args=[pk])}
+        for pk, title, *exact in rows
+        for point in [coarsen(*exact)]
+    ]
+
+
 def area_filter(kecamatan_code: str = "", kelurahan_code: str = "") -> Q:
     """The list/map/queue filter by district or village code."""
     q = Q()

@@ -8,10 +8,10 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from agencies.models import Agency, Membership
+from agencies.models import Agency, District, Membership
 from agencies.roles import national_roles, staff_agencies
-from complaints import duplicates
-from complaints.models import OPEN_STATUSES
+from complaints import duplicates, places
+from complaints.models import OPEN_STATUSES, Report
 from complaints.pagination import peek_page
 
 from . import exports
@@ -55,6 +55,29 @@ def _staff_scope(request) -> tuple[Scope, list, bool]:
     else:
         agency = None if national else roots[0]
     return Scope(agency), roots, national
+
+
+def _open_reports_map(request, scope: Scope) -> dict:
+    """The map of open reports in the dashboard's scope (the same subtree as its figures), optionally
+    in one district (?kecamatan=51.03.01, from the districts of the scope's regency)."""
+    qs = Report.objects.filter(status__in=OPEN_STATUSES)
+    if scope.agency is not None:
+        qs = qs.handled_by_subtrees([scope.agency])
+    region = scope.agency.region if scope.agency is not None else None
+    districts = []
+    if region is not None and region.level == "regency":
+        districts = list(District.objects.filter(regency=region).order_by("name").values_list("code", "name"))
+    chosen = request.GET.get("kecamatan", "")
+    if chosen and chosen in {code for code, _name in districts}:
+        qs = qs.filter(kecamatan_id=chosen)
+    else:
+        chosen = ""
+    return {
+        "map_points": places.staff_map_points(qs),
+        "map_districts": districts,
+        "map_district": chosen,
+        "map_limit": places.STAFF_MAP_LIMIT,
+    }
 
 
 def _add_links(figures: dict, scope: Scope, roots: list) -> None:
@@ -141,6 +164,7 @@ def dashboard(request):
         if not national and not any(up.is_in_subtree_of(root) for root in roots):
             up = None
     ctx = {
+        **_open_reports_map(request, scope),
         "up": up,
         "form": form,
         "figures": figures,

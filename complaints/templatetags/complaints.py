@@ -54,3 +54,11 @@ def stars(value):
         return "★" * int(value)
     except (TypeError, ValueError):
         return ""
+
+
+@register.filter
+def places_json(points) -> str:
+    """Map points as JSON for a data- attribute (autoescaped by the template as any attribute value)."""
+    import json
+
+    return json.dumps(list(points or []), ensure_ascii=False)
