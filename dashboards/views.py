@@ -63,10 +63,10 @@ def _open_reports_map(request, scope: Scope) -> dict:
     qs = Report.objects.filter(status__in=OPEN_STATUSES)
     if scope.agency is not None:
         qs = qs.handled_by_subtrees([scope.agency])
-    region = scope.agency.region if scope.agency is not None else None
+    region = scope.agency.region_id if scope.agency is not None else None
     districts = []
-    if region is not None and region.level == "regency":
-        districts = list(District.objects.filter(regency=region).order_by("name").values_list("code", "name"))
+    if region and region.count(".") == 1:  # a regency's code (51.03), not a province's (51)
+        districts = list(District.objects.filter(regency_id=region).order_by("name").values_list("code", "name"))
     chosen = request.GET.get("kecamatan", "")
     if chosen and chosen in {code for code, _name in districts}:
         qs = qs.filter(kecamatan_id=chosen)
