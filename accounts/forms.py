@@ -7,13 +7,16 @@ from django.utils.translation import gettext_lazy as _
 from .models import User, nik_validator, normalize_phone, phone_validator
 
 
-def _clean_phone(value: str, *, exclude_pk=None) -> str:
-    """Accept 0812-3456-7890, +62 812…, 62812…; store 62…; refuse a number another account uses."""
+def _clean_phone(value: str, *, exclude_pk=None, check_taken=True) -> str:
+    """Accept 0812-3456-7890, +62 812…, 62812…; store 62…; refuse a number another account uses
+    (not at registration: that answers the same either way, accounts/registration.py)."""
     raw = "".join(ch for ch in (value or "") if ch.isdigit() or ch == "+")
     if not raw:
         return ""
     phone_validator(raw)
     phone = normalize_phone(raw)
+    if not check_taken:
+        return phone
     taken = User.objects.filter(phone=phone)
     if exclude_pk:
         taken = taken.exclude(pk=exclude_pk)
@@ -69,13 +72,20 @@ class RegisterForm(forms.ModelForm):
         self.fields["phone"].widget.attrs.pop("maxlength", None)
 
     def clean_email(self):
-        email = self.cleaned_data["email"].strip().lower()
-        if User.objects.filter(email__iexact=email).exists():
-            raise ValidationError(_("E-mail ini sudah terdaftar. Silakan masuk, atau atur ulang kata sandi bila lupa."))
-        return email
+        # Never says whether the address has an account (#21 item 14): accounts/registration.py
+        # answers every registration the same way and mails the address either way.
+        return self.cleaned_data["email"].strip().lower()
 
     def clean_phone(self):
-        return _clean_phone(self.cleaned_data.get("phone"))
+        return _clean_phone(self.cleaned_data.get("phone"), check_taken=False)
+
+    def validate_unique(self):
+        """No "an account with this e-mail already exists": registration.register handles a taken
+        address or phone without telling the visitor."""
+
+    def _get_validation_exclusions(self):
+        # Nor "this phone number is taken" (the model's unique phone constraint): see validate_unique.
+        return super()._get_validation_exclusions() | {"phone"}
 
     def clean_nik(self):
         return _clean_nik(self.cleaned_data.get("nik"))

@@ -51,6 +51,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     email_verified = models.BooleanField(_("e-mail terverifikasi"), default=False)
     # The random nonce of the one live e-mail verification link (accounts/verification.py); emptied when used.
     email_token = models.CharField(max_length=32, blank=True, db_index=True, editable=False)
+    # A self-registered account waits, inactive, until its address is verified (accounts/registration.py):
+    # registration answers the same whether an address or phone is taken, so nothing is usable before.
+    awaiting_verification = models.BooleanField(default=False, db_default=False, editable=False)
+    # The phone number given at registration, attached on verification if no other account holds it.
+    pending_phone = models.CharField(max_length=16, blank=True, default="", db_default="", editable=False)
     is_staff = models.BooleanField(_("akses admin"), default=False)
     is_active = models.BooleanField(_("aktif"), default=True)
     date_joined = models.DateTimeField(_("tanggal daftar"), default=timezone.now)

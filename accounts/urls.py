@@ -8,6 +8,7 @@ urlpatterns = [
     path("masuk/", views.LoginView.as_view(), name="login"),
     path("keluar/", auth_views.LogoutView.as_view(), name="logout"),
     path("daftar/", views.register, name="register"),
+    path("daftar/terkirim/", views.register_sent, name="register_sent"),
     path("dua-langkah/", views.otp_security, name="otp_security"),
     path("dua-langkah/kode/", views.otp_verify, name="otp_verify"),
     path("dua-langkah/aktifkan/", views.otp_enrol, name="otp_enrol"),

@@ -6,6 +6,7 @@ import secrets
 from django.conf import settings
 from django.core import signing
 from django.core.mail import send_mail
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
@@ -38,7 +39,9 @@ def user_for_token(token: str) -> User | None:
     except signing.BadSignature:  # SignatureExpired is a subclass
         return None
     nonce = str(data.get("n") or "") if isinstance(data, dict) else ""
-    user = User.objects.filter(email_token=nonce, is_active=True).first() if nonce else None
+    # Active accounts, and self-registrations waiting for this very verification (accounts/registration.py).
+    waiting = Q(is_active=True) | Q(awaiting_verification=True)
+    user = User.objects.filter(waiting, email_token=nonce).first() if nonce else None
     if user is None or not constant_time_compare(_bind(nonce, user.email), str(data.get("h", ""))):
         return None
     return user

@@ -16,7 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import lockout, otp, verification
+from . import lockout, otp, registration, verification
 from .forms import LoginForm, ProfileForm, RegisterForm, SecondFactorForm
 
 log = logging.getLogger(__name__)
@@ -24,6 +24,8 @@ BACKEND = "accounts.backends.EmailOrPhoneBackend"
 # Where the report form keeps what a visitor typed before logging in or registering (complaints.views
 # writes it; the login and registration templates read it too).
 REPORT_DRAFT_SESSION_KEY = "report_draft"
+# Where a registration continues once its address is verified in the same browser.
+REGISTER_NEXT_SESSION_KEY = "register_next"
 
 
 def _safe_next(request, default: str) -> str:
@@ -69,26 +71,47 @@ def register(request):
         messages.error(request, lockout.too_many_message())
         return render(request, "accounts/register.html", {"form": form, "next": next_url}, status=429)
     if request.method == "POST" and form.is_valid():
-        user = form.save()
-        login(request, user, backend=BACKEND)
-        if not _send_verification(request, user):  # the account stands; the profile offers to send again
-            messages.warning(
-                request, _("Akun Anda sudah dibuat, tetapi e-mail verifikasi gagal dikirim. Kirim ulang dari profil.")
-            )
-        else:
-            messages.success(
-                request,
-                _("Akun Anda sudah dibuat. Kami mengirim tautan verifikasi ke %(email)s.") % {"email": user.email},
-            )
-        return redirect(next_url)
+        # The same answer whether the address or phone is free, taken or waiting (#21 item 14).
+        sent = registration.register(request, form)
+        request.session[REGISTER_NEXT_SESSION_KEY] = next_url
+        request.session[registration.SESSION_KEY]["sent"] = sent
+        request.session.modified = True
+        return redirect("accounts:register_sent")
     return render(request, "accounts/register.html", {"form": form, "next": next_url})
+
+
+def register_sent(request):
+    """ "Check your e-mail": the one answer every registration gets."""
+    started = request.session.get(registration.SESSION_KEY)
+    if not started:
+        return redirect("accounts:register")
+    return render(
+        request, "accounts/register_sent.html", {"email": started.get("email", ""), "sent": started.get("sent", True)}
+    )
 
 
 def verify_email(request, token):
     user = verification.use_token(token)  # single use: a second visit finds it spent
     if user is None:
         return render(request, "accounts/verify_failed.html", status=400)
+    phone = user.pending_phone
+    if not registration.activate(user):
+        messages.warning(
+            request,
+            _(
+                "Nomor telepon %(phone)s sudah dipakai akun lain, jadi tidak kami pasang pada akun Anda. Anda "
+                "tetap dapat masuk dengan e-mail; nomor lain dapat diisi di profil."
+            )
+            % {"phone": phone},
+        )
     messages.success(request, _("Terima kasih, alamat e-mail %(email)s sudah terverifikasi.") % {"email": user.email})
+    if not request.user.is_authenticated and registration.started_here(request, user):
+        # The browser that registered: signed in now (elsewhere the link only verifies; log in there).
+        next_url = request.session.get(REGISTER_NEXT_SESSION_KEY) or reverse("accounts:profile")
+        login(request, user, backend=BACKEND)
+        request.session.pop(registration.SESSION_KEY, None)
+        if not request.session.get(REPORT_DRAFT_SESSION_KEY):
+            return _with_language(redirect(next_url), user)
     if request.session.get(REPORT_DRAFT_SESSION_KEY):
         # A report the citizen began before registering is not sent yet: back to it, filled in.
         messages.warning(request, _("Laporan Anda belum terkirim. Periksa isiannya, lalu tekan “Kirim laporan”."))

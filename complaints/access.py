@@ -100,7 +100,7 @@ def reporter_public_name(report: Report) -> str:
     """How the public sees a reporter: "Anonim", or a display name — never e-mail or phone."""
     if report.is_anonymous:
         return str(ANONYMOUS_LABEL)
-    if report.reporter_id:
+    if report.reporter_id and not entered_for_account(report):
         return report.reporter.public_name
     return report.reporter_name.split(" ")[0] if report.reporter_name else str(ANONYMOUS_LABEL)
 
@@ -112,7 +112,25 @@ def reporter_shown_to(user, report: Report) -> dict:
     return {"name": reporter_public_name(report), "email": "", "phone": "", "nik": "", "full": False}
 
 
+def entered_for_account(report: Report) -> bool:
+    """Staff recorded this report for an address that has an account (the entry form links it
+    silently, #21 item 14): the report shows what staff typed, never the account's data (name,
+    phone, NIK), exactly as for an address without an account — so the entry tells staff nothing."""
+    return bool(report.reporter_id and report.entered_by_id and report.entered_by_id != report.reporter_id)
+
+
+def as_entered(report: Report) -> dict:
+    """The reporter as staff typed them on the entry form (name, contact, the e-mail given)."""
+    parts = [p.strip() for p in (report.reporter_contact or "").split(",") if p.strip()]
+    email = next((p for p in parts if "@" in p), "")
+    phone = ", ".join(p for p in parts if "@" not in p)
+    name = report.reporter_name or (email.split("@")[0] if email else "")
+    return {"name": name, "email": email, "phone": phone, "nik": "", "full": True}
+
+
 def full_identity(report: Report) -> dict:
+    if report.entered_by_id and not report.reporter_id or entered_for_account(report):
+        return as_entered(report)
     if report.reporter_id:
         r = report.reporter
         # A messaging channel's reporter (SMS, WhatsApp, e-mail) is reached at the address they wrote

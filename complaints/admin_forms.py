@@ -419,7 +419,9 @@ class StaffEntryForm(forms.Form):
         email = data.pop("reporter_email")
         data["reporter"] = User.objects.filter(email__iexact=email, is_active=True).first() if email else None
         data["off_platform"] = True  # for somebody else, even with no name or account
-        if email and data["reporter"] is None:
+        # The address typed is the contact either way: the report shows what staff typed, never the
+        # linked account's data (access.entered_for_account).
+        if email:
             data["reporter_contact"] = ", ".join(c for c in (data.get("reporter_contact", "").strip(), email) if c)[
                 :150
             ]

@@ -87,7 +87,7 @@ def safe(value) -> str:
 # What `row` reads (and access.reporter_shown_to): the report's body and the rest stay in the database.
 ROW_FIELDS = [
     *("tracking_no", "title", "classification", "status", "channel", "created_at", "due_at"),
-    *("is_anonymous", "is_confidential", "reporter_name", "reporter_contact"),
+    *("is_anonymous", "is_confidential", "reporter_name", "reporter_contact", "entered_by"),
     *("category__name", "province__name", "regency__name", "agency__name", "agency__path"),
     *("reporter__full_name", "reporter__display_name", "reporter__email", "reporter__phone", "reporter__nik"),
 ]

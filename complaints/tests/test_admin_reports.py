@@ -527,3 +527,40 @@ def test_staff_entry_answers_the_same_whether_the_address_has_an_account(
     assert Report.objects.get(title="Dengan akun").reporter == citizen
     unlinked = Report.objects.get(title="Tanpa akun")
     assert unlinked.reporter is None and "tanpa.akun@example.test" in unlinked.reporter_contact
+
+
+@pytest.mark.parametrize("anonymous", [False, True])
+def test_staff_entry_for_an_existing_account_shows_only_what_staff_typed(
+    client, agency_admin, citizen, tree, anonymous
+):
+    """#21 item 14: linking silently is not enough — the report page, the list and the public page
+    must not show the account's name, phone or NIK, nor differ in any way from an entry for an
+    address without an account (the existing account may be an Anonim reporter's)."""
+    client.force_login(agency_admin)
+    pages = []
+    for email in ("warga@example.test", "tanpa.akun@example.test"):
+        data = _entry_data(tree, reporter_name="Bu Ketut", reporter_contact="0812-000-111", reporter_email=email)
+        if anonymous:
+            data["is_anonymous"] = "on"
+        Report.objects.all().delete()
+        assert client.post(reverse("admin:complaints_report_entry"), data).status_code == 302
+        report = Report.objects.get()
+        html = client.get(reverse("admin:complaints_report_change", args=[report.pk])).content.decode()
+        html += client.get(reverse("admin:complaints_report_changelist")).content.decode()
+        workflow.verify(report, by=agency_admin, complaint_kind="normative")
+        html += client.get(reverse("complaints:detail", args=[report.tracking_no])).content.decode()
+        for secret in ("Made", "081234567890", "6281234567890", "5103012345678901"):
+            assert secret not in html, (email, secret)
+        # What differs between the two reports by nature (numbers, ids, times, the address typed) aside.
+        for value in (report.tracking_no, email):
+            html = html.replace(value, "<x>")
+        html = re.sub(rf'(report/|value="){report.pk}(/|")', r"\1<id>\2", html)
+        html = re.sub(r"seen=\d+|name=\"seen\" value=\"\d+\"", "<seen>", html)
+        html = re.sub(r'value="[A-Za-z0-9_-]{20,}"', "", html)  # CSRF and one-time action tokens
+        html = re.sub(r"\d{1,2}[:.]\d{2}", "<t>", html)
+        pages.append(html)
+    import difflib
+
+    assert pages[0] == pages[1], "\n".join(difflib.unified_diff(pages[0].splitlines(), pages[1].splitlines(), n=1))
+    if not anonymous:
+        assert "Bu Ketut" in pages[0] and "0812-000-111" in pages[0]

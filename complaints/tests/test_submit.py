@@ -340,7 +340,7 @@ def test_draft_survives_the_login_detour(client, citizen, data):
     assert "report_draft" not in client.session
 
 
-def test_draft_survives_registration(client, data):
+def test_draft_survives_registration(client, data, mailoutbox):
     client.post(URL, {**data, "title": "Judul dari pengunjung baru"})
     register = client.get("/akun/masuk/?next=/laporan/baru/").content.decode()
     assert "/akun/daftar/?next=/laporan/baru/" in register
@@ -355,7 +355,10 @@ def test_draft_survives_registration(client, data):
             "next": "/laporan/baru/",
         },
     )
-    assert response["Location"] == URL
+    # Not signed in before the address is verified; the link (opened in this browser) leads back.
+    assert response["Location"] == "/akun/daftar/terkirim/"
+    link = re.search(r"https?://\S+/akun/verifikasi/\S+/", mailoutbox[-1].body).group(0)
+    assert client.get(link)["Location"] == URL
     html = client.get(URL).content.decode()
     assert 'value="Judul dari pengunjung baru"' in html
 

@@ -42,9 +42,11 @@ def test_new_visitor_files_with_the_default_agency_and_follows_the_report(driver
     fill("password1", "sandi-kuat-sekali")
     fill("password2", "sandi-kuat-sekali")
     click(driver, driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]"))
-    wait_for_path(driver, "/laporan/baru/")
+    # Registration answers the same for every address (#21 item 14): check your e-mail.
+    wait_for_path(driver, "/akun/daftar/terkirim/")
+    assert "Periksa e-mail Anda" in driver.page_source
 
-    # Before sending, she opens the link of the verification mail: it leads back to the draft.
+    # She opens the link of the verification mail: it signs her in and leads back to the draft.
     link = re.search(r"https?://\S+/akun/verifikasi/\S+/", mail.outbox[-1].body).group(0)
     driver.get(link)
     wait_for_path(driver, "/laporan/baru/")

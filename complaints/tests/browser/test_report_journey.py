@@ -1,8 +1,10 @@
 """A visitor reports a problem in a real browser, through the registration detour, and tracks it."""
 
 import io
+import re
 
 import pytest
+from django.core import mail
 from PIL import Image
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
@@ -59,6 +61,9 @@ def test_new_visitor_reports_through_registration_and_sees_the_tracking_number(d
     fill("password1", "sandi-kuat-sekali")
     fill("password2", "sandi-kuat-sekali")
     click(driver, driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]"))
+    # Check your e-mail (the same answer for every address); the link leads back, signed in.
+    wait_for_path(driver, "/akun/daftar/terkirim/")
+    driver.get(re.search(r"https?://\S+/akun/verifikasi/\S+/", mail.outbox[-1].body).group(0))
 
     # Back at the form, pre-filled; only the file must be chosen again.
     wait_for_path(driver, "/laporan/baru/")
