@@ -313,7 +313,10 @@ class ReportAdmin(StaffScopedAdmin):
             _("Lokasi"),
             {"fields": ["province", "regency", "kecamatan", "kelurahan", "district", "latitude", "longitude"]},
         ),
-        (_("Penanganan"), {"fields": ["status", "agency", "routed_by", "suggested_agency", "due_at", "close_reason"]}),
+        (
+            _("Penanganan"),
+            {"fields": ["status", "agency", "routed_by", "suggested_agency", "due_at", "close_reason", "merged_into"]},
+        ),
         (_("Tanda"), {"fields": ["is_anonymous", "is_confidential"]}),
         (
             _("Waktu"),
