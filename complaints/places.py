@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
@@ -120,13 +121,20 @@ def parse_box(text: str) -> tuple[float, float, float, float] | None:
 def in_box(qs, box, margin: float = COARSE_MARGIN):
     """Reports with a pin inside the box widened by `margin`; on public() served by the
     report_public_map index. Callers then test the public point (`inside`)."""
-    south, west, north, east = box
-    return qs.filter(
-        latitude__gte=Decimal(f"{south - margin:.6f}"),
-        latitude__lte=Decimal(f"{north + margin:.6f}"),
-        longitude__gte=Decimal(f"{west - margin:.6f}"),
-        longitude__lte=Decimal(f"{east + margin:.6f}"),
+    south, west, north, east = (v + d for v, d in zip(box, (-margin, -margin, margin, margin), strict=True))
+    qs = qs.filter(
+        latitude__gte=Decimal(f"{south:.6f}"),
+        latitude__lte=Decimal(f"{north:.6f}"),
+        longitude__gte=Decimal(f"{west:.6f}"),
+        longitude__lte=Decimal(f"{east:.6f}"),
     )
+    if connection.vendor == "postgresql":
+        # The same box for the GiST index of migration 0019 (a btree on two ranges scans a whole band).
+        qs = qs.extra(
+            where=["point(longitude::float8, latitude::float8) <@ box(point(%s, %s), point(%s, %s))"],
+            params=[west, south, east, north],
+        )
+    return qs
 
 
 def inside(point, box) -> bool:

@@ -476,10 +476,19 @@ def submitted(request, tracking_no):
 
 def _similar_to(data) -> list[Report]:
     title, body = (data.get("title") or "")[:200], (data.get("body") or "")[:2000]
-    code = (data.get("regency") or "")[:16]
-    if not code or not duplicates.words(f"{title} {body}"):
+    if not duplicates.words(f"{title} {body}"):
         return []  # nothing to compare yet: no query
-    regency = Region.objects.filter(level="regency", code=code).first()
+    # The regency chosen, else the one a chosen district or village lies in (its code's first two
+    # parts), else the one whose reference box holds the map pin (complaints.places).
+    area = (data.get("kelurahan") or data.get("kecamatan") or "")[:16]
+    code = (data.get("regency") or "")[:16] or ".".join(area.split(".")[:2])
+    if code:
+        regency = Region.objects.filter(level="regency", code=code).first()
+    else:
+        try:
+            regency = places.region_for_point(float(data.get("latitude")), float(data.get("longitude")))
+        except (TypeError, ValueError):
+            regency = None
     return duplicates.for_citizen(regency=regency, title=title, body=body)
 
 

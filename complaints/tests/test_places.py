@@ -296,3 +296,21 @@ def test_open311_radius_search(client, mapped):
     assert found(lat="-8.0", long="112.0", radius="1000") == []
     assert client.get("/open311/v2/requests.json", {"lat": "x", "long": "1"}).status_code == 400
     assert client.get("/open311/v2/requests.json", {"lat": "1", "long": "1", "radius": "999999"}).status_code == 400
+
+
+def test_duplicate_check_takes_the_regency_from_a_chosen_village(client, make_report, national_admin, data):
+    """The verifier-tools duplicate lookup (complaints.duplicates) is fed the village's regency."""
+    published(make_report, national_admin, title="Jembatan rusak di Tuban patah", body="Jembatan kayu patah.")
+    html = client.post(FORM, {**data, "kelurahan": "51.03.01.1001", "check_duplicates": "1"}).content.decode()
+    assert "Jembatan rusak di Tuban patah" in html
+
+
+def test_csp_allows_the_tile_server_for_images_only(client, db):
+    from lapor.settings import _tile_origin
+
+    policy = client.get("/laporan/")["Content-Security-Policy"]
+    img = next(part for part in policy.split(";") if part.strip().startswith("img-src"))
+    assert "https://tile.openstreetmap.org" in img
+    assert "tile.openstreetmap.org" not in policy.replace(img, "")  # scripts, styles, connections: self only
+    assert _tile_origin("https://{s}.tile.example.org/{z}/{x}/{y}.png") == "https://*.tile.example.org"
+    assert _tile_origin("not a url") == ""

@@ -102,6 +102,7 @@
       loadLeaflet(box).then(function (L) {
         var start = lat.value && lng.value ? [parseFloat(lat.value), parseFloat(lng.value)] : [-2.5, 118];
         map = L.map(canvas, { attributionControl: true }).setView(start, lat.value ? 15 : 5);
+        canvas.leafletMap = map;  // for the browser tests
         map.attributionControl.setPrefix(false);
         L.tileLayer(box.getAttribute("data-tiles"), { maxZoom: 19, attribution: box.getAttribute("data-attribution") }).addTo(map);
         if (lat.value && lng.value) { marker = L.marker(start, { keyboard: false }).addTo(map); }

@@ -84,8 +84,9 @@ def driver(_chrome, live_app):
 @pytest.fixture
 def live_app(transactional_db, live_server, settings):
     """The live server, with the reference data. Transactional tests run after the others (pytest-django
-    orders them so) and each one ends with a flush of every table: load the reference data again."""
-    call_command("load_reference", verbosity=0)
+    orders them so) and each one ends with a flush of every table: load the reference data again (the
+    90,000 districts and villages only for the tests that ask for them with the `areas` fixture)."""
+    call_command("load_reference", "--without-areas", verbosity=0)
     settings.SITE_URL = live_server.url
     # Rate-limit counters and throttles in a private cache: repeated runs never trip a shared Redis.
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "browser"}}
