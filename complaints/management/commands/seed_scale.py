@@ -227,6 +227,13 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--units-per-regency", type=int, default=20)
         parser.add_argument("--years", type=int, default=3)
+        parser.add_argument(
+            "--regencies",
+            type=int,
+            default=0,
+            help="only the first N regencies get reports: per-regency density of a larger country "
+            "(bench/duplicates.py: 100,000 reports in 26 regencies ≈ 2,000,000 in 514)",
+        )
 
     def handle(self, *args, **opts):
         if not Region.objects.filter(level="regency").exists():
@@ -241,7 +248,7 @@ class Command(BaseCommand):
             citizens = self.citizens(max(1, opts["reports"] // 2))
         self.stdout.write(f"Warga: {len(citizens)} ({time.monotonic() - started:.0f} s)")
         with transaction.atomic():
-            counts = self.reports(opts["reports"], opts["years"], handlers, citizens)
+            counts = self.reports(opts["reports"], opts["years"], handlers, citizens, opts["regencies"])
         for model in (User, Agency, Report, Event, Clock, ReportAgency, Attachment):
             _reset_sequence(model)
         if connection.vendor == "postgresql":
@@ -432,7 +439,7 @@ class Command(BaseCommand):
                 values["kelurahan_id"] = rng.choice(villages)
         return values
 
-    def reports(self, n: int, years: int, handlers, citizens) -> dict:
+    def reports(self, n: int, years: int, handlers, citizens, regencies: int = 0) -> dict:
         rng = self.rng
         now = timezone.now()
         span = years * 365 * 86400
@@ -443,7 +450,7 @@ class Command(BaseCommand):
         opds: dict[int, dict[int, int]] = {}
         for opd_id, _path, regency_index, position in handlers:
             opds.setdefault(regency_index, {})[position] = opd_id
-        regency_indexes = sorted(opds)
+        regency_indexes = sorted(opds)[: regencies or None]
         statuses = [s for s, _ in STATUS_MIX]
         weights = [w for _, w in STATUS_MIX]
         report_cols = [f.column for f in Report._meta.concrete_fields]
