@@ -106,8 +106,6 @@ def training_rows(limit: int = TRAIN_MAX, *, held_out: bool = False):
 def train(limit: int = TRAIN_MAX, *, min_reports: int = 20) -> RoutingModel | None:
     """Learn a new model from history and store it as the newest version (None: too little history)."""
     import joblib
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import SGDClassifier
 
     started = time.monotonic()
     texts, labels = [], []
@@ -119,15 +117,8 @@ def train(limit: int = TRAIN_MAX, *, min_reports: int = 20) -> RoutingModel | No
     if len(texts) < min_reports or len(set(labels)) < 2:
         log.info("Routing model not trained: %s dispatched reports", len(texts))
         return None
-    vectorizer = TfidfVectorizer(
-        tokenizer=tokens, lowercase=False, token_pattern=None, ngram_range=(1, 2), min_df=2, max_features=50_000,
-        sublinear_tf=True, dtype=_float32(),
-    )  # fmt: skip
-    features = vectorizer.fit_transform(texts)
+    vectorizer, classifier = fit(texts, labels)
     del texts
-    classifier = SGDClassifier(loss="log_loss", alpha=1e-5, max_iter=20, tol=1e-4, random_state=0)
-    classifier.fit(features, labels)
-    classifier.coef_ = classifier.coef_.astype(_float32())
     bundle = {
         "vectorizer": vectorizer,
         "classifier": classifier,
@@ -146,6 +137,22 @@ def train(limit: int = TRAIN_MAX, *, min_reports: int = 20) -> RoutingModel | No
     )
     log.info("Routing model v%s trained on %s reports in %.0f s", model.pk, len(labels), model.seconds)
     return model
+
+
+def fit(texts: list[str], labels: list[int]):
+    """The category model: TF-IDF over stems and word pairs, and a logistic-loss linear classifier."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import SGDClassifier
+
+    vectorizer = TfidfVectorizer(
+        tokenizer=tokens, lowercase=False, token_pattern=None, ngram_range=(1, 2), min_df=2, max_features=50_000,
+        sublinear_tf=True, dtype=_float32(),
+    )  # fmt: skip
+    features = vectorizer.fit_transform(texts)
+    classifier = SGDClassifier(loss="log_loss", alpha=1e-5, max_iter=20, tol=1e-4, random_state=0)
+    classifier.fit(features, labels)
+    classifier.coef_ = classifier.coef_.astype(_float32())
+    return vectorizer, classifier
 
 
 def _float32():
