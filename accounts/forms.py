@@ -167,3 +167,29 @@ class SecondFactorForm(forms.Form):
         help_text=_("6 angka dari aplikasi autentikator Anda, atau salah satu kode pemulihan."),
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
     )
+
+
+class InvitationForm(forms.Form):
+    """Accept a staff invitation: a name and a password (the second factor follows)."""
+
+    full_name = forms.CharField(
+        label=_("Nama lengkap"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+    password1 = RegisterForm.base_fields["password1"]
+    password2 = RegisterForm.base_fields["password2"]
+
+    def __init__(self, *args, email="", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.email = email
+
+    def clean(self):
+        data = super().clean()
+        p1, p2 = data.get("password1"), data.get("password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("password2", _("Kedua kata sandi tidak sama."))
+        elif p1:
+            try:
+                password_validation.validate_password(p1, User(email=self.email, full_name=data.get("full_name", "")))
+            except ValidationError as error:
+                self.add_error("password1", error)
+        return data

@@ -13,6 +13,7 @@ urlpatterns = [
     path("dua-langkah/kode/", views.otp_verify, name="otp_verify"),
     path("dua-langkah/aktifkan/", views.otp_enrol, name="otp_enrol"),
     path("profil/", views.profile, name="profile"),
+    path("undangan/<str:token>/", views.invitation, name="invitation"),
     path("verifikasi/kirim-ulang/", views.resend_verification, name="resend_verification"),
     path("verifikasi/<str:token>/", views.verify_email, name="verify_email"),
     path("sandi/lupa/", views.password_reset, name="password_reset"),

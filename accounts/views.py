@@ -256,3 +256,29 @@ def otp_security(request):
         "codes_left": otp.recovery_codes_left(user) if enrolled else 0,
     }
     return render(request, "accounts/otp_security.html", context)
+
+
+def invitation(request, token):
+    """A staff invitation (agencies.staffing.invite): set a name and password, then the second factor."""
+    from agencies import staffing
+
+    from .forms import InvitationForm
+
+    invite = staffing.open_invitation(token)
+    if invite is None:
+        return render(request, "accounts/invitation.html", {"expired": True}, status=410)
+    form = InvitationForm(request.POST or None, email=invite.email)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = staffing.accept(
+                token, full_name=form.cleaned_data["full_name"], password=form.cleaned_data["password1"]
+            )
+        except staffing.StaffingError as error:
+            messages.error(request, str(error))
+            return render(request, "accounts/invitation.html", {"expired": True}, status=410)
+        login(request, user, backend=BACKEND)
+        messages.success(request, _("Akun Anda dibuat. Aktifkan verifikasi dua langkah untuk mulai bekerja."))
+        return redirect("accounts:otp_enrol")
+    return render(
+        request, "accounts/invitation.html", {"form": form, "invite": invite}, status=400 if form.errors else 200
+    )

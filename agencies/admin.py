@@ -3,7 +3,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from .models import Agency, Membership, Region
-from .roles import is_national_admin, is_staff_member, national_roles, staff_agencies
+from .roles import is_national_admin, is_staff_member, national_roles, staff_agencies, training_seats
 
 # Report fields whose agency autocomplete may offer any active agency (a transfer or a copy leaves
 # the subtree); every other agency autocomplete answers with the staff member's subtree only.
@@ -38,7 +38,8 @@ class AgencyAdmin(admin.ModelAdmin):
             return qs
         if self._is_open_autocomplete(request):
             return qs.active()
-        return qs.subtrees_of(staff_agencies(request.user))
+        # Trainees dispatch and forward practice reports inside their sandbox's agency subtree.
+        return qs.subtrees_of([*staff_agencies(request.user), *(s.agency for s in training_seats(request.user))])
 
     @staticmethod
     def _is_open_autocomplete(request):

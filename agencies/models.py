@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 TIMEZONES = [
@@ -225,3 +226,125 @@ class Membership(models.Model):
 
     def __str__(self):
         return f"{self.user} — {self.get_role_display()} — {self.agency}"
+
+
+class Sandbox(models.Model):
+    """A training sandbox (Bimtek) of one agency: practice reports (Report.sandbox) and the trainees
+    who work them (TrainingSeat). Nothing in it reaches the public, the statistics, the API or a
+    citizen; closing it deletes it whole (complaints/sandbox.py)."""
+
+    agency = models.OneToOneField(Agency, verbose_name=_("instansi"), on_delete=models.CASCADE, related_name="sandbox")
+    name = models.CharField(_("nama pelatihan"), max_length=150)
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("dibuka oleh"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )  # fmt: skip
+    opened_at = models.DateTimeField(_("dibuka"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("sandbox pelatihan")
+        verbose_name_plural = _("sandbox pelatihan")
+
+    def __str__(self):
+        return f"{self.name} — {self.agency}"
+
+
+class TrainingSeat(models.Model):
+    """A trainee's role inside a sandbox: it counts for the sandbox's practice reports only, never
+    for a real report (complaints/access.py), and nobody is notified through it of a real one."""
+
+    sandbox = models.ForeignKey(Sandbox, on_delete=models.CASCADE, related_name="seats")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="training_seats")
+    agency = models.ForeignKey(Agency, verbose_name=_("instansi"), on_delete=models.CASCADE, related_name="+")
+    role = models.CharField(_("peran"), max_length=20, choices=Role)
+
+    class Meta:
+        verbose_name = _("peserta pelatihan")
+        verbose_name_plural = _("peserta pelatihan")
+        constraints = [
+            models.UniqueConstraint(fields=["sandbox", "user", "agency", "role"], name="training_seat_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} — {self.get_role_display()} — {self.agency}"
+
+
+def _private_storage():
+    from django.core.files.storage import storages
+
+    return storages["private"]
+
+
+def decree_path(instance, filename):
+    return f"decrees/{instance.agency_id}/{filename}"
+
+
+class Appointment(models.Model):
+    """One staffing step by decree (SK pengelola): a role given, changed or taken back, or an account
+    deactivated; with the decree's number, date and optional PDF. Append-only and sealed into the
+    tamper-evident audit trail (complaints/audit.py, chain "staff")."""
+
+    class Action(models.TextChoices):
+        INVITE = "invite", _("Undangan dengan peran")
+        GRANT = "grant", _("Pemberian peran")
+        CHANGE = "change", _("Perubahan peran")
+        REVOKE = "revoke", _("Pencabutan peran")
+        DEACTIVATE = "deactivate", _("Penonaktifan akun")
+
+    action = models.CharField(_("tindakan"), max_length=12, choices=Action.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("pegawai"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="appointments",
+    )  # fmt: skip
+    email = models.EmailField(_("e-mail"), blank=True)  # an invitation's, before the account exists
+    agency = models.ForeignKey(Agency, verbose_name=_("instansi"), on_delete=models.PROTECT, related_name="+")
+    role = models.CharField(_("peran"), max_length=20, choices=Role, blank=True)
+    previous_role = models.CharField(_("peran sebelumnya"), max_length=20, choices=Role, blank=True)
+    decree_number = models.CharField(_("nomor SK"), max_length=120)
+    decree_date = models.DateField(_("tanggal SK"))
+    decree_file = models.FileField(
+        _("berkas SK (PDF)"), storage=_private_storage, upload_to=decree_path, max_length=200, blank=True
+    )
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("oleh"), null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("waktu"), default=timezone.now)
+    prev_hash = models.CharField(max_length=64, blank=True, default="", db_default="", editable=False)
+    chain_hash = models.CharField(max_length=64, blank=True, default="", db_default="", editable=False)
+
+    class Meta:
+        verbose_name = _("pengangkatan (SK)")
+        verbose_name_plural = _("pengangkatan (SK)")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.get_action_display()}: {self.user or self.email} — {self.agency} ({self.decree_number})"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Appointments are append-only")
+        from complaints import audit
+
+        audit.append(self, audit.STAFF_CHAIN, lambda: super(Appointment, self).save(*args, **kwargs))
+
+
+class Invitation(models.Model):
+    """An e-mailed, single-use link that lets a new staff member set a password (then enrol the second
+    factor) and gives them the role the appointment names."""
+
+    email = models.EmailField(_("e-mail"))
+    agency = models.ForeignKey(Agency, verbose_name=_("instansi"), on_delete=models.CASCADE, related_name="+")
+    role = models.CharField(_("peran"), max_length=20, choices=Role)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    appointment = models.ForeignKey(Appointment, on_delete=models.PROTECT, related_name="+")
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("undangan staf")
+        verbose_name_plural = _("undangan staf")
+
+    def __str__(self):
+        return f"{self.email} — {self.get_role_display()} — {self.agency}"

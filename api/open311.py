@@ -429,7 +429,8 @@ def _sends_key(request) -> bool:
 def token(request, fmt, token_id):
     """Tokens are the tracking numbers themselves: POST already answers with service_request_id."""
     report = (
-        Report.objects.not_confidential()
+        Report.objects.real()
+        .not_confidential()
         .filter(tracking_no=token_id.strip().upper())
         .exclude(status=Status.REMOVED)
         .first()

@@ -261,7 +261,7 @@ def withdrawn_since(day) -> set[str]:
     if day is None:
         return set()
     since = timezone.make_aware(dt.datetime.combine(day - dt.timedelta(days=1), dt.time()))
-    changed = Report.objects.filter(updated_at__gte=since)
+    changed = Report.objects.real().filter(updated_at__gte=since)  # practice was never published
     return set(changed.exclude(pk__in=Report.objects.public().values("pk")).values_list("tracking_no", flat=True))
 
 

@@ -29,10 +29,10 @@ from .openapi import SCHEMA
 
 def reports_for_key(key: ApiKey):
     """What a key may read or act on: reports its agency's subtree handles or handled, and the
-    reports its agency's applications pushed — never confidential ones."""
+    reports its agency's applications pushed — never confidential ones, never practice."""
     handled = Report.objects.handled_by_subtrees([key.agency])
     pushed = Report.objects.filter(in_subtrees([key.agency], "external_reference__source_agency"))
-    return (handled | pushed).not_confidential()
+    return (handled | pushed).not_confidential().real()
 
 
 def report_for_key(key: ApiKey, tracking_no: str) -> Report:

@@ -15,7 +15,7 @@ from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Membership
-from agencies.roles import memberships, national_roles, staff_agencies
+from agencies.roles import memberships, national_roles, staff_agencies, training_seats
 
 from .models import Report
 
@@ -32,6 +32,14 @@ def roles_for(user, report: Report) -> set[str]:
     """The roles `user` holds towards this report right now (None is the system)."""
     if user is None:
         return {SYSTEM}
+    if report.sandbox_id is not None:
+        # A practice report: only the sandbox's seats count (no national role, no real membership).
+        agency_path = report.agency.path if report.agency_id else ""
+        return {
+            s.role
+            for s in training_seats(user)
+            if s.sandbox_id == report.sandbox_id and agency_path.startswith(s.agency.path)
+        }
     roles = set(national_roles(user))
     if report.reporter_id is not None and report.reporter_id == user.pk:
         roles.add(REPORTER)
@@ -44,13 +52,39 @@ def roles_for(user, report: Report) -> set[str]:
     return roles
 
 
+def acting_agencies(user, report: Report, roles=None) -> list:
+    """The agencies `user` acts from on this report (optionally in some roles): their staff agencies,
+    or for a practice report their seats in its sandbox."""
+    if report.sandbox_id is not None:
+        return [
+            s.agency
+            for s in training_seats(user)
+            if s.sandbox_id == report.sandbox_id and (roles is None or s.role in roles)
+        ]
+    return staff_agencies(user, roles)
+
+
+def is_national_admin_for(user, report: Report) -> bool:
+    """A national admin's reach, which no practice report is within."""
+    return report.sandbox_id is None and Role.NATIONAL_ADMIN in national_roles(user)
+
+
 def staff_reports(user, qs: QuerySet | None = None) -> QuerySet:
-    """What staff may work on or read in the admin: everything for national roles, else the
-    reports their agencies' subtrees handle or handled."""
+    """What staff may work on or read in the admin: every real report for national roles, else the
+    real reports their agencies' subtrees handle or handled; plus the practice reports of the
+    training sandboxes they have a seat in (and no other practice report)."""
     qs = Report.objects.all() if qs is None else qs
-    if national_roles(user):
-        return qs
-    return qs.handled_by_subtrees(staff_agencies(user))
+    real = qs.real() if national_roles(user) else qs.real().handled_by_subtrees(staff_agencies(user))
+    sandboxes = {s.sandbox_id for s in training_seats(user)}
+    if sandboxes:
+        return real | qs.filter(sandbox_id__in=sandboxes)
+    return real
+
+
+def practice_reports(user, qs: QuerySet | None = None) -> QuerySet:
+    """Only the practice reports of the user's training sandboxes (their practice dashboard)."""
+    qs = Report.objects.all() if qs is None else qs
+    return qs.filter(sandbox_id__in={s.sandbox_id for s in training_seats(user)})
 
 
 def reports_visible_to(user, qs: QuerySet | None = None) -> QuerySet:
@@ -59,11 +93,10 @@ def reports_visible_to(user, qs: QuerySet | None = None) -> QuerySet:
     if not getattr(user, "is_authenticated", False):
         return qs.public()
     if national_roles(user):
-        return qs
+        return staff_reports(user, qs)
     visible = qs.public() | qs.filter(reporter=user)
-    agencies = staff_agencies(user)
-    if agencies:
-        visible = visible | qs.handled_by_subtrees(agencies)
+    if staff_agencies(user) or training_seats(user):
+        visible = visible | staff_reports(user, qs)
     return visible
 
 
@@ -72,7 +105,7 @@ def trackable_by_number(qs: QuerySet | None = None) -> QuerySet:
     every report that is not Rahasia, from the moment it is filed. Only the status page: the text,
     the reporter and the step notes stay behind reports_visible_to."""
     qs = Report.objects.all() if qs is None else qs
-    return qs.not_confidential()
+    return qs.real().not_confidential()
 
 
 def get_report_for_user(user, tracking_no: str, qs: QuerySet | None = None) -> Report:

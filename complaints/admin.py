@@ -27,7 +27,15 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from agencies.models import Agency, Membership, in_subtrees
-from agencies.roles import is_national_admin, is_staff_member, national_roles, staff_agencies
+from agencies.roles import (
+    acting_agency,
+    acting_choices,
+    is_national_admin,
+    is_staff_member,
+    national_roles,
+    staff_agencies,
+    training_seats,
+)
 
 from . import access, clocks, duplicates, exports, notifications, uploads, workflow
 from . import identity as identity_rules
@@ -438,6 +446,11 @@ class ReportAdmin(StaffScopedAdmin):
                 "queue_tabs": [(key, label, queue_counts(request).get(key, 0)) for key, label in QUEUES],
                 "current_queue": request.GET.get("antrean", ""),
                 "can_enter": workflow.may_enter_for(request.user, None),
+                "in_training": bool(training_seats(request.user)),
+                "acting_choices": len(acting_choices(request.user)) > 1,
+                "acting_agency": acting_agency(request.user),
+                "manages_staff": is_national_admin(request.user)
+                or bool(staff_agencies(request.user, {Role.AGENCY_ADMIN})),
             }
         return super().changelist_view(request, extra_context)
 

@@ -22,6 +22,7 @@ from django.db import transaction
 
 EVENT_CHAIN = "event"
 IDENTITY_CHAIN = "identity"
+STAFF_CHAIN = "staff"  # agencies.Appointment: roles given and taken by decree
 
 
 def _when(value) -> str:
@@ -54,7 +55,24 @@ def identity_content(a) -> list:
     return [a.report_id, a.user_id, a.reason, _when(a.created_at)]
 
 
-CONTENT = {EVENT_CHAIN: event_content, IDENTITY_CHAIN: identity_content}
+def appointment_content(a) -> list:
+    return [
+        a.action,
+        a.user_id,
+        a.email,
+        a.agency_id,
+        a.role,
+        a.previous_role,
+        a.decree_number,
+        a.decree_date.isoformat() if a.decree_date else "",
+        a.decree_file.name if a.decree_file else "",
+        a.by_id,
+        _when(a.created_at),
+    ]
+
+
+CONTENT = {EVENT_CHAIN: event_content, IDENTITY_CHAIN: identity_content, STAFF_CHAIN: appointment_content}
+CHAINS = (EVENT_CHAIN, IDENTITY_CHAIN, STAFF_CHAIN)
 
 
 def digest(prev_hash: str, content: list) -> str:
@@ -90,9 +108,11 @@ class Result:
 
 def verify(chain: str, *, chunk: int = 5000) -> Result:
     """Walk `chain` in id order, recomputing every hash; the first break is reported with its row."""
+    from agencies.models import Appointment
+
     from .models import AuditChain, Event, IdentityAccess
 
-    model = {EVENT_CHAIN: Event, IDENTITY_CHAIN: IdentityAccess}[chain]
+    model = {EVENT_CHAIN: Event, IDENTITY_CHAIN: IdentityAccess, STAFF_CHAIN: Appointment}[chain]
     content = CONTENT[chain]
     result = Result(chain)
     result.unsealed = model.objects.filter(chain_hash="").count()

@@ -44,7 +44,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from agencies.models import Agency, Membership, in_subtrees, path_ids
+from agencies.models import Agency, Membership, TrainingSeat, in_subtrees, path_ids
 from agencies.roles import national_roles
 
 from . import notifications
@@ -301,7 +301,12 @@ def _audience(report: Report, step: str) -> tuple[int | None, tuple] | None:
 def prefetch_recipients(pairs: list[tuple[Report, str]], cache: dict) -> None:
     """Fill the recipients cache (key: the report's agency and the step) for many (report, step) pairs
     at once: one query per set of roles, however many agencies a batch meets."""
-    pending = [(report, step) for report, step in pairs if (report.agency_id, step) not in cache]
+    pending = [
+        (report, step) for report, step in pairs if report.sandbox_id is None and _key(report, step) not in cache
+    ]
+    for report, step in pairs:
+        if report.sandbox_id is not None and _key(report, step) not in cache:
+            cache[_key(report, step)] = _practice_recipients(report, step)
     wanted: dict[tuple, set] = defaultdict(set)  # roles → agency ids (None: members of any agency)
     for report, step in pending:
         audience = _audience(report, step)
@@ -322,7 +327,33 @@ def prefetch_recipients(pairs: list[tuple[Report, str]], cache: dict) -> None:
             found[(None, roles)].sort(key=lambda user: user.pk)
     for report, step in pending:
         audience = _audience(report, step)
-        cache[(report.agency_id, step)] = found.get(audience, []) if audience else []
+        cache[_key(report, step)] = found.get(audience, []) if audience else []
+
+
+def _key(report: Report, step: str) -> tuple:
+    return (report.agency_id, step, report.sandbox_id)
+
+
+def _practice_recipients(report: Report, step: str) -> list:
+    """A practice report's reminders and escalations reach its sandbox's trainees only: the seats
+    at its agency (reminder, escalation to the agency), above it (parent), or anywhere (national)."""
+    audience = _audience(report, step)
+    if not audience:
+        return []
+    agency_path = report.agency.path if report.agency_id else ""
+    users, seen = [], set()
+    seats = TrainingSeat.objects.filter(sandbox_id=report.sandbox_id).select_related("user", "agency").order_by("pk")
+    for seat in seats:
+        if step == Step.ESCALATE_NATIONAL:
+            fits = seat.role == Role.AGENCY_ADMIN
+        elif step == Step.ESCALATE_PARENT:
+            fits = seat.role in audience[1] and agency_path.startswith(seat.agency.path)
+        else:
+            fits = seat.role in audience[1] and seat.agency_id == report.agency_id
+        if fits and seat.user.is_active and seat.user_id not in seen:
+            seen.add(seat.user_id)
+            users.append(seat.user)
+    return users
 
 
 def step_recipients(report: Report, step: str, cache: dict | None = None) -> list:
@@ -330,7 +361,7 @@ def step_recipients(report: Report, step: str, cache: dict | None = None) -> lis
     `cache` (one per sweep) keeps each agency's list, so many late reports of one agency cost one query."""
     cache = {} if cache is None else cache
     prefetch_recipients([(report, step)], cache)
-    return cache[(report.agency_id, step)]
+    return cache[_key(report, step)]
 
 
 def _staff_path(report: Report) -> str:
@@ -415,7 +446,7 @@ def send_daily_digests(now: dt.datetime | None = None, *, soon_days: int = 2, pe
     then one small query per member who has something due."""
     now = now or timezone.now()
     horizon = now + dt.timedelta(days=soon_days)
-    open_due = Report.objects.filter(status__in=OPEN_STATUSES, due_at__lte=horizon)
+    open_due = Report.objects.real().filter(status__in=OPEN_STATUSES, due_at__lte=horizon)
     agency_paths = dict(
         Agency.objects.filter(pk__in=open_due.filter(agency__isnull=False).values("agency_id")).values_list(
             "pk", "path"

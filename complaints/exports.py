@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
 
+from agencies.roles import set_acting_agency
 from lapor.queue import after_commit
 
 from . import access
@@ -88,6 +89,7 @@ def safe(value) -> str:
 ROW_FIELDS = [
     *("tracking_no", "title", "classification", "status", "channel", "created_at", "due_at"),
     *("is_anonymous", "is_confidential", "reporter_name", "reporter_contact", "entered_by"),
+    "sandbox",  # access.roles_for reads it
     *("category__name", "province__name", "regency__name", "agency__name", "agency__path"),
     *("reporter__full_name", "reporter__display_name", "reporter__email", "reporter__phone", "reporter__nik"),
 ]
@@ -196,7 +198,13 @@ def start(user, fmt: str, query: str) -> ExportJob | None:
     active = ExportJob.objects.filter(user=user, state__in=[ExportJob.State.PENDING, ExportJob.State.RUNNING])
     if active.count() >= settings.LAPOR_EXPORT_ACTIVE_MAX:
         return None
-    job = ExportJob.objects.create(user=user, format=fmt, query=query, language=translation.get_language())
+    job = ExportJob.objects.create(
+        user=user,
+        format=fmt,
+        query=query,
+        language=translation.get_language(),
+        acting_agency_id=getattr(user, "lapor_acting_agency_id", None),
+    )
     _queue(job.pk)
     return job
 
@@ -254,6 +262,7 @@ def build(job_id: int) -> str:
 
     try:
         with translation.override(job.language):
+            set_acting_agency(job.user, job.acting_agency_id)  # the scope its owner had when asking
             queryset = admin_list_queryset(job.user, job.query)
             total = queryset.count()
             if job.format == ExportJob.Format.XLSX and total > XLSX_MAX_ROWS:

@@ -26,7 +26,12 @@ MIN_REASON = 20
 
 
 def may_break_glass(user, report: Report) -> bool:
-    return bool(report.is_anonymous and getattr(user, "is_authenticated", False) and national_roles(user))
+    return bool(
+        report.is_anonymous
+        and report.sandbox_id is None  # practice reports have nobody behind them
+        and getattr(user, "is_authenticated", False)
+        and national_roles(user)
+    )
 
 
 @transaction.atomic

@@ -246,11 +246,16 @@ def overdue_q(now=None) -> Q:
 
 
 class ReportQuerySet(models.QuerySet):
+    def real(self):
+        """Every report but a training sandbox's practice reports (agencies.Sandbox, complaints/sandbox.py)."""
+        return self.filter(sandbox__isnull=True)
+
     def not_confidential(self):
         """Every report that is not Rahasia (DESIGN.md "A report"): what anybody holding its tracking
         number may follow (its status, from the moment it is filed), what the public statistics count,
-        and what integrations (API keys, webhooks) may receive. What the public may *read* is public()."""
-        return self.filter(is_confidential=False)
+        and what integrations (API keys, webhooks) may receive. What the public may *read* is public().
+        Never a training sandbox's practice report."""
+        return self.real().filter(is_confidential=False)
 
     def public(self):
         """What anybody may read (feed, search, report pages, Open311, open data): verified, not
@@ -402,6 +407,17 @@ class Report(models.Model):
     comment_count = models.PositiveIntegerField(_("komentar"), default=0)
     # A resubmitted form carries the same key: one report, not two.
     submission_key = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
+    # A practice report of a training sandbox (Bimtek): seen and worked by its trainees only, deleted
+    # with it; never public, counted, exported to others, pushed to the API or mailed to a citizen.
+    sandbox = models.ForeignKey(
+        "agencies.Sandbox",
+        verbose_name=_("sandbox pelatihan"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="reports",
+        editable=False,
+    )
 
     objects = ReportQuerySet.as_manager()
 
@@ -454,7 +470,12 @@ class Report(models.Model):
     @property
     def is_public(self) -> bool:
         """The same rule as Report.objects.public(), for one loaded report."""
-        return not self.is_confidential and self.verified_at is not None and self.status != Status.REMOVED
+        return (
+            not self.is_confidential
+            and self.verified_at is not None
+            and self.status != Status.REMOVED
+            and self.sandbox_id is None
+        )
 
     def public_coordinates(self) -> tuple[float | None, float | None]:
         """(latitude, longitude) as the public may see them: exact, or coarsened for Anonim reports
@@ -532,12 +553,14 @@ class Event(models.Model):
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise ValueError("Events are append-only")
-        if self.pk is None:
+        if self.report.sandbox_id is not None:
+            # Practice (a training sandbox): not sealed into the audit trail, which must survive the
+            # sandbox's deletion; verify_audit counts these rows as unsealed while they exist.
+            super().save(*args, **kwargs)
+        else:
             from . import audit
 
             audit.append(self, audit.EVENT_CHAIN, lambda: super(Event, self).save(*args, **kwargs))
-        else:
-            super().save(*args, **kwargs)
 
     @property
     def action_label(self):
@@ -1028,6 +1051,8 @@ class ExportJob(models.Model):
     # The admin list's filters (its query string): the task rebuilds the list through the admin, so the
     # export has exactly the list's scope, filters and redaction.
     query = models.TextField(blank=True)
+    # The agency its owner acted for (agencies.roles: a person with roles in several agencies).
+    acting_agency = models.ForeignKey(Agency, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     language = models.CharField(max_length=8)
     state = models.CharField(_("keadaan"), max_length=8, choices=State.choices, default=State.PENDING)
     total = models.PositiveIntegerField(null=True, blank=True)

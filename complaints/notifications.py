@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from agencies.models import Membership, path_ids
+from agencies.models import Membership, TrainingSeat, path_ids
 from lapor.queue import after_commit
 
 from .models import CITIZEN_ACTIONS, INTERNAL_ACTIONS, Action, Event, Follow, Notification
@@ -42,6 +42,8 @@ REPORTER_SKIPS = {*CITIZEN_ACTIONS, *INTERNAL_ACTIONS}
 def recipients(event: Event) -> list[tuple[object, str]]:
     """(user, audience) pairs; audience "reporter" or "staff" picks the template."""
     report = event.report
+    if report.sandbox_id is not None:
+        return practice_recipients(event)
     result = []
     if event.is_public and report.reporter_id and event.action not in REPORTER_SKIPS:
         result.append((report.reporter, "reporter"))
@@ -79,6 +81,26 @@ def recipients(event: Event) -> list[tuple[object, str]]:
     return result
 
 
+def practice_recipients(event: Event) -> list[tuple[object, str]]:
+    """A practice report's events reach its sandbox's trainees only (never a citizen, never real
+    staff): those holding a staff role at or above the report's agency inside the sandbox."""
+    report = event.report
+    if event.action in STAFF_EVENTS:
+        roles = STAFF_ROLES
+    elif event.action in APPROVER_EVENTS:
+        roles = [Role.LIAISON_OFFICER]
+    else:
+        return []
+    agency_path = report.agency.path if report.agency_id else ""
+    seats = TrainingSeat.objects.filter(sandbox_id=report.sandbox_id, role__in=roles).select_related("user", "agency")
+    result, seen = [], {event.actor_id}
+    for seat in seats.order_by("pk"):
+        if seat.user_id not in seen and seat.user.is_active and agency_path.startswith(seat.agency.path):
+            seen.add(seat.user_id)
+            result.append((seat.user, "staff"))
+    return result
+
+
 def verifiers_above(agency) -> list[Membership]:
     """Who verifies a new report routed to an agency without admins of its own (an OPD, a regency
     government nobody administers yet): the agency admins of the nearest agency above it that has
@@ -110,7 +132,8 @@ def register_event_listener(listener) -> None:
 def notify_event(event: Event) -> list[Notification]:
     """Write the notifications of one event (inside its transaction) and queue their delivery."""
     reporter_told = False
-    for listener in EVENT_LISTENERS:
+    # Webhooks and messaging channels never hear of practice (a training sandbox's report).
+    for listener in EVENT_LISTENERS if event.report.sandbox_id is None else ():
         reporter_told = bool(listener(event)) or reporter_told
     rows = []
     for user, audience in recipients(event):

@@ -1,10 +1,15 @@
 from django.urls import path
 
+from agencies import views as agency_views
+
 from . import staff_views
 
 app_name = "staff"
 urlpatterns = [
     path("terlambat/", staff_views.overdue, name="overdue"),
+    path("latihan/", staff_views.practice, name="practice"),
+    path("staf/", agency_views.staff, name="agency_staff"),
+    path("bertindak/", agency_views.acting, name="acting"),
     path("notifikasi/", staff_views.notification_list, name="notifications"),
     path("notifikasi/baca/", staff_views.notification_read, name="notification_read"),
     path("identitas/<str:tracking_no>/", staff_views.identity, name="identity"),

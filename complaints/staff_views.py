@@ -15,12 +15,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from agencies.models import Agency, in_subtrees
-from agencies.roles import is_staff_member, national_roles
+from agencies.models import Agency, Sandbox, in_subtrees
+from agencies.roles import is_staff_member, national_roles, training_seats
 
-from . import exports
+from . import access, exports
 from . import identity as identity_rules
-from .models import ClockStep, ExportJob, Notification, Report
+from .models import ClockStep, Event, ExportJob, Notification, Report, Status
 from .pagination import peek_page, query_without_page
 from .workflow import WorkflowError
 
@@ -50,7 +50,7 @@ def overdue(request):
     """Reports past their deadline, with the escalation steps taken: national admins and supervisors."""
     _require_national(request.user)
     now = timezone.now()
-    late = Report.objects.overdue(now)
+    late = Report.objects.real().overdue(now)
     form = OverdueFilterForm(request.GET or None)
     reports = late
     agency = None
@@ -168,4 +168,38 @@ def identity(request, tracking_no):
         "staff/identity.html",
         {"report": report, "form": form, "shown": shown},
         status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_GET
+def practice(request):
+    """A trainee's practice dashboard: their sandboxes' practice reports only (never a real one),
+    counted by status, the trainees' steps, and the list to work on in the admin."""
+    seats = training_seats(request.user)
+    if not seats:
+        raise Http404(_("Halaman tidak ditemukan."))
+    sandboxes = list(Sandbox.objects.filter(pk__in={s.sandbox_id for s in seats}).select_related("agency"))
+    reports = access.practice_reports(request.user)
+    by_status = dict(reports.values_list("status").annotate(n=Count("pk")).order_by())
+    now = timezone.now()
+    steps = (
+        Event.objects.filter(report__in=reports, actor__isnull=False)
+        .values("actor__full_name")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "actor__full_name")
+    )
+    page = peek_page(reports.for_list().order_by("due_at", "pk"), request.GET.get("page"), PAGE_SIZE)
+    return render(
+        request,
+        "staff/practice.html",
+        {
+            "sandboxes": sandboxes,
+            "statuses": [(s.label, by_status.get(s.value, 0)) for s in Status if by_status.get(s.value)],
+            "total": sum(by_status.values()),
+            "overdue": reports.overdue(now).count(),
+            "steps": steps,
+            "page": page,
+            "now": now,
+        },
     )

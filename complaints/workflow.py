@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from agencies.models import Agency, Membership
 from agencies.roles import national_roles, staff_agencies
 
-from . import notifications, places, routing, routing_model
+from . import access, notifications, places, routing, routing_model
 from .access import REPORTER, STAFF_ACTING_ROLES, SYSTEM, roles_for
 from .clocks import apply_clocks
 from .models import (
@@ -328,6 +328,7 @@ def submit(
     submission_key: str | None = None,
     attachments: Iterable = (),
     off_platform: bool = False,
+    sandbox=None,
 ) -> Report:
     """File a report: by a citizen for themselves, or by staff for someone off-platform
     (`reporter`/`reporter_name` then name the citizen, `channel` says how it came in).
@@ -339,7 +340,8 @@ def submit(
     the submit event records why (data["routing"]). Staff entering a report may choose only an agency
     they may enter for; LAPOR's own choice may be anywhere.
 
-    A repeated `submission_key` (a double click, a resubmitted form) returns the first report."""
+    A repeated `submission_key` (a double click, a resubmitted form) returns the first report.
+    `sandbox`: a practice report of that training sandbox, filed by LAPOR itself (complaints/sandbox.py)."""
     if submission_key:
         existing = Report.objects.filter(submission_key=submission_key).first()
         if existing is not None:
@@ -355,7 +357,7 @@ def submit(
     if event_date > timezone.localdate():
         raise InvalidInput(_("Tanggal kejadian tidak boleh di masa depan."))
     staff_entry = off_platform or bool(reporter_name) or (reporter is not None and reporter != by)
-    if staff_entry and not may_enter_for(by, suggested_agency):
+    if staff_entry and sandbox is None and not may_enter_for(by, suggested_agency):
         raise ActionNotAllowed(_("Anda tidak berwenang mencatat laporan atas nama warga."))
     if suggested_agency is None:
         suggested_agency, reason = routing.route(category, province, regency)
@@ -388,6 +390,7 @@ def submit(
                 entered_by=by if staff_entry else None,
                 suggested_agency=suggested_agency,
                 submission_key=submission_key,
+                sandbox=sandbox,
                 created_at=now,
             )
             _save_with_unique_tracking_no(report)
@@ -547,8 +550,12 @@ def dispatch(report: Report, *, by, to_agency: Agency, copies: Iterable[Agency] 
         if not to_agency.is_active:
             raise InvalidInput(_("Instansi tujuan tidak aktif."))
         routed_by = None
-        if Role.NATIONAL_ADMIN not in national_roles(by):
-            own = [a for a in staff_agencies(by, {Role.AGENCY_ADMIN}) if r.agency and r.agency.is_in_subtree_of(a)]
+        if not access.is_national_admin_for(by, r):
+            own = [
+                a
+                for a in access.acting_agencies(by, r, {Role.AGENCY_ADMIN})
+                if r.agency and r.agency.is_in_subtree_of(a)
+            ]
             if not to_agency.is_in_any_subtree_of(own):
                 raise InvalidInput(_("Admin instansi hanya dapat mendisposisikan ke instansi di bawah kewenangannya."))
             routed_by = own[0]

@@ -97,7 +97,10 @@ def _key(row: dict, agency_field: str) -> tuple:
 
 
 def _events_of_day(start, end):
-    return Event.objects.filter(action__in=COUNTED_ACTIONS, created_at__gte=start, created_at__lt=end)
+    # Practice (training sandboxes) is never counted.
+    return Event.objects.filter(
+        action__in=COUNTED_ACTIONS, created_at__gte=start, created_at__lt=end, report__sandbox__isnull=True
+    )
 
 
 def _event_counts(start, end) -> list[dict]:
@@ -138,7 +141,9 @@ def _bounce_counts(start, end) -> list[dict]:
         .values("agency")[:1]
     )
     return list(
-        Event.objects.filter(created_at__gte=start, created_at__lt=end, action__in=BOUNCES)
+        Event.objects.filter(
+            created_at__gte=start, created_at__lt=end, action__in=BOUNCES, report__sandbox__isnull=True
+        )
         .annotate(giver=Subquery(holder_before))
         .values("giver", *REPORT_DIMS)
         .annotate(bounced=Count("pk"))
@@ -171,7 +176,9 @@ def _clock_counts(start, end) -> list[dict]:
 
 def _escalation_counts(start, end) -> list[dict]:
     return list(
-        ClockStep.objects.filter(created_at__gte=start, created_at__lt=end, step__in=ClockStep.ESCALATIONS)
+        ClockStep.objects.filter(
+            created_at__gte=start, created_at__lt=end, step__in=ClockStep.ESCALATIONS, report__sandbox__isnull=True
+        )
         .values("clock__agency", *REPORT_DIMS)
         .annotate(escalated=Count("pk"))
         .order_by()

@@ -117,7 +117,7 @@ def stats_for(scope: Scope, first: dt.date, last: dt.date, model=DailyStat):
 
 
 def reports_for(scope: Scope):
-    qs = Report.objects.all()
+    qs = Report.objects.real()
     if scope.agency is not None:
         qs = qs.filter(in_subtrees([scope.agency], "agency"))
     if scope.public:

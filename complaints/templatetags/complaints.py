@@ -3,7 +3,7 @@ from django.utils import timezone
 from django.utils.timesince import timesince, timeuntil
 from django.utils.translation import gettext as _
 
-from agencies.roles import national_roles
+from agencies.roles import national_roles, training_seats
 
 from ..access import reporter_public_name
 from ..models import Status
@@ -30,6 +30,12 @@ def is_past(value):
 def sees_overdue(user):
     """National admins and supervisors see the overdue page."""
     return bool(national_roles(user))
+
+
+@register.filter
+def in_training(user):
+    """Trainees of a training sandbox see their practice dashboard."""
+    return bool(training_seats(user))
 
 
 @register.filter
