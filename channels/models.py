@@ -35,7 +35,8 @@ class Contact(models.Model):
         constraints = [models.UniqueConstraint(fields=["channel", "address"], name="channel_contact_unique")]
 
     def __str__(self):
-        return f"{self.channel}:{self.address}"
+        # Never the address: admin pages and logs name objects by this (an Anonim sender's number).
+        return f"{self.get_channel_display()} #{self.pk}"
 
 
 class Conversation(models.Model):
@@ -134,7 +135,7 @@ class Message(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.direction} {self.channel}:{self.address} {self.state}"
+        return f"{self.get_direction_display()} {self.get_channel_display()} #{self.pk}"
 
     @property
     def is_outbound(self) -> bool:
