@@ -314,3 +314,18 @@ def test_csp_allows_the_tile_server_for_images_only(client, db):
     assert "tile.openstreetmap.org" not in policy.replace(img, "")  # scripts, styles, connections: self only
     assert _tile_origin("https://{s}.tile.example.org/{z}/{x}/{y}.png") == "https://*.tile.example.org"
     assert _tile_origin("not a url") == ""
+
+
+def test_feed_filtered_by_district_is_one_page_of_queries(
+    client, make_report, national_admin, areas, django_assert_max_num_queries
+):
+    kuta, mengwi = District.objects.get(pk="51.03.01"), District.objects.get(pk="51.03.02")
+    for i in range(30):
+        published(make_report, national_admin, title=f"Kuta {i}", kecamatan=kuta if i % 3 else mengwi)
+    params = {"kabupaten": "51.03", "kecamatan": "51.03.01"}
+    client.get("/laporan/", params)  # the filters' options are cached after the first request
+    with django_assert_max_num_queries(10):
+        response = client.get("/laporan/", params)
+    titles = [r.title for r in response.context["page"]]
+    assert len(titles) == 20 and all(int(t.split()[1]) % 3 for t in titles)
+    assert '<option value="51.03.02">Mengwi</option>' in response.content.decode()
