@@ -46,3 +46,17 @@ def test_running_twice_duplicates_nothing(seeded):
     counts = (User.objects.count(), Membership.objects.count(), Report.objects.count(), Event.objects.count())
     call_command("seed_demo", verbosity=0)
     assert (User.objects.count(), Membership.objects.count(), Report.objects.count(), Event.objects.count()) == counts
+
+
+def test_demo_has_one_agency_in_training_that_the_public_never_sees(seeded, client):
+    from agencies.models import Sandbox
+
+    box = Sandbox.objects.get()
+    assert box.agency.code == "pemkab-sekadau" and box.reports.count() >= 10
+    assert set(box.seats.values_list("user__email", flat=True)) == {
+        "latihan.sekadau@lapor.test",
+        "latihan.dinkes.sekadau@lapor.test",
+        "sekadau@lapor.test",
+    }
+    assert not Report.objects.public().filter(sandbox=box).exists()
+    assert client.login(username="latihan.sekadau@lapor.test", password="lapor-demo")

@@ -44,6 +44,13 @@ ACCOUNTS = [
     ("budi@lapor.test", "Budi Santoso", None, None),
     ("yohana@lapor.test", "Yohana Kambu", None, None),
 ]
+# The agency in training (a sandbox of practice reports) and who trains there.
+TRAINING_AGENCY = "pemkab-sekadau"
+TRAINEES = [
+    ("latihan.sekadau@lapor.test", "Peserta Bimtek Pemkab Sekadau", "pemkab-sekadau", Role.AGENCY_ADMIN),
+    ("latihan.dinkes.sekadau@lapor.test", "Peserta Bimtek Dinkes Sekadau", "dinkes-sekadau", Role.UNIT_ADMIN),
+    ("sekadau@lapor.test", "Admin Pemkab Sekadau", "pemkab-sekadau", Role.AGENCY_ADMIN),
+]
 CITIZENS = ["warga@lapor.test", "siti@lapor.test", "budi@lapor.test", "yohana@lapor.test"]
 PHONES = {"warga@lapor.test": "081234567801", "siti@lapor.test": "081234567802", "budi@lapor.test": "081234567803"}
 
@@ -199,6 +206,7 @@ class Command(BaseCommand):
             return
         users = self.accounts()
         self.templates()
+        self.training()
         if Report.objects.filter(reporter__email__in=CITIZENS).exists():
             self.stdout.write(self.style.SUCCESS("Data demo sudah ada; tidak ada yang ditambahkan."))
             return
@@ -227,6 +235,26 @@ class Command(BaseCommand):
                 otp.give_demo_device(user)  # staff log in with the published demo code (README)
             users[email] = user
         return users
+
+    def training(self):
+        """Sekadau is in training (Bimtek): its sandbox, a trainee account at the regency and one at its
+        health department, and Sekadau's real admin beside them (README)."""
+        from agencies.models import Sandbox
+
+        from complaints import sandbox
+
+        agency = Agency.objects.get(code=TRAINING_AGENCY)
+        if Sandbox.objects.filter(agency=agency).exists():
+            return
+        seats = []
+        for email, name, agency_code, role in TRAINEES:
+            user = User.objects.filter(email=email).first() or User.objects.create_user(
+                email, PASSWORD, full_name=name, is_staff=True, email_verified=True
+            )
+            otp.give_demo_device(user)
+            seats.append((user, role, Agency.objects.get(code=agency_code)))
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+            sandbox.open_sandbox(agency, name="Bimtek Pengelola Pengaduan Kabupaten Sekadau", seats=seats)
 
     def templates(self):
         dinkes = Agency.objects.get(code="dinkes-badung")
