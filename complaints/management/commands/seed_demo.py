@@ -240,7 +240,6 @@ class Command(BaseCommand):
         """Sekadau is in training (Bimtek): its sandbox, a trainee account at the regency and one at its
         health department, and Sekadau's real admin beside them (README)."""
         from agencies.models import Sandbox
-
         from complaints import sandbox
 
         agency = Agency.objects.get(code=TRAINING_AGENCY)
