@@ -35,6 +35,7 @@ VERIFIER_LIMIT = 10
 # one shared specific word scores about 0.15, a near-identical title over 0.5).
 MIN_SCORE = 0.12
 FALLBACK_CANDIDATES = 500  # SQLite: the newest candidates scored in Python
+SHORTLIST = 40  # PostgreSQL: the candidates with the most similar titles, ranked in full
 MAX_WORDS = 12
 
 WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
@@ -156,12 +157,23 @@ def _ranked_postgres(candidates, title: str, typed: list[str], limit: int) -> li
     query = SearchQuery(" | ".join(typed), config="simple", search_type="raw")
     rank = SearchRank(search_vector(), query, normalization=Value(1))  # 1: divided by 1 + log(length)
     similarity = TrigramSimilarity("title", (title or " ".join(typed))[:200])
+    # Two stages: the title similarity (cheap) of every candidate picks SHORTLIST of them; only those
+    # pay for the full-text vector of title and body.
+    shortlist = candidates.annotate(title_similarity=similarity).order_by("-title_similarity", "-created_at")
+    candidates = Report.objects.filter(pk__in=shortlist.values("pk")[:SHORTLIST]).select_related(
+        *_related(candidates)
+    )
     scored = candidates.annotate(
         dup_score=Coalesce(rank, Value(0.0), output_field=FloatField())
         + Coalesce(similarity, Value(0.0), output_field=FloatField())
     )
     best = scored.filter(dup_score__gte=MIN_SCORE).order_by(F("dup_score").desc(), "-created_at", "-pk")
     return list(best[:limit])
+
+
+def _related(qs) -> list[str]:
+    related = qs.query.select_related
+    return list(related) if isinstance(related, dict) else []
 
 
 def _ranked_plain(candidates, typed: list[str], limit: int) -> list[Report]:
