@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 import time_machine
 from django.core.management import call_command
-from django.db.models import Sum
+from django.db.models import Q, Sum
 
 from complaints import workflow
 from complaints.models import CalendarDay, Clock, ClockStep, Event, Report
@@ -247,3 +247,26 @@ def test_a_late_first_follow_up_counts_as_missed(life, rebuild, unit_admin, tree
     assert by_agency[(tree["dinkes"].pk, "ffu_due")] == 1
     assert by_agency[(tree["dinkes"].pk, "ffu_met")] == 0
     assert by_agency[(tree["badung"].pk, "ver_met")] == 1  # verified and dispatched within 3 days
+
+
+@pytest.mark.parametrize("public", [False, True])
+def test_reports_and_satisfaction_by_channel(generated, rebuild, public):
+    """#17 item 11: the dashboards and the public statistics count reports and satisfaction per
+    channel (SMS, web…), equal to the reports themselves (the public ones without Rahasia reports)."""
+    from django.db.models import Avg, Count
+
+    from dashboards.figures import Scope, compute
+
+    rebuild(dt.date(2026, 3, 1), dt.date(2026, 4, 10))
+    by_channel = {
+        r["key"]: r for r in compute(Scope(public=public), dt.date(2026, 3, 1), dt.date(2026, 4, 10))["by_channel"]
+    }
+    reports = Report.objects.filter(is_confidential=False) if public else Report.objects.all()
+    expected = reports.values("channel").annotate(
+        n=Count("pk"), mean=Avg("rating", filter=Q(status="completed", rating__isnull=False))
+    )
+    assert set(by_channel) == {"sms", "web"}
+    for row in expected:
+        figures = by_channel[row["channel"]]
+        assert figures["received"] == row["n"]
+        assert figures["rating_mean"] == (None if row["mean"] is None else round(row["mean"], 2))
