@@ -196,3 +196,73 @@ def acting(request):
             "next": request.GET.get("next", ""),
         },
     )
+
+
+@login_required
+def sop_page(request):
+    """An agency's SOP, set by its admins: approval of answers, time zone, internal targets per
+    classification (shorter than the law's) and regional holidays (complaints/sop.py)."""
+    import datetime as dt
+
+    from complaints import sop
+    from complaints.models import CalendarDay, Classification, InternalTarget
+
+    scope = _scope(request.user)
+    code = request.GET.get("instansi") or request.POST.get("instansi") or ""
+    agency = scope.filter(code=code).first() if code else None
+    if agency is None:
+        agency = next(iter(staffing.admin_agencies(request.user)), None) or scope.filter(depth=0).first()
+    if request.method == "POST":
+        kind = request.POST.get("kind")
+        try:
+            if kind == "rules":
+                sop.set_rules(
+                    request.user,
+                    agency,
+                    answers_need_approval=bool(request.POST.get("answers_need_approval")),
+                    timezone=request.POST.get("timezone", ""),
+                )
+            elif kind == "target":
+                raw = (request.POST.get("days") or "").strip()
+                if raw and not raw.isdigit():
+                    raise sop.SopError(_("Isi jumlah hari kerja dengan angka."))
+                sop.set_target(request.user, agency, request.POST.get("classification", ""), int(raw) if raw else None)
+            elif kind == "holiday":
+                try:
+                    day = dt.date.fromisoformat(request.POST.get("date", ""))
+                except ValueError:
+                    raise sop.SopError(_("Tanggal libur tidak sah.")) from None
+                name = (request.POST.get("name") or "").strip()
+                if not name:
+                    raise sop.SopError(_("Beri nama hari libur, mis. Nyepi."))
+                sop.add_holiday(request.user, agency, day, name[:120])
+            elif kind == "remove_holiday":
+                holiday = CalendarDay.objects.filter(pk=request.POST.get("holiday") or 0, agency=agency).first()
+                if holiday is None:
+                    raise sop.SopError(_("Hari libur tidak ditemukan."))
+                sop.remove_holiday(request.user, holiday)
+            else:
+                raise sop.SopError(_("Permintaan tidak dikenal."))
+        except sop.SopError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(
+                request, _("SOP %(agency)s disimpan; tenggat yang berjalan dihitung ulang.") % {"agency": agency.name}
+            )
+        return redirect(f"{request.path}?instansi={agency.code}")
+    targets = dict(InternalTarget.objects.filter(agency=agency).values_list("classification", "days"))
+    rows = [
+        (value, label, sop.legal_days(agency, value), targets.get(value)) for value, label in Classification.choices
+    ]
+    from .models import TIMEZONES
+
+    return render(
+        request,
+        "staff/sop.html",
+        {
+            "agency": agency,
+            "timezones": TIMEZONES,
+            "targets": rows,
+            "holidays": CalendarDay.objects.filter(agency=agency).order_by("date"),
+        },
+    )

@@ -37,7 +37,7 @@ from agencies.roles import (
     training_seats,
 )
 
-from . import access, clocks, duplicates, exports, notifications, uploads, workflow
+from . import access, clocks, duplicates, exports, notifications, sop, uploads, workflow
 from . import identity as identity_rules
 from .admin_filters import CategoryTreeFilter, DeadlineFilter
 from .admin_forms import ACTION_FORMS, ANSWER_AGAIN, BulkDispatchForm, StaffEntryForm, response_templates_for
@@ -479,6 +479,7 @@ class ReportAdmin(StaffScopedAdmin):
             # whose premise changed meanwhile).
             "seen_event": max((e.pk for e in events), default=""),
             "clocks": report.clocks.select_related("agency").prefetch_related("steps"),
+            "internal_target": sop.internal_target(report),
             "attachments": report.attachments.all(),
             "can_moderate": bool(allowed),
             "reporter_shown": reporter,

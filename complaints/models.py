@@ -1177,3 +1177,24 @@ class RoutingSuggestion(models.Model):
 
     def __str__(self):
         return f"{self.report_id} v{self.model_id}"
+
+
+class InternalTarget(models.Model):
+    """An agency's own, shorter target for answering a classification (its SOP): shown beside the legal
+    deadline, never replacing it — the clocks, reminders and escalation keep the legal one."""
+
+    agency = models.ForeignKey(
+        Agency, verbose_name=_("instansi"), on_delete=models.CASCADE, related_name="internal_targets"
+    )
+    classification = models.CharField(_("klasifikasi"), max_length=16, choices=Classification)
+    days = models.PositiveSmallIntegerField(_("target internal (hari kerja)"))
+
+    class Meta:
+        verbose_name = _("target internal")
+        verbose_name_plural = _("target internal")
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "classification"], name="internal_target_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.agency}: {self.get_classification_display()} {self.days}"

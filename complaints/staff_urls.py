@@ -10,6 +10,7 @@ urlpatterns = [
     path("latihan/", staff_views.practice, name="practice"),
     path("staf/", agency_views.staff, name="agency_staff"),
     path("bertindak/", agency_views.acting, name="acting"),
+    path("sop/", agency_views.sop_page, name="sop"),
     path("notifikasi/", staff_views.notification_list, name="notifications"),
     path("notifikasi/baca/", staff_views.notification_read, name="notification_read"),
     path("identitas/<str:tracking_no>/", staff_views.identity, name="identity"),
