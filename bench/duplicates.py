@@ -11,7 +11,7 @@ Seeds nothing itself: point it at a PostgreSQL database filled by `manage.py see
 - training (routing_model.train on the most recent TRAIN_MAX dispatched reports: time, peak memory)
   and one suggestion for a report not seen before (routing_model.predict: p50/p99).
 
-Results go into docs/benchmarks.md by hand.
+Results go into docs/benchmarks.md by hand ("Duplicates and routing suggestions").
 """
 
 import random
