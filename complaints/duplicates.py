@@ -160,9 +160,7 @@ def _ranked_postgres(candidates, title: str, typed: list[str], limit: int) -> li
     # Two stages: the title similarity (cheap) of every candidate picks SHORTLIST of them; only those
     # pay for the full-text vector of title and body.
     shortlist = candidates.annotate(title_similarity=similarity).order_by("-title_similarity", "-created_at")
-    candidates = Report.objects.filter(pk__in=shortlist.values("pk")[:SHORTLIST]).select_related(
-        *_related(candidates)
-    )
+    candidates = Report.objects.filter(pk__in=shortlist.values("pk")[:SHORTLIST]).select_related(*_related(candidates))
     scored = candidates.annotate(
         dup_score=Coalesce(rank, Value(0.0), output_field=FloatField())
         + Coalesce(similarity, Value(0.0), output_field=FloatField())
