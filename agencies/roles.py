@@ -6,6 +6,8 @@ agencies is complaints/access.py's job.
 
 from __future__ import annotations
 
+from django.db.models import Exists, OuterRef
+
 from .models import Membership, Role, TrainingSeat
 
 # The agency a person with roles in several agencies acts for (its pk in the session; none: all of
@@ -20,7 +22,11 @@ def all_memberships(user) -> list[Membership]:
         return []
     cached = getattr(user, "_lapor_memberships", None)
     if cached is None:
-        cached = list(user.memberships.select_related("agency").exclude(role=Role.DEVELOPER))
+        # Whether the user also holds a training seat rides along, so staff pay no query for training_seats.
+        seats = TrainingSeat.objects.filter(user_id=OuterRef("user_id"))
+        cached = list(
+            user.memberships.select_related("agency").exclude(role=Role.DEVELOPER).annotate(in_training=Exists(seats))
+        )
         user._lapor_memberships = cached
     return cached
 
@@ -69,6 +75,9 @@ def training_seats(user) -> list[TrainingSeat]:
     if not getattr(user, "is_authenticated", False) or not getattr(user, "is_staff", False):
         return []
     cached = getattr(user, "_lapor_training_seats", None)
+    held = all_memberships(user) if cached is None else None
+    if held and not held[0].in_training:
+        cached = user._lapor_training_seats = []
     if cached is None:
         cached = list(user.training_seats.select_related("agency"))
         user._lapor_training_seats = cached
