@@ -46,6 +46,11 @@ def _fast_and_isolated(settings, tmp_path, monkeypatch):
             "lapor:feed-filter-options:en",
         ]
     )
+    # Reference data kept in memory (lapor/refcache.py) must not outlive the test that wrote it: a
+    # rolled-back transaction sends no signal.
+    from lapor import refcache
+
+    refcache.clear_local()
 
 
 @pytest.fixture(autouse=True)

@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from agencies.models import path_ids
 from complaints.models import Event, Status
+from lapor import refcache
 from lapor.celery import app as celery_app
 from lapor.queue import after_commit
 
@@ -67,10 +68,21 @@ def _ancestor_ids(agency) -> list[int]:
     return path_ids(agency.path) if agency is not None else []
 
 
+def active_webhook_agencies() -> frozenset[int]:
+    """Agencies with an active webhook, kept in memory with the reference data (lapor/refcache):
+    most actions of most agencies have none to look up."""
+    return refcache.get(
+        "webhook-agencies",
+        lambda: frozenset(Webhook.objects.filter(is_active=True).values_list("agency_id", flat=True)),
+    )
+
+
 def webhooks_for(event: Event) -> list[Webhook]:
     """Active webhooks of the agency holding the report (or any agency above it) and of the
     application's agency that pushed the report."""
     report = event.report
+    if not active_webhook_agencies():
+        return []
     ids = set(_ancestor_ids(report.agency))
     ref = ExternalReference.objects.filter(report=report).select_related("source_agency").first()
     if ref is not None:

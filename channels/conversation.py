@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User, normalize_phone
 from agencies.models import Region
 from complaints import workflow
-from complaints.models import CLOSED_STATUSES, Category, Channel, Classification, Report, Status
+from complaints.models import CLOSED_STATUSES, Action, Category, Channel, Classification, Report, Status
 from complaints.uploads import check_upload
 from lapor.queue import after_commit
 
@@ -608,7 +608,11 @@ def on_event(event) -> bool:
     """complaints.notifications listener (inside the action's transaction): the public steps of a
     report filed through a channel go back on that channel. True: the reporter is told here, so
     no e-mail goes to the channel account's placeholder address."""
-    conversation = Conversation.objects.filter(report_id=event.report_id).select_related("contact", "report").first()
+    conversation = (
+        None  # a report just filed has no conversation yet (the channel links it after the submit event)
+        if event.action == Action.SUBMIT
+        else Conversation.objects.filter(report_id=event.report_id).select_related("contact", "report").first()
+    )
     if conversation is None:
         # Filing itself (the submit event comes before the conversation holds the report): a channel
         # account is told on its channel, never mailed at its placeholder address.

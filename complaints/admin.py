@@ -37,7 +37,7 @@ from agencies.roles import (
     training_seats,
 )
 
-from . import access, clocks, duplicates, exports, notifications, sop, uploads, workflow
+from . import access, clocks, duplicates, exports, notifications, sop, status_counts, uploads, workflow
 from . import identity as identity_rules
 from .admin_filters import CategoryTreeFilter, DeadlineFilter
 from .admin_forms import ACTION_FORMS, ANSWER_AGAIN, BulkDispatchForm, StaffEntryForm, response_templates_for
@@ -119,23 +119,35 @@ class NationalOnlyAdmin(SaysWhenFiltersAreInvalid, admin.ModelAdmin):
 # --- Queues ---
 
 
+OVERDUE_COUNT_CAP = 1000
+
+
 def queue_counts(request) -> dict:
-    """Reports per status in the user's scope plus the overdue ones: ONE grouped query per request."""
+    """Reports per status in the user's scope plus the overdue ones. National roles (the whole
+    country) read the workflow's status counters (complaints/status_counts.py) and count the overdue
+    reports up to OVERDUE_COUNT_CAP through the (status, due_at) index, so their cost does not grow
+    with the table; other staff: ONE grouped query over their scope."""
     cached = getattr(request, "_lapor_queue_counts", None)
     if cached is None:
         now = timezone.now()
-        # Only the open queues: closed reports (most of the table) are skipped by the status index.
-        rows = (
-            access.staff_reports(request.user)
-            .filter(status__in=OPEN_STATUSES)  # the tabs' statuses, and every open one for "overdue"
-            .order_by()
-            .values("status")
-            .annotate(n=Count("pk"), late=Count("pk", filter=overdue_q(now)))
-        )
-        cached = {"overdue": 0}
-        for r in rows:
-            cached[r["status"]] = r["n"]
-            cached["overdue"] += r["late"]
+        if national_roles(request.user):
+            totals = status_counts.totals()
+            cached = {status: totals.get(status, 0) for status in OPEN_STATUSES}
+            overdue = Report.objects.overdue(now).order_by().values("pk")[:OVERDUE_COUNT_CAP].count()
+            cached["overdue"] = f"{OVERDUE_COUNT_CAP}+" if overdue >= OVERDUE_COUNT_CAP else overdue
+        else:
+            # Only the open queues: closed reports (most of the table) are skipped by the status index.
+            rows = (
+                access.staff_reports(request.user)
+                .filter(status__in=OPEN_STATUSES)  # the tabs' statuses, and every open one for "overdue"
+                .order_by()
+                .values("status")
+                .annotate(n=Count("pk"), late=Count("pk", filter=overdue_q(now)))
+            )
+            cached = {"overdue": 0}
+            for r in rows:
+                cached[r["status"]] = r["n"]
+                cached["overdue"] += r["late"]
         request._lapor_queue_counts = cached
     return cached
 

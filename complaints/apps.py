@@ -12,3 +12,36 @@ class ComplaintsConfig(AppConfig):
 
         # Pillow refuses to open anything over twice this (DecompressionBombError), wherever it is used.
         Image.MAX_IMAGE_PIXELS = settings.LAPOR_IMAGE_MAX_PIXELS
+
+        # Every change to the reference data the submission path keeps in memory (lapor/refcache.py).
+        from django.apps import apps
+        from django.db.models.signals import post_delete, post_save
+
+        from lapor import refcache
+
+        # A deleted report leaves its status's count (complaints/status_counts.py).
+        from . import status_counts
+        from .models import Report
+
+        post_delete.connect(
+            lambda sender, instance, **kw: status_counts.moved(instance.status, None),
+            sender=Report,
+            weak=False,
+            dispatch_uid="status-counts-delete",
+        )
+        for label in REFERENCE_MODELS:
+            if apps.is_installed(label.split(".")[0]):
+                model = apps.get_model(label)
+                post_save.connect(refcache.bump, sender=model, dispatch_uid=f"refcache-save-{label}")
+                post_delete.connect(refcache.bump, sender=model, dispatch_uid=f"refcache-delete-{label}")
+
+
+REFERENCE_MODELS = [
+    "agencies.Region",
+    "agencies.Agency",
+    "complaints.Category",
+    "complaints.RoutingRule",
+    "complaints.CalendarDay",
+    "complaints.ClockLimit",
+    "api.Webhook",
+]

@@ -85,7 +85,7 @@ def append(obj, chain: str, save) -> None:
     surrounding transaction ends."""
     from .models import AuditChain
 
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # inside the action's transaction: no savepoint of its own
         head, _created = AuditChain.objects.select_for_update().get_or_create(name=chain)
         obj.created_at = obj.created_at.astimezone(dt.UTC)  # hashed exactly as it is read back
         obj.prev_hash = head.head

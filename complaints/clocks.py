@@ -27,7 +27,18 @@ from agencies.models import Agency, in_subtrees
 from lapor.queue import after_commit
 
 from .deadlines import WorkCalendar
-from .models import AGENCY_CLOCKS, Action, CalendarDay, Clock, ClockKind, ClockLimit, ClockStep, Report
+from .models import (
+    AGENCY_CLOCKS,
+    Action,
+    CalendarDay,
+    Clock,
+    ClockKind,
+    ClockLimit,
+    ClockStep,
+    Report,
+    calendar_of,
+    limit_of,
+)
 
 log = logging.getLogger(__name__)
 Step = ClockStep.Step
@@ -65,14 +76,15 @@ CLOCK_EFFECTS: dict[str, list[tuple[str, str | None]]] = {
 }
 
 
-def apply_clocks(report: Report, action: str, now: dt.datetime) -> None:
+def apply_clocks(report: Report, action: str, now: dt.datetime, *, new: bool = False) -> None:
     """What `action` does to the report's clocks (CLOCK_EFFECTS), inside the action's transaction;
-    sets report.due_at (the caller saves the report)."""
+    sets report.due_at (the caller saves the report). `new`: the report was created in this
+    transaction, so it has no clocks to look up yet."""
     effects = CLOCK_EFFECTS.get(action, [])
     if not effects:
         return
-    calendar = CalendarDay.objects.calendar_for(report.agency)
-    open_clocks = {c.kind: c for c in report.clocks.filter(stopped_at__isnull=True)} if report.pk else {}
+    calendar = calendar_of(report.agency)
+    open_clocks = {c.kind: c for c in report.clocks.filter(stopped_at__isnull=True)} if report.pk and not new else {}
     for op, kind in effects:
         clock = open_clocks.get(kind)
         if op in ("stop", "cancel", "restart") and clock is not None:
@@ -129,7 +141,7 @@ def _resume(c: Clock, now: dt.datetime, calendar) -> None:
 
 
 def start_clock(report: Report, kind: str, now: dt.datetime, calendar) -> Clock:
-    days, calendar_days = ClockLimit.objects.limit_for(kind, report, report.agency)
+    days, calendar_days = limit_of(kind, report, report.agency)
     due = calendar.due_at(now, days, calendar_days)
     # Clocks the citizen runs out (reply window, details) have no reminder: the sweep acts at the due time.
     check = due if kind in (REP, DET) else calendar.reminder_at(due, calendar_days)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import json
 
 import django_filters
 from django import forms
-from django.core.cache import cache
 from django.db import connection
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
@@ -16,6 +17,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, District, Region, in_subtrees
+from lapor import refcache
 
 from .models import Category, Classification, Report, Status
 from .widgets import use_fast_selects
@@ -36,6 +38,16 @@ def search_vector():
     return SearchVector("title", "body", config=SEARCH_CONFIG)
 
 
+def _estimated_rows(qs) -> int:
+    """The rows PostgreSQL's planner expects `qs` to return (EXPLAIN, nothing is executed)."""
+    sql, params = qs.values("pk").query.sql_with_params()
+    with connection.cursor() as cur:
+        cur.execute("EXPLAIN (FORMAT JSON) " + sql, params)
+        plan = cur.fetchone()[0]
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
 def search_reports(qs, text: str):
     """Reports whose title or body match `text`: full-text on PostgreSQL, substring elsewhere."""
     text = (text or "").strip()[:200]
@@ -45,13 +57,16 @@ def search_reports(qs, text: str):
         from django.contrib.postgres.search import SearchQuery
 
         query = SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch")
-        # Two plans, chosen by how common the words are, because the planner cannot tell: a rare term
-        # is fetched through the GIN index (at most RARE_MATCHES rows) and sorted; a common one walks
-        # the feed in date order, where matches are dense. One bounded query decides which.
+        # Two plans, chosen by how common the words are: a rare term is fetched through the GIN index
+        # (at most RARE_MATCHES rows) and sorted; a common one walks the feed in date order, where
+        # matches are dense. Which one: the planner's estimate of the matches, from the statistics
+        # of the index's words (EXPLAIN without running: its cost does not grow with the table,
+        # where counting the matches through the GIN index grew with every match).
         matches = Report.objects.alias(search=search_vector()).filter(search=query)
-        ids = list(matches.values_list("pk", flat=True)[: RARE_MATCHES + 1])
-        if len(ids) <= RARE_MATCHES:
-            return qs.filter(pk__in=ids)
+        if _estimated_rows(matches) <= RARE_MATCHES:
+            ids = list(matches.values_list("pk", flat=True)[: RARE_MATCHES + 1])
+            if len(ids) <= RARE_MATCHES:
+                return qs.filter(pk__in=ids)
         return qs.alias(search=search_vector()).filter(search=query)
     q = Q()
     for word in text.split()[:8]:
@@ -77,17 +92,16 @@ class CategoryFilter(django_filters.ModelChoiceFilter):
 
 
 FILTER_OPTIONS_KEY = "lapor:feed-filter-options"
-FILTER_OPTIONS_SECONDS = 300
 
 
 def filter_options() -> dict[str, list]:
     """The feed's select options (categories, provinces, regencies, the main agencies), read once
-    every few minutes rather than on every page of the public feed."""
-    key = f"{FILTER_OPTIONS_KEY}:{get_language()}"  # category names are in the visitor's language
-    options = cache.get(key)
-    if options is None:
+    per worker and reference-data generation rather than on every page of the public feed."""
+    language = get_language()  # category names are in the visitor's language
+
+    def build():
         fields = ReportFilter.base_filters
-        options = {
+        return {
             "kategori": [(c.code, category_label(c)) for c in fields["kategori"].queryset],
             "provinsi": [(r.pk, str(r)) for r in fields["provinsi"].queryset],
             "kabupaten": [(r.pk, str(r)) for r in fields["kabupaten"].queryset],
@@ -98,8 +112,13 @@ def filter_options() -> dict[str, list]:
                 .values_list("path", "code", "name")
             ),
         }
-        cache.set(key, options, FILTER_OPTIONS_SECONDS)
-    return options
+
+    # Kept in each worker's memory until the reference data change (lapor/refcache).
+    return refcache.get(f"{FILTER_OPTIONS_KEY}:{language}", build)
+
+
+def _with_all(options):
+    return [("", ALL), *options]
 
 
 class ReportFilter(django_filters.FilterSet):
@@ -160,14 +179,18 @@ class ReportFilter(django_filters.FilterSet):
         super().__init__(*args, **kwargs)
         # The options come from a cache (the querysets above only check a submitted value).
         options = filter_options()
+        # Choices as callables: a list of thousands is not normalised on every request (the cached
+        # options below are built from them once).
         for name in ("kategori", "provinsi", "kabupaten"):
-            self.form.fields[name].widget.choices = [("", ALL), *options[name]]
+            self.form.fields[name].widget.choices = functools.partial(_with_all, options[name])
         agencies = options["instansi"]
         chosen = self.form.data.get("instansi") if self.form.is_bound else None
         if chosen and chosen not in {code for _path, code, _name in agencies}:
             extra = Agency.objects.active().filter(code=chosen).values_list("path", "code", "name")
             agencies = sorted([*agencies, *extra])
-        self.form.fields["instansi"].widget.choices = [("", ALL)] + [(code, name) for _p, code, name in agencies]
+        self.form.fields["instansi"].widget.choices = functools.partial(
+            _with_all, [(code, name) for _p, code, name in agencies]
+        )
         # Districts of the chosen regency (and the chosen district): never all 7,000 in one select.
         data = self.form.data if self.form.is_bound else {}
         districts = []
@@ -179,7 +202,13 @@ class ReportFilter(django_filters.FilterSet):
         self.form.fields["kecamatan"].widget.choices = [("", ALL), *districts]
         for f in self.form.fields.values():
             f.widget.attrs["class"] = "form-select" if isinstance(f.widget, forms.Select) else "form-control"
-        use_fast_selects(self.form)
+        # The long selects' options are rendered once per language and reference-data generation
+        # (the agency select only while it holds the usual list).
+        language = get_language()
+        cached = {name: f"feed-{name}:{language}" for name in ("kategori", "provinsi", "kabupaten")}
+        if agencies is options["instansi"]:
+            cached["instansi"] = f"feed-instansi:{language}"
+        use_fast_selects(self.form, cached=cached)
 
     def filter_q(self, qs, name, value):
         return search_reports(qs, value)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 from decimal import Decimal
 
 from django import forms
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -16,10 +16,11 @@ from django.utils.html import format_html
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
-from agencies.models import Agency, District, Region, Village
+from agencies.models import Agency, District, Village
+from lapor import refcache
 
 from . import places, workflow
-from .models import Category, Classification
+from .models import Classification, reference_objects
 from .uploads import MAX_FILES, AttachmentsField
 from .widgets import use_fast_selects
 
@@ -87,36 +88,90 @@ def area_children(code: str) -> list[tuple[str, str]]:
     return []
 
 
-CHOICES_CACHE_SECONDS = 300
+def _reference() -> dict:
+    """Provinces, regencies and active sub-categories by primary key (as strings), plus the grouped
+    choices in each language: built once per worker and reference-data generation (lapor/refcache)."""
+
+    def build():
+        objects = reference_objects()  # the same objects the report lists use
+        regions = sorted(objects["regions"].values(), key=lambda r: r.code)
+        provinces = {r.code: r for r in regions if r.level == "province"}
+        regencies = {r.code: r for r in regions if r.level != "province"}
+        categories = sorted(
+            (c for c in objects["categories"].values() if c.is_active), key=lambda c: (c.position, c.name)
+        )
+        return {
+            "province": provinces,
+            "regency": {code: r for code, r in regencies.items() if r.level == "regency"},
+            "category": {str(c.pk): c for c in categories if c.parent_id is not None},
+            "all_regencies": regencies,
+            "categories": categories,
+        }
+
+    return refcache.get("report-form-reference", build)
 
 
 def grouped_choices(language: str) -> tuple[list, list]:
-    """Regencies grouped by province and categories by parent, as <optgroup> choices. Cached for a
-    few minutes per language: every form (and the home page) needs them, and they change rarely."""
-    key = f"lapor:report-form-choices:{language}"
-    cached = cache.get(key)
-    if cached is not None:
-        return cached
-    provinces, regencies = {}, {}
-    for region in Region.objects.order_by("code").only("code", "name", "level", "parent_id"):
-        if region.level == "province":
-            provinces[region.code] = region.name
-        else:
+    """Regencies grouped by province and categories by parent, as <optgroup> choices, in `language`."""
+
+    def build():
+        ref = _reference()
+        provinces = {code: r.name for code, r in ref["province"].items()}
+        regencies = {}
+        for region in ref["all_regencies"].values():
             regencies.setdefault(region.parent_id, []).append((region.code, region.name))
-    parents, children = {}, {}
-    categories = Category.objects.filter(is_active=True).order_by("position", "name")
-    for cat in categories.only("pk", "name", "name_en", "parent_id"):
-        name = (cat.name_en if language == "en" else "") or cat.name
-        if cat.parent_id is None:
-            parents[cat.pk] = name
-        else:
-            children.setdefault(cat.parent_id, []).append((cat.pk, name))
-    result = (
-        [(provinces.get(code, code), group) for code, group in regencies.items()],
-        [(name, children[pk]) for pk, name in parents.items() if pk in children],
-    )
-    cache.set(key, result, CHOICES_CACHE_SECONDS)
-    return result
+        parents, children = {}, {}
+        for cat in ref["categories"]:
+            name = (cat.name_en if language == "en" else "") or cat.name
+            if cat.parent_id is None:
+                parents[cat.pk] = name
+            else:
+                children.setdefault(cat.parent_id, []).append((cat.pk, name))
+        return (
+            [(provinces.get(code, code), group) for code, group in regencies.items()],
+            [(name, children[pk]) for pk, name in parents.items() if pk in children],
+        )
+
+    return refcache.get(f"report-form-choices:{language}", build)
+
+
+def province_choices() -> list:
+    return [(code, r.name) for code, r in _reference()["province"].items()]
+
+
+class ReferenceField(forms.ChoiceField):
+    """A region or category chosen by its key, checked against the reference data in memory and
+    returned as its model instance: validating the form reads no table."""
+
+    def __init__(self, *, kind: str, empty_label, **kwargs):
+        self.kind, self.empty_label = kind, empty_label
+        super().__init__(choices=(), **kwargs)
+
+    def valid_value(self, value):
+        return str(value) in _reference()[self.kind]
+
+    def clean(self, value):
+        value = super().clean(value)
+        return _reference()[self.kind][str(value)] if value not in self.empty_values else None
+
+    def prepare_value(self, value):
+        return getattr(value, "pk", value)
+
+
+def _with_empty(label, choices):
+    return [("", label), *choices]
+
+
+class _LazyChoices:
+    """Choices computed on first use (when the select is rendered), then kept."""
+
+    def __init__(self, build):
+        self.build, self.items = build, None
+
+    def __iter__(self):
+        if self.items is None:
+            self.items = list(self.build())
+        return iter(self.items)
 
 
 class ReportForm(forms.Form):
@@ -134,15 +189,10 @@ class ReportForm(forms.Form):
     )
     event_date = forms.DateField(label=_("Tanggal kejadian"), widget=forms.DateInput(attrs={"type": "date"}))
     # Province and regency are required, but a district, village or map pin may supply them (clean()).
-    province = forms.ModelChoiceField(
-        label=_("Provinsi"),
-        queryset=Region.objects.filter(level="province"),
-        empty_label=_("— pilih provinsi —"),
-        required=False,
-    )
-    regency = forms.ModelChoiceField(
+    province = ReferenceField(kind="province", label=_("Provinsi"), empty_label=_("— pilih provinsi —"), required=False)
+    regency = ReferenceField(
+        kind="regency",
         label=_("Kabupaten/kota"),
-        queryset=Region.objects.filter(level="regency"),
         empty_label=_("— pilih kabupaten/kota —"),
         help_text=_("Pilihan dikelompokkan per provinsi."),
         required=False,
@@ -177,11 +227,7 @@ class ReportForm(forms.Form):
     # Set by the map pin (static/js/place_map.js); no raw coordinate boxes in the citizen's form.
     latitude = forms.DecimalField(required=False, widget=forms.HiddenInput)
     longitude = forms.DecimalField(required=False, widget=forms.HiddenInput)
-    category = forms.ModelChoiceField(
-        label=_("Kategori"),
-        queryset=Category.objects.filter(parent__isnull=False, is_active=True),
-        empty_label=_("— pilih kategori —"),
-    )
+    category = ReferenceField(kind="category", label=_("Kategori"), empty_label=_("— pilih kategori —"))
     agency_q = forms.CharField(
         label=_("Cari instansi tujuan (opsional)"),
         required=False,
@@ -235,22 +281,31 @@ class ReportForm(forms.Form):
 
     def _group_choices(self):
         """Grouped <optgroup> selects: they work without JavaScript; the server checks the pairing."""
-        regency_groups, category_groups = grouped_choices(get_language() or "id")
-        self.fields["regency"].widget.choices = [("", self.fields["regency"].empty_label), *regency_groups]
-        self.fields["category"].widget.choices = [("", self.fields["category"].empty_label), *category_groups]
-        use_fast_selects(self)
-        # The agency select shows the search results and the current choice, never the whole tree.
+        language = get_language() or "id"
+        regency_groups, category_groups = grouped_choices(language)
+        # Callables: the long lists are not normalised per request (the cached options come from them once).
+        for name, choices in (
+            ("province", province_choices()),
+            ("regency", regency_groups),
+            ("category", category_groups),
+        ):
+            self.fields[name].widget.choices = functools.partial(_with_empty, self.fields[name].empty_label, choices)
+        # The long selects' options are rendered once per language and reference-data generation.
+        use_fast_selects(self, cached={name: f"{name}:{language}" for name in ("province", "regency", "category")})
+        self.fields["agency"].widget.attrs["data-found-label"] = _(
+            "instansi ditemukan; pilih di daftar Instansi tujuan."
+        )
+        # Searched only when the form is shown: a valid submission never reads the agency list.
+        self.fields["agency"].widget.choices = _LazyChoices(self._agency_choices)
+        self._area_choices()
+
+    def _agency_choices(self):
+        """The agency select shows the search results and the current choice, never the whole tree."""
         shown = list(search_agencies(self._value("agency_q") or ""))
         current = self._value("agency")
         if current and str(current).isdigit() and all(str(a.pk) != str(current) for a in shown):
             shown = list(Agency.objects.active().filter(pk=current)) + shown
-        self.fields["agency"].widget.attrs["data-found-label"] = _(
-            "instansi ditemukan; pilih di daftar Instansi tujuan."
-        )
-        self.fields["agency"].widget.choices = [("", self.fields["agency"].empty_label)] + [
-            (a.pk, a.name) for a in shown
-        ]
-        self._area_choices()
+        return [("", self.fields["agency"].empty_label)] + [(a.pk, a.name) for a in shown]
 
     def _area_choices(self):
         """The district and village selects list the children of the chosen regency and district, the

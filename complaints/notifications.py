@@ -19,12 +19,13 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from agencies.models import Membership, TrainingSeat, path_ids
 from lapor.queue import after_commit
 
-from .models import CITIZEN_ACTIONS, INTERNAL_ACTIONS, Action, Event, Follow, Notification
+from .models import CITIZEN_ACTIONS, INTERNAL_ACTIONS, Action, Event, Follow, Notification, Status
 
 log = logging.getLogger(__name__)
 Role = Membership.Role
@@ -63,14 +64,14 @@ def recipients(event: Event) -> list[tuple[object, str]]:
         else []
     )
     if staff_roles:
-        if report.agency_id:
+        if report.agency_id and event.action == A.SUBMIT:
+            members = _submit_staff(report.agency, staff_roles)
+        elif report.agency_id:
             members = list(
                 Membership.objects.filter(agency_id=report.agency_id, role__in=staff_roles)
                 .select_related("user")
                 .order_by("pk")
             )
-            if event.action == A.SUBMIT and not any(m.role == Role.AGENCY_ADMIN for m in members):
-                members += verifiers_above(report.agency)
         else:
             members = Membership.objects.filter(role=Role.NATIONAL_ADMIN).select_related("user").order_by("pk")
         seen = {u.pk for u, _ in result} | ({event.actor_id} if event.actor_id else set())
@@ -99,6 +100,31 @@ def practice_recipients(event: Event) -> list[tuple[object, str]]:
             seen.add(seat.user_id)
             result.append((seat.user, "staff"))
     return result
+
+
+def _submit_staff(agency, staff_roles) -> list[Membership]:
+    """The holding agency's staff of `staff_roles`, and when it has no agency admin, its verifiers
+    (verifiers_above): all from one query."""
+    above = path_ids(agency.path)[:-1]
+    rows = list(
+        Membership.objects.filter(
+            Q(agency_id=agency.pk, role__in=staff_roles)
+            | Q(agency_id__in=above, role=Role.AGENCY_ADMIN)
+            | Q(role=Role.NATIONAL_ADMIN)
+        )
+        .select_related("user", "agency")
+        .order_by("pk")
+    )
+    own = [m for m in rows if m.agency_id == agency.pk and m.role in staff_roles]
+    if any(m.role == Role.AGENCY_ADMIN for m in own):
+        return own
+    admins = sorted(
+        (m for m in rows if m.agency_id in above and m.role == Role.AGENCY_ADMIN), key=lambda m: (-m.agency.depth, m.pk)
+    )
+    if admins:
+        nearest = admins[0].agency.depth
+        return own + [m for m in admins if m.agency.depth == nearest]
+    return own + [m for m in rows if m.role == Role.NATIONAL_ADMIN]
 
 
 def verifiers_above(agency) -> list[Membership]:
@@ -146,34 +172,57 @@ def notify_event(event: Event) -> list[Notification]:
 
 
 def _render(user, audience: str, event: Event) -> Notification:
+    """The notification row, with its subject; the mail's body is rendered by the delivery task
+    (render_body), outside the action's transaction."""
     report = event.report
     path = (
         reverse("complaints:detail", args=[report.tracking_no])
         if audience in ("reporter", "follower")
         else (reverse("admin:complaints_report_change", args=[report.pk]))
     )
-    with translation.override(getattr(user, "language", None) or settings.LANGUAGE_CODE):
-        ctx = {
-            "user": user,
-            "event": event,
-            "report": report,
-            "audience": audience,
-            "action": event.citizen_label if audience in ("reporter", "follower") else event.action_label,
-            "status": report.get_status_display(),
-            "url": settings.SITE_URL.rstrip("/") + path,
-        }
-        subject = " ".join(render_to_string("emails/event_subject.txt", ctx).split())
-        body = render_to_string("emails/event_body.txt", ctx)
+    with translation.override(_language(user)):
+        action = event.citizen_label if audience in ("reporter", "follower") else event.action_label
+        subject = " ".join(f"[LAPOR! {report.tracking_no}] {action}: {Truncator(report.title).chars(60)}".split())
     return Notification(
         user=user,
         report=report,
         event=event,
         kind=event.action,
         subject=subject[:200],
-        body=body,
+        body="",
         url=path,
         created_at=event.created_at,
     )
+
+
+def _language(user) -> str:
+    return getattr(user, "language", None) or settings.LANGUAGE_CODE
+
+
+def render_body(n: Notification) -> str:
+    """The mail of an event's notification, in its recipient's language, for the audience _render
+    wrote it for: "reporter" (the report's reporter: recipients() lists them first), "follower" (sent
+    to the public page, like the reporter) or "staff" (sent to the admin). The status is the one the
+    event left the report in."""
+    event, report, user = n.event, n.report, n.user
+    if report.reporter_id == user.pk:
+        audience = "reporter"
+    elif n.url == reverse("complaints:detail", args=[report.tracking_no]):
+        audience = "follower"
+    else:
+        audience = "staff"
+    with translation.override(_language(user)):
+        status = Status(event.to_status).label if event.to_status in Status.values else report.get_status_display()
+        ctx = {
+            "user": user,
+            "event": event,
+            "report": report,
+            "audience": audience,
+            "action": event.citizen_label if audience in ("reporter", "follower") else event.action_label,
+            "status": status,
+            "url": settings.SITE_URL.rstrip("/") + n.url,
+        }
+        return render_to_string("emails/event_body.txt", ctx)
 
 
 def unread_count(user) -> int:
@@ -193,9 +242,13 @@ def deliver(ids: Iterable[int]) -> int:
     that fails is released for a retry and the others are still sent; the first failure is raised
     afterwards, so that the task retries with backoff."""
     sent, failure = 0, None
-    for n in Notification.objects.filter(pk__in=list(ids), email_sent_at__isnull=True).select_related("user"):
+    pending = Notification.objects.filter(pk__in=list(ids), email_sent_at__isnull=True)
+    for n in pending.select_related("user", "event", "report"):
+        rendered = {}
+        if not n.body and n.event_id is not None:  # an event's mail, rendered here (see _render)
+            n.body = rendered["body"] = render_body(n)
         claimed = Notification.objects.filter(pk=n.pk, email_sent_at__isnull=True).update(
-            email_sent_at=timezone.now(), email_attempts=n.email_attempts + 1
+            email_sent_at=timezone.now(), email_attempts=n.email_attempts + 1, **rendered
         )
         if claimed != 1:
             continue

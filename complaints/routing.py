@@ -37,7 +37,9 @@ class Reason(models.TextChoices):
 
 
 def route(category: Category, province, regency) -> tuple[Agency | None, Reason]:
-    """The agency a report about `category` in `regency` (of `province`) goes to by default, and why."""
+    """The agency a report about `category` in `regency` (of `province`) goes to by default, and why.
+    Read from the database every time (not kept in memory like the other reference data): an
+    agency switched off in bulk (a queryset update, no signal) must be passed over at once."""
     rules = {
         rule.region_id: rule.agency
         for rule in RoutingRule.objects.filter(category=category)

@@ -391,17 +391,20 @@ def _owned_submission_key(user, token: str) -> str:
     return hashlib.sha256(f"{user.pk}:{token}".encode()).hexdigest()
 
 
-def _rate_limited(request) -> bool:
-    user_limit, _window = settings.LAPOR_SUBMIT_RATE_USER
-    ip_limit, _window = settings.LAPOR_SUBMIT_RATE_IP
-    return ratelimit.is_limited("submit-user", request.user.pk, user_limit) or ratelimit.is_limited(
-        "submit-ip", client_ip(request), ip_limit
+def _take_submission(request) -> bool:
+    """Count this submission against the per-account and per-address limits, unless one of them is
+    reached (False then): one Redis round trip (lapor.ratelimit.take)."""
+    (user_limit, user_window), (ip_limit, ip_window) = settings.LAPOR_SUBMIT_RATE_USER, settings.LAPOR_SUBMIT_RATE_IP
+    return ratelimit.take(
+        [
+            ("submit-user", request.user.pk, user_limit, user_window),
+            ("submit-ip", client_ip(request), ip_limit, ip_window),
+        ]
     )
 
 
-def _count_submission(request) -> None:
-    ratelimit.hit("submit-user", request.user.pk, settings.LAPOR_SUBMIT_RATE_USER[1])
-    ratelimit.hit("submit-ip", client_ip(request), settings.LAPOR_SUBMIT_RATE_IP[1])
+def _refund_submission(request) -> None:
+    ratelimit.refund([("submit-user", request.user.pk), ("submit-ip", client_ip(request))])
 
 
 def _render_report_form(request, form, *, reattach=(), restored=False, status=200, extra=None):
@@ -443,11 +446,13 @@ def submit_report(request):
         return redirect(f"{reverse('accounts:login')}?{urlencode({'next': reverse('complaints:submit')})}")
     if form.is_valid():
         data = form.cleaned_data
+        # A double click or a resubmitted page: workflow.submit returns the first report (unique key).
         key = _owned_submission_key(request.user, data["submission_key"])
-        existing = Report.objects.filter(submission_key=key, reporter=request.user).only("tracking_no").first()
-        if existing is not None:  # a double click or a resubmitted page: the first report stands
-            return redirect("complaints:submitted", tracking_no=existing.tracking_no)
-        if _rate_limited(request):
+        if not _take_submission(request):
+            # A resubmission of a report already filed is not a new submission: show the first one.
+            existing = Report.objects.filter(submission_key=key, reporter=request.user).only("tracking_no").first()
+            if existing is not None:
+                return redirect("complaints:submitted", tracking_no=existing.tracking_no)
             messages.error(
                 request,
                 _(
@@ -461,7 +466,8 @@ def submit_report(request):
         except WorkflowError as error:
             form.add_error("attachments" if isinstance(error, InvalidAttachment) else None, str(error))
         else:
-            _count_submission(request)
+            if getattr(report, "resubmitted", False):  # not a new submission: it does not count
+                _refund_submission(request)
             request.session.pop(REPORT_DRAFT_SESSION_KEY, None)
             return redirect("complaints:submitted", tracking_no=report.tracking_no)
     return _render_report_form(request, form, reattach=form.chosen_file_names(), status=400 if form.errors else 200)

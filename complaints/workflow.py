@@ -44,6 +44,8 @@ from .models import (
     Report,
     ReportAgency,
     Status,
+    provisional_tracking_no,
+    tracking_number_for,
 )
 from .signals import report_dimensions_changed
 
@@ -289,6 +291,7 @@ def _apply(
 def _refresh(report: Report, fresh: Report) -> None:
     for f in Report._meta.concrete_fields:
         setattr(report, f.attname, getattr(fresh, f.attname))
+    report._saved_status = fresh._saved_status  # the status counters' idea of what is stored
     report._state.fields_cache.clear()
 
 
@@ -340,12 +343,13 @@ def submit(
     the submit event records why (data["routing"]). Staff entering a report may choose only an agency
     they may enter for; LAPOR's own choice may be anywhere.
 
-    A repeated `submission_key` (a double click, a resubmitted form) returns the first report.
-    `sandbox`: a practice report of that training sandbox, filed by LAPOR itself (complaints/sandbox.py)."""
-    if submission_key:
-        existing = Report.objects.filter(submission_key=submission_key).first()
-        if existing is not None:
-            return existing
+    A repeated `submission_key` (a double click, a resubmitted form) returns the first report (marked
+    `resubmitted`): the key is unique, so the second INSERT fails and the first report is read back —
+    no look-up first. `sandbox`: a practice report of that training sandbox, filed by LAPOR itself
+    (complaints/sandbox.py).
+
+    The report's tracking number comes from its id (models.tracking_number_for): unique by
+    construction, set in the same UPDATE that records the deadline."""
     if regency.parent_id != province.pk:
         raise InvalidInput(_("Kabupaten/kota yang dipilih tidak berada di provinsi tersebut."))
     try:
@@ -389,14 +393,20 @@ def submit(
                 reporter_contact=reporter_contact,
                 entered_by=by if staff_entry else None,
                 suggested_agency=suggested_agency,
+                agency=suggested_agency,
                 submission_key=submission_key,
                 sandbox=sandbox,
                 created_at=now,
+                tracking_no=provisional_tracking_no(),
             )
-            _save_with_unique_tracking_no(report)
-            _hold_agency(report, suggested_agency, now)
-            apply_clocks(report, A.SUBMIT, now)
-            report.save(update_fields=["agency", "due_at"])
+            report.save(force_insert=True)
+            if suggested_agency is not None:
+                ReportAgency.objects.create(
+                    report=report, agency=suggested_agency, kind=ReportAgency.Kind.HANDLER, created_at=now
+                )
+            apply_clocks(report, A.SUBMIT, now, new=True)
+            report.tracking_no = tracking_number_for(report.pk)
+            report.save(update_fields=["tracking_no", "due_at"])
             _attach(report, None, by, attachments)
             event = Event.objects.create(
                 report=report,
@@ -410,10 +420,11 @@ def submit(
             )
             notifications.notify_event(event)
     except IntegrityError:
-        # Two identical submissions raced: the other one won, return it.
+        # The same submission again (a double click, a retried request): the first one stands.
         existing = Report.objects.filter(submission_key=submission_key).first() if submission_key else None
         if existing is None:
             raise
+        existing.resubmitted = True
         return existing
     return report
 
@@ -441,23 +452,6 @@ def may_enter_for(user, agency: Agency | None) -> bool:
     if agency is None:
         return bool(own)
     return agency.is_in_any_subtree_of(own)
-
-
-def _save_with_unique_tracking_no(report: Report) -> None:
-    from .models import new_tracking_no
-
-    for _attempt in range(5):
-        try:
-            with transaction.atomic():
-                report.save()
-            return
-        except IntegrityError:
-            if Report.objects.filter(tracking_no=report.tracking_no).exists():
-                report.pk = None
-                report.tracking_no = new_tracking_no()
-                continue
-            raise
-    raise IntegrityError("could not allocate a tracking number")
 
 
 def verify(

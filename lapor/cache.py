@@ -86,3 +86,26 @@ class FailSafeRedisCache(RedisCache):
 
     def clear(self):
         return self._call("clear", False)
+
+    def run_script(self, script: str, keys, args, default=None):
+        """Run a Lua script on the keys (as this cache names them); `default` while Redis is down."""
+        names = [self.make_and_validate_key(k) for k in keys]
+
+        def run():
+            client = self._cache.get_client(names[0] if names else None, write=True)
+            return client.eval(script, len(names), *names, *args)
+
+        return self._call_raw(run, default)
+
+    def _call_raw(self, fn, default):
+        if self._down_until > time.monotonic():
+            return default
+        try:
+            return fn()
+        except RedisError as exc:
+            with self._lock:
+                first = self._down_until <= time.monotonic()
+                self._down_until = time.monotonic() + self.down_seconds
+            if first:
+                log.warning("Cache unavailable (script); treating it as a miss: %s", exc)
+            return default

@@ -102,6 +102,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that it compresses the final body (text only). Django's GZipMiddleware pads each compressed
+    # response with random bytes (its BREACH mitigation) and every CSRF token is masked anew per
+    # response, so a secret on the page cannot be guessed from compressed sizes.
+    "lapor.http_cache.CompressTextMiddleware",
+    "lapor.http_cache.CacheHeadersMiddleware",  # Cache-Control: anonymous public pages only (browser)
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
@@ -394,6 +399,11 @@ LAPOR_ATTACHMENT_TYPES = env.list(
 # can declare 30000×30000 pixels and take gigabytes to decode); Pillow's own guard is set to it too.
 LAPOR_IMAGE_MAX_PIXELS = env.int("LAPOR_IMAGE_MAX_PIXELS", default=40_000_000)
 LAPOR_MAX_BOUNCES = env.int("LAPOR_MAX_BOUNCES", default=3)
+# Key of the permutation that turns a report's id into its tracking number (complaints.models.
+# tracking_number_for). Set it once and never change it: another key numbers new reports differently,
+# and a new number may then equal an old one (the unique constraint refuses it). Default: derived
+# from DJANGO_SECRET_KEY.
+LAPOR_TRACKING_KEY = env.str("LAPOR_TRACKING_KEY", default="")
 LAPOR_MAX_REOPENS = env.int("LAPOR_MAX_REOPENS", default=2)
 LAPOR_REOPEN_WINDOW_DAYS = env.int("LAPOR_REOPEN_WINDOW_DAYS", default=30)
 # Report list exports: up to this many rows are built during the request; larger ones by a Celery

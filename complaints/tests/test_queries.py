@@ -30,6 +30,7 @@ def grow(make_report, national_admin, agency_admin, tree, other_citizen):
 
 def _assert_flat(client, url, grow, limit, django_assert_max_num_queries, params=None):
     grow(N)
+    client.get(url, params or {})  # a worker's first request reads the reference data into memory (lapor/refcache)
     cache.delete(HOME_COUNTERS_KEY)
     with django_assert_max_num_queries(limit):
         assert client.get(url, params or {}).status_code == 200
@@ -96,6 +97,7 @@ def test_report_page_queries_are_flat(
     # memberships, missed clocks, unread badge
     limit = 12
     grow(N)
+    client.get(url)  # a worker's first request reads the reference data into memory (lapor/refcache)
     with django_assert_max_num_queries(limit):
         assert client.get(url).status_code == 200
     grow(3 * N)

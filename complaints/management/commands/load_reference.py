@@ -28,6 +28,7 @@ from agencies.reference import (
     read_csv,
 )
 from complaints.reference import CATEGORIES_CSV, ROUTING_CSV, load_categories, load_routing
+from lapor import refcache
 
 
 class Command(BaseCommand):
@@ -61,6 +62,7 @@ class Command(BaseCommand):
                 rows = read()
                 stats[label] = load(rows)
                 counts[label] = len(rows)
+        refcache.bump()  # bulk writes send no signals
         if options["verbosity"] >= 2:
             for label, (created, updated) in stats.items():
                 self.stdout.write(f"{label}: {created} baru, {updated} diperbarui")

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from agencies.models import Agency, District, Region, Village
+from complaints import status_counts
 from complaints.models import (
     CLOSED_STATUSES,
     TRACKING_ALPHABET,
@@ -36,6 +37,7 @@ from complaints.models import (
     ReportAgency,
     Status,
 )
+from lapor import refcache
 
 CHUNK = 20_000
 OPD_NAMES = [
@@ -251,6 +253,8 @@ class Command(BaseCommand):
             counts = self.reports(opts["reports"], opts["years"], handlers, citizens, opts["regencies"])
         for model in (User, Agency, Report, Event, Clock, ReportAgency, Attachment):
             _reset_sequence(model)
+        status_counts.rebuild()  # the bulk rows bypassed the workflow's counters
+        refcache.bump()  # and the agency tree's signals
         if connection.vendor == "postgresql":
             with connection.cursor() as cur:
                 cur.execute("ANALYZE")

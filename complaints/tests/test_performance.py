@@ -1,0 +1,237 @@
+"""Issue #15: the citizen's pages cheap and flat in N — the submission's query budget, the status
+counters behind the national queue, the reference data kept in memory, compression and caching headers."""
+
+import gzip
+import io
+
+import pytest
+from django.core import mail
+from django.core.cache import cache
+from django.core.management import call_command
+from django.db.models import Count
+from django.urls import reverse
+
+from complaints import status_counts, workflow
+from complaints.models import (
+    TRACKING_ALPHABET,
+    TRACKING_LENGTH,
+    Category,
+    ClockLimit,
+    CloseReason,
+    Notification,
+    Report,
+    ReportAgency,
+    tracking_number_for,
+)
+from complaints.tests.portal import answered
+from lapor import ratelimit
+
+URL = "/laporan/baru/"
+# One submission in production: session, user, routing rules, INSERT report, INSERT handling row,
+# INSERT clock, status counter row, UPDATE report (tracking number, due time), audit chain lock,
+# INSERT event, UPDATE chain head, channel contact look-up, the recipients, INSERT notification = 14.
+# Under pytest-django the submission's transaction is a SAVEPOINT + RELEASE inside the test's: 2 more.
+SUBMIT_QUERIES = 14
+TEST_TRANSACTION = 2
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "perf"}}
+    cache.clear()
+
+
+@pytest.fixture
+def form_data(db):
+    category = Category.objects.get(code="kesehatan-puskesmas")
+    return {
+        "classification": "complaint",
+        "title": "Antrean puskesmas sangat lama",
+        "body": "Saya menunggu lima jam di Puskesmas Kuta tanpa kejelasan.",
+        "event_date": "2026-01-05",
+        "province": "51",
+        "regency": "51.03",
+        "category": str(category.pk),
+    }
+
+
+def test_submission_stays_within_its_query_budget(client, citizen, form_data, django_assert_max_num_queries):
+    client.force_login(citizen)
+    client.get(URL)
+    client.post(URL, {**form_data, "submission_key": "warm-up"})  # the caches of this worker are filled
+    with django_assert_max_num_queries(SUBMIT_QUERIES + TEST_TRANSACTION):
+        response = client.post(URL, {**form_data, "submission_key": "second"})
+    assert response.status_code == 302
+    report = Report.objects.get(
+        title=form_data["title"], submission_key__isnull=False, pk=Report.objects.latest("pk").pk
+    )
+    # The same audit trail, clocks, handling row and outbox row as before.
+    assert report.events.get().action == "submit" and report.events.get().chain_hash
+    assert report.clocks.get().kind == "verification" and report.due_at == report.clocks.get().due_at
+    assert ReportAgency.objects.filter(report=report).count() == 1
+    assert Notification.objects.filter(report=report, user=citizen).count() == 1
+
+
+def test_a_double_submission_returns_the_first_report(client, citizen, form_data):
+    client.force_login(citizen)
+    first = client.post(URL, {**form_data, "submission_key": "same"})
+    again = client.post(URL, {**form_data, "submission_key": "same"})
+    assert first["Location"] == again["Location"]
+    assert Report.objects.count() == 1
+
+
+def test_tracking_numbers_come_from_the_id_unique_and_unordered(make_report):
+    numbers = {tracking_number_for(n) for n in range(1, 20001)}
+    assert len(numbers) == 20000
+    assert all(len(n) == TRACKING_LENGTH and set(n) <= set(TRACKING_ALPHABET) for n in numbers)
+    assert tracking_number_for(1)[:4] != tracking_number_for(2)[:4]  # neighbours look unrelated
+    report = make_report()
+    assert report.tracking_no == tracking_number_for(report.pk)
+    assert Report.objects.get(pk=report.pk).tracking_no == report.tracking_no
+
+
+def test_the_mail_is_rendered_by_the_delivery_task(
+    make_report, citizen, eager_celery, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        report = make_report()
+    row = Notification.objects.get(report=report, user=citizen)
+    assert report.tracking_no in row.subject  # shown on the site at once
+    assert row.email_sent_at is not None and report.tracking_no in row.body  # written when mailed
+    sent = [m for m in mail.outbox if m.to == [citizen.email]]
+    assert len(sent) == 1 and sent[0].body == row.body and "Belum Terverifikasi" in sent[0].body
+
+
+def _actual():
+    counts = dict(Report.objects.order_by().values_list("status").annotate(n=Count("pk")))
+    return {status: n for status, n in counts.items() if n}
+
+
+def test_status_counters_follow_every_action(make_report, national_admin, agency_admin, tree, citizen):
+    seen = []
+
+    def check():
+        assert status_counts.totals() == _actual()
+        seen.append(dict(_actual()))
+
+    report = make_report()
+    check()
+    other = make_report(title="Laporan kedua")
+    workflow.hold(other, by=national_admin, note="Lengkapi lokasi")
+    check()
+    workflow.verify(report, by=national_admin)
+    check()
+    workflow.dispatch(report, by=national_admin, to_agency=tree["badung"])
+    check()
+    workflow.respond(report, by=agency_admin, note="Sudah ditambal")
+    check()
+    workflow.accept(report, by=citizen, rating=5)
+    check()
+    workflow.reopen(report, by=citizen, reason="Lubangnya muncul lagi")
+    check()
+    workflow.archive(other, by=national_admin, reason=CloseReason.WITHDRAWN)
+    check()
+    third = make_report(title="Laporan ketiga")
+    workflow.remove(third, by=national_admin, reason=CloseReason.SPAM)
+    check()
+    main = answered(make_report, national_admin, agency_admin, tree, title="Laporan keempat")
+    check()
+    duplicate = make_report(title="Laporan kelima, sama")
+    workflow.verify(duplicate, by=national_admin)
+    workflow.merge(duplicate, by=national_admin, into=main)
+    check()
+    workflow.unmerge(duplicate, by=national_admin)
+    check()
+    # A report saved without its status, or loaded without it, moves nothing.
+    Report.objects.filter(pk=report.pk).only("title").get().save(update_fields=["title"])
+    check()
+    Report.objects.get(pk=third.pk).delete()
+    check()
+    assert len({tuple(sorted(s.items())) for s in seen}) > 6  # the counts did move
+
+
+def test_status_counters_are_folded_and_rebuilt(make_report, national_admin, monkeypatch):
+    monkeypatch.setattr(status_counts, "COMPACT_AT", 3)
+    for i in range(3):
+        workflow.verify(make_report(title=f"Laporan {i}"), by=national_admin)
+    assert status_counts.totals() == _actual()  # more than COMPACT_AT rows: folded after this read
+    from complaints.models import StatusCount
+
+    assert StatusCount.objects.count() == 1  # every report verified: one status, one row
+    assert status_counts.totals() == _actual()
+    # A bulk write behind the workflow's back (a loader, a repair in SQL) is put right by the rebuild.
+    Report.objects.update(status="completed")
+    assert status_counts.totals() != _actual()
+    call_command("rebuild_status_counts", stdout=io.StringIO())
+    assert status_counts.totals() == _actual() == {"completed": 3}
+
+
+def test_national_queue_counts_come_from_the_counters(
+    client, make_report, national_admin, django_assert_max_num_queries
+):
+    for i in range(3):
+        make_report(title=f"Laporan {i}")
+    client.force_login(national_admin)
+    url = reverse("admin:complaints_report_changelist")
+    html = client.get(url, {"status__exact": "submitted"}).content.decode()
+    assert "Belum Terverifikasi (3)" in html
+    # The counters, not a COUNT over the reports: change the table behind their back and the tab keeps its figure.
+    Report.objects.filter(pk=Report.objects.first().pk).update(status="completed")
+    html = client.get(url, {"status__exact": "submitted"}).content.decode()
+    assert "Belum Terverifikasi (3)" in html
+
+
+def test_reference_data_in_memory_follows_a_change(make_report):
+    first = make_report()
+    assert first.clocks.get().limit_days != 9
+    ClockLimit.objects.create(kind="verification", days=9)  # a national admin changes the limit
+    second = make_report(title="Sesudah batas baru")
+    assert second.clocks.get().limit_days == 9
+
+
+def test_rate_limits_take_one_call_per_submission_and_stop_at_the_limit(db):
+    checks = [("submit-user", 7, 2, 600), ("submit-ip", "10.0.0.1", 100, 3600)]
+    assert ratelimit.take(checks) and ratelimit.take(checks)
+    assert not ratelimit.take(checks)  # the account's limit: nothing more is counted
+    assert cache.get("lapor:rl:submit-ip:10.0.0.1") == 2
+
+
+@pytest.mark.parametrize("path", ["/", "/laporan/", URL])
+def test_pages_are_compressed_and_small(client, make_report, national_admin, path):
+    for i in range(25):
+        workflow.verify(make_report(title=f"Jalan rusak nomor {i}"), by=national_admin)
+    response = client.get(path, HTTP_ACCEPT_ENCODING="gzip, br")
+    assert response.status_code == 200
+    assert response["Content-Encoding"] == "gzip" and "Accept-Encoding" in response["Vary"]
+    assert len(response.content) < 30 * 1024
+    assert b"</html>" in gzip.decompress(response.content)
+
+
+def test_files_are_not_compressed_again(client):
+    response = client.get("/favicon.ico", HTTP_ACCEPT_ENCODING="gzip")
+    assert not response.has_header("Content-Encoding")
+
+
+def test_cache_headers_only_on_anonymous_public_pages(client, citizen, make_report, national_admin):
+    report = make_report()
+    workflow.verify(report, by=national_admin)
+    for path in ["/laporan/", f"/laporan/{report.tracking_no}/", "/laporan/lacak/"]:
+        cache_control = client.get(path)["Cache-Control"]
+        assert "private" in cache_control and "max-age=60" in cache_control, path
+    # The form carries a one-time submission token; the home page embeds the form.
+    for path in [URL, "/"]:
+        assert "no-store" in client.get(path)["Cache-Control"], path
+    client.force_login(citizen)
+    for path in ["/laporan/", f"/laporan/{report.tracking_no}/", "/laporan/saya/"]:
+        cache_control = client.get(path)["Cache-Control"]
+        assert "no-store" in cache_control and "max-age=60" not in cache_control, path
+
+
+def test_a_resubmission_does_not_count_against_the_limit(client, citizen, form_data, settings):
+    settings.LAPOR_SUBMIT_RATE_USER = (2, 600)
+    client.force_login(citizen)
+    assert client.post(URL, {**form_data, "submission_key": "k0"}).status_code == 302
+    assert client.post(URL, {**form_data, "submission_key": "k0"}).status_code == 302  # a double click
+    assert client.post(URL, {**form_data, "submission_key": "k1"}).status_code == 302
+    assert client.post(URL, {**form_data, "submission_key": "k2"}).status_code == 429
+    assert Report.objects.count() == 2
