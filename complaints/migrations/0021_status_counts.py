@@ -15,7 +15,7 @@ def count_reports(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('complaints', '0018_duplicate_lookup'),
+        ('complaints', '0020_report_public_map_gist'),
     ]
 
     operations = [
