@@ -162,18 +162,6 @@ def _with_empty(label, choices):
     return [("", label), *choices]
 
 
-class _LazyChoices:
-    """Choices computed on first use (when the select is rendered), then kept."""
-
-    def __init__(self, build):
-        self.build, self.items = build, None
-
-    def __iter__(self):
-        if self.items is None:
-            self.items = list(self.build())
-        return iter(self.items)
-
-
 class ReportForm(forms.Form):
     classification = forms.ChoiceField(
         label=_("Klasifikasi laporan"), choices=classification_choices, widget=forms.RadioSelect, initial="complaint"
@@ -296,9 +284,10 @@ class ReportForm(forms.Form):
             "instansi ditemukan; pilih di daftar Instansi tujuan."
         )
         # Searched only when the form is shown: a valid submission never reads the agency list.
-        self.fields["agency"].widget.choices = _LazyChoices(self._agency_choices)
+        self.fields["agency"].widget.choices = lambda: self._agency_choices
         self._area_choices()
 
+    @functools.cached_property
     def _agency_choices(self):
         """The agency select shows the search results and the current choice, never the whole tree."""
         shown = list(search_agencies(self._value("agency_q") or ""))
@@ -310,22 +299,31 @@ class ReportForm(forms.Form):
     def _area_choices(self):
         """The district and village selects list the children of the chosen regency and district, the
         search results and the current choice — never all 84,000 villages (the JavaScript cascade
-        fetches the same lists from /laporan/wilayah/<code>/)."""
+        fetches the same lists from /laporan/wilayah/<code>/). Read when the form is shown, not when
+        a valid submission is only checked."""
+        # Callables: a widget evaluates them when it renders (a list or iterable is read at once).
+        self.fields["kecamatan"].widget.choices = lambda: [("", self.fields["kecamatan"].empty_label), *self._areas[0]]
+        self.fields["kelurahan"].widget.choices = lambda: [("", self.fields["kelurahan"].empty_label), *self._areas[1]]
+
+    @property
+    def place_results(self) -> int:
+        return self._areas[2]
+
+    @functools.cached_property
+    def _areas(self):
         regency = str(self._value("regency") or "")
         kecamatan = str(self._value("kecamatan") or "")
         kelurahan = str(self._value("kelurahan") or "")
         districts = area_children(regency) if regency else []
         villages = area_children(kecamatan) if kecamatan else []
         found_districts, found_villages = search_places(self._value("place_q") or "", regency)
-        self.place_results = len(found_districts) + len(found_villages)
         districts += [(d.code, f"{d.name} — {d.regency.name}") for d in found_districts]
         villages += [(v.code, f"{v.name} — {v.district.name}, {v.district.regency.name}") for v in found_villages]
         if kecamatan and all(code != kecamatan for code, _name in districts):
             districts += list(District.objects.filter(pk=kecamatan).values_list("code", "name"))
         if kelurahan and all(code != kelurahan for code, _name in villages):
             villages += list(Village.objects.filter(pk=kelurahan).values_list("code", "name"))
-        self.fields["kecamatan"].widget.choices = [("", self.fields["kecamatan"].empty_label), *districts]
-        self.fields["kelurahan"].widget.choices = [("", self.fields["kelurahan"].empty_label), *villages]
+        return districts, villages, len(found_districts) + len(found_villages)
 
     def clean_event_date(self):
         value = self.cleaned_data["event_date"]
