@@ -24,7 +24,7 @@ class ComplaintsConfig(AppConfig):
         from .models import Report
 
         post_delete.connect(
-            lambda sender, instance, **kw: status_counts.moved(instance.status, None),
+            lambda sender, instance, **kw: instance.sandbox_id is None and status_counts.moved(instance.status, None),
             sender=Report,
             weak=False,
             dispatch_uid="status-counts-delete",

@@ -555,7 +555,7 @@ class Report(models.Model):
         status_saved = fields is None or "status" in fields
         with transaction.atomic(savepoint=False):
             super().save(*args, **kwargs)
-            if status_saved and before is not _UNKNOWN and before != self.status:
+            if status_saved and before is not _UNKNOWN and before != self.status and self.sandbox_id is None:
                 status_counts.moved(before, self.status)
         if status_saved:
             self._saved_status = self.status

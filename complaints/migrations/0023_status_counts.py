@@ -5,17 +5,17 @@ from django.db.models import Count
 
 
 def count_reports(apps, schema_editor):
-    """The counters start from the reports already there."""
+    """The counters start from the real reports already there (practice reports are not counted)."""
     Report = apps.get_model("complaints", "Report")
     StatusCount = apps.get_model("complaints", "StatusCount")
-    counts = Report.objects.order_by().values_list("status").annotate(n=Count("pk"))
+    counts = Report.objects.filter(sandbox__isnull=True).order_by().values_list("status").annotate(n=Count("pk"))
     StatusCount.objects.bulk_create([StatusCount(status=status, n=n) for status, n in counts if n])
 
 
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('complaints', '0020_report_public_map_gist'),
+        ('complaints', '0022_internal_target'),
     ]
 
     operations = [
