@@ -37,6 +37,7 @@ from complaints.models import Report  # noqa: E402
 SIZES = {
     "street (zoom 16)": (0.004, 0.007),
     "town (zoom 13)": (0.03, 0.05),
+    "city (zoom 11, the widest answered)": (0.13, 0.19),
     "regency (zoom 10)": (0.25, 0.45),
     "province (zoom 7)": (2.0, 3.5),
     "country (zoom 5)": (9.0, 23.0),

@@ -31,6 +31,11 @@ METRES_PER_DEGREE = 111_320
 # tiny box or radius probe cannot locate it more closely than the coarsened point shows.
 COARSE_MARGIN = 0.0006
 MAP_POINT_LIMIT = 500
+# The widest viewport (square degrees, about 35 × 35 km) whose points the map asks for. Measured at
+# 2M reports (bench/bench_map.py, docs/benchmarks.md): a town's box answers in tens of milliseconds,
+# a province's takes about a second (every pin in it is read to find the newest), so a wider view
+# asks the visitor to zoom in (the list below the map holds the same reports).
+MAP_MAX_AREA = 0.1
 MAX_RADIUS_M = 50_000
 
 
@@ -145,7 +150,11 @@ def inside(point, box) -> bool:
 def map_points(qs, box, limit: int = MAP_POINT_LIMIT) -> dict:
     """The public map's points inside the box (the caller passes a queryset built on public()), newest
     first, at most `limit`; `more` says the box holds more (the map then asks the visitor to zoom in).
-    Anonim pins are coarsened here, before they leave the server."""
+    Anonim pins are coarsened here, before they leave the server. A box wider than MAP_MAX_AREA
+    answers no points and `zoom_in`."""
+    south, west, north, east = box
+    if (north - south) * (east - west) > MAP_MAX_AREA:
+        return {"points": [], "more": True, "zoom_in": True}
     rows = (
         in_box(qs, box)
         .order_by("-created_at")

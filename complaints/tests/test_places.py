@@ -16,7 +16,7 @@ from complaints.tests.portal import published
 
 FORM = "/laporan/baru/"
 MAP = "/laporan/peta.json"
-BADUNG_BOX = "115.0,-9.0,115.5,-8.5"  # west,south,east,north
+BADUNG_BOX = "115.05,-8.85,115.35,-8.6"  # west,south,east,north (0.075 square degrees)
 
 
 @pytest.fixture(autouse=True)
@@ -191,12 +191,15 @@ def test_map_endpoint_shows_public_reports_only_and_coarsens_anonim(client, mapp
     assert "Rahasia" not in response.content.decode()
 
 
-def test_map_endpoint_takes_the_list_filters(client, mapped):
+def test_map_endpoint_takes_the_list_filters(client, mapped, monkeypatch):
     titles = lambda params: {p["title"] for p in client.get(MAP, params).json()["points"]}  # noqa: E731
-    everywhere = "100,-10,120,0"
-    assert titles({"bbox": everywhere}) == {"Publik", "Anonim", "Sleman"}
-    assert titles({"bbox": everywhere, "kabupaten": "34.04"}) == {"Sleman"}
-    assert titles({"bbox": everywhere, "kecamatan": "51.03.01"}) == {"Publik"}
+    badung_and_sleman = "110,-9,115.4,-7.6"
+    assert titles({"bbox": badung_and_sleman}) == set()  # wider than MAP_MAX_AREA: zoom in
+    assert client.get(MAP, {"bbox": badung_and_sleman}).json()["zoom_in"] is True
+    monkeypatch.setattr(places, "MAP_MAX_AREA", 100)
+    assert titles({"bbox": badung_and_sleman}) == {"Publik", "Anonim", "Sleman"}
+    assert titles({"bbox": badung_and_sleman, "kabupaten": "34.04"}) == {"Sleman"}
+    assert titles({"bbox": badung_and_sleman, "kecamatan": "51.03.01"}) == {"Publik"}
     assert client.get(MAP, {"bbox": "nonsense"}).status_code == 400
 
 

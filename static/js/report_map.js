@@ -62,7 +62,7 @@
               data.points.forEach(function (p) {
                 layer.addLayer(L.marker([p.lat, p.lng], { title: p.title, alt: p.title }).bindPopup(popup(p, "/laporan/")));
               });
-              status.textContent = data.more ? status.getAttribute("data-more-label") : "";
+              status.textContent = data.zoom_in ? status.getAttribute("data-zoom-label") : (data.more ? status.getAttribute("data-more-label") : "");
             })
             .catch(function () { /* a moved map aborts the previous request */ });
         }
