@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from channels.fakes import sign, whatsapp_payload, whatsapp_status_payload
 from channels.models import Message
-from complaints import workflow
+from channels.tests.staff import verify_and_answer_in_admin
 from complaints.models import Channel, Report, Status
 
 from .conftest import WA_SECRET
@@ -82,23 +82,9 @@ def test_citizen_files_follows_and_accepts_by_whatsapp(client, whatsapp, tree, n
     assert Report.objects.count() == 1 and len(whatsapp.sent) == sent
 
     # Staff verify, dispatch and answer in the admin; each public step reaches the citizen.
-    client.force_login(national_admin)
-    action = lambda name: reverse("admin:complaints_report_action", args=[report.pk, name])  # noqa: E731
-    response = RUN(
-        client.post,
-        action("verify"),
-        {
-            "title": "Lampu jalan mati",
-            "classification": "complaint",
-            "complaint_kind": "normative",
-            "category": report.category_id,
-        },
+    verify_and_answer_in_admin(
+        client, RUN, report, tree, national_admin, agency_admin, "Lampu sudah diganti petugas kemarin."
     )
-    assert response.status_code == 302, response.content
-    RUN(workflow.dispatch, report, by=national_admin, to_agency=tree["badung"])
-    client.force_login(agency_admin)
-    response = RUN(client.post, action("respond"), {"note": "Lampu sudah diganti petugas kemarin."})
-    assert response.status_code == 302
     texts = whatsapp.texts(CITIZEN)
     assert any("diverifikasi" in t for t in texts)
     assert any("Lampu sudah diganti petugas kemarin." in t and "TERIMA" in t for t in texts)
