@@ -89,11 +89,16 @@ def in_subtrees(agencies, via: str = "") -> models.Q:
     (a relation such as "agency" or "clock__agency"; "" for an Agency queryset itself) is one of
     `agencies` or below one of them — its materialized path starts with theirs, one indexed prefix
     range each. No agencies: nothing. Agency.is_in_subtree_of is the same rule for a loaded agency."""
-    lookup = f"{via}__path__startswith" if via else "path__startswith"
     q = models.Q(pk__in=[])
     for agency in agencies:
-        q |= models.Q(**{lookup: agency.path})
+        q |= under_path(agency.path, via)
     return q
+
+
+def under_path(path: str, via: str = "") -> models.Q:
+    """The subtree whose root has the materialized path `path` (in_subtrees for one path; Agency.save
+    uses it with a moved agency's old path)."""
+    return models.Q(**{f"{via}__path__startswith" if via else "path__startswith": path})
 
 
 class AgencyQuerySet(models.QuerySet):
@@ -168,7 +173,7 @@ class Agency(models.Model):
             super().save(*args, **{**kwargs, "force_insert": False})
             if old_path and old_path != self.path:
                 # Moved: rewrite the descendants' paths (and depths) in one statement.
-                Agency.objects.filter(path__startswith=old_path).exclude(pk=self.pk).update(
+                Agency.objects.filter(under_path(old_path)).exclude(pk=self.pk).update(
                     path=Concat(Value(self.path), Substr("path", len(old_path) + 1)),
                     depth=F("depth") + (self.path.count(".") - old_path.count(".")),
                 )
@@ -282,7 +287,7 @@ def decree_path(instance, filename):
 class Appointment(models.Model):
     """One staffing step by decree (SK pengelola): a role given, changed or taken back, or an account
     deactivated; with the decree's number, date and optional PDF. Append-only and sealed into the
-    tamper-evident audit trail (complaints/audit.py, chain "staff")."""
+    tamper-evident audit trail (lapor/audit.py, chain "staff")."""
 
     class Action(models.TextChoices):
         INVITE = "invite", _("Undangan dengan peran")
@@ -323,7 +328,7 @@ class Appointment(models.Model):
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise ValueError("Appointments are append-only")
-        from complaints import audit
+        from lapor import audit
 
         audit.append(self, audit.STAFF_CHAIN, lambda: super(Appointment, self).save(*args, **kwargs))
 

@@ -638,7 +638,7 @@ class Event(models.Model):
     is_public = models.BooleanField(default=True)
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
-    # Tamper evidence (complaints/audit.py): the previous event's hash and this one's.
+    # Tamper evidence (lapor/audit.py): the previous event's hash and this one's.
     prev_hash = models.CharField(max_length=64, blank=True, default="", db_default="", editable=False)
     chain_hash = models.CharField(max_length=64, blank=True, default="", db_default="", editable=False)
 
@@ -665,7 +665,7 @@ class Event(models.Model):
             # sandbox's deletion; verify_audit counts these rows as unsealed while they exist.
             super().save(*args, **kwargs)
         else:
-            from . import audit
+            from lapor import audit
 
             audit.append(self, audit.EVENT_CHAIN, lambda: super(Event, self).save(*args, **kwargs))
 
@@ -1229,7 +1229,7 @@ class StatusCount(models.Model):
 
 
 class AuditChain(models.Model):
-    """The head of one hash chain of the audit trail (complaints/audit.py). Appending to a chain locks
+    """The head of one hash chain of the audit trail (lapor/audit.py). Appending to a chain locks
     its row: the serialisation point of that chain's writers."""
 
     name = models.CharField(max_length=16, primary_key=True)
@@ -1269,7 +1269,7 @@ class IdentityAccess(models.Model):
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise ValueError("Identity accesses are append-only")
-        from . import audit
+        from lapor import audit
 
         audit.append(self, audit.IDENTITY_CHAIN, lambda: super(IdentityAccess, self).save(*args, **kwargs))
 

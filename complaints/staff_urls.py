@@ -1,8 +1,6 @@
 from django.urls import path
 
-from agencies import views as agency_views
-
-from . import staff_views
+from . import agency_views, staff_views
 
 app_name = "staff"
 urlpatterns = [

@@ -14,7 +14,7 @@ from django.urls import reverse
 from accounts.models import User
 from agencies import staffing
 from agencies.models import Appointment, Invitation, Membership, Role
-from complaints import audit
+from lapor import audit
 
 DECREE = {"number": "800/123/BKPSDM/2026", "date": dt.date(2026, 1, 2)}
 

@@ -11,8 +11,9 @@ from django.urls import reverse
 
 from accounts.models import User
 from agencies.models import Membership
-from complaints import audit, identity, workflow
+from complaints import identity, workflow
 from complaints.models import Event, IdentityAccess, Notification
+from lapor import audit
 
 REASON = "Pemeriksaan Ombudsman atas dugaan pungli, surat nomor 12/ORI/2026"
 

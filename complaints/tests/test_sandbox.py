@@ -15,11 +15,12 @@ from django.utils import timezone
 
 from agencies.models import Role, Sandbox, TrainingSeat
 from api.models import ApiKey, Webhook, WebhookDelivery
-from complaints import access, audit, counters, sandbox, workflow
+from complaints import access, counters, sandbox, workflow
 from complaints.models import Category, Event, Notification, Report
 from complaints.tests.portal import close_response
 from dashboards import aggregation
 from dashboards.models import DailyStat
+from lapor import audit
 
 User = get_user_model()
 

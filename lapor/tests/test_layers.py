@@ -25,7 +25,14 @@ RULES_MODULES = [
     "complaints.routing",
     "complaints.workflow",
 ]
-FACES = ["complaints.views", "complaints.staff_views", "complaints.admin", "dashboards", "api"]
+FACES = [
+    "complaints.views",
+    "complaints.staff_views",
+    "complaints.agency_views",
+    "complaints.admin",
+    "dashboards",
+    "api",
+]
 
 
 def module_path(name: str) -> Path:

@@ -326,9 +326,10 @@ class Command(BaseCommand):
     def any_main(self, report):
         """A report to merge into when the story was not filed before: the newest open public one."""
         return (
-            Report.objects.exclude(pk=report.pk)
+            Report.objects.not_confidential()
+            .exclude(pk=report.pk)
             .exclude(status__in=MAIN_REFUSED)
-            .filter(is_confidential=False, merged_into__isnull=True)
+            .filter(merged_into__isnull=True)
             .order_by("-pk")
             .first()
         )

@@ -3,7 +3,7 @@ exit 1 at the first break."""
 
 from django.core.management.base import BaseCommand, CommandError
 
-from complaints import audit
+from lapor import audit
 
 
 class Command(BaseCommand):

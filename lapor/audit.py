@@ -18,6 +18,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 
+from django.apps import apps
 from django.db import transaction
 
 EVENT_CHAIN = "event"
@@ -73,6 +74,13 @@ def appointment_content(a) -> list:
 
 CONTENT = {EVENT_CHAIN: event_content, IDENTITY_CHAIN: identity_content, STAFF_CHAIN: appointment_content}
 CHAINS = (EVENT_CHAIN, IDENTITY_CHAIN, STAFF_CHAIN)
+# The chains span apps (a report's events, identity looks, staff appointments), so this module sits in the
+# project and reads the models by label: agencies may seal into it without importing complaints.
+MODELS = {
+    EVENT_CHAIN: "complaints.Event",
+    IDENTITY_CHAIN: "complaints.IdentityAccess",
+    STAFF_CHAIN: "agencies.Appointment",
+}
 
 
 def digest(prev_hash: str, content: list) -> str:
@@ -83,7 +91,7 @@ def digest(prev_hash: str, content: list) -> str:
 def append(obj, chain: str, save) -> None:
     """Insert `obj` (through `save()`) as the new head of `chain`. Holds the chain's lock until the
     surrounding transaction ends."""
-    from .models import AuditChain
+    AuditChain = apps.get_model("complaints", "AuditChain")
 
     with transaction.atomic(savepoint=False):  # inside the action's transaction: no savepoint of its own
         head, _created = AuditChain.objects.select_for_update().get_or_create(name=chain)
@@ -108,11 +116,8 @@ class Result:
 
 def verify(chain: str, *, chunk: int = 5000) -> Result:
     """Walk `chain` in id order, recomputing every hash; the first break is reported with its row."""
-    from agencies.models import Appointment
-
-    from .models import AuditChain, Event, IdentityAccess
-
-    model = {EVENT_CHAIN: Event, IDENTITY_CHAIN: IdentityAccess, STAFF_CHAIN: Appointment}[chain]
+    AuditChain = apps.get_model("complaints", "AuditChain")
+    model = apps.get_model(MODELS[chain])
     content = CONTENT[chain]
     result = Result(chain)
     result.unsealed = model.objects.filter(chain_hash="").count()

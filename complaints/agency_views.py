@@ -12,11 +12,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from complaints import uploads
-from complaints.pagination import peek_page
+from agencies import staffing
+from agencies.models import Agency, Appointment, Membership, Role
 
-from . import staffing
-from .models import Agency, Appointment, Membership, Role
+from . import uploads
+from .pagination import peek_page
 
 User = get_user_model()
 PAGE_SIZE = 50
@@ -78,7 +78,7 @@ class StaffActionForm(forms.Form):
 
 def _scope(user):
     """The agencies whose staff `user` manages (404 for anyone who manages none)."""
-    from .roles import is_national_admin
+    from agencies.roles import is_national_admin
 
     if is_national_admin(user):
         return Agency.objects.all()
@@ -164,7 +164,7 @@ def acting(request):
     export follows (agencies.roles.memberships)."""
     from django.utils.http import url_has_allowed_host_and_scheme
 
-    from .roles import ACTING_SESSION_KEY, acting_agency, acting_choices
+    from agencies.roles import ACTING_SESSION_KEY, acting_agency, acting_choices
 
     choices = acting_choices(request.user)
     if len(choices) < 2:
@@ -204,8 +204,8 @@ def sop_page(request):
     classification (shorter than the law's) and regional holidays (complaints/sop.py)."""
     import datetime as dt
 
-    from complaints import sop
-    from complaints.models import CalendarDay, Classification, InternalTarget
+    from . import sop
+    from .models import CalendarDay, Classification, InternalTarget
 
     scope = _scope(request.user)
     code = request.GET.get("instansi") or request.POST.get("instansi") or ""
@@ -254,7 +254,7 @@ def sop_page(request):
     rows = [
         (value, label, sop.legal_days(agency, value), targets.get(value)) for value, label in Classification.choices
     ]
-    from .models import TIMEZONES
+    from agencies.models import TIMEZONES
 
     return render(
         request,
