@@ -70,6 +70,7 @@ def raw_key(keep_connection, tree, settings, make_report, national_admin):
 def test_the_api_answers_as_its_openapi_document_says(case, raw_key):
     case.call_and_validate(
         base_url="http://testserver/api/v1",
-        headers={"Authorization": f"Bearer {raw_key}", "Host": "testserver"},
+        # identity: the WSGI transport hands back the raw body, and gzip is transport, not the document
+        headers={"Authorization": f"Bearer {raw_key}", "Host": "testserver", "Accept-Encoding": "identity"},
         checks=CHECKS,
     )

@@ -7,7 +7,7 @@ from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 
-from complaints import workflow
+from complaints import notifications, workflow
 from complaints.models import Action, Clock, Comment, Follow, Notification, Report, Status, Support
 from complaints.signals import report_dimensions_changed
 from complaints.tests.portal import published
@@ -56,7 +56,7 @@ def test_support_and_comments_count_toward_the_main_report_until_unmerged(duplic
 def test_reporter_is_told_and_follows_the_main_report(duplicate, main, agency_admin, citizen, national_admin):
     workflow.merge(duplicate, by=agency_admin, into=main)
     told = Notification.objects.get(user=citizen, report=duplicate, kind=Action.MERGE)
-    assert main.tracking_no in told.body
+    assert main.tracking_no in notifications.render_body(told)  # the mail is written at delivery
     assert Follow.objects.filter(report=main, user=citizen, via=Follow.Via.MERGE, source=duplicate).exists()
     # The main report's next public step reaches the follower too, on the public page.
     workflow.dispatch(main, by=agency_admin, to_agency=main.agency.children.first() or main.agency)

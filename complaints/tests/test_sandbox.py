@@ -102,6 +102,7 @@ def _text(response) -> str:
 
 def test_leak_scan_finds_no_practice_report_on_any_public_surface_or_export(
     client,
+    eager_celery,
     training,
     trainees,
     tree,

@@ -573,6 +573,7 @@ class Command(BaseCommand):
                 "responded_at": when.get("respond"),
                 "closed_at": closed,
                 "merged_into_id": None,
+                "sandbox_id": None,  # never a practice report (a training sandbox writes its own)
                 "bounce_count": 1 if status == Status.RETURNED else 0,
                 "reopen_count": 0,
                 "rating": rng.choice([2, 3, 4, 4, 5, 5]) if "accept" in when else None,
