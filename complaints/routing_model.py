@@ -40,6 +40,7 @@ PRESELECT_THRESHOLD = 0.5  # the verify form pre-selects a suggestion at least t
 TOP = 3
 RELOAD_SECONDS = 300
 CHUNK = 5000
+N_FEATURES = 2**18  # hashed columns for words and word pairs (complaints.routing_model.fit)
 
 WORD = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
 
@@ -140,18 +141,28 @@ def train(limit: int = TRAIN_MAX, *, min_reports: int = 20) -> RoutingModel | No
 
 
 def fit(texts: list[str], labels: list[int]):
-    """The category model: TF-IDF over stems and word pairs, and a logistic-loss linear classifier."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import SGDClassifier
+    """The category model: TF-IDF over stems and word pairs, and a logistic-loss linear classifier.
 
-    vectorizer = TfidfVectorizer(
-        tokenizer=tokens, lowercase=False, token_pattern=None, ngram_range=(1, 2), min_df=2, max_features=50_000,
-        sublinear_tf=True, dtype=_float32(),
+    Words are hashed into N_FEATURES columns instead of kept in a vocabulary, so memory does not grow
+    with the number of distinct words and pairs in the history (a vocabulary of word pairs from
+    200,000 citizens' texts runs into millions of entries), and the stored model carries no
+    vocabulary."""
+    from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
+    from sklearn.linear_model import SGDClassifier
+    from sklearn.pipeline import make_pipeline
+
+    vectorizer = make_pipeline(
+        HashingVectorizer(
+            tokenizer=tokens, lowercase=False, token_pattern=None, ngram_range=(1, 2), n_features=N_FEATURES,
+            alternate_sign=False, norm=None, dtype=_float32(),
+        ),
+        TfidfTransformer(sublinear_tf=True),
     )  # fmt: skip
     features = vectorizer.fit_transform(texts)
     classifier = SGDClassifier(loss="log_loss", alpha=1e-5, max_iter=20, tol=1e-4, random_state=0)
     classifier.fit(features, labels)
     classifier.coef_ = classifier.coef_.astype(_float32())
+    classifier.sparsify()  # only the hashed columns the history used have weights: kept sparse in memory
     return vectorizer, classifier
 
 

@@ -158,3 +158,21 @@ def test_postgres_ranks_by_full_text_and_trigram_similarity(make_report, nationa
     found = duplicates.for_citizen(regency=badung, **POTHOLE)
     assert [r.pk for r in found] == [close.pk, partial.pk]
     assert found[0].dup_score > found[1].dup_score
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL (set DATABASE_URL)")
+def test_postgres_citizen_lookup_reads_the_partial_index_of_open_public_reports(make_report, national_admin, badung):
+    """#16 item 8: the lookup's candidates come from report_citizen_duplicates (migration 0024: one
+    regency's open public reports, newest first, with their titles), not from the whole table."""
+    from django.test.utils import CaptureQueriesContext
+
+    for n in range(3):
+        published(make_report, national_admin, title=f"Jalan berlubang {n}", body="Lubang besar di jalan.")
+    with CaptureQueriesContext(connection) as queries:
+        assert duplicates.for_citizen(regency=badung, **POTHOLE)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a table of three rows would be read whole
+        cursor.execute("EXPLAIN " + queries.captured_queries[-1]["sql"])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "report_citizen_duplicates" in plan, plan

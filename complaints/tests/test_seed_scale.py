@@ -45,9 +45,23 @@ def test_seed_scale_writes_consistent_reports_with_history():
 @pytest.mark.django_db
 def test_seed_scale_is_deterministic():
     _seed(seed=11)
-    first = list(Report.objects.order_by("pk").values_list("tracking_no", "status")[:50])
+    first = list(Report.objects.order_by("pk").values_list("tracking_no", "status", "title", "body")[:50])
     Event.objects.all().delete()
     Clock.objects.all().delete()
     Report.objects.all().delete()
     _seed(seed=11)
-    assert list(Report.objects.order_by("pk").values_list("tracking_no", "status")[:50]) == first
+    assert list(Report.objects.order_by("pk").values_list("tracking_no", "status", "title", "body")[:50]) == first
+
+
+@pytest.mark.django_db
+def test_seed_scale_text_is_worded_like_citizens_not_like_the_category_names():
+    """#16 item 7: routing accuracy means something only if the text does not spell out the category."""
+    _seed(seed=5)
+    rows = list(Report.objects.values_list("title", "body", "category__name", "category__code"))
+    named = [t for t, b, name, _code in rows if name.lower() in f"{t} {b}".lower()]
+    assert len(named) < 0.15 * len(rows)
+    assert len({t for t, *_ in rows}) > 0.8 * len(rows)  # phrased in many ways
+    # Some are informal or vague, some name the regency.
+    bodies = " ".join(b for _t, b, *_ in rows)
+    assert " gak " in bodies or " udah " in bodies or " yg " in bodies
+    assert "Kabupaten " in bodies or "Kota " in bodies

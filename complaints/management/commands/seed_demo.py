@@ -19,7 +19,7 @@ from django.utils import timezone
 from accounts import otp
 from accounts.models import User
 from agencies.models import Agency, Membership, Region
-from complaints import workflow
+from complaints import seed_text, workflow
 from complaints.models import Category, Report, ResponseTemplate, Status
 
 PASSWORD = "lapor-demo"
@@ -66,7 +66,8 @@ TARGETS = {
 }
 
 # (target, category code, title, body): each story fits its category, so that duplicate suggestions
-# and the routing model (complaints.routing_model) meet realistic text.
+# and the routing model (complaints.routing_model) meet realistic text; the first filing of a story
+# uses these words, the later ones (other citizens, the same problem) their own (seed_text.story).
 STORIES = [
     (
         "roads",
@@ -281,6 +282,16 @@ class Command(BaseCommand):
             story = i % len(STORIES)
             target, category_code, title, body = STORIES[story]
             addressed_code, handler_code, regency_code = TARGETS[target]
+            district = rng.choice(["", "Kuta", "Mengwi", "Depok"])
+            if story in filed:
+                # The same problem filed again by someone else: in their own words (complaints/seed_text.py).
+                title, body = seed_text.story(
+                    rng,
+                    category_code,
+                    regency=Region.objects.get(code=regency_code).name,
+                    district=district,
+                    drift=False,
+                )
             addressed = Agency.objects.filter(code=addressed_code).first() if addressed_code else None
             handler = self.handler(handler_code, addressed)
             regency = Region.objects.get(code=regency_code)
@@ -305,7 +316,7 @@ class Command(BaseCommand):
                     regency=regency,
                     category=category,
                     suggested_agency=addressed,
-                    district=rng.choice(["", "Kuta", "Mengwi", "Depok"]),
+                    district=district,
                     is_anonymous=i % 4 == 1,
                     is_confidential=i % 7 == 3,
                     channel="web" if i % 6 else "mobile",

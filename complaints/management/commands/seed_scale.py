@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from agencies.models import Agency, District, Region, Village
-from complaints import status_counts
+from complaints import seed_text, status_counts
 from complaints.models import (
     CLOSED_STATUSES,
     TRACKING_ALPHABET,
@@ -88,80 +88,27 @@ TO_STATUS = {
     "archive": "archived",
     "remove": "removed",
 }
-WORDS = [
-    "jalan",
-    "rusak",
-    "lubang",
-    "banjir",
-    "sampah",
-    "puskesmas",
-    "antrean",
-    "obat",
-    "sekolah",
-    "pungutan",
-    "guru",
-    "ktp",
-    "akta",
-    "layanan",
-    "lambat",
-    "petugas",
-    "biaya",
-    "listrik",
-    "air",
-    "bersih",
-    "jembatan",
-    "lampu",
-    "pasar",
-    "izin",
-    "bantuan",
-    "sosial",
-    "bpjs",
-    "rumah",
-    "sakit",
-    "dokter",
-    "parkir",
-]
-
-
-# Text that fits each top-level category (#16 item 7: routing accuracy is meaningful only if the words
-# of a report say what it is about), and which of a regency's OPDs (OPD_NAMES) handles it.
+# Which of a regency's OPDs (OPD_NAMES position) handles each top-level category; the reports' text
+# comes from complaints.seed_text (#16 item 7: worded as citizens write, not naming the category).
 TOPICS = {
-    "kesehatan": (0, "pasien dokter perawat obat antrean berobat rawat inap puskesmas rumah sakit layanan kesehatan"),
-    "pendidikan": (1, "sekolah siswa murid guru kelas pungutan seragam buku rapor kepala sekolah ruang kelas"),
-    "infrastruktur": (2, "jalan aspal lubang rusak perbaikan proyek kontraktor pengendara hujan got gorong-gorong"),
-    "kependudukan": (3, "ktp kartu keluarga akta blangko dukcapil data penduduk nik rekam kelurahan"),
-    "lingkungan": (4, "sampah bau limbah pohon sungai asap pencemaran tps lingkungan kotor"),
-    "perhubungan": (5, "angkutan bus angkot lalu lintas rambu terminal sopir tarif kendaraan macet"),
-    "sosial": (6, "bantuan bansos pkh keluarga miskin lansia disabilitas penerima data sosial"),
-    "ketertiban": (7, "pedagang parkir liar bangunan bising malam keamanan satpol trotoar"),
-    "ketenagakerjaan": (6, "pekerja buruh upah thr perusahaan phk kontrak lembur karyawan"),
-    "pajak-keuangan": (3, "pajak retribusi tagihan denda pembayaran kantor pajak setoran"),
-    "pertanahan": (2, "tanah sertifikat bidang batas lahan ukur sengketa ptsl"),
-    "energi": (2, "listrik pln padam token bbm spbu gas elpiji tabung"),
-    "pelayanan-publik": (3, "pelayanan kantor petugas izin berkas loket persyaratan administrasi"),
-    "korupsi": (7, "pungli suap uang pelicin oknum petugas anggaran proyek"),
-    "bencana": (4, "banjir longsor gempa pengungsi bantuan darurat rumah roboh"),
-    "agama": (1, "haji umrah nikah kua madrasah halal jamaah"),
-    "lainnya": (5, "petani pupuk pangan wisata budaya pasar"),
+    "kesehatan": 0,
+    "pendidikan": 1,
+    "infrastruktur": 2,
+    "kependudukan": 3,
+    "lingkungan": 4,
+    "perhubungan": 5,
+    "sosial": 6,
+    "ketertiban": 7,
+    "ketenagakerjaan": 6,
+    "pajak-keuangan": 3,
+    "pertanahan": 2,
+    "energi": 2,
+    "pelayanan-publik": 3,
+    "korupsi": 7,
+    "bencana": 4,
+    "agama": 1,
+    "lainnya": 5,
 }
-PROBLEMS = ["rusak", "tidak ditangani", "dipungut biaya", "lambat", "terlambat", "bermasalah", "ditolak", "tidak jelas"]
-PLACES_WORDS = ["dekat pasar", "di kecamatan", "depan sekolah", "di desa kami", "di perumahan", "dekat kantor camat"]
-STOP = {"dan", "atau", "di", "ke"}
-
-
-def story(rng, category_name: str, topic: str) -> tuple[str, str]:
-    """A title and body about `category_name` (a sub-category) of `topic`, in plain Indonesian."""
-    specific = [w for w in category_name.lower().replace("(", " ").replace(")", " ").split() if w not in STOP]
-    common = TOPICS.get(topic, (0, "layanan petugas"))[1].split()
-    title = f"{' '.join(specific[:3]).capitalize()} {rng.choice(PROBLEMS)} {rng.choice(PLACES_WORDS)}"
-    body = (
-        f"{' '.join(rng.sample(common, min(4, len(common)))).capitalize()} {' '.join(specific)}. "
-        f"Sudah {rng.randint(2, 9)} {rng.choice(['hari', 'minggu', 'bulan'])} {rng.choice(PROBLEMS)}, "
-        f"{' '.join(rng.sample(common, min(3, len(common))))} {rng.choice(PLACES_WORDS)}. "
-        + " ".join(rng.sample(WORDS, 4))
-        + "."
-    )
-    return title, body
 
 
 def _text(value) -> str:
@@ -411,12 +358,13 @@ class Command(BaseCommand):
 
     def places(self) -> dict:
         """Districts by regency and villages by district (empty without the area reference data)."""
-        districts, villages = {}, {}
-        for code, regency in District.objects.values_list("pk", "regency_id").iterator(chunk_size=5000):
+        districts, villages, names = {}, {}, {}
+        for code, regency, name in District.objects.values_list("pk", "regency_id", "name").iterator(chunk_size=5000):
             districts.setdefault(regency, []).append(code)
+            names[code] = name
         for code, district in Village.objects.values_list("pk", "district_id").iterator(chunk_size=5000):
             villages.setdefault(district, []).append(code)
-        return {"districts": districts, "villages": villages, "centres": {}}
+        return {"districts": districts, "villages": villages, "names": names, "centres": {}}
 
     def place(self, regency, places) -> dict:
         """Seven in ten reports carry a pin, scattered about 10 km around a point of their regency (its
@@ -448,7 +396,7 @@ class Command(BaseCommand):
         now = timezone.now()
         span = years * 365 * 86400
         categories = list(
-            Category.objects.filter(parent__isnull=False).values_list("pk", "name", "parent__code", named=True)
+            Category.objects.filter(parent__isnull=False).values_list("pk", "code", "parent__code", named=True)
         )
         # Each regency's OPDs by their OPD_NAMES position: a report goes to the one its topic belongs to.
         opds: dict[int, dict[int, int]] = {}
@@ -516,9 +464,11 @@ class Command(BaseCommand):
             regency = self.regencies[regency_index]
             category = rng.choice(categories)
             mine = opds[regency_index]
-            position = TOPICS.get(category.parent__code, (category.pk,))[0] % len(OPD_NAMES)
+            position = TOPICS.get(category.parent__code, category.pk) % len(OPD_NAMES)
             handler_id = mine.get(position) or mine[sorted(mine)[category.pk % len(mine)]]
-            title, body = story(rng, category.name, category.parent__code)
+            place = self.place(regency, places)
+            district = places["names"].get(place["kecamatan_id"], "")
+            title, body = seed_text.story(rng, category.code, regency=regency.name, district=district)
             tracking = "".join(rng.choice(TRACKING_ALPHABET) for _ in range(TRACKING_LENGTH))
             while tracking in used:
                 tracking = "".join(rng.choice(TRACKING_ALPHABET) for _ in range(TRACKING_LENGTH))
@@ -548,7 +498,7 @@ class Command(BaseCommand):
                 "province_id": regency.parent_id,
                 "regency_id": regency.code,
                 "district": "",
-                **self.place(regency, places),
+                **place,
                 "category_id": category.pk,
                 "tags": [],
                 "channel": rng.choice(["web", "web", "web", "mobile", "sms", "social", "integrated"]),
