@@ -9,11 +9,16 @@ Seeds nothing itself: point it at a PostgreSQL database filled by `manage.py see
   reports, each in the report's own regency: p50, p99 and max, and the plan's index;
 - the verifier's list (for_verifier, national admin: every report in the regency and category);
 - training (routing_model.train on the most recent TRAIN_MAX dispatched reports: time, peak memory)
-  and one suggestion for a report not seen before (routing_model.predict: p50/p99).
+  and one suggestion for a report not seen before (routing_model.predict: p50/p99);
+- the verification page (the admin's verify form, in-process through the test client, national
+  admin) for PAGES submitted reports, without a model and with one: what the suggestion adds.
+
+DUPES_BENCH=lookup,verifier,train,page (the default: all) picks the parts to run.
 
 Results go into docs/benchmarks.md by hand ("Duplicates and routing suggestions").
 """
 
+import os
 import random
 import resource
 import statistics
@@ -28,6 +33,8 @@ from complaints import duplicates, routing_model
 from complaints.models import Report
 
 LOOKUPS = 300
+PAGES = 60
+PARTS = set(os.environ.get("DUPES_BENCH", "lookup,verifier,train,page").split(","))
 rng = random.Random(16)
 
 
@@ -54,51 +61,106 @@ while len(samples) < LOOKUPS:
         samples.append(row)
 print(f"{total:,} reports; {LOOKUPS} lookups with the text of existing reports")
 
-# Warm the cache once (the first query pays for reading the index pages).
-duplicates.for_citizen(regency=samples[0][2], title=samples[0][0], body=samples[0][1])
-timings, found = [], []
-for title, body, regency, _category in samples:
-    started = time.perf_counter()
-    result = duplicates.for_citizen(regency=regency, title=title, body=body)
-    timings.append(time.perf_counter() - started)
-    found.append(len(result))
-print(
-    f"citizen lookup: p50 {ms(statistics.median(timings))}, p99 {ms(pct(timings, 99))}, max {ms(max(timings))}, "
-    f"mean results {statistics.mean(found):.1f}"
-)
-with CaptureQueriesContext(connection) as ctx:
-    duplicates.for_citizen(regency=samples[1][2], title=samples[1][0], body=samples[1][1])
-with connection.cursor() as cursor:
-    cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + ctx.captured_queries[-1]["sql"])
-    print("plan:\n  " + "\n  ".join(row[0] for row in cursor.fetchall()[:12]))
+if "lookup" in PARTS:
+    # Warm the cache once (the first query pays for reading the index pages).
+    duplicates.for_citizen(regency=samples[0][2], title=samples[0][0], body=samples[0][1])
+    timings, found = [], []
+    for title, body, regency, _category in samples:
+        started = time.perf_counter()
+        result = duplicates.for_citizen(regency=regency, title=title, body=body)
+        timings.append(time.perf_counter() - started)
+        found.append(len(result))
+    print(
+        f"citizen lookup: p50 {ms(statistics.median(timings))}, p99 {ms(pct(timings, 99))}, "
+        f"max {ms(max(timings))}, mean results {statistics.mean(found):.1f}"
+    )
+    with CaptureQueriesContext(connection) as ctx:
+        duplicates.for_citizen(regency=samples[1][2], title=samples[1][0], body=samples[1][1])
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + ctx.captured_queries[-1]["sql"])
+        print("plan:\n  " + "\n  ".join(row[0] for row in cursor.fetchall()[:24]))
 
 admin, _ = User.objects.get_or_create(email="bench.dupes@lapor.test", defaults={"is_staff": True})
 Membership.objects.get_or_create(
     user=admin, agency=Agency.objects.get(code="kemenpanrb"), role=Membership.Role.NATIONAL_ADMIN
 )
-reports = list(Report.objects.filter(pk__in=[rng.randint(1, top) for _ in range(100)]))
-timings = []
-for report in reports:
-    started = time.perf_counter()
-    duplicates.for_verifier(report, admin)
-    timings.append(time.perf_counter() - started)
-print(f"verifier list (national admin): p50 {ms(statistics.median(timings))}, p99 {ms(pct(timings, 99))}")
+if "verifier" in PARTS:
+    reports = list(Report.objects.filter(pk__in=[rng.randint(1, top) for _ in range(100)]))
+    timings = []
+    for report in reports:
+        started = time.perf_counter()
+        duplicates.for_verifier(report, admin)
+        timings.append(time.perf_counter() - started)
+    print(f"verifier list (national admin): p50 {ms(statistics.median(timings))}, p99 {ms(pct(timings, 99))}")
 
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-started = time.perf_counter()
-model = routing_model.train()
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(
-    f"training: {model.trained_on:,} reports in {time.perf_counter() - started:.0f} s, "
-    f"artifact {len(model.artifact) / 1e6:.1f} MB, peak RSS {peak / 1024:.0f} MB (before {before / 1024:.0f} MB)"
-)
-routing_model.forget()
-started = time.perf_counter()
-version, bundle = routing_model.loaded()
-print(f"loading the model once per worker: {ms(time.perf_counter() - started)}")
-timings = []
-for title, body, regency, _category in samples[:200]:
+if "train" in PARTS:
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
-    routing_model.predict(bundle, version, title=title, body=body, regency=regency, province=regency.split(".")[0])
-    timings.append(time.perf_counter() - started)
-print(f"one suggestion: p50 {ms(statistics.median(timings))}, p99 {ms(pct(timings, 99))}")
+    model = routing_model.train()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(
+        f"training: {model.trained_on:,} reports in {time.perf_counter() - started:.0f} s, "
+        f"artifact {len(model.artifact) / 1e6:.1f} MB, peak RSS {peak / 1024:.0f} MB (before {before / 1024:.0f} MB)"
+    )
+
+if "train" in PARTS or "page" in PARTS:
+    routing_model.forget()
+    started = time.perf_counter()
+    version, bundle = routing_model.loaded()
+    print(f"loading the model once per worker: {ms(time.perf_counter() - started)} (version {version})")
+    if bundle is not None:
+        timings = []
+        for title, body, regency, _category in samples[:200]:
+            started = time.perf_counter()
+            routing_model.predict(
+                bundle, version, title=title, body=body, regency=regency, province=regency.split(".")[0]
+            )
+            timings.append(time.perf_counter() - started)
+        print(f"one suggestion: p50 {ms(statistics.median(timings))}, p99 {ms(pct(timings, 99))}")
+
+if "page" in PARTS and routing_model.loaded()[1] is not None:
+    # What the suggestion adds to a verification page: each submitted report's verify form is read
+    # once to warm it, then timed without a model, then with one (the first read computes and
+    # stores the suggestion, as a verifier's first visit does).
+    from unittest import mock
+
+    from django.test import Client
+    from django.urls import reverse
+
+    from accounts.testing import force_login
+    from complaints.models import RoutingSuggestion, Status
+
+    client = Client()
+    force_login(client, admin)
+    pending = list(
+        Report.objects.filter(status=Status.SUBMITTED, sandbox__isnull=True)
+        .exclude(pk__in=RoutingSuggestion.objects.values("report"))
+        .order_by("-pk")
+        .values_list("pk", flat=True)[:PAGES]
+    )
+    without, with_model, added = [], [], []
+    for pk in pending:
+        url = reverse("admin:complaints_report_action", args=[pk, "verify"])
+        with mock.patch.object(routing_model, "loaded", return_value=(None, None)):
+            assert client.get(url, secure=True).status_code == 200  # warm
+            started = time.perf_counter()
+            assert client.get(url, secure=True).status_code == 200
+            without.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        response = client.get(url, secure=True)
+        with_model.append(time.perf_counter() - started)
+        assert response.status_code == 200
+        added.append(with_model[-1] - without[-1])
+    print(
+        f"verification page ({len(pending)} reports): without a model p50 {ms(statistics.median(without))}, "
+        f"p99 {ms(pct(without, 99))}; with one p50 {ms(statistics.median(with_model))}, "
+        f"p99 {ms(pct(with_model, 99))}; added per page p50 {ms(statistics.median(added))}, "
+        f"p90 {ms(pct(added, 90))}"
+    )
+    timings = []
+    for report in Report.objects.filter(pk__in=pending[:30]):
+        RoutingSuggestion.objects.filter(report=report).delete()
+        started = time.perf_counter()
+        routing_model.suggest(report)
+        timings.append(time.perf_counter() - started)
+    print(f"routing_model.suggest (predict + store): p50 {ms(statistics.median(timings))}, max {ms(max(timings))}")

@@ -44,6 +44,25 @@ def test_merge_closes_the_duplicate_with_a_link_and_one_event(duplicate, main, a
     assert duplicate.events.filter(action=Action.MERGE).count() == 1
 
 
+def test_unmerge_is_one_event_by_an_allowed_role_and_the_reporter_is_told(
+    duplicate, main, agency_admin, sibling_admin, citizen
+):
+    workflow.merge(duplicate, by=agency_admin, into=main)
+    with pytest.raises(WorkflowError, match="berwenang"):
+        workflow.unmerge(duplicate, by=sibling_admin)  # not theirs
+    event = workflow.unmerge(duplicate, by=agency_admin)
+    duplicate.refresh_from_db()
+    assert (event.action, event.from_status, event.to_status, event.actor) == (
+        Action.UNMERGE,
+        Status.MERGED,
+        Status.VERIFIED,
+        agency_admin,
+    )
+    assert (duplicate.status, duplicate.merged_into) == (Status.VERIFIED, None)
+    assert duplicate.events.filter(action=Action.UNMERGE).count() == 1
+    assert Notification.objects.filter(user=citizen, report=duplicate, kind=Action.UNMERGE).count() == 1
+
+
 def test_support_and_comments_count_toward_the_main_report_until_unmerged(duplicate, main, agency_admin):
     workflow.merge(duplicate, by=agency_admin, into=main)
     main.refresh_from_db()
