@@ -11,9 +11,11 @@ Seeds nothing itself: point it at a PostgreSQL database filled by `manage.py see
 - training (routing_model.train on the most recent TRAIN_MAX dispatched reports: time, peak memory)
   and one suggestion for a report not seen before (routing_model.predict: p50/p99);
 - the verification page (the admin's verify form, in-process through the test client, national
-  admin) for PAGES submitted reports, without a model and with one: what the suggestion adds.
+  admin) for PAGES submitted reports, without a model and with one: what the suggestion adds;
+- the acceptance rate the verify form records (RoutingSuggestion), with simulated verifiers who
+  verify ACCEPTS submitted reports in the category the seed gave them.
 
-DUPES_BENCH=lookup,verifier,train,page (the default: all) picks the parts to run.
+DUPES_BENCH=lookup,verifier,train,page,accept (the default: all) picks the parts to run.
 
 Results go into docs/benchmarks.md by hand ("Duplicates and routing suggestions").
 """
@@ -34,7 +36,7 @@ from complaints.models import Report
 
 LOOKUPS = 300
 PAGES = 60
-PARTS = set(os.environ.get("DUPES_BENCH", "lookup,verifier,train,page").split(","))
+PARTS = set(os.environ.get("DUPES_BENCH", "lookup,verifier,train,page,accept").split(","))
 rng = random.Random(16)
 
 
@@ -164,3 +166,24 @@ if "page" in PARTS and routing_model.loaded()[1] is not None:
         routing_model.suggest(report)
         timings.append(time.perf_counter() - started)
     print(f"routing_model.suggest (predict + store): p50 {ms(statistics.median(timings))}, max {ms(max(timings))}")
+
+if "accept" in PARTS and routing_model.loaded()[1] is not None:
+    # The acceptance rate as the verify form records it, with simulated verifiers: each of ACCEPTS
+    # submitted reports the model has not seen gets its suggestion, then is verified in the category
+    # the seed gave it (what a verifier who routes as the history did would choose).
+    from complaints import workflow
+    from complaints.models import RoutingSuggestion, Status
+
+    ACCEPTS = 300
+    chosen = list(
+        Report.objects.filter(status=Status.SUBMITTED, sandbox__isnull=True)
+        .exclude(pk__in=RoutingSuggestion.objects.values("report"))
+        .order_by("pk")[:ACCEPTS]
+    )
+    for report in chosen:
+        routing_model.suggest(report)
+        kind = "normative" if report.classification == "complaint" else None
+        workflow.verify(report, by=admin, category=report.category, complaint_kind=kind)
+    decided = RoutingSuggestion.objects.filter(report__in=chosen, category_accepted__isnull=False)
+    accepted = decided.filter(category_accepted=True).count()
+    print(f"acceptance (simulated verifiers, {decided.count()} decisions): category {accepted / decided.count():.1%}")

@@ -1,7 +1,9 @@
 """Reports that look like the same problem (#16): for the citizen while writing, for the verifier.
 
-Both lookups read only one regency's recent reports, through the (regency, created_at) index
-(`report_regency_recent`), then rank that small set by how alike the words are:
+Both lookups read only one regency's recent reports, then rank that small set by how alike the words
+are. The citizen's lookup finds its shortlist by a nearest-neighbour walk of a GiST trigram index of
+the open public reports by regency (`report_citizen_duplicates_knn`, migration 0025); the verifier's
+reads the (regency, created_at) index (`report_regency_recent`):
 
 - PostgreSQL: full-text rank (ts_rank over the same 'simple' vector as the feed's search, any of the
   typed words) plus pg_trgm similarity of the titles (the extension is created by migration 0018);
@@ -149,17 +151,20 @@ def _ranked(candidates, title: str, body: str, limit: int) -> list[Report]:
 
 
 def _ranked_postgres(candidates, title: str, typed: list[str], limit: int) -> list[Report]:
-    from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramSimilarity
+    from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramDistance, TrigramSimilarity
 
     from .filters import search_vector
 
     # Any of the words (each a plain lexeme: WORD admits letters only, so the raw query is safe).
     query = SearchQuery(" | ".join(typed), config="simple", search_type="raw")
     rank = SearchRank(search_vector(), query, normalization=Value(1))  # 1: divided by 1 + log(length)
-    similarity = TrigramSimilarity("title", (title or " ".join(typed))[:200])
-    # Two stages: the title similarity (cheap) of every candidate picks SHORTLIST of them; only those
-    # pay for the full-text vector of title and body.
-    shortlist = candidates.annotate(title_similarity=similarity).order_by("-title_similarity", "-created_at")
+    text = (title or " ".join(typed))[:200]
+    similarity = TrigramSimilarity("title", text)
+    # Two stages: the SHORTLIST titles nearest to the typed one (for the citizen a nearest-neighbour
+    # walk of the GiST trigram index report_citizen_duplicates_knn, migration 0025: one regency's
+    # open public reports, stopped after SHORTLIST); only those pay for the full-text vector of title
+    # and body.
+    shortlist = candidates.annotate(title_distance=TrigramDistance("title", text)).order_by("title_distance")
     candidates = Report.objects.filter(pk__in=shortlist.values("pk")[:SHORTLIST]).select_related(*_related(candidates))
     scored = candidates.annotate(
         dup_score=Coalesce(rank, Value(0.0), output_field=FloatField())

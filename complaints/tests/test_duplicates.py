@@ -163,8 +163,9 @@ def test_postgres_ranks_by_full_text_and_trigram_similarity(make_report, nationa
 @pytest.mark.postgres
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL (set DATABASE_URL)")
 def test_postgres_citizen_lookup_reads_the_partial_index_of_open_public_reports(make_report, national_admin, badung):
-    """#16 item 8: the lookup's candidates come from report_citizen_duplicates (migration 0024: one
-    regency's open public reports, newest first, with their titles), not from the whole table."""
+    """#16 item 8: the lookup's shortlist is a nearest-neighbour walk of report_citizen_duplicates_knn
+    (migration 0025: a GiST trigram index of the open public reports' titles by regency), not a
+    ranking of every report of the regency."""
     from django.test.utils import CaptureQueriesContext
 
     for n in range(3):
@@ -175,4 +176,5 @@ def test_postgres_citizen_lookup_reads_the_partial_index_of_open_public_reports(
         cursor.execute("SET LOCAL enable_seqscan = off")  # a table of three rows would be read whole
         cursor.execute("EXPLAIN " + queries.captured_queries[-1]["sql"])
         plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "report_citizen_duplicates" in plan, plan
+    assert "Index Scan using report_citizen_duplicates_knn" in plan, plan
+    assert "Order By: ((title)::text <-> " in plan, plan
