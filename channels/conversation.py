@@ -41,6 +41,11 @@ CS = Conversation.State
 PLACEHOLDER_DOMAIN = "kanal.lapor.invalid"
 
 
+def is_channel_account(user) -> bool:
+    """An account made for a channel sender (_contact), known by its placeholder address."""
+    return (user.email or "").lower().endswith("@" + PLACEHOLDER_DOMAIN)
+
+
 @dataclass
 class Inbound:
     """What an adapter received, in one shape for every channel."""
@@ -615,8 +620,10 @@ def on_event(event) -> bool:
     )
     if conversation is None:
         # Filing itself (the submit event comes before the conversation holds the report): a channel
-        # account is told on its channel, never mailed at its placeholder address.
-        return bool(event.report.reporter_id) and Contact.objects.filter(user_id=event.report.reporter_id).exists()
+        # account is told on its channel, never mailed at its placeholder address. Only _contact makes
+        # such accounts, each with a placeholder address (a channel account cannot sign in to change
+        # it), so the reporter loaded with the report tells it without a query.
+        return bool(event.report.reporter_id) and is_channel_account(event.report.reporter)
     render = STEP_TEXTS.get(event.action)
     if render is not None and event.is_public and event.actor_id != conversation.contact.user_id:
         with translation.override(conversation.language):

@@ -178,6 +178,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 if REDIS_URL:
     # An outage is a cache miss with a logged warning, never an error (lapor/cache.py).
     CACHES = {"default": {"BACKEND": "lapor.cache.FailSafeRedisCache", "LOCATION": REDIS_URL}}
+    # Sessions: the database is the record, a signed-in request reads its copy in Redis (lapor/sessions.py).
+    SESSION_ENGINE = "lapor.sessions"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

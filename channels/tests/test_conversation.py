@@ -120,6 +120,13 @@ def test_channel_account_is_never_a_web_account(committed, tree, citizen):
     assert User.objects.filter(phone=citizen.phone).count() == 1
 
 
+def test_filing_on_a_channel_writes_no_mail_to_the_channel_account(committed, tree):
+    receive(committed, "Pelayanan KTP lambat sekali di Kabupaten Badung", "p1")
+    report = Report.objects.get()
+    assert report.events.get().action == "submit"
+    assert not Notification.objects.filter(user=report.reporter).exists()  # told on the channel
+
+
 def test_reporter_hears_on_the_channel_only(committed, tree, national_admin):
     receive(committed, "Pelayanan KTP lambat sekali di Kabupaten Badung", "p1")
     report = Report.objects.get()
