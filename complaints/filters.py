@@ -109,7 +109,7 @@ def filter_options() -> dict[str, list]:
                 Agency.objects.active()
                 .filter(kind__in=AGENCY_CHOICE_KINDS)
                 .order_by("path")
-                .values_list("path", "code", "name")
+                .values_list("path", "code", "name", "kind", "region_id")
             ),
         }
 
@@ -119,6 +119,16 @@ def filter_options() -> dict[str, list]:
 
 def _with_all(options):
     return [("", ALL), *options]
+
+
+def _choose_province_first(_options):
+    return [("", _("Semua (pilih provinsi untuk memilih kabupaten/kota)"))]
+
+
+def province_of(code: str, provinces) -> str:
+    """The province code of a province or regency code ("51" or "51.03" → "51"); "" if unknown."""
+    province = str(code).split(".")[0]
+    return province if any(str(pk) == province for pk, _name in provinces) else ""
 
 
 class ReportFilter(django_filters.FilterSet):
@@ -181,18 +191,32 @@ class ReportFilter(django_filters.FilterSet):
         options = filter_options()
         # Choices as callables: a list of thousands is not normalised on every request (the cached
         # options below are built from them once).
-        for name in ("kategori", "provinsi", "kabupaten"):
-            self.form.fields[name].widget.choices = functools.partial(_with_all, options[name])
-        agencies = options["instansi"]
-        chosen = self.form.data.get("instansi") if self.form.is_bound else None
-        if chosen and chosen not in {code for _path, code, _name in agencies}:
-            extra = Agency.objects.active().filter(code=chosen).values_list("path", "code", "name")
-            agencies = sorted([*agencies, *extra])
-        self.form.fields["instansi"].widget.choices = functools.partial(
-            _with_all, [(code, name) for _p, code, name in agencies]
-        )
-        # Districts of the chosen regency (and the chosen district): never all 7,000 in one select.
         data = self.form.data if self.form.is_bound else {}
+        # The regencies and their governments follow the chosen province (or the chosen regency's):
+        # all 514 of them and their governments in every page of the feed were two thirds of its
+        # weight (issue #15: under 30 KB compressed). Choosing a province reloads the list.
+        province = province_of(data.get("provinsi") or data.get("kabupaten") or "", options["provinsi"])
+        regencies = [
+            (code, name) for code, name in options["kabupaten"] if province and code.startswith(f"{province}.")
+        ]
+        for name in ("kategori", "provinsi"):
+            self.form.fields[name].widget.choices = functools.partial(_with_all, options[name])
+        self.form.fields["kabupaten"].widget.choices = functools.partial(
+            _with_all if province else _choose_province_first, regencies
+        )
+        self.form.fields["provinsi"].widget.attrs["data-autosubmit"] = ""
+        agencies = [
+            a
+            for a in options["instansi"]
+            if a[3] != Agency.Kind.REGENCY or (province and a[4].startswith(f"{province}."))
+        ]
+        chosen = data.get("instansi")
+        listed = bool(not chosen or chosen in {a[1] for a in agencies})
+        if not listed:
+            extra = Agency.objects.active().filter(code=chosen).values_list("path", "code", "name", "kind", "region_id")
+            agencies = sorted([*agencies, *extra])
+        self.form.fields["instansi"].widget.choices = functools.partial(_with_all, [(a[1], a[2]) for a in agencies])
+        # Districts of the chosen regency (and the chosen district): never all 7,000 in one select.
         districts = []
         if data.get("kabupaten") or data.get("kecamatan"):
             districts = District.objects.filter(
@@ -205,9 +229,10 @@ class ReportFilter(django_filters.FilterSet):
         # The long selects' options are rendered once per language and reference-data generation
         # (the agency select only while it holds the usual list).
         language = get_language()
-        cached = {name: f"feed-{name}:{language}" for name in ("kategori", "provinsi", "kabupaten")}
-        if agencies is options["instansi"]:
-            cached["instansi"] = f"feed-instansi:{language}"
+        cached = {name: f"feed-{name}:{language}" for name in ("kategori", "provinsi")}
+        cached["kabupaten"] = f"feed-kabupaten:{province}:{language}"
+        if listed:
+            cached["instansi"] = f"feed-instansi:{province}:{language}"
         use_fast_selects(self.form, cached=cached)
 
     def filter_q(self, qs, name, value):
