@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import gzip
 import json
 import os
 import re
@@ -27,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from importlib import import_module
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,7 +45,7 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY  # noqa: E402
-from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
+from django.contrib.staticfiles import finders  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.db.models import Count, Exists, OuterRef  # noqa: E402
 from django.test import Client  # noqa: E402
@@ -58,6 +60,7 @@ from agencies.models import Agency, Membership, Region  # noqa: E402
 from complaints import status_counts  # noqa: E402
 from complaints.models import AGENCY_CLOCKS, Category, Clock, ClockStep, Report  # noqa: E402
 
+SessionStore = import_module(settings.SESSION_ENGINE).SessionStore  # the engine the server reads
 PORT = 8765
 BASE = f"http://127.0.0.1:{PORT}"
 CSRF = "benchcsrftoken0123456789abcdefghijklmnopqrstuvwxyzABCDEFGH"[:32]
@@ -163,14 +166,33 @@ def page_facts(path, user=None):
         force_login(client, user)
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(path, HTTP_ACCEPT_ENCODING="gzip")
+    # A first visit (cold cache): the page and its stylesheets and scripts, compressed (static files as
+    # nginx's gzip_static serves them). The tracking lookup answers with a redirect: its page is the form.
+    shown = client.get("/laporan/lacak/", HTTP_ACCEPT_ENCODING="gzip") if response.status_code == 302 else response
     return {
         "status": response.status_code,
         "queries": len(ctx.captured_queries),
         "db_ms": round(sum(float(q["time"]) for q in ctx.captured_queries) * 1000, 1),
         "bytes": len(response.content),
+        "cold_bytes": cold_bytes(shown),
         "encoding": response.get("Content-Encoding", ""),
         "cache_control": response.get("Cache-Control", ""),
     }
+
+
+ASSET = re.compile(rb'<(?:link rel="stylesheet" href|script src)="([^"]+)"')
+
+
+def cold_bytes(response) -> int:
+    body = response.content
+    if response.get("Content-Encoding") == "gzip":
+        body = gzip.decompress(body)
+    total = len(response.content)
+    for url in ASSET.findall(body):
+        name = url.decode().split("?")[0].removeprefix(settings.STATIC_URL)
+        found = finders.find(name)
+        total += len(gzip.compress(Path(found).read_bytes(), 9)) if found else 0
+    return total
 
 
 def submission_queries(user, province, regency, category):
@@ -298,10 +320,11 @@ def goals_table(summary) -> list[str]:
         ("report", "report page"),
         ("track", "tracking lookup"),
     ):
+        cold = p[key].get("cold_bytes", p[key]["bytes"])
         rows.append(
-            f"| 2. {label} ≥ 0.25 of the ceiling, < 30 KB compressed | {p[key]['ratio']}, "
-            f"{p[key]['bytes'] / 1024:.1f} KB {p[key]['encoding'] or 'plain'} | "
-            f"{ok(r(key) >= 0.25 and p[key]['bytes'] < 30 * 1024)} |"
+            f"| 2. {label} ≥ 0.25 of the ceiling, < 30 KB compressed on a cold cache (HTML + CSS + JS) | "
+            f"{p[key]['ratio']}, {cold / 1024:.1f} KB (HTML {p[key]['bytes'] / 1024:.1f} KB "
+            f"{p[key]['encoding'] or 'plain'}) | {ok(r(key) >= 0.25 and cold < 30 * 1024)} |"
         )
     rows.append(
         f"| 3. search ≥ 0.1 of the ceiling (DB cost: goal 5's comparison) | {p['search']['ratio']}, db "
