@@ -20,7 +20,6 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
@@ -55,6 +54,7 @@ from .models import (
     overdue_q,
 )
 from .pagination import CappedCountPaginator
+from .templatetags.complaints import agency_time, internal_target_note
 from .workflow import WorkflowError
 
 Role = Membership.Role
@@ -415,12 +415,16 @@ class ReportAdmin(StaffScopedAdmin):
 
     @admin.display(description=_("tenggat"), ordering="due_at")
     def due(self, obj):
+        """The legal deadline in the agency's time zone and, beside it, the agency's own SOP target
+        (put on the page's reports by changelist_view: sop.attach_targets)."""
         if obj.due_at is None:
             return "–"
-        when = date_format(timezone.localtime(obj.due_at), "j M Y, H:i")
+        when = agency_time(obj.due_at, obj.agency if obj.agency_id else None)
+        late = ""
         if obj.is_overdue():
-            return format_html('{}<br><span class="lapor-badge overdue">{}</span>', when, _g("Terlambat"))
-        return when
+            late = format_html('<br><span class="lapor-badge overdue">{}</span>', _g("Terlambat"))
+        target = internal_target_note(obj)
+        return format_html("{}{}{}", when, late, format_html("<br>{}", target) if target else "")
 
     # -- URLs --
 
@@ -464,7 +468,11 @@ class ReportAdmin(StaffScopedAdmin):
                 "manages_staff": is_national_admin(request.user)
                 or bool(staff_agencies(request.user, {Role.AGENCY_ADMIN})),
             }
-        return super().changelist_view(request, extra_context)
+        response = super().changelist_view(request, extra_context)
+        cl = (getattr(response, "context_data", None) or {}).get("cl")
+        if cl is not None:
+            sop.attach_targets(cl.result_list)  # one query for the page (the targets are reference data)
+        return response
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         report = self._report(request, object_id)

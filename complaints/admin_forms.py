@@ -18,6 +18,7 @@ from accounts.models import User
 from agencies.models import Agency, Region, path_ids
 from agencies.roles import national_roles, staff_agencies
 
+from . import access
 from .models import (
     ARCHIVE_REASONS,
     REMOVE_REASONS,
@@ -43,9 +44,12 @@ def agency_widget(field_name="agency", multiple=False):
     return widget(field, admin.site, attrs={"data-width": "32em"})
 
 
-def handling_agencies(user):
-    """Agencies a staff member may dispatch or forward to: their subtrees (national admins: all)."""
+def handling_agencies(user, report=None):
+    """Agencies a staff member may dispatch or forward to: their subtrees (national admins: all); for
+    a practice report, the subtrees of their seats in its training sandbox (access.acting_agencies)."""
     qs = Agency.objects.active()
+    if report is not None and report.sandbox_id is not None:
+        return qs.subtrees_of(access.acting_agencies(user, report))
     if national_roles(user):
         return qs
     return qs.subtrees_of(staff_agencies(user))
@@ -60,6 +64,10 @@ class ActionForm(forms.Form):
     an action whose premise changed and records a form sent twice once."""
 
     required_css_class = "required"  # the admin's bold label: required before anything is sent
+
+    class Media:
+        js = ["js/select2_labels.js"]  # the agency search boxes named after their labels
+
     # Whether the page lets the browser check required fields before sending (no hidden autocomplete
     # selects, which a browser cannot point the user to).
     browser_validation = False
@@ -176,7 +184,7 @@ class VerifyForm(ActionForm):
         if not self.is_bound and suggestion.preselect_category in names:
             self.initial["category"] = suggestion.preselect_category
         confidence = dict(suggestion.agencies)
-        offered = handling_agencies(user).filter(pk__in=list(confidence))
+        offered = handling_agencies(user, self.report).filter(pk__in=list(confidence))
         if not offered.exists():
             del self.fields["route_to"]
             return
@@ -213,7 +221,7 @@ class DispatchForm(ActionForm):
 
     def __init__(self, *args, report, user, **kwargs):
         super().__init__(*args, report=report, user=user, **kwargs)
-        self.fields["to_agency"].queryset = handling_agencies(user)
+        self.fields["to_agency"].queryset = handling_agencies(user, report)
 
 
 class ForwardForm(ActionForm):

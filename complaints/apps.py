@@ -43,5 +43,6 @@ REFERENCE_MODELS = [
     "complaints.RoutingRule",
     "complaints.CalendarDay",
     "complaints.ClockLimit",
+    "complaints.InternalTarget",  # complaints/sop.py: agencies' own targets beside the legal deadline
     "api.Webhook",
 ]

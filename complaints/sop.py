@@ -8,15 +8,18 @@ holidays gives the running clocks of its subtree new due times (clocks.queue_rec
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from agencies import staffing
-from agencies.models import TIMEZONES, Agency
+from agencies.models import TIMEZONES, Agency, path_ids
+from lapor import refcache
 
 from . import clocks
-from .models import CalendarDay, ClockKind, ClockLimit, InternalTarget, Report
+from .models import CalendarDay, Clock, ClockKind, ClockLimit, InternalTarget, Report, calendar_of
 
 
 class SopError(Exception):
@@ -81,22 +84,68 @@ def remove_holiday(by, holiday: CalendarDay) -> None:
     clocks.queue_recompute(agency_id)
 
 
-def internal_target(report: Report):
-    """(days, due time) of the report's internal target — the nearest agency up its chain that set one
-    for its classification — counted with the agency's calendar from the running resolution clock's
-    start; None without a target or a running resolution clock."""
-    if not report.agency_id:
-        return None
-    chain = [int(p) for p in report.agency.path.split(".") if p]
-    targets = {
-        t.agency_id: t.days
-        for t in InternalTarget.objects.filter(agency_id__in=chain, classification=report.classification)
+# The short names Indonesians give their three time zones (agencies.models.TIMEZONES).
+ZONE_NAMES = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
+
+
+def zone_name(tz: str) -> str:
+    return ZONE_NAMES.get(tz, tz)
+
+
+def agency_clock_time(moment: dt.datetime, agency: Agency | None) -> tuple[dt.datetime, str]:
+    """A deadline as the agency's clocks count it: the moment in the agency's time zone and the
+    zone's short name (WIB, WITA, WIT); the national one (settings.TIME_ZONE) without an agency."""
+    tz = agency.timezone if agency is not None else settings.TIME_ZONE
+    return moment.astimezone(ZoneInfo(tz)), zone_name(tz)
+
+
+def _targets() -> dict[tuple[int, str], int]:
+    """Every agency's internal targets, {(agency id, classification): days}, kept in memory per
+    reference-data generation (lapor/refcache: a saved or deleted target bumps it)."""
+    return refcache.get(
+        "internal-targets",
+        lambda: {(a, c): d for a, c, d in InternalTarget.objects.values_list("agency_id", "classification", "days")},
+    )
+
+
+def internal_targets(reports) -> dict[int, tuple[int, dt.datetime]]:
+    """{report id: (days, due time)} of the reports' internal targets — for each, the nearest agency
+    up its chain that set one for its classification — counted with the agency's calendar from the
+    running resolution clock's start. Reports without a target or a running resolution clock are
+    left out. One query for a whole page of reports (their agency loaded), none without targets."""
+    targets = _targets()
+    days_of = {}
+    for report in reports:
+        if report.agency_id is None or not targets:
+            continue
+        chain = path_ids(report.agency.path)
+        owner = next((pk for pk in reversed(chain) if (pk, report.classification) in targets), None)
+        if owner is not None:
+            days_of[report.pk] = targets[(owner, report.classification)]
+    if not days_of:
+        return {}
+    # Newest first, so that the earliest running resolution clock of a report is the one kept.
+    starts = dict(
+        Clock.objects.filter(report_id__in=days_of, kind=ClockKind.RESOLUTION, stopped_at__isnull=True)
+        .order_by("-started_at", "-pk")
+        .values_list("report_id", "started_at")
+    )
+    return {
+        report.pk: (days_of[report.pk], calendar_of(report.agency).due_at(starts[report.pk], days_of[report.pk]))
+        for report in reports
+        if report.pk in days_of and report.pk in starts
     }
-    owner = next((pk for pk in reversed(chain) if pk in targets), None)
-    if owner is None:
-        return None
-    clock = report.clocks.filter(kind=ClockKind.RESOLUTION, stopped_at__isnull=True).first()
-    if clock is None:
-        return None
-    calendar = CalendarDay.objects.calendar_for(report.agency)
-    return targets[owner], calendar.due_at(clock.started_at, targets[owner])
+
+
+def attach_targets(reports) -> None:
+    """Put each report's internal target (or None) on it as `sop_target`, for a list to show beside
+    the legal deadline."""
+    reports = list(reports)
+    found = internal_targets(reports)
+    for report in reports:
+        report.sop_target = found.get(report.pk)
+
+
+def internal_target(report: Report):
+    """(days, due time) of one report's internal target (internal_targets), or None."""
+    return internal_targets([report]).get(report.pk)

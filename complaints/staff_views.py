@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from agencies.models import Agency, Sandbox, in_subtrees
 from agencies.roles import is_staff_member, national_roles, training_seats
 
-from . import access, exports
+from . import access, exports, sop
 from . import identity as identity_rules
 from .models import ClockStep, Event, ExportJob, Notification, Report, Status
 from .pagination import peek_page, query_without_page
@@ -68,6 +68,7 @@ def overdue(request):
         request.GET.get("page"),
         PAGE_SIZE,
     )
+    sop.attach_targets(page)  # each agency's own target beside the legal deadline
     ctx = {"form": form, "page": page, "total": reports.count(), "query": query_without_page(request.GET)}
     return render(request, "staff/overdue.html", {**ctx, "groups": groups, "agency": agency, "now": now})
 
@@ -190,6 +191,7 @@ def practice(request):
         .order_by("-n", "actor__full_name")
     )
     page = peek_page(reports.for_list().order_by("due_at", "pk"), request.GET.get("page"), PAGE_SIZE)
+    sop.attach_targets(page)
     return render(
         request,
         "staff/practice.html",

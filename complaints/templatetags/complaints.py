@@ -1,10 +1,13 @@
 from django import template
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.utils.timesince import timesince, timeuntil
 from django.utils.translation import gettext as _
 
 from agencies.roles import national_roles, training_seats
 
+from .. import sop
 from ..access import reporter_public_name
 from ..models import Status
 
@@ -68,3 +71,32 @@ def places_json(points) -> str:
     import json
 
     return json.dumps(list(points or []), ensure_ascii=False)
+
+
+@register.filter
+def agency_time(moment, agency):
+    """A deadline as the agency's clocks count it: "12 Mar 2026, 23:59 WITA" (complaints/sop.py)."""
+    if not moment:
+        return "–"
+    local, zone = sop.agency_clock_time(moment, agency)
+    return f"{date_format(local, 'j M Y, H:i')} {zone}"
+
+
+@register.simple_tag
+def internal_target_note(report):
+    """The agency's own SOP target beside the legal deadline (sop.attach_targets put it on the report)."""
+    target = getattr(report, "sop_target", None)
+    if not target:
+        return ""
+    days, due = target
+    late = due < timezone.now()
+    return format_html(
+        '<small class="lapor-internal-target{}">{}</small>',
+        " late" if late else "",
+        (
+            _("Target SOP: %(due)s (%(days)s hari kerja), terlewati")
+            if late
+            else _("Target SOP: %(due)s (%(days)s hari kerja)")
+        )
+        % {"due": agency_time(due, report.agency), "days": days},
+    )

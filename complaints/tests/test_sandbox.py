@@ -274,3 +274,12 @@ def test_practice_dashboard_counts_practice_only_for_trainees(
         assert client.get(reverse("staff:practice")).context["total"] == training.reports.count() > generate
     client.force_login(agency_admin)  # real staff have no practice dashboard
     assert client.get(reverse("staff:practice")).status_code == 404
+
+
+def test_the_dispatch_form_offers_a_trainee_the_sandboxs_agencies(training, trainees, tree):
+    from complaints.admin_forms import DispatchForm
+
+    practice = training.reports.order_by("pk").first()
+    workflow.verify(practice, by=trainees["admin"])
+    offered = set(DispatchForm(report=practice, user=trainees["admin"]).fields["to_agency"].queryset)
+    assert tree["badung"] in offered and tree["dinkes"] in offered and tree["sleman"] not in offered

@@ -5,9 +5,12 @@ import datetime as dt
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from complaints import sop, workflow
-from complaints.models import CalendarDay, Clock
+from complaints.models import CalendarDay, Clock, Report
+
+WITA = dt.timezone(dt.timedelta(hours=8))
 
 
 @pytest.fixture
@@ -101,3 +104,85 @@ def test_the_sop_page_sets_targets_and_holidays_with_clear_messages(client, agen
     client.force_login(sibling_admin)  # Sleman's admin cannot open Badung's SOP: it opens Sleman's
     page = client.get(url, {"instansi": "pemkab-badung"})
     assert page.context["agency"] == tree["sleman"]
+
+
+def _dispatched(make_report, national_admin, to, n, classification="complaint"):
+    reports = []
+    for i in range(n):
+        report = make_report(title=f"Laporan antrean {classification} {i}", classification=classification)
+        workflow.verify(report, by=national_admin)
+        workflow.dispatch(report, by=national_admin, to_agency=to)
+        reports.append(Report.objects.select_related("agency").get(pk=report.pk))
+    return reports
+
+
+def _wita(moment) -> str:
+    return f"{moment.astimezone(WITA):%H:%M} WITA"
+
+
+def _target_text(due, days) -> str:
+    """The start and end of the target as the list shows it (the month is named in the page's language)."""
+    return f"Target SOP: {due.astimezone(WITA).day} ", f"{_wita(due)} ({days} hari kerja)"
+
+
+def _due_cells(client, url) -> dict[str, str]:
+    """{tracking number: the deadline column's HTML} of the admin list's page."""
+    response = client.get(url)
+    return {r.tracking_no: str(response.context["cl"].model_admin.due(r)) for r in response.context["cl"].result_list}
+
+
+def test_the_admin_queue_shows_the_sop_target_beside_the_legal_deadline_and_follows_the_sop(
+    client, make_report, national_admin, agency_admin, tree, django_assert_max_num_queries
+):
+    complaints = _dispatched(make_report, national_admin, tree["dinkes"], 2)
+    aspiration = _dispatched(make_report, national_admin, tree["badung"], 1, "aspiration")[0]
+    sop.set_target(agency_admin, tree["badung"], "complaint", 4)  # the regency's target reaches its Dinkes
+    client.force_login(agency_admin)
+    changelist = reverse("admin:complaints_report_changelist")
+    cells = _due_cells(client, changelist)
+    for report in complaints:
+        days, due = sop.internal_target(report)
+        cell = cells[report.tracking_no]
+        # The legal deadline stays, in the agency's time zone; the target is beside it, earlier.
+        assert cell.startswith(f"{report.due_at.astimezone(WITA).day} ") and _wita(report.due_at) in cell
+        start, end = _target_text(due, 4)
+        assert start in cell and end in cell and due < report.due_at
+    assert "Target SOP" not in cells[aspiration.tracking_no]  # no target for aspirations: the legal one alone
+    assert client.get(changelist).content.decode().count("Target SOP") == 2
+    # The target follows the SOP: a shorter one shows at once, a removed one disappears.
+    sop.set_target(agency_admin, tree["badung"], "complaint", 3)
+    assert all("(3 hari kerja)" in _due_cells(client, changelist)[r.tracking_no] for r in complaints)
+    sop.set_target(agency_admin, tree["badung"], "complaint", None)
+    assert "Target SOP" not in client.get(changelist).content.decode()
+    # No N+1: three times as many reports with a target cost no more queries.
+    sop.set_target(agency_admin, tree["badung"], "complaint", 5)
+    client.get(changelist)
+    with django_assert_max_num_queries(40) as few:
+        client.get(changelist)
+    _dispatched(make_report, national_admin, tree["dinkes"], 4)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get(changelist).content.decode().count("Target SOP") == 6
+
+
+def test_the_overdue_list_shows_the_sop_target_beside_the_legal_deadline_without_n_plus_1(
+    client, make_report, national_admin, agency_admin, tree, django_assert_max_num_queries
+):
+    late = _dispatched(make_report, national_admin, tree["dinkes"], 2)
+    Report.objects.filter(pk__in=[r.pk for r in late]).update(due_at=timezone.now() - dt.timedelta(days=2))
+    sop.set_target(agency_admin, tree["badung"], "complaint", 4)
+    client.force_login(national_admin)
+    url = reverse("staff:overdue")
+    page = client.get(url).content.decode()
+    for report in late:
+        days, due = sop.internal_target(report)
+        start, end = _target_text(due, 4)
+        assert start in page and end in page
+    assert page.count("WITA") >= 4  # legal deadlines and targets, both in Bali's time zone
+    with django_assert_max_num_queries(30) as few:
+        client.get(url)
+    more = _dispatched(make_report, national_admin, tree["dinkes"], 4)
+    Report.objects.filter(pk__in=[r.pk for r in more]).update(due_at=timezone.now() - dt.timedelta(days=1))
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get(url).content.decode().count("Target SOP") == 6
+    sop.set_target(agency_admin, tree["badung"], "complaint", 2)
+    assert client.get(url).content.decode().count("(2 hari kerja)") == 6
