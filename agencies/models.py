@@ -118,6 +118,12 @@ def path_ids(path: str) -> list[int]:
     return [int(part) for part in path.split(".") if part]
 
 
+class Approval(models.TextChoices):
+    APPROVED = "approved", _("Disetujui")
+    PENDING = "pending", _("Menunggu persetujuan")
+    REJECTED = "rejected", _("Ditolak")
+
+
 class Agency(models.Model):
     """A node of the government tree: coordinator → K/L → province → regency → OPD → unit."""
 
@@ -150,6 +156,12 @@ class Agency(models.Model):
         help_text=_("Jawaban unit kerja diterbitkan setelah disetujui Pejabat Penghubung."),
     )
     is_active = models.BooleanField(_("aktif"), default=True)
+    # A new top-level agency proposed by somebody other than a national admin waits, inactive (so out of
+    # routing, dispatch and every picker), until a national admin approves it (agencies/units.py).
+    approval = models.CharField(
+        _("persetujuan"), max_length=10, choices=Approval.choices, default=Approval.APPROVED,
+        db_default=Approval.APPROVED,
+    )  # fmt: skip
 
     objects = AgencyQuerySet.as_manager()
 
@@ -331,6 +343,53 @@ class Appointment(models.Model):
         from lapor import audit
 
         audit.append(self, audit.STAFF_CHAIN, lambda: super(Appointment, self).save(*args, **kwargs))
+
+
+class AgencyChange(models.Model):
+    """One change to the agency tree (a unit added, renamed, retired or moved; a top-level agency
+    proposed, approved or rejected) or a coordinator's reminder to an agency. Append-only and sealed
+    into the tamper-evident audit trail (lapor/audit.py, chain "agency"). A reminder carries the day it
+    was sent on (Asia/Jakarta): one per agency per day is a unique constraint."""
+
+    class Action(models.TextChoices):
+        ADD = "add", _("Unit ditambahkan")
+        RENAME = "rename", _("Unit diganti nama")
+        RETIRE = "retire", _("Unit dinonaktifkan")
+        MOVE = "move", _("Unit dipindahkan")
+        PROPOSE = "propose", _("Instansi tingkat atas diusulkan")
+        APPROVE = "approve", _("Instansi disetujui")
+        REJECT = "reject", _("Instansi ditolak")
+        REMIND = "remind", _("Instansi diingatkan")
+
+    action = models.CharField(_("tindakan"), max_length=10, choices=Action.choices)
+    agency = models.ForeignKey(Agency, verbose_name=_("instansi"), on_delete=models.PROTECT, related_name="changes")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("oleh"), null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    data = models.JSONField(default=dict, blank=True)
+    reminded_on = models.DateField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("waktu"), default=timezone.now)
+    prev_hash = models.CharField(max_length=64, blank=True, default="", db_default="", editable=False)
+    chain_hash = models.CharField(max_length=64, blank=True, default="", db_default="", editable=False)
+
+    class Meta:
+        verbose_name = _("perubahan instansi")
+        verbose_name_plural = _("perubahan instansi")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # Other actions leave reminded_on empty (NULLs are distinct): only reminders are limited.
+            models.UniqueConstraint(fields=["agency", "reminded_on"], name="agency_reminder_once_a_day"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_action_display()}: {self.agency}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Agency changes are append-only")
+        from lapor import audit
+
+        audit.append(self, audit.AGENCY_CHAIN, lambda: super(AgencyChange, self).save(*args, **kwargs))
 
 
 class Invitation(models.Model):

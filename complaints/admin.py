@@ -36,7 +36,7 @@ from agencies.roles import (
     training_seats,
 )
 
-from . import access, clocks, duplicates, exports, notifications, sop, status_counts, uploads, workflow
+from . import access, clocks, duplicates, exports, notifications, readiness, sop, status_counts, uploads, workflow
 from . import identity as identity_rules
 from .admin_filters import CategoryTreeFilter, DeadlineFilter
 from .admin_forms import ACTION_FORMS, ANSWER_AGAIN, BulkDispatchForm, StaffEntryForm, response_templates_for
@@ -467,6 +467,7 @@ class ReportAdmin(StaffScopedAdmin):
                 "acting_agency": acting_agency(request.user),
                 "manages_staff": is_national_admin(request.user)
                 or bool(staff_agencies(request.user, {Role.AGENCY_ADMIN})),
+                "coordinates": readiness.is_coordinator(request.user),
             }
         response = super().changelist_view(request, extra_context)
         cl = (getattr(response, "context_data", None) or {}).get("cl")

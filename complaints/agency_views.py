@@ -266,3 +266,196 @@ def sop_page(request):
             "holidays": CalendarDay.objects.filter(agency=agency).order_by("date"),
         },
     )
+
+
+# --- The coordinators' readiness list (#19 item 3: complaints/readiness.py) ---
+
+READINESS_PAGE_SIZE = 50
+MISSING = {"admin": "no_admin", "penghubung": "no_liaison"}
+
+
+@login_required
+def readiness_page(request):
+    """For a national admin (every agency) or a provincial government's admin (its subtree): each
+    agency's admin and liaison officer, when they last logged in, the reports waiting on it, and a
+    reminder (once per agency per day)."""
+    from django.utils import timezone
+    from django.utils.http import urlencode
+
+    from . import readiness
+
+    if not readiness.is_coordinator(request.user):
+        raise Http404(_("Halaman tidak ditemukan."))
+    params = {k: request.GET.get(k, "") for k in ("kurang", "menunggu", "urut")}
+    if request.method == "POST":
+        for k in params:
+            params[k] = request.POST.get(k, "")
+        agency = readiness.scope(request.user).filter(code=request.POST.get("instansi", "")).first()
+        if agency is None:
+            messages.error(request, _("Instansi ini tidak berada dalam lingkup koordinasi Anda."))
+        else:
+            try:
+                sent = readiness.remind(request.user, agency)
+            except readiness.ReminderRefused as error:
+                messages.error(request, str(error))
+            else:
+                messages.success(
+                    request,
+                    _("Pengingat dikirim ke %(n)s orang untuk %(agency)s.") % {"n": len(sent), "agency": agency.name},
+                )
+        query = urlencode({k: v for k, v in params.items() if v})
+        return redirect(f"{request.path}?{query}" if query else request.path)
+    raw_waiting = params["menunggu"].strip()
+    error = ""
+    waiting_over = None
+    if raw_waiting:
+        if raw_waiting.isdigit():
+            waiting_over = int(raw_waiting)
+        else:
+            error = _("Isi batas laporan menunggu dengan angka, mis. 10.")
+    rows = readiness.readiness(
+        request.user,
+        missing=MISSING.get(params["kurang"], ""),
+        waiting_over=waiting_over,
+        order="waiting" if params["urut"] == "menunggu" else "path",
+    )
+    page = peek_page(rows, request.GET.get("page"), READINESS_PAGE_SIZE)
+    today = readiness.local_day(timezone.now())
+    for agency in page:
+        agency.reminded_today = bool(agency.reminded and readiness.local_day(agency.reminded) == today)
+    return render(
+        request,
+        "staff/readiness.html",
+        {
+            "page": page,
+            "params": params,
+            "error": error,
+            "query": urlencode({k: v for k, v in params.items() if v}),
+            "roots": readiness.coordinated(request.user),
+        },
+        status=400 if error else 200,
+    )
+
+
+# --- Units (#19 item 4: agencies/units.py, complaints/unit_reports.py) ---
+
+
+@login_required
+def units_page(request):
+    """An agency admin's units: add, rename, move and retire them (a unit holding open reports moves
+    them first); top-level agencies proposed and, by a national admin, approved or rejected."""
+    from agencies import units
+    from agencies.roles import is_national_admin
+
+    from . import unit_reports
+
+    scope = _scope(request.user)
+    code = request.GET.get("instansi") or request.POST.get("instansi") or ""
+    agency = scope.filter(code=code).first() if code else None
+    if agency is None:
+        agency = next(iter(staffing.admin_agencies(request.user)), None) or scope.filter(depth=0).first()
+    blocked = None  # a unit whose retirement was refused for its open reports
+    if request.method == "POST":
+        kind = request.POST.get("kind", "")
+        target = scope.filter(code=request.POST.get("unit", "")).first()
+        try:
+            if kind == "add":
+                unit = units.add_unit(
+                    request.user,
+                    agency,
+                    request.POST.get("name", ""),
+                    kind=request.POST.get("unit_kind", ""),
+                    code=request.POST.get("code", "").strip(),
+                )
+                message = _("Unit %(unit)s ditambahkan.") % {"unit": unit.name}
+            elif kind == "propose":
+                new = units.propose_top_level(
+                    request.user, request.POST.get("name", ""), request.POST.get("top_kind", ""),
+                    code=request.POST.get("code", "").strip(),
+                )  # fmt: skip
+                message = (
+                    _("Instansi %(agency)s ditambahkan.")
+                    if new.is_active
+                    else _("Usulan %(agency)s dikirim; menunggu persetujuan Admin Nasional.")
+                ) % {"agency": new.name}
+            elif kind in ("approve", "reject"):
+                proposed = units.pending().filter(code=request.POST.get("unit", "")).first()
+                if proposed is None:
+                    raise units.UnitError(_("Usulan ini tidak ditemukan atau sudah diputuskan."))
+                units.decide(request.user, proposed, approve=kind == "approve", reason=request.POST.get("reason", ""))
+                message = (_("%(agency)s disetujui.") if kind == "approve" else _("%(agency)s ditolak.")) % {
+                    "agency": proposed.name
+                }
+            else:
+                if target is None:
+                    raise units.UnitError(_("Unit ini tidak berada di bawah instansi yang Anda kelola."))
+                if kind == "rename":
+                    units.rename(request.user, target, request.POST.get("name", ""))
+                    message = _("Nama unit diubah menjadi %(unit)s.") % {"unit": target.name}
+                elif kind == "retire":
+                    units.retire(request.user, target)
+                    message = _("%(unit)s dinonaktifkan; riwayatnya tetap tersimpan.") % {"unit": target.name}
+                elif kind == "move":
+                    parent = scope.filter(code=request.POST.get("parent", "").strip()).first()
+                    if parent is None:
+                        raise units.UnitError(_("Induk baru harus berada di bawah instansi yang Anda kelola."))
+                    units.move(request.user, target, parent)
+                    message = _("%(unit)s dipindahkan ke bawah %(parent)s.") % {
+                        "unit": target.name,
+                        "parent": parent.name,
+                    }
+                elif kind == "move_reports":
+                    if not units.may_change(request.user, target):
+                        raise units.UnitError(_("Anda hanya dapat mengubah unit di bawah instansi yang Anda kelola."))
+                    to_unit = scope.filter(code=request.POST.get("to", "").strip(), is_active=True).first()
+                    if to_unit is None or to_unit.is_in_subtree_of(target):
+                        raise units.UnitError(_("Pilih unit tujuan yang aktif di instansi yang sama."))
+                    done = unit_reports.move_open_reports(request.user, target, to_unit)
+                    for line in done.errors[:5]:
+                        messages.error(request, line)
+                    message = _(
+                        "%(moved)s laporan diteruskan ke %(to)s; %(left)s laporan terbuka masih dipegang %(unit)s "
+                        "(%(stuck)s di antaranya menunggu pelapor atau verifikasi dan dapat dipindahkan setelah "
+                        "kembali diproses)."
+                    ) % {
+                        "moved": done.moved,
+                        "to": to_unit.name,
+                        "left": done.left,
+                        "unit": target.name,
+                        "stuck": done.waiting_elsewhere,
+                    }
+                else:
+                    raise units.UnitError(_("Permintaan tidak dikenal."))
+        except units.HoldsOpenReports as error:
+            blocked = error
+            messages.error(request, str(error))
+        except units.UnitError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, message)
+            return redirect(f"{request.path}?instansi={agency.code}")
+        if blocked is None:
+            return redirect(f"{request.path}?instansi={agency.code}")
+    children = Agency.objects.filter(parent=agency).order_by("-is_active", "name")
+    national = is_national_admin(request.user)
+    return render(
+        request,
+        "staff/units.html",
+        {
+            "agency": agency,
+            "children": children,
+            "may_add": agency.is_active and units.may_add_under(request.user, agency),
+            "unit_kinds": [(k, Agency.Kind(k).label) for k in units.UNIT_KINDS],
+            "default_kind": units.default_kind(agency),
+            "top_kinds": [(k, Agency.Kind(k).label) for k in units.TOP_LEVEL_KINDS],
+            "pending": units.pending() if national else Agency.objects.none(),
+            "national": national,
+            "blocked": blocked,
+            "siblings": Agency.objects.filter(parent_id=blocked.agency.parent_id, is_active=True).exclude(
+                pk=blocked.agency.pk
+            )[:200]
+            if blocked
+            else (),
+        },
+        status=409 if blocked else 200,
+    )

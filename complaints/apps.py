@@ -29,6 +29,13 @@ class ComplaintsConfig(AppConfig):
             weak=False,
             dispatch_uid="status-counts-delete",
         )
+        # A unit holding open reports is not retired (agencies/units.py asks, without importing complaints).
+        from agencies import units
+
+        from .unit_reports import count_open
+
+        if count_open not in units.OPEN_REPORT_COUNTERS:
+            units.OPEN_REPORT_COUNTERS.append(count_open)
         for label in REFERENCE_MODELS:
             if apps.is_installed(label.split(".")[0]):
                 model = apps.get_model(label)

@@ -579,16 +579,35 @@ def _hold_agency_copy(report: Report, agency: Agency, now) -> None:
 
 
 def forward(report: Report, *, by, to_agency: Agency, note: str = "", internal_note: str = "") -> Event:
-    """Send a report down the handling agency's subtree, to the unit that will act on it."""
+    """Send a report down the handling agency's subtree, to the unit that will act on it; or, by an
+    admin of the agency above the holding unit, to another unit of that same agency (work spread
+    between units, a unit being retired: complaints/unit_reports.py)."""
 
     def change(r: Report, now):
-        if to_agency.pk == r.agency_id or not to_agency.is_in_subtree_of(r.agency):
+        if not to_agency.is_active:
+            raise InvalidInput(_("Instansi tujuan tidak aktif."))
+        down = to_agency.pk != r.agency_id and to_agency.is_in_subtree_of(r.agency)
+        if not down and not _redistributes(by, r, to_agency):
             raise InvalidInput(_("Laporan hanya dapat diteruskan ke unit kerja di bawah instansi penangan."))
         _hold_agency(r, to_agency, now)
 
     return _apply(
         report, A.FORWARD, by=by, note=note, internal_note=internal_note, target_agency=to_agency, change=change
     )
+
+
+def _redistributes(by, report: Report, to_agency: Agency) -> bool:
+    """A sideways forward: `to_agency` is another unit of the agency right above the holder, and `by`
+    is a national admin or an admin of that agency (or above it)."""
+    holder = report.agency
+    if holder is None or holder.parent_id is None or to_agency.pk == holder.pk:
+        return False
+    parent = Agency.objects.get(pk=holder.parent_id)
+    if to_agency.pk == parent.pk or not to_agency.is_in_subtree_of(parent):
+        return False
+    if access.is_national_admin_for(by, report):
+        return True
+    return parent.is_in_any_subtree_of(access.acting_agencies(by, report, {Role.AGENCY_ADMIN}))
 
 
 def _count_bounce(report: Report) -> None:

@@ -24,6 +24,7 @@ from django.db import transaction
 EVENT_CHAIN = "event"
 IDENTITY_CHAIN = "identity"
 STAFF_CHAIN = "staff"  # agencies.Appointment: roles given and taken by decree
+AGENCY_CHAIN = "agency"  # agencies.AgencyChange: units added, renamed, retired, moved; approvals; reminders
 
 
 def _when(value) -> str:
@@ -72,14 +73,31 @@ def appointment_content(a) -> list:
     ]
 
 
-CONTENT = {EVENT_CHAIN: event_content, IDENTITY_CHAIN: identity_content, STAFF_CHAIN: appointment_content}
-CHAINS = (EVENT_CHAIN, IDENTITY_CHAIN, STAFF_CHAIN)
+def agency_change_content(c) -> list:
+    return [
+        c.action,
+        c.agency_id,
+        c.by_id,
+        c.data or {},
+        c.reminded_on.isoformat() if c.reminded_on else "",
+        _when(c.created_at),
+    ]
+
+
+CONTENT = {
+    EVENT_CHAIN: event_content,
+    IDENTITY_CHAIN: identity_content,
+    STAFF_CHAIN: appointment_content,
+    AGENCY_CHAIN: agency_change_content,
+}
+CHAINS = (EVENT_CHAIN, IDENTITY_CHAIN, STAFF_CHAIN, AGENCY_CHAIN)
 # The chains span apps (a report's events, identity looks, staff appointments), so this module sits in the
 # project and reads the models by label: agencies may seal into it without importing complaints.
 MODELS = {
     EVENT_CHAIN: "complaints.Event",
     IDENTITY_CHAIN: "complaints.IdentityAccess",
     STAFF_CHAIN: "agencies.Appointment",
+    AGENCY_CHAIN: "agencies.AgencyChange",
 }
 
 

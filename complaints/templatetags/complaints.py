@@ -36,6 +36,14 @@ def sees_overdue(user):
 
 
 @register.filter
+def coordinates(user):
+    """National admins and provincial governments' admins see the agencies' readiness list."""
+    from ..readiness import is_coordinator
+
+    return is_coordinator(user)
+
+
+@register.filter
 def in_training(user):
     """Trainees of a training sandbox see their practice dashboard."""
     return bool(training_seats(user))
