@@ -97,11 +97,13 @@ if "verifier" in PARTS:
 
 if "train" in PARTS:
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    cpu = time.process_time()
     started = time.perf_counter()
     model = routing_model.train()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(
-        f"training: {model.trained_on:,} reports in {time.perf_counter() - started:.0f} s, "
+        f"training: {model.trained_on:,} reports in {time.perf_counter() - started:.0f} s "
+        f"({time.process_time() - cpu:.0f} s of CPU in this process; the database's share is not counted), "
         f"artifact {len(model.artifact) / 1e6:.1f} MB, peak RSS {peak / 1024:.0f} MB (before {before / 1024:.0f} MB)"
     )
 
