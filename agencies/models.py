@@ -26,8 +26,8 @@ class Region(models.Model):
         "self", verbose_name=_("provinsi"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
     timezone = models.CharField(_("zona waktu"), max_length=32, choices=TIMEZONES, default="Asia/Jakarta")
-    # A rough bounding box (agencies/data/README.md: from the islands of idn-area-data; empty where the
-    # source has none). A map pin inside exactly this box fills an empty region choice.
+    # The box around the regency's reference points (agencies/data/README.md: GeoNames towns and
+    # idn-area-data islands; empty where the sources have none).
     lat_min = models.FloatField(null=True, blank=True, editable=False)
     lng_min = models.FloatField(null=True, blank=True, editable=False)
     lat_max = models.FloatField(null=True, blank=True, editable=False)
@@ -46,6 +46,24 @@ class Region(models.Model):
         if self.lat_min is None:
             return None
         return (self.lat_min, self.lng_min, self.lat_max, self.lng_max)
+
+
+class RegionPoint(models.Model):
+    """A named place of a regency (a GeoNames town or an idn-area-data island), or of a province where the
+    source names no regency: a map pin fills an empty region choice with the region of the nearest one
+    (complaints.places.region_for_point). Reference data, loaded by load_reference."""
+
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="points")
+    latitude = models.FloatField()
+    longitude = models.FloatField()
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=10)
+
+    class Meta:
+        indexes = [models.Index(fields=["latitude", "longitude"], name="regionpoint_lat_lng")]
+
+    def __str__(self):
+        return self.name
 
 
 class District(models.Model):

@@ -14,12 +14,13 @@ from pathlib import Path
 from django.core.management.base import CommandError
 from django.utils.text import slugify
 
-from .models import Agency, District, Region, Village
+from .models import Agency, District, Region, RegionPoint, Village
 
 DATA = Path(__file__).resolve().parent / "data"
 REGIONS_CSV = DATA / "regions.csv"
 DISTRICTS_CSV = DATA / "districts.csv.gz"
 VILLAGES_CSV = DATA / "villages.csv.gz"
+POINTS_CSV = DATA / "region_points.csv.gz"
 AGENCIES_CSV = DATA / "agencies.csv"
 BATCH = 2000
 
@@ -140,6 +141,30 @@ def load_districts(rows) -> tuple[int, int]:
 def load_villages(rows) -> tuple[int, int]:
     districts = set(District.objects.values_list("pk", flat=True))
     return load_areas(Village, "district_id", districts, rows, "villages.csv")
+
+
+def load_region_points(rows) -> tuple[int, int]:
+    """The regions' reference points (~26,000 rows without a code of their own): the table is read as
+    tuples in one query, rows not in the file are deleted and missing ones inserted in bulk, so a
+    repeated load writes nothing. Returns (created, deleted)."""
+    regions = set(Region.objects.values_list("pk", flat=True))
+    wanted = set()
+    for line, row in enumerate(rows, start=2):
+        if row["region_code"] not in regions:
+            raise CommandError(f"region_points.csv baris {line}: wilayah {row['region_code']!r} tidak dikenal")
+        wanted.add((row["region_code"], float(row["lat"]), float(row["lng"]), row["name"][:120], row["kind"]))
+    existing = {}
+    for pk, *key in RegionPoint.objects.values_list("pk", "region_id", "latitude", "longitude", "name", "kind"):
+        existing.setdefault(tuple(key), []).append(pk)
+    stale = [pk for key, pks in existing.items() for pk in (pks if key not in wanted else pks[1:])]
+    for start in range(0, len(stale), BATCH):
+        RegionPoint.objects.filter(pk__in=stale[start : start + BATCH]).delete()
+    new = [
+        RegionPoint(region_id=code, latitude=lat, longitude=lng, name=name, kind=kind)
+        for code, lat, lng, name, kind in sorted(wanted - existing.keys())
+    ]
+    RegionPoint.objects.bulk_create(new, batch_size=BATCH)
+    return len(new), len(stale)
 
 
 def agency_rows() -> list[dict[str, str]]:

@@ -367,9 +367,13 @@ class ReportForm(forms.Form):
             data["latitude"] = data["longitude"] = None  # half a pin is no pin
         kecamatan, kelurahan = data.get("kecamatan"), data.get("kelurahan")
         if regency is None and kecamatan is None and kelurahan is None:
-            regency = places.region_for_point(data.get("latitude"), data.get("longitude"))
-            if regency is not None and province is not None and regency.parent_id != province.pk:
-                regency = None  # the pin's box disagrees with the chosen province: the choice stands
+            pin_province, pin_regency = places.province_and_regency(
+                places.region_for_point(data.get("latitude"), data.get("longitude"))
+            )
+            # The pin fills what is empty; where it disagrees with the chosen province the choice stands.
+            if pin_province is not None and province in (None, pin_province):
+                province, regency = pin_province, pin_regency
+                data["province"] = province
         try:
             province, regency, kecamatan, kelurahan = places.check_areas(
                 province=province, regency=regency, kecamatan=kecamatan, kelurahan=kelurahan

@@ -2,8 +2,8 @@
 and the public's view of them.
 
 One place for each rule: `check_areas` (a district inside its regency, a village inside its district,
-for every channel), `region_for_point` (a pin fills an empty region from the reference data's boxes,
-no geocoding service), `public_point` (an Anonim report's pin coarsened wherever the public sees it),
+for every channel), `region_for_point` (a pin fills an empty region from the reference data's nearest
+point, no geocoding service), `public_point` (an Anonim report's pin coarsened wherever the public sees it),
 `in_box`/`map_points` (the public map's bounding-box query) and `nearby` ("near me": open public
 reports near a pin or in the same village, also for the duplicate suggestions).
 """
@@ -17,7 +17,7 @@ from django.db import connection
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from agencies.models import District, Region, Village
+from agencies.models import District, Region, RegionPoint, Village
 
 from .models import OPEN_STATUSES, Report
 
@@ -99,17 +99,37 @@ def areas_from_codes(district_code: str = "", village_code: str = ""):
     return kecamatan, kelurahan
 
 
+# How far from a pin its region's nearest reference point may be (degrees): near enough for the
+# sparse interior of Papua, far enough that a pin out at sea fills nothing.
+POINT_SEARCH_STEPS = (0.1, 0.3, 1.0)
+
+
 def region_for_point(latitude, longitude) -> Region | None:
-    """The regency whose box (agencies/data/README.md) holds the point, the smallest if several do;
-    None where the reference data has no box there (most inland regencies). Never a guess of a
-    district or village."""
+    """The region of the reference point (agencies.RegionPoint: a GeoNames town or an island) nearest to
+    the pin: a regency, or a province where the source names none (Jakarta); None when no point is
+    within a degree. Indexed box queries, widened step by step; never a guess of a district or village."""
     if latitude is None or longitude is None:
         return None
     lat, lng = float(latitude), float(longitude)
-    boxes = Region.objects.filter(
-        level=Region.Level.REGENCY, lat_min__lte=lat, lat_max__gte=lat, lng_min__lte=lng, lng_max__gte=lng
-    ).select_related("parent")
-    return min(boxes, key=lambda r: (r.lat_max - r.lat_min) * (r.lng_max - r.lng_min), default=None)
+    scale = max(math.cos(math.radians(lat)), 0.01)
+    for step in POINT_SEARCH_STEPS:
+        points = RegionPoint.objects.filter(
+            latitude__range=(lat - step, lat + step), longitude__range=(lng - step, lng + step)
+        ).values_list("region_id", "latitude", "longitude")
+        nearest = min(points, key=lambda p: (p[1] - lat) ** 2 + ((p[2] - lng) * scale) ** 2, default=None)
+        # Only trusted inside the circle the box holds (a nearer point may lie just outside a corner).
+        if nearest is not None and math.hypot(nearest[1] - lat, (nearest[2] - lng) * scale) <= step:
+            return Region.objects.select_related("parent").get(pk=nearest[0])
+    return None
+
+
+def province_and_regency(region: Region | None) -> tuple[Region | None, Region | None]:
+    """(province, regency) of region_for_point's answer; the regency None for a province's point."""
+    if region is None:
+        return None, None
+    if region.level == Region.Level.PROVINCE:
+        return region, None
+    return region.parent, region
 
 
 def parse_box(text: str) -> tuple[float, float, float, float] | None:

@@ -492,9 +492,10 @@ def _similar_to(data) -> list[Report]:
         regency = Region.objects.filter(level="regency", code=code).first()
     else:
         try:
-            regency = places.region_for_point(float(data.get("latitude")), float(data.get("longitude")))
+            point = places.region_for_point(float(data.get("latitude")), float(data.get("longitude")))
         except (TypeError, ValueError):
-            regency = None
+            point = None
+        regency = places.province_and_regency(point)[1]
     return duplicates.for_citizen(regency=regency, title=title, body=body)
 
 
@@ -553,9 +554,13 @@ def nearby(request):
         {"id": r.tracking_no, "title": r.title, "url": reverse("complaints:detail", args=[r.tracking_no])}
         for r in found
     ]
-    # The region whose reference box holds the pin (agencies/data/README.md), for an empty choice.
-    regency = places.region_for_point(lat, lng)
-    region = {"province": regency.parent_id, "regency": regency.pk, "name": regency.name} if regency else None
+    # The region of the reference point nearest to the pin (agencies/data/README.md), for an empty
+    # choice: a regency and its province, or a province alone.
+    province, regency = places.province_and_regency(places.region_for_point(lat, lng))
+    region = None
+    if province is not None:
+        named = regency or province
+        region = {"province": province.pk, "regency": regency.pk if regency else "", "name": named.name}
     return JsonResponse({"results": results, "region": region})
 
 

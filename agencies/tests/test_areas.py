@@ -8,8 +8,16 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from agencies.models import District, Region, Village
-from agencies.reference import DISTRICTS_CSV, VILLAGES_CSV, load_districts, load_villages, read_csv
+from agencies.models import District, Region, RegionPoint, Village
+from agencies.reference import (
+    DISTRICTS_CSV,
+    POINTS_CSV,
+    VILLAGES_CSV,
+    load_districts,
+    load_region_points,
+    load_villages,
+    read_csv,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -28,12 +36,29 @@ def test_counts_codes_and_parents(areas):
     assert set(District.objects.filter(regency="34.04").values_list("name", flat=True)) >= {"Gamping", "Depok"}
 
 
-def test_regions_carry_the_bounding_boxes_the_source_has(areas):
+def test_regions_carry_the_bounding_boxes_of_their_points(areas):
     seribu = Region.objects.get(pk="31.01")  # Kepulauan Seribu: islands only
-    assert seribu.box is not None
     lat_min, lng_min, lat_max, lng_max = seribu.box
     assert lat_min < -5.6 < lat_max and lng_min < 106.55 < lng_max
-    assert Region.objects.get(pk="34.04").box is None  # Sleman: no island, no box in the source
+    lat_min, lng_min, lat_max, lng_max = Region.objects.get(pk="34.04").box  # Sleman: inland, GeoNames towns
+    assert lat_min < -7.72 < lat_max and lng_min < 110.36 < lng_max
+    assert Region.objects.get(pk="31.71").box is None  # Jakarta Pusat: no point in either source
+
+
+def test_region_points_load_idempotently(areas):
+    rows = read_csv(POINTS_CSV)
+    assert len(rows) == RegionPoint.objects.count() == 26106
+    assert RegionPoint.objects.filter(kind="town").count() == 9180
+    with CaptureQueriesContext(connection) as queries:
+        assert load_region_points(rows) == (0, 0)  # nothing written
+    assert len(queries) == 2
+    moved = RegionPoint.objects.filter(region_id="34.04").first()
+    RegionPoint.objects.filter(pk=moved.pk).update(latitude=0)
+    RegionPoint.objects.filter(region_id="51.71").delete()
+    created, deleted = load_region_points(rows)
+    assert deleted == 1 and created == 1 + sum(r["region_code"] == "51.71" for r in rows)
+    assert RegionPoint.objects.count() == 26106
+    assert not RegionPoint.objects.filter(latitude=0).exists()
 
 
 def test_second_load_writes_nothing_and_restores_an_edit(areas):

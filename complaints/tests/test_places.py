@@ -120,21 +120,61 @@ def test_area_lists_are_small_cached_json(client, areas, django_assert_max_num_q
 # --- The pin ---
 
 
-def test_a_pin_alone_fills_the_region_from_the_reference_boxes(client, citizen, data):
+# Well-known places on different islands (coordinates of their centres) and the regency they are in.
+KNOWN_PLACES = [
+    ("Medan (Sumatra)", 3.5952, 98.6722, "12", "12.71"),
+    ("Kota Yogyakarta (Java)", -7.7956, 110.3695, "34", "34.71"),
+    ("Sleman, inland (Java)", -7.7167, 110.3553, "34", "34.04"),
+    ("Kota Surabaya (Java)", -7.2575, 112.7521, "35", "35.78"),
+    ("Kota Denpasar (Bali)", -8.6705, 115.2126, "51", "51.71"),
+    ("Kuta, Badung (Bali)", -8.7222, 115.1723, "51", "51.03"),
+    ("Kota Pontianak (Kalimantan)", -0.0263, 109.3425, "61", "61.71"),
+    ("Kota Makassar (Sulawesi)", -5.1477, 119.4327, "73", "73.71"),
+    ("Kota Jayapura (Papua)", -2.5337, 140.7181, "91", "91.71"),
+    ("Kota Kupang (Timor)", -10.1772, 123.6070, "53", "53.71"),
+]
+
+
+@pytest.mark.parametrize("label,lat,lng,province,regency", KNOWN_PLACES, ids=[p[0] for p in KNOWN_PLACES])
+def test_a_pin_alone_fills_province_and_regency(client, citizen, data, label, lat, lng, province, regency):
     client.force_login(citizen)
-    # Kepulauan Seribu (DKI Jakarta): its islands give it a box.
-    response = client.post(FORM, {**data, "latitude": "-5.6", "longitude": "106.55"})
-    assert response.status_code == 302
+    response = client.post(FORM, {**data, "latitude": str(lat), "longitude": str(lng)})
+    assert response.status_code == 302, label
     report = Report.objects.get()
-    assert (report.province_id, report.regency_id) == ("31", "31.01")
-    assert report.latitude == Decimal("-5.600000")
+    assert (report.province_id, report.regency_id) == (province, regency), label
+    assert report.latitude == Decimal(str(lat)).quantize(Decimal("0.000001"))
 
 
-def test_a_pin_where_the_data_has_no_box_asks_for_the_region(client, citizen, data):
+def test_pins_fill_the_region_across_the_country(areas):
+    """Every regency/city but the few the sources give no point (agencies/data/README.md) has reference
+    points, and a pin on one of a regency's towns finds that regency."""
+    from agencies.models import Region, RegionPoint
+
+    regencies = Region.objects.filter(level=Region.Level.REGENCY)
+    with_points = set(RegionPoint.objects.filter(region__level="regency").values_list("region_id", flat=True))
+    assert len(with_points) == 505
+    assert set(regencies.values_list("pk", flat=True)) - with_points == {
+        "13.74", "16.72", "31.71", "31.73", "31.74", "31.75", "62.10", "63.72", "74.11",
+    }  # fmt: skip
+    seat = RegionPoint.objects.filter(region_id="81.03").first()  # Kepulauan Tanimbar, renamed in 2019
+    assert places.region_for_point(seat.latitude, seat.longitude).pk == "81.03"
+
+
+def test_a_pin_in_jakarta_fills_the_province_and_asks_for_the_city(client, citizen, data):
+    """GeoNames names no city for central Jakarta: the province is filled, the city asked for."""
     client.force_login(citizen)
-    html = client.post(FORM, {**data, "latitude": "-7.7", "longitude": "110.37"}).content.decode()  # Sleman
+    html = client.post(FORM, {**data, "latitude": "-6.2146", "longitude": "106.8451"}).content.decode()
     assert "Pilih kabupaten/kota" in html
-    assert 'name="latitude" value="-7.7"' in html  # the pin is kept
+    assert not Report.objects.exists()
+    region = client.get("/laporan/sekitar/", {"lat": "-6.2146", "lng": "106.8451"}).json()["region"]
+    assert region == {"province": "31", "regency": "", "name": "DKI Jakarta"}
+
+
+def test_a_pin_far_out_at_sea_fills_nothing(client, citizen, data):
+    client.force_login(citizen)
+    html = client.post(FORM, {**data, "latitude": "-15.0", "longitude": "100.0"}).content.decode()
+    assert "Pilih provinsi" in html
+    assert 'name="latitude" value="-15.0"' in html  # the pin is kept
     assert not Report.objects.exists()
 
 

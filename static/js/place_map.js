@@ -87,8 +87,10 @@
           if (data.region && regency && !regency.value && (!province.value || province.value === data.region.province)) {
             province.value = data.region.province;
             province.dispatchEvent(new Event("change"));
-            regency.value = data.region.regency;
-            regency.dispatchEvent(new Event("change"));
+            if (data.region.regency) {
+              regency.value = data.region.regency;
+              regency.dispatchEvent(new Event("change"));
+            }
             say(text + " " + status.getAttribute("data-filled-label") + " " + data.region.name + ".");
           }
         })

@@ -18,11 +18,13 @@ from django.db import transaction
 
 from agencies.reference import (
     DISTRICTS_CSV,
+    POINTS_CSV,
     REGIONS_CSV,
     VILLAGES_CSV,
     agency_rows,
     load_agencies,
     load_districts,
+    load_region_points,
     load_regions,
     load_villages,
     read_csv,
@@ -41,11 +43,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--without-areas",
             action="store_true",
-            help="Tanpa kecamatan dan kelurahan/desa (untuk uji yang memuat ulang setelah tabel dikosongkan).",
+            help=(
+                "Tanpa titik wilayah, kecamatan dan kelurahan/desa "
+                "(untuk uji yang memuat ulang setelah tabel dikosongkan)."
+            ),
         )
 
     def handle(self, *args, **options):
         areas = [
+            ("Titik wilayah", load_region_points, lambda: read_csv(POINTS_CSV)),
             ("Kecamatan", load_districts, lambda: read_csv(DISTRICTS_CSV)),
             ("Kelurahan/desa", load_villages, lambda: read_csv(VILLAGES_CSV)),
         ]
