@@ -14,7 +14,8 @@ import math
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Avg, Case, Count, F, FloatField, Q, When
+from django.db.models.functions import Cast, Floor, Round
 from django.utils.translation import gettext as _
 
 from agencies.models import District, Region, RegionPoint, Village
@@ -31,11 +32,16 @@ METRES_PER_DEGREE = 111_320
 # tiny box or radius probe cannot locate it more closely than the coarsened point shows.
 COARSE_MARGIN = 0.0006
 MAP_POINT_LIMIT = 500
-# The widest viewport (square degrees, about 35 × 35 km) whose points the map asks for. Measured at
-# 2M reports (bench/bench_map.py, docs/benchmarks.md): a town's box answers in tens of milliseconds,
-# a province's takes about a second (every pin in it is read to find the newest), so a wider view
-# asks the visitor to zoom in (the list below the map holds the same reports).
-MAP_MAX_AREA = 0.1
+# The widest viewport (square degrees, about 15 × 15 km) answered with single points; a wider one, or
+# one holding more than MAP_POINT_LIMIT points, is answered with clusters counted on a grid in SQL
+# (map_clusters). Measured at 2M reports in bench/bench_map.py (docs/benchmarks.md).
+MAP_MAX_AREA = 0.02
+# Clusters: the box's longer side is cut into about MAP_GRID cells of a size taken from MAP_CELL_SIZES
+# (anchored at 0°, so a cell is the same cell whatever the viewport), so an answer has at most
+# MAP_MAX_CELLS cells.
+MAP_GRID = 12
+MAP_CELL_SIZES = (0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0)
+MAP_MAX_CELLS = (2 * MAP_GRID + 2) ** 2
 MAX_RADIUS_M = 50_000
 
 
@@ -168,24 +174,78 @@ def inside(point, box) -> bool:
 
 
 def map_points(qs, box, limit: int = MAP_POINT_LIMIT) -> dict:
-    """The public map's points inside the box (the caller passes a queryset built on public()), newest
-    first, at most `limit`; `more` says the box holds more (the map then asks the visitor to zoom in).
-    Anonim pins are coarsened here, before they leave the server. A box wider than MAP_MAX_AREA
-    answers no points and `zoom_in`."""
+    """The public map's answer for a box (the caller passes a queryset built on public()): up to `limit`
+    points, newest first, when the box is at most MAP_MAX_AREA and holds no more than `limit`;
+    otherwise clusters counted on a grid (map_clusters). Anonim pins are coarsened here, before they
+    leave the server."""
     south, west, north, east = box
-    if (north - south) * (east - west) > MAP_MAX_AREA:
-        return {"points": [], "more": True, "zoom_in": True}
+    if (north - south) * (east - west) <= MAP_MAX_AREA:
+        rows = (
+            in_box(qs, box)
+            .order_by("-created_at")
+            .values_list("tracking_no", "title", "status", "latitude", "longitude", "is_anonymous")[: limit + 1]
+        )
+        points = []
+        for tracking, title, status, *exact in rows:
+            point = coarsen(*exact)
+            if inside(point, box):
+                points.append({"id": tracking, "title": title, "status": status, "lat": point[0], "lng": point[1]})
+        if len(rows) <= limit:
+            return {"points": points, "clusters": [], "more": False}
+    return {"points": [], **map_clusters(qs, box), "more": False}
+
+
+def cell_size(box) -> float:
+    """The grid's cell (degrees) for a box: the smallest of MAP_CELL_SIZES that cuts the box's longer
+    side into at most MAP_GRID cells."""
+    south, west, north, east = box
+    span = max(north - south, east - west) / MAP_GRID
+    return next((size for size in MAP_CELL_SIZES if size >= span), MAP_CELL_SIZES[-1])
+
+
+def map_clusters(qs, box) -> dict:
+    """The reports of `qs` (built on public()) in the box, counted per grid cell in one SQL GROUP BY
+    over the box's rows (found through the map's index). Everything is computed from the *public*
+    point — an Anonim pin coarsened as by `coarsen` — the cell, the test that the point is inside the
+    box and the cluster's centre (the mean of its public points), so a cluster of one Anonim report
+    shows its coarsened point and never its exact one. At most MAP_MAX_CELLS cells."""
+    size = cell_size(box)
+    south, west, north, east = box
+    public_lat = Case(
+        When(is_anonymous=True, then=Round("latitude", ANONYMOUS_PLACES)),
+        default=F("latitude"),
+        output_field=FloatField(),
+    )
+    public_lng = Case(
+        When(is_anonymous=True, then=Round("longitude", ANONYMOUS_PLACES)),
+        default=F("longitude"),
+        output_field=FloatField(),
+    )
     rows = (
         in_box(qs, box)
-        .order_by("-created_at")
-        .values_list("tracking_no", "title", "status", "latitude", "longitude", "is_anonymous")[: limit + 1]
+        .order_by()
+        .alias(plat=Cast(public_lat, FloatField()), plng=Cast(public_lng, FloatField()))
+        .filter(plat__gte=south, plat__lte=north, plng__gte=west, plng__lte=east)
+        .values(row=Floor(F("plat") / size), col=Floor(F("plng") / size))
+        .annotate(count=Count("pk"), lat=Avg("plat"), lng=Avg("plng"))
+        .values_list("row", "col", "count", "lat", "lng")[:MAP_MAX_CELLS]
     )
-    points = []
-    for tracking, title, status, *exact in rows:
-        point = coarsen(*exact)
-        if inside(point, box):
-            points.append({"id": tracking, "title": title, "status": status, "lat": point[0], "lng": point[1]})
-    return {"points": points[:limit], "more": len(points) > limit}
+    clusters = [
+        {
+            "count": count,
+            "lat": round(lat, EXACT_PLACES),
+            "lng": round(lng, EXACT_PLACES),
+            # The cell, for the map to zoom into: south, west, north, east.
+            "cell": [
+                round(row * size, 6),
+                round(col * size, 6),
+                round((row + 1) * size, 6),
+                round((col + 1) * size, 6),
+            ],
+        }
+        for row, col, count, lat, lng in rows
+    ]
+    return {"clusters": clusters, "cell": size}
 
 
 def distance_m(lat1, lng1, lat2, lng2) -> float:

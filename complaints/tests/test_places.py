@@ -3,6 +3,7 @@ a pin that fills an empty region, the public map's bounding-box endpoint (scope,
 never, Anonim coarsened), "near me" and Open311's lat/long/radius search."""
 
 import json
+import math
 from decimal import Decimal
 
 import pytest
@@ -16,7 +17,7 @@ from complaints.tests.portal import published
 
 FORM = "/laporan/baru/"
 MAP = "/laporan/peta.json"
-BADUNG_BOX = "115.05,-8.85,115.35,-8.6"  # west,south,east,north (0.075 square degrees)
+BADUNG_BOX = "115.1,-8.8,115.25,-8.68"  # west,south,east,north (Kuta, 0.018 square degrees)
 
 
 @pytest.fixture(autouse=True)
@@ -231,16 +232,73 @@ def test_map_endpoint_shows_public_reports_only_and_coarsens_anonim(client, mapp
     assert "Rahasia" not in response.content.decode()
 
 
-def test_map_endpoint_takes_the_list_filters(client, mapped, monkeypatch):
+def test_map_endpoint_takes_the_list_filters(client, mapped):
     titles = lambda params: {p["title"] for p in client.get(MAP, params).json()["points"]}  # noqa: E731
-    badung_and_sleman = "110,-9,115.4,-7.6"
-    assert titles({"bbox": badung_and_sleman}) == set()  # wider than MAP_MAX_AREA: zoom in
-    assert client.get(MAP, {"bbox": badung_and_sleman}).json()["zoom_in"] is True
-    monkeypatch.setattr(places, "MAP_MAX_AREA", 100)
-    assert titles({"bbox": badung_and_sleman}) == {"Publik", "Anonim", "Sleman"}
-    assert titles({"bbox": badung_and_sleman, "kabupaten": "34.04"}) == {"Sleman"}
-    assert titles({"bbox": badung_and_sleman, "kecamatan": "51.03.01"}) == {"Publik"}
+    assert titles({"bbox": BADUNG_BOX}) == {"Publik", "Anonim"}
+    assert titles({"bbox": BADUNG_BOX, "kabupaten": "34.04"}) == set()
+    assert titles({"bbox": BADUNG_BOX, "kecamatan": "51.03.01"}) == {"Publik"}
     assert client.get(MAP, {"bbox": "nonsense"}).status_code == 400
+
+
+# --- Clusters: wide or crowded views are counted per grid cell on the server ---
+
+COUNTRY_BOX = "94,-11.5,141.5,6.5"
+
+
+def counts(response) -> dict:
+    """{(rounded lat, rounded lng): count} of a clustered answer."""
+    body = response.json()
+    assert body["points"] == []
+    return {(round(c["lat"], 1), round(c["lng"], 1)): c["count"] for c in body["clusters"]}
+
+
+def test_a_wide_box_answers_clusters_of_public_reports_only(client, mapped, django_assert_max_num_queries):
+    client.get(MAP, {"bbox": COUNTRY_BOX})  # the filters' options are cached after the first request
+    with django_assert_max_num_queries(1):
+        response = client.get(MAP, {"bbox": COUNTRY_BOX})
+    # Badung: Publik and Anonim (never Rahasia, never unverified); Sleman: one.
+    assert counts(response) == {(-8.7, 115.2): 2, (-7.7, 110.4): 1}
+    assert "Rahasia" not in response.content.decode() and "Publik" not in response.content.decode()
+
+
+def test_clusters_take_the_list_filters(client, mapped):
+    assert counts(client.get(MAP, {"bbox": COUNTRY_BOX, "kabupaten": "34.04"})) == {(-7.7, 110.4): 1}
+    assert counts(client.get(MAP, {"bbox": COUNTRY_BOX, "kecamatan": "51.03.01"})) == {(-8.7, 115.2): 1}
+    assert counts(client.get(MAP, {"bbox": COUNTRY_BOX, "klasifikasi": "aspiration"})) == {}
+
+
+def test_a_cluster_never_shows_an_anonim_exact_pin(client, make_report, national_admin, mapped):
+    """A cluster's centre is the mean of its *public* points: one Anonim report alone shows its
+    coarsened point, exactly as the single-point answer does."""
+    published(
+        make_report, national_admin, title="Medan", is_anonymous=True,
+        latitude=Decimal("3.595123"), longitude=Decimal("98.672234"),
+    )  # fmt: skip
+    clusters = client.get(MAP, {"bbox": COUNTRY_BOX}).json()["clusters"]
+    medan = [c for c in clusters if c["lng"] < 100]
+    assert [(c["count"], c["lat"], c["lng"]) for c in medan] == [(1, 3.595, 98.672)]
+    badung = next(c for c in clusters if c["lng"] > 115)  # Publik exact, Anonim coarsened, same pin
+    assert (badung["lat"], badung["lng"]) == (round((-8.723456 - 8.723) / 2, 6), round((115.171234 + 115.171) / 2, 6))
+
+
+def test_clusters_are_bounded_and_cells_fixed(client, mapped, monkeypatch):
+    """At most MAP_MAX_CELLS cells per answer, whatever the box; cells come from fixed sizes."""
+    for span in (0.001, 0.01, 0.3, 1, 7, 45, 180, 360):
+        box = (-span / 4, 100 - span / 2, span / 4, 100 + span / 2)
+        size = places.cell_size(box)
+        cells = (math.floor(box[2] / size) - math.floor(box[0] / size) + 1) * (
+            math.floor(box[3] / size) - math.floor(box[1] / size) + 1
+        )
+        assert size in places.MAP_CELL_SIZES and cells <= places.MAP_MAX_CELLS, span
+    monkeypatch.setattr(places, "MAP_MAX_CELLS", 1)
+    assert len(client.get(MAP, {"bbox": COUNTRY_BOX}).json()["clusters"]) == 1
+
+
+def test_a_narrow_box_with_too_many_points_answers_clusters(mapped):
+    box = places.parse_box(BADUNG_BOX)
+    assert len(places.map_points(Report.objects.public(), box)["points"]) == 2
+    crowded = places.map_points(Report.objects.public(), box, limit=1)
+    assert crowded["points"] == [] and [c["count"] for c in crowded["clusters"]] == [2]
 
 
 def test_a_tiny_box_cannot_find_an_anonim_exact_pin(client, mapped):

@@ -1,6 +1,7 @@
 // Maps of reports, loaded only when opened (Leaflet and Leaflet.markercluster from static/vendor):
 // - [data-report-map]: the public map of /laporan/ — the points of the visible area, with the list's
-//   filters, fetched again when the map moves; the list below is the accessible equivalent.
+//   filters, fetched again when the map moves (clustered here), or for a wide view the server's counts
+//   per grid cell; the list below is the accessible equivalent.
 // - [data-staff-map]: one report's pin (admin report page) or the points of a dashboard, given inline
 //   as data attributes; no request of its own.
 (function () {
@@ -49,7 +50,10 @@
       loadLibraries(box).then(function (L) {
         var map = baseMap(L, box, canvas).setView([-2.5, 118], 5);
         var layer = L.markerClusterGroup ? L.markerClusterGroup() : L.layerGroup();
+        var clusters = L.layerGroup();
+        var clusterLabel = status.getAttribute("data-cluster-label");
         layer.addTo(map);
+        clusters.addTo(map);
         var pending = null;
         function refresh() {
           if (pending) { pending.abort(); }
@@ -59,10 +63,20 @@
             .then(function (r) { return r.json(); })
             .then(function (data) {
               layer.clearLayers();
+              clusters.clearLayers();
               data.points.forEach(function (p) {
                 layer.addLayer(L.marker([p.lat, p.lng], { title: p.title, alt: p.title }).bindPopup(popup(p, "/laporan/")));
               });
-              status.textContent = data.zoom_in ? status.getAttribute("data-zoom-label") : (data.more ? status.getAttribute("data-more-label") : "");
+              // Wide or crowded views: counts per grid cell from the server; choosing one zooms into its cell.
+              data.clusters.forEach(function (c) {
+                var label = clusterLabel.replace("{n}", c.count);
+                var size = c.count < 10 ? "small" : (c.count < 100 ? "medium" : "large");
+                var icon = L.divIcon({ html: "<div><span>" + c.count + "</span></div>", className: "marker-cluster marker-cluster-" + size, iconSize: L.point(40, 40) });
+                var marker = L.marker([c.lat, c.lng], { icon: icon, title: label, alt: label });
+                marker.on("click", function () { map.fitBounds([[c.cell[0], c.cell[1]], [c.cell[2], c.cell[3]]]); });
+                clusters.addLayer(marker);
+              });
+              status.textContent = data.clusters.length ? status.getAttribute("data-clusters-label") : "";
             })
             .catch(function () { /* a moved map aborts the previous request */ });
         }
