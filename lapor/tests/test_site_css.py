@@ -31,5 +31,17 @@ def test_a_rule_is_kept_when_the_pages_use_every_class_it_names():
 
 def test_the_icons_font_is_found_from_the_trimmed_stylesheet():
     css = trim_css.OUTPUT.read_text(encoding="utf-8")
-    assert 'url("../vendor/bootstrap-icons/fonts/bootstrap-icons.woff2' in css
-    assert (trim_css.OUTPUT.parent / "../vendor/bootstrap-icons/fonts/bootstrap-icons.woff2").resolve().exists()
+    assert 'src:url("../fonts/lapor-icons.woff2") format("woff2")' in css
+    assert (trim_css.OUTPUT.parent / "../fonts/lapor-icons.woff2").resolve().exists()
+
+
+def test_the_icons_font_has_every_icon_the_stylesheet_uses():
+    """scripts/build_icons.py subsets the font to the icon rules of site.min.css (the names it kept are
+    listed beside the font); rerun it after trim_css.py when a page uses a new icon."""
+    spec = importlib.util.spec_from_file_location("build_icons", ROOT / "scripts/build_icons.py")
+    build_icons = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build_icons)
+    used = set(build_icons.icons_in_use(trim_css.OUTPUT.read_text(encoding="utf-8")))
+    assert used, "no icon rule found"
+    kept = set(build_icons.NAMES_OUTPUT.read_text(encoding="utf-8").split())
+    assert used <= kept, f"run scripts/build_icons.py: the font lacks {sorted(used - kept)}"

@@ -53,21 +53,22 @@ def test_files_by_pin_only_and_the_form_with_the_map_passes_axe(
     driver, live_app, areas, citizen, browser_login, fill, offline_tiles
 ):
     browser_login(citizen, next_path="/laporan/baru/")
-    _write(driver, fill, "Dermaga rusak di Pulau Pramuka")
+    _write(driver, fill, "Trotoar rusak di Malioboro")
     # No raw coordinate boxes: the pin's inputs are hidden.
     assert driver.find_element(By.NAME, "latitude").get_attribute("type") == "hidden"
     click(driver, driver.find_element(By.CSS_SELECTOR, "[data-open-map]"))
     wait_for(driver, lambda d: d.execute_script("return !!document.getElementById('place-map-canvas').leafletMap"))
-    # Kepulauan Seribu: keyboard users move the map and mark its centre (a real button).
-    driver.execute_script("document.getElementById('place-map-canvas').leafletMap.setView([-5.745, 106.613], 14)")
+    # Kota Yogyakarta, inland (no island: filled from the GeoNames towns of agencies/data/README.md):
+    # keyboard users move the map and mark its centre (a real button).
+    driver.execute_script("document.getElementById('place-map-canvas').leafletMap.setView([-7.7956, 110.3695], 14)")
     click(driver, driver.find_element(By.CSS_SELECTOR, "[data-pin-centre]"))
-    wait_for(driver, lambda d: d.find_element(By.NAME, "regency").get_attribute("value") == "31.01")
-    assert driver.find_element(By.NAME, "province").get_attribute("value") == "31"
-    assert "Kepulauan Seribu" in driver.find_element(By.ID, "place-map-status").text
+    wait_for(driver, lambda d: d.find_element(By.NAME, "regency").get_attribute("value") == "34.71")
+    assert driver.find_element(By.NAME, "province").get_attribute("value") == "34"
+    assert "Kota Yogyakarta" in driver.find_element(By.ID, "place-map-status").text
     problems = axe_violations(driver)
     assert not problems, "\n".join(problems)
     click(driver, driver.find_element(By.ID, "send-report"))
     wait_for(driver, lambda d: "/laporan/terkirim/" in d.current_url)
     report = Report.objects.get()
-    assert (report.province_id, report.regency_id) == ("31", "31.01")
-    assert abs(float(report.latitude) + 5.745) < 0.001 and abs(float(report.longitude) - 106.613) < 0.001
+    assert (report.province_id, report.regency_id) == ("34", "34.71")
+    assert abs(float(report.latitude) + 7.7956) < 0.001 and abs(float(report.longitude) - 110.3695) < 0.001
