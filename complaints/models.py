@@ -1359,3 +1359,23 @@ class InternalTarget(models.Model):
 
     def __str__(self):
         return f"{self.agency}: {self.get_classification_display()} {self.days}"
+
+
+class MapCell(models.Model):
+    """The public map's counts per grid cell, for wide views without filters (complaints.places): the
+    public reports with a pin, counted per cell of `size` degrees (0.01, 0.1 and 1), with the sums of
+    their *public* coordinates (an Anonim pin coarsened) for the clusters' centres. Rebuilt whole by
+    places.refresh_map_cells (beat, every few minutes); never edited."""
+
+    size = models.DecimalField(max_digits=4, decimal_places=2)
+    row = models.IntegerField()
+    col = models.IntegerField()
+    count = models.IntegerField()
+    sum_lat = models.FloatField()
+    sum_lng = models.FloatField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["size", "row", "col"], name="map_cell_unique")]
+
+    def __str__(self):
+        return f"{self.size}° {self.row},{self.col}: {self.count}"

@@ -14,7 +14,7 @@ import math
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Avg, Case, Count, F, FloatField, Q, When
+from django.db.models import Avg, Case, Count, F, FloatField, Q, Sum, When
 from django.db.models.functions import Cast, Floor, Round
 from django.utils.translation import gettext as _
 
@@ -173,11 +173,12 @@ def inside(point, box) -> bool:
     return south <= point[0] <= north and west <= point[1] <= east
 
 
-def map_points(qs, box, limit: int = MAP_POINT_LIMIT) -> dict:
+def map_points(qs, box, limit: int = MAP_POINT_LIMIT, *, filtered: bool = True) -> dict:
     """The public map's answer for a box (the caller passes a queryset built on public()): up to `limit`
     points, newest first, when the box is at most MAP_MAX_AREA and holds no more than `limit`;
-    otherwise clusters counted on a grid (map_clusters). Anonim pins are coarsened here, before they
-    leave the server."""
+    otherwise clusters counted on a grid (map_clusters; `filtered=False` says `qs` is public() itself,
+    so a wide box may be answered from the precounted MapCell grid). Anonim pins are coarsened here,
+    before they leave the server."""
     south, west, north, east = box
     if (north - south) * (east - west) <= MAP_MAX_AREA:
         rows = (
@@ -192,6 +193,10 @@ def map_points(qs, box, limit: int = MAP_POINT_LIMIT) -> dict:
                 points.append({"id": tracking, "title": title, "status": status, "lat": point[0], "lng": point[1]})
         if len(rows) <= limit:
             return {"points": points, "clusters": [], "more": False}
+    if not filtered and cell_size(box) >= GRID_SIZES[0]:
+        counted = grid_clusters(box)
+        if counted is not None:
+            return {"points": [], **counted, "more": False}
     return {"points": [], **map_clusters(qs, box), "more": False}
 
 
@@ -210,42 +215,123 @@ def map_clusters(qs, box) -> dict:
     box and the cluster's centre (the mean of its public points), so a cluster of one Anonim report
     shows its coarsened point and never its exact one. At most MAP_MAX_CELLS cells."""
     size = cell_size(box)
+    clusters = [_cluster(row, col, size, count, lat, lng) for row, col, count, lat, lng in cluster_query(qs, box, size)]
+    return {"clusters": clusters, "cell": size}
+
+
+def _cluster(row: int, col: int, size: float, count: int, lat: float, lng: float) -> dict:
+    return {
+        "count": count,
+        "lat": round(lat, EXACT_PLACES),
+        "lng": round(lng, EXACT_PLACES),
+        # The cell, for the map to zoom into: south, west, north, east.
+        "cell": [round(row * size, 6), round(col * size, 6), round((row + 1) * size, 6), round((col + 1) * size, 6)],
+    }
+
+
+# The precounted grid's cell sizes (degrees); every MAP_CELL_SIZES size from the first up is a whole
+# multiple of one of them.
+GRID_SIZES = (0.01, 0.1, 1.0)
+
+
+def _public_point_expressions():
+    """The public point in SQL, as `coarsen` computes it: exact, or rounded for an Anonim report."""
+    return {
+        name: Cast(
+            Case(
+                When(is_anonymous=True, then=Round(name, ANONYMOUS_PLACES)), default=F(name), output_field=FloatField()
+            ),
+            FloatField(),
+        )
+        for name in ("latitude", "longitude")
+    }
+
+
+def refresh_map_cells() -> int:
+    """Count the public reports with a pin per cell of each GRID_SIZES size, from their public points,
+    and replace the MapCell table in one transaction (what wide, unfiltered map views read). One GROUP
+    BY over public() at the finest size; the coarser sizes are summed from it. Returns the cells written."""
+    from django.db import transaction
+
+    from .models import MapCell
+
+    point = _public_point_expressions()
+    base = GRID_SIZES[0]
+    finest = (
+        Report.objects.public()
+        .filter(latitude__isnull=False, longitude__isnull=False)
+        .order_by()
+        .alias(plat=point["latitude"], plng=point["longitude"])
+        .values(row=Floor(F("plat") / base), col=Floor(F("plng") / base))
+        .annotate(count=Count("pk"), sum_lat=Sum("plat"), sum_lng=Sum("plng"))
+        .values_list("row", "col", "count", "sum_lat", "sum_lng")
+    )
+    levels = {size: {} for size in GRID_SIZES}
+    for row, col, count, sum_lat, sum_lng in finest:
+        for size in GRID_SIZES:
+            k = round(size / base)
+            key = (int(row) // k, int(col) // k)
+            cell = levels[size].setdefault(key, [0, 0.0, 0.0])
+            cell[0] += count
+            cell[1] += sum_lat
+            cell[2] += sum_lng
+    cells = [
+        MapCell(size=Decimal(str(size)), row=row, col=col, count=n, sum_lat=sum_lat, sum_lng=sum_lng)
+        for size, grid in levels.items()
+        for (row, col), (n, sum_lat, sum_lng) in grid.items()
+    ]
+    with transaction.atomic():
+        MapCell.objects.all().delete()
+        MapCell.objects.bulk_create(cells, batch_size=5000)
+    return len(cells)
+
+
+def grid_clusters(box) -> dict | None:
+    """map_clusters for public() as a whole, from the MapCell grid (refreshed every few minutes): the
+    cells of the finest grid size that divides the box's cell size and meet the box, summed into
+    cells of that size; a few thousand rows at most whatever the box, through the grid's unique index.
+    None when the grid was never filled (then the live query answers)."""
+    from .models import MapCell
+
+    size = cell_size(box)
+    level = max(g for g in GRID_SIZES if size >= g and abs(size / g - round(size / g)) < 1e-9)
+    k = round(size / level)
     south, west, north, east = box
-    public_lat = Case(
-        When(is_anonymous=True, then=Round("latitude", ANONYMOUS_PLACES)),
-        default=F("latitude"),
-        output_field=FloatField(),
-    )
-    public_lng = Case(
-        When(is_anonymous=True, then=Round("longitude", ANONYMOUS_PLACES)),
-        default=F("longitude"),
-        output_field=FloatField(),
-    )
-    rows = (
+    rows = MapCell.objects.filter(
+        size=Decimal(str(level)),
+        row__gte=math.floor(south / level),
+        row__lte=math.floor(north / level),
+        col__gte=math.floor(west / level),
+        col__lte=math.floor(east / level),
+    ).values_list("row", "col", "count", "sum_lat", "sum_lng")
+    cells = {}
+    for row, col, count, sum_lat, sum_lng in rows:
+        cell = cells.setdefault((row // k, col // k), [0, 0.0, 0.0])
+        cell[0] += count
+        cell[1] += sum_lat
+        cell[2] += sum_lng
+    if not cells and not MapCell.objects.exists():
+        return None
+    biggest = sorted(cells.items(), key=lambda item: (-item[1][0], item[0]))[:MAP_MAX_CELLS]
+    clusters = [_cluster(row, col, size, n, sum_lat / n, sum_lng / n) for (row, col), (n, sum_lat, sum_lng) in biggest]
+    return {"clusters": clusters, "cell": size}
+
+
+def cluster_query(qs, box, size: float | None = None):
+    """map_clusters' query: (row, col, count, mean public lat, mean public lng) per cell."""
+    size = size or cell_size(box)
+    south, west, north, east = box
+    point = _public_point_expressions()
+    return (
         in_box(qs, box)
         .order_by()
-        .alias(plat=Cast(public_lat, FloatField()), plng=Cast(public_lng, FloatField()))
+        .alias(plat=point["latitude"], plng=point["longitude"])
         .filter(plat__gte=south, plat__lte=north, plng__gte=west, plng__lte=east)
         .values(row=Floor(F("plat") / size), col=Floor(F("plng") / size))
         .annotate(count=Count("pk"), lat=Avg("plat"), lng=Avg("plng"))
+        .order_by("-count", "row", "col")  # the biggest clusters when there are more cells than shown
         .values_list("row", "col", "count", "lat", "lng")[:MAP_MAX_CELLS]
     )
-    clusters = [
-        {
-            "count": count,
-            "lat": round(lat, EXACT_PLACES),
-            "lng": round(lng, EXACT_PLACES),
-            # The cell, for the map to zoom into: south, west, north, east.
-            "cell": [
-                round(row * size, 6),
-                round(col * size, 6),
-                round((row + 1) * size, 6),
-                round((col + 1) * size, 6),
-            ],
-        }
-        for row, col, count, lat, lng in rows
-    ]
-    return {"clusters": clusters, "cell": size}
 
 
 def distance_m(lat1, lng1, lat2, lng2) -> float:

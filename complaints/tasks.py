@@ -83,6 +83,14 @@ def refresh_home_counters() -> dict:
     return counters.refresh()
 
 
+@shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=1)
+def refresh_map_cells() -> int:
+    """The public map's precounted grid for wide views (complaints.places)."""
+    from . import places
+
+    return places.refresh_map_cells()
+
+
 @shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=2)
 def train_routing_model() -> int | None:
     """A new version of the routing model from the latest history (its pk), or None if too little."""

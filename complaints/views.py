@@ -574,7 +574,9 @@ def report_map(request):
     report_filter = ReportFilter(request.GET or None, queryset=Report.objects.public())
     if report_filter.form.is_bound and not report_filter.form.is_valid():
         return JsonResponse({"error": _("Saringan tidak valid.")}, status=400)
-    response = JsonResponse(places.map_points(report_filter.qs, box))
+    form = report_filter.form
+    filtered = form.is_bound and any(form.cleaned_data.get(name) not in (None, "", []) for name in form.fields)
+    response = JsonResponse(places.map_points(report_filter.qs, box, filtered=filtered))
     response["Cache-Control"] = "public, max-age=60"
     return response
 

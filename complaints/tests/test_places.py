@@ -254,11 +254,31 @@ def counts(response) -> dict:
 
 def test_a_wide_box_answers_clusters_of_public_reports_only(client, mapped, django_assert_max_num_queries):
     client.get(MAP, {"bbox": COUNTRY_BOX})  # the filters' options are cached after the first request
-    with django_assert_max_num_queries(1):
-        response = client.get(MAP, {"bbox": COUNTRY_BOX})
+    with django_assert_max_num_queries(3):  # the grid is empty: its check, then the live GROUP BY
+        live = client.get(MAP, {"bbox": COUNTRY_BOX})
     # Badung: Publik and Anonim (never Rahasia, never unverified); Sleman: one.
-    assert counts(response) == {(-8.7, 115.2): 2, (-7.7, 110.4): 1}
-    assert "Rahasia" not in response.content.decode() and "Publik" not in response.content.decode()
+    assert counts(live) == {(-8.7, 115.2): 2, (-7.7, 110.4): 1}
+    assert "Rahasia" not in live.content.decode() and "Publik" not in live.content.decode()
+    # The precounted grid (beat, every few minutes) answers the same, in one query.
+    places.refresh_map_cells()
+    with django_assert_max_num_queries(1):
+        grid = client.get(MAP, {"bbox": COUNTRY_BOX})
+    assert grid.json() == live.json()
+
+
+def test_the_grid_is_read_only_without_filters_and_as_fresh_as_its_last_refresh(
+    client, mapped, make_report, national_admin
+):
+    places.refresh_map_cells()
+    sleman = mapped["sleman"]
+    published(
+        make_report, national_admin, title="Sleman 2", province=sleman.province, regency=sleman.regency,
+        latitude=Decimal("-7.71"), longitude=Decimal("110.36"),
+    )  # fmt: skip
+    assert counts(client.get(MAP, {"bbox": COUNTRY_BOX}))[(-7.7, 110.4)] == 1  # until the next refresh
+    assert counts(client.get(MAP, {"bbox": COUNTRY_BOX, "kabupaten": "34.04"})) == {(-7.7, 110.4): 2}  # live
+    places.refresh_map_cells()
+    assert counts(client.get(MAP, {"bbox": COUNTRY_BOX}))[(-7.7, 110.4)] == 2
 
 
 def test_clusters_take_the_list_filters(client, mapped):
@@ -267,13 +287,16 @@ def test_clusters_take_the_list_filters(client, mapped):
     assert counts(client.get(MAP, {"bbox": COUNTRY_BOX, "klasifikasi": "aspiration"})) == {}
 
 
-def test_a_cluster_never_shows_an_anonim_exact_pin(client, make_report, national_admin, mapped):
+@pytest.mark.parametrize("grid", [False, True], ids=["live", "grid"])
+def test_a_cluster_never_shows_an_anonim_exact_pin(client, make_report, national_admin, mapped, grid):
     """A cluster's centre is the mean of its *public* points: one Anonim report alone shows its
-    coarsened point, exactly as the single-point answer does."""
+    coarsened point, exactly as the single-point answer does (live GROUP BY and precounted grid)."""
     published(
         make_report, national_admin, title="Medan", is_anonymous=True,
         latitude=Decimal("3.595123"), longitude=Decimal("98.672234"),
     )  # fmt: skip
+    if grid:
+        places.refresh_map_cells()
     clusters = client.get(MAP, {"bbox": COUNTRY_BOX}).json()["clusters"]
     medan = [c for c in clusters if c["lng"] < 100]
     assert [(c["count"], c["lat"], c["lng"]) for c in medan] == [(1, 3.595, 98.672)]
@@ -292,6 +315,8 @@ def test_clusters_are_bounded_and_cells_fixed(client, mapped, monkeypatch):
         assert size in places.MAP_CELL_SIZES and cells <= places.MAP_MAX_CELLS, span
     monkeypatch.setattr(places, "MAP_MAX_CELLS", 1)
     assert len(client.get(MAP, {"bbox": COUNTRY_BOX}).json()["clusters"]) == 1
+    places.refresh_map_cells()
+    assert [c["count"] for c in client.get(MAP, {"bbox": COUNTRY_BOX}).json()["clusters"]] == [2]  # the biggest
 
 
 def test_a_narrow_box_with_too_many_points_answers_clusters(mapped):
