@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('agencies', '0004_staff_by_decree'),
+        ('agencies', '0005_agency_units_and_reminders'),
     ]
 
     operations = [
