@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import Agency, Appointment, Invitation, Membership, Role
-from .roles import is_national_admin, staff_agencies
+from .roles import is_national_admin, national_roles, staff_agencies
 
 log = logging.getLogger(__name__)
 User = get_user_model()
@@ -48,6 +48,16 @@ def may_manage(user, agency: Agency) -> bool:
     if is_national_admin(user):
         return True
     return any(agency.is_in_subtree_of(a) for a in admin_agencies(user))
+
+
+def may_see_decree(user, appointment: Appointment) -> bool:
+    """Who may open an appointment's decree PDF: whoever manages the staff of its agency (its admins and
+    those of the agencies above; national admins), national supervisors, and the appointee."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if appointment.user_id is not None and appointment.user_id == user.pk:
+        return True
+    return Role.SUPERVISOR in national_roles(user) or may_manage(user, appointment.agency)
 
 
 def grantable_roles(user) -> tuple[str, ...]:

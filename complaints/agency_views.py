@@ -7,10 +7,11 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
-from django.shortcuts import redirect, render
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET
 
 from agencies import staffing
 from agencies.models import Agency, Appointment, Membership, Role
@@ -129,6 +130,17 @@ def staff(request):
         },
         status=400 if form.errors else 200,
     )
+
+
+@login_required
+@require_GET
+def decree(request, pk):
+    """An appointment's decree PDF, to those staffing.may_see_decree allows (404 for anyone else)."""
+    appointment = get_object_or_404(Appointment.objects.select_related("agency").exclude(decree_file=""), pk=pk)
+    if not staffing.may_see_decree(request.user, appointment):
+        raise Http404(_("Halaman tidak ditemukan."))
+    name = f"SK-{appointment.decree_number}.pdf".replace("/", "-")
+    return FileResponse(appointment.decree_file.open("rb"), content_type="application/pdf", filename=name)
 
 
 def _act(user, form: StaffActionForm, scope) -> str:

@@ -7,6 +7,7 @@ urlpatterns = [
     path("terlambat/", staff_views.overdue, name="overdue"),
     path("latihan/", staff_views.practice, name="practice"),
     path("staf/", agency_views.staff, name="agency_staff"),
+    path("staf/sk/<int:pk>/", agency_views.decree, name="decree"),
     path("bertindak/", agency_views.acting, name="acting"),
     path("sop/", agency_views.sop_page, name="sop"),
     path("kesiapan/", agency_views.readiness_page, name="readiness"),

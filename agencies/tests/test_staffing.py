@@ -191,3 +191,36 @@ def test_deactivation_only_of_accounts_wholly_in_reach(client, tree, agency_admi
     assert client.login(username=person.email, password="lapor-test") is False
     with pytest.raises(staffing.StaffingError):
         staffing.deactivate(agency_admin, agency_admin, tree["badung"], DECREE)
+
+
+def test_a_decree_pdf_opens_only_for_those_who_manage_the_agency_and_the_appointee(
+    client, tree, agency_admin, parent_admin, sibling_admin, unit_admin, supervisor, citizen, person
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from complaints.tests.portal import close_response
+    from complaints.uploads import check_upload
+
+    upload = SimpleUploadedFile("sk.pdf", _pdf(), content_type="application/pdf")
+    staffing.grant(agency_admin, person, tree["dinkes"], Role.UNIT_ADMIN, {**DECREE, "file": check_upload(upload)})
+    appointment = Appointment.objects.get()
+    url = reverse("staff:decree", args=[appointment.pk])
+    client.force_login(agency_admin)
+    assert f'href="{url}"' in client.get(reverse("staff:agency_staff")).content.decode()  # linked from the page
+    for who, allowed in (
+        (agency_admin, True),  # the right agency's admin
+        (parent_admin, True),  # the province above it
+        (supervisor, True),
+        (person, True),  # the appointee's own decree
+        (sibling_admin, False),  # Sleman's admin
+        (unit_admin, False),  # Dinkes' unit admin manages nobody
+        (citizen, False),
+    ):
+        client.force_login(who)
+        response = client.get(url)
+        assert response.status_code == (200 if allowed else 404), who
+        if allowed:
+            assert b"".join(response.streaming_content).startswith(b"%PDF")
+            close_response(response)
+    client.logout()
+    assert client.get(url).status_code == 302  # to the login page

@@ -283,3 +283,50 @@ def test_the_dispatch_form_offers_a_trainee_the_sandboxs_agencies(training, trai
     workflow.verify(practice, by=trainees["admin"])
     offered = set(DispatchForm(report=practice, user=trainees["admin"]).fields["to_agency"].queryset)
     assert tree["badung"] in offered and tree["dinkes"] in offered and tree["sleman"] not in offered
+
+
+def test_leak_scan_of_the_map_nearby_and_similar_the_citizens_inbox_and_agency_statistics(
+    client,
+    eager_celery,
+    training,
+    trainees,
+    tree,
+    make_report,
+    agency_admin,
+    citizen,
+    django_capture_on_commit_callbacks,
+):
+    """The surfaces the first scan leaves out: every practice report carries a pin and the title of an
+    open real one (the control), so each surface has something to leak if it ever looked past real()."""
+    with django_capture_on_commit_callbacks(execute=True):
+        practice = _work_through(training, trainees, tree)
+        first, second = training.reports.order_by("pk")[:2]
+        workflow.dispatch(second, by=trainees["admin"], to_agency=tree["badung"])  # open, like the control
+        real = make_report(title=second.title, body=second.body)
+        workflow.verify(real, by=agency_admin)
+        workflow.dispatch(real, by=agency_admin, to_agency=tree["badung"])
+    pin = {"latitude": "-8.650000", "longitude": "115.170000"}
+    Report.objects.filter(pk=real.pk).update(**pin)
+    training.reports.update(**pin)
+
+    def clean(text: str, where: str, control: bool = True) -> None:
+        leaked = sorted(no for no in practice if no in text)
+        assert not leaked, f"{where} shows practice reports {leaked}"
+        if control:
+            assert real.tracking_no in text, f"{where}: the control report is missing (the scan saw nothing)"
+
+    for who in (None, citizen):
+        if who:
+            client.force_login(who)
+        clean(_text(client.get(reverse("complaints:map_points"), {"bbox": "115.0,-8.8,115.3,-8.5"})), "map")
+        clean(_text(client.get(reverse("complaints:nearby"), {"lat": "-8.65", "lng": "115.17"})), "nearby")
+        similar = {"title": second.title, "body": second.body, "regency": real.regency_id}
+        clean(_text(client.get(reverse("complaints:similar"), similar)), "similar reports")
+        clean(_text(client.get(reverse("statistik:agency", args=["pemkab-badung"]))), "agency stats", control=False)
+    # The citizen's own pages: their reports and their notifications (the control is theirs).
+    clean(_text(client.get(reverse("complaints:mine"))), "my reports")
+    clean(_text(client.get(reverse("complaints:notifications"))), "citizen notifications")
+    assert not Notification.objects.filter(user=citizen, report__sandbox=training).exists()
+    # The real admin's search in the queue's export.
+    client.force_login(agency_admin)
+    clean(_text(client.get(reverse("admin:complaints_report_export"), {"q": second.title[:20]})), "admin search export")
