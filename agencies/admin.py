@@ -23,9 +23,9 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Agency)
 class AgencyAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "parent", "region", "timezone", "answers_need_approval", "is_active"]
+    list_display = ["name", "kind", "parent", "region", "timezone", "answers_need_approval", "is_active", "approval"]
     list_select_related = ["parent", "region"]
-    list_filter = ["kind", "timezone", "is_active"]
+    list_filter = ["kind", "timezone", "is_active", "approval"]
     search_fields = ["name", "code"]
     autocomplete_fields = ["parent", "region"]
     show_full_result_count = False
