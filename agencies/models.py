@@ -177,7 +177,7 @@ class Agency(models.Model):
     # A new top-level agency proposed by somebody other than a national admin waits, inactive (so out of
     # routing, dispatch and every picker), until a national admin approves it (agencies/units.py).
     approval = models.CharField(
-        _("persetujuan"), max_length=10, choices=Approval.choices, default=Approval.APPROVED,
+        _("persetujuan"), max_length=10, choices=Approval, default=Approval.APPROVED,
         db_default=Approval.APPROVED,
     )  # fmt: skip
 

@@ -448,7 +448,9 @@ def units_page(request):
             return redirect(f"{request.path}?instansi={agency.code}")
         if blocked is None:
             return redirect(f"{request.path}?instansi={agency.code}")
-    children = Agency.objects.filter(parent=agency).order_by("-is_active", "name")
+    children = peek_page(
+        Agency.objects.filter(parent=agency).order_by("-is_active", "name", "pk"), request.GET.get("page"), PAGE_SIZE
+    )
     national = is_national_admin(request.user)
     return render(
         request,
@@ -456,6 +458,7 @@ def units_page(request):
         {
             "agency": agency,
             "children": children,
+            "query": f"instansi={agency.code}",
             "may_add": agency.is_active and units.may_add_under(request.user, agency),
             "unit_kinds": [(k, Agency.Kind(k).label) for k in units.UNIT_KINDS],
             "default_kind": units.default_kind(agency),

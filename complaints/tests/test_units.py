@@ -204,3 +204,16 @@ def test_the_national_admin_decides_on_the_page(client, tree, national_admin, ag
     assert Agency.objects.get(pk=proposed.pk).is_active
     client.force_login(agency_admin)
     assert "Usulan instansi menunggu" not in client.get(URL).content.decode()
+
+
+def test_the_units_page_is_paged_in_constant_queries(client, tree, agency_admin, django_assert_max_num_queries):
+    client.force_login(agency_admin)
+    client.get(URL, {"instansi": "dinkes-badung"})
+    with django_assert_max_num_queries(12) as few:
+        client.get(URL, {"instansi": "dinkes-badung"})
+    for i in range(55):
+        Agency.objects.create(code=f"sd-{i:02d}", name=f"SD Negeri {i:02d}", kind="unit", parent=tree["dinkes"])
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        first = client.get(URL, {"instansi": "dinkes-badung"}).content.decode()
+    assert "SD Negeri 00" in first and "SD Negeri 54" not in first and "page=2" in first
+    assert "SD Negeri 54" in client.get(URL, {"instansi": "dinkes-badung", "page": 2}).content.decode()
