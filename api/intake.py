@@ -47,6 +47,8 @@ REPORT_FIELDS = {
     "latitude": ("number", False),
     "longitude": ("number", False),
 }
+# places.AreaError.field → the request's field.
+AREA_FIELDS = {"kelurahan": "village_code", "kecamatan": "district_code", "regency": "regency_code"}
 REPORTER_FIELDS = {"name": ("string", False), "email": ("string", False), "phone": ("string", False)}
 ATTACHMENT_FIELDS = {"name": ("string", True), "content_base64": ("string", True)}
 MAX_LENGTHS = {"external_id": 100, "title": 200, "regency_code": 13, "category_code": 64, "suggested_agency_code": 64}
@@ -192,7 +194,10 @@ def intake(key: ApiKey, data: dict, *, reference: dict | None = None) -> Intake:
             province=regency.parent, regency=regency, kecamatan=kecamatan, kelurahan=kelurahan
         )
     except places.AreaError as exc:
-        raise ApiError(422, str(exc), fields={"district_code": str(exc)}) from None
+        # Named by the field that was sent: a village alone is at fault for its district's place too.
+        sent = [name for name in ("village_code", "district_code") if data.get(name)]
+        field = AREA_FIELDS.get(exc.field, "district_code")
+        raise ApiError(422, str(exc), fields={field if field in sent else (sent or [field])[0]: str(exc)}) from None
     category = Category.objects.filter(code=data["category_code"], is_active=True, parent__isnull=False).first()
     if category is None:
         raise _unknown("category_code", data["category_code"])

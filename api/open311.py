@@ -296,6 +296,8 @@ def _request_json(r: Report, *, extensions: bool = False) -> dict:
             "classification": r.classification,
             "channel": r.channel,
             "regency_code": r.regency_id,
+            "district_code": r.kecamatan_id,
+            "village_code": r.kelurahan_id,
             "agency_code": r.agency.code if r.agency_id else None,
             "url": reverse("complaints:detail", args=[r.tracking_no]),
         }

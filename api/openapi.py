@@ -271,8 +271,17 @@ SCHEMA = {
                     "body": _text(),
                     "event_date": {"type": "string", "format": "date", "description": "Not in the future"},
                     "regency_code": {"type": "string", "maxLength": MAX_LENGTHS["regency_code"], "examples": ["51.03"]},
-                    "district_code": {"type": "string", "examples": ["51.03.01"]},
-                    "village_code": {"type": "string", "examples": ["51.03.01.1001"]},
+                    "district_code": {
+                        "type": "string",
+                        "examples": ["51.03.01"],
+                        "description": "Kecamatan (Kemendagri code) inside regency_code; else 422",
+                    },
+                    "village_code": {
+                        "type": "string",
+                        "examples": ["51.03.01.1001"],
+                        "description": "Kelurahan/desa (Kemendagri code) inside the district; alone it implies "
+                        "its district; else 422",
+                    },
                     "category_code": {
                         "type": "string",
                         "maxLength": MAX_LENGTHS["category_code"],
@@ -350,6 +359,11 @@ SCHEMA = {
                     "classification": {"type": "string"},
                     "category_code": {"type": "string"},
                     "regency_code": {"type": "string"},
+                    "district_code": {**_nullable_string, "description": "Kecamatan (Kemendagri), e.g. 51.03.01"},
+                    "village_code": {
+                        **_nullable_string,
+                        "description": "Kelurahan/desa (Kemendagri), e.g. 51.03.01.1001",
+                    },
                     "channel": {"type": "string"},
                     "agency": {
                         "type": ["object", "null"],

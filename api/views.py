@@ -70,6 +70,8 @@ def report_json(request, report: Report, key: ApiKey) -> dict:
         "classification": report.classification,
         "category_code": report.category.code,
         "regency_code": report.regency_id,
+        "district_code": report.kecamatan_id,
+        "village_code": report.kelurahan_id,
         "channel": report.channel,
         "agency": {"code": report.agency.code, "name": report.agency.name} if report.agency_id else None,
         "external_id": ref.external_id if ref else None,

@@ -36,7 +36,19 @@ from agencies.roles import (
     training_seats,
 )
 
-from . import access, clocks, duplicates, exports, notifications, readiness, sop, status_counts, uploads, workflow
+from . import (
+    access,
+    clocks,
+    duplicates,
+    exports,
+    notifications,
+    places,
+    readiness,
+    sop,
+    status_counts,
+    uploads,
+    workflow,
+)
 from . import identity as identity_rules
 from .admin_filters import CategoryTreeFilter, DeadlineFilter
 from .admin_forms import ACTION_FORMS, ANSWER_AGAIN, BulkDispatchForm, StaffEntryForm, response_templates_for
@@ -225,9 +237,30 @@ class ProvinceFilter(admin.SimpleListFilter):
         return queryset.filter(province_id=self.value()) if self.value() else queryset
 
 
+class RegencyFilter(admin.SimpleListFilter):
+    """Regencies/cities of the province chosen in the province filter (offered only then: a list of 514
+    in the sidebar helps nobody); the step between the province and its districts."""
+
+    title = _("kabupaten/kota")
+    parameter_name = "kabupaten"
+
+    def lookups(self, request, model_admin):
+        from agencies.models import Region
+
+        province, chosen = request.GET.get("provinsi", ""), self.value()
+        if not province and not chosen:
+            return []
+        qs = Region.objects.filter(Q(level=Region.Level.REGENCY, parent_id=province) | Q(pk=chosen or ""))
+        return list(qs.order_by("name").values_list("code", "name"))
+
+    def queryset(self, request, queryset):
+        return queryset.filter(regency_id=self.value()) if self.value() else queryset
+
+
 class DistrictFilter(admin.SimpleListFilter):
-    """Kecamatan of the regencies the staff member's agencies belong to (national roles: of the
-    province chosen in the province filter); any district code given in the address filters."""
+    """Kecamatan of one regency only — the one chosen in the regency filter, else the regency the staff
+    member's agency governs — never the country's 7,000; a district code typed into the address
+    (?kecamatan=51.03.01, the dashboards' links) filters too."""
 
     title = _("kecamatan")
     parameter_name = "kecamatan"
@@ -235,18 +268,16 @@ class DistrictFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         from agencies.models import District
 
-        province = request.GET.get("provinsi", "")
-        if province:
-            qs = District.objects.filter(regency__parent_id=province)
-        else:
-            regions = [a.region_id for a in staff_agencies(request.user) if a.region_id]
-            qs = District.objects.filter(regency_id__in=regions)
-        if self.value():
-            qs = qs | District.objects.filter(pk=self.value())
-        return list(qs.order_by("name").values_list("code", "name")[:300])
+        regency = request.GET.get("kabupaten", "")
+        regions = [regency] if regency else [a.region_id for a in staff_agencies(request.user) if a.region_id]
+        regencies = [code for code in regions if code.count(".") == 1]  # not a province's code
+        if not regencies and not self.value():
+            return []
+        qs = District.objects.filter(Q(regency_id__in=regencies) | Q(pk=self.value() or ""))
+        return list(qs.order_by("name").values_list("code", "name"))
 
     def queryset(self, request, queryset):
-        return queryset.filter(kecamatan_id=self.value()) if self.value() else queryset
+        return queryset.filter(places.area_filter(self.value())) if self.value() else queryset
 
 
 class AgencyFilter(admin.SimpleListFilter):
@@ -307,6 +338,7 @@ class ReportAdmin(StaffScopedAdmin):
         "channel",
         OverdueFilter,
         ProvinceFilter,
+        RegencyFilter,
         DistrictFilter,
         AgencyFilter,
         CategoryTreeFilter,
@@ -507,12 +539,9 @@ class ReportAdmin(StaffScopedAdmin):
             "can_break_glass": not reporter["full"] and identity_rules.may_break_glass(request.user, report),
             "entered_by": report.entered_by if report.entered_by_id else None,
             "panels": [p for p in (panel(request, report, reporter) for panel in REPORT_PANELS) if p],
-            # The pin, exact for the staff handling the report (it is where the problem is).
-            "pin_points": (
-                [{"lat": float(report.latitude), "lng": float(report.longitude), "title": report.title}]
-                if report.latitude is not None and report.longitude is not None
-                else []
-            ),
+            # The pin, exact for the staff handling the report (it is where the problem is), as text
+            # with its district and village and a link, and as a small map where tiles load.
+            "pin": places.pin_summary(report),
         }
         return super().change_view(request, object_id, form_url, ctx)
 
@@ -637,7 +666,13 @@ class ReportAdmin(StaffScopedAdmin):
     def entry_view(self, request):
         if not workflow.may_enter_for(request.user, None):
             raise Http404
-        if request.method == "POST":
+        reattach = []
+        if request.method == "POST" and "search_place" in request.POST:
+            # The district/village search without JavaScript: the form again with what was typed and the
+            # places found, nothing validated yet (files cannot be put back: named to choose again).
+            typed = StaffEntryForm(request.POST, request.FILES, user=request.user)
+            form, reattach = StaffEntryForm(initial=typed.draft(), user=request.user), typed.chosen_file_names()
+        elif request.method == "POST":
             form = StaffEntryForm(request.POST, request.FILES, user=request.user)
             if form.is_valid():
                 try:
@@ -657,6 +692,7 @@ class ReportAdmin(StaffScopedAdmin):
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "form": form,
+            "reattach": reattach,
             "media": self.media + form.media,
             "title": _g("Catat laporan dari luar platform"),
         }

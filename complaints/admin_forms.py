@@ -19,6 +19,7 @@ from agencies.models import Agency, Region, path_ids
 from agencies.roles import national_roles, staff_agencies
 
 from . import access
+from .forms import AreaChoicesMixin, district_field, place_search_field, village_field
 from .models import (
     ARCHIVE_REASONS,
     REMOVE_REASONS,
@@ -370,8 +371,15 @@ class BulkDispatchForm(forms.Form):
         self.fields["to_agency"].queryset = handling_agencies(user)
 
 
-class StaffEntryForm(forms.Form):
-    """A complaint received off the platform (walk-in, letter, phone, WhatsApp) recorded by staff."""
+class StaffEntryForm(AreaChoicesMixin, forms.Form):
+    """A complaint received off the platform (walk-in, letter, phone, WhatsApp) recorded by staff.
+
+    Its place is chosen as on the citizen's form: province → regency → district → village, the lower
+    selects following the upper ones (static/js/place_map.js) and a search that needs no JavaScript,
+    checked by places.check_areas (a district or village alone fills the levels above it)."""
+
+    # The location's fields, drawn as their own group (a fieldset the cascade script looks for).
+    PLACE_FIELDS = ("province", "regency", "place_q", "kecamatan", "kelurahan", "district")
 
     channel = forms.ChoiceField(label=_("Kanal"), choices=[(c.value, c.label) for c in OFF_PLATFORM_CHANNELS])
     reporter_email = forms.EmailField(
@@ -385,9 +393,21 @@ class StaffEntryForm(forms.Form):
     title = forms.CharField(label=_("Judul"), max_length=200)
     body = forms.CharField(label=_("Isi laporan"), widget=forms.Textarea(attrs={"rows": 6}))
     event_date = forms.DateField(label=_("Tanggal kejadian"), widget=forms.DateInput(attrs={"type": "date"}))
-    province = forms.ModelChoiceField(label=_("Provinsi"), queryset=Region.objects.filter(level="province"))
-    regency = forms.ModelChoiceField(label=_("Kabupaten/kota"), queryset=Region.objects.filter(level="regency"))
-    district = forms.CharField(label=_("Kecamatan/desa"), max_length=120, required=False)
+    province = forms.ModelChoiceField(
+        label=_("Provinsi"), queryset=Region.objects.filter(level="province"), required=False
+    )
+    regency = forms.ModelChoiceField(
+        label=_("Kabupaten/kota"), queryset=Region.objects.filter(level="regency"), required=False
+    )
+    place_q = place_search_field()
+    kecamatan = district_field()
+    kelurahan = village_field()
+    district = forms.CharField(
+        label=_("Alamat atau patokan (opsional)"),
+        max_length=120,
+        required=False,
+        help_text=_("Misalnya nama jalan, dusun atau bangunan terdekat."),
+    )
     category = CategoryChoiceField(label=_("Kategori"))
     suggested_agency = forms.ModelChoiceField(
         label=_("Instansi tujuan (opsional)"),
@@ -407,6 +427,21 @@ class StaffEntryForm(forms.Form):
         kwargs.setdefault("initial", {"event_date": timezone.localdate()})
         super().__init__(*args, **kwargs)
         self.fields["suggested_agency"].queryset = handling_agencies(user)
+        self._area_choices()
+
+    def place_fields(self):
+        return [self[name] for name in self.PLACE_FIELDS]
+
+    def other_fields(self):
+        return [field for field in self if field.name not in self.PLACE_FIELDS]
+
+    def draft(self) -> dict:
+        """What was typed (files aside), to show the form again after a search without losing it."""
+        names = [name for name in self.fields if name != "attachments"]
+        return {name: self.data.get(name) for name in names if self.data.get(name)}
+
+    def chosen_file_names(self) -> list[str]:
+        return [f.name for f in self.files.getlist("attachments") if f] if self.files else []
 
     def clean_reporter_email(self):
         # Never says whether the address has an account (#21 item 14): kwargs() links the report to
@@ -417,13 +452,13 @@ class StaffEntryForm(forms.Form):
         data = super().clean()
         if not data.get("reporter_email") and not (data.get("reporter_name") or "").strip():
             self.add_error("reporter_name", _("Isi nama pelapor atau e-mail akunnya."))
-        regency, province = data.get("regency"), data.get("province")
-        if regency and province and regency.parent_id != province.pk:
-            self.add_error("regency", _("Kabupaten/kota yang dipilih tidak berada di provinsi tersebut."))
+        if not self.has_error("province") and not self.has_error("regency"):
+            self.clean_areas(data, data.get("province"), data.get("regency"))
         return data
 
     def kwargs(self) -> dict:
         data = dict(self.cleaned_data)
+        data.pop("place_q", None)
         email = data.pop("reporter_email")
         data["reporter"] = User.objects.filter(email__iexact=email, is_active=True).first() if email else None
         data["off_platform"] = True  # for somebody else, even with no name or account

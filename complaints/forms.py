@@ -162,7 +162,96 @@ def _with_empty(label, choices):
     return [("", label), *choices]
 
 
-class ReportForm(forms.Form):
+# The district/village inputs of every form where a report's place is entered (the citizen's form and
+# the staff entry page): the same fields, choices and checks (places.check_areas).
+def place_search_field():
+    return forms.CharField(
+        label=_("Cari kecamatan atau kelurahan/desa (opsional)"),
+        required=False,
+        max_length=100,
+        help_text=_(
+            "Ketik nama kecamatan atau kelurahan/desa lalu tekan Cari wilayah; tanpa nama, tombol itu "
+            "menampilkan kecamatan dan kelurahan/desa dari pilihan Anda di atas."
+        ),
+    )
+
+
+def district_field():
+    return forms.ModelChoiceField(
+        label=_("Kecamatan (opsional)"),
+        queryset=District.objects.select_related("regency__parent"),
+        required=False,
+        empty_label=_("— pilih kecamatan —"),
+    )
+
+
+def village_field():
+    return forms.ModelChoiceField(
+        label=_("Kelurahan/desa (opsional)"),
+        queryset=Village.objects.select_related("district__regency__parent"),
+        required=False,
+        empty_label=_("— pilih kelurahan/desa —"),
+    )
+
+
+class AreaChoicesMixin:
+    """The district and village selects list the children of the chosen regency and district, the
+    search results and the current choice — never all 84,000 villages (the JavaScript cascade
+    fetches the same lists from /laporan/wilayah/<code>/). Read when the form is shown, not when
+    a valid submission is only checked. The form declares place_q, kecamatan and kelurahan."""
+
+    def _value(self, name):
+        return self.data.get(self.add_prefix(name)) if self.is_bound else self.initial.get(name)
+
+    def _area_choices(self):
+        # Callables: a widget evaluates them when it renders (a list or iterable is read at once).
+        self.fields["kecamatan"].widget.choices = lambda: [("", self.fields["kecamatan"].empty_label), *self._areas[0]]
+        self.fields["kelurahan"].widget.choices = lambda: [("", self.fields["kelurahan"].empty_label), *self._areas[1]]
+
+    @property
+    def place_results(self) -> int:
+        return self._areas[2]
+
+    @functools.cached_property
+    def _areas(self):
+        regency = str(getattr(self._value("regency"), "pk", self._value("regency")) or "")
+        kecamatan = str(getattr(self._value("kecamatan"), "pk", self._value("kecamatan")) or "")
+        kelurahan = str(getattr(self._value("kelurahan"), "pk", self._value("kelurahan")) or "")
+        districts = area_children(regency) if regency else []
+        villages = area_children(kecamatan) if kecamatan else []
+        found_districts, found_villages = search_places(self._value("place_q") or "", regency)
+        districts += [(d.code, f"{d.name} — {d.regency.name}") for d in found_districts]
+        villages += [(v.code, f"{v.name} — {v.district.name}, {v.district.regency.name}") for v in found_villages]
+        if kecamatan and all(code != kecamatan for code, _name in districts):
+            districts += list(District.objects.filter(pk=kecamatan).values_list("code", "name"))
+        if kelurahan and all(code != kelurahan for code, _name in villages):
+            villages += list(Village.objects.filter(pk=kelurahan).values_list("code", "name"))
+        return districts, villages, len(found_districts) + len(found_villages)
+
+    def clean_areas(self, data: dict, province, regency) -> bool:
+        """places.check_areas on the cleaned choices: fills the coarser levels into `data`, or adds the
+        error (in the user's language) to the field at fault and answers False."""
+        kecamatan, kelurahan = data.get("kecamatan"), data.get("kelurahan")
+        try:
+            province, regency, kecamatan, kelurahan = places.check_areas(
+                province=province, regency=regency, kecamatan=kecamatan, kelurahan=kelurahan
+            )
+        except places.AreaError as error:
+            # At the choice at fault, or the finest one made when the level at fault was filled from it.
+            chosen = [name for name in ("kelurahan", "kecamatan", "regency") if data.get(name) is not None]
+            self.add_error(error.field if error.field in chosen else (chosen or ["kecamatan"])[0], str(error))
+            return False
+        if regency is None:
+            if province is None and not self.has_error("province"):
+                self.add_error("province", _("Pilih provinsi."))
+            if not self.has_error("regency"):
+                self.add_error("regency", _("Pilih kabupaten/kota, atau cari kecamatan atau kelurahan/desa di bawah."))
+            return False
+        data.update(province=province, regency=regency, kecamatan=kecamatan, kelurahan=kelurahan)
+        return True
+
+
+class ReportForm(AreaChoicesMixin, forms.Form):
     classification = forms.ChoiceField(
         label=_("Klasifikasi laporan"), choices=classification_choices, widget=forms.RadioSelect, initial="complaint"
     )
@@ -185,27 +274,9 @@ class ReportForm(forms.Form):
         help_text=_("Pilihan dikelompokkan per provinsi."),
         required=False,
     )
-    place_q = forms.CharField(
-        label=_("Cari kecamatan atau kelurahan/desa (opsional)"),
-        required=False,
-        max_length=100,
-        help_text=_(
-            "Ketik nama kecamatan atau kelurahan/desa lalu tekan Cari wilayah; tanpa nama, tombol itu "
-            "menampilkan kecamatan dan kelurahan/desa dari pilihan Anda di atas."
-        ),
-    )
-    kecamatan = forms.ModelChoiceField(
-        label=_("Kecamatan (opsional)"),
-        queryset=District.objects.select_related("regency__parent"),
-        required=False,
-        empty_label=_("— pilih kecamatan —"),
-    )
-    kelurahan = forms.ModelChoiceField(
-        label=_("Kelurahan/desa (opsional)"),
-        queryset=Village.objects.select_related("district__regency__parent"),
-        required=False,
-        empty_label=_("— pilih kelurahan/desa —"),
-    )
+    place_q = place_search_field()
+    kecamatan = district_field()
+    kelurahan = village_field()
     district = forms.CharField(
         label=_("Alamat atau patokan (opsional)"),
         max_length=120,
@@ -264,9 +335,6 @@ class ReportForm(forms.Form):
         self.fields["event_date"].widget.attrs["max"] = timezone.localdate().isoformat()
         self._group_choices()
 
-    def _value(self, name):
-        return self.data.get(self.add_prefix(name)) if self.is_bound else self.initial.get(name)
-
     def _group_choices(self):
         """Grouped <optgroup> selects: they work without JavaScript; the server checks the pairing."""
         language = get_language() or "id"
@@ -295,35 +363,6 @@ class ReportForm(forms.Form):
         if current and str(current).isdigit() and all(str(a.pk) != str(current) for a in shown):
             shown = list(Agency.objects.active().filter(pk=current)) + shown
         return [("", self.fields["agency"].empty_label)] + [(a.pk, a.name) for a in shown]
-
-    def _area_choices(self):
-        """The district and village selects list the children of the chosen regency and district, the
-        search results and the current choice — never all 84,000 villages (the JavaScript cascade
-        fetches the same lists from /laporan/wilayah/<code>/). Read when the form is shown, not when
-        a valid submission is only checked."""
-        # Callables: a widget evaluates them when it renders (a list or iterable is read at once).
-        self.fields["kecamatan"].widget.choices = lambda: [("", self.fields["kecamatan"].empty_label), *self._areas[0]]
-        self.fields["kelurahan"].widget.choices = lambda: [("", self.fields["kelurahan"].empty_label), *self._areas[1]]
-
-    @property
-    def place_results(self) -> int:
-        return self._areas[2]
-
-    @functools.cached_property
-    def _areas(self):
-        regency = str(self._value("regency") or "")
-        kecamatan = str(self._value("kecamatan") or "")
-        kelurahan = str(self._value("kelurahan") or "")
-        districts = area_children(regency) if regency else []
-        villages = area_children(kecamatan) if kecamatan else []
-        found_districts, found_villages = search_places(self._value("place_q") or "", regency)
-        districts += [(d.code, f"{d.name} — {d.regency.name}") for d in found_districts]
-        villages += [(v.code, f"{v.name} — {v.district.name}, {v.district.regency.name}") for v in found_villages]
-        if kecamatan and all(code != kecamatan for code, _name in districts):
-            districts += list(District.objects.filter(pk=kecamatan).values_list("code", "name"))
-        if kelurahan and all(code != kelurahan for code, _name in villages):
-            villages += list(Village.objects.filter(pk=kelurahan).values_list("code", "name"))
-        return districts, villages, len(found_districts) + len(found_villages)
 
     def clean_event_date(self):
         value = self.cleaned_data["event_date"]
@@ -365,8 +404,7 @@ class ReportForm(forms.Form):
             return data
         if (data.get("latitude") is None) != (data.get("longitude") is None):
             data["latitude"] = data["longitude"] = None  # half a pin is no pin
-        kecamatan, kelurahan = data.get("kecamatan"), data.get("kelurahan")
-        if regency is None and kecamatan is None and kelurahan is None:
+        if regency is None and data.get("kecamatan") is None and data.get("kelurahan") is None:
             pin_province, pin_regency = places.province_and_regency(
                 places.region_for_point(data.get("latitude"), data.get("longitude"))
             )
@@ -374,23 +412,7 @@ class ReportForm(forms.Form):
             if pin_province is not None and province in (None, pin_province):
                 province, regency = pin_province, pin_regency
                 data["province"] = province
-        try:
-            province, regency, kecamatan, kelurahan = places.check_areas(
-                province=province, regency=regency, kecamatan=kecamatan, kelurahan=kelurahan
-            )
-        except places.AreaError as error:
-            self.add_error("kelurahan" if kelurahan is not None else "kecamatan", str(error))
-            return data
-        if regency is None:
-            if province is None and not self.has_error("province"):
-                self.add_error("province", _("Pilih provinsi."))
-            if not self.has_error("regency"):
-                self.add_error(
-                    "regency",
-                    _("Pilih kabupaten/kota, atau cari kecamatan atau kelurahan/desa di bawah."),
-                )
-            return data
-        data.update(province=province, regency=regency, kecamatan=kecamatan, kelurahan=kelurahan)
+        self.clean_areas(data, province, regency)
         return data
 
     def submit(self, *, by, submission_key: str):

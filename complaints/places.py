@@ -46,7 +46,12 @@ MAX_RADIUS_M = 50_000
 
 
 class AreaError(ValueError):
-    """A district or village that is not inside the chosen regency or district (message translated)."""
+    """A district or village that is not inside the chosen regency or district (message translated);
+    `field` names the choice at fault: "kelurahan", "kecamatan" or "regency"."""
+
+    def __init__(self, message: str, field: str = ""):
+        super().__init__(message)
+        self.field = field
 
 
 def coarsen(latitude, longitude, anonymous: bool) -> tuple[float | None, float | None]:
@@ -70,7 +75,8 @@ def check_areas(*, province=None, regency=None, kecamatan=None, kelurahan=None):
         elif kelurahan.district_id != kecamatan.pk:
             raise AreaError(
                 _("%(village)s tidak berada di Kecamatan %(district)s.")
-                % {"village": kelurahan.name, "district": kecamatan.name}
+                % {"village": kelurahan.name, "district": kecamatan.name},
+                "kelurahan",
             )
     if kecamatan is not None:
         if regency is None:
@@ -78,7 +84,8 @@ def check_areas(*, province=None, regency=None, kecamatan=None, kelurahan=None):
         elif kecamatan.regency_id != regency.pk:
             raise AreaError(
                 _("Kecamatan %(district)s tidak berada di %(regency)s.")
-                % {"district": kecamatan.name, "regency": regency.name}
+                % {"district": kecamatan.name, "regency": regency.name},
+                "kecamatan",
             )
     if regency is not None:
         if province is None:
@@ -86,7 +93,8 @@ def check_areas(*, province=None, regency=None, kecamatan=None, kelurahan=None):
         elif regency.parent_id != province.pk:
             raise AreaError(
                 _("%(regency)s tidak berada di Provinsi %(province)s.")
-                % {"regency": regency.name, "province": province.name}
+                % {"regency": regency.name, "province": province.name},
+                "regency",
             )
     return province, regency, kecamatan, kelurahan
 
@@ -97,11 +105,11 @@ def areas_from_codes(district_code: str = "", village_code: str = ""):
     if village_code:
         kelurahan = Village.objects.select_related("district__regency__parent").filter(pk=village_code).first()
         if kelurahan is None:
-            raise AreaError(_("Kode kelurahan/desa %(code)s tidak dikenal.") % {"code": village_code})
+            raise AreaError(_("Kode kelurahan/desa %(code)s tidak dikenal.") % {"code": village_code}, "kelurahan")
     if district_code:
         kecamatan = District.objects.select_related("regency__parent").filter(pk=district_code).first()
         if kecamatan is None:
-            raise AreaError(_("Kode kecamatan %(code)s tidak dikenal.") % {"code": district_code})
+            raise AreaError(_("Kode kecamatan %(code)s tidak dikenal.") % {"code": district_code}, "kecamatan")
     return kecamatan, kelurahan
 
 
@@ -375,6 +383,25 @@ def nearby(*, latitude=None, longitude=None, kelurahan=None, radius_m: float = 5
 STAFF_MAP_LIMIT = 300
 
 
+def pin_summary(report) -> dict | None:
+    """The staff's text of a report's pin, readable without the map (screen readers, tiles that fail to
+    load): "-8.723456, 115.171234 — Kuta, Tuban" and a link to the point on a map site
+    (settings.LAPOR_MAP_LINK_URL). The exact point: only for staff who may see the report."""
+    from django.conf import settings
+
+    if report.latitude is None or report.longitude is None:
+        return None
+    lat, lng = coarsen(report.latitude, report.longitude, anonymous=False)
+    areas = ", ".join(a.name for a in (report.kecamatan, report.kelurahan) if a is not None)
+    return {
+        "lat": lat,
+        "lng": lng,
+        "text": f"{lat}, {lng}" + (f" — {areas}" if areas else ""),
+        "link": settings.LAPOR_MAP_LINK_URL.format(lat=lat, lng=lng),
+        "points": [{"lat": lat, "lng": lng, "title": report.title}],
+    }
+
+
 def staff_map_points(qs, limit: int = STAFF_MAP_LIMIT) -> list[dict]:
     """The newest `limit` reports of `qs` (already scoped to the staff member) that have a pin, for a
     dashboard map; Anonim pins coarsened as for the public (a head needs the block, not the doorstep)."""
@@ -390,6 +417,22 @@ def staff_map_points(qs, limit: int = STAFF_MAP_LIMIT) -> list[dict]:
         for pk, title, *exact in rows
         for point in [coarsen(*exact)]
     ]
+
+
+TOP_DISTRICTS = 10
+
+
+def top_districts(qs, limit: int = TOP_DISTRICTS) -> list[dict]:
+    """The districts holding the most reports of `qs` (already scoped to the viewer), most first: one
+    grouped query; reports without a district are not counted."""
+    rows = (
+        qs.filter(kecamatan__isnull=False)
+        .values("kecamatan", "kecamatan__name", "kecamatan__regency__name")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "kecamatan")[:limit]
+    )
+    names = {"code": "kecamatan", "name": "kecamatan__name", "regency": "kecamatan__regency__name", "count": "n"}
+    return [{key: r[column] for key, column in names.items()} for r in rows]
 
 
 def area_filter(kecamatan_code: str = "", kelurahan_code: str = "") -> Q:

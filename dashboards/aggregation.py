@@ -61,11 +61,12 @@ GENERATION_KEY = "dashboards:generation"
 MAX_DAYS = 61  # histogram bucket for "more than 60 working days"
 LOCK_NAMESPACE = 5160  # pg_advisory_xact_lock(namespace, day): one rebuild of a day at a time
 
-DIMENSIONS = ["agency", "category", "province", "regency", "classification", "channel", "confidential"]
+DIMENSIONS = ["agency", "category", "province", "regency", "kecamatan", "classification", "channel", "confidential"]
 REPORT_DIMS = [
     "report__category",
     "report__province",
     "report__regency",
+    "report__kecamatan",
     "report__classification",
     "report__channel",
     "report__is_confidential",
@@ -257,12 +258,13 @@ def _lock_day(day: dt.date) -> None:
 
 
 def _dimensions(key: tuple) -> dict:
-    agency, category, province, regency, classification, channel, confidential = key
+    agency, category, province, regency, kecamatan, classification, channel, confidential = key
     return {
         "agency_id": agency,
         "category_id": category,
         "province_id": province,
         "regency_id": regency,
+        "kecamatan_id": kecamatan,
         "classification": classification,
         "channel": channel,
         "confidential": bool(confidential),

@@ -25,6 +25,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from agencies.models import Agency, in_subtrees
+from complaints import places
 from complaints.models import OPEN_STATUSES, Category, Channel, Classification, Event, Report, Status
 
 from .aggregation import counted_until, day_bounds, generation, rebuild_stale_recent
@@ -55,10 +56,12 @@ class Scope:
 
     agency: Agency | None = None
     public: bool = False
+    # A district (Kemendagri code) inside the scope: every figure counts only the reports there.
+    kecamatan: str = ""
 
     @property
     def key(self) -> str:
-        return f"{self.agency.pk if self.agency else 'all'}:{'pub' if self.public else 'staff'}"
+        return f"{self.agency.pk if self.agency else 'all'}:{'pub' if self.public else 'staff'}:{self.kecamatan}"
 
 
 def _ratio(part, whole):
@@ -113,6 +116,8 @@ def stats_for(scope: Scope, first: dt.date, last: dt.date, model=DailyStat):
         qs = qs.filter(in_subtrees([scope.agency], "agency"))
     if scope.public:
         qs = qs.filter(confidential=False)  # the aggregates' dimension of Report.is_confidential
+    if scope.kecamatan:
+        qs = qs.filter(kecamatan_id=scope.kecamatan)
     return qs
 
 
@@ -122,6 +127,8 @@ def reports_for(scope: Scope):
         qs = qs.filter(in_subtrees([scope.agency], "agency"))
     if scope.public:
         qs = qs.not_confidential()
+    if scope.kecamatan:
+        qs = qs.filter(places.area_filter(scope.kecamatan))
     return qs
 
 
@@ -199,7 +206,8 @@ def compute(scope: Scope, first: dt.date, last: dt.date) -> dict:
 
 
 def compute_live(scope: Scope, first: dt.date, last: dt.date) -> dict:
-    """The status funnel and the backlog by age, counted from the reports now (two queries)."""
+    """The status funnel, the backlog by age and the top districts by open reports, counted from the
+    reports now (three queries)."""
     start, _end = day_bounds(first)
     _start, end = day_bounds(last)
     reports = reports_for(scope)
@@ -222,6 +230,8 @@ def compute_live(scope: Scope, first: dt.date, last: dt.date) -> dict:
     )
     return {
         "live_at": now,
+        # The districts with the most open reports in the scope (Kemendagri names), one grouped query.
+        "top_districts": places.top_districts(reports.filter(status__in=OPEN_STATUSES)),
         "funnel": [{"status": s.value, "label": str(s.label), "count": funnel_counts.get(s.value, 0)} for s in Status],
         "backlog": [
             {"label": label, "lo": lo, "hi": hi, "count": backlog_counts[f"b{i}"] or 0}

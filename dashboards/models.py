@@ -7,7 +7,7 @@ happened, for the agency that was responsible at that moment (see aggregation.py
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from agencies.models import Agency, Region
+from agencies.models import Agency, District, Region
 from complaints.models import Category, Channel, Classification
 
 # Counters of DailyStat, in the order of the exports.
@@ -45,6 +45,8 @@ class StatDimensions(models.Model):
     category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     province = models.ForeignKey(Region, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     regency = models.ForeignKey(Region, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    # The report's kecamatan (#18): the dashboards' district filter and figures by district.
+    kecamatan = models.ForeignKey(District, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     classification = models.CharField(max_length=16, choices=Classification.choices)
     channel = models.CharField(max_length=16, choices=Channel.choices)
     confidential = models.BooleanField(default=False)

@@ -1,4 +1,5 @@
 import datetime as dt
+from dataclasses import replace
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -11,11 +12,11 @@ from django.views.decorators.http import require_GET
 from agencies.models import Agency, District, Membership
 from agencies.roles import national_roles, staff_agencies
 from complaints import duplicates, places
-from complaints.models import OPEN_STATUSES, Report
+from complaints.models import OPEN_STATUSES
 from complaints.pagination import peek_page
 
 from . import exports
-from .figures import Scope, cached_figures
+from .figures import Scope, cached_figures, reports_for
 from .forms import PeriodForm
 from .labels import FORMULAS
 from .links import (
@@ -57,27 +58,38 @@ def _staff_scope(request) -> tuple[Scope, list, bool]:
     return Scope(agency), roots, national
 
 
-def _open_reports_map(request, scope: Scope) -> dict:
-    """The map of open reports in the dashboard's scope (the same subtree as its figures), optionally
-    in one district (?kecamatan=51.03.01, from the districts of the scope's regency)."""
-    qs = Report.objects.filter(status__in=OPEN_STATUSES)
-    if scope.agency is not None:
-        qs = qs.handled_by_subtrees([scope.agency])
+def _district_filter(request, scope: Scope) -> tuple[Scope, dict]:
+    """?kecamatan=<Kemendagri code> narrows every figure, the top districts and the map to one district
+    (inside the scope: another district simply holds none of the scope's reports). A regency's scope
+    offers its districts as a list; wider scopes take a code (a list of 7,000 helps nobody) and
+    drill down from the top districts."""
     region = scope.agency.region_id if scope.agency is not None else None
-    districts = []
+    choices = []
     if region and region.count(".") == 1:  # a regency's code (51.03), not a province's (51)
-        districts = list(District.objects.filter(regency_id=region).order_by("name").values_list("code", "name"))
-    chosen = request.GET.get("kecamatan", "")
-    if chosen and chosen in {code for code, _name in districts}:
-        qs = qs.filter(kecamatan_id=chosen)
-    else:
-        chosen = ""
-    return {
-        "map_points": places.staff_map_points(qs),
-        "map_districts": districts,
-        "map_district": chosen,
-        "map_limit": places.STAFF_MAP_LIMIT,
+        choices = list(District.objects.filter(regency_id=region).order_by("name").values_list("code", "name"))
+    code = request.GET.get("kecamatan", "").strip()[:16]
+    district = None
+    if code:
+        known = dict(choices)
+        if code in known:
+            district = District(code=code, name=known[code], regency_id=region)
+        else:
+            district = District.objects.select_related("regency").filter(pk=code).first()
+    if district is not None:
+        scope = replace(scope, kecamatan=district.code)
+    return scope, {
+        "choices": choices,
+        "chosen": district,
+        "typed": code,
+        "unknown": bool(code) and district is None,
     }
+
+
+def _open_reports_map(scope: Scope) -> dict:
+    """The map of open reports in the dashboard's scope: the same reports as its live figures
+    (figures.reports_for: the subtree that holds them now, the district, never practice reports)."""
+    qs = reports_for(scope).filter(status__in=OPEN_STATUSES)
+    return {"map_points": places.staff_map_points(qs), "map_limit": places.STAFF_MAP_LIMIT}
 
 
 def _add_links(figures: dict, scope: Scope, roots: list) -> None:
@@ -86,6 +98,11 @@ def _add_links(figures: dict, scope: Scope, roots: list) -> None:
     # The admin list is already limited to the user's subtrees; a narrower scope filters by agency.
     narrower = scope.agency if scope.agency is not None and scope.agency not in roots else None
     base = {"instansi": narrower.pk} if narrower else {}
+    if scope.kecamatan:
+        base["kecamatan"] = scope.kecamatan
+    open_params = {**base, "status__in": ",".join(OPEN_STATUSES)}
+    for row in figures["top_districts"]:
+        row["link"] = report_list_url({**open_params, "kecamatan": row["code"]})
     figures["links"] = counter_links(base, first, last) | deadline_links(narrower, first, last)
     created = period_params("created_at", first, last)
     for row in figures["funnel"]:
@@ -154,6 +171,7 @@ def _period(request):
 @require_GET
 def dashboard(request):
     scope, roots, national = _staff_scope(request)
+    scope, district_filter = _district_filter(request, scope)
     form, first, last = _period(request)
     figures = cached_figures(scope, first, last)
     _add_links(figures, scope, roots)
@@ -164,7 +182,8 @@ def dashboard(request):
         if not national and not any(up.is_in_subtree_of(root) for root in roots):
             up = None
     ctx = {
-        **_open_reports_map(request, scope),
+        **_open_reports_map(scope),
+        "district_filter": district_filter,
         "up": up,
         "form": form,
         "figures": figures,
@@ -189,9 +208,11 @@ def dashboard(request):
 @require_GET
 def export(request, fmt):
     scope, _roots, _national = _staff_scope(request)
+    scope, _district = _district_filter(request, scope)
     _form, first, last = _period(request)
     figures = cached_figures(scope, first, last)
-    name = f"statistik-{scope.agency.code if scope.agency else 'nasional'}-{first:%Y%m%d}-{last:%Y%m%d}"
+    where = "-".join(p for p in (scope.agency.code if scope.agency else "nasional", scope.kecamatan) if p)
+    name = f"statistik-{where}-{first:%Y%m%d}-{last:%Y%m%d}"
     if fmt == "xlsx":
         return exports.xlsx_response(figures, name)
     return exports.csv_response(figures, name)

@@ -341,6 +341,10 @@ LAPOR_MAP_ATTRIBUTION = env.str(
     "LAPOR_MAP_ATTRIBUTION",
     default='&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
 )
+# Where the staff's "open in a map" link of a pin goes ({lat}, {lng}): the text fallback of every staff map.
+LAPOR_MAP_LINK_URL = env.str(
+    "LAPOR_MAP_LINK_URL", default="https://www.openstreetmap.org/?mlat={lat}&mlon={lng}#map=17/{lat}/{lng}"
+)
 
 
 def _tile_origin(url: str) -> str:

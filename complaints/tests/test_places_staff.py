@@ -8,7 +8,7 @@ from html import unescape
 import pytest
 from django.core.cache import cache
 
-from agencies.models import District
+from agencies.models import District, Village
 from complaints import workflow
 from complaints.tests.portal import published
 
@@ -67,3 +67,39 @@ def test_dashboard_map_filters_by_district(client, make_report, national_admin, 
     html = client.get("/dasbor/", {"kecamatan": "51.03.02"}).content.decode()
     assert [p["title"] for p in _points(html)] == ["Mengwi"]
     assert '<option value="51.03.01">Kuta</option>' in html
+
+
+def test_admin_pin_reads_without_the_map(client, make_report, agency_admin, areas, settings):
+    """The text fallback (screen readers, tiles that fail): the point, its district and village, a link."""
+    settings.LAPOR_MAP_LINK_URL = "https://peta.example/?lat={lat}&lng={lng}"
+    village = Village.objects.get(pk="51.03.01.1001")
+    report = make_report(kecamatan=village.district, kelurahan=village, **PIN)
+    client.force_login(agency_admin)
+    html = client.get(f"/admin/complaints/report/{report.pk}/change/").content.decode()
+    assert "-8.723456, 115.171234 — Kuta, Tuban (" in html
+    assert 'href="https://peta.example/?lat=-8.723456&amp;lng=115.171234"' in html
+    unpinned = make_report(kecamatan=village.district)
+    assert 'id="report-pin"' not in client.get(f"/admin/complaints/report/{unpinned.pk}/change/").content.decode()
+
+
+def test_national_queue_offers_districts_only_under_a_chosen_regency(client, make_report, national_admin, areas):
+    make_report(title="Di Kuta", kecamatan=District.objects.get(pk="51.03.01"))
+    make_report(title="Di Mengwi", kecamatan=District.objects.get(pk="51.03.02"))
+    client.force_login(national_admin)
+    bare = client.get("/admin/complaints/report/").content.decode()
+    assert "?kecamatan=" not in bare and "kabupaten=" not in bare  # no 7,000-item or 514-item sidebar
+    in_bali = client.get("/admin/complaints/report/", {"provinsi": "51"}).content.decode()
+    assert "kabupaten=51.03" in in_bali and "kecamatan=" not in in_bali  # Bali's regencies, no districts yet
+    in_badung = client.get("/admin/complaints/report/", {"provinsi": "51", "kabupaten": "51.03"}).content.decode()
+    assert "kecamatan=51.03.02" in in_badung and "kecamatan=34.04.01" not in in_badung
+    assert in_badung.count("kecamatan=51.03.") < 40  # Badung's six, in links of a few filters at most
+    typed = client.get("/admin/complaints/report/", {"kecamatan": "51.03.02"}).content.decode()
+    assert "Di Mengwi" in typed and "Di Kuta" not in typed  # a code from a dashboard link filters too
+
+
+def test_queue_district_filter_stays_within_the_staff_members_reports(client, make_report, sibling_admin, areas):
+    make_report(title="Di Kuta", kecamatan=District.objects.get(pk="51.03.01"))  # Badung's
+    client.force_login(sibling_admin)
+    html = client.get("/admin/complaints/report/", {"kecamatan": "51.03.01"}).content.decode()
+    assert "Di Kuta" not in html  # a district code never widens the scope
+    assert "kecamatan=34.04.01" in html  # Sleman's own districts are offered

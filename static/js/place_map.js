@@ -34,11 +34,18 @@
     var district = form.querySelector("select[name=kecamatan]");
     var village = form.querySelector("select[name=kelurahan]");
     var areasUrl = fieldset.getAttribute("data-areas-url");
+    // A live region tells screen-reader users that the list below changed and how many choices it holds.
+    var areasStatus = fieldset.querySelector("[data-areas-status]");
+    function announce(select, count) {
+      if (!areasStatus) { return; }
+      var label = areasStatus.getAttribute(select === district ? "data-districts-label" : "data-villages-label");
+      areasStatus.textContent = label.replace("{n}", String(count));
+    }
     function children(code, select) {
       if (!code || !window.fetch) { fill(select, []); return Promise.resolve(); }
       return fetch(areasUrl.replace("KODE", encodeURIComponent(code)), { headers: { "Accept": "application/json" } })
         .then(function (r) { return r.ok ? r.json() : { results: [] }; })
-        .then(function (data) { fill(select, data.results); })
+        .then(function (data) { fill(select, data.results); announce(select, data.results.length); })
         .catch(function () { /* the search box still works */ });
     }
     if (regency && district && village) {
