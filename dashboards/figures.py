@@ -206,8 +206,8 @@ def compute(scope: Scope, first: dt.date, last: dt.date) -> dict:
 
 
 def compute_live(scope: Scope, first: dt.date, last: dt.date) -> dict:
-    """The status funnel, the backlog by age and the top districts by open reports, counted from the
-    reports now (three queries)."""
+    """The status funnel, the backlog by age and (staff) the top districts by open reports, counted from
+    the reports now (two or three queries)."""
     start, _end = day_bounds(first)
     _start, end = day_bounds(last)
     reports = reports_for(scope)
@@ -230,8 +230,8 @@ def compute_live(scope: Scope, first: dt.date, last: dt.date) -> dict:
     )
     return {
         "live_at": now,
-        # The districts with the most open reports in the scope (Kemendagri names), one grouped query.
-        "top_districts": places.top_districts(reports.filter(status__in=OPEN_STATUSES)),
+        # Staff: the districts with the most open reports in the scope (Kemendagri names), one grouped query.
+        "top_districts": [] if scope.public else places.top_districts(reports.filter(status__in=OPEN_STATUSES)),
         "funnel": [{"status": s.value, "label": str(s.label), "count": funnel_counts.get(s.value, 0)} for s in Status],
         "backlog": [
             {"label": label, "lo": lo, "hi": hi, "count": backlog_counts[f"b{i}"] or 0}

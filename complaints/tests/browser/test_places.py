@@ -39,8 +39,13 @@ def test_files_by_region_only_through_the_cascade(driver, live_app, areas, citiz
     # The districts of Badung arrive from /laporan/wilayah/51.03/, then the villages of Kuta.
     wait_for(driver, lambda d: "51.03.01" in _options(d, "kecamatan"))
     assert len(_options(driver, "kecamatan")) == 7  # the empty choice and Badung's six districts
+    # Screen readers hear that the list below changed (a polite live region, visually hidden).
+    status = driver.find_element(By.ID, "areas-status")
+    assert status.get_attribute("aria-live") == "polite"
+    wait_for(driver, lambda d: status.get_attribute("textContent") == "Daftar kecamatan diperbarui: 6 pilihan.")
     Select(driver.find_element(By.NAME, "kecamatan")).select_by_value("51.03.01")
     wait_for(driver, lambda d: "51.03.01.1001" in _options(d, "kelurahan"))
+    wait_for(driver, lambda d: status.get_attribute("textContent").startswith("Daftar kelurahan/desa diperbarui: "))
     Select(driver.find_element(By.NAME, "kelurahan")).select_by_value("51.03.01.1001")
     click(driver, driver.find_element(By.ID, "send-report"))
     wait_for(driver, lambda d: "/laporan/terkirim/" in d.current_url)
