@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from agencies.models import Agency, Sandbox, in_subtrees
+from agencies.models import Agency, District, Sandbox, in_subtrees
 from agencies.roles import is_staff_member, national_roles, training_seats
 
 from . import access, exports, sop
@@ -37,6 +37,14 @@ class OverdueFilterForm(forms.Form):
         error_messages={"invalid_choice": gettext_lazy("Instansi dengan kode ini tidak ditemukan.")},
     )
     subtree = forms.BooleanField(label=gettext_lazy("Termasuk unit di bawahnya"), required=False)
+    # A text box for the Kemendagri code (7,000 districts make no list): the national queue by district.
+    kecamatan = forms.ModelChoiceField(
+        label=gettext_lazy("Kode kecamatan"),
+        queryset=District.objects.all(),
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": "51.03.01"}),
+        error_messages={"invalid_choice": gettext_lazy("Kecamatan dengan kode ini tidak ditemukan.")},
+    )
 
 
 def _require_national(user) -> None:
@@ -59,6 +67,8 @@ def overdue(request):
         reports = (
             late.filter(in_subtrees([agency], "agency")) if form.cleaned_data["subtree"] else late.filter(agency=agency)
         )
+    if form.is_valid() and form.cleaned_data["kecamatan"]:
+        reports = reports.filter(kecamatan=form.cleaned_data["kecamatan"])
     groups = late.values("agency_id", "agency__name", "agency__code").annotate(n=Count("pk")).order_by("-n")[:20]
     steps = ClockStep.objects.filter(done_at__isnull=False).select_related("clock").order_by("done_at", "pk")
     page = peek_page(

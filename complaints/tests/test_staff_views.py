@@ -7,6 +7,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from agencies.models import District
 from complaints import escalation
 from complaints.models import Notification
 
@@ -64,6 +65,19 @@ def test_overdue_page_filters_by_agency_code_and_explains_an_unknown_code(
         page = client.get(reverse("staff:overdue"), {"agency": "tidak-ada"}).content.decode()
     assert "Instansi dengan kode ini tidak ditemukan." in page
     assert 'value="tidak-ada"' in page  # what was typed is kept
+
+
+def test_overdue_page_filters_by_district_code(client, national_admin, make_report, areas):
+    with time_machine.travel(dt.datetime(2026, 3, 2, 9, tzinfo=WITA), tick=False):
+        kuta = make_report(title="Di Kuta", kecamatan=District.objects.get(pk="51.03.01"))
+        mengwi = make_report(title="Di Mengwi", kecamatan=District.objects.get(pk="51.03.02"))
+    client.force_login(national_admin)
+    with time_machine.travel(LATER, tick=False):
+        page = client.get(reverse("staff:overdue"), {"kecamatan": "51.03.02"}).content.decode()
+        assert mengwi.tracking_no in page and kuta.tracking_no not in page
+        page = client.get(reverse("staff:overdue"), {"kecamatan": "99.99.99"}).content.decode()
+    assert "Kecamatan dengan kode ini tidak ditemukan." in page
+    assert 'value="99.99.99"' in page
 
 
 def test_overdue_page_queries_do_not_grow_with_reports(
