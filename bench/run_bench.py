@@ -189,6 +189,8 @@ def cold_bytes(response) -> int:
         body = gzip.decompress(body)
     total = len(response.content)
     for url in ASSET.findall(body):
+        if not url.decode().startswith(settings.STATIC_URL):
+            continue  # (the admin's translation catalogue: not a citizen page's)
         name = url.decode().split("?")[0].removeprefix(settings.STATIC_URL)
         found = finders.find(name)
         total += len(gzip.compress(Path(found).read_bytes(), 9)) if found else 0
@@ -210,7 +212,9 @@ def submission_queries(user, province, regency, category):
     client.post("/laporan/baru/", {**data, "submission_key": f"bench-warm-{time.time_ns()}"})  # caches filled
     with CaptureQueriesContext(connection) as ctx:
         status = client.post("/laporan/baru/", {**data, "submission_key": f"bench-qc-{time.time_ns()}"}).status_code
-    return len(ctx.captured_queries), status
+    # SQL statements, not counting the transaction's BEGIN and COMMIT (which Django logs on PostgreSQL).
+    control = sum(q["sql"] in ("BEGIN", "COMMIT") for q in ctx.captured_queries)
+    return len(ctx.captured_queries) - control, status
 
 
 HZ = os.sysconf("SC_CLK_TCK")
@@ -234,6 +238,13 @@ def cpu_snapshot(server_pid):
             with contextlib.suppress(OSError, ValueError, IndexError):
                 snap[(group, int(pid))] = _ticks(pid)
     return snap
+
+
+def machine_busy_ticks() -> int:
+    """Every core's busy time so far (/proc/stat: all but idle and iowait)."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    return sum(fields) - fields[3] - fields[4]
 
 
 def cpu_ms_per_request(before, after, requests):
@@ -464,9 +475,15 @@ def main():
     )
 
     def measured(path, **kw):
-        before = cpu_snapshot(server.pid)
+        before, busy, started = cpu_snapshot(server.pid), machine_busy_ticks(), time.monotonic()
         result = wrk(path, **kw)
-        result["app_ms"], result["db_ms"] = cpu_ms_per_request(before, cpu_snapshot(server.pid), result["requests"])
+        after = cpu_snapshot(server.pid)
+        result["app_ms"], result["db_ms"] = cpu_ms_per_request(before, after, result["requests"])
+        # The shared machine: cores busy with anything but this server and its database during the window,
+        # and the 1-minute load average at its end (recorded with every figure).
+        own = sum(t - before.get(k, 0) for k, t in after.items())
+        other = (machine_busy_ticks() - busy - own) / HZ / max(time.monotonic() - started, 0.001)
+        result["other_cores"], result["load"] = round(max(other, 0.0), 2), round(os.getloadavg()[0], 1)
         return result
 
     rows = []
@@ -541,18 +558,23 @@ def main():
         "light load = 2 connections, submissions 4 connections. CPU ms/request: the gunicorn workers' and "
         "this database's PostgreSQL backends' user+system time during the window ÷ requests. "
         "÷ ceiling: req/s as a share of the one-INSERT view in this run. Size: the body as sent with gzip.\n",
-        "| page | path | status | queries | db ms (in-process) | size gzip | Cache-Control | req/s | ÷ ceiling "
-        "| p50 | p99 | CPU ms/req app + db | non-2xx |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| page | path | status | queries | db ms (in-process) | size gzip (cold: + CSS, JS) | Cache-Control | req/s "
+        "| ÷ ceiling | p50 | p99 | CPU ms/req app + db | non-2xx | load 1-min, other cores |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     summary = {"label": args.label, "reports": n_reports, "at": timezone.now().isoformat(), "pages": {}}
     for key, name, path, f, r in rows:
         lines.append(
             f"| {name} | `{path}` | {f['status']} | {f['queries']} | {f['db_ms']} | "
-            f"{f['bytes'] / 1024:.1f} KB {f['encoding'] or 'plain'} | {f['cache_control'] or '—'} | {r['rps']} | "
-            f"{ratio(r['rps'])} | {r['p50']} | {r['p99']} | {r['app_ms']} + {r['db_ms']} | {r['errors']} |"
+            f"{f['bytes'] / 1024:.1f} KB {f['encoding'] or 'plain'} ({f['cold_bytes'] / 1024:.1f} KB) | "
+            f"{f['cache_control'] or '—'} | {r['rps']} | "
+            f"{ratio(r['rps'])} | {r['p50']} | {r['p99']} | {r['app_ms']} + {r['db_ms']} | {r['errors']} | "
+            f"{r['load']}, {r['other_cores']} |"
         )
-        summary["pages"][key] = {**f, **{k: r[k] for k in ("rps", "p50", "p99", "app_ms", "db_ms", "errors")}}
+        summary["pages"][key] = {
+            **f,
+            **{k: r[k] for k in ("rps", "p50", "p99", "app_ms", "db_ms", "errors", "load", "other_cores")},
+        }
         summary["pages"][key]["db_ms_inprocess"] = f["db_ms"]
         summary["pages"][key]["ratio"] = ratio(r["rps"])
     summary["submit"] = {**submit, "queries": submit_queries, "created": created, "ratio": ratio(submit["rps"])}
@@ -562,11 +584,12 @@ def main():
         "",
         f"- Submission (POST with CSRF, logged-in citizen, 4 connections): {submit['rps']} req/s "
         f"(**{ratio(submit['rps'])} of the ceiling**), p50 {submit['p50']}, p99 {submit['p99']}, "
-        f"CPU {submit['app_ms']} + {submit['db_ms']} ms/request, {submit_queries} queries, {created} reports "
-        f"created, non-2xx {submit['errors']}",
+        f"CPU {submit['app_ms']} + {submit['db_ms']} ms/request, {submit_queries} queries (+ BEGIN, COMMIT), "
+        f"{created} reports created, non-2xx {submit['errors']}, load {submit['load']}, "
+        f"other cores {submit['other_cores']}",
         f"- Ceiling, a bare view doing one INSERT: {ceiling['rps']} req/s, p50 {ceiling['p50']}, p99 {ceiling['p99']}, "
         f"CPU {ceiling['app_ms']} + {ceiling['db_ms']} ms/request, {inserted} rows inserted, "
-        f"non-2xx {ceiling['errors']}",
+        f"non-2xx {ceiling['errors']}, load {ceiling['load']}, other cores {ceiling['other_cores']}",
         f"- Largest web worker RSS after the run: {worker_mb:.0f} MB",
         f"- Status counters equal a fresh COUNT after the run: {'yes' if counters_ok else '**NO**'}",
     ]
