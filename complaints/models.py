@@ -1365,7 +1365,7 @@ class MapCell(models.Model):
     """The public map's counts per grid cell, for wide views without filters (complaints.places): the
     public reports with a pin, counted per cell of `size` degrees (0.01, 0.1 and 1), with the sums of
     their *public* coordinates (an Anonim pin coarsened) for the clusters' centres. Rebuilt whole by
-    places.refresh_map_cells (beat, every few minutes); never edited."""
+    places.refresh_map_cells (beat, every 15 minutes); never edited."""
 
     size = models.DecimalField(max_digits=4, decimal_places=2)
     row = models.IntegerField()

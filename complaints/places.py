@@ -295,7 +295,7 @@ def refresh_map_cells() -> int:
 
 
 def grid_clusters(box) -> dict | None:
-    """map_clusters for public() as a whole, from the MapCell grid (refreshed every few minutes): the
+    """map_clusters for public() as a whole, from the MapCell grid (refreshed by beat every 15 minutes): the
     cells of the finest grid size that divides the box's cell size and meet the box, summed into
     cells of that size; a few thousand rows at most whatever the box, through the grid's unique index.
     None when the grid was never filled (then the live query answers)."""

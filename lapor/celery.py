@@ -30,7 +30,7 @@ app.conf.beat_schedule = {
     "daily-digests": {"task": "complaints.tasks.send_daily_digests", "schedule": crontab(hour=23, minute=30)},
     "rebuild-recent-stats": {"task": "dashboards.tasks.rebuild_recent_stats", "schedule": 600.0},
     # The public map's counts per grid cell for wide views (complaints.places.refresh_map_cells).
-    "refresh-map-cells": {"task": "complaints.tasks.refresh_map_cells", "schedule": 300.0, "options": {"expires": 290}},
+    "refresh-map-cells": {"task": "complaints.tasks.refresh_map_cells", "schedule": 900.0, "options": {"expires": 890}},
     "rebuild-reopen-window-stats": {"task": "dashboards.tasks.rebuild_reopen_window_stats", "schedule": 86400.0},
     "deliver-new-webhooks": {
         "task": "api.tasks.deliver_pending_webhooks",
