@@ -29,6 +29,15 @@ class ComplaintsConfig(AppConfig):
             weak=False,
             dispatch_uid="status-counts-delete",
         )
+        # A deleted public report leaves the public map's grid when the deletion commits (places.py).
+        from .places import forget_map_point
+
+        def forget_deleted(sender, instance, **kw):
+            for point in {getattr(instance, "_saved_map_point", None), instance._loaded_map_point()}:
+                if isinstance(point, tuple):
+                    forget_map_point(point)
+
+        post_delete.connect(forget_deleted, sender=Report, weak=False, dispatch_uid="map-grid-delete")
         # A unit holding open reports is not retired (agencies/units.py asks, without importing complaints).
         from agencies import units
 

@@ -383,6 +383,11 @@ class AnyOf(models.Lookup):
 
 
 _UNKNOWN = object()  # a report's stored status that was not loaded (deferred)
+# What decides whether, and where, the public map counts a report (Report._loaded_map_point).
+MAP_POINT_FIELDS = frozenset(
+    {"is_confidential", "verified_at", "status", "sandbox", "sandbox_id", "latitude", "longitude", "is_anonymous"}
+)
+MAP_POINT_ATTNAMES = ("is_confidential", "verified_at", "status", "sandbox_id", "latitude", "longitude", "is_anonymous")
 
 
 class Report(models.Model):
@@ -570,28 +575,55 @@ class Report(models.Model):
 
     def save(self, *args, **kwargs):
         """Saves, and keeps the per-status counters (complaints/status_counts.py) in the same
-        transaction: a new report counts in its status, a changed status moves one count."""
+        transaction: a new report counts in its status, a changed status moves one count. A report
+        whose public map point was stored and is no longer (made Rahasia, removed, its pin moved…) has
+        its map grid cells recounted when the transaction commits (places.forget_map_point)."""
         from . import status_counts
 
         before = None if self._state.adding else getattr(self, "_saved_status", _UNKNOWN)
+        point_before = None if self._state.adding else getattr(self, "_saved_map_point", _UNKNOWN)
         fields = kwargs.get("update_fields")
         status_saved = fields is None or "status" in fields
+        map_saved = fields is None or not MAP_POINT_FIELDS.isdisjoint(fields)
         with transaction.atomic(savepoint=False):
             super().save(*args, **kwargs)
             if status_saved and before is not _UNKNOWN and before != self.status and self.sandbox_id is None:
                 status_counts.moved(before, self.status)
+            if map_saved:
+                point_now = self._loaded_map_point()
+                if point_before not in (None, _UNKNOWN) and point_before != point_now:
+                    from .places import forget_map_point
+
+                    forget_map_point(point_before)
         if status_saved:
             self._saved_status = self.status
+        if map_saved:
+            self._saved_map_point = self._loaded_map_point()
+
+    def _loaded_map_point(self):
+        """The public point the public map counts for this report as loaded: None when it is not
+        public or has no pin, _UNKNOWN when a field deciding that was not loaded (deferred)."""
+        values = self.__dict__
+        if any(name not in values for name in MAP_POINT_ATTNAMES):
+            return _UNKNOWN
+        if not self.is_public or self.latitude is None or self.longitude is None:
+            return None
+        return self.public_coordinates()
+
+    def _remember_saved(self):
+        """What is stored, as far as the status counters and the map grid need it."""
+        self._saved_status = self.__dict__.get("status", _UNKNOWN)
+        self._saved_map_point = self._loaded_map_point()
 
     @classmethod
     def from_db(cls, db, field_names, values):
         report = super().from_db(db, field_names, values)
-        report._saved_status = report.__dict__.get("status", _UNKNOWN)
+        report._remember_saved()
         return report
 
     def refresh_from_db(self, *args, **kwargs):
         super().refresh_from_db(*args, **kwargs)
-        self._saved_status = self.__dict__.get("status", _UNKNOWN)
+        self._remember_saved()
 
     def is_overdue(self, now=None) -> bool:
         """The same rule as overdue_q, for one loaded report."""

@@ -294,6 +294,67 @@ def refresh_map_cells() -> int:
     return len(cells)
 
 
+def forget_map_point(point) -> None:
+    """A report whose public point `point` (lat, lng) the grid may count left public() (Rahasia,
+    removed, deleted…) or moved: when the transaction commits, its cells are recounted
+    (recount_map_cells), in-process, so no broker and no 15-minute wait keeps it on the map."""
+    from django.db import transaction
+
+    transaction.on_commit(lambda: recount_map_cells(point))
+
+
+def recount_map_cells(point) -> None:
+    """Count again, exactly from public(), the MapCell cells of every GRID_SIZES size holding `point`
+    (as refresh_map_cells counts them: the finest cell from the public point in SQL, the coarser ones
+    made of whole finest cells); a cell left empty is deleted. Only cells already in the grid are
+    written (an empty grid stays empty: the live query answers then). A database error is logged and
+    left to the next refresh: it never fails the action that committed."""
+    import logging
+
+    from django.db import transaction
+
+    from .models import MapCell
+
+    base = GRID_SIZES[0]
+    lat, lng = float(point[0]), float(point[1])
+    # Both neighbours of a point on a cell's edge (float rounding may put it on either side in SQL).
+    finest = {
+        (math.floor((lat + d) / base), math.floor((lng + e) / base)) for d in (-1e-9, 0, 1e-9) for e in (-1e-9, 0, 1e-9)
+    }
+    try:
+        with transaction.atomic():
+            for size in GRID_SIZES:
+                k = round(size / base)
+                for row, col in {(r // k, c // k) for r, c in finest}:
+                    count, sum_lat, sum_lng = _count_cell(row, col, k)
+                    cell = MapCell.objects.filter(size=Decimal(str(size)), row=row, col=col)
+                    if count:
+                        cell.update(count=count, sum_lat=sum_lat, sum_lng=sum_lng)
+                    else:
+                        cell.delete()
+    except Exception:  # a DatabaseError above all; the action has committed, whatever happens here
+        logging.getLogger(__name__).exception(
+            "Recounting the map grid around %s failed; the next refresh counts them", point
+        )
+
+
+def _count_cell(row: int, col: int, k: int) -> tuple[int, float, float]:
+    """(count, sum of public lat, sum of public lng) of the public reports in the cell made of the k × k
+    finest cells from (row·k, col·k): a box query through the map's index."""
+    base = GRID_SIZES[0]
+    point = _public_point_expressions()
+    box = (row * k * base, col * k * base, (row + 1) * k * base, (col + 1) * k * base)
+    totals = (
+        in_box(Report.objects.public().filter(latitude__isnull=False, longitude__isnull=False), box)
+        .order_by()
+        .alias(plat=point["latitude"], plng=point["longitude"])
+        .alias(frow=Floor(F("plat") / base), fcol=Floor(F("plng") / base))
+        .filter(frow__gte=row * k, frow__lt=(row + 1) * k, fcol__gte=col * k, fcol__lt=(col + 1) * k)
+        .aggregate(count=Count("pk"), sum_lat=Sum(point["latitude"]), sum_lng=Sum(point["longitude"]))
+    )
+    return totals["count"], totals["sum_lat"] or 0.0, totals["sum_lng"] or 0.0
+
+
 def grid_clusters(box) -> dict | None:
     """map_clusters for public() as a whole, from the MapCell grid (refreshed by beat every 15 minutes): the
     cells of the finest grid size that divides the box's cell size and meet the box, summed into

@@ -12,7 +12,7 @@ from django.core.cache import cache
 from agencies.models import District, Village
 from api.models import ApiKey
 from complaints import places, workflow
-from complaints.models import Category, Report
+from complaints.models import Category, MapCell, Report
 from complaints.tests.portal import published
 
 FORM = "/laporan/baru/"
@@ -279,6 +279,92 @@ def test_the_grid_is_read_only_without_filters_and_as_fresh_as_its_last_refresh(
     assert counts(client.get(MAP, {"bbox": COUNTRY_BOX, "kabupaten": "34.04"})) == {(-7.7, 110.4): 2}  # live
     places.refresh_map_cells()
     assert counts(client.get(MAP, {"bbox": COUNTRY_BOX}))[(-7.7, 110.4)] == 2
+
+
+# A report leaving public() leaves the grid when that commits, not at the next refresh (DESIGN: Rahasia
+# reports never reach the public): each of its cells, every GRID_SIZES level, counted again exactly.
+MEDAN = {"latitude": Decimal("3.595123"), "longitude": Decimal("98.672234")}
+# Boxes answered from each grid level: 1.0 (the country), 0.1 and 0.01 (both wider than MAP_MAX_AREA).
+MEDAN_BOXES = {1.0: COUNTRY_BOX, 0.1: "98,3,99.5,4.5", 0.01: "98.5,3.45,98.8,3.75"}
+
+
+def grid_answers(client) -> dict:
+    """{grid level: the clusters of its Medan box}, checking each is answered from that level."""
+    answers = {}
+    for level, bbox in MEDAN_BOXES.items():
+        box = places.parse_box(bbox)
+        assert places.cell_size(box) >= level and (box[2] - box[0]) * (box[3] - box[1]) > places.MAP_MAX_AREA
+        clusters = client.get(MAP, {"bbox": bbox}).json()["clusters"]
+        answers[level] = [(c["count"], c["lat"], c["lng"]) for c in clusters if c["lng"] < 100]  # Sumatra
+    return answers
+
+
+def leave_public(how: str, report: Report, national_admin) -> None:
+    if how == "removed":  # the admin's "Hapus" action form
+        workflow.act("remove", report, by=national_admin, reason="spam")
+    elif how == "rahasia":  # no workflow action makes a verified report Rahasia: a loaded report saved
+        loaded = Report.objects.get(pk=report.pk)
+        loaded.is_confidential = True
+        loaded.save()
+    else:  # deleted as a queryset (a single instance.delete() sends the same post_delete)
+        Report.objects.filter(pk=report.pk).delete()
+
+
+@pytest.mark.parametrize("how", ["removed", "rahasia", "deleted"])
+def test_a_report_leaving_public_leaves_the_grid_on_commit(
+    client, mapped, make_report, national_admin, how, django_capture_on_commit_callbacks
+):
+    medan = published(make_report, national_admin, title="Medan", **MEDAN)
+    places.refresh_map_cells()
+    assert grid_answers(client) == {level: [(1, 3.595123, 98.672234)] for level in MEDAN_BOXES}
+    with django_capture_on_commit_callbacks(execute=True):
+        leave_public(how, medan, national_admin)
+    assert not Report.objects.public().filter(pk=medan.pk).exists()
+    # Before any refresh: no cluster, no point, at any level; the rest of the grid untouched.
+    assert grid_answers(client) == {level: [] for level in MEDAN_BOXES}
+    assert "98.672" not in client.get(MAP, {"bbox": COUNTRY_BOX}).content.decode()
+    assert counts(client.get(MAP, {"bbox": COUNTRY_BOX})) == {(-8.7, 115.2): 2, (-7.7, 110.4): 1}
+    grid = sorted(MapCell.objects.values_list("size", "row", "col", "count", "sum_lat", "sum_lng"))
+    places.refresh_map_cells()
+    assert grid == sorted(MapCell.objects.values_list("size", "row", "col", "count", "sum_lat", "sum_lng"))
+
+
+def test_a_shared_cell_is_counted_again_exactly(client, mapped, national_admin, django_capture_on_commit_callbacks):
+    """Publik leaves the Badung cell it shares with Anonim: the cluster is Anonim's coarsened point alone."""
+    places.refresh_map_cells()
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.act("remove", mapped["public"], by=national_admin, reason="spam")
+    clusters = client.get(MAP, {"bbox": COUNTRY_BOX}).json()["clusters"]
+    assert [(c["count"], c["lat"], c["lng"]) for c in clusters if c["lng"] > 115] == [(1, -8.723, 115.171)]
+
+
+def test_a_failing_recount_never_fails_the_action(mapped, national_admin, monkeypatch, caplog):
+    from django.db import DatabaseError
+
+    places.refresh_map_cells()
+
+    def broken(*args):
+        raise DatabaseError("connection lost")
+
+    monkeypatch.setattr(places, "_count_cell", broken)
+    places.recount_map_cells((-8.723456, 115.171234))  # what the commit runs
+    assert "Recounting the map grid" in caplog.text
+
+
+def test_a_report_staying_public_is_not_recounted(
+    mapped, national_admin, tree, monkeypatch, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    recounted = []
+    monkeypatch.setattr(places, "recount_map_cells", recounted.append)
+    report = Report.objects.get(pk=mapped["public"].pk)
+    report.title = "Jalan berlubang di Kuta"
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, django_assert_num_queries(1):
+        report.save()  # the UPDATE alone
+    assert callbacks == []
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.dispatch(mapped["public"], by=national_admin, to_agency=tree["badung"])
+        workflow.remove(mapped["unverified"], by=national_admin, reason="spam")  # never public
+    assert recounted == []
 
 
 def test_clusters_take_the_list_filters(client, mapped):
