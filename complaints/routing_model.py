@@ -280,6 +280,14 @@ def suggest(report: Report) -> Suggestion | None:
     return suggestion
 
 
+def suggest_on_arrival(report_id: int) -> bool:
+    """Compute and store the suggestion of a report that has just arrived (queued by workflow.submit
+    after its commit), so the verify page reads one stored row instead of predicting (#16 item 9).
+    False: the report is gone or there is no model."""
+    report = Report.objects.filter(pk=report_id).first()
+    return report is not None and suggest(report) is not None
+
+
 def record_decision(report: Report, *, category_id: int | None = None, agency_id: int | None = None) -> None:
     """What the verifier did with the suggestion: the category chosen at verification, the agency of
     the first dispatch. Each is recorded once; reports without a suggestion are left alone."""

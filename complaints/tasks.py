@@ -96,3 +96,9 @@ def train_routing_model() -> int | None:
     """A new version of the routing model from the latest history (its pk), or None if too little."""
     model = routing_model.train()
     return model.pk if model else None
+
+
+@shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)
+def suggest_routing(report_id: int) -> bool:
+    """The routing suggestion of a report that has just arrived, stored for its verify page."""
+    return routing_model.suggest_on_arrival(report_id)

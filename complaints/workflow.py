@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, Membership
 from agencies.roles import national_roles, staff_agencies
+from lapor.queue import after_commit
 
 from . import access, notifications, places, routing, routing_model
 from .access import REPORTER, STAFF_ACTING_ROLES, SYSTEM, roles_for
@@ -420,6 +421,10 @@ def submit(
                 data={"channel": channel, "routing": reason},
             )
             notifications.notify_event(event)
+            # The routing suggestion is computed by the worker once the report is committed, so the
+            # verify page reads a stored row (#16 item 9). No query here; a broker that is down is
+            # logged, and the verify page computes the suggestion itself as before.
+            after_commit("complaints.tasks.suggest_routing", report.pk)
     except IntegrityError:
         # The same submission again (a double click, a retried request): the first one stands.
         existing = Report.objects.filter(submission_key=submission_key).first() if submission_key else None

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from agencies.models import Agency
 from complaints import routing_model, workflow
-from complaints.models import Category, RoutingModel, RoutingSuggestion, Status
+from complaints.models import Category, Report, RoutingModel, RoutingSuggestion, Status
 
 HEALTH = [
     ("Antrean puskesmas sangat panjang", "Pasien menunggu dokter sejak pagi, obat sering habis."),
@@ -188,3 +188,94 @@ def test_commands_train_and_measure(history, make_report, categories, national_a
     result = routing_model.accuracy()
     if held_out:
         assert result["category_top1"] == 1.0 and result["agency_top3"] == 1.0
+
+
+# --- #16 item 9: the suggestion is computed when the report arrives, not on the verify page ---
+
+
+def test_a_report_arriving_has_its_suggestion_stored_by_the_worker(
+    history, make_report, categories, eager_celery, django_capture_on_commit_callbacks
+):
+    model = routing_model.train(min_reports=10)
+    with django_capture_on_commit_callbacks(execute=True):
+        report = _new(make_report, "Antrean pasien di puskesmas", "Dokter tidak ada, obat habis.", categories)
+    stored = RoutingSuggestion.objects.get(report=report)
+    assert stored.model_id == model.pk
+    assert stored.categories[0][0] == categories[0].pk
+
+
+def test_the_verify_page_reads_the_stored_suggestion_without_predicting(
+    client,
+    history,
+    make_report,
+    categories,
+    agencies,
+    national_admin,
+    eager_celery,
+    django_capture_on_commit_callbacks,
+    monkeypatch,
+):
+    routing_model.train(min_reports=10)
+    with django_capture_on_commit_callbacks(execute=True):
+        report = _new(make_report, "Obat puskesmas habis lagi", "Pasien antre dokter sejak pagi.", categories)
+    predictions = []
+    real = routing_model.predict
+    monkeypatch.setattr(routing_model, "predict", lambda *a, **k: predictions.append(1) or real(*a, **k))
+    client.force_login(national_admin)
+    url = reverse("admin:complaints_report_action", args=[report.pk, "verify"])
+    routing_model.loaded()  # the worker has its model loaded already
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        page = client.get(url)
+    assert predictions == [] and queued == []
+    assert page.context["form"].initial["category"] == categories[0].pk
+    assert page.context["form"].initial["route_to"] == agencies[0].pk
+    assert RoutingSuggestion.objects.filter(report=report).count() == 1
+
+
+def test_without_a_stored_suggestion_the_verify_page_computes_it(
+    client, history, make_report, categories, national_admin, monkeypatch
+):
+    routing_model.train(min_reports=10)
+    report = _new(make_report, "Obat puskesmas habis lagi", "Pasien antre dokter sejak pagi.", categories)
+    assert not RoutingSuggestion.objects.filter(report=report).exists()  # nothing ran after the commit
+    client.force_login(national_admin)
+    page = client.get(reverse("admin:complaints_report_action", args=[report.pk, "verify"]))
+    assert page.context["form"].initial["category"] == categories[0].pk
+    assert RoutingSuggestion.objects.filter(report=report).exists()
+
+
+@pytest.fixture
+def broker_down():
+    from lapor.celery import app as celery_app
+
+    before = (celery_app.conf.broker_url, celery_app.conf.task_always_eager)
+    celery_app.conf.broker_url, celery_app.conf.task_always_eager = "redis://127.0.0.1:1/0", False  # port 1: closed
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+    yield
+    celery_app.conf.broker_url, celery_app.conf.task_always_eager = before
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
+def test_a_broker_outage_never_fails_the_citizens_submission(
+    client, citizen, history, categories, broker_down, caplog, django_capture_on_commit_callbacks
+):
+    routing_model.train(min_reports=10)
+    client.force_login(citizen)
+    data = {
+        "classification": "complaint",
+        "title": "Antrean puskesmas sangat lama",
+        "body": "Saya menunggu lima jam di Puskesmas Kuta tanpa kejelasan.",
+        "event_date": "2026-01-05",
+        "province": "51",
+        "regency": "51.03",
+        "category": str(categories[0].pk),
+        "submission_key": "outage",
+    }
+    with caplog.at_level("WARNING", logger="lapor.queue"), django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/laporan/baru/", data)
+    assert response.status_code == 302
+    report = Report.objects.get(reporter=citizen, title=data["title"])
+    assert f"Could not queue complaints.tasks.suggest_routing({report.pk},)" in caplog.text
+    assert not RoutingSuggestion.objects.filter(report=report).exists()  # the verify page will compute it
