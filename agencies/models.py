@@ -314,7 +314,25 @@ def decree_path(instance, filename):
     return f"decrees/{instance.agency_id}/{filename}"
 
 
-class Appointment(models.Model):
+class SealedAppendOnly(models.Model):
+    """A row that is written once and sealed into its chain of the audit trail (lapor/audit.py):
+    subclasses name `chain` and the message refusing an edit."""
+
+    chain: str
+    append_only_message: str
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError(self.append_only_message)
+        from lapor import audit
+
+        audit.append(self, self.chain, lambda: super(SealedAppendOnly, self).save(*args, **kwargs))
+
+
+class Appointment(SealedAppendOnly):
     """One staffing step by decree (SK pengelola): a role given, changed or taken back, or an account
     deactivated; with the decree's number, date and optional PDF. Append-only and sealed into the
     tamper-evident audit trail (lapor/audit.py, chain "staff")."""
@@ -355,15 +373,11 @@ class Appointment(models.Model):
     def __str__(self):
         return f"{self.get_action_display()}: {self.user or self.email} — {self.agency} ({self.decree_number})"
 
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ValueError("Appointments are append-only")
-        from lapor import audit
-
-        audit.append(self, audit.STAFF_CHAIN, lambda: super(Appointment, self).save(*args, **kwargs))
+    chain = "staff"  # lapor.audit.STAFF_CHAIN
+    append_only_message = "Appointments are append-only"
 
 
-class AgencyChange(models.Model):
+class AgencyChange(SealedAppendOnly):
     """One change to the agency tree (a unit added, renamed, retired or moved; a top-level agency
     proposed, approved or rejected) or a coordinator's reminder to an agency. Append-only and sealed
     into the tamper-evident audit trail (lapor/audit.py, chain "agency"). A reminder carries the day it
@@ -402,12 +416,8 @@ class AgencyChange(models.Model):
     def __str__(self):
         return f"{self.get_action_display()}: {self.agency}"
 
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ValueError("Agency changes are append-only")
-        from lapor import audit
-
-        audit.append(self, audit.AGENCY_CHAIN, lambda: super(AgencyChange, self).save(*args, **kwargs))
+    chain = "agency"  # lapor.audit.AGENCY_CHAIN
+    append_only_message = "Agency changes are append-only"
 
 
 class Invitation(models.Model):

@@ -19,7 +19,7 @@ from agencies.models import Agency, Region, path_ids
 from agencies.roles import national_roles, staff_agencies
 
 from . import access
-from .forms import AreaChoicesMixin, district_field, place_search_field, village_field
+from .forms import AreaChoicesMixin, address_field, district_field, place_search_field, village_field
 from .models import (
     ARCHIVE_REASONS,
     REMOVE_REASONS,
@@ -402,12 +402,7 @@ class StaffEntryForm(AreaChoicesMixin, forms.Form):
     place_q = place_search_field()
     kecamatan = district_field()
     kelurahan = village_field()
-    district = forms.CharField(
-        label=_("Alamat atau patokan (opsional)"),
-        max_length=120,
-        required=False,
-        help_text=_("Misalnya nama jalan, dusun atau bangunan terdekat."),
-    )
+    district = address_field()
     category = CategoryChoiceField(label=_("Kategori"))
     suggested_agency = forms.ModelChoiceField(
         label=_("Instansi tujuan (opsional)"),

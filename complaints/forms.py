@@ -176,6 +176,16 @@ def place_search_field():
     )
 
 
+def address_field():
+    """The free-text address or landmark (stored in Report.district), on the citizen's and the staff's forms."""
+    return forms.CharField(
+        label=_("Alamat atau patokan (opsional)"),
+        max_length=120,
+        required=False,
+        help_text=_("Misalnya nama jalan, dusun atau bangunan terdekat."),
+    )
+
+
 def district_field():
     return forms.ModelChoiceField(
         label=_("Kecamatan (opsional)"),
@@ -277,12 +287,7 @@ class ReportForm(AreaChoicesMixin, forms.Form):
     place_q = place_search_field()
     kecamatan = district_field()
     kelurahan = village_field()
-    district = forms.CharField(
-        label=_("Alamat atau patokan (opsional)"),
-        max_length=120,
-        required=False,
-        help_text=_("Misalnya nama jalan, dusun atau bangunan terdekat."),
-    )
+    district = address_field()
     # Set by the map pin (static/js/place_map.js); no raw coordinate boxes in the citizen's form.
     latitude = forms.DecimalField(required=False, widget=forms.HiddenInput)
     longitude = forms.DecimalField(required=False, widget=forms.HiddenInput)
