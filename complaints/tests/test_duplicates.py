@@ -66,7 +66,7 @@ def test_similar_fragment_queries_do_not_grow_with_results(
 ):
     for _ in range(5):
         published(make_report, national_admin, district="Mengwi", **POTHOLE)
-    with django_assert_max_num_queries(3):  # the regency, the ranked reports (with their regencies)
+    with django_assert_max_num_queries(3):  # the regency, the ranked reports
         assert len(_similar(client).context["duplicates"]) == 5
 
 
@@ -178,3 +178,81 @@ def test_postgres_citizen_lookup_reads_the_partial_index_of_open_public_reports(
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "Index Scan using report_citizen_duplicates_knn" in plan, plan
     assert "Order By: ((title)::text <-> " in plan, plan
+
+
+# --- #16 item 8: the citizen's lookup as one cheap query, ranked exactly as before ---
+
+LOOKALIKES = [
+    ("Jalan berlubang dekat pasar Mengwi", "Lubang besar di jalan raya Mengwi dekat pasar."),
+    ("Jalan berlubang dekat pasar Mengwi", "Lubang besar di jalan raya Mengwi dekat pasar."),  # a tie
+    ("Jalan berlubang dekat pasar Mengwi", "Lubang besar di jalan raya Mengwi dekat pasar."),  # a tie
+    ("Lubang jalan raya Mengwi", "Dekat pasar, pengendara motor jatuh."),
+    ("Pasar Mengwi kotor", "Sampah menumpuk di jalan pasar."),
+    ("Sampah menumpuk di pasar", "Bau busuk, lalat di mana-mana."),
+    ("Lampu jalan mati", "Jalan gelap di malam hari dekat pasar."),
+    ("Antrean puskesmas panjang", "Loket hanya satu, pasien menunggu."),
+    ("Jalan rusak parah di Mengwi", "Aspal mengelupas, lubang di mana-mana."),
+]
+TYPED = [
+    POTHOLE,
+    {"title": "Sampah pasar", "body": "Sampah menumpuk dan bau di pasar Mengwi."},
+    {"title": "Lampu jalan", "body": ""},
+    {"title": "", "body": "Lubang di jalan raya dekat pasar, pengendara jatuh."},
+    {"title": "Puskesmas", "body": "Antrean panjang."},
+]
+
+
+@pytest.fixture
+def lookalikes(make_report, national_admin, badung):
+    made = [published(make_report, national_admin, title=t, body=b) for t, b in LOOKALIKES]
+    # Two of the tied ones filed at the same moment: the newer id comes first.
+    Report.objects.filter(pk__in=[made[1].pk, made[2].pk]).update(created_at=made[1].created_at)
+    hidden = published(make_report, national_admin, title=LOOKALIKES[0][0], body=LOOKALIKES[0][1], is_confidential=True)
+    old = published(make_report, national_admin, title=LOOKALIKES[0][0], body=LOOKALIKES[0][1])
+    Report.objects.filter(pk=old.pk).update(created_at=timezone.now() - dt.timedelta(days=91))
+    return made, {hidden.pk, old.pk}
+
+
+def test_citizen_lookup_ranks_exactly_as_the_orm_ranking_in_one_query(lookalikes, badung, django_assert_num_queries):
+    """The lookup reads rows, not models, but ranks as the ORM's ranking of the same candidates
+    (the verifier's _ranked: full-text rank + trigram similarity on PostgreSQL, the word shares on
+    SQLite), ties by date and id included."""
+    made, never = lookalikes
+    now = timezone.now()
+    compared = 0
+    for typed in TYPED:
+        reference = duplicates._ranked(
+            duplicates._citizen_candidates(badung, now - duplicates.CITIZEN_WINDOW), **typed, limit=5
+        )
+        with django_assert_num_queries(1):
+            found = duplicates.for_citizen(regency=badung, now=now, **typed)
+        assert [(r.pk, round(r.dup_score, 6)) for r in found] == [(r.pk, round(r.dup_score, 6)) for r in reference]
+        assert all(isinstance(r, duplicates.Similar) and r.regency == badung for r in found)
+        assert not {r.pk for r in found} & never
+        compared += len(found)
+    assert compared >= 10
+    pothole = duplicates.for_citizen(regency=badung, now=now, **POTHOLE)
+    assert [r.pk for r in pothole[:3]] == [made[2].pk, made[1].pk, made[0].pk]
+    by_code = duplicates.for_citizen(regency="51.03", now=now, **POTHOLE)  # the regency by its code
+    assert by_code == pothole and by_code[0].regency.name == badung.name
+    shown = by_code[0]
+    assert (shown.tracking_no, shown.title, shown.status, shown.support_count) == (
+        made[2].tracking_no, made[2].title, made[2].status, 0
+    )  # fmt: skip
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL (set DATABASE_URL)")
+def test_postgres_citizen_lookup_builds_its_sql_once_per_process(lookalikes, badung, monkeypatch):
+    from django.db.models.sql.compiler import SQLCompiler
+
+    first = duplicates.for_citizen(regency=badung, **POTHOLE)
+    assert first
+
+    def no_orm(*args, **kwargs):
+        raise AssertionError("the citizen's lookup built its SQL again")
+
+    monkeypatch.setattr(SQLCompiler, "as_sql", no_orm)
+    for typed in TYPED:
+        duplicates.for_citizen(regency=badung, **typed)
+    assert [r.pk for r in duplicates.for_citizen(regency=badung, **POTHOLE)] == [r.pk for r in first]
