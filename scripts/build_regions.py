@@ -141,6 +141,29 @@ def geonames_regencies(cities_json: Path, regencies: list[dict]) -> dict[str, st
 PROVINCE_POINTS = {"1642911": "31"}
 
 
+# GeoNames places filed under the regency their city left: Pagar Alam (1633308) under Lahat, which
+# the city left in 2001.
+PLACE_REGENCIES = {"1633308": "16.72"}
+# The eight regencies/cities neither source gives a point (GeoNames files their towns under the
+# regency they were split from, or under no city at all; idn-area-data has no island there): the seat
+# of each, as kind "seat", so a pin there fills the right region and every regency has a point and a
+# box. Coordinates of the region's article on Wikipedia (to the minute of arc, about 2 km).
+SEAT_POINTS = [
+    ["13.74", -0.46667, 100.41667, "Padang Panjang"],
+    ["31.71", -6.18333, 106.83333, "Jakarta Pusat"],
+    ["31.73", -6.16667, 106.75000, "Jakarta Barat"],
+    ["31.74", -6.26667, 106.81667, "Jakarta Selatan"],
+    ["31.75", -6.21667, 106.90000, "Jakarta Timur"],
+    ["62.10", -1.11667, 113.88333, "Kuala Kurun"],
+    ["63.72", -3.43333, 114.83333, "Banjarbaru"],
+    ["74.11", -4.00000, 121.90000, "Tirawuta"],
+]
+
+
+def seat_points() -> list[list]:
+    return [[code, lat, lng, name, "seat"] for code, lat, lng, name in SEAT_POINTS]
+
+
 def town_points(cities500: Path, divisions: dict[str, str]) -> list[list]:
     """[region code, lat, lng, name, kind] of GeoNames' Indonesian populated places (cities500.txt)."""
     points = []
@@ -149,7 +172,9 @@ def town_points(cities500: Path, divisions: dict[str, str]) -> list[list]:
             fields = line.rstrip("\n").split("\t")
             if fields[8] != "ID":
                 continue
-            if fields[11]:
+            if fields[0] in PLACE_REGENCIES:
+                code = PLACE_REGENCIES[fields[0]]
+            elif fields[11]:
                 code = divisions.get(f"ID.{fields[10]}.{fields[11]}")
                 if code is None:
                     sys.exit(f"GeoNames place {fields[0]} has an unknown division {fields[10]}.{fields[11]}")
@@ -243,6 +268,9 @@ def main(
 
     divisions = geonames_regencies(Path(cities_json_dir), regencies)
     points = town_points(Path(cities500_dir), divisions) + island_points(read(package / "data" / "islands.csv"))
+    points += seat_points()
+    if missing := {r["code"] for r in regencies} - {p[0] for p in points}:
+        sys.exit(f"regencies without a point: {sorted(missing)} (add their seats to SEAT_POINTS)")
     points.sort(key=lambda p: (p[0], p[4], p[1], p[2], p[3]))
     boxes = point_boxes(points)
     rows = []
@@ -281,7 +309,7 @@ def main(
     print(
         f"idn-area-data {version}: wrote {len(rows)} regions ({len(boxes)} regencies with a bounding box) to "
         f"{OUTPUT}, {len(districts)} districts, {len(villages)} villages and {len(points)} points "
-        f"({sum(p[4] == 'town' for p in points)} GeoNames towns)"
+        f"({sum(p[4] == 'town' for p in points)} GeoNames towns, {sum(p[4] == 'seat' for p in points)} seats)"
     )
 
 

@@ -10,8 +10,6 @@ set -euo pipefail
 BOOTSTRAP_VERSION="${BOOTSTRAP_VERSION:-5.3.9}"
 BOOTSTRAP_ICONS_VERSION="${BOOTSTRAP_ICONS_VERSION:-1.13.2}"
 CHARTJS_VERSION="${CHARTJS_VERSION:-4.6.1}"
-LEAFLET_VERSION="${LEAFLET_VERSION:-1.9.4}"
-MARKERCLUSTER_VERSION="${MARKERCLUSTER_VERSION:-1.5.3}"
 AXE_CORE_VERSION="${AXE_CORE_VERSION:-4.14.1}"  # test-only: complaints/tests/browser/vendor/
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -30,12 +28,10 @@ fetch bootstrap "$BOOTSTRAP_VERSION"
 fetch bootstrap-icons "$BOOTSTRAP_ICONS_VERSION"
 fetch chart.js "$CHARTJS_VERSION"
 fetch axe-core "$AXE_CORE_VERSION"
-fetch leaflet "$LEAFLET_VERSION"
-fetch leaflet.markercluster "$MARKERCLUSTER_VERSION"
 
-rm -rf "$DEST/bootstrap" "$DEST/bootstrap-icons" "$DEST/chartjs" "$DEST/leaflet" "$DEST/leaflet.markercluster"
+rm -rf "$DEST/bootstrap" "$DEST/bootstrap-icons" "$DEST/chartjs"
 mkdir -p "$DEST/bootstrap/css" "$DEST/bootstrap/js" \
-         "$DEST/bootstrap-icons/fonts" "$DEST/chartjs" "$DEST/leaflet/images" "$DEST/leaflet.markercluster"
+         "$DEST/bootstrap-icons/fonts" "$DEST/chartjs"
 
 # Bootstrap: minified CSS and JS bundle (includes Popper); source maps skipped.
 bs="$WORK/bootstrap/package"
@@ -59,18 +55,8 @@ else
 fi
 cp "$cj/LICENSE.md" "$DEST/chartjs/LICENSE.md"
 
-# Leaflet: the map of the report form, the public map and the staff pages (loaded only when a map is
-# opened); its marker images (the CSS refers to images/).
-lf="$WORK/leaflet/package"
-cp "$lf/dist/leaflet.js" "$lf/dist/leaflet.css" "$DEST/leaflet/"
-cp "$lf/dist/images/"*.png "$DEST/leaflet/images/"
-cp "$lf/LICENSE" "$DEST/leaflet/LICENSE"
-
-# Leaflet.markercluster: clustered markers of the public map.
-mc="$WORK/leaflet.markercluster/package"
-cp "$mc/dist/leaflet.markercluster.js" "$mc/dist/MarkerCluster.css" "$mc/dist/MarkerCluster.Default.css" \
-   "$DEST/leaflet.markercluster/"
-cp "$mc/MIT-LICENCE.txt" "$DEST/leaflet.markercluster/MIT-LICENCE.txt"
+# Leaflet is not copied but built from its source with only the parts the maps use:
+# scripts/build_leaflet.sh (static/vendor/leaflet/).
 
 # axe-core: the accessibility checker of the browser tests (never served; injected by WebDriver).
 AXE_DEST="$ROOT/complaints/tests/browser/vendor/axe-core"
@@ -83,11 +69,9 @@ cp "$ax/axe.min.js" "$ax/LICENSE" "$ax/LICENSE-3RD-PARTY.txt" "$AXE_DEST/"
 for f in "$DEST/bootstrap/css/bootstrap.min.css" \
          "$DEST/bootstrap/js/bootstrap.bundle.min.js" \
          "$DEST/bootstrap-icons/bootstrap-icons.min.css" \
-         "$DEST/chartjs/chart.umd.min.js" \
-         "$DEST/leaflet/leaflet.js" \
-         "$DEST/leaflet.markercluster/leaflet.markercluster.js"; do
+         "$DEST/chartjs/chart.umd.min.js"; do
     sed -i -E '/^\/[*\/]# sourceMappingURL=.*$/d' "$f"
 done
 
-echo "Vendored: bootstrap $BOOTSTRAP_VERSION, bootstrap-icons $BOOTSTRAP_ICONS_VERSION, chart.js $CHARTJS_VERSION, leaflet $LEAFLET_VERSION, leaflet.markercluster $MARKERCLUSTER_VERSION, axe-core $AXE_CORE_VERSION (tests)"
+echo "Vendored: bootstrap $BOOTSTRAP_VERSION, bootstrap-icons $BOOTSTRAP_ICONS_VERSION, chart.js $CHARTJS_VERSION, axe-core $AXE_CORE_VERSION (tests)"
 echo "Remember to update static/vendor/README.md if versions changed."

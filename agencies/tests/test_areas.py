@@ -42,13 +42,16 @@ def test_regions_carry_the_bounding_boxes_of_their_points(areas):
     assert lat_min < -5.6 < lat_max and lng_min < 106.55 < lng_max
     lat_min, lng_min, lat_max, lng_max = Region.objects.get(pk="34.04").box  # Sleman: inland, GeoNames towns
     assert lat_min < -7.72 < lat_max and lng_min < 110.36 < lng_max
-    assert Region.objects.get(pk="31.71").box is None  # Jakarta Pusat: no point in either source
+    lat_min, lng_min, lat_max, lng_max = Region.objects.get(pk="31.71").box  # Jakarta Pusat: its seat alone
+    assert lat_min < -6.1833 < lat_max and lng_min < 106.8333 < lng_max
+    assert not Region.objects.filter(level=Region.Level.REGENCY, lat_min__isnull=True).exists()
 
 
 def test_region_points_load_idempotently(areas):
     rows = read_csv(POINTS_CSV)
-    assert len(rows) == RegionPoint.objects.count() == 26106
+    assert len(rows) == RegionPoint.objects.count() == 26114
     assert RegionPoint.objects.filter(kind="town").count() == 9180
+    assert RegionPoint.objects.filter(kind="seat").count() == 8
     with CaptureQueriesContext(connection) as queries:
         assert load_region_points(rows) == (0, 0)  # nothing written
     assert len(queries) == 2
@@ -57,7 +60,7 @@ def test_region_points_load_idempotently(areas):
     RegionPoint.objects.filter(region_id="51.71").delete()
     created, deleted = load_region_points(rows)
     assert deleted == 1 and created == 1 + sum(r["region_code"] == "51.71" for r in rows)
-    assert RegionPoint.objects.count() == 26106
+    assert RegionPoint.objects.count() == 26114
     assert not RegionPoint.objects.filter(latitude=0).exists()
 
 

@@ -1,21 +1,31 @@
 """The public list and map page (/laporan/) stays under 30 KB compressed before tiles (#18 item 6):
 what a browser with a cold cache downloads for it — the HTML of a full page of reports, its
 stylesheets, scripts, the fonts and favicon they use — each gzip-compressed as a server sends it.
-Leaflet, its cluster plugin and the map's JSON are downloaded only when the visitor opens the map;
-they are measured separately (docs/benchmarks.md)."""
+Opening the map ("Tampilkan peta") then loads LAPOR's trimmed Leaflet build (scripts/build_leaflet.sh)
+and its stylesheet, and the country's clusters from peta.json: the page with the map open is measured
+too (docs/benchmarks.md, #18). The page is fetched with a private local-memory cache of its own, so
+these figures do not depend on whether another test (or the anonymous pages' cache) served it."""
 
 import gzip
+import json
 import re
 
 import pytest
 from django.contrib.staticfiles import finders
 from django.core.cache import cache
 
+from agencies.models import Region
 from complaints.tests.portal import published
 
 BUDGET = 30 * 1024
 STATIC = re.compile(r'(?:href|src)="/static/([^"?]+)"')
-ON_OPEN = re.compile(r'data-(?:leaflet|cluster)-(?:js|css)="([^"]+)"')
+ON_OPEN = re.compile(r'data-leaflet-(?:js|css)="([^"]+)"')
+# The page with the map open, before tiles. Leaflet's smallest useful core (map, tile layer, marker,
+# handlers) is about 26 KB compressed on its own, so with the 24 KB page this cannot be 30 KB; the
+# full Leaflet 1.9.4 and Leaflet.markercluster made it 80 KB.
+MAP_OPEN_BUDGET = 54 * 1024
+# The country's view as the map first opens (zoom 5 over Indonesia): west,south,east,north.
+COUNTRY = "95,-11,141,6"
 
 
 @pytest.fixture(autouse=True)
@@ -62,5 +72,42 @@ def test_the_public_list_and_map_page_is_under_30_kb_compressed(client, make_rep
     assert total < BUDGET, f"{total} bytes: {listing}"
     assert "fonts/lapor-icons.woff2" in parts  # the icons' font subset, not the 134 KB one
     # Leaflet is named for loading when the map is opened, not loaded by the page.
-    assert set(ON_OPEN.findall(html)) >= {"/static/vendor/leaflet/leaflet.js"}
-    assert "vendor/leaflet/leaflet.js" not in STATIC.findall(html)
+    assert set(ON_OPEN.findall(html)) == {
+        "/static/vendor/leaflet/leaflet-lapor.min.js",
+        "/static/vendor/leaflet/leaflet-lapor.css",
+    }
+    assert not any("leaflet" in path for path in STATIC.findall(html))
+
+
+def map_open(client, html: str) -> dict[str, int]:
+    """{part: compressed bytes} of what opening the map loads: every file the map box names for
+    loading on open, and the first peta.json (the country's view)."""
+    parts = {path: gz(static_file(path)) for path in dict.fromkeys(ON_OPEN.findall(html))}
+    points_url = re.search(r'data-points-url="([^"]+)"', html).group(1)
+    response = client.get(points_url, {"bbox": COUNTRY})
+    assert response.status_code == 200
+    parts["peta.json"] = gz(response.content)
+    return parts
+
+
+@pytest.mark.django_db
+def test_the_page_with_the_map_open_stays_within_its_budget(client, make_report, national_admin):
+    regency = Region.objects.get(code="51.03")
+    for n in range(26):
+        published(
+            make_report,
+            national_admin,
+            title=f"Jalan berlubang di depan pasar nomor {n}",
+            latitude=-8.65 - n / 1000,
+            longitude=115.17 + n / 1000,
+            regency=regency,
+        )
+    html = client.get("/laporan/").content.decode()
+    page, opened = transfer(html), map_open(client, html)
+    total = sum(page.values()) + sum(opened.values())
+    listing = ", ".join(f"{name} {size}" for name, size in {**page, **opened}.items())
+    assert total < MAP_OPEN_BUDGET, f"{total} bytes with the map open: {listing}"
+    assert json.loads(client.get("/laporan/peta.json", {"bbox": COUNTRY}).content)["clusters"]
+    # Clusters are drawn by the page's own script from the server's counts (DivIcons): no cluster plugin,
+    # no marker images.
+    assert not any("markercluster" in name or name.endswith(".png") for name in opened)

@@ -147,18 +147,34 @@ def test_a_pin_alone_fills_province_and_regency(client, citizen, data, label, la
 
 
 def test_pins_fill_the_region_across_the_country(areas):
-    """Every regency/city but the few the sources give no point (agencies/data/README.md) has reference
-    points, and a pin on one of a regency's towns finds that regency."""
+    """Every regency/city has reference points (Pagar Alam its GeoNames town, the eight neither source
+    places their seat: scripts/build_regions.py PLACE_REGENCIES, SEAT_POINTS), and a pin on one of a
+    regency's points finds that regency."""
     from agencies.models import Region, RegionPoint
 
     regencies = Region.objects.filter(level=Region.Level.REGENCY)
     with_points = set(RegionPoint.objects.filter(region__level="regency").values_list("region_id", flat=True))
-    assert len(with_points) == 505
-    assert set(regencies.values_list("pk", flat=True)) - with_points == {
-        "13.74", "16.72", "31.71", "31.73", "31.74", "31.75", "62.10", "63.72", "74.11",
-    }  # fmt: skip
+    assert len(with_points) == regencies.count() == 514
     seat = RegionPoint.objects.filter(region_id="81.03").first()  # Kepulauan Tanimbar, renamed in 2019
     assert places.region_for_point(seat.latitude, seat.longitude).pk == "81.03"
+
+
+@pytest.mark.parametrize(
+    "code,lat,lng",
+    [
+        ("13.74", -0.4667, 100.4167),  # Kota Padang Panjang
+        ("16.72", -4.0251, 103.2469),  # Kota Pagar Alam (GeoNames' Pagar Alam, was filed under Lahat)
+        ("31.71", -6.1754, 106.8272),  # Monas, Jakarta Pusat
+        ("31.73", -6.1667, 106.7500),  # Jakarta Barat
+        ("31.74", -6.2667, 106.8167),  # Jakarta Selatan
+        ("31.75", -6.2167, 106.9000),  # Jakarta Timur
+        ("62.10", -1.1167, 113.8833),  # Kuala Kurun, Gunung Mas
+        ("63.72", -3.4333, 114.8333),  # Banjarbaru
+        ("74.11", -4.0000, 121.9000),  # Tirawuta, Kolaka Timur
+    ],
+)
+def test_a_pin_at_the_seat_of_a_regency_without_towns_finds_it(areas, code, lat, lng):
+    assert places.region_for_point(lat, lng).pk == code
 
 
 def test_a_pin_in_jakarta_fills_the_province_and_asks_for_the_city(client, citizen, data):
@@ -424,7 +440,7 @@ def test_a_tiny_box_cannot_find_an_anonim_exact_pin(client, mapped):
 def test_list_page_offers_the_map_with_the_same_filters(client, mapped):
     html = client.get("/laporan/", {"kabupaten": "51.03"}).content.decode()
     assert 'data-points-url="/laporan/peta.json?kabupaten=51.03"' in html
-    assert "vendor/leaflet/leaflet.js" in html  # named for loading on demand, not loaded by the page
+    assert "vendor/leaflet/leaflet-lapor.min.js" in html  # named for loading on demand, not loaded by the page
 
 
 # --- Near me ---

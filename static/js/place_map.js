@@ -1,7 +1,8 @@
 // The report form's place fields, as progressive enhancement (the form works without this script):
 // district/village selects that follow the regency (small cached JSON lists, never all villages in the
 // page), and an optional map pin that fills the hidden latitude/longitude inputs, fills an empty region
-// from the reference data and lists open reports nearby. Leaflet is loaded only when the map is opened.
+// from the reference data and lists open reports nearby. Leaflet (LAPOR's trimmed build,
+// static/vendor/leaflet) is loaded only when the map is opened.
 (function () {
   "use strict";
   function loadLeaflet(box) {
@@ -66,6 +67,12 @@
     var nearbyList = fieldset.querySelector("[data-nearby-list]");
     var map = null, marker = null;
     function say(text) { status.textContent = text; }
+    // The pin (a DivIcon styled by css/lapor.css: the trimmed Leaflet ships no marker images); not a
+    // keyboard stop of its own — keyboard users move the map and press "Tandai di tengah peta".
+    function pinAt(latlng) {
+      var icon = window.L.divIcon({ className: "map-pin", iconSize: window.L.point(24, 24), iconAnchor: window.L.point(12, 24) });
+      return window.L.marker(latlng, { icon: icon, keyboard: false, interactive: false }).addTo(map);
+    }
     function showNearby(data) {
       nearbyList.textContent = "";
       data.results.forEach(function (r) {
@@ -81,7 +88,7 @@
     function pin(latlng) {
       lat.value = latlng.lat.toFixed(6);
       lng.value = latlng.lng.toFixed(6);
-      if (marker) { marker.setLatLng(latlng); } else { marker = window.L.marker(latlng, { keyboard: false }).addTo(map); }
+      if (marker) { marker.setLatLng(latlng); } else { marker = pinAt(latlng); }
       var text = status.getAttribute("data-pinned-label") + " (" + lat.value + ", " + lng.value + ")";
       say(text);
       if (!window.fetch) { return; }
@@ -114,7 +121,7 @@
         canvas.leafletMap = map;  // for the browser tests
         map.attributionControl.setPrefix(false);
         L.tileLayer(box.getAttribute("data-tiles"), { maxZoom: 19, attribution: box.getAttribute("data-attribution") }).addTo(map);
-        if (lat.value && lng.value) { marker = L.marker(start, { keyboard: false }).addTo(map); }
+        if (lat.value && lng.value) { marker = pinAt(start); }
         map.on("click", function (e) { pin(e.latlng); });
       }).catch(function () {
         canvas.hidden = true;

@@ -1,7 +1,8 @@
-// Maps of reports, loaded only when opened (Leaflet and Leaflet.markercluster from static/vendor):
+// Maps of reports, loaded only when opened (LAPOR's trimmed Leaflet build, static/vendor/leaflet,
+// scripts/build_leaflet.sh; pins and cluster counts are DivIcons styled by css/lapor.css):
 // - [data-report-map]: the public map of /laporan/ — the points of the visible area, with the list's
-//   filters, fetched again when the map moves (clustered here), or for a wide view the server's counts
-//   per grid cell; the list below is the accessible equivalent.
+//   filters, fetched again when the map moves, or for a wide or crowded view the server's counts per
+//   grid cell (complaints.places.map_clusters); the list below is the accessible equivalent.
 // - [data-staff-map]: one report's pin (admin report page) or the points of a dashboard, given inline
 //   as data attributes; no request of its own.
 (function () {
@@ -16,13 +17,8 @@
     });
   }
   function loadLibraries(box) {
-    var css = [box.getAttribute("data-leaflet-css")].concat((box.getAttribute("data-cluster-css") || "").split(" ").filter(Boolean));
-    css.forEach(function (href) { load("link", { rel: "stylesheet", href: href }); });
-    var leaflet = window.L ? Promise.resolve() : load("script", { src: box.getAttribute("data-leaflet-js") });
-    return leaflet.then(function () {
-      var cluster = box.getAttribute("data-cluster-js");
-      return cluster && !window.L.markerClusterGroup ? load("script", { src: cluster }) : null;
-    }).then(function () { return window.L; });
+    load("link", { rel: "stylesheet", href: box.getAttribute("data-leaflet-css") }).catch(function () { /* unstyled, still usable */ });
+    return (window.L ? Promise.resolve() : load("script", { src: box.getAttribute("data-leaflet-js") })).then(function () { return window.L; });
   }
   function baseMap(L, box, canvas) {
     var map = L.map(canvas);
@@ -30,13 +26,20 @@
     L.tileLayer(box.getAttribute("data-tiles"), { maxZoom: 19, attribution: box.getAttribute("data-attribution") }).addTo(map);
     return map;
   }
-  function popup(point, base) {
-    var a = document.createElement("a");
-    a.href = base + encodeURIComponent(point.id) + "/";
-    a.textContent = point.title;
-    return a;
+  // A marker that does something: a click, or Enter or Space while it has the keyboard focus (Leaflet
+  // makes markers focusable buttons named by their title, but gives keys no meaning).
+  function onChoose(marker, action) {
+    marker.on("click", action);
+    marker.on("keypress", function (e) {
+      var key = e.originalEvent.key;
+      if (key === "Enter" || key === " ") { e.originalEvent.preventDefault(); action(); }
+    });
+    return marker;
   }
-
+  function pinMarker(L, p) {
+    var marker = L.marker([p.lat, p.lng], { icon: L.divIcon({ className: "map-pin", iconSize: L.point(24, 24), iconAnchor: L.point(12, 24) }), title: p.title });
+    return p.url ? onChoose(marker, function () { window.location.assign(p.url); }) : marker;
+  }
   document.querySelectorAll("[data-report-map]").forEach(function (box) {
     box.hidden = false;
     var open = box.querySelector("[data-open-map]");
@@ -49,7 +52,8 @@
       canvas.hidden = false;
       loadLibraries(box).then(function (L) {
         var map = baseMap(L, box, canvas).setView([-2.5, 118], 5);
-        var layer = L.markerClusterGroup ? L.markerClusterGroup() : L.layerGroup();
+        canvas.leafletMap = map;  // for the browser tests
+        var layer = L.layerGroup();
         var clusters = L.layerGroup();
         var clusterLabel = status.getAttribute("data-cluster-label");
         layer.addTo(map);
@@ -65,16 +69,15 @@
               layer.clearLayers();
               clusters.clearLayers();
               data.points.forEach(function (p) {
-                layer.addLayer(L.marker([p.lat, p.lng], { title: p.title, alt: p.title }).bindPopup(popup(p, "/laporan/")));
+                layer.addLayer(pinMarker(L, { lat: p.lat, lng: p.lng, title: p.title, url: "/laporan/" + encodeURIComponent(p.id) + "/" }));
               });
               // Wide or crowded views: counts per grid cell from the server; choosing one zooms into its cell.
               data.clusters.forEach(function (c) {
                 var label = clusterLabel.replace("{n}", c.count);
                 var size = c.count < 10 ? "small" : (c.count < 100 ? "medium" : "large");
-                var icon = L.divIcon({ html: "<div><span>" + c.count + "</span></div>", className: "marker-cluster marker-cluster-" + size, iconSize: L.point(40, 40) });
-                var marker = L.marker([c.lat, c.lng], { icon: icon, title: label, alt: label });
-                marker.on("click", function () { map.fitBounds([[c.cell[0], c.cell[1]], [c.cell[2], c.cell[3]]]); });
-                clusters.addLayer(marker);
+                var icon = L.divIcon({ html: "<span>" + Number(c.count) + "</span>", className: "map-cluster map-cluster-" + size, iconSize: L.point(40, 40) });
+                var marker = L.marker([c.lat, c.lng], { icon: icon, title: label });
+                clusters.addLayer(onChoose(marker, function () { map.fitBounds([[c.cell[0], c.cell[1]], [c.cell[2], c.cell[3]]]); }));
               });
               status.textContent = data.clusters.length ? status.getAttribute("data-clusters-label") : "";
             })
@@ -96,12 +99,8 @@
     box.hidden = false;
     loadLibraries(box).then(function (L) {
       var map = baseMap(L, box, canvas);
-      var layer = L.markerClusterGroup ? L.markerClusterGroup() : L.featureGroup();
-      points.forEach(function (p) {
-        var marker = L.marker([p.lat, p.lng], { title: p.title, alt: p.title });
-        if (p.url) { var a = document.createElement("a"); a.href = p.url; a.textContent = p.title; marker.bindPopup(a); }
-        layer.addLayer(marker);
-      });
+      var layer = L.featureGroup();
+      points.forEach(function (p) { layer.addLayer(pinMarker(L, p)); });
       layer.addTo(map);
       if (points.length === 1) { map.setView([points[0].lat, points[0].lng], 16); } else { map.fitBounds(layer.getBounds(), { maxZoom: 15 }); }
     }).catch(function () { canvas.hidden = true; });
