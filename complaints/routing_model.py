@@ -10,8 +10,8 @@ rules' agency (complaints.routing.route) stands in for it.
 `train` reads the most recent dispatched reports (at most TRAIN_MAX, so memory and time stay bounded
 at any history size; reports whose id ends in 0 are held out for `accuracy`), and stores the model as
 a new RoutingModel row (a joblib artifact, versioned). Each worker loads the newest model once and
-looks for a newer one at most every RELOAD_SECONDS. Nothing here uses the network. Without a model,
-`suggest` returns None and the verify form works as before.
+looks for a newer one at most every RELOAD_SECONDS (without one, every NO_MODEL_SECONDS). Nothing
+here uses the network. Without a model, `suggest` returns None and the verify form works as before.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ HOLD_OUT = 10  # reports with pk % HOLD_OUT == 0 are never trained on (routing_a
 PRESELECT_THRESHOLD = 0.5  # the verify form pre-selects a suggestion at least this confident
 TOP = 3
 RELOAD_SECONDS = 300
+NO_MODEL_SECONDS = 30  # without a (readable) model, look for one again after this long
 CHUNK = 5000
 N_FEATURES = 2**17  # hashed columns for words and word pairs (complaints.routing_model.fit)
 
@@ -137,6 +138,7 @@ def train(limit: int = TRAIN_MAX, *, min_reports: int = 20) -> RoutingModel | No
         artifact=artifact,
     )
     log.info("Routing model v%s trained on %s reports in %.0f s", model.pk, len(labels), model.seconds)
+    forget()  # this process uses the new model from its next suggestion on
     return model
 
 
@@ -184,14 +186,19 @@ def _shares(counter: Counter) -> list[tuple[int, float]]:
 # --- Loading (once per worker) and suggesting ---
 
 _lock = threading.Lock()
-_loaded: dict = {"version": None, "bundle": None, "checked": 0.0}
+_loaded: dict = {"version": None, "bundle": None, "checked": None}
 
 
 def loaded() -> tuple[int | None, dict | None]:
     """The newest model (version, bundle), loaded once per process and looked for again every
-    RELOAD_SECONDS; (None, None) without a trained model or if it cannot be read."""
+    RELOAD_SECONDS; (None, None) without a trained model or if it cannot be read. That answer is kept
+    for NO_MODEL_SECONDS too (the verify page and every arriving report ask: without it each asked the
+    database), so a model trained by another process is picked up within that time; one trained in
+    this process at once (`train` calls `forget`)."""
     now = time.monotonic()
-    if _loaded["bundle"] is not None and now - _loaded["checked"] < RELOAD_SECONDS:
+    checked = _loaded["checked"]
+    wait = RELOAD_SECONDS if _loaded["bundle"] is not None else NO_MODEL_SECONDS
+    if checked is not None and now - checked < wait:
         return _loaded["version"], _loaded["bundle"]
     with _lock:
         _loaded["checked"] = now
@@ -211,8 +218,8 @@ def loaded() -> tuple[int | None, dict | None]:
 
 
 def forget() -> None:
-    """Drop the loaded model (tests, and after training in this process)."""
-    _loaded.update(version=None, bundle=None, checked=0.0)
+    """Drop the loaded model and the "no model" answer (tests, and after training in this process)."""
+    _loaded.update(version=None, bundle=None, checked=None)
 
 
 def predict(bundle: dict, version: int, *, title: str, body: str, regency, province) -> Suggestion:

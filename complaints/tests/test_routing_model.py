@@ -94,6 +94,26 @@ def test_model_is_loaded_once_per_worker(history, make_report, categories, monke
     assert len(loads) == 1
 
 
+def test_without_a_model_the_database_is_asked_once_in_a_while(history, django_assert_num_queries):
+    """No model: the answer is kept for NO_MODEL_SECONDS (each verify page and each arriving report
+    asked the database), yet a model trained by another process is picked up after that time, and
+    one trained in this process at once."""
+    assert routing_model.loaded() == (None, None)
+    with django_assert_num_queries(0):
+        for _ in range(3):
+            assert routing_model.loaded() == (None, None)
+    kept = dict(routing_model._loaded)
+    model = routing_model.train(min_reports=10)
+    assert routing_model.loaded()[0] == model.pk  # trained here: used at once
+    routing_model._loaded.update(kept)  # as another worker, which still holds "no model"
+    with django_assert_num_queries(0):
+        assert routing_model.loaded() == (None, None)
+    routing_model._loaded["checked"] -= routing_model.NO_MODEL_SECONDS  # that long later
+    assert routing_model.loaded()[0] == model.pk
+    with django_assert_num_queries(0):
+        assert routing_model.loaded()[0] == model.pk
+
+
 def test_verify_form_preselects_records_acceptance_and_dispatches(
     client, history, make_report, categories, agencies, national_admin
 ):
