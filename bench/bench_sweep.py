@@ -28,7 +28,9 @@ def test_bench_sweep(make_report, agency_admin, parent_admin, n, settings):
         reports.append(Report(**{f.attname: getattr(template, f.attname) for f in Report._meta.concrete_fields}))
     Report.objects.bulk_create(reports)
     new = list(Report.objects.exclude(pk=clock.report_id).values_list("pk", flat=True))
-    ReportAgency.objects.bulk_create([ReportAgency(report_id=pk, agency_id=template.agency_id) for pk in new])
+    ReportAgency.objects.bulk_create(
+        [ReportAgency(report_id=pk, agency_id=template.agency_id, status=template.status) for pk in new]
+    )
     Clock.objects.bulk_create(
         [
             Clock(

@@ -69,12 +69,15 @@ def is_national_admin_for(user, report: Report) -> bool:
     return report.sandbox_id is None and Role.NATIONAL_ADMIN in national_roles(user)
 
 
-def staff_reports(user, qs: QuerySet | None = None) -> QuerySet:
+def staff_reports(user, qs: QuerySet | None = None, statuses=None) -> QuerySet:
     """What staff may work on or read in the admin: every real report for national roles, else the
     real reports their agencies' subtrees handle or handled; plus the practice reports of the
-    training sandboxes they have a seat in (and no other practice report)."""
+    training sandboxes they have a seat in (and no other practice report). With `statuses`, only the
+    reports in those statuses (read through the handling rows' status: ReportQuerySet.handled_by_subtrees)."""
     qs = Report.objects.all() if qs is None else qs
-    real = qs.real() if national_roles(user) else qs.real().handled_by_subtrees(staff_agencies(user))
+    if statuses is not None:
+        qs = qs.filter(status__in=list(statuses))
+    real = qs.real() if national_roles(user) else qs.real().handled_by_subtrees(staff_agencies(user), statuses)
     sandboxes = {s.sandbox_id for s in training_seats(user)}
     if sandboxes:
         return real | qs.filter(sandbox_id__in=sandboxes)

@@ -351,21 +351,30 @@ class ReportQuerySet(models.QuerySet):
         clone._with_reference = True
         return clone
 
-    def handled_by_subtrees(self, agencies):
-        """Reports that any of these agencies' subtrees handle, handled, or received a copy of.
+    def handled_by_subtrees(self, agencies, statuses=None):
+        """Reports that any of these agencies' subtrees handle, handled, or received a copy of
+        (optionally only those in `statuses`).
 
         On PostgreSQL the subtree's agency ids are computed first (`= ANY(ARRAY(SELECT …))`, one
-        InitPlan) and the handling rows read through the (agency, report) index. Written as a join to
-        the agencies, the planner guessed the path prefix's rows badly and read the whole handling
-        table instead (a sequential scan: 78,000 rows at 100k reports, 1.5 million at 2M — the
-        in-progress queue's growth with N)."""
+        InitPlan) and the handling rows read through the (agency, status, report) index. Written as a
+        join to the agencies, the planner guessed the path prefix's rows badly and read the whole
+        handling table instead (a sequential scan: 78,000 rows at 100k reports, 1.5 million at 2M).
+        A handling row carries its report's status (ReportAgency.status) and must match it: a queue
+        filtered on one status (`status = 'in_progress'`) thereby reads only the subtree's rows in that
+        status — the planner carries the constant across the equality — instead of every row the
+        subtree ever had and a probe of each report (3,071 for 386 at 2M); `statuses` does the same for
+        a list of statuses (an IN list is not carried across)."""
         if not agencies:
             return self.none()
         if connections[self.db].vendor == "postgresql":
             subtree = Agency.objects.filter(in_subtrees(agencies)).values("pk")
-            held = ReportAgency.objects.filter(AnyOf(F("agency_id"), models.Subquery(subtree)), report=OuterRef("pk"))
+            held = ReportAgency.objects.filter(AnyOf(F("agency_id"), models.Subquery(subtree)))
         else:
-            held = ReportAgency.objects.filter(in_subtrees(agencies, "agency"), report=OuterRef("pk"))
+            held = ReportAgency.objects.filter(in_subtrees(agencies, "agency"))
+        held = held.filter(report=OuterRef("pk"), status=OuterRef("status"))
+        if statuses is not None:
+            held = held.filter(status__in=list(statuses))
+            return self.filter(Exists(held), status__in=list(statuses))
         return self.filter(Exists(held))
 
 
@@ -575,7 +584,8 @@ class Report(models.Model):
 
     def save(self, *args, **kwargs):
         """Saves, and keeps the per-status counters (complaints/status_counts.py) in the same
-        transaction: a new report counts in its status, a changed status moves one count. A report
+        transaction: a new report counts in its status, a changed status moves one count and is written
+        on the report's handling rows (ReportAgency.status, what the staff scope matches). A report
         whose public map point was stored and is no longer (made Rahasia, removed, its pin moved…) has
         its map grid cells recounted when the transaction commits (places.forget_map_point)."""
         from . import status_counts
@@ -589,6 +599,9 @@ class Report(models.Model):
             super().save(*args, **kwargs)
             if status_saved and before is not _UNKNOWN and before != self.status and self.sandbox_id is None:
                 status_counts.moved(before, self.status)
+            if status_saved and before is not None and before != self.status:
+                # The handling rows carry the status the staff scope matches (ReportAgency.status).
+                ReportAgency.objects.filter(report_id=self.pk).exclude(status=self.status).update(status=self.status)
             if map_saved:
                 point_now = self._loaded_map_point()
                 if point_before not in (None, _UNKNOWN) and point_before != point_now:
@@ -662,18 +675,33 @@ class ReportAgency(models.Model):
     agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="handlings")
     kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.HANDLER)
     created_at = models.DateTimeField(default=timezone.now)
+    # The report's status now, on every one of its rows: written from the report when a row is made and
+    # by Report.save whenever the status changes (the one place, in the same transaction as the status
+    # counters). The staff scope matches it to the report's (handled_by_subtrees), so an agency queue
+    # of one status reads only its subtree's rows in that status, not the subtree's whole history.
+    status = models.CharField(max_length=16, choices=Status, blank=True, default="", db_default="", editable=False)
 
     class Meta:
         verbose_name = _("instansi penangan")
         verbose_name_plural = _("riwayat instansi penangan")
         constraints = [models.UniqueConstraint(fields=["report", "agency", "kind"], name="report_agency_unique")]
         indexes = [
-            # access.reports_visible_to: reports of an agency subtree.
-            models.Index(fields=["agency", "report"], name="report_agency_scope"),
+            # access.staff_reports: the reports of an agency subtree, in a status (the queues) or in any.
+            models.Index(fields=["agency", "status", "report"], name="report_agency_status"),
         ]
 
     def __str__(self):
         return f"{self.report_id} → {self.agency_id} ({self.kind})"
+
+    def save(self, *args, **kwargs):
+        if self._state.adding and not self.status:
+            loaded = self._state.fields_cache.get("report")
+            self.status = (
+                loaded.status
+                if loaded is not None and "status" in loaded.__dict__
+                else Report.objects.filter(pk=self.report_id).values_list("status", flat=True).get()
+            )
+        super().save(*args, **kwargs)
 
 
 class Event(models.Model):

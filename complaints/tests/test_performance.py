@@ -123,7 +123,7 @@ def test_staff_scope_reads_the_handling_rows_of_the_subtree_through_the_index(ma
     assert set(scoped.values_list("pk", flat=True)) == {mine.pk}
     assert set(Report.objects.handled_by_subtrees([tree["sleman"]]).values_list("pk", flat=True)) == {other.pk}
     if connection.vendor == "postgresql":
-        # The subtree's ids first (one InitPlan), then the (agency, report) index: a join to the agencies
+        # The subtree's ids first (one InitPlan), then the (agency, status, report) index: a join to the agencies
         # read the whole handling table (the in-progress queue's growth with N, issue #15).
         assert '"agency_id" = ANY(ARRAY(SELECT' in str(scoped.query)
 

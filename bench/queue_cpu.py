@@ -1,0 +1,118 @@
+#!/usr/bin/env python
+"""CPU per request of the three admin queue pages, in-process (#15 goal 4), with their queries' plans.
+
+    export DATABASE_URL=postgres://lapor:lapor@127.0.0.1:5432/lapor_bench REDIS_URL=redis://127.0.0.1:6379/1
+    export DJANGO_SECRET_KEY=bench DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost,testserver
+    .venv/bin/python bench/queue_cpu.py [--requests 200] [--explain] [--queries]
+
+The same pages and people as bench/run_bench.py: the verification queue (?status__exact=submitted) and the
+in-progress queue (?status__exact=in_progress) of an agency admin of the seeded Kabupaten Badung government,
+and the national admin's verification queue. Each page is requested through the Django test client as a
+signed-in user (a few warm-up requests first), then --requests times; it reports per request the app's
+CPU (this process's time.process_time: the view, templates and the client) and the database's CPU (the
+PostgreSQL backend's own user+system time from /proc), the SQL queries of one request and their time.
+--explain prints EXPLAIN (ANALYZE, BUFFERS) of every query of one request that took 1 ms or more;
+--queries prints every query of one request.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lapor.settings")
+os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from accounts.models import User  # noqa: E402
+from accounts.testing import force_login  # noqa: E402
+from agencies.models import Agency, Membership  # noqa: E402
+
+HZ = os.sysconf("SC_CLK_TCK")
+PAGES = [
+    ("queue_agency", "/admin/complaints/report/?status__exact=submitted", "staff"),
+    ("queue_progress", "/admin/complaints/report/?status__exact=in_progress", "staff"),
+    ("queue_national", "/admin/complaints/report/?status__exact=submitted", "national"),
+]
+
+
+def people():
+    """The bench's agency admin (Kabupaten Badung's government) and national admin."""
+    agency = Agency.objects.filter(code="scale-51.03").first() or Agency.objects.get(code="pemkab-badung")
+    national = Agency.objects.filter(code="kemenpanrb").first() or Agency.objects.filter(parent=None).first()
+    found = {}
+    for key, email, role, where in [
+        ("staff", "bench.admin@lapor.test", Membership.Role.AGENCY_ADMIN, agency),
+        ("national", "bench.nasional@lapor.test", Membership.Role.NATIONAL_ADMIN, national),
+    ]:
+        user = User.objects.filter(email=email).first() or User.objects.create_user(
+            email, "bench-pass", full_name=key.title(), is_staff=True
+        )
+        Membership.objects.get_or_create(user=user, agency=where, role=role)
+        found[key] = user
+    return found
+
+
+def backend_ticks() -> int:
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        pid = cur.fetchone()[0]
+    with open(f"/proc/{pid}/stat") as f:
+        rest = f.read().rsplit(")", 1)[1].split()
+    return int(rest[11]) + int(rest[12])
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--explain", action="store_true")
+    parser.add_argument("--queries", action="store_true")
+    parser.add_argument("--only", default="")
+    args = parser.parse_args()
+    users = people()
+    print(f"{connection.settings_dict['NAME']}: {args.requests} requests a page")
+    for key, path, who in PAGES:
+        if args.only and key != args.only:
+            continue
+        client = Client()
+        force_login(client, users[who])
+        for _ in range(5):
+            assert client.get(path).status_code == 200
+        with CaptureQueriesContext(connection) as ctx:
+            client.get(path)
+        queries = list(ctx.captured_queries)
+        db_before, app_before, wall = backend_ticks(), time.process_time(), time.monotonic()
+        for _ in range(args.requests):
+            client.get(path)
+        app = (time.process_time() - app_before) * 1000 / args.requests
+        db = (backend_ticks() - db_before) * 1000 / HZ / args.requests
+        wall = (time.monotonic() - wall) * 1000 / args.requests
+        db_ms = sum(float(q["time"]) for q in queries) * 1000
+        print(
+            f"{key:15} {len(queries):3} queries  app {app:6.1f} ms + db {db:6.1f} ms CPU a request"
+            f"  (wall {wall:6.1f} ms; one request's queries {db_ms:.1f} ms)"
+        )
+        for n, q in enumerate(queries, 1):
+            if args.queries:
+                print(f"  {n:2}. {float(q['time']) * 1000:7.1f} ms  {q['sql'][:400]}")
+            if args.explain and float(q["time"]) >= 0.001 and q["sql"].lstrip().upper().startswith("SELECT"):
+                with connection.cursor() as cur:
+                    cur.execute("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + q["sql"])
+                    plan = "\n".join("      " + row[0] for row in cur.fetchall())
+                print(f"  query {n} ({float(q['time']) * 1000:.1f} ms): {q['sql'][:300]}\n{plan}")
+
+
+if __name__ == "__main__":
+    main()

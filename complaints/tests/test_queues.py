@@ -1,0 +1,224 @@
+"""Issue #15 goal 4: the agency queues read only their own open handling rows.
+
+Every handling row (ReportAgency) carries its report's status, written by Report.save with the status
+counters; the staff scope matches it, so a queue of one status reads the subtree's rows in that status
+through the (agency, status, report) index instead of every report the subtree ever held."""
+
+import pytest
+from django.db import connection
+from django.db.models import Exists, F, OuterRef
+from django.urls import reverse
+
+from agencies.models import Agency, in_subtrees
+from agencies.roles import staff_agencies
+from complaints import access, workflow
+from complaints.models import OPEN_STATUSES, CloseReason, Report, ReportAgency, Status
+from complaints.tests.portal import answered
+
+CHANGELIST = "admin:complaints_report_changelist"
+
+
+def _out_of_step():
+    return list(ReportAgency.objects.exclude(status=F("report__status")).values_list("report__tracking_no", "status"))
+
+
+def test_handling_rows_carry_the_status_through_every_transition(
+    make_report, national_admin, agency_admin, unit_admin, sibling_admin, citizen, tree
+):
+    steps = []
+
+    def check(label):
+        assert _out_of_step() == [], label
+        steps.append(label)
+
+    report = make_report()  # suggested to Badung: a handling row in "submitted"
+    check("submit")
+    workflow.hold(report, by=national_admin, note="Lengkapi lokasi")
+    check("hold")
+    workflow.provide_info(report, by=citizen, note="Di depan Puskesmas Kuta")
+    check("provide info")
+    workflow.verify(report, by=national_admin)
+    check("verify")
+    workflow.dispatch(report, by=national_admin, to_agency=tree["badung"], copies=[tree["diy"]])
+    check("dispatch with a copy")
+    workflow.forward(report, by=agency_admin, to_agency=tree["dinkes"], note="Untuk Dinkes")
+    check("forward")
+    workflow.follow_up(report, by=unit_admin, note="Sedang dicek")
+    check("follow up")
+    workflow.return_report(report, by=unit_admin, reason="Bukan wewenang kami")
+    check("return")
+    workflow.dispatch(report, by=national_admin, to_agency=tree["dinkes"])  # returned to the national queue
+    check("dispatch again")
+    workflow.transfer(report, by=agency_admin, to_agency=tree["sleman"], note="Lokasi di Sleman")
+    check("transfer")
+    workflow.respond(report, by=sibling_admin, note="Sudah ditambal")
+    check("respond")
+    workflow.accept(report, by=citizen, rating=4)
+    check("complete")
+    workflow.reopen(report, by=citizen, reason="Lubangnya muncul lagi")
+    check("reopen")
+    workflow.respond(report, by=sibling_admin, note="Ditambal lagi")
+    check("respond again")
+    workflow.accept(report, by=citizen, rating=5)
+    check("complete again")
+
+    other = make_report(title="Laporan kedua")
+    workflow.verify(other, by=national_admin, is_confidential=True, is_anonymous=True)
+    check("made Rahasia and Anonim")
+    workflow.archive(other, by=national_admin, reason=CloseReason.WITHDRAWN)
+    check("archive")
+    third = make_report(title="Laporan ketiga")
+    workflow.remove(third, by=national_admin, reason=CloseReason.SPAM)
+    check("remove")
+    main = answered(make_report, national_admin, agency_admin, tree, title="Laporan keempat")
+    duplicate = make_report(title="Laporan kelima, sama")
+    workflow.verify(duplicate, by=national_admin)
+    workflow.merge(duplicate, by=national_admin, into=main)
+    check("merge")
+    workflow.unmerge(duplicate, by=national_admin)
+    check("unmerge")
+    # A save without the status leaves the rows alone; one whose stored status is unknown still writes it.
+    Report.objects.filter(pk=duplicate.pk).only("title").get().save(update_fields=["title"])
+    check("save without status")
+    loaded = Report.objects.defer("status").get(pk=duplicate.pk)
+    loaded.status = Status.IN_PROGRESS
+    loaded.save()
+    check("save of a report loaded without its status")
+    assert ReportAgency.objects.filter(report=duplicate).get().status == Status.IN_PROGRESS
+    assert ReportAgency.objects.filter(report=report).count() == 4  # Badung, DIY's copy, Dinkes, Sleman
+    assert set(ReportAgency.objects.filter(report=report).values_list("status", flat=True)) == {Status.COMPLETED}
+
+
+def _old_scope(user):
+    """The staff scope as it was before the handling rows carried a status: any row of the subtree."""
+    agencies = staff_agencies(user)
+    qs = Report.objects.real()
+    if not agencies:
+        return qs.none()
+    held = ReportAgency.objects.filter(in_subtrees(agencies, "agency"), report=OuterRef("pk"))
+    return qs.filter(Exists(held))
+
+
+def _ids(qs):
+    return set(qs.values_list("pk", flat=True))
+
+
+def test_the_staff_scope_shows_the_same_reports_as_before(
+    make_report, national_admin, agency_admin, parent_admin, unit_admin, sibling_admin, head, citizen, tree
+):
+    # A varied fixture: every open status, closed ones, a transfer out of the subtree, a copy, a merge.
+    submitted = make_report(title="Baru")
+    make_report(title="Tanpa usulan", suggested_agency=None)
+    held = make_report(title="Ditunda")
+    workflow.hold(held, by=national_admin, note="Lengkapi")
+    verified = make_report(title="Terverifikasi")
+    workflow.verify(verified, by=national_admin)
+    dispatched = make_report(title="Terdisposisi")
+    workflow.verify(dispatched, by=national_admin)
+    workflow.dispatch(dispatched, by=national_admin, to_agency=tree["badung"], copies=[tree["sleman"]])
+    forwarded = make_report(title="Diteruskan")
+    workflow.verify(forwarded, by=national_admin)
+    workflow.dispatch(forwarded, by=national_admin, to_agency=tree["badung"])
+    workflow.forward(forwarded, by=agency_admin, to_agency=tree["dinkes"], note="Untuk Dinkes")
+    workflow.follow_up(forwarded, by=unit_admin, note="Dicek")
+    moved = make_report(title="Dialihkan")
+    workflow.verify(moved, by=national_admin)
+    workflow.dispatch(moved, by=national_admin, to_agency=tree["badung"])
+    workflow.transfer(moved, by=agency_admin, to_agency=tree["sleman"], note="Lokasi di Sleman")
+    returned = make_report(title="Dikembalikan")
+    workflow.verify(returned, by=national_admin)
+    workflow.dispatch(returned, by=national_admin, to_agency=tree["badung"])
+    workflow.return_report(returned, by=agency_admin, reason="Bukan wewenang")
+    done = answered(make_report, national_admin, agency_admin, tree, title="Selesai")
+    workflow.accept(done, by=citizen, rating=4)
+    main = answered(make_report, national_admin, agency_admin, tree, title="Utama")
+    duplicate = make_report(title="Duplikat")
+    workflow.verify(duplicate, by=national_admin)
+    workflow.merge(duplicate, by=national_admin, into=main)
+    removed = make_report(title="Sampah")
+    workflow.remove(removed, by=national_admin, reason=CloseReason.SPAM)
+    sleman = make_report(title="Di Sleman", suggested_agency=tree["sleman"])
+    assert ReportAgency.objects.exists() and not _out_of_step()
+
+    statuses = set(Report.objects.values_list("status", flat=True))
+    assert len(statuses) >= 8  # the fixture is varied
+    for user in (agency_admin, parent_admin, unit_admin, sibling_admin, head):
+        old, new = _old_scope(user), access.staff_reports(user)
+        assert _ids(new) == _ids(old) and _ids(new), user.email
+        assert _ids(access.staff_reports(user, statuses=OPEN_STATUSES)) == _ids(old.filter(status__in=OPEN_STATUSES))
+        for status in statuses:
+            assert _ids(new.filter(status=status)) == _ids(old.filter(status=status)), (user.email, status)
+        public_and_own = Report.objects.public() | Report.objects.filter(reporter=user)
+        assert _ids(access.reports_visible_to(user)) == _ids(public_and_own | old)
+    assert submitted.pk in _ids(access.staff_reports(agency_admin))
+    assert moved.pk in _ids(access.staff_reports(agency_admin)) & _ids(access.staff_reports(sibling_admin))
+    assert sleman.pk not in _ids(access.staff_reports(agency_admin))
+    assert _ids(access.staff_reports(national_admin)) == _ids(Report.objects.real())
+
+
+QUEUES = [
+    ("agency_admin", Status.SUBMITTED),
+    ("agency_admin", Status.IN_PROGRESS),
+    ("national_admin", Status.SUBMITTED),
+]
+
+
+def _grow(make_report, national_admin, agency_admin, tree, n):
+    """n reports in each of the two queues' statuses, and n closed ones in the subtree's history."""
+    for i in range(n):
+        make_report(title=f"Baru {i}", is_anonymous=bool(i % 2))
+        working = make_report(title=f"Diproses {i}")
+        workflow.verify(working, by=national_admin)
+        workflow.dispatch(working, by=national_admin, to_agency=tree["badung"])
+        workflow.follow_up(working, by=agency_admin, note="Dicek")
+        closed = make_report(title=f"Ditutup {i}")
+        workflow.archive(closed, by=national_admin, reason=CloseReason.WITHDRAWN)
+
+
+@pytest.mark.parametrize(("role", "status"), QUEUES)
+def test_queue_pages_queries_stay_flat_as_reports_grow(
+    request, client, make_report, national_admin, agency_admin, tree, django_assert_max_num_queries, role, status
+):
+    # session, user, second-factor device, memberships, queue tab counts (one grouped query; national:
+    # the status counters and the capped overdue count), the province/district/agency/category filters'
+    # choices, the capped count, two permission look-ups of the admin chrome, the acting agency's
+    # memberships, the page of reports, the agencies' SOP targets.
+    client.force_login(request.getfixturevalue(role))
+    url = reverse(CHANGELIST) + f"?status__exact={status}"
+    _grow(make_report, national_admin, agency_admin, tree, 3)
+    with django_assert_max_num_queries(15):
+        first = client.get(url)
+    assert first.status_code == 200 and first.context["cl"].result_count == 3
+    _grow(make_report, national_admin, agency_admin, tree, 6)
+    with django_assert_max_num_queries(15):
+        response = client.get(url)
+    assert response.status_code == 200 and response.context["cl"].result_count == 9
+    assert {r.status for r in response.context["cl"].result_list} == {status}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's plan")
+def test_the_in_progress_queue_reads_only_its_rows_in_that_status(
+    client, make_report, national_admin, agency_admin, tree, django_assert_max_num_queries
+):
+    _grow(make_report, national_admin, agency_admin, tree, 4)
+    client.force_login(agency_admin)
+    response = client.get(reverse(CHANGELIST), {"status__exact": Status.IN_PROGRESS})
+    qs = response.context["cl"].queryset  # the page's own query, scope and filters
+    assert _ids(qs) and {r.status for r in qs} == {Status.IN_PROGRESS}
+    sql, params = qs.query.sql_with_params()
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE complaints_reportagency")
+        cur.execute("EXPLAIN (COSTS OFF) " + sql, params)
+        plan = [row[0] for row in cur.fetchall()]
+        cur.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'report_agency_status'")
+        (index,) = cur.fetchone()
+    # The index the queue reads through at scale (EXPLAIN at 2,000,000 reports: /docs/benchmarks.md):
+    # the subtree's agencies, then the status, then the report.
+    assert "(agency_id, status, report_id)" in index
+    # The handling rows are read with the queue's status, carried across from the report's filter (on
+    # a few rows the planner may walk any index and filter; at 2M it is an Index Cond of that index).
+    # Without it every row the subtree ever had is read and each report probed (3,071 for 386 at 2M).
+    at = next(i for i, line in enumerate(plan) if "complaints_reportagency" in line)
+    conditions = " ".join(line for line in plan[at + 1 : at + 3] if "Cond" in line or "Filter" in line)
+    assert "status)::text = 'in_progress'" in conditions and "agency_id = ANY" in conditions, "\n".join(plan)
+    assert Agency.objects.filter(in_subtrees([tree["badung"]])).count() > 1  # a subtree, not one agency
