@@ -60,3 +60,36 @@ def test_demo_has_one_agency_in_training_that_the_public_never_sees(seeded, clie
     }
     assert not Report.objects.public().filter(sandbox=box).exists()
     assert client.login(username="latihan.sekadau@lapor.test", password="lapor-demo")
+
+
+def test_demo_reports_have_pins_in_their_regency_and_the_public_map_shows_only_public_ones(seeded, client):
+    """`make run` shows a map: most demo reports have a pin near a town of their regency (some none);
+    the country's view counts the public ones only (no Rahasia, no unverified), Anonim ones coarsened."""
+    from complaints import places
+
+    reports = Report.objects.select_related("regency")
+    pinned = [r for r in reports if r.latitude is not None]
+    assert 0 < len(pinned) < reports.count()
+    for report in pinned:
+        lat_min, lng_min, lat_max, lng_max = report.regency.box
+        assert lat_min <= report.latitude <= lat_max and lng_min <= report.longitude <= lng_max, report
+    assert {(r.is_anonymous, r.is_confidential) for r in pinned} == {
+        (False, False), (True, False), (False, True), (True, True),
+    }  # fmt: skip
+    public = Report.objects.public().filter(latitude__isnull=False)
+    assert public.filter(is_anonymous=True).exists()
+    # The country's view counts exactly the public pins.
+    country = client.get("/laporan/peta.json", {"bbox": "94,-11.5,141.5,6.5"}).json()
+    assert sum(c["count"] for c in country["clusters"]) == public.count()
+    # Street views around every pin: points, every public one, Rahasia ones never, Anonim ones coarsened.
+    shown = {}
+    for lat, lng in Report.objects.filter(latitude__isnull=False).values_list("latitude", "longitude"):
+        box = f"{float(lng) - 0.01},{float(lat) - 0.01},{float(lng) + 0.01},{float(lat) + 0.01}"
+        shown.update({p["id"]: p for p in client.get("/laporan/peta.json", {"bbox": box}).json()["points"]})
+    assert set(shown) == set(public.values_list("tracking_no", flat=True))
+    for report in Report.objects.filter(tracking_no__in=shown):
+        assert report in public
+        assert (shown[report.tracking_no]["lat"], shown[report.tracking_no]["lng"]) == places.public_point(report)
+    assert any(r.is_anonymous for r in Report.objects.filter(tracking_no__in=shown))
+    rahasia = Report.objects.filter(is_confidential=True, latitude__isnull=False)
+    assert rahasia.exists() and not rahasia.filter(tracking_no__in=shown).exists()

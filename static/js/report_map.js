@@ -59,6 +59,12 @@
         layer.addTo(map);
         clusters.addTo(map);
         var pending = null;
+        // Choosing a cluster shows its cell around its reports, and always closer than now (a cell that
+        // already fits the view would otherwise answer the same cluster again).
+        function zoomInto(c) {
+          var cell = L.latLngBounds([c.cell[0], c.cell[1]], [c.cell[2], c.cell[3]]);
+          map.setView([c.lat, c.lng], Math.max(map.getBoundsZoom(cell), map.getZoom() + 2));
+        }
         function refresh() {
           if (pending) { pending.abort(); }
           pending = new AbortController();
@@ -77,7 +83,7 @@
                 var size = c.count < 10 ? "small" : (c.count < 100 ? "medium" : "large");
                 var icon = L.divIcon({ html: "<span>" + Number(c.count) + "</span>", className: "map-cluster map-cluster-" + size, iconSize: L.point(40, 40) });
                 var marker = L.marker([c.lat, c.lng], { icon: icon, title: label });
-                clusters.addLayer(onChoose(marker, function () { map.fitBounds([[c.cell[0], c.cell[1]], [c.cell[2], c.cell[3]]]); }));
+                clusters.addLayer(onChoose(marker, function () { zoomInto(c); }));
               });
               status.textContent = data.clusters.length ? status.getAttribute("data-clusters-label") : "";
             })

@@ -9,6 +9,7 @@ so timelines, clocks and notifications are the real thing.
 
 import datetime as dt
 import random
+from decimal import Decimal
 
 import time_machine
 from django.core.management.base import BaseCommand
@@ -18,7 +19,7 @@ from django.utils import timezone
 
 from accounts import otp
 from accounts.models import User
-from agencies.models import Agency, Membership, Region
+from agencies.models import Agency, Membership, Region, RegionPoint
 from complaints import seed_text, workflow
 from complaints.models import Category, Report, ResponseTemplate, Status
 
@@ -64,6 +65,11 @@ TARGETS = {
     "sekadau": ("pemkab-sekadau", None, "61.09"),
     "national": (None, "pemkab-badung", "51.03"),
 }
+
+# A demo report's pin: near one of its regency's GeoNames towns (agencies/data/region_points.csv.gz),
+# within PIN_SPREAD degrees (about 400 m) each way; every PIN_NONE-th report has no pin (filed by region).
+PIN_SPREAD = 0.004
+PIN_NONE = 5
 
 # (target, category code, title, body): each story fits its category, so that duplicate suggestions
 # and the routing model (complaints.routing_model) meet realistic text; the first filing of a story
@@ -212,9 +218,11 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS("Data demo sudah ada; tidak ada yang ditambahkan."))
             return
         rng = random.Random(options["seed"])
+        # The pins draw from a generator of their own, so the rest of the demo is what it was without them.
+        pins = random.Random(options["seed"] + 1)
         # The demo's history is not news: its notifications stay on the site instead of flooding the mailbox.
         with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
-            created = self.reports(users, options["reports"], rng)
+            created = self.reports(users, options["reports"], rng, pins)
         self.stdout.write(self.style.SUCCESS(f"Akun demo: {len(users)}, laporan demo: {created}"))
 
     def accounts(self) -> dict[str, User]:
@@ -271,12 +279,30 @@ class Command(BaseCommand):
             ResponseTemplate.objects.get_or_create(agency=dinkes, title=title, defaults={"body": body})
 
     @transaction.atomic
-    def reports(self, users, count, rng) -> int:
+    def pin(self, regency, towns: dict, i: int, pins) -> dict:
+        """latitude/longitude for report number i: near a town of its regency, or none (every PIN_NONE-th,
+        or a regency without reference points). Anonim ones are coarsened where the public sees them and
+        Rahasia ones never shown there, by the same rules as every report (complaints.places)."""
+        if regency.pk not in towns:
+            points = RegionPoint.objects.filter(region=regency)
+            towns[regency.pk] = list(points.filter(kind="town").values_list("latitude", "longitude")) or list(
+                points.values_list("latitude", "longitude")
+            )
+        if i % PIN_NONE == PIN_NONE - 1 or not towns[regency.pk]:
+            return {}
+        lat, lng = pins.choice(towns[regency.pk])
+        return {
+            "latitude": Decimal(f"{lat + pins.uniform(-PIN_SPREAD, PIN_SPREAD):.6f}"),
+            "longitude": Decimal(f"{lng + pins.uniform(-PIN_SPREAD, PIN_SPREAD):.6f}"),
+        }
+
+    def reports(self, users, count, rng, pins) -> int:
         statuses = list(PATHS)
         classifications = ["complaint", "complaint", "aspiration", "information"]
         national = users["admin@lapor.test"]
         now = timezone.now()
         filed: dict[int, list[Report]] = {}
+        towns: dict[str, list] = {}
         for i in range(count):
             status = statuses[i % len(statuses)]
             story = i % len(STORIES)
@@ -320,6 +346,7 @@ class Command(BaseCommand):
                     is_anonymous=i % 4 == 1,
                     is_confidential=i % 7 == 3,
                     channel="web" if i % 6 else "mobile",
+                    **self.pin(regency, towns, i, pins),
                 )
             earlier = [r for r in filed.get(story, []) if r.status not in MAIN_REFUSED and not r.is_confidential]
             filed.setdefault(story, []).append(report)
