@@ -30,6 +30,7 @@ from .models import (
     ComplaintKind,
     Report,
     ResponseTemplate,
+    reference_objects,
 )
 from .uploads import AttachmentsField
 
@@ -178,7 +179,11 @@ class VerifyForm(ActionForm):
         if suggestion is None:
             del self.fields["route_to"]
             return
-        names = dict(Category.objects.filter(pk__in=[c for c, _p in suggestion.categories]).values_list("pk", "name"))
+        # What a stored suggestion adds to the page is kept to its own read and one of the agencies
+        # offered (#16 item 9): the categories' names come from the reference data in memory, and the
+        # agencies are read once for the choices (the queryset only checks a posted choice).
+        categories = reference_objects()["categories"]
+        names = {c: categories[c].name for c, _p in suggestion.categories if c in categories}
         self.fields["category"].help_text = _("Saran model: %(list)s") % {
             "list": ", ".join(f"{names.get(c, c)} ({p:.0%})" for c, p in suggestion.categories)
         }
@@ -186,12 +191,13 @@ class VerifyForm(ActionForm):
             self.initial["category"] = suggestion.preselect_category
         confidence = dict(suggestion.agencies)
         offered = handling_agencies(user, self.report).filter(pk__in=list(confidence))
-        if not offered.exists():
+        shown = list(offered)
+        if not shown:
             del self.fields["route_to"]
             return
         field = self.fields["route_to"]
         field.queryset = offered
-        field.label_from_instance = lambda agency: f"{agency.name} ({confidence.get(agency.pk, 0):.0%})"
+        field.choices = [(agency.pk, f"{agency.name} ({confidence.get(agency.pk, 0):.0%})") for agency in shown]
         if not self.is_bound and suggestion.preselect_agency in confidence:
             self.initial["route_to"] = suggestion.preselect_agency
 

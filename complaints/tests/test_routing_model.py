@@ -252,6 +252,40 @@ def test_the_verify_page_reads_the_stored_suggestion_without_predicting(
     assert RoutingSuggestion.objects.filter(report=report).count() == 1
 
 
+def test_a_stored_suggestion_adds_two_queries_to_the_verify_page(
+    client, history, make_report, categories, agencies, national_admin, monkeypatch
+):
+    """#16 item 9: with the suggestion stored on arrival the verify page adds its read and one read
+    of the agencies offered (the categories' names come from the reference data in memory)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    routing_model.train(min_reports=10)
+    report = _new(make_report, "Obat puskesmas habis lagi", "Pasien antre dokter sejak pagi.", categories)
+    routing_model.suggest(report)  # as the arrival task does
+    client.force_login(national_admin)
+    url = reverse("admin:complaints_report_action", args=[report.pk, "verify"])
+    client.get(url)  # warm: the session, the reference data
+
+    def page(model):
+        with CaptureQueriesContext(connection) as queries:
+            if model:
+                response = client.get(url)
+            else:
+                with monkeypatch.context() as off:
+                    off.setattr(routing_model, "loaded", lambda: (None, None))
+                    response = client.get(url)
+        return response, len(queries.captured_queries)
+
+    without, before = page(model=False)
+    stored, after = page(model=True)
+    assert "Saran model" in stored.content.decode() and "Saran model" not in without.content.decode()
+    assert after - before == 2, (before, after)
+    assert stored.context["form"].initial["route_to"] == agencies[0].pk
+    html = stored.content.decode()
+    assert f'value="{agencies[0].pk}"' in html and f"{agencies[0].name} (" in html
+
+
 def test_without_a_stored_suggestion_the_verify_page_computes_it(
     client, history, make_report, categories, national_admin, monkeypatch
 ):
