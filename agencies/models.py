@@ -329,7 +329,7 @@ class SealedAppendOnly(models.Model):
             raise ValueError(self.append_only_message)
         from lapor import audit
 
-        audit.append(self, self.chain, lambda: super(SealedAppendOnly, self).save(*args, **kwargs))
+        audit.append(self, self.chain, lambda **extra: super(SealedAppendOnly, self).save(*args, **{**kwargs, **extra}))
 
 
 class Appointment(SealedAppendOnly):

@@ -750,7 +750,7 @@ class Event(models.Model):
         else:
             from lapor import audit
 
-            audit.append(self, audit.EVENT_CHAIN, lambda: super(Event, self).save(*args, **kwargs))
+            audit.append(self, audit.EVENT_CHAIN, lambda **extra: super(Event, self).save(*args, **{**kwargs, **extra}))
 
     @property
     def action_label(self):
@@ -1354,7 +1354,9 @@ class IdentityAccess(models.Model):
             raise ValueError("Identity accesses are append-only")
         from lapor import audit
 
-        audit.append(self, audit.IDENTITY_CHAIN, lambda: super(IdentityAccess, self).save(*args, **kwargs))
+        audit.append(
+            self, audit.IDENTITY_CHAIN, lambda **extra: super(IdentityAccess, self).save(*args, **{**kwargs, **extra})
+        )
 
     def delete(self, *args, **kwargs):
         raise ValueError("Identity accesses are append-only")

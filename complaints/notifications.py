@@ -157,15 +157,27 @@ def register_event_listener(listener) -> None:
 
 def notify_event(event: Event) -> list[Notification]:
     """Write the notifications of one event (inside its transaction) and queue their delivery."""
+    return write_notifications(event, prepare_notifications(event))
+
+
+def prepare_notifications(event: Event) -> list[tuple[str, Notification]]:
+    """The notification rows of `event`, not yet written: its recipients are read (one query) before
+    the event is saved, so that the audit chain's lock, taken when it is, is held for as little as
+    possible (workflow.submit; lapor/audit.py). (audience, unsaved row) pairs for write_notifications."""
+    return [(audience, _render(user, audience, event)) for user, audience in recipients(event)]
+
+
+def write_notifications(event: Event, prepared: list[tuple[str, Notification]]) -> list[Notification]:
+    """After `event` is saved: its listeners (webhooks, messaging channels), then the rows of
+    prepare_notifications (minus the reporter's when a listener told them) and their delivery."""
     reporter_told = False
     # Webhooks and messaging channels never hear of practice (a training sandbox's report).
     for listener in EVENT_LISTENERS if event.report.sandbox_id is None else ():
         reporter_told = bool(listener(event)) or reporter_told
-    rows = []
-    for user, audience in recipients(event):
-        if not (reporter_told and audience == "reporter"):
-            rows.append(_render(user, audience, event))
+    rows = [row for audience, row in prepared if not (reporter_told and audience == "reporter")]
     if rows:
+        for row in rows:
+            row.event = event  # saved now: its id
         Notification.objects.bulk_create(rows)
         enqueue_delivery([n.pk for n in rows])
     return rows

@@ -269,7 +269,7 @@ def _apply(
         locked.status = to_status
         apply_clocks(locked, action, now)
         locked.save()
-        event = Event.objects.create(
+        event = Event(
             report=locked,
             actor=by,
             action=action,
@@ -283,8 +283,10 @@ def _apply(
             data=data or {},
             created_at=now,
         )
+        prepared = notifications.prepare_notifications(event)  # read before the audit chain's lock
+        event.save(force_insert=True)  # sealed: the chain stays locked until the commit (lapor/audit.py)
         _attach(locked, event, by, attachments)  # in the same transaction: a refused file undoes the action
-        notifications.notify_event(event)
+        notifications.write_notifications(event, prepared)
     _refresh(report, locked)
     return event
 
@@ -410,7 +412,7 @@ def submit(
             report.tracking_no = tracking_number_for(report.pk)
             report.save(update_fields=["tracking_no", "due_at"])
             _attach(report, None, by, attachments)
-            event = Event.objects.create(
+            event = Event(
                 report=report,
                 actor=by,
                 action=A.SUBMIT,
@@ -420,7 +422,12 @@ def submit(
                 created_at=now,
                 data={"channel": channel, "routing": reason},
             )
-            notifications.notify_event(event)
+            # Last in the transaction: the event, sealed into the audit trail, whose chain stays locked
+            # until the commit (lapor/audit.py), and its notification rows. Their recipients are read
+            # before the lock is taken.
+            prepared = notifications.prepare_notifications(event)
+            event.save(force_insert=True)
+            notifications.write_notifications(event, prepared)
             # The routing suggestion is computed by the worker once the report is committed, so the
             # verify page reads a stored row (#16 item 9). No query here; a broker that is down is
             # logged, and the verify page computes the suggestion itself as before.

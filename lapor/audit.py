@@ -19,7 +19,7 @@ import json
 from dataclasses import dataclass, field
 
 from django.apps import apps
-from django.db import transaction
+from django.db import connections, router, transaction
 
 EVENT_CHAIN = "event"
 IDENTITY_CHAIN = "identity"
@@ -101,23 +101,54 @@ MODELS = {
 }
 
 
+def canonical(content: list) -> str:
+    return json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
 def digest(prev_hash: str, content: list) -> str:
-    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
-    return hashlib.sha256(f"{prev_hash}\n{canonical}".encode()).hexdigest()
+    return hashlib.sha256(f"{prev_hash}\n{canonical(content)}".encode()).hexdigest()
+
+
+# PostgreSQL: lock the chain's head, hash the new row onto it and give the row its id, in one statement
+# (the FROM subquery returns the head as it was: an UPDATE's RETURNING sees only the new values). The
+# same sha256 of the same UTF-8 bytes as `digest`; the id is drawn under the lock, so ids still follow
+# the chain's order.
+_ADVANCE = """
+    UPDATE complaints_auditchain AS chain
+    SET head = encode(sha256(convert_to(locked.head || E'\\n' || %s, 'UTF8')), 'hex'),
+        last_id = nextval(pg_get_serial_sequence(%s, %s))
+    FROM (SELECT name, head FROM complaints_auditchain WHERE name = %s FOR UPDATE) AS locked
+    WHERE chain.name = locked.name
+    RETURNING locked.head, chain.head, chain.last_id
+"""
 
 
 def append(obj, chain: str, save) -> None:
-    """Insert `obj` (through `save()`) as the new head of `chain`. Holds the chain's lock until the
-    surrounding transaction ends."""
+    """Insert `obj` (through `save(**kwargs)`) as the new head of `chain`. Holds the chain's lock until the
+    surrounding transaction ends, so callers append as late in their transaction as they can."""
     AuditChain = apps.get_model("complaints", "AuditChain")
-
-    with transaction.atomic(savepoint=False):  # inside the action's transaction: no savepoint of its own
-        head, _created = AuditChain.objects.select_for_update().get_or_create(name=chain)
-        obj.created_at = obj.created_at.astimezone(dt.UTC)  # hashed exactly as it is read back
+    obj.created_at = obj.created_at.astimezone(dt.UTC)  # hashed exactly as it is read back
+    content = CONTENT[chain](obj)
+    using = router.db_for_write(type(obj), instance=obj)
+    with transaction.atomic(using=using, savepoint=False):  # inside the action's transaction
+        if connections[using].vendor == "postgresql":
+            meta = type(obj)._meta
+            params = [canonical(content), meta.db_table, meta.pk.column, chain]
+            with connections[using].cursor() as cur:
+                cur.execute(_ADVANCE, params)
+                row = cur.fetchone()
+                if row is None:  # the chain's first row: make its head, then advance it
+                    AuditChain.objects.using(using).get_or_create(name=chain)
+                    cur.execute(_ADVANCE, params)
+                    row = cur.fetchone()
+            obj.prev_hash, obj.chain_hash, obj.pk = row
+            save(force_insert=True)
+            return
+        head, _created = AuditChain.objects.using(using).select_for_update().get_or_create(name=chain)
         obj.prev_hash = head.head
-        obj.chain_hash = digest(head.head, CONTENT[chain](obj))
+        obj.chain_hash = digest(head.head, content)
         save()
-        AuditChain.objects.filter(name=chain).update(head=obj.chain_hash, last_id=obj.pk)
+        AuditChain.objects.using(using).filter(name=chain).update(head=obj.chain_hash, last_id=obj.pk)
 
 
 @dataclass

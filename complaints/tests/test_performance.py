@@ -14,6 +14,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
 from django.db.models import Count
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from complaints import status_counts, workflow
@@ -29,15 +30,17 @@ from complaints.models import (
     tracking_number_for,
 )
 from complaints.tests.portal import answered
-from lapor import ratelimit
+from lapor import audit, ratelimit
 
 URL = "/laporan/baru/"
 # One submission in production: user, routing rules, INSERT report, INSERT handling row, INSERT clock,
-# status counter row, UPDATE report (tracking number, due time), audit chain lock, INSERT event,
-# UPDATE chain head, the recipients, INSERT notification = 12. The session is read from the shared
-# cache (lapor/sessions.py), and a channel account is known by its address, not looked up.
+# status counter row, UPDATE report (tracking number, due time), the recipients, then — last, because
+# the audit chain stays locked from there to the commit — the chain's head locked, hashed and advanced
+# in one statement (lapor/audit.py, PostgreSQL), INSERT event, INSERT notification = 11. Elsewhere the
+# head is read and written in two statements: 12. The session is read from the shared cache
+# (lapor/sessions.py), and a channel account is known by its address, not looked up.
 # Under pytest-django the submission's transaction is a SAVEPOINT + RELEASE inside the test's: 2 more.
-SUBMIT_QUERIES = 12
+SUBMIT_QUERIES = 11 if connection.vendor == "postgresql" else 12
 TEST_TRANSACTION = 2
 
 
@@ -77,6 +80,34 @@ def test_submission_stays_within_its_query_budget(client, citizen, form_data, dj
     assert report.clocks.get().kind == "verification" and report.due_at == report.clocks.get().due_at
     assert ReportAgency.objects.filter(report=report).count() == 1
     assert Notification.objects.filter(report=report, user=citizen).count() == 1
+
+
+def test_the_audit_chain_is_locked_last_in_the_submission(client, citizen, form_data):
+    # The chain's lock is held from its first statement to the commit (a second submission waits on
+    # it): after it come only the event and its notification rows, never a read.
+    client.force_login(citizen)
+    client.post(URL, {**form_data, "submission_key": "warm-up"})
+    with CaptureQueriesContext(connection) as ctx:
+        client.post(URL, {**form_data, "submission_key": "second"})
+    statements = [" ".join(q["sql"].replace('"', "").split()) for q in ctx.captured_queries]
+    first = next(i for i, sql in enumerate(statements) if "complaints_auditchain" in sql)
+    locked = [sql[:60] for sql in statements[first:] if "SAVEPOINT" not in sql]
+    allowed = ("complaints_auditchain", "INSERT INTO complaints_event ", "INSERT INTO complaints_notification ")
+    assert all(any(name in sql for name in allowed) for sql in locked), locked
+    assert any("complaints_notification" in sql for sql in locked)
+
+
+def test_the_database_hashes_the_chain_exactly_as_python_does(make_report, citizen):
+    # On PostgreSQL the head is hashed by the database (sha256 of the same UTF-8 text): non-ASCII
+    # content, as Indonesian reports have, must give the hash `verify_audit` recomputes in Python.
+    first = make_report(title="Jalan rusak — “berlubang” di Kuta ☔ ü")
+    second = make_report(title="Antrean ke-2 di Puskesmas — ✓")
+    for report in (first, second):
+        event = report.events.get()
+        assert event.chain_hash == audit.digest(event.prev_hash, audit.event_content(event))
+    assert second.events.get().prev_hash == first.events.get().chain_hash
+    result = audit.verify(audit.EVENT_CHAIN)
+    assert result.ok and result.checked == 2, result.errors
 
 
 def test_a_double_submission_returns_the_first_report(client, citizen, form_data):

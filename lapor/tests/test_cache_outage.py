@@ -117,3 +117,11 @@ def test_citizen_pages_submission_staff_and_api_work_with_the_cache_down(
         "/api/v1/reports", json.dumps(body), content_type="application/json", headers={"Authorization": f"Bearer {raw}"}
     )
     assert api.status_code == 201, api.content[:500]
+
+
+def test_one_redis_client_serves_every_call_and_survives_an_outage(settings):
+    # Issue #15: Django's Redis cache built a redis.Redis object (and its response callbacks) per call.
+    _down(settings)
+    backend = cache._cache
+    assert backend.get_client(write=True) is backend.get_client(write=False) is backend.get_client("k")
+    assert cache.get("k", "fallback") == "fallback"  # down: still a miss through the reused client
