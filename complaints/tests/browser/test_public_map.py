@@ -26,7 +26,7 @@ PIN, CLUSTER = "#report-map-canvas .map-pin", "#report-map-canvas .map-cluster"
 
 
 @pytest.fixture
-def two_places(make_report, national_admin, settings):
+def two_places(make_report, national_admin, settings, tree):
     """Three public reports in Kuta (one Anonim) and a Rahasia one there; two public ones in Sleman."""
     settings.LAPOR_MAP_TILE_URL = "http://127.0.0.1:9/{z}/{x}/{y}.png"
     badung, sleman = Region.objects.get(pk="51.03"), Region.objects.get(pk="34.04")
@@ -46,8 +46,8 @@ def two_places(make_report, national_admin, settings):
         ],
         "rahasia": pinned("Pungutan liar di kantor desa", KUTA, badung, 3, is_confidential=True),
         "sleman": [
-            pinned("Sekolah bocor di Depok", DEPOK, sleman, 0),
-            pinned("Jalan licin di Depok", DEPOK, sleman, 1),
+            pinned("Sekolah bocor di Depok", DEPOK, sleman, 0, suggested_agency=tree["sleman"]),
+            pinned("Jalan licin di Depok", DEPOK, sleman, 1, suggested_agency=tree["sleman"]),
         ],
     }
     places.refresh_map_cells()  # beat's job: the country's view reads the grid
@@ -103,3 +103,21 @@ def test_the_public_map_draws_clusters_then_pins_and_passes_axe(driver, live_app
     anonim = two_places["kuta"][2]
     driver.find_element(By.CSS_SELECTOR, f"{PIN}[title='{anonim.title}']").send_keys(Keys.ENTER)
     wait_for(driver, lambda d: d.current_url.endswith(f"/laporan/{anonim.tracking_no}/"))
+
+
+def test_the_heads_dashboard_map_draws_its_pins_with_the_same_build(
+    driver, live_app, two_places, browser_login, head, national_admin, tree
+):
+    from complaints import workflow
+
+    for report in two_places["kuta"]:
+        workflow.dispatch(report, by=national_admin, to_agency=tree["badung"])
+    browser_login(head, next_path="/dasbor/")
+    wait_for(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, ".staff-map-canvas .map-pin")) >= 3)
+    titles = {el.get_attribute("title") for el in driver.find_elements(By.CSS_SELECTOR, ".staff-map-canvas .map-pin")}
+    assert titles >= {r.title for r in two_places["kuta"]}
+    assert not titles & {r.title for r in two_places["sleman"]}  # outside the head's scope
+    entries = driver.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+    assert any(name.endswith("/static/vendor/leaflet/leaflet-lapor.min.js") for name in entries)
+    problems = axe_violations(driver)
+    assert not problems, "\n".join(problems)
