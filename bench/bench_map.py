@@ -1,21 +1,25 @@
 #!/usr/bin/env python
-"""The public map's answer for a viewport (complaints.places.map_points over Report.objects.public():
-points for a narrow box, counts per grid cell for a wide or crowded one), timed on a seeded
-PostgreSQL database:
+"""The public map's answer (`/laporan/peta.json`, complaints.views.report_map) for a viewport, timed
+on a seeded PostgreSQL database, without filters and with the list's typical filters:
 
-    export DATABASE_URL=postgres://lapor:lapor@127.0.0.1:5432/lapor_bench_places REDIS_URL=redis://127.0.0.1:6379/5
+    export DATABASE_URL=postgres://lapor:lapor@127.0.0.1:5432/lapor_bench2m_map REDIS_URL=redis://127.0.0.1:6379/5
     export DJANGO_SECRET_KEY=bench DJANGO_ALLOWED_HOSTS=127.0.0.1
-    .venv/bin/python bench/bench_map.py [--runs 200] [--seed 1]
+    .venv/bin/python bench/bench_map.py [--runs 100] [--seed 1] [--warmup] [--skip-refresh]
 
-For each viewport size (a street, a town, a city, a regency, a province, the whole country) it asks for
-the answer of `--runs` random viewports centred on random public pins (where the reports are), and
-prints p50/p99/max in milliseconds, points or clusters per answer and the EXPLAIN ANALYZE of one
-query of each size. Only reads.
+First `places.refresh_map_cells` is timed twice (the first run writes what changed since the grid
+was last written — everything on a fresh copy —, the second finds nothing changed). Then, for each
+viewport size (street, town, city, regency, province, the whole country) and each filter (none; the
+category of the report the viewport is centred on; its province), it asks the view for `--runs`
+viewports centred on random public pins, and prints p50/p99/max in milliseconds and what the
+answers held (points, clusters, "zoom in"). `--warmup` first makes one whole pass that is not
+counted. Ends with EXPLAIN (ANALYZE, BUFFERS) of the point query of a street and a town. Only reads
+(but the refresh, which writes the grid).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import statistics
@@ -31,9 +35,11 @@ import django  # noqa: E402
 django.setup()
 
 from django.db import connection  # noqa: E402
+from django.test import RequestFactory  # noqa: E402
 
 from complaints import places  # noqa: E402
 from complaints.models import Report  # noqa: E402
+from complaints.views import report_map  # noqa: E402
 
 # Half-widths in degrees (latitude, longitude) of a viewport about 1000×600 px at some zoom levels.
 SIZES = {
@@ -44,58 +50,95 @@ SIZES = {
     "province (zoom 7)": (2.0, 3.5),
     "country (zoom 5)": (9.0, 23.0),
 }
+FILTERS = ("none", "category", "province")
+
+
+def centres(rng: random.Random, n: int = 50) -> list[dict]:
+    """Pins of public reports, sampled by id (no ORDER BY random() over millions), with the codes of
+    their category and province (the filters a visitor looking there would choose)."""
+    public = Report.objects.public().filter(latitude__isnull=False, category__isnull=False)
+    max_id = Report.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    found = []
+    while len(found) < n:
+        row = (
+            public.filter(pk__gte=rng.randint(1, max_id))
+            .order_by("pk")
+            .values_list("latitude", "longitude", "category__code", "province_id")
+            .first()
+        )
+        if row:
+            found.append({"lat": float(row[0]), "lng": float(row[1]), "category": row[2], "province": row[3]})
+    return found
+
+
+def ask(factory: RequestFactory, centre: dict, half: tuple[float, float], kind: str) -> tuple[float, dict]:
+    dlat, dlng = half
+    params = {"bbox": f"{centre['lng'] - dlng},{centre['lat'] - dlat},{centre['lng'] + dlng},{centre['lat'] + dlat}"}
+    if kind == "category":
+        params["kategori"] = centre["category"]
+    elif kind == "province":
+        params["provinsi"] = centre["province"]
+    request = factory.get("/laporan/peta.json", params)
+    started = time.perf_counter()
+    response = report_map(request)
+    elapsed = (time.perf_counter() - started) * 1000
+    assert response.status_code == 200, response.content
+    return elapsed, json.loads(response.content)
+
+
+def measure(factory, rng, pins, runs: int, show: bool) -> None:
+    for name, half in SIZES.items():
+        for kind in FILTERS:
+            timings, points, clusters, more = [], [], [], 0
+            for _ in range(runs):
+                elapsed, body = ask(factory, rng.choice(pins), half, kind)
+                timings.append(elapsed)
+                points.append(len(body["points"]))
+                clusters.append(len(body["clusters"]))
+                more += bool(body.get("more"))
+            if not show:
+                continue
+            timings.sort()
+            p99 = timings[min(len(timings) - 1, int(len(timings) * 0.99))]
+            print(
+                f"{name:18} {kind:9} p50 {statistics.median(timings):7.1f} ms  p99 {p99:7.1f} ms"
+                f"  max {timings[-1]:7.1f} ms  points {statistics.median(points):4.0f}"
+                f"  clusters {statistics.median(clusters):3.0f} (max {max(clusters)})  zoom-in {more}/{runs}",
+                flush=True,
+            )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--runs", type=int, default=100)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--warmup", action="store_true", help="one whole pass first, not counted")
+    parser.add_argument("--skip-refresh", action="store_true")
     args = parser.parse_args()
     rng = random.Random(args.seed)
-    public = Report.objects.public()
-    total, pinned = Report.objects.count(), public.filter(latitude__isnull=False).count()
+    total = Report.objects.count()
+    pinned = Report.objects.public().filter(latitude__isnull=False).count()
     print(f"{total} reports, {pinned} public with a pin")
-    # Viewport centres: pins of public reports, sampled by id (no ORDER BY random() over millions).
-    max_id = Report.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-    centres = []
-    while len(centres) < 50:
-        row = public.filter(pk__gte=rng.randint(1, max_id), latitude__isnull=False).order_by("pk")
-        row = row.values_list("latitude", "longitude").first()
-        if row:
-            centres.append((float(row[0]), float(row[1])))
-    started = time.perf_counter()
-    cells = places.refresh_map_cells()
-    print(f"refresh_map_cells: {cells} cells in {time.perf_counter() - started:.1f} s")
-    for name, (dlat, dlng) in SIZES.items():
-        timings, counts, clusters = [], [], []
-        for _ in range(args.runs):
-            lat, lng = rng.choice(centres)
-            box = (lat - dlat, lng - dlng, lat + dlat, lng + dlng)
+    if not args.skip_refresh:
+        for attempt in ("refresh", "refresh again (nothing changed)"):
             started = time.perf_counter()
-            result = places.map_points(public, box, filtered=False)  # the map without filters
-            timings.append((time.perf_counter() - started) * 1000)
-            counts.append(len(result["points"]))
-            clusters.append(len(result["clusters"]))
-        timings.sort()
-        p99 = timings[min(len(timings) - 1, int(len(timings) * 0.99))]
-        print(
-            f"{name:20} p50 {statistics.median(timings):7.1f} ms  p99 {p99:7.1f} ms  max {timings[-1]:7.1f} ms"
-            f"  points/answer median {statistics.median(counts):.0f}"
-            f"  clusters/answer median {statistics.median(clusters):.0f} max {max(clusters)}"
-        )
-        lat, lng = centres[0]
-        box = (lat - dlat, lng - dlng, lat + dlat, lng + dlng)
-        if (2 * dlat) * (2 * dlng) <= places.MAP_MAX_AREA:
-            qs = places.in_box(public, box).order_by("-created_at").values_list("tracking_no", "latitude", "longitude")
-            sql, params = qs[:501].query.sql_with_params()
-        else:
-            sql, params = places.cluster_query(public, box).query.sql_with_params()  # the live (filtered) path
+            cells = places.refresh_map_cells()
+            print(f"{attempt}: {cells} MapCell cells in {time.perf_counter() - started:.1f} s", flush=True)
+    pins = centres(rng)
+    factory = RequestFactory()
+    if args.warmup:
+        measure(factory, random.Random(args.seed + 1), pins, args.runs, show=False)
+    measure(factory, rng, pins, args.runs, show=True)
+    public = Report.objects.public()
+    for name in ("street (zoom 16)", "town (zoom 13)"):
+        dlat, dlng = SIZES[name]
+        lat, lng = pins[0]["lat"], pins[0]["lng"]
+        qs = places.in_box(public, (lat - dlat, lng - dlng, lat + dlat, lng + dlng)).order_by("-created_at")
+        qs = qs.values_list("tracking_no", "title", "status", "latitude", "longitude", "is_anonymous")
+        sql, params = qs[: places.MAP_POINT_LIMIT + 1].query.sql_with_params()
         with connection.cursor() as cursor:
-            # The live GROUP BY of a wide box reads every pin in it (seconds at 2M): its plan only.
-            analyze = "(ANALYZE, BUFFERS) " if (2 * dlat) * (2 * dlng) <= places.MAP_MAX_AREA else ""
-            cursor.execute(f"EXPLAIN {analyze}{sql}", params)
-            plan = [line for (line,) in cursor.fetchall()]
-        print("    " + "\n    ".join(plan[:8]))
+            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
+            print(f"{name}:\n    " + "\n    ".join(line for (line,) in cursor.fetchall()))
 
 
 if __name__ == "__main__":

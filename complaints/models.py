@@ -1441,3 +1441,37 @@ class MapCell(models.Model):
 
     def __str__(self):
         return f"{self.size}° {self.row},{self.col}: {self.count}"
+
+
+class MapFacet(models.Model):
+    """The public map's counts per grid cell for wide views *with* a filter (complaints.places): like
+    MapCell at the 0.1° and 1° sizes, split by the reports' province and by one filter dimension at a
+    time (`facet`: classification, category, status or regency; `value` the report's value, "" for
+    none). A filter on one of these, with or without a province, is answered by summing a few
+    rows. Rebuilt whole with MapCell by places.refresh_map_cells; never edited."""
+
+    class Facet(models.TextChoices):
+        CLASSIFICATION = "k", "klasifikasi"
+        CATEGORY = "c", "kategori"
+        STATUS = "s", "status"
+        REGENCY = "r", "kabupaten"
+
+    size = models.DecimalField(max_digits=4, decimal_places=2)
+    facet = models.CharField(max_length=1, choices=Facet.choices)
+    value = models.CharField(max_length=20)
+    province = models.CharField(max_length=13)
+    row = models.IntegerField()
+    col = models.IntegerField()
+    count = models.IntegerField()
+    sum_lat = models.FloatField()
+    sum_lng = models.FloatField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["size", "facet", "value", "province", "row", "col"], name="map_facet_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.size}° {self.facet}={self.value} {self.province} {self.row},{self.col}: {self.count}"

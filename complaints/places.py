@@ -181,31 +181,172 @@ def inside(point, box) -> bool:
     return south <= point[0] <= north and west <= point[1] <= east
 
 
-def map_points(qs, box, limit: int = MAP_POINT_LIMIT, *, filtered: bool = True) -> dict:
+def map_points(
+    qs, box, limit: int = MAP_POINT_LIMIT, *, filtered: bool = True, grid_filter: dict | None = None
+) -> dict:
     """The public map's answer for a box (the caller passes a queryset built on public()): up to `limit`
     points, newest first, when the box is at most MAP_MAX_AREA and holds no more than `limit`;
-    otherwise clusters counted on a grid (map_clusters; `filtered=False` says `qs` is public() itself,
-    so a wide box may be answered from the precounted MapCell grid). Anonim pins are coarsened here,
-    before they leave the server."""
+    otherwise clusters counted on a grid. Without filters (`filtered=False`: `qs` is public() itself)
+    a wide box is answered from the precounted MapCell grid; with a filter MapFacet can answer
+    (`grid_filter`, from `facet_scope`) from MapFacet; otherwise live, over at most MAP_LIVE_ROWS
+    reports of the box (map_clusters): a box holding more answers no clusters and a message asking to
+    zoom in or refine the filters (`more`). Anonim pins are coarsened here, before they leave the server."""
     south, west, north, east = box
     if (north - south) * (east - west) <= MAP_MAX_AREA:
-        rows = (
+        # In no order: the index stops after limit + 1 rows of a crowded box instead of sorting all of
+        # them (a town centre holds thousands); at most `limit` are sorted here, newest first.
+        rows = list(
             in_box(qs, box)
-            .order_by("-created_at")
-            .values_list("tracking_no", "title", "status", "latitude", "longitude", "is_anonymous")[: limit + 1]
+            .order_by()
+            .values_list("created_at", "tracking_no", "title", "status", "latitude", "longitude", "is_anonymous")[
+                : limit + 1
+            ]
         )
-        points = []
-        for tracking, title, status, *exact in rows:
-            point = coarsen(*exact)
-            if inside(point, box):
-                points.append({"id": tracking, "title": title, "status": status, "lat": point[0], "lng": point[1]})
         if len(rows) <= limit:
+            points = []
+            for _created, tracking, title, status, *exact in sorted(rows, key=lambda r: (r[0], r[1]), reverse=True):
+                point = coarsen(*exact)
+                if inside(point, box):
+                    points.append({"id": tracking, "title": title, "status": status, "lat": point[0], "lng": point[1]})
             return {"points": points, "clusters": [], "more": False}
     if not filtered and cell_size(box) >= GRID_SIZES[0]:
         counted = grid_clusters(box)
         if counted is not None:
             return {"points": [], **counted, "more": False}
+    if filtered and grid_filter is not None:
+        counted = facet_clusters(box, grid_filter)
+        if counted is not None:
+            return {"points": [], **counted, "more": False}
+    if filtered:
+        counted = bounded_clusters(qs, box)
+        if counted is None:
+            message = _(
+                "Terlalu banyak laporan di area ini untuk dihitung dengan saringan ini. Perbesar peta atau "
+                "persempit saringan; daftar di bawah memuat laporannya."
+            )
+            return {"points": [], "clusters": [], "cell": cell_size(box), "more": True, "message": message}
+        return {"points": [], **counted, "more": False}
     return {"points": [], **map_clusters(qs, box), "more": False}
+
+
+# A filtered view that MapFacet cannot answer is counted live over at most this many reports of its
+# box, and within MAP_LIVE_TIMEOUT_MS on PostgreSQL; beyond either it answers "zoom in or refine".
+MAP_LIVE_ROWS = 20_000
+MAP_LIVE_TIMEOUT_MS = 300
+# The list's filters MapFacet counts (one facet at a time, with or without a province).
+FACET_FILTERS = {"klasifikasi", "kategori", "status", "kabupaten", "provinsi"}
+
+
+def facet_scope(cleaned: dict) -> dict | None:
+    """The list's filter (the filter form's cleaned_data) as MapFacet can count it: {"facet", "values"
+    (None: every value), "province" (a code or None)}; None when it cannot (a text search, dates,
+    agency, district, or two facets at once), then the view is counted live (bounded_clusters)."""
+    from .models import Category, MapFacet
+
+    chosen = {name: value for name, value in cleaned.items() if value not in (None, "", [])}
+    if set(chosen) - FACET_FILTERS:
+        return None
+    facets = []
+    if "klasifikasi" in chosen:
+        facets.append((MapFacet.Facet.CLASSIFICATION, [chosen["klasifikasi"]]))
+    if "status" in chosen:
+        facets.append((MapFacet.Facet.STATUS, [chosen["status"]]))
+    if "kabupaten" in chosen:
+        facets.append((MapFacet.Facet.REGENCY, [chosen["kabupaten"].pk]))
+    if "kategori" in chosen:  # the category and its children, as the list's filter
+        category = chosen["kategori"]
+        children = Category.objects.filter(Q(pk=category.pk) | Q(parent=category.pk)).values_list("pk", flat=True)
+        facets.append((MapFacet.Facet.CATEGORY, [str(pk) for pk in children]))
+    if len(facets) > 1:
+        return None
+    # A province alone: the classification facet summed (every report has exactly one).
+    facet, values = facets[0] if facets else (MapFacet.Facet.CLASSIFICATION, None)
+    province = chosen.get("provinsi")
+    return {"facet": facet, "values": values, "province": province.pk if province else None}
+
+
+def facet_clusters(box, scope: dict) -> dict | None:
+    """map_clusters for public() filtered as `scope` says (facet_scope), from MapFacet: its rows of the
+    finest FACET_SIZES size that divides the box's cell size and meet the box, summed per cell in SQL
+    through the unique index. A box whose cells would be finer than FACET_SIZES (a city) gets cells of
+    the finest facet size: fewer, larger clusters rather than a count over thousands of reports. None
+    when the grid was never filled (then the view is counted live)."""
+    from .models import MapFacet
+
+    size = max(cell_size(box), FACET_SIZES[0])
+    level = max(g for g in FACET_SIZES if size >= g and abs(size / g - round(size / g)) < 1e-9)
+    rows = MapFacet.objects.filter(size=Decimal(str(level)), facet=scope["facet"], **_cell_range(box, level))
+    if scope["values"] is not None:
+        rows = rows.filter(value__in=scope["values"])
+    if scope["province"] is not None:
+        rows = rows.filter(province=scope["province"])
+    rows = (
+        rows.order_by()
+        .values("row", "col")
+        .annotate(n=Sum("count"), lat=Sum("sum_lat"), lng=Sum("sum_lng"))
+        .values_list("row", "col", "n", "lat", "lng")
+    )
+    counted = _sum_cells(rows, size, round(size / level))
+    if not counted["clusters"] and not MapFacet.objects.exists():
+        return None
+    return counted
+
+
+def _cell_range(box, level: float) -> dict:
+    south, west, north, east = box
+    return {
+        "row__gte": math.floor(south / level),
+        "row__lte": math.floor(north / level),
+        "col__gte": math.floor(west / level),
+        "col__lte": math.floor(east / level),
+    }
+
+
+def _sum_cells(rows, size: float, k: int) -> dict:
+    """Clusters of `size` from (row, col, count, sum of lat, sum of lng) of grid cells k times finer:
+    the biggest MAP_MAX_CELLS."""
+    cells = {}
+    for row, col, count, sum_lat, sum_lng in rows:
+        cell = cells.setdefault((row // k, col // k), [0, 0.0, 0.0])
+        cell[0] += count
+        cell[1] += sum_lat
+        cell[2] += sum_lng
+    biggest = sorted(cells.items(), key=lambda item: (-item[1][0], item[0]))[:MAP_MAX_CELLS]
+    clusters = [_cluster(row, col, size, n, sum_lat / n, sum_lng / n) for (row, col), (n, sum_lat, sum_lng) in biggest]
+    return {"clusters": clusters, "cell": size}
+
+
+def bounded_clusters(qs, box) -> dict | None:
+    """map_clusters over at most MAP_LIVE_ROWS reports of the box (and, on PostgreSQL, within
+    MAP_LIVE_TIMEOUT_MS): None when the box holds more or the count takes longer, so a filter no grid
+    counts (a text search, an agency, dates) never makes the map wait for seconds."""
+    from django.db import OperationalError, transaction
+
+    try:
+        with transaction.atomic():
+            restore = _statement_timeout(MAP_LIVE_TIMEOUT_MS)
+            if in_box(qs, box).order_by().values("pk")[: MAP_LIVE_ROWS + 1].count() > MAP_LIVE_ROWS:
+                counted = None
+            else:
+                counted = map_clusters(qs, box)
+            _statement_timeout(restore)
+            return counted
+    except OperationalError as error:
+        if getattr(error.__cause__, "pgcode", None) != "57014":  # only query_canceled: the timeout
+            raise
+        return None
+
+
+def _statement_timeout(value):
+    """Set PostgreSQL's statement_timeout for the rest of the transaction; returns the one before
+    (nothing happens on SQLite)."""
+    if connection.vendor != "postgresql" or value is None:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_setting('statement_timeout'), set_config('statement_timeout', %s, true)", [str(value)]
+        )
+        return cursor.fetchone()[0]
 
 
 def cell_size(box) -> float:
@@ -255,43 +396,136 @@ def _public_point_expressions():
     }
 
 
-def refresh_map_cells() -> int:
-    """Count the public reports with a pin per cell of each GRID_SIZES size, from their public points,
-    and replace the MapCell table in one transaction (what wide, unfiltered map views read). One GROUP
-    BY over public() at the finest size; the coarser sizes are summed from it. Returns the cells written."""
-    from django.db import transaction
+# Facets (MapFacet) are counted at these grid sizes: a filtered view whose cell is smaller is counted
+# live over its box (MAP_LIVE_ROWS at most).
+FACET_SIZES = (0.1, 1.0)
+# The report columns each MapFacet.facet counts by.
+FACET_COLUMNS = {"k": "classification", "c": "category_id", "s": "status", "r": "regency_id"}
+# One refresh at a time (PostgreSQL advisory lock, per database): "LAPORMAP" in ASCII.
+REFRESH_LOCK = 0x4C41504F524D4150
 
-    from .models import MapCell
 
+def _pins_select():
+    """SQL and params of public()'s pinned reports as the grid counts them: the finest cell (frow,
+    fcol) and the public point (plat, plng, an Anonim pin coarsened), the province and each facet's
+    column. The one definition of what the grid counts (refresh and recount)."""
     point = _public_point_expressions()
     base = GRID_SIZES[0]
-    finest = (
+    return (
         Report.objects.public()
         .filter(latitude__isnull=False, longitude__isnull=False)
         .order_by()
-        .alias(plat=point["latitude"], plng=point["longitude"])
-        .values(row=Floor(F("plat") / base), col=Floor(F("plng") / base))
-        .annotate(count=Count("pk"), sum_lat=Sum("plat"), sum_lng=Sum("plng"))
-        .values_list("row", "col", "count", "sum_lat", "sum_lng")
+        .annotate(plat=point["latitude"], plng=point["longitude"])
+        .annotate(frow=Floor(F("plat") / base), fcol=Floor(F("plng") / base))
+        .values_list("province_id", *FACET_COLUMNS.values(), "plat", "plng", "frow", "fcol")
+        .query.sql_with_params()
     )
-    levels = {size: {} for size in GRID_SIZES}
-    for row, col, count, sum_lat, sum_lng in finest:
-        for size in GRID_SIZES:
-            k = round(size / base)
-            key = (int(row) // k, int(col) // k)
-            cell = levels[size].setdefault(key, [0, 0.0, 0.0])
-            cell[0] += count
-            cell[1] += sum_lat
-            cell[2] += sum_lng
-    cells = [
-        MapCell(size=Decimal(str(size)), row=row, col=col, count=n, sum_lat=sum_lat, sum_lng=sum_lng)
-        for size, grid in levels.items()
-        for (row, col), (n, sum_lat, sum_lng) in grid.items()
-    ]
-    with transaction.atomic():
-        MapCell.objects.all().delete()
-        MapCell.objects.bulk_create(cells, batch_size=5000)
-    return len(cells)
+
+
+def refresh_map_cells() -> int | None:
+    """Count the public reports with a pin per cell of each GRID_SIZES size (MapCell) and, at the
+    FACET_SIZES sizes, per province and facet value (MapFacet), from their public points; replace both
+    tables' contents in one transaction. All in SQL: one scan of public() into a temporary table, one
+    GROUP BY per level and facet (the coarser sizes summed from whole finer cells), then only the
+    cells that changed are written (_merge).
+
+    Readers never see an empty or half grid (the old rows stay visible to them until the commit);
+    a second refresh while one runs does nothing and returns None (an advisory lock on PostgreSQL;
+    SQLite has one writer at a time). Returns the MapCell cells written."""
+    from django.db import transaction
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [REFRESH_LOCK])
+            if not cursor.fetchone()[0]:
+                return None
+            # recount_map_cells' writes wait for this commit, so none is lost under the new rows.
+            cursor.execute("LOCK TABLE complaints_mapcell, complaints_mapfacet IN SHARE ROW EXCLUSIVE MODE")
+            cursor.execute("SET LOCAL work_mem = '64MB'")  # the GROUP BYs and joins in memory
+        sql, params = _pins_select()
+        for temporary in ("map_pins", "map_cells_new", "map_facets_new"):  # left by a failed refresh (SQLite)
+            cursor.execute(f"DROP TABLE IF EXISTS {temporary}")
+        cursor.execute(f"CREATE TEMPORARY TABLE map_pins AS {sql}", params)
+        _insert_levels(cursor)
+        cursor.execute("DROP TABLE map_pins")
+        cursor.execute("SELECT COUNT(*) FROM complaints_mapcell")
+        return cursor.fetchone()[0]
+
+
+def _coarser(column: str, k: int) -> str:
+    """SQL: the cell k times coarser holding the cell `column` (floor division, also below zero)."""
+    return f"CAST(FLOOR({column} / {float(k)}) AS INTEGER)"
+
+
+CELL_KEYS = ("size", "row", "col")
+FACET_KEYS = ("size", "facet", "value", "province", "row", "col")
+SUMS = ("count", "sum_lat", "sum_lng")
+
+
+def _insert_levels(cursor) -> None:
+    """MapCell and MapFacet from the temporary table map_pins (refresh_map_cells): every level counted
+    into temporary tables (no index to maintain), then merged into the real ones, writing only the
+    cells that changed since the last refresh (a few between two runs, all of them the first time)."""
+    row, col = '"row"', '"col"'  # a keyword in PostgreSQL
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE map_cells_new AS SELECT {GRID_SIZES[0]} AS size, {_coarser('frow', 1)} AS {row}, "
+        f'{_coarser("fcol", 1)} AS {col}, COUNT(*) AS "count", SUM(plat) AS sum_lat, SUM(plng) AS sum_lng '
+        "FROM map_pins GROUP BY frow, fcol"
+    )
+    for finer, size in zip(GRID_SIZES, GRID_SIZES[1:], strict=False):
+        k = round(size / finer)
+        cells = f"{_coarser(row, k)}, {_coarser(col, k)}"
+        cursor.execute(
+            f'INSERT INTO map_cells_new SELECT {size}, {cells}, SUM("count"), SUM(sum_lat), SUM(sum_lng) '
+            f"FROM map_cells_new WHERE size = {finer} GROUP BY {cells}"
+        )
+    first = FACET_SIZES[0]
+    k = round(first / GRID_SIZES[0])
+    cells = f"{_coarser('frow', k)}, {_coarser('fcol', k)}"
+    for i, (facet, column) in enumerate(FACET_COLUMNS.items()):
+        value = f"COALESCE(CAST({column} AS VARCHAR(20)), '')"
+        select = (
+            f"SELECT {first} AS size, '{facet}' AS facet, {value} AS \"value\", COALESCE(province_id, '') AS province, "
+            f'{_coarser("frow", k)} AS {row}, {_coarser("fcol", k)} AS {col}, COUNT(*) AS "count", '
+            "SUM(plat) AS sum_lat, SUM(plng) AS sum_lng "
+            f"FROM map_pins GROUP BY {value}, COALESCE(province_id, ''), {cells}"
+        )
+        into = "INSERT INTO map_facets_new" if i else "CREATE TEMPORARY TABLE map_facets_new AS"
+        cursor.execute(f"{into} {select}")
+    for finer, size in zip(FACET_SIZES, FACET_SIZES[1:], strict=False):
+        k = round(size / finer)
+        coarser = f"{_coarser(row, k)}, {_coarser(col, k)}"
+        cursor.execute(
+            f'INSERT INTO map_facets_new SELECT {size}, facet, "value", province, {coarser}, SUM("count"), '
+            f"SUM(sum_lat), SUM(sum_lng) FROM map_facets_new WHERE size = {finer} "
+            f'GROUP BY facet, "value", province, {coarser}'
+        )
+    if connection.vendor == "postgresql":  # the merges' joins planned from the new tables' sizes
+        cursor.execute("ANALYZE map_cells_new")
+        cursor.execute("ANALYZE map_facets_new")
+    _merge(cursor, "complaints_mapcell", "map_cells_new", CELL_KEYS)
+    _merge(cursor, "complaints_mapfacet", "map_facets_new", FACET_KEYS)
+    cursor.execute("DROP TABLE map_cells_new")
+    cursor.execute("DROP TABLE map_facets_new")
+
+
+def _merge(cursor, table: str, new: str, keys: tuple) -> None:
+    """Make `table` hold the rows of `new`: delete the cells gone, update the cells whose count or
+    sums changed, insert the new cells (three statements, portable SQL)."""
+    q = connection.ops.quote_name
+    same = " AND ".join(f"n.{q(key)} = {table}.{q(key)}" for key in keys)
+    cursor.execute(f"DELETE FROM {table} WHERE NOT EXISTS (SELECT 1 FROM {new} n WHERE {same})")
+    changed = " OR ".join(
+        [f'n."count" <> {table}."count"'] + [f"ABS(n.{c} - {table}.{c}) > 1e-9" for c in ("sum_lat", "sum_lng")]
+    )
+    cursor.execute(
+        f"UPDATE {table} SET {', '.join(f'{q(c)} = n.{q(c)}' for c in SUMS)} FROM {new} n WHERE {same} AND ({changed})"
+    )
+    columns = ", ".join(q(c) for c in (*keys, *SUMS))
+    cursor.execute(
+        f"INSERT INTO {table} ({columns}) SELECT {', '.join(f'n.{q(c)}' for c in (*keys, *SUMS))} FROM {new} n "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {table} WHERE {same}) ORDER BY {', '.join(f'n.{q(k)}' for k in keys)}"
+    )
 
 
 def forget_map_point(point) -> None:
@@ -306,14 +540,14 @@ def forget_map_point(point) -> None:
 def recount_map_cells(point) -> None:
     """Count again, exactly from public(), the MapCell cells of every GRID_SIZES size holding `point`
     (as refresh_map_cells counts them: the finest cell from the public point in SQL, the coarser ones
-    made of whole finest cells); a cell left empty is deleted. Only cells already in the grid are
-    written (an empty grid stays empty: the live query answers then). A database error is logged and
-    left to the next refresh: it never fails the action that committed."""
+    made of whole finest cells), and their MapFacet rows; a cell left empty is deleted. Only cells
+    already in the grid are written (an empty grid stays empty: the live query answers then). A
+    database error is logged and left to the next refresh: it never fails the action that committed."""
     import logging
 
     from django.db import transaction
 
-    from .models import MapCell
+    from .models import MapCell, MapFacet
 
     base = GRID_SIZES[0]
     lat, lng = float(point[0]), float(point[1])
@@ -328,31 +562,74 @@ def recount_map_cells(point) -> None:
                 for row, col in {(r // k, c // k) for r, c in finest}:
                     count, sum_lat, sum_lng = _count_cell(row, col, k)
                     cell = MapCell.objects.filter(size=Decimal(str(size)), row=row, col=col)
+                    if not cell.exists():
+                        continue
                     if count:
                         cell.update(count=count, sum_lat=sum_lat, sum_lng=sum_lng)
                     else:
                         cell.delete()
+                    if size in FACET_SIZES:
+                        facets = MapFacet.objects.filter(size=Decimal(str(size)), row=row, col=col)
+                        facets.delete()
+                        MapFacet.objects.bulk_create(_count_facets(row, col, k, size))
     except Exception:  # a DatabaseError above all; the action has committed, whatever happens here
         logging.getLogger(__name__).exception(
             "Recounting the map grid around %s failed; the next refresh counts them", point
         )
 
 
-def _count_cell(row: int, col: int, k: int) -> tuple[int, float, float]:
-    """(count, sum of public lat, sum of public lng) of the public reports in the cell made of the k × k
-    finest cells from (row·k, col·k): a box query through the map's index."""
+def _cell_reports(row: int, col: int, k: int):
+    """The public reports with a pin in the cell made of the k × k finest cells from (row·k, col·k),
+    with their public point as plat/plng: a box query through the map's index."""
     base = GRID_SIZES[0]
     point = _public_point_expressions()
     box = (row * k * base, col * k * base, (row + 1) * k * base, (col + 1) * k * base)
-    totals = (
+    return (
         in_box(Report.objects.public().filter(latitude__isnull=False, longitude__isnull=False), box)
         .order_by()
         .alias(plat=point["latitude"], plng=point["longitude"])
         .alias(frow=Floor(F("plat") / base), fcol=Floor(F("plng") / base))
         .filter(frow__gte=row * k, frow__lt=(row + 1) * k, fcol__gte=col * k, fcol__lt=(col + 1) * k)
-        .aggregate(count=Count("pk"), sum_lat=Sum(point["latitude"]), sum_lng=Sum(point["longitude"]))
+    )
+
+
+def _count_cell(row: int, col: int, k: int) -> tuple[int, float, float]:
+    """(count, sum of public lat, sum of public lng) of the public reports of the cell (_cell_reports)."""
+    point = _public_point_expressions()
+    totals = _cell_reports(row, col, k).aggregate(
+        count=Count("pk"), sum_lat=Sum(point["latitude"]), sum_lng=Sum(point["longitude"])
     )
     return totals["count"], totals["sum_lat"] or 0.0, totals["sum_lng"] or 0.0
+
+
+def _count_facets(row: int, col: int, k: int, size: float) -> list:
+    """The cell's MapFacet rows, counted as refresh_map_cells counts them: per province and value."""
+    from .models import MapFacet
+
+    point = _public_point_expressions()
+    facets = []
+    for facet, column in FACET_COLUMNS.items():
+        counted = (
+            _cell_reports(row, col, k)
+            .values("province_id", column)
+            .annotate(n=Count("pk"), lat=Sum(point["latitude"]), lng=Sum(point["longitude"]))
+            .values_list("province_id", column, "n", "lat", "lng")
+        )
+        facets += [
+            MapFacet(
+                size=Decimal(str(size)),
+                facet=facet,
+                value="" if value is None else str(value),
+                province=province or "",
+                row=row,
+                col=col,
+                count=n,
+                sum_lat=lat,
+                sum_lng=lng,
+            )  # fmt: skip
+            for province, value, n, lat, lng in counted
+        ]
+    return facets
 
 
 def grid_clusters(box) -> dict | None:
@@ -364,26 +641,13 @@ def grid_clusters(box) -> dict | None:
 
     size = cell_size(box)
     level = max(g for g in GRID_SIZES if size >= g and abs(size / g - round(size / g)) < 1e-9)
-    k = round(size / level)
-    south, west, north, east = box
-    rows = MapCell.objects.filter(
-        size=Decimal(str(level)),
-        row__gte=math.floor(south / level),
-        row__lte=math.floor(north / level),
-        col__gte=math.floor(west / level),
-        col__lte=math.floor(east / level),
-    ).values_list("row", "col", "count", "sum_lat", "sum_lng")
-    cells = {}
-    for row, col, count, sum_lat, sum_lng in rows:
-        cell = cells.setdefault((row // k, col // k), [0, 0.0, 0.0])
-        cell[0] += count
-        cell[1] += sum_lat
-        cell[2] += sum_lng
-    if not cells and not MapCell.objects.exists():
+    rows = MapCell.objects.filter(size=Decimal(str(level)), **_cell_range(box, level)).values_list(
+        "row", "col", "count", "sum_lat", "sum_lng"
+    )
+    counted = _sum_cells(rows, size, round(size / level))
+    if not counted["clusters"] and not MapCell.objects.exists():
         return None
-    biggest = sorted(cells.items(), key=lambda item: (-item[1][0], item[0]))[:MAP_MAX_CELLS]
-    clusters = [_cluster(row, col, size, n, sum_lat / n, sum_lng / n) for (row, col), (n, sum_lat, sum_lng) in biggest]
-    return {"clusters": clusters, "cell": size}
+    return counted
 
 
 def cluster_query(qs, box, size: float | None = None):

@@ -567,7 +567,9 @@ def nearby(request):
 @require_GET
 def report_map(request):
     """The public map's points inside ?bbox=west,south,east,north, filtered like /laporan/ (same
-    ReportFilter over Report.objects.public(): never a Rahasia report; Anonim pins coarsened)."""
+    ReportFilter over Report.objects.public(): never a Rahasia report; Anonim pins coarsened). A wide
+    filtered view is counted from the precounted grid when its filter allows (places.facet_scope), else
+    live and bounded: `more` true and a `message` ask to zoom in or refine when the box holds too many."""
     box = places.parse_box(request.GET.get("bbox", ""))
     if box is None:
         return JsonResponse({"error": _("bbox harus barat,selatan,timur,utara dalam derajat.")}, status=400)
@@ -576,7 +578,8 @@ def report_map(request):
         return JsonResponse({"error": _("Saringan tidak valid.")}, status=400)
     form = report_filter.form
     filtered = form.is_bound and any(form.cleaned_data.get(name) not in (None, "", []) for name in form.fields)
-    response = JsonResponse(places.map_points(report_filter.qs, box, filtered=filtered))
+    scope = places.facet_scope(form.cleaned_data) if filtered else None
+    response = JsonResponse(places.map_points(report_filter.qs, box, filtered=filtered, grid_filter=scope))
     response["Cache-Control"] = "public, max-age=60"
     return response
 
