@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("complaints", "0026_map_cells"),
+        ("complaints", "0027_reportagency_status"),
     ]
 
     operations = [
