@@ -38,6 +38,15 @@ class ComplaintsConfig(AppConfig):
                     forget_map_point(point)
 
         post_delete.connect(forget_deleted, sender=Report, weak=False, dispatch_uid="map-grid-delete")
+        # A deleted report leaves the pages kept for anonymous visitors (lapor/page_cache.py).
+        from lapor import page_cache
+
+        post_delete.connect(
+            lambda sender, instance, **kw: instance._loaded_public() != (False, None) and page_cache.report_changed(),
+            sender=Report,
+            weak=False,
+            dispatch_uid="page-cache-delete",
+        )
         # A unit holding open reports is not retired (agencies/units.py asks, without importing complaints).
         from agencies import units
 

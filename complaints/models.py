@@ -11,7 +11,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, District, Region, Village, in_subtrees, path_ids
-from lapor import refcache
+from lapor import page_cache, refcache
 
 from .deadlines import WorkCalendar, default_limit
 
@@ -397,6 +397,7 @@ MAP_POINT_FIELDS = frozenset(
     {"is_confidential", "verified_at", "status", "sandbox", "sandbox_id", "latitude", "longitude", "is_anonymous"}
 )
 MAP_POINT_ATTNAMES = ("is_confidential", "verified_at", "status", "sandbox_id", "latitude", "longitude", "is_anonymous")
+PUBLIC_ATTNAMES = ("is_confidential", "verified_at", "status", "sandbox_id")  # what is_public reads
 
 
 class Report(models.Model):
@@ -592,6 +593,7 @@ class Report(models.Model):
 
         before = None if self._state.adding else getattr(self, "_saved_status", _UNKNOWN)
         point_before = None if self._state.adding else getattr(self, "_saved_map_point", _UNKNOWN)
+        public_before = (False, None) if self._state.adding else getattr(self, "_saved_public", (_UNKNOWN, _UNKNOWN))
         fields = kwargs.get("update_fields")
         status_saved = fields is None or "status" in fields
         map_saved = fields is None or not MAP_POINT_FIELDS.isdisjoint(fields)
@@ -608,6 +610,12 @@ class Report(models.Model):
                     from .places import forget_map_point
 
                     forget_map_point(point_before)
+            public_now = self._loaded_public()
+            if public_before[0] is not False or public_now[0] is not False or public_before[1] != public_now[1]:
+                # Public, or was, or merged into a report (or no longer): the pages kept for anonymous
+                # visitors that show reports are rendered again (lapor/page_cache.py).
+                page_cache.report_changed()
+        self._saved_public = public_now
         if status_saved:
             self._saved_status = self.status
         if map_saved:
@@ -623,10 +631,18 @@ class Report(models.Model):
             return None
         return self.public_coordinates()
 
+    def _loaded_public(self):
+        """(is_public, merged_into_id) as loaded, _UNKNOWN for what depends on a field not loaded."""
+        merged = self.__dict__.get("merged_into_id", _UNKNOWN)
+        if any(name not in self.__dict__ for name in PUBLIC_ATTNAMES):
+            return (_UNKNOWN, merged)
+        return (self.is_public, merged)
+
     def _remember_saved(self):
-        """What is stored, as far as the status counters and the map grid need it."""
+        """What is stored, as far as the status counters, the map grid and the page cache need it."""
         self._saved_status = self.__dict__.get("status", _UNKNOWN)
         self._saved_map_point = self._loaded_map_point()
+        self._saved_public = self._loaded_public()
 
     @classmethod
     def from_db(cls, db, field_names, values):
@@ -1109,6 +1125,7 @@ class Comment(models.Model):
         with transaction.atomic():
             comment = cls.objects.create(report=report, author=author, body=body)
             Report.objects.filter(pk=report.pk).update(comment_count=F("comment_count") + 1)
+            page_cache.report_changed()
         return comment
 
     def set_hidden(self, hidden: bool, *, by) -> bool:
@@ -1124,6 +1141,7 @@ class Comment(models.Model):
                 if hidden:
                     reports = reports.filter(comment_count__gt=0)
                 reports.update(comment_count=F("comment_count") + delta)
+                page_cache.report_changed()
         self.is_hidden, self.hidden_by = hidden, by if hidden else None
         return bool(changed)
 
@@ -1151,6 +1169,7 @@ class Support(models.Model):
             with transaction.atomic():
                 cls.objects.create(report=report, user=user)
                 Report.objects.filter(pk=report.pk).update(support_count=F("support_count") + 1)
+                page_cache.report_changed()
         except IntegrityError:
             return False
         return True

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts import lockout
 from agencies.models import Region
-from lapor import ratelimit
+from lapor import page_cache, ratelimit
 from lapor.clientip import client_ip
 
 from . import duplicates, ombudsman, places, routing, uploads, workflow
@@ -33,7 +33,7 @@ from .access import (
 from .citizen_forms import AcceptForm, CommentForm, ProvideInfoForm, ReopenForm, ReplyForm
 from .counters import home_counters
 from .filters import ReportFilter
-from .forms import ReportForm, area_children, search_agencies
+from .forms import ReportForm, area_children, new_submission_key, search_agencies
 from .models import CLOSED_STATUSES, Attachment, Clock, Comment, Event, Report, Status, Support
 from .pagination import peek_page, query_without_page
 from .workflow import ActionNotAllowed, InvalidAttachment, InvalidInput, WorkflowError
@@ -51,12 +51,20 @@ MY_TABS = {
 LATEST_EVENTS_PER_REPORT = 3
 
 
+def _fill_submission_key(request, form):
+    """A page kept for anonymous visitors gets a new one-time submission key per response (lapor/page_cache.py)."""
+    if not form.is_bound:
+        page_cache.fill(request, form.initial.get("submission_key"), new_submission_key)
+
+
 @require_GET
 def home(request):
+    form = ReportForm()
+    _fill_submission_key(request, form)
     ctx = {
         "latest": Report.objects.public().for_list().order_by("-created_at", "-pk")[:6],
         "counters": home_counters(),
-        "report_form": ReportForm(),
+        "report_form": form,
     }
     return render(request, "complaints/home.html", ctx)
 
@@ -177,6 +185,7 @@ def _render_status(request, report):
         "holding_reason": routing.holding_reason(report, events),
         "open_clocks": [c for c in report.clocks.all() if c.is_open],
     }
+    page_cache.skip(request)  # for whoever holds the number; not kept (a non-public report bumps no version)
     return render(request, "complaints/report_status.html", ctx)
 
 
@@ -408,6 +417,7 @@ def _refund_submission(request) -> None:
 
 
 def _render_report_form(request, form, *, reattach=(), restored=False, status=200, extra=None):
+    _fill_submission_key(request, form)
     ctx = {
         "report_form": form,
         "reattach": list(reattach),

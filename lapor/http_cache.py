@@ -20,7 +20,7 @@ PUBLIC_MAX_AGE = 60
 PUBLIC_PAGES = {"complaints:list", "complaints:detail", "complaints:track"}
 
 
-def _has_messages(request) -> bool:
+def has_messages(request) -> bool:
     storage = getattr(request, "_messages", None)
     return bool(storage is not None and (getattr(storage, "_queued_messages", None) or getattr(storage, "used", False)))
 
@@ -41,7 +41,7 @@ class CacheHeadersMiddleware:
             and match is not None
             and match.view_name in PUBLIC_PAGES
             and not getattr(getattr(request, "user", None), "is_authenticated", False)
-            and not _has_messages(request)
+            and not has_messages(request)
         )
         if public:
             patch_cache_control(response, private=True, max_age=PUBLIC_MAX_AGE)

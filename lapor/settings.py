@@ -110,6 +110,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
+    # Anonymous public pages answered whole from the cache, CSRF token and nonce filled in per response,
+    # before everything below (lapor/page_cache.py); the headers above apply to hits too.
+    "lapor.page_cache.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -182,6 +185,10 @@ if REDIS_URL:
     SESSION_ENGINE = "lapor.sessions"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Whole anonymous public pages kept this many seconds at most (lapor/page_cache.py; 0: off). Changes to
+# reports and reference data replace them at once; this bounds what no version covers.
+LAPOR_PAGE_CACHE_SECONDS = env.int("LAPOR_PAGE_CACHE_SECONDS", default=60)
 
 # --- Accounts ---
 AUTH_USER_MODEL = "accounts.User"
