@@ -52,7 +52,7 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.contrib.staticfiles import finders  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.db.models import Count, Exists, OuterRef  # noqa: E402
-from django.test import Client  # noqa: E402
+from django.test import Client, override_settings  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from django_otp import DEVICE_ID_SESSION_KEY  # noqa: E402
@@ -174,8 +174,16 @@ def page_facts(path, user=None):
     client = Client()
     if user is not None:
         force_login(client, user)
-    with CaptureQueriesContext(connection) as ctx:
+    # The page as rendered (lapor/page_cache.py off): what a miss costs, the figure goal 5 compares.
+    with override_settings(LAPOR_PAGE_CACHE_SECONDS=0), CaptureQueriesContext(connection) as ctx:
         response = client.get(path, HTTP_ACCEPT_ENCODING="gzip")
+    kept = False
+    if user is None:  # served whole from the cache to the next anonymous visitor?
+        Client().get(path)
+        with CaptureQueriesContext(connection) as again:
+            second = Client().get(path)
+        # Answered before AuthenticationMiddleware: the request never got a user.
+        kept = second.status_code == 200 and not hasattr(second.wsgi_request, "user") and not again.captured_queries
     # A first visit (cold cache): the page and its stylesheets and scripts, compressed (static files as
     # nginx's gzip_static serves them). The tracking lookup answers with a redirect: its page is the form.
     shown = client.get("/laporan/lacak/", HTTP_ACCEPT_ENCODING="gzip") if response.status_code == 302 else response
@@ -187,6 +195,7 @@ def page_facts(path, user=None):
         "cold_bytes": cold_bytes(shown),
         "encoding": response.get("Content-Encoding", ""),
         "cache_control": response.get("Cache-Control", ""),
+        "kept": kept,
     }
 
 
@@ -578,7 +587,8 @@ def main():
     summary = {"label": args.label, "reports": n_reports, "at": timezone.now().isoformat(), "pages": {}}
     for key, name, path, f, r in rows:
         lines.append(
-            f"| {name} | `{path}` | {f['status']} | {f['queries']} | {f['db_ms']} | "
+            f"| {name} | `{path}` | {f['status']} | {f['queries']}{' (kept: 0)' if f.get('kept') else ''} | "
+            f"{f['db_ms']} | "
             f"{f['bytes'] / 1024:.1f} KB {f['encoding'] or 'plain'} ({f['cold_bytes'] / 1024:.1f} KB) | "
             f"{f['cache_control'] or '—'} | {r['rps']} | "
             f"{ratio(r['rps'])} | {r['p50']} | {r['p99']} | {r['app_ms']} + {r['db_ms']} | {r['errors']} | "

@@ -8,6 +8,10 @@ cookie and language. Pages for a logged-in user, and any page that shows a one-t
 carries a one-time submission token (the report form, the home page that embeds it), are sent with
 `no-store`-style headers so that nothing per-user is ever reused. Responses that already say how
 to cache (file downloads, the API) are left alone.
+
+The same anonymous pages are also kept whole on the server (lapor/page_cache.py, inside this
+middleware): a page answered from there passes through here like a rendered one, so it gets the same
+Cache-Control and Vary and is compressed the same way.
 """
 
 from __future__ import annotations
