@@ -177,6 +177,7 @@ def page_facts(path, user=None):
     # The page as rendered (lapor/page_cache.py off): what a miss costs, the figure goal 5 compares.
     with override_settings(LAPOR_PAGE_CACHE_SECONDS=0), CaptureQueriesContext(connection) as ctx:
         response = client.get(path, HTTP_ACCEPT_ENCODING="gzip")
+    queries = list(ctx.captured_queries)  # (the next request's request_started empties the log)
     kept = False
     if user is None:  # served whole from the cache to the next anonymous visitor?
         Client().get(path)
@@ -189,8 +190,8 @@ def page_facts(path, user=None):
     shown = client.get("/laporan/lacak/", HTTP_ACCEPT_ENCODING="gzip") if response.status_code == 302 else response
     return {
         "status": response.status_code,
-        "queries": len(ctx.captured_queries),
-        "db_ms": round(sum(float(q["time"]) for q in ctx.captured_queries) * 1000, 1),
+        "queries": len(queries),
+        "db_ms": round(sum(float(q["time"]) for q in queries) * 1000, 1),
         "bytes": len(response.content),
         "cold_bytes": cold_bytes(shown),
         "encoding": response.get("Content-Encoding", ""),
