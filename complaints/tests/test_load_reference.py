@@ -32,7 +32,7 @@ def test_counts_of_provinces_and_regencies(loaded):
 @pytest.mark.django_db
 def test_summary_line(loaded):
     assert (
-        f"Wilayah: 552, Titik wilayah: 26106, Kecamatan: 7277, Kelurahan/desa: 83763, "
+        f"Wilayah: 552, Titik wilayah: 26114, Kecamatan: 7277, Kelurahan/desa: 83763, "
         f"Kategori: {Category.objects.count()}, "
         f"Instansi: {Agency.objects.count()}, "
         f"Aturan disposisi: {RoutingRule.objects.count()}" in loaded
