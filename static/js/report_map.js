@@ -85,7 +85,8 @@
                 var marker = L.marker([c.lat, c.lng], { icon: icon, title: label });
                 clusters.addLayer(onChoose(marker, function () { zoomInto(c); }));
               });
-              status.textContent = data.clusters.length ? status.getAttribute("data-clusters-label") : "";
+              // A view too wide to count with these filters says so (the server's message, translated).
+              status.textContent = data.message || (data.clusters.length ? status.getAttribute("data-clusters-label") : "");
             })
             .catch(function () { /* a moved map aborts the previous request */ });
         }

@@ -105,6 +105,18 @@ def test_the_public_map_draws_clusters_then_pins_and_passes_axe(driver, live_app
     wait_for(driver, lambda d: d.current_url.endswith(f"/laporan/{anonim.tracking_no}/"))
 
 
+def test_a_view_too_wide_to_count_with_its_filter_says_so(driver, live_app, two_places, monkeypatch):
+    """A text filter no grid counts, over more reports than the live count may read: no clusters, and
+    the map's status line (aria-live) asks to zoom in or refine, as peta.json says."""
+    monkeypatch.setattr(places, "MAP_LIVE_ROWS", 1)
+    driver.get(live_app.url + "/laporan/?q=Kuta")
+    click(driver, driver.find_element(By.CSS_SELECTOR, "[data-open-map]"))
+    status = driver.find_element(By.CSS_SELECTOR, "[data-map-status]")
+    wait_for(driver, lambda d: "Perbesar peta atau persempit saringan" in status.text)
+    assert not driver.find_elements(By.CSS_SELECTOR, CLUSTER)
+    assert status.get_attribute("aria-live") == "polite"
+
+
 def test_the_heads_dashboard_map_draws_its_pins_with_the_same_build(
     driver, live_app, two_places, browser_login, head, national_admin, tree
 ):
