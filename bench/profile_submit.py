@@ -38,19 +38,10 @@ from django.test import Client  # noqa: E402
 from accounts.models import User  # noqa: E402
 from accounts.testing import force_login  # noqa: E402
 from agencies.models import Region  # noqa: E402
+from bench.proc_cpu import HZ, backend_ticks  # noqa: E402
 from complaints.models import Category  # noqa: E402
 
-HZ = os.sysconf("SC_CLK_TCK")
 CSRF = "b" * 32
-
-
-def backend_ticks() -> int:
-    with connection.cursor() as cur:
-        cur.execute("SELECT pg_backend_pid()")
-        pid = cur.fetchone()[0]
-    with open(f"/proc/{pid}/stat") as f:
-        rest = f.read().rsplit(")", 1)[1].split()
-    return int(rest[11]) + int(rest[12])
 
 
 def citizen():

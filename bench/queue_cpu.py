@@ -39,8 +39,8 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from accounts.models import User  # noqa: E402
 from accounts.testing import force_login  # noqa: E402
 from agencies.models import Agency, Membership  # noqa: E402
+from bench.proc_cpu import HZ, backend_ticks  # noqa: E402
 
-HZ = os.sysconf("SC_CLK_TCK")
 PAGES = [
     ("queue_agency", "/admin/complaints/report/?status__exact=submitted", "staff"),
     ("queue_progress", "/admin/complaints/report/?status__exact=in_progress", "staff"),
@@ -63,15 +63,6 @@ def people():
         Membership.objects.get_or_create(user=user, agency=where, role=role)
         found[key] = user
     return found
-
-
-def backend_ticks() -> int:
-    with connection.cursor() as cur:
-        cur.execute("SELECT pg_backend_pid()")
-        pid = cur.fetchone()[0]
-    with open(f"/proc/{pid}/stat") as f:
-        rest = f.read().rsplit(")", 1)[1].split()
-    return int(rest[11]) + int(rest[12])
 
 
 def main():
