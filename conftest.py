@@ -200,3 +200,18 @@ def eager_celery():
     celery_app.conf.task_always_eager = True
     yield
     celery_app.conf.task_always_eager = before
+
+
+@pytest.fixture
+def broker_down():
+    """The Celery broker unreachable (a closed port) and tasks not eager, for the duration of a test."""
+    from lapor.celery import app as celery_app
+
+    before = (celery_app.conf.broker_url, celery_app.conf.task_always_eager)
+    celery_app.conf.broker_url, celery_app.conf.task_always_eager = "redis://127.0.0.1:1/0", False  # port 1: closed
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+    yield
+    celery_app.conf.broker_url, celery_app.conf.task_always_eager = before
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None

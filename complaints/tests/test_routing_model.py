@@ -298,20 +298,6 @@ def test_without_a_stored_suggestion_the_verify_page_computes_it(
     assert RoutingSuggestion.objects.filter(report=report).exists()
 
 
-@pytest.fixture
-def broker_down():
-    from lapor.celery import app as celery_app
-
-    before = (celery_app.conf.broker_url, celery_app.conf.task_always_eager)
-    celery_app.conf.broker_url, celery_app.conf.task_always_eager = "redis://127.0.0.1:1/0", False  # port 1: closed
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-    yield
-    celery_app.conf.broker_url, celery_app.conf.task_always_eager = before
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-
-
 def test_a_broker_outage_never_fails_the_citizens_submission(
     client, citizen, history, categories, broker_down, caplog, django_capture_on_commit_callbacks
 ):

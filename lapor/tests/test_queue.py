@@ -6,22 +6,7 @@ import logging
 import pytest
 from django.db import transaction
 
-from lapor.celery import app as celery_app
 from lapor.queue import after_commit, registered_task
-
-CLOSED_PORT_BROKER = "redis://127.0.0.1:1/0"  # nothing listens on port 1: the broker is "down"
-
-
-@pytest.fixture
-def broker_down():
-    before = (celery_app.conf.broker_url, celery_app.conf.task_always_eager)
-    celery_app.conf.broker_url, celery_app.conf.task_always_eager = CLOSED_PORT_BROKER, False
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-    yield
-    celery_app.conf.broker_url, celery_app.conf.task_always_eager = before
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
 
 
 def test_tasks_are_found_by_name_without_importing_their_module():
