@@ -51,6 +51,10 @@ def _fast_and_isolated(settings, tmp_path, monkeypatch):
     from lapor import refcache
 
     refcache.clear_local()
+    # Nor the parts of pages kept per worker (complaints/fragments.py).
+    from complaints import fragments
+
+    fragments.clear_local()
     # Nor the whole pages kept for anonymous visitors (lapor/page_cache.py).
     from lapor import page_cache
 

@@ -7,11 +7,23 @@ from django.utils.translation import gettext as _
 
 from agencies.roles import national_roles, training_seats
 
-from .. import sop
+from .. import fragments, sop
 from ..access import reporter_public_name
 from ..models import Status
 
 register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def report_form(context):
+    """The report form (`report_form` in the context), the blank one from its kept copy (complaints/fragments.py)."""
+    return fragments.report_form(context)
+
+
+@register.simple_tag(takes_context=True)
+def report_cards(context, reports):
+    """The public cards of `reports`, each kept per worker for what it shows (complaints/fragments.py)."""
+    return fragments.report_cards(context, reports)
 
 
 @register.inclusion_tag("includes/_status_badge.html")

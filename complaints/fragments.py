@@ -1,0 +1,155 @@
+"""Parts of the citizen's pages rendered once and reused (issue #15): a page that is rendered — for a
+signed-in citizen, or for the first anonymous visitor after a change (lapor/page_cache.py keeps whole
+pages for the others) — pays its template only for what differs per request.
+
+- The blank report form (`report_form`): the form of the report page and the home page, unbound and
+  with nothing typed, is the same for everybody but for its CSRF token and one-time submission key. Its
+  HTML is rendered once per worker, language, day (the event date's `max`) and reference-data
+  generation (lapor/refcache: categories, regions, agencies), with marks where the two per-response
+  values go; every request fills in its own. A form carrying anything of a visitor's — a draft, an
+  error, a bound form, files to choose again, nearby or similar reports — is rendered in full.
+- Report cards (`report_cards`): a card of the public feed and search shows only values read from the
+  report's row and its reference data; it is kept in each worker's memory under a digest of exactly
+  those values and the language, so a changed report gets a new key (nothing to invalidate, nothing
+  shown stale: the digest is the content) and the other cards of the page are reused. Only what the
+  card shows goes into the digest: the public name (never an Anonim reporter's identity), the counts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+
+from django.conf import settings
+from django.template import Context
+from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
+
+from lapor import refcache
+
+from .access import reporter_public_name
+
+FORM_TEMPLATE = "complaints/_report_form.html"
+CARD_TEMPLATE = "complaints/_report_card.html"
+CSRF_MARK = "LaporFormCsrfMark7f3a"
+KEY_MARK = "LaporFormKeyMark9c1e"
+CARDS_KEPT = 4000  # per worker, both languages: a few MB
+
+
+def _blank(form, context) -> bool:
+    """Nothing of a visitor in the form: unbound, no initial value but its submission key, no files to
+    choose again, no nearby or similar reports shown with it."""
+    return (
+        not form.is_bound
+        and set(form.initial) == {"submission_key"}
+        and not context.get("reattach")
+        and not context.get("nearby")
+        and not context.get("duplicates")
+        and not context.get("checked")
+    )
+
+
+def _render_blank_form(engine) -> str:
+    from .forms import ReportForm
+
+    form = ReportForm(initial={"submission_key": KEY_MARK})
+    context = Context(
+        {
+            "report_form": form,
+            "csrf_token": CSRF_MARK,
+            "map_tiles": settings.LAPOR_MAP_TILE_URL,
+            "map_attribution": settings.LAPOR_MAP_ATTRIBUTION,
+        },
+        autoescape=True,
+    )
+    html = engine.get_template(FORM_TEMPLATE).render(context)
+    if html.count(CSRF_MARK) != 1 or html.count(KEY_MARK) != 1:
+        raise ValueError("the report form must show its CSRF token and submission key once each")
+    return str(html)
+
+
+def report_form(context) -> str:
+    """`complaints/_report_form.html` for the context's `report_form`: the blank form from the kept
+    copy with this response's token and key, any other form rendered."""
+    engine = context.template.engine
+    form = context["report_form"]
+    if not _blank(form, context):
+        return engine.get_template(FORM_TEMPLATE).render(context)
+    key = f"report-form:{get_language()}:{timezone.localdate().isoformat()}"
+    html = refcache.get(key, lambda: _render_blank_form(engine))
+    token = str(context.get("csrf_token", ""))  # also marks the CSRF cookie to be sent, as {% csrf_token %}
+    html = html.replace(CSRF_MARK, escape(token)).replace(KEY_MARK, escape(form.initial["submission_key"]))
+    return mark_safe(html)
+
+
+class _Kept:
+    """A bounded map, least recently used out first, shared by a worker's threads."""
+
+    def __init__(self, size: int):
+        self.size, self.items, self.lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            value = self.items.get(key)
+            if value is not None:
+                self.items.move_to_end(key)
+            return value
+
+    def put(self, key, value) -> None:
+        with self.lock:
+            self.items[key] = value
+            self.items.move_to_end(key)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.items.clear()
+
+
+_cards = _Kept(CARDS_KEPT)
+
+
+def _card_key(report, language: str) -> str:
+    """A digest of everything the card shows (complaints/_report_card.html), in the same terms."""
+    shown = (
+        language,
+        timezone.get_current_timezone_name(),
+        report.pk,
+        report.tracking_no,
+        report.title,
+        report.status,
+        report.body,
+        report.classification,
+        report.category.label,
+        report.regency.name,
+        report.created_at.isoformat(),
+        reporter_public_name(report),
+        report.agency.name if report.agency_id else "",
+        report.support_count,
+        report.comment_count,
+    )
+    return hashlib.sha256(repr(shown).encode()).hexdigest()
+
+
+def report_cards(context, reports) -> str:
+    """The cards of `reports`, each rendered once per worker for what it shows."""
+    template = context.template.engine.get_template(CARD_TEMPLATE)
+    language = get_language()
+    parts = []
+    for report in reports:
+        key = _card_key(report, language)
+        html = _cards.get(key)
+        if html is None:
+            html = str(template.render(Context({"report": report}, autoescape=True)))
+            _cards.put(key, html)
+        parts.append(html)
+    return mark_safe("".join(parts))
+
+
+def clear_local() -> None:
+    """Forget this worker's cards (tests)."""
+    _cards.clear()

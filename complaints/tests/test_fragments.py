@@ -1,0 +1,177 @@
+"""Parts of rendered pages kept per worker (complaints/fragments.py): the blank report form and the
+feed's report cards. What is kept equals what would be rendered; a change is seen at once; languages
+are kept apart; nothing of one visitor (token, submission key, draft, identity) reaches another."""
+
+import re
+
+import pytest
+from django.test import Client, override_settings
+from django.urls import reverse
+
+from accounts.testing import force_login
+from agencies.models import Region
+from complaints import fragments, workflow
+from complaints.models import Category, Report
+from complaints.tests.portal import published
+from lapor import refcache
+
+TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([A-Za-z0-9]{64})"')
+SUBMISSION_KEY = re.compile(r'name="submission_key" value="([^"]+)"')
+
+# Rendered pages only: the whole-page cache for anonymous visitors (lapor/page_cache.py) has its own tests.
+pytestmark = pytest.mark.usefixtures("no_page_cache")
+
+
+@pytest.fixture
+def no_page_cache():
+    with override_settings(LAPOR_PAGE_CACHE_SECONDS=0):
+        yield
+
+
+def _strip(html: str) -> str:
+    return SUBMISSION_KEY.sub("", TOKEN.sub("", html))
+
+
+def _signed_in(user) -> Client:
+    client = Client()
+    force_login(client, user)
+    return client
+
+
+@pytest.mark.parametrize("url", ["/laporan/baru/", "/", "/en/laporan/baru/", "/en/"])
+def test_the_kept_blank_form_is_the_form_rendered_in_full(db, citizen, monkeypatch, url):
+    kept = [Client().get(url).content.decode(), _signed_in(citizen).get(url).content.decode()]
+    monkeypatch.setattr(fragments, "_blank", lambda form, context: False)
+    full = [Client().get(url).content.decode(), _signed_in(citizen).get(url).content.decode()]
+    assert 'name="submission_key"' in kept[0] and 'name="csrfmiddlewaretoken"' in kept[0]
+    assert [_strip(html) for html in kept] == [_strip(html) for html in full]
+
+
+def test_each_response_has_its_own_token_and_submission_key_and_the_token_validates(db, citizen):
+    url = reverse("complaints:submit")
+    tokens, keys = set(), set()
+    for client in [Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)]:
+        force_login(client, citizen)
+        html = client.get(url).content.decode()
+        assert fragments.CSRF_MARK not in html and fragments.KEY_MARK not in html
+        token, key = TOKEN.findall(html)[-1], SUBMISSION_KEY.search(html).group(1)
+        tokens.add(token)
+        keys.add(key)
+        # The kept form's token is this visitor's: a POST with it passes the CSRF check.
+        response = client.post(url, {"csrfmiddlewaretoken": token, "search_agency": "1", "submission_key": key})
+        assert response.status_code == 200
+        assert client.post(url, {"csrfmiddlewaretoken": "x" * 64, "search_agency": "1"}).status_code == 403
+    assert len(tokens) == 2 and len(keys) == 2
+
+
+def test_a_draft_is_rendered_for_its_owner_only_never_kept(db, citizen, other_citizen):
+    owner = _signed_in(citizen)
+    owner.get(reverse("complaints:submit"))  # the blank form kept
+    typed = {"title": "Pungutan liar di kantor desa Sukamaju", "search_agency": "1", "agency_q": "dinas"}
+    page = owner.post(reverse("complaints:submit"), typed).content.decode()
+    assert "Pungutan liar di kantor desa Sukamaju" in page
+    session = owner.session
+    session["report_draft"] = {"data": {"title": "Pungutan liar di kantor desa Sukamaju"}, "files": []}
+    session.save()
+    assert "Pungutan liar di kantor desa Sukamaju" in owner.get(reverse("complaints:submit")).content.decode()
+    for other in [_signed_in(other_citizen), Client()]:
+        html = other.get(reverse("complaints:submit")).content.decode()
+        assert "Pungutan liar" not in html and "dinas" not in SUBMISSION_KEY.sub("", html).split("agency_q")[1][:80]
+
+
+def test_the_blank_form_follows_the_reference_data_and_the_language(db, citizen):
+    client = _signed_in(citizen)
+    category = Category.objects.filter(parent__isnull=False).order_by("pk").first()
+    assert category.name in client.get("/laporan/baru/").content.decode()
+    category.name, category.name_en = "Kebersihan saluran air kampung", "Village drain cleaning"
+    category.save()  # bumps the reference-data generation (lapor.apps)
+    assert "Kebersihan saluran air kampung" in client.get("/laporan/baru/").content.decode()
+    english = client.get("/en/laporan/baru/").content.decode()
+    assert "Village drain cleaning" in english and "Kebersihan saluran air kampung" not in english
+    assert "Village drain cleaning" not in client.get("/laporan/baru/").content.decode()
+
+
+def test_the_blank_form_is_rendered_once_per_worker_language_and_generation(db, citizen, monkeypatch):
+    client = _signed_in(citizen)
+    renders = []
+    real = fragments._render_blank_form
+    monkeypatch.setattr(fragments, "_render_blank_form", lambda engine: renders.append(1) or real(engine))
+    for url in ["/laporan/baru/", "/", "/laporan/baru/", "/en/laporan/baru/", "/en/"]:
+        assert client.get(url).status_code == 200
+    assert len(renders) == 2  # Indonesian and English
+    refcache.bump()
+    client.get("/laporan/baru/")
+    assert len(renders) == 3
+
+
+@pytest.fixture
+def feed_report(make_report, national_admin):
+    return published(make_report, national_admin, title="Lampu jalan padam di Kuta")
+
+
+def _feed() -> str:
+    return Client().get(reverse("complaints:list")).content.decode()
+
+
+def test_a_card_shows_each_change_at_once(feed_report, national_admin, tree):
+    assert "Lampu jalan padam di Kuta" in _feed()
+    Report.objects.filter(pk=feed_report.pk).update(title="Lampu jalan mati total di Kuta")
+    assert "Lampu jalan mati total di Kuta" in _feed()
+    Report.objects.filter(pk=feed_report.pk).update(support_count=41)
+    assert "</i> 41 <span" in _feed()
+    Report.objects.filter(pk=feed_report.pk).update(comment_count=7)
+    assert "</i> 7 <span" in _feed()
+    workflow.dispatch(Report.objects.get(pk=feed_report.pk), by=national_admin, to_agency=tree["badung"])
+    assert tree["badung"].name in _feed()
+    regency = Region.objects.filter(level="regency").exclude(pk=feed_report.regency_id).order_by("code").first()
+    Report.objects.filter(pk=feed_report.pk).update(regency=regency)
+    assert regency.name in _feed()
+
+
+def test_an_anonim_card_never_shows_the_reporter_and_a_rahasia_report_leaves_the_feed(feed_report, citizen):
+    assert "Pelapor: Made" in _feed()
+    Report.objects.filter(pk=feed_report.pk).update(is_anonymous=True)
+    html = _feed()
+    assert "Pelapor: Anonim" in html and "Made" not in html
+    Report.objects.filter(pk=feed_report.pk).update(is_anonymous=False)
+    citizen.display_name = "Komang"
+    citizen.save()
+    assert "Pelapor: Komang" in _feed()
+    Report.objects.filter(pk=feed_report.pk).update(is_confidential=True)
+    for client in [_signed_in(citizen), Client()]:
+        assert "Lampu jalan padam di Kuta" not in client.get(reverse("complaints:list")).content.decode()
+
+
+def test_cards_are_kept_per_language(feed_report):
+    # A category without an English name reads the same in both languages: the card's words must still differ.
+    category = feed_report.category
+    category.name_en = ""
+    category.save()
+    indonesian = Client().get("/laporan/").content.decode()
+    english = Client().get("/en/laporan/").content.decode()
+    status_id = re.search(r'<span class="badge status-[a-z_]+">([^<]+)</span>', indonesian).group(1)
+    status_en = re.search(r'<span class="badge status-[a-z_]+">([^<]+)</span>', english).group(1)
+    assert status_id != status_en
+    assert "Pelapor: Made" in indonesian and "Pelapor:" not in english
+
+
+def test_kept_cards_are_the_cards_rendered_in_full_and_rendered_once(feed_report, make_report, national_admin):
+    published(make_report, national_admin, title="Sampah menumpuk di pasar", is_anonymous=True)
+    kept = Client().get("/laporan/").content.decode()
+    again = Client().get("/laporan/").content.decode()
+    fragments.clear_local()
+    full = Client().get("/laporan/").content.decode()
+    squeeze = lambda html: re.sub(r"\s+", " ", _strip(html))  # noqa: E731
+    assert squeeze(kept) == squeeze(again) == squeeze(full)
+    assert len(fragments._cards.items) == 2
+
+
+def test_the_feed_with_kept_cards_stays_free_of_n_plus_1(make_report, national_admin, django_assert_max_num_queries):
+    for i in range(8):
+        published(make_report, national_admin, title=f"Laporan nomor {i}")
+    Client().get("/laporan/")
+    with django_assert_max_num_queries(3):
+        assert Client().get("/laporan/").status_code == 200
+    fragments.clear_local()
+    with django_assert_max_num_queries(3):
+        assert Client().get("/laporan/").status_code == 200
