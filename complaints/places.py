@@ -147,7 +147,8 @@ def province_and_regency(region: Region | None) -> tuple[Region | None, Region |
 
 
 def parse_box(text: str) -> tuple[float, float, float, float] | None:
-    """'west,south,east,north' (Leaflet's toBBoxString) → (south, west, north, east), or None."""
+    """'west,south,east,north' (the public map's bbox, static/js/report_map.js) → (south, west, north,
+    east), or None."""
     try:
         west, south, east, north = (float(part) for part in (text or "").split(","))
     except ValueError:

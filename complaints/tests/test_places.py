@@ -443,7 +443,8 @@ def test_a_tiny_box_cannot_find_an_anonim_exact_pin(client, mapped):
 def test_list_page_offers_the_map_with_the_same_filters(client, mapped):
     html = client.get("/laporan/", {"kabupaten": "51.03"}).content.decode()
     assert 'data-points-url="/laporan/peta.json?kabupaten=51.03"' in html
-    assert "vendor/leaflet/leaflet-lapor.min.js" in html  # named for loading on demand, not loaded by the page
+    # LAPOR's own map (static/js/report_map.js, css/map.css): no map library, not even named for later.
+    assert "js/report_map.js" in html and "css/map.css" in html and "leaflet" not in html
 
 
 # --- Near me ---

@@ -8,10 +8,12 @@
   function loadLeaflet(box) {
     if (window.L) { return Promise.resolve(window.L); }
     return new Promise(function (resolve, reject) {
-      var css = document.createElement("link");
-      css.rel = "stylesheet";
-      css.href = box.getAttribute("data-leaflet-css");
-      document.head.appendChild(css);
+      ["data-leaflet-css", "data-map-css"].forEach(function (name) {  // Leaflet's rules, then the pin's
+        var css = document.createElement("link");
+        css.rel = "stylesheet";
+        css.href = box.getAttribute(name);
+        document.head.appendChild(css);
+      });
       var script = document.createElement("script");
       script.src = box.getAttribute("data-leaflet-js");
       script.onload = function () { resolve(window.L); };
@@ -67,7 +69,7 @@
     var nearbyList = fieldset.querySelector("[data-nearby-list]");
     var map = null, marker = null;
     function say(text) { status.textContent = text; }
-    // The pin (a DivIcon styled by css/lapor.css: the trimmed Leaflet ships no marker images); not a
+    // The pin (a DivIcon styled by css/map.css, as on the report maps: the trimmed Leaflet ships no marker images); not a
     // keyboard stop of its own — keyboard users move the map and press "Tandai di tengah peta".
     function pinAt(latlng) {
       var icon = window.L.divIcon({ className: "map-pin", iconSize: window.L.point(24, 24), iconAnchor: window.L.point(12, 24) });
