@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Build LAPOR's trimmed Leaflet (static/vendor/leaflet/leaflet-lapor.min.js and leaflet-lapor.css) from
-# Leaflet's own ES-module source, bundling only what the maps use (scripts/leaflet/entry.js: the map, a
-# tile layer with attribution, the zoom control, DivIcon markers, layer groups, and the drag, keyboard,
-# scroll-wheel, double-click and touch handlers), and the stylesheet without the rules of the rest.
+# Leaflet's own ES-module source, bundling only what the report form's pin map uses (static/js/place_map.js;
+# scripts/leaflet/entry.js: the map, a tile layer with attribution, the zoom control, DivIcon markers, and
+# the drag, keyboard, scroll-wheel, double-click and touch handlers), and the stylesheet without the rules
+# of the rest. The public and staff maps are LAPOR's own (static/js/report_map.js) and need none of it.
 # The built files are committed; esbuild is a dev-time tool only (npm, from the registry, pinned below).
 #
 # Usage: scripts/build_leaflet.sh

@@ -1,9 +1,10 @@
-// The parts of Leaflet LAPOR's maps use (static/js/report_map.js, static/js/place_map.js), bundled by
-// scripts/build_leaflet.sh into static/vendor/leaflet/leaflet-lapor.min.js as the global `L`.
+// The parts of Leaflet the report form's pin map uses (static/js/place_map.js; the public and staff maps
+// are LAPOR's own, static/js/report_map.js), bundled by scripts/build_leaflet.sh into
+// static/vendor/leaflet/leaflet-lapor.min.js as the global `L`.
 // A map with its tile layer, attribution and zoom controls; drag, keyboard, scroll-wheel, double-click
-// and touch handlers; markers with DivIcons (cluster counts and pins are drawn in CSS, no images);
-// layer and feature groups; points and bounds. Not bundled: popups, tooltips, vector layers, GeoJSON,
-// image/video overlays, the layers and scale controls, box zoom, tap-hold, marker dragging.
+// and touch handlers; markers with DivIcons (the pin is drawn in CSS, no images); points and bounds.
+// Not bundled: layer and feature groups, popups, tooltips, vector layers, GeoJSON, image/video
+// overlays, the layers and scale controls, box zoom, tap-hold, marker dragging.
 import {version} from 'leaflet/package.json';
 import {Map} from 'leaflet/src/map/Map';
 import {Drag} from 'leaflet/src/map/handler/Map.Drag';
@@ -25,8 +26,6 @@ export {Map, createMap as map} from 'leaflet/src/map/Map';
 export {TileLayer, tileLayer} from 'leaflet/src/layer/tile/TileLayer';
 export {DivIcon, divIcon} from 'leaflet/src/layer/marker/DivIcon';
 export {Marker, marker} from 'leaflet/src/layer/marker/Marker';
-export {LayerGroup, layerGroup} from 'leaflet/src/layer/LayerGroup';
-export {FeatureGroup, featureGroup} from 'leaflet/src/layer/FeatureGroup';
 export {Point, toPoint as point} from 'leaflet/src/geometry/Point';
 export {LatLng, toLatLng as latLng} from 'leaflet/src/geo/LatLng';
 export {LatLngBounds, toLatLngBounds as latLngBounds} from 'leaflet/src/geo/LatLngBounds';
