@@ -101,10 +101,12 @@ def filter_options() -> dict[str, list]:
 
     def build():
         fields = ReportFilter.base_filters
+        # .all(): a fresh read each build (iterating the class-level querysets kept their first rows for
+        # the worker's life, so a renamed category never reached the feed's select).
         return {
-            "kategori": [(c.code, category_label(c)) for c in fields["kategori"].queryset],
-            "provinsi": [(r.pk, str(r)) for r in fields["provinsi"].queryset],
-            "kabupaten": [(r.pk, str(r)) for r in fields["kabupaten"].queryset],
+            "kategori": [(c.code, category_label(c)) for c in fields["kategori"].queryset.all()],
+            "provinsi": [(r.pk, str(r)) for r in fields["provinsi"].queryset.all()],
+            "kabupaten": [(r.pk, str(r)) for r in fields["kabupaten"].queryset.all()],
             "instansi": list(
                 Agency.objects.active()
                 .filter(kind__in=AGENCY_CHOICE_KINDS)

@@ -13,6 +13,9 @@ pages for the others) — pays its template only for what differs per request.
   those values and the language, so a changed report gets a new key (nothing to invalidate, nothing
   shown stale: the digest is the content) and the other cards of the page are reused. Only what the
   card shows goes into the digest: the public name (never an Anonim reporter's identity), the counts.
+- The feed's search and filter form (`feed_filters`): it shows only the filter values typed (the query
+  string but its page), their errors and options from the reference data, so it is kept per worker
+  under those values, the language, the day and the reference-data generation.
 """
 
 from __future__ import annotations
@@ -34,9 +37,11 @@ from .access import reporter_public_name
 
 FORM_TEMPLATE = "complaints/_report_form.html"
 CARD_TEMPLATE = "complaints/_report_card.html"
+FILTERS_TEMPLATE = "complaints/_feed_filters.html"
 CSRF_MARK = "LaporFormCsrfMark7f3a"
 KEY_MARK = "LaporFormKeyMark9c1e"
 CARDS_KEPT = 4000  # per worker, both languages: a few MB
+FILTERS_KEPT = 500  # per worker: distinct filter values (about 12 KB each)
 
 
 def _blank(form, context) -> bool:
@@ -111,6 +116,7 @@ class _Kept:
 
 
 _cards = _Kept(CARDS_KEPT)
+_filters = _Kept(FILTERS_KEPT)
 
 
 def _card_key(report, language: str) -> str:
@@ -150,6 +156,24 @@ def report_cards(context, reports) -> str:
     return mark_safe("".join(parts))
 
 
+def feed_filters(context) -> str:
+    """`complaints/_feed_filters.html` for the context's `filter` (complaints.filters.ReportFilter)."""
+    template = context.template.engine.get_template(FILTERS_TEMPLATE)
+    generation = refcache.generation()
+    if generation is None:  # the shared cache is down: nothing is kept (lapor/refcache)
+        return template.render(context)
+    data = context["filter"].form.data
+    values = sorted((k, tuple(v)) for k, v in data.lists() if k != "page") if hasattr(data, "lists") else []
+    shown = (get_language(), generation, timezone.localdate().isoformat(), values, bool(context.get("filtered")))
+    key = hashlib.sha256(repr(shown).encode()).hexdigest()
+    html = _filters.get(key)
+    if html is None:
+        html = str(template.render(context))
+        _filters.put(key, html)
+    return mark_safe(html)
+
+
 def clear_local() -> None:
-    """Forget this worker's cards (tests)."""
+    """Forget this worker's kept cards and filter forms (tests)."""
     _cards.clear()
+    _filters.clear()

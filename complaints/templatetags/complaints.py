@@ -21,6 +21,12 @@ def report_form(context):
 
 
 @register.simple_tag(takes_context=True)
+def feed_filters(context):
+    """The feed's search and filter form, kept per worker for the same values (complaints/fragments.py)."""
+    return fragments.feed_filters(context)
+
+
+@register.simple_tag(takes_context=True)
 def report_cards(context, reports):
     """The public cards of `reports`, each kept per worker for what it shows (complaints/fragments.py)."""
     return fragments.report_cards(context, reports)

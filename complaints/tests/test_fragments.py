@@ -175,3 +175,30 @@ def test_the_feed_with_kept_cards_stays_free_of_n_plus_1(make_report, national_a
     fragments.clear_local()
     with django_assert_max_num_queries(3):
         assert Client().get("/laporan/").status_code == 200
+
+
+def test_the_kept_filter_form_shows_each_visitors_values_language_and_reference_data(feed_report):
+    blank = Client().get("/laporan/").content.decode()
+    assert 'name="q" id="id_q" value=""' in blank and '<details class="mt-2">' in blank
+    typed = Client().get("/laporan/?q=lampu&status=verified").content.decode()
+    assert 'value="lampu"' in typed and '<details class="mt-2" open>' in typed
+    assert '<option value="verified" selected>' in typed
+    assert 'value="lampu"' not in Client().get("/laporan/?page=1").content.decode()
+    other = Client().get("/laporan/?q=sampah").content.decode()
+    assert 'value="sampah"' in other and 'value="lampu"' not in other
+    english = Client().get("/en/laporan/?q=lampu&status=verified").content.decode()
+    assert "Cari di judul dan isi" not in english and "Cari di judul dan isi" in typed
+    category = feed_report.category.parent or feed_report.category
+    category.name = "Prasarana jalan kampung"
+    category.save()  # bumps the reference-data generation
+    assert "Prasarana jalan kampung" in Client().get("/laporan/?q=lampu&status=verified").content.decode()
+
+
+def test_the_kept_filter_form_is_the_form_rendered_in_full(feed_report, monkeypatch):
+    urls = ["/laporan/", "/laporan/?q=lampu", "/laporan/?provinsi=51&dari=2026-13-01", "/en/laporan/?status=verified"]
+    kept = [Client().get(url).content.decode() for url in urls + urls]
+    monkeypatch.setattr(fragments.refcache, "generation", lambda: None)  # nothing kept: rendered in full
+    full = [Client().get(url).content.decode() for url in urls]
+    squeeze = lambda html: re.sub(r"\s+", " ", _strip(html))  # noqa: E731
+    assert [squeeze(html) for html in kept] == [squeeze(html) for html in full + full]
+    assert "invalid-feedback" in kept[2]
