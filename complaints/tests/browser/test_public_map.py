@@ -219,6 +219,35 @@ def test_without_tiles_the_map_still_pans_zooms_and_the_list_stays(driver, live_
     assert any("Lampu jalan mati di Kuta" in text for text in listed)
 
 
+def test_a_finger_pans_the_map_on_a_phone(phone, live_app, two_places):
+    """A touch drag (pointer events; the map takes the gesture, not the page) moves the map and asks for
+    the new box; a tap on a cluster still zooms in."""
+    from selenium.webdriver.common.actions import interaction
+    from selenium.webdriver.common.actions.action_builder import ActionBuilder
+    from selenium.webdriver.common.actions.pointer_input import PointerInput
+
+    open_map(phone, live_app)
+    wait_for(phone, lambda d: "3" in clusters(d))
+    canvas = phone.find_element(By.ID, "report-map-canvas")
+    start, scrolled = view(phone), phone.execute_script("return window.scrollY")
+    finger = ActionBuilder(phone, mouse=PointerInput(interaction.POINTER_TOUCH, "finger"))
+    finger.pointer_action.move_to(canvas, 100, 100).pointer_down()
+    for step in range(1, 6):  # up and to the left: the map shows more of the south-east, the page stays
+        finger.pointer_action.move_to(canvas, 100 - 16 * step, 100 - 16 * step)
+    finger.pointer_action.pointer_up()
+    finger.perform()
+    moved = view(phone)
+    (west, south, *_), (west0, south0, *_) = (map(float, v["bbox"].split(",")) for v in (moved, start))
+    assert west > west0 and south < south0
+    assert phone.execute_script("return window.scrollY") == scrolled
+    wait_for(phone, lambda d: any(moved["bbox"] in name for name in requested(d)))
+    kuta = wait_for(phone, lambda d: d.find_element(By.CSS_SELECTOR, f"{CLUSTER}[title^='3 ']:not([hidden])"))
+    tap = ActionBuilder(phone, mouse=PointerInput(interaction.POINTER_TOUCH, "finger"))
+    tap.pointer_action.move_to(kuta).pointer_down().pointer_up()
+    tap.perform()
+    wait_for(phone, lambda d: view(d)["z"] > moved["z"])
+
+
 def test_a_view_too_wide_to_count_with_its_filter_says_so(driver, live_app, two_places, monkeypatch):
     """A text filter no grid counts, over more reports than the live count may read: no clusters, and
     the map's status line (aria-live) asks to zoom in or refine, as peta.json says."""
