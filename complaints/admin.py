@@ -7,12 +7,13 @@ staff member's reach answers 404. Anonymous reporters' identity is never rendere
 
 from __future__ import annotations
 
+import re
 import secrets
 from typing import NamedTuple
 
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.contrib.admin.views.main import ERROR_FLAG
+from django.contrib.admin.views.main import ERROR_FLAG, ORDER_VAR, PAGE_VAR
 from django.db import transaction
 from django.db.models import Count, F, Max, Q
 from django.http import Http404, HttpResponseRedirect
@@ -35,6 +36,7 @@ from agencies.roles import (
     staff_agencies,
     training_seats,
 )
+from lapor import refcache
 
 from . import (
     access,
@@ -52,6 +54,7 @@ from . import (
 from . import identity as identity_rules
 from .admin_filters import CategoryTreeFilter, DeadlineFilter
 from .admin_forms import ACTION_FORMS, ANSWER_AGAIN, BulkDispatchForm, StaffEntryForm, response_templates_for
+from .admin_list import QueueChangeList, load_rows
 from .models import (
     OPEN_STATUSES,
     Action,
@@ -64,6 +67,7 @@ from .models import (
     RoutingRule,
     Status,
     overdue_q,
+    reference_objects,
 )
 from .pagination import CappedCountPaginator
 from .templatetags.complaints import agency_time, internal_target_note
@@ -174,6 +178,13 @@ QUEUES = [
 ]
 
 
+def reference_choices(name: str, build):
+    """A list filter's choices drawn from reference data (regions, districts, agencies, categories):
+    kept in each worker's memory per reference-data generation (lapor/refcache: a change to any of
+    them, or a bulk load, bumps it), so a queue page reads none of them from the database."""
+    return refcache.get(f"admin-choices:{name}", build)
+
+
 class QueueFilter(admin.SimpleListFilter):
     title = _("antrean")
     parameter_name = "antrean"
@@ -230,7 +241,9 @@ class ProvinceFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         from agencies.models import Region
 
-        return list(Region.objects.filter(level=Region.Level.PROVINCE).values_list("code", "name"))
+        return reference_choices(
+            "provinces", lambda: list(Region.objects.filter(level=Region.Level.PROVINCE).values_list("code", "name"))
+        )
 
     def queryset(self, request, queryset):
         return queryset.filter(province_id=self.value()) if self.value() else queryset
@@ -249,11 +262,19 @@ class RegencyFilter(admin.SimpleListFilter):
         province, chosen = request.GET.get("provinsi", ""), self.value()
         if not province and not chosen:
             return []
-        qs = Region.objects.filter(Q(level=Region.Level.REGENCY, parent_id=province) | Q(pk=chosen or ""))
-        return list(qs.order_by("name").values_list("code", "name"))
+        regions = reference_objects()["regions"].values()  # in memory (reference data)
+        rows = [
+            (r.pk, r.name)
+            for r in regions
+            if (r.level == Region.Level.REGENCY and r.parent_id == province) or r.pk == chosen
+        ]
+        return sorted(rows, key=lambda row: row[1])
 
     def queryset(self, request, queryset):
         return queryset.filter(regency_id=self.value()) if self.value() else queryset
+
+
+REGENCY_CODE = re.compile(r"[0-9]{2}\.[0-9]{2}")
 
 
 class DistrictFilter(admin.SimpleListFilter):
@@ -270,10 +291,23 @@ class DistrictFilter(admin.SimpleListFilter):
         regency = request.GET.get("kabupaten", "")
         regions = [regency] if regency else [a.region_id for a in staff_agencies(request.user) if a.region_id]
         regencies = [code for code in regions if code.count(".") == 1]  # not a province's code
-        if not regencies and not self.value():
+        chosen = self.value()
+        if not regencies and not chosen:
             return []
-        qs = District.objects.filter(Q(regency_id__in=regencies) | Q(pk=self.value() or ""))
-        return list(qs.order_by("name").values_list("code", "name"))
+        # Each regency's districts kept with the reference data; only what is shaped like a regency's
+        # code is kept (the address is typed by people), and a chosen district from elsewhere is read.
+        rows = [
+            row
+            for code in dict.fromkeys(regencies)
+            if REGENCY_CODE.fullmatch(code)
+            for row in reference_choices(
+                f"districts:{code}",
+                lambda code=code: list(District.objects.filter(regency_id=code).values_list("code", "name")),
+            )
+        ]
+        if chosen and chosen not in {code for code, _name in rows}:
+            rows += District.objects.filter(pk=chosen).values_list("code", "name")
+        return sorted(rows, key=lambda row: row[1])
 
     def queryset(self, request, queryset):
         return queryset.filter(places.area_filter(self.value())) if self.value() else queryset
@@ -288,10 +322,11 @@ class AgencyFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         own = staff_agencies(request.user)
         if national_roles(request.user) or not own:
-            qs = Agency.objects.filter(depth__lte=1)
+            key, qs = "agencies:top", Agency.objects.filter(depth__lte=1)
         else:
-            qs = Agency.objects.filter(Q(pk__in=[a.pk for a in own]) | Q(parent__in=[a.pk for a in own]))
-        return [(a.pk, a.name) for a in qs.only("pk", "name").order_by("path")[:200]]
+            pks = sorted(a.pk for a in own)
+            key, qs = f"agencies:{pks}", Agency.objects.filter(Q(pk__in=pks) | Q(parent__in=pks))
+        return reference_choices(key, lambda: list(qs.order_by("path").values_list("pk", "name")[:200]))
 
     def queryset(self, request, queryset):
         if not self.value():
@@ -315,6 +350,15 @@ def register_report_panel(panel) -> None:
         REPORT_PANELS.append(panel)
 
 
+def _status_label(status: str) -> str:
+    """A status's label in the current language (Report.get_status_display walks the field's choices
+    and a lazy string for each row)."""
+    try:
+        return str(Status(status).label)
+    except ValueError:
+        return status
+
+
 def _actor_label(event, report, reporter) -> str:
     if event.actor_id is None:
         return _g("Sistem")
@@ -329,7 +373,7 @@ class ReportAdmin(StaffScopedAdmin):
     # the report; a missed deadline is flagged in the deadline's own column).
     list_display = ["tracking_no", "title", "category", "handling_agency", "status_badge", "due"]
     list_display_links = ["tracking_no", "title"]
-    list_select_related = ["category", "agency"]
+    list_select_related = ()  # the page's agencies and categories: admin_list.load_rows
     list_filter = [
         QueueFilter,
         "status",
@@ -387,6 +431,35 @@ class ReportAdmin(StaffScopedAdmin):
 
     # -- scope and permissions (our roles, not Django model permissions) --
 
+    def get_changelist(self, request, **kwargs):
+        return QueueChangeList
+
+    # A queue of one status (or the overdue one), unsearched and unfiltered otherwise, is as long as
+    # its tab says (queue_counts: counted once for the tabs, or the national status counters), so the
+    # page does not count it a second time.
+    COUNTED_QUEUE_PARAMS = {"status__exact", "antrean", ORDER_VAR, PAGE_VAR}
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        paginator = super().get_paginator(request, queryset, per_page, orphans, allow_empty_first_page)
+        paginator.known_count = self._counted_queue_size(request)
+        return paginator
+
+    def _counted_queue_size(self, request) -> int | None:
+        """The number of reports in the queue the address shows, when it is one the tabs count; else None."""
+        if not is_staff_member(request.user) or not set(request.GET) <= self.COUNTED_QUEUE_PARAMS:
+            return None
+        chosen = {request.GET[key] for key in ("status__exact", "antrean") if key in request.GET}
+        if len(chosen) != 1:
+            return None
+        (queue,) = chosen
+        if national_roles(request.user):
+            if training_seats(request.user) or queue not in Status.values:
+                return None  # the counters count real reports only; "overdue" is capped ("1000+")
+            return status_counts.totals().get(queue, 0)
+        if queue == "overdue" or queue in OPEN_STATUSES:
+            return queue_counts(request).get(queue, 0)  # the same scope, counted for the tabs
+        return None
+
     def get_queryset(self, request):
         qs = access.staff_reports(request.user, super().get_queryset(request))
         if any(key.split("__")[0] in self.IDENTITY_LOOKUPS for key in request.GET):
@@ -442,7 +515,7 @@ class ReportAdmin(StaffScopedAdmin):
 
     @admin.display(description=_("status"), ordering="status")
     def status_badge(self, obj):
-        return format_html('<span class="lapor-badge status-{}">{}</span>', obj.status, obj.get_status_display())
+        return format_html('<span class="lapor-badge status-{}">{}</span>', obj.status, _status_label(obj.status))
 
     @admin.display(description=_("tenggat"), ordering="due_at")
     def due(self, obj):
@@ -503,7 +576,9 @@ class ReportAdmin(StaffScopedAdmin):
         response = super().changelist_view(request, extra_context)
         cl = (getattr(response, "context_data", None) or {}).get("cl")
         if cl is not None:
-            sop.attach_targets(cl.result_list)  # one query for the page (the targets are reference data)
+            # The page's rows with their agencies (one query for the page) and categories (memory),
+            # and their SOP targets (reference data).
+            sop.attach_targets(load_rows(cl))
         return response
 
     def change_view(self, request, object_id, form_url="", extra_context=None):

@@ -12,6 +12,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, in_subtrees
+from lapor import refcache
 
 from .models import AGENCY_CLOCKS, Category, Clock, ClockKind, ClockStep
 
@@ -30,7 +31,12 @@ class CategoryTreeFilter(admin.SimpleListFilter):
     parameter_name = "kategori"
 
     def lookups(self, request, model_admin):
-        rows = Category.objects.order_by("position", "name").values_list("pk", "name", "parent_id")
+        return refcache.get("admin-choices:categories", self._tree)
+
+    @staticmethod
+    def _tree():
+        """Each top-level category followed by its sub-categories (reference data: kept per generation)."""
+        rows = list(Category.objects.order_by("position", "name").values_list("pk", "name", "parent_id"))
         parents = [(pk, name) for pk, name, parent in rows if parent is None]
         children: dict[int, list] = {}
         for pk, name, parent in rows:

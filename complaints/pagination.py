@@ -64,9 +64,12 @@ class CappedCountPaginator(Paginator):
     over the table. Beyond the cap the admin shows "CAP+" pages' worth; filters narrow the list."""
 
     CAP = 10_000
+    known_count: int | None = None  # the list's size where it is kept counted (ReportAdmin.get_paginator)
 
     @cached_property
     def count(self):
+        if self.known_count is not None:
+            return min(self.known_count, self.CAP)
         return self.object_list.order_by().values("pk")[: self.CAP].count()
 
 

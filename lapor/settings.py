@@ -78,7 +78,7 @@ if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
 
 # --- Applications ---
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "lapor.admin_site.LaporAdminConfig",  # django.contrib.admin with a lazily built app list
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
