@@ -12,8 +12,9 @@ viewport size (street, town, city, regency, province, the whole country) and eac
 category of the report the viewport is centred on; its province), it asks the view for `--runs`
 viewports centred on random public pins, and prints p50/p99/max in milliseconds and what the
 answers held (points, clusters, "zoom in"). `--warmup` first makes one whole pass that is not
-counted. Ends with EXPLAIN (ANALYZE, BUFFERS) of the point query of a street and a town. Only reads
-(but the refresh, which writes the grid).
+counted. Ends with EXPLAIN (ANALYZE, BUFFERS) of the point query map_points sends
+(places.point_query) for a street and a town, without a filter and with a category. Only reads (but
+the refresh, which writes the grid).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from django.db import connection  # noqa: E402
 from django.test import RequestFactory  # noqa: E402
 
 from complaints import places  # noqa: E402
+from complaints.filters import ReportFilter  # noqa: E402
 from complaints.models import Report  # noqa: E402
 from complaints.views import report_map  # noqa: E402
 
@@ -129,16 +131,23 @@ def main() -> None:
     if args.warmup:
         measure(factory, random.Random(args.seed + 1), pins, args.runs, show=False)
     measure(factory, rng, pins, args.runs, show=True)
-    public = Report.objects.public()
+    explain(pins[0])
+
+
+def explain(centre: dict) -> None:
+    """EXPLAIN (ANALYZE, BUFFERS) of the point query map_points sends (places.point_query) for a street
+    and a town around `centre`, unfiltered and with its category, the filter read as the view reads
+    it (ReportFilter with display=False)."""
     for name in ("street (zoom 16)", "town (zoom 13)"):
         dlat, dlng = SIZES[name]
-        lat, lng = pins[0]["lat"], pins[0]["lng"]
-        qs = places.in_box(public, (lat - dlat, lng - dlng, lat + dlat, lng + dlng)).order_by("-created_at")
-        qs = qs.values_list("tracking_no", "title", "status", "latitude", "longitude", "is_anonymous")
-        sql, params = qs[: places.MAP_POINT_LIMIT + 1].query.sql_with_params()
-        with connection.cursor() as cursor:
-            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
-            print(f"{name}:\n    " + "\n    ".join(line for (line,) in cursor.fetchall()))
+        box = (centre["lat"] - dlat, centre["lng"] - dlng, centre["lat"] + dlat, centre["lng"] + dlng)
+        for kind, data in (("none", None), ("category", {"kategori": centre["category"]})):
+            report_filter = ReportFilter(data, queryset=Report.objects.public(), display=False)
+            assert not report_filter.is_bound or report_filter.form.is_valid(), report_filter.form.errors
+            sql, params = places.point_query(report_filter.qs, box).query.sql_with_params()
+            with connection.cursor() as cursor:
+                cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
+                print(f"{name}, {kind}:\n    " + "\n    ".join(line for (line,) in cursor.fetchall()))
 
 
 if __name__ == "__main__":

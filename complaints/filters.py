@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from agencies.models import Agency, District, Region, in_subtrees
 from lapor import refcache
 
-from .models import Category, Classification, Report, Status
+from .models import Category, Classification, Report, Status, reference_objects
 from .widgets import use_fast_selects
 
 # The agencies offered in the feed's drop-down: the upper levels (a few hundred); any agency's
@@ -80,6 +80,14 @@ def _day_start(day: dt.date) -> dt.datetime:
 
 def category_label(category) -> str:
     return f"{category.parent.label} › {category.label}" if category.parent_id else category.label
+
+
+def category_ids(category) -> list[int]:
+    """What a category filter means: the category and its children (ids from the reference data in
+    memory, no join: a literal list lets the map's report_public_map_category index read one range
+    per category)."""
+    categories = reference_objects()["categories"].values()
+    return sorted(c.pk for c in categories if category.pk in (c.pk, c.parent_id))
 
 
 class CategoryField(ModelChoiceField):
@@ -187,8 +195,15 @@ class ReportFilter(django_filters.FilterSet):
         model = Report
         fields = []
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, display: bool = True, **kwargs):
+        """`display=False` (the map's peta.json): the same filters, fields and validation, without the
+        select options and widgets a page shows (the cached options of every select, the chosen
+        regency's districts): a JSON answer renders no form."""
         super().__init__(*args, **kwargs)
+        if display:
+            self._offer_choices()
+
+    def _offer_choices(self):
         # The options come from a cache (the querysets above only check a submitted value).
         options = filter_options()
         # Choices as callables: a list of thousands is not normalised on every request (the cached
@@ -241,7 +256,7 @@ class ReportFilter(django_filters.FilterSet):
         return search_reports(qs, value)
 
     def filter_category(self, qs, name, value):
-        return qs.filter(Q(category=value) | Q(category__parent=value))
+        return qs.filter(category_id__in=category_ids(value))
 
     def filter_agency(self, qs, name, value):
         # The agency and everything under it (materialized path prefix, one indexed range).

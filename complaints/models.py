@@ -578,6 +578,14 @@ class Report(models.Model):
                 name="report_public_map",
                 condition=Q(is_confidential=False, verified_at__isnull=False, latitude__isnull=False),
             ),
+            # The public map filtered by category (places.point_query with the list's category filter:
+            # category_id IN the category and its children): a dense town's box holds thousands of pins,
+            # of which the category's are a few; this reads only those, one range per category.
+            models.Index(
+                fields=["category", "longitude", "latitude"],
+                name="report_public_map_category",
+                condition=Q(is_confidential=False, verified_at__isnull=False, latitude__isnull=False),
+            ),
         ]
 
     def __str__(self):

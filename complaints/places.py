@@ -182,6 +182,19 @@ def inside(point, box) -> bool:
     return south <= point[0] <= north and west <= point[1] <= east
 
 
+def point_query(qs, box, limit: int = MAP_POINT_LIMIT):
+    """The rows a point view reads (map_points): at most limit + 1 of the box, in no order, so the index
+    stops there instead of sorting every pin of a crowded box (a town centre holds thousands); the
+    caller sorts at most `limit` of them, newest first. bench/bench_map.py explains this query."""
+    return (
+        in_box(qs, box)
+        .order_by()
+        .values_list("created_at", "tracking_no", "title", "status", "latitude", "longitude", "is_anonymous")[
+            : limit + 1
+        ]
+    )
+
+
 def map_points(
     qs, box, limit: int = MAP_POINT_LIMIT, *, filtered: bool = True, grid_filter: dict | None = None
 ) -> dict:
@@ -194,15 +207,7 @@ def map_points(
     zoom in or refine the filters (`more`). Anonim pins are coarsened here, before they leave the server."""
     south, west, north, east = box
     if (north - south) * (east - west) <= MAP_MAX_AREA:
-        # In no order: the index stops after limit + 1 rows of a crowded box instead of sorting all of
-        # them (a town centre holds thousands); at most `limit` are sorted here, newest first.
-        rows = list(
-            in_box(qs, box)
-            .order_by()
-            .values_list("created_at", "tracking_no", "title", "status", "latitude", "longitude", "is_anonymous")[
-                : limit + 1
-            ]
-        )
+        rows = list(point_query(qs, box, limit))
         if len(rows) <= limit:
             points = []
             for _created, tracking, title, status, *exact in sorted(rows, key=lambda r: (r[0], r[1]), reverse=True):
@@ -242,7 +247,8 @@ def facet_scope(cleaned: dict) -> dict | None:
     """The list's filter (the filter form's cleaned_data) as MapFacet can count it: {"facet", "values"
     (None: every value), "province" (a code or None)}; None when it cannot (a text search, dates,
     agency, district, or two facets at once), then the view is counted live (bounded_clusters)."""
-    from .models import Category, MapFacet
+    from .filters import category_ids
+    from .models import MapFacet
 
     chosen = {name: value for name, value in cleaned.items() if value not in (None, "", [])}
     if set(chosen) - FACET_FILTERS:
@@ -255,9 +261,7 @@ def facet_scope(cleaned: dict) -> dict | None:
     if "kabupaten" in chosen:
         facets.append((MapFacet.Facet.REGENCY, [chosen["kabupaten"].pk]))
     if "kategori" in chosen:  # the category and its children, as the list's filter
-        category = chosen["kategori"]
-        children = Category.objects.filter(Q(pk=category.pk) | Q(parent=category.pk)).values_list("pk", flat=True)
-        facets.append((MapFacet.Facet.CATEGORY, [str(pk) for pk in children]))
+        facets.append((MapFacet.Facet.CATEGORY, [str(pk) for pk in category_ids(chosen["kategori"])]))
     if len(facets) > 1:
         return None
     # A province alone: the classification facet summed (every report has exactly one).

@@ -583,7 +583,8 @@ def report_map(request):
     box = places.parse_box(request.GET.get("bbox", ""))
     if box is None:
         return JsonResponse({"error": _("bbox harus barat,selatan,timur,utara dalam derajat.")}, status=400)
-    report_filter = ReportFilter(request.GET or None, queryset=Report.objects.public())
+    # The list's filter, read without the options its page shows (display=False).
+    report_filter = ReportFilter(request.GET or None, queryset=Report.objects.public(), display=False)
     if report_filter.form.is_bound and not report_filter.form.is_valid():
         return JsonResponse({"error": _("Saringan tidak valid.")}, status=400)
     form = report_filter.form

@@ -8,12 +8,15 @@ import threading
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, connections
 from django.db.models import F
+from django.utils import translation
 
 from agencies.models import Region
 from complaints import places, workflow
+from complaints.filters import ReportFilter, category_ids
 from complaints.models import Category, MapCell, MapFacet, Report
 from complaints.tests.portal import published
 
@@ -277,3 +280,115 @@ def test_readers_see_the_old_grid_while_a_refresh_writes(client, spread, monkeyp
         thread.join(30)
     after = clusters(client, bbox=COUNTRY_BOX)
     assert after != before and sum(n for n, *_ in after) == len(PINS) - 1
+
+
+# --- peta.json reads the list's filter (one definition), without the list's select options ---
+
+LIST = "/laporan/"
+BADUNG_TOWN_BOX = "115.16,-8.73,115.18,-8.71"  # pins 0 and 1 (and the Rahasia, unverified, removed ones)
+
+
+def map_ids(client, **params) -> list:
+    body = client.get(MAP, {"bbox": BADUNG_TOWN_BOX, **params}).json()
+    assert body["clusters"] == []
+    return sorted(p["id"] for p in body["points"])
+
+
+def list_ids(client, **params) -> list:
+    response = client.get(LIST, params)
+    assert response.status_code == 200
+    box = places.parse_box(BADUNG_TOWN_BOX)
+    return sorted(
+        r.tracking_no for r in response.context["page"] if r.latitude and places.inside(r.public_coordinates(), box)
+    )
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"kategori": "parent"},
+        {"kategori": "first"},
+        {"kategori": "second"},
+        {"klasifikasi": "aspiration"},
+        {"status": "verified"},
+        {"provinsi": "51"},
+        {"provinsi": "34"},
+        {"instansi": "pemkab-badung"},
+        {"q": "Laporan 1"},
+        {"dari": "2000-01-01", "sampai": "2999-12-31"},
+        {"kategori": "parent", "provinsi": "51", "klasifikasi": "complaint"},
+    ],
+)
+def test_the_map_filters_as_the_list_does(client, spread, tree, params):
+    """The same query string selects the same reports on the map (points of a town) as in the list."""
+    codes = {
+        "parent": spread["categories"][0].parent.code,
+        "first": spread["categories"][0].code,
+        "second": spread["categories"][1].code,
+    }
+    if "kategori" in params:
+        params = {**params, "kategori": codes[params["kategori"]]}
+    assert map_ids(client, **params) == list_ids(client, **params)
+    everything = map_ids(client)
+    assert len(everything) == 2  # pins 0 and 1: never the Rahasia, unverified or removed report there
+
+
+@pytest.mark.parametrize(
+    "params", [{"kategori": "tidak-ada"}, {"provinsi": "99"}, {"dari": "kemarin"}, {"status": "removed"}]
+)
+def test_an_invalid_filter_is_refused_in_the_visitors_language_as_the_list_flags_it(client, spread, params):
+    translation.activate(settings.LANGUAGE_CODE)  # a request to /en/ leaves English active in this thread
+    field = next(iter(params))
+    assert client.get(LIST, params).context["filter"].form.errors[field]  # the list says which field
+    response = client.get(MAP, {"bbox": BADUNG_TOWN_BOX, **params})
+    assert response.status_code == 400 and response.json() == {"error": "Saringan tidak valid."}
+    response = client.get(f"/en{MAP}", {"bbox": BADUNG_TOWN_BOX, **params})
+    assert response.status_code == 400 and response.json() == {"error": "Invalid filters."}
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+def test_the_map_reads_its_filter_without_the_lists_select_options(
+    client, spread, tree, monkeypatch, django_assert_max_num_queries
+):
+    """peta.json renders no form: it never builds the cached options of the list's selects (a first
+    request per worker took 130-210 ms at 2M) nor looks up the chosen regency's districts."""
+
+    def options():
+        raise AssertionError("peta.json built the list's select options")
+
+    monkeypatch.setattr("complaints.filters.filter_options", options)
+    params = {"kategori": spread["categories"][0].parent.code, "provinsi": "51", "kabupaten": "51.03"}
+    map_ids(client, **params)  # the regions and categories kept in the worker's memory (lapor/refcache)
+    # One look-up per chosen category, province, regency; the box's points.
+    with django_assert_max_num_queries(4):
+        assert map_ids(client, **params) == sorted(r.tracking_no for r in spread["reports"][:2])
+    monkeypatch.undo()
+    badung = list_ids(client, instansi="pemkab-badung")
+    monkeypatch.setattr("complaints.filters.filter_options", options)
+    with django_assert_max_num_queries(2):  # the agency's look-up; the box's points
+        assert map_ids(client, instansi="pemkab-badung") == badung
+
+
+def test_a_category_means_itself_and_its_children():
+    parent = Category.objects.filter(parent__isnull=False).order_by("pk").first().parent
+    children = set(Category.objects.filter(parent=parent).values_list("pk", flat=True))
+    assert set(category_ids(parent)) == {parent.pk, *children} and len(children) > 1
+    child = Category.objects.get(pk=min(children))
+    assert category_ids(child) == [child.pk]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL: the planner's choice of index")
+def test_the_category_filtered_point_query_reads_the_category_index(spread):
+    """The point query of a category in a dense town reads the category's pins of the box through
+    report_public_map_category (one range per category id), not every pin of the box."""
+    parent = spread["categories"][0].parent
+    report_filter = ReportFilter({"kategori": parent.code}, queryset=Report.objects.public(), display=False)
+    assert report_filter.form.is_valid()
+    sql, params = places.point_query(report_filter.qs, places.parse_box(BADUNG_TOWN_BOX)).query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(line for (line,) in cursor.fetchall())
+    assert "report_public_map_category" in plan, plan
+    assert "category_id = ANY" in plan and "Join" not in plan, plan
