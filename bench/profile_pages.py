@@ -9,7 +9,7 @@ backend's own, from /proc), queries; with `--profile PAGE` the top functions of 
     DATABASE_URL=postgres://… REDIS_URL=redis://… .venv/bin/python bench/profile_pages.py -n 50 [--profile form]
     [--language en] [--sort tottime|cumulative] [--lines 40]
 
-Only reads, but for the citizen it signs in (bench-profile@lapor.test, made when missing) and its session.
+Only reads, but for the citizen it signs in (`--user`, made when missing) and its session.
 """
 
 import argparse
@@ -40,10 +40,8 @@ from complaints.models import Report  # noqa: E402
 PAGES = ("form", "feed", "report", "search", "mine", "home")
 
 
-def citizen():
-    user, _created = User.objects.get_or_create(
-        email="bench-profile@lapor.test", defaults={"full_name": "Warga Profil", "is_active": True}
-    )
+def citizen(email):
+    user, _created = User.objects.get_or_create(email=email, defaults={"full_name": "Warga Profil", "is_active": True})
     return user
 
 
@@ -94,9 +92,12 @@ def main():
     parser.add_argument("--sort", default="tottime")
     parser.add_argument("--lines", type=int, default=40)
     parser.add_argument("--dump", help="write the profile here (pstats)")
+    parser.add_argument(
+        "--user", default="bench-profile@lapor.test", help="the citizen (bench/run_bench.py's: bench.warga@lapor.test)"
+    )
     args = parser.parse_args()
 
-    user = citizen()
+    user = citizen(args.user)
     client = Client()
     force_login(client, user)
     urls = paths(user, args.language)

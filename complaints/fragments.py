@@ -13,6 +13,9 @@ pages for the others) — pays its template only for what differs per request.
   those values and the language, so a changed report gets a new key (nothing to invalidate, nothing
   shown stale: the digest is the content) and the other cards of the page are reused. Only what the
   card shows goes into the digest: the public name (never an Anonim reporter's identity), the counts.
+- The rows of "my reports" (`my_report_rows`): the same, under a digest of what a row shows (its
+  report, running clock and latest public steps, with the clock's countdown computed once for the key
+  and the row alike); a row is looked up only for a report of the signed-in reporter's own list.
 - The feed's search and filter form (`feed_filters`): it shows only the filter values typed (the query
   string but its page), their errors and options from the reference data, so it is kept per worker
   under those values, the language, the day and the reference-data generation.
@@ -38,6 +41,7 @@ from .access import reporter_public_name
 FORM_TEMPLATE = "complaints/_report_form.html"
 CARD_TEMPLATE = "complaints/_report_card.html"
 FILTERS_TEMPLATE = "complaints/_feed_filters.html"
+MY_ROW_TEMPLATE = "complaints/_my_report_row.html"
 CSRF_MARK = "LaporFormCsrfMark7f3a"
 KEY_MARK = "LaporFormKeyMark9c1e"
 CARDS_KEPT = 4000  # per worker, both languages: a few MB
@@ -151,6 +155,48 @@ def report_cards(context, reports) -> str:
         html = _cards.get(key)
         if html is None:
             html = str(template.render(Context({"report": report}, autoescape=True)))
+            _cards.put(key, html)
+        parts.append(html)
+    return mark_safe("".join(parts))
+
+
+def _my_row_key(report, language: str, clock, left: str, past: bool) -> str:
+    """A digest of everything a row of "my reports" shows (complaints/_my_report_row.html)."""
+    shown = (
+        language,
+        timezone.get_current_timezone_name(),
+        report.pk,
+        report.tracking_no,
+        report.title,
+        report.status,
+        report.created_at.isoformat(),
+        report.agency.name if report.agency_id else None,
+        report.is_confidential,
+        report.is_anonymous,
+        (clock.pk, clock.kind, clock.due_at.isoformat(), left, past) if clock else None,
+        [
+            (e.pk, e.created_at.isoformat(), str(e.citizen_label), e.agency.name if e.agency_id else "", e.public_note)
+            for e in report.latest_events
+        ],
+    )
+    return hashlib.sha256(repr(shown).encode()).hexdigest()
+
+
+def my_report_rows(context, reports) -> str:
+    """The rows of the signed-in reporter's own `reports` (views.my_reports), each kept per worker for what it shows."""
+    from .templatetags.complaints import countdown, is_past
+
+    template = context.template.engine.get_template(MY_ROW_TEMPLATE)
+    language = get_language()
+    parts = []
+    for report in reports:
+        clock = report.running_clocks[0] if report.running_clocks else None
+        left, past = (str(countdown(clock.due_at)), is_past(clock.due_at)) if clock else ("", False)
+        key = _my_row_key(report, language, clock, left, past)
+        html = _cards.get(key)
+        if html is None:
+            row = Context({"report": report, "left": left, "past": past}, autoescape=True)
+            html = str(template.render(row))
             _cards.put(key, html)
         parts.append(html)
     return mark_safe("".join(parts))

@@ -21,6 +21,12 @@ def report_form(context):
 
 
 @register.simple_tag(takes_context=True)
+def my_report_rows(context, reports):
+    """The rows of "my reports", each kept per worker for what it shows (complaints/fragments.py)."""
+    return fragments.my_report_rows(context, reports)
+
+
+@register.simple_tag(takes_context=True)
 def feed_filters(context):
     """The feed's search and filter form, kept per worker for the same values (complaints/fragments.py)."""
     return fragments.feed_filters(context)

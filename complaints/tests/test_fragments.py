@@ -2,16 +2,18 @@
 feed's report cards. What is kept equals what would be rendered; a change is seen at once; languages
 are kept apart; nothing of one visitor (token, submission key, draft, identity) reaches another."""
 
+import datetime as dt
 import re
 
 import pytest
 from django.test import Client, override_settings
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.testing import force_login
 from agencies.models import Region
 from complaints import fragments, workflow
-from complaints.models import Category, Report
+from complaints.models import Category, Clock, Event, Report, Status
 from complaints.tests.portal import published
 from lapor import refcache
 
@@ -202,3 +204,39 @@ def test_the_kept_filter_form_is_the_form_rendered_in_full(feed_report, monkeypa
     squeeze = lambda html: re.sub(r"\s+", " ", _strip(html))  # noqa: E731
     assert [squeeze(html) for html in kept] == [squeeze(html) for html in full + full]
     assert "invalid-feedback" in kept[2]
+
+
+def test_my_report_rows_show_each_change_and_only_to_their_reporter(
+    make_report, citizen, other_citizen, national_admin, monkeypatch
+):
+    report = make_report(title="Air PDAM keruh di Denpasar")
+    mine = _signed_in(citizen)
+    first = mine.get(reverse("complaints:mine")).content.decode()
+    assert "Air PDAM keruh di Denpasar" in first and "text-danger fw-bold" not in first
+    assert _strip(mine.get(reverse("complaints:mine")).content.decode()) == _strip(first)
+    workflow.verify(Report.objects.get(pk=report.pk), by=national_admin)
+    verified = mine.get(reverse("complaints:mine")).content.decode()
+    assert _strip(verified) != _strip(first)
+    assert str(Status.VERIFIED.label) in verified
+    # The running clock's countdown: once its due time has passed the row shows it late, nothing else changed.
+    clock = Clock.objects.filter(report=report, stopped_at__isnull=True).exclude(state=Clock.State.PAUSED).first()
+    real_now = timezone.now
+    monkeypatch.setattr(timezone, "now", lambda: clock.due_at + dt.timedelta(days=2))
+    assert "text-danger fw-bold" in mine.get(reverse("complaints:mine")).content.decode()
+    monkeypatch.setattr(timezone, "now", real_now)
+    Report.objects.filter(pk=report.pk).update(title="Air PDAM keruh dan berbau di Denpasar")
+    assert "Air PDAM keruh dan berbau di Denpasar" in mine.get(reverse("complaints:mine")).content.decode()
+    Report.objects.filter(pk=report.pk).update(status=Status.IN_PROGRESS)
+    assert str(Status.IN_PROGRESS.label) in mine.get(reverse("complaints:mine")).content.decode()
+    assert "Air PDAM" not in _signed_in(other_citizen).get(reverse("complaints:mine")).content.decode()
+
+
+def test_my_report_rows_are_kept_per_language(make_report, citizen):
+    report = make_report(title="Jembatan retak di Sleman")
+    # Nothing of the row in the language's words but the template's own: no public step, no running clock.
+    Event.objects.filter(report=report).update(is_public=False)
+    Clock.objects.filter(report=report).update(stopped_at=timezone.now())
+    client = _signed_in(citizen)
+    indonesian = client.get("/laporan/saya/").content.decode()
+    english = client.get("/en/laporan/saya/").content.decode()
+    assert "Instansi penangan" in indonesian and "Instansi penangan" not in english
