@@ -455,6 +455,8 @@ class ReportAdmin(StaffScopedAdmin):
         if national_roles(request.user):
             if training_seats(request.user) or queue not in Status.values:
                 return None  # the counters count real reports only; "overdue" is capped ("1000+")
+            if queue in OPEN_STATUSES:
+                return queue_counts(request).get(queue, 0)  # the tabs' reading of the counters
             return status_counts.totals().get(queue, 0)
         if queue == "overdue" or queue in OPEN_STATUSES:
             return queue_counts(request).get(queue, 0)  # the same scope, counted for the tabs

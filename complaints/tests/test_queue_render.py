@@ -109,6 +109,7 @@ def _report_counts(queries) -> list[str]:
         ("agency_admin", {"antrean": "overdue", "o": "2"}, 1),
         ("national_admin", {"status__exact": "submitted", "p": "1"}, 2),
         ("national_admin", {"antrean": "on_hold"}, 1),
+        ("national_admin", {"status__exact": "completed"}, 0),
     ],
 )
 def test_a_queue_of_one_status_is_not_counted_twice(request, client, make_report, agency_admin, role, params, expected):
