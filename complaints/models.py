@@ -778,7 +778,9 @@ class Event(models.Model):
 
     @property
     def action_label(self):
-        return self.get_action_display()
+        """get_action_display() without building the dict of every choice on each call (its cost
+        showed in every notification's subject)."""
+        return str(Action(self.action).label) if self.action in Action.values else self.action
 
     @property
     def is_published_answer(self) -> bool:

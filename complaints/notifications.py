@@ -22,7 +22,9 @@ from django.utils import timezone, translation
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from agencies.models import Membership, TrainingSeat, path_ids
+from lapor.prepared import Prepared
 from lapor.queue import after_commit
 
 from .models import CITIZEN_ACTIONS, INTERNAL_ACTIONS, Action, Event, Follow, Notification, Status
@@ -104,27 +106,45 @@ def practice_recipients(event: Event) -> list[tuple[object, str]]:
 
 def _submit_staff(agency, staff_roles) -> list[Membership]:
     """The holding agency's staff of `staff_roles`, and when it has no agency admin, its verifiers
-    (verifiers_above): all from one query."""
+    (verifiers_above): all from one query, built once per process (lapor/prepared.py: every
+    submission asks it). Each membership's user carries only what a notification row needs (id,
+    is_active, language; the rest is deferred)."""
     above = path_ids(agency.path)[:-1]
-    rows = list(
-        Membership.objects.filter(
-            Q(agency_id=agency.pk, role__in=staff_roles)
-            | Q(agency_id__in=above, role=Role.AGENCY_ADMIN)
-            | Q(role=Role.NATIONAL_ADMIN)
-        )
-        .select_related("user", "agency")
-        .order_by("pk")
-    )
+    rows, depth = [], {}
+    for pk, user_id, agency_id, role, agency_depth, is_active, language in _SUBMIT_STAFF.rows(
+        agency=agency.pk, roles=list(staff_roles), above=above
+    ):
+        member = Membership(pk=pk, user_id=user_id, agency_id=agency_id, role=role)
+        loaded = {"id": user_id, "is_active": bool(is_active), "language": language}
+        member.user = User.from_db("default", _USER_FIELDS, [loaded[name] for name in _USER_FIELDS])
+        depth[agency_id] = agency_depth
+        rows.append(member)
     own = [m for m in rows if m.agency_id == agency.pk and m.role in staff_roles]
     if any(m.role == Role.AGENCY_ADMIN for m in own):
         return own
     admins = sorted(
-        (m for m in rows if m.agency_id in above and m.role == Role.AGENCY_ADMIN), key=lambda m: (-m.agency.depth, m.pk)
+        (m for m in rows if m.agency_id in above and m.role == Role.AGENCY_ADMIN),
+        key=lambda m: (-depth[m.agency_id], m.pk),
     )
     if admins:
-        nearest = admins[0].agency.depth
-        return own + [m for m in admins if m.agency.depth == nearest]
+        nearest = depth[admins[0].agency_id]
+        return own + [m for m in admins if depth[m.agency_id] == nearest]
     return own + [m for m in rows if m.role == Role.NATIONAL_ADMIN]
+
+
+# The user fields a notification row needs, in the model's order (Model.from_db takes them so).
+_USER_FIELDS = [f.attname for f in User._meta.concrete_fields if f.attname in ("id", "is_active", "language")]
+_SUBMIT_STAFF = Prepared(
+    lambda agency, roles, above: (
+        Membership.objects.filter(
+            Q(agency_id=agency, role__in=roles)
+            | Q(agency_id__in=above, role=Role.AGENCY_ADMIN)
+            | Q(role=Role.NATIONAL_ADMIN)
+        )
+        .order_by("pk")
+        .values_list("pk", "user_id", "agency_id", "role", "agency__depth", "user__is_active", "user__language")
+    )
+)
 
 
 def verifiers_above(agency) -> list[Membership]:

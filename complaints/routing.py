@@ -17,10 +17,10 @@ Rules and levels are data (complaints/data/routing.csv and categories.csv, loade
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency
+from lapor import refcache
 
 from .models import Action, Category, RoutingRule
 
@@ -38,31 +38,60 @@ class Reason(models.TextChoices):
 
 def route(category: Category, province, regency) -> tuple[Agency | None, Reason]:
     """The agency a report about `category` in `regency` (of `province`) goes to by default, and why.
-    Read from the database every time (not kept in memory like the other reference data): an
-    agency switched off in bulk (a queryset update, no signal) must be passed over at once."""
-    rules = {
-        rule.region_id: rule.agency
-        for rule in RoutingRule.objects.filter(category=category)
-        .filter(Q(region=regency) | Q(region=province) | Q(region__isnull=True))
-        .select_related("agency")
-    }
-    for region_id, reason in ((regency.pk, Reason.RULE), (province.pk, Reason.RULE), (None, Reason.NATIONAL)):
-        agency = rules.get(region_id)
-        if agency is not None and agency.is_active:
-            return agency, reason
+    The candidates in order come from the routing table kept in memory with the reference data
+    (lapor/refcache: a saved or deleted rule or agency rebuilds it); which of them is active is read
+    from the database every time, in one query: an agency switched off in bulk (a queryset update,
+    no signal) is passed over at once."""
+    candidates = _candidates(category, province, regency)
+    if not candidates:
+        return None, Reason.NONE
+    active = {a.pk: a for a in Agency.objects.active().filter(pk__in={pk for pk, _reason in candidates})}
+    for pk, reason in candidates:
+        if pk in active:
+            return active[pk], reason
+    return None, Reason.NONE
+
+
+def _candidates(category: Category, province, regency) -> list[tuple[int, Reason]]:
+    """(agency id, reason) pairs in the order of the rules above, whether active or not."""
+    table = refcache.get("routing-table", _routing_table)
+    rules = table["rules"]
+    result = [
+        (rules[category.pk, region_id], reason)
+        for region_id, reason in ((regency.pk, Reason.RULE), (province.pk, Reason.RULE), (None, Reason.NATIONAL))
+        if (category.pk, region_id) in rules
+    ]
     if category.level == Category.Level.PROVINCE:
-        candidates = [(province, Agency.Kind.PROVINCE, Reason.PROVINCE)]
+        places = [(province.pk, Agency.Kind.PROVINCE, Reason.PROVINCE)]
     else:
         # A regency-level category, or a national one without a national rule: the place's government.
-        candidates = [
-            (regency, Agency.Kind.REGENCY, Reason.REGENCY),
-            (province, Agency.Kind.PROVINCE, Reason.PROVINCE),
+        places = [
+            (regency.pk, Agency.Kind.REGENCY, Reason.REGENCY),
+            (province.pk, Agency.Kind.PROVINCE, Reason.PROVINCE),
         ]
-    for region, kind, reason in candidates:
-        government = Agency.objects.active().filter(region=region, kind=kind).order_by("depth", "pk").first()
-        if government is not None:
-            return government, reason
-    return None, Reason.NONE
+    for region_id, kind, reason in places:
+        result.extend((pk, reason) for pk in table["governments"].get((region_id, kind), ()))
+    return result
+
+
+def _routing_table() -> dict:
+    """Every routing rule, (category id, region id or None) → agency id, and the governments of each
+    region, (region id, kind) → agency ids by depth then id (active or not)."""
+    governments: dict[tuple, list[int]] = {}
+    kinds = [Agency.Kind.REGENCY, Agency.Kind.PROVINCE]
+    for pk, region_id, kind in (
+        Agency.objects.filter(kind__in=kinds, region__isnull=False)
+        .order_by("depth", "pk")
+        .values_list("pk", "region_id", "kind")
+    ):
+        governments.setdefault((region_id, kind), []).append(pk)
+    rules = {
+        (category_id, region_id): agency_id
+        for category_id, region_id, agency_id in RoutingRule.objects.values_list(
+            "category_id", "region_id", "agency_id"
+        )
+    }
+    return {"rules": rules, "governments": governments}
 
 
 # Actions after which a report is held by another agency, with what the citizen is told.

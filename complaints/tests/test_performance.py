@@ -34,11 +34,13 @@ from complaints.tests.portal import answered
 from lapor import audit, ratelimit
 
 URL = "/laporan/baru/"
-# One submission in production: user, routing rules, INSERT report, INSERT handling row, INSERT clock,
-# status counter row, UPDATE report (tracking number, due time), the recipients, then — last, because
+# One submission in production: user, which routing candidate is active (the rules are kept in memory),
+# the report's id drawn from its sequence, INSERT clock, INSERT report (with its tracking number and due
+# time), status counter row, INSERT handling row, the recipients, then — last, because
 # the audit chain stays locked from there to the commit — the chain's head locked, hashed and advanced
 # in one statement (lapor/audit.py, PostgreSQL), INSERT event, INSERT notification = 11. Elsewhere the
-# head is read and written in two statements: 12. The session is read from the shared cache
+# id comes from the INSERT (then an UPDATE sets the number and due time) and the head is read and
+# written in two statements: 12. The session is read from the shared cache
 # (lapor/sessions.py), and a channel account is known by its address, not looked up.
 # Under pytest-django the submission's transaction is a SAVEPOINT + RELEASE inside the test's: 2 more.
 SUBMIT_QUERIES = 11 if connection.vendor == "postgresql" else 12
@@ -81,6 +83,20 @@ def test_submission_stays_within_its_query_budget(client, citizen, form_data, dj
     assert report.clocks.get().kind == "verification" and report.due_at == report.clocks.get().due_at
     assert ReportAgency.objects.filter(report=report).count() == 1
     assert Notification.objects.filter(report=report, user=citizen).count() == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the id is drawn from PostgreSQL's sequence")
+def test_a_submission_writes_its_report_once_with_its_number_and_due_time(client, citizen, form_data):
+    client.force_login(citizen)
+    client.post(URL, {**form_data, "submission_key": "warm-up"})
+    with CaptureQueriesContext(connection) as ctx:
+        client.post(URL, {**form_data, "submission_key": "second"})
+    report = Report.objects.latest("pk")
+    statements = [q["sql"] for q in ctx.captured_queries]
+    assert not [sql for sql in statements if sql.startswith('UPDATE "complaints_report"')], statements
+    insert = next(q for q in ctx.captured_queries if q["sql"].startswith('INSERT INTO "complaints_report"'))
+    assert report.tracking_no == tracking_number_for(report.pk) and report.tracking_no in insert["sql"]
+    assert report.due_at == report.clocks.get().due_at and report.events.get().chain_hash
 
 
 def test_the_audit_chain_is_locked_last_in_the_submission(client, citizen, form_data):

@@ -93,6 +93,27 @@ def test_rules_are_data_and_an_inactive_agency_is_passed_over():
     assert routed("kesehatan-puskesmas", "13.71") == (None, Reason.NONE)
 
 
+def test_routing_table_kept_in_memory_sees_every_change_at_once(django_assert_num_queries):
+    """The rules and governments are kept with the reference data (one query a route: which
+    candidate is active); a saved or deleted rule or agency is seen by the next route, and an agency
+    switched off by a queryset update (no signal) is passed over at once."""
+    category, (province, regency) = Category.objects.get(code="kesehatan-puskesmas"), place("13.71")
+    assert routed("kesehatan-puskesmas", "13.71") == ("pemkot-padang", Reason.REGENCY)  # the table is kept now
+    with django_assert_num_queries(1):
+        assert route(category, province, regency)[0].code == "pemkot-padang"
+    rule = RoutingRule.objects.create(category=category, region_id="13.71", agency=Agency.objects.get(code="kemenkes"))
+    assert routed("kesehatan-puskesmas", "13.71") == ("kemenkes", Reason.RULE)
+    Agency.objects.filter(code="kemenkes").update(is_active=False)
+    assert routed("kesehatan-puskesmas", "13.71") == ("pemkot-padang", Reason.REGENCY)
+    Agency.objects.filter(code="kemenkes").update(is_active=True)
+    rule.delete()
+    assert routed("kesehatan-puskesmas", "13.71") == ("pemkot-padang", Reason.REGENCY)
+    padang = Agency.objects.get(code="pemkot-padang")
+    padang.kind = Agency.Kind.OPD  # no longer the city's government: saved, so the table is rebuilt
+    padang.save()
+    assert routed("kesehatan-puskesmas", "13.71") == ("pemprov-sumbar", Reason.PROVINCE)
+
+
 def test_load_reference_keeps_a_rule_an_admin_changed(tree):
     from django.core.management import call_command
 

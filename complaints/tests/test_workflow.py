@@ -6,10 +6,11 @@ combination must be refused and change nothing.
 """
 
 import pytest
+from django.utils import translation
 
 from agencies.models import Agency
 from complaints import workflow
-from complaints.models import Action, Clock, Event, ReportAgency, Status
+from complaints.models import Action, Clock, Event, Notification, ReportAgency, Status
 from complaints.workflow import WorkflowError
 
 ALL_ROLES = [
@@ -451,3 +452,22 @@ def test_inactive_agency_cannot_receive_a_dispatch(build, cast, tree):
     tree["dinkes"].refresh_from_db()
     with pytest.raises(WorkflowError, match="tidak aktif"):
         workflow.dispatch(report, by=cast["national"], to_agency=tree["dinkes"])
+
+
+def test_a_new_report_reaches_its_staff_or_the_nearest_admins_above_in_their_language(
+    make_report, tree, citizen, national_admin, parent_admin, unit_admin
+):
+    parent_admin.language = "en"
+    parent_admin.save()
+    told = Notification.objects.exclude(user=citizen)
+    report = make_report()  # Badung has no admin of its own: Bali's admins verify, not the national ones
+    assert list(told.filter(report=report).values_list("user", flat=True)) == [parent_admin.pk]
+    with translation.override("en"):
+        english = str(Action.SUBMIT.label)
+    assert english != str(Action.SUBMIT.label) and english in told.get(report=report).subject
+    report = make_report(suggested_agency=tree["dinkes"])  # the unit's admin, and Bali's above it
+    assert set(told.filter(report=report).values_list("user", flat=True)) == {unit_admin.pk, parent_admin.pk}
+    unit_admin.is_active = False
+    unit_admin.save()
+    report = make_report(suggested_agency=tree["dinkes"])
+    assert set(told.filter(report=report).values_list("user", flat=True)) == {parent_admin.pk}
