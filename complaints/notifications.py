@@ -187,9 +187,12 @@ def prepare_notifications(event: Event) -> list[tuple[str, Notification]]:
     return [(audience, _render(user, audience, event)) for user, audience in recipients(event)]
 
 
-def write_notifications(event: Event, prepared: list[tuple[str, Notification]]) -> list[Notification]:
+def write_notifications(
+    event: Event, prepared: list[tuple[str, Notification]], *, deliver: bool = True
+) -> list[Notification]:
     """After `event` is saved: its listeners (webhooks, messaging channels), then the rows of
-    prepare_notifications (minus the reporter's when a listener told them) and their delivery."""
+    prepare_notifications (minus the reporter's when a listener told them) and their delivery
+    (`deliver=False`: the caller queues it with other work, in one message)."""
     reporter_told = False
     # Webhooks and messaging channels never hear of practice (a training sandbox's report).
     for listener in EVENT_LISTENERS if event.report.sandbox_id is None else ():
@@ -199,7 +202,8 @@ def write_notifications(event: Event, prepared: list[tuple[str, Notification]]) 
         for row in rows:
             row.event = event  # saved now: its id
         Notification.objects.bulk_create(rows)
-        enqueue_delivery([n.pk for n in rows])
+        if deliver:
+            enqueue_delivery([n.pk for n in rows])
     return rows
 
 

@@ -17,10 +17,12 @@ Rules and levels are data (complaints/data/routing.csv and categories.csv, loade
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency
 from lapor import refcache
+from lapor.prepared import Prepared
 
 from .models import Action, Category, RoutingRule
 
@@ -38,23 +40,26 @@ class Reason(models.TextChoices):
 
 def route(category: Category, province, regency) -> tuple[Agency | None, Reason]:
     """The agency a report about `category` in `regency` (of `province`) goes to by default, and why.
-    The candidates in order come from the routing table kept in memory with the reference data
-    (lapor/refcache: a saved or deleted rule or agency rebuilds it); which of them is active is read
-    from the database every time, in one query: an agency switched off in bulk (a queryset update,
-    no signal) is passed over at once."""
-    candidates = _candidates(category, province, regency)
+    The candidates in order, and their rows, come from the routing table kept in memory with the
+    reference data (lapor/refcache: a saved or deleted rule or agency rebuilds it); which of them is
+    active is read from the database every time, in one query built once per process
+    (lapor/prepared.py): an agency switched off in bulk (a queryset update, no signal) is passed over
+    at once."""
+    table = refcache.get("routing-table", _routing_table)
+    candidates = _candidates(table, category, province, regency)
     if not candidates:
         return None, Reason.NONE
-    active = {a.pk: a for a in Agency.objects.active().filter(pk__in={pk for pk, _reason in candidates})}
+    active = {pk for (pk,) in _ACTIVE.rows(ids=sorted({pk for pk, _reason in candidates}))}
     for pk, reason in candidates:
         if pk in active:
-            return active[pk], reason
+            agency = Agency.from_db("default", AGENCY_FIELDS, table["agencies"][pk])
+            agency.is_active = True  # as just read
+            return agency, reason
     return None, Reason.NONE
 
 
-def _candidates(category: Category, province, regency) -> list[tuple[int, Reason]]:
+def _candidates(table: dict, category: Category, province, regency) -> list[tuple[int, Reason]]:
     """(agency id, reason) pairs in the order of the rules above, whether active or not."""
-    table = refcache.get("routing-table", _routing_table)
     rules = table["rules"]
     result = [
         (rules[category.pk, region_id], reason)
@@ -74,24 +79,33 @@ def _candidates(category: Category, province, regency) -> list[tuple[int, Reason
     return result
 
 
+AGENCY_FIELDS = [field.attname for field in Agency._meta.concrete_fields]
+_ACTIVE = Prepared(lambda ids: Agency.objects.filter(pk__in=ids, is_active=True).values_list("pk"))
+
+
 def _routing_table() -> dict:
-    """Every routing rule, (category id, region id or None) → agency id, and the governments of each
-    region, (region id, kind) → agency ids by depth then id (active or not)."""
-    governments: dict[tuple, list[int]] = {}
-    kinds = [Agency.Kind.REGENCY, Agency.Kind.PROVINCE]
-    for pk, region_id, kind in (
-        Agency.objects.filter(kind__in=kinds, region__isnull=False)
-        .order_by("depth", "pk")
-        .values_list("pk", "region_id", "kind")
-    ):
-        governments.setdefault((region_id, kind), []).append(pk)
+    """Every routing rule, (category id, region id or None) → agency id; the governments of each
+    region, (region id, kind) → agency ids by depth then id; and the rows (AGENCY_FIELDS) of all
+    these agencies, active or not."""
     rules = {
         (category_id, region_id): agency_id
         for category_id, region_id, agency_id in RoutingRule.objects.values_list(
             "category_id", "region_id", "agency_id"
         )
     }
-    return {"rules": rules, "governments": governments}
+    governments: dict[tuple, list[int]] = {}
+    agencies = {}
+    kinds = [Agency.Kind.REGENCY, Agency.Kind.PROVINCE]
+    for row in (
+        Agency.objects.filter(Q(kind__in=kinds, region__isnull=False) | Q(pk__in=set(rules.values())))
+        .order_by("depth", "pk")
+        .values_list(*AGENCY_FIELDS)
+    ):
+        agency = dict(zip(AGENCY_FIELDS, row, strict=True))
+        agencies[agency["id"]] = row
+        if agency["kind"] in kinds and agency["region_id"] is not None:
+            governments.setdefault((agency["region_id"], agency["kind"]), []).append(agency["id"])
+    return {"rules": rules, "governments": governments, "agencies": agencies}
 
 
 # Actions after which a report is held by another agency, with what the citizen is told.

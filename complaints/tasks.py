@@ -11,7 +11,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from . import clocks, escalation, notifications, routing_model
+from . import clocks, escalation, notifications, routing_model, workflow
 
 log = logging.getLogger(__name__)
 TRANSIENT = (SMTPException, ConnectionError, TimeoutError, OperationalError, InterfaceError)
@@ -98,7 +98,7 @@ def train_routing_model() -> int | None:
     return model.pk if model else None
 
 
-@shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)
-def suggest_routing(report_id: int) -> bool:
-    """The routing suggestion of a report that has just arrived, stored for its verify page."""
-    return routing_model.suggest_on_arrival(report_id)
+@shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
+def report_arrived(report_id: int, notification_ids: list[int]) -> int:
+    """A report just filed: its mails, then its routing suggestion (one message a submission)."""
+    return workflow.report_arrived(report_id, notification_ids)

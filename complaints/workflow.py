@@ -436,11 +436,11 @@ def submit(
             # before the lock is taken.
             prepared = notifications.prepare_notifications(event)
             event.save(force_insert=True)
-            notifications.write_notifications(event, prepared)
-            # The routing suggestion is computed by the worker once the report is committed, so the
-            # verify page reads a stored row (#16 item 9). No query here; a broker that is down is
-            # logged, and the verify page computes the suggestion itself as before.
-            after_commit("complaints.tasks.suggest_routing", report.pk)
+            rows = notifications.write_notifications(event, prepared, deliver=False)
+            # One message for the worker once the report is committed (report_arrived): its mails and
+            # its routing suggestion, stored so the verify page reads a row (#16 item 9). A broker that
+            # is down is logged: the outbox sweep mails the rows, the verify page computes the suggestion.
+            after_commit("complaints.tasks.report_arrived", report.pk, [n.pk for n in rows])
     except IntegrityError:
         # The same submission again (a double click, a retried request): the first one stands.
         existing = Report.objects.filter(submission_key=submission_key).first() if submission_key else None
@@ -449,6 +449,16 @@ def submit(
         existing.resubmitted = True
         return existing
     return report
+
+
+def report_arrived(report_id: int, notification_ids: list[int]) -> int:
+    """In the worker, after a submission's commit: its notifications mailed (notifications.deliver),
+    then its routing suggestion stored (routing_model.suggest_on_arrival) even when a mail failed.
+    Both are idempotent, so a retry of the whole repeats neither. Returns the mails sent."""
+    try:
+        return notifications.deliver(notification_ids)
+    finally:
+        routing_model.suggest_on_arrival(report_id)
 
 
 def _draw_report_id() -> int | None:

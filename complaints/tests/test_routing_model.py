@@ -317,5 +317,5 @@ def test_a_broker_outage_never_fails_the_citizens_submission(
         response = client.post("/laporan/baru/", data)
     assert response.status_code == 302
     report = Report.objects.get(reporter=citizen, title=data["title"])
-    assert f"Could not queue complaints.tasks.suggest_routing({report.pk},)" in caplog.text
+    assert f"Could not queue complaints.tasks.report_arrived({report.pk}, [" in caplog.text
     assert not RoutingSuggestion.objects.filter(report=report).exists()  # the verify page will compute it

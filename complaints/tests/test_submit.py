@@ -3,8 +3,10 @@
 import datetime as dt
 import io
 import re
+from smtplib import SMTPException
 
 import pytest
+from celery.app.task import Task
 from django.core import mail
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -14,8 +16,9 @@ from PIL import Image
 
 from accounts.models import User
 from agencies.models import Agency
+from complaints import notifications, routing_model, workflow
 from complaints.forms import ReportForm
-from complaints.models import Category, Report
+from complaints.models import Category, Notification, Report
 from lapor import celery_app
 
 URL = "/laporan/baru/"
@@ -132,6 +135,38 @@ def test_submit_sends_the_confirmation_mail(client, citizen, data, django_captur
     mine = [m for m in mail.outbox if m.to == [citizen.email]]
     assert len(mine) == 1
     assert report.tracking_no in mine[0].body
+
+
+def test_a_submission_queues_one_message_with_its_mails_and_its_routing_suggestion(
+    client, citizen, agency_admin, data, monkeypatch, django_capture_on_commit_callbacks
+):
+    queued = []
+    monkeypatch.setattr(Task, "delay", lambda task, *args: queued.append((task.name, args)))
+    client.force_login(citizen)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(URL, data)
+    report = Report.objects.get()
+    rows = sorted(Notification.objects.filter(report=report).values_list("pk", flat=True))
+    assert len(rows) == 2  # the citizen's receipt and the agency admin's new report
+    assert [(name, (args[0], sorted(args[1]))) for name, args in queued] == [
+        ("complaints.tasks.report_arrived", (report.pk, rows))
+    ]
+
+
+def test_a_failing_mail_does_not_hold_back_the_routing_suggestion(make_report, monkeypatch):
+    report = make_report()
+    suggested = []
+    monkeypatch.setattr(routing_model, "suggest_on_arrival", suggested.append)
+
+    def refused(*args, **kwargs):
+        raise SMTPException("refused")
+
+    monkeypatch.setattr(notifications, "send_mail", refused)
+    ids = list(Notification.objects.filter(report=report).values_list("pk", flat=True))
+    with pytest.raises(SMTPException):
+        workflow.report_arrived(report.pk, ids)  # the task retries the whole: both steps are idempotent
+    assert suggested == [report.pk]
+    assert not Notification.objects.filter(pk__in=ids, email_sent_at__isnull=False).exists()
 
 
 def test_double_submit_files_one_report(client, citizen, data):
