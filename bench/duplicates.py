@@ -158,7 +158,7 @@ if "page" in PARTS and routing_model.loaded()[1] is not None:
     # reports is read once to warm its rows, then timed three ways, the first two in alternating order:
     # - "without": no model and no stored row (routing_model.loaded answers "no model"): as before #16;
     # - "stored": the suggestion stored on arrival (routing_model.suggest, what the arrival task
-    #   complaints.tasks.suggest_routing does, untimed here), the model loaded: the page reads the row;
+    #   complaints.tasks.report_arrived does, untimed here), the model loaded: the page reads the row;
     # - "first visit": the model loaded, no stored row: the page predicts and stores (the fallback when
     #   the arrival task has not run).
     # All in one transaction rolled back at the end: the admin, its session, the suggestions go away.
