@@ -15,6 +15,11 @@ Role = Membership.Role
 
 @pytest.fixture(autouse=True)
 def _fast_and_isolated(settings, tmp_path, monkeypatch):
+    # Every test starts in the default language: a request to an /en/ page leaves English active in the
+    # test's thread (LocaleMiddleware does not switch back), and reverse() would then prefix /en/.
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.STORAGES = {
