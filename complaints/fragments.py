@@ -118,6 +118,14 @@ class _Kept:
         with self.lock:
             self.items.clear()
 
+    def get_or_render(self, key, render) -> str:
+        """The HTML kept under `key`, or `render()`'s, kept."""
+        html = self.get(key)
+        if html is None:
+            html = str(render())
+            self.put(key, html)
+        return html
+
 
 _cards = _Kept(CARDS_KEPT)
 _filters = _Kept(FILTERS_KEPT)
@@ -149,15 +157,15 @@ def report_cards(context, reports) -> str:
     """The cards of `reports`, each rendered once per worker for what it shows."""
     template = context.template.engine.get_template(CARD_TEMPLATE)
     language = get_language()
-    parts = []
-    for report in reports:
-        key = _card_key(report, language)
-        html = _cards.get(key)
-        if html is None:
-            html = str(template.render(Context({"report": report}, autoescape=True)))
-            _cards.put(key, html)
-        parts.append(html)
-    return mark_safe("".join(parts))
+    return mark_safe(
+        "".join(
+            _cards.get_or_render(
+                _card_key(report, language),
+                lambda report=report: template.render(Context({"report": report}, autoescape=True)),
+            )
+            for report in reports
+        )
+    )
 
 
 def _my_row_key(report, language: str, clock, left: str, past: bool) -> str:
@@ -192,13 +200,10 @@ def my_report_rows(context, reports) -> str:
     for report in reports:
         clock = report.running_clocks[0] if report.running_clocks else None
         left, past = (str(countdown(clock.due_at)), is_past(clock.due_at)) if clock else ("", False)
-        key = _my_row_key(report, language, clock, left, past)
-        html = _cards.get(key)
-        if html is None:
-            row = Context({"report": report, "left": left, "past": past}, autoescape=True)
-            html = str(template.render(row))
-            _cards.put(key, html)
-        parts.append(html)
+        row = Context({"report": report, "left": left, "past": past}, autoescape=True)
+        parts.append(
+            _cards.get_or_render(_my_row_key(report, language, clock, left, past), lambda row=row: template.render(row))
+        )
     return mark_safe("".join(parts))
 
 
@@ -212,11 +217,7 @@ def feed_filters(context) -> str:
     values = sorted((k, tuple(v)) for k, v in data.lists() if k != "page") if hasattr(data, "lists") else []
     shown = (get_language(), generation, timezone.localdate().isoformat(), values, bool(context.get("filtered")))
     key = hashlib.sha256(repr(shown).encode()).hexdigest()
-    html = _filters.get(key)
-    if html is None:
-        html = str(template.render(context))
-        _filters.put(key, html)
-    return mark_safe(html)
+    return mark_safe(_filters.get_or_render(key, lambda: template.render(context)))
 
 
 def clear_local() -> None:
