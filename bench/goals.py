@@ -1,0 +1,122 @@
+"""Issue #15's goals judged from one bench/run_bench.py run, and its flat-in-N comparison of two runs.
+
+Pure functions over run_bench's summary (the dict it writes with --json), no Django: tested in
+lapor/tests/test_bench_goals.py.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+SIGNED_IN = "_citizen"  # key suffix of a citizen's page requested by the signed-in bench citizen
+
+
+def _ms(value) -> float | None:
+    """wrk's latency ("12.3ms", "1.2s", "850us") in milliseconds."""
+    m = re.fullmatch(r"([\d.]+)(us|ms|s|m)", str(value))
+    if not m:
+        return None
+    return float(m.group(1)) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[m.group(2)]
+
+
+def goals_table(summary) -> list[str]:
+    """Issue #15's goals that one run can judge, each with the figure it is judged by and its ratio to
+    the ceiling.
+
+    A citizen's page has two costs: an anonymous visitor's is answered from the page cache (kept: the
+    cache's cost, while the entry lives) and a signed-in citizen's is always rendered. A goal about a
+    citizen's page is judged by the rendered figure, the signed-in citizen's (`*_citizen`), which no
+    cache setting changes; the anonymous figure is shown beside it — kept when this run had the page
+    cache on, rendered when it ran with LAPOR_PAGE_CACHE_SECONDS=0."""
+    p, sub = summary["pages"], summary["submit"]
+
+    def ok(flag):
+        return "met" if flag else "**missed**"
+
+    for page in p.values():  # a page that did not answer (2xx, or the tracking lookup's 302) meets nothing
+        if page["status"] >= 400:
+            page["ratio"] = "0"
+
+    def r(key):
+        return float(p[key]["ratio"]) if p[key].get("ratio", "?") != "?" else 0.0
+
+    def anonymous(key):
+        how = "kept" if p[key].get("kept") else "rendered"
+        return f"anonymous ({how}): {p[key]['ratio']}, CPU {p[key]['app_ms']} + {p[key]['db_ms']} ms"
+
+    def signed_in(key):
+        s = p[key + SIGNED_IN]
+        return f"**{s['ratio']}**, CPU {s['app_ms']} + {s['db_ms']} ms, {s['queries']} queries"
+
+    rows = [
+        "| goal | the goal's figure | beside it | verdict (on the goal's figure) |",
+        "|---|---|---|---|",
+        f"| 1. submission ≥ 0.15 of the ceiling, ≤ 12 queries | **{sub['ratio']}** of the ceiling, {sub['queries']} "
+        f"queries, CPU {sub['app_ms']} + {sub['db_ms']} ms | — | "
+        f"{ok(float(sub['ratio'] if sub['ratio'] != '?' else 0) >= 0.15 and sub['queries'] <= 12)} |",
+    ]
+    for key, label in (
+        ("form", "report form GET"),
+        ("feed", "public feed"),
+        ("report", "report page"),
+        ("track", "tracking lookup"),
+    ):
+        cold = max(p[k].get("cold_bytes", p[k]["bytes"]) for k in (key, key + SIGNED_IN))
+        rows.append(
+            f"| 2. {label} ≥ 0.25 of the ceiling, < 30 KB compressed on a cold cache (HTML + CSS + JS) | "
+            f"signed-in citizen (rendered): {signed_in(key)}; {cold / 1024:.1f} KB cold (HTML "
+            f"{p[key + SIGNED_IN]['bytes'] / 1024:.1f} KB {p[key + SIGNED_IN]['encoding'] or 'plain'}) | "
+            f"{anonymous(key)} | {ok(r(key + SIGNED_IN) >= 0.25 and cold < 30 * 1024)} |"
+        )
+    search = p["search" + SIGNED_IN]
+    rows.append(
+        f"| 3. search ≥ 0.1 of the ceiling (DB cost: goal 5's comparison) | signed-in citizen (rendered): "
+        f"{signed_in('search')}; db {search['db_ms_inprocess']} ms in-process | {anonymous('search')} | "
+        f"{ok(r('search' + SIGNED_IN) >= 0.1)} |"
+    )
+    national, progress = _ms(p["queue_national"]["p99"]), _ms(p["queue_progress"]["p99"])
+    rows.append(
+        f"| 4. national queue p99 < 150 ms, in-progress queue p99 < 100 ms (light load) | "
+        f"{p['queue_national']['p99']}, {p['queue_progress']['p99']} | cost at two sizes: `--compare` | "
+        f"{ok(national is not None and national < 150 and progress is not None and progress < 100)} |"
+    )
+    html = [k for k, v in p.items() if v["status"] == 200]  # (a redirect has no body to compress)
+    compressed = all(p[k]["encoding"] == "gzip" for k in html)
+    public = {"feed", "feed_filter", "search", "report"}
+    personal = ("mine", "queue_agency", "queue_national", "dashboard", "form", *(k for k in p if k.endswith(SIGNED_IN)))
+    cached = all("max-age" in p[k]["cache_control"] for k in public) and all(
+        "no-store" in p[k]["cache_control"] for k in personal if p[k]["status"] == 200
+    )
+    rows.append(
+        "| 6. compressed, caching headers on public pages only | "
+        f"gzip on {sum(p[k]['encoding'] == 'gzip' for k in html)}"
+        f" of {len(html)} pages; anonymous public pages cacheable, personal ones no-store: {cached} | — | "
+        f"{ok(compressed and cached)} |"
+    )
+    return rows
+
+
+def compare(small_path, large_path) -> str:
+    """Goal 5 (and 3, 4): each page's queries and CPU per request at two sizes, the ratio large ÷ small."""
+    small, large = (json.loads(Path(x).read_text()) for x in (small_path, large_path))
+    lines = [
+        f"Per request at {small['reports']:,} and {large['reports']:,} reports "
+        "(app + db CPU ms; ratio large ÷ small):\n",
+        "| page | queries | CPU ms small | CPU ms large | ratio | db CPU ms small → large "
+        "| db ms in-process small → large |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    entries = [(k, small["pages"][k], large["pages"].get(k)) for k in small["pages"]]
+    entries.append(("submit", small["submit"], large["submit"]))
+    for key, a, b in entries:
+        if b is None:
+            continue
+        cost_a, cost_b = a["app_ms"] + a["db_ms"], b["app_ms"] + b["db_ms"]
+        lines.append(
+            f"| {key} | {a.get('queries')} → {b.get('queries')} | {cost_a:.1f} | {cost_b:.1f} | "
+            f"{cost_b / cost_a if cost_a else 0:.2f} | {a['db_ms']} → {b['db_ms']} | "
+            f"{a.get('db_ms_inprocess', '—')} → {b.get('db_ms_inprocess', '—')} |"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,96 @@
+"""bench/goals.py: issue #15's goals are judged by the figure each goal is about.
+
+A citizen's page answered from the page cache (anonymous, kept) costs the cache's few milliseconds;
+a signed-in citizen always gets it rendered. The goals about citizen pages are judged by the
+rendered, signed-in figure, whatever the kept one says.
+"""
+
+import json
+
+from bench.goals import SIGNED_IN, compare, goals_table
+
+NO_STORE = "max-age=0, no-cache, no-store, must-revalidate, private"
+CITIZEN_PAGES = ("home", "form", "feed", "search", "track", "report")
+
+
+def page(ratio, *, cache_control=NO_STORE, kept=False, status=200, p99="50.00ms", app_ms=10.0, db_ms=1.0):
+    return {
+        "status": status,
+        "queries": 3,
+        "db_ms": db_ms,
+        "db_ms_inprocess": 2.0,
+        "bytes": 9000,
+        "cold_bytes": 27000,
+        "encoding": "gzip" if status == 200 else "",
+        "cache_control": cache_control,
+        "kept": kept,
+        "rps": "100",
+        "p50": "10.00ms",
+        "p99": p99,
+        "app_ms": app_ms,
+        "ratio": f"{ratio:.3f}",
+    }
+
+
+def summary(*, kept=1.5, signed_in=0.3, personal_cache=NO_STORE):
+    public = "private, max-age=60"
+    pages = {
+        "home": page(kept, kept=True),
+        "form": page(kept, kept=True),
+        "feed": page(kept, cache_control=public, kept=True),
+        "feed_filter": page(kept, cache_control=public, kept=True),
+        "search": page(kept, cache_control=public, kept=True),
+        "track": page(0.8, status=302),
+        "report": page(kept, cache_control=public, kept=True),
+        **{
+            key + SIGNED_IN: page(signed_in, status=302 if key == "track" else 200, cache_control=personal_cache)
+            for key in CITIZEN_PAGES
+        },
+        "mine": page(0.1),
+        "queue_agency": page(0.1),
+        "queue_progress": page(0.1, p99="80.00ms"),
+        "queue_national": page(0.1, p99="90.00ms"),
+        "dashboard": page(0.05),
+    }
+    submit = {"ratio": "0.160", "queries": 11, "app_ms": 20.0, "db_ms": 5.0}
+    return {"reports": 100_000, "pages": pages, "submit": submit}
+
+
+def verdicts(rows):
+    """{goal's first words: verdict} of the table's rows."""
+    return {row.split(" | ")[0].lstrip("| "): row.rstrip(" |").rsplit(" | ", 1)[1] for row in rows[2:]}
+
+
+def test_a_kept_anonymous_page_does_not_meet_a_goal_its_rendered_page_misses():
+    table = verdicts(goals_table(summary(kept=1.5, signed_in=0.06)))
+    for goal in ("report form GET", "public feed", "report page", "tracking lookup"):
+        [verdict] = [v for k, v in table.items() if goal in k]
+        assert verdict == "**missed**", goal
+    [search] = [v for k, v in table.items() if k.startswith("3.")]
+    assert search == "**missed**"
+
+
+def test_the_rendered_signed_in_figure_meets_the_goal_and_the_kept_one_is_shown_beside_it():
+    rows = goals_table(summary(kept=0.05, signed_in=0.3))
+    table = verdicts(rows)
+    assert all(v == "met" for k, v in table.items() if k.startswith(("2.", "3.")))
+    form = next(row for row in rows if "report form GET" in row)
+    assert "signed-in citizen (rendered): **0.300**" in form
+    assert "anonymous (kept): 0.050" in form
+
+
+def test_a_signed_in_page_that_a_browser_may_keep_fails_the_caching_goal():
+    assert verdicts(goals_table(summary()))["6. compressed, caching headers on public pages only"] == "met"
+    table = verdicts(goals_table(summary(personal_cache="private, max-age=60")))
+    assert table["6. compressed, caching headers on public pages only"] == "**missed**"
+
+
+def test_compare_puts_the_signed_in_pages_beside_the_anonymous_ones(tmp_path):
+    small, large = summary(), summary()
+    large["reports"] = 2_000_000
+    large["pages"]["feed" + SIGNED_IN]["app_ms"] = 20.0
+    (tmp_path / "small.json").write_text(json.dumps(small))
+    (tmp_path / "large.json").write_text(json.dumps(large))
+    text = compare(tmp_path / "small.json", tmp_path / "large.json")
+    assert "| feed_citizen | 3 → 3 | 11.0 | 21.0 | 1.91 |" in text
+    assert "| feed | 3 → 3 | 11.0 | 11.0 | 1.00 |" in text
