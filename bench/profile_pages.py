@@ -9,7 +9,9 @@ backend's own, from /proc), queries; with `--profile PAGE` the top functions of 
     DATABASE_URL=postgres://… REDIS_URL=redis://… .venv/bin/python bench/profile_pages.py -n 50 [--profile form]
     [--language en] [--sort tottime|cumulative] [--lines 40]
 
-Only reads, but for the citizen it signs in (`--user`, made when missing) and its session.
+Only reads, but for the citizen it signs in (`--user`, made when missing) and its session. `--anonymous`:
+the same pages without a session (with LAPOR_PAGE_CACHE_SECONDS=0: what the first anonymous visitor after
+a change gets), to compare with the signed-in citizen's.
 """
 
 import argparse
@@ -95,11 +97,17 @@ def main():
     parser.add_argument(
         "--user", default="bench-profile@lapor.test", help="the citizen (bench/run_bench.py's: bench.warga@lapor.test)"
     )
+    parser.add_argument(
+        "--anonymous",
+        action="store_true",
+        help="no session (run with LAPOR_PAGE_CACHE_SECONDS=0 to see the page rendered, not kept)",
+    )
     args = parser.parse_args()
 
     user = citizen(args.user)
     client = Client()
-    force_login(client, user)
+    if not args.anonymous:
+        force_login(client, user)
     urls = paths(user, args.language)
     for name in args.pages.split(","):
         for _i in range(3):  # a worker's first requests load reference data and templates once
