@@ -7,7 +7,9 @@
 // - [data-report-map]: the public map of /laporan/ — on opening, the points of the visible area with the
 //   list's filters (peta.json), fetched again when the map stops moving, or for a wide or crowded view
 //   the server's counts per grid cell (complaints.places.map_clusters); the list below is the
-//   accessible equivalent.
+//   accessible equivalent. The status line (aria-live) says each view's zoom level and what it holds, or
+//   that its reports could not be loaded (a server error, no network, no answer within
+//   SlippyMap.timeout): the list stays, and the next move asks again.
 // - [data-staff-map]: one report's pin (admin report page) or the points of a dashboard, given inline
 //   as data attributes; no request of its own.
 (function () {
@@ -74,14 +76,17 @@
     canvas.addEventListener("pointermove", function (e) {
       var p = pointers[e.pointerId], ids = Object.keys(pointers);
       if (!p) { return; }
-      if (ids.length > 1) {  // two fingers: a pinch zooms one step at a time
+      if (ids.length > 1) {  // two fingers: the map follows their middle, a pinch zooms one step at a time
+        var a = pointers[ids[0]], b = pointers[ids[1]], mid = function () {
+          return { clientX: (a.x + b.x) / 2, clientY: (a.y + b.y) / 2, d: Math.hypot(a.x - b.x, a.y - b.y) };
+        };
+        pinch = pinch || mid();
         p.x = e.clientX;
         p.y = e.clientY;
-        var a = pointers[ids[0]], b = pointers[ids[1]], d = Math.hypot(a.x - b.x, a.y - b.y);
-        if (!pinch) { pinch = d; } else if (d > pinch * 1.5 || d < pinch / 1.5) {
-          map.zoomBy(d > pinch ? 1 : -1, at({ clientX: (a.x + b.x) / 2, clientY: (a.y + b.y) / 2 }));
-          pinch = d;
-        }
+        var m = mid();
+        map.panBy(pinch.clientX - m.clientX, pinch.clientY - m.clientY);
+        if (m.d > pinch.d * 1.5 || m.d < pinch.d / 1.5) { map.zoomBy(m.d > pinch.d ? 1 : -1, at(m)); } else { m.d = pinch.d; }
+        pinch = m;
         return;
       }
       var dx = e.clientX - p.x, dy = e.clientY - p.y;
@@ -97,7 +102,7 @@
     });
     function up(e) {
       delete pointers[e.pointerId];
-      if (dragging && !Object.keys(pointers).length) {
+      if ((dragging || pinch) && !Object.keys(pointers).length) {
         dragging = false;
         canvas.classList.remove("lmap-drag");
         map.moved();
@@ -220,6 +225,7 @@
       });
     }
   };
+  SlippyMap.timeout = 10000;  // ms a view's reports may take to arrive
   window.LaporMap = SlippyMap;  // for the browser tests
 
   // A point: a link to its report named by its title (or, without a page, a labelled image).
@@ -238,13 +244,17 @@
     var status = box.querySelector("[data-map-status]");
     var url = box.getAttribute("data-points-url");
     var pending = null;
-    function say(name) { status.textContent = status.getAttribute(name); }
+    function label(name, n) { return status.getAttribute(name).replace("{n}", n); }
+    // Each view's answer (or its failure) is said in the status line (aria-live); a failed one leaves the
+    // marks of the last view, and the next move asks again.
     function refresh(map) {
       if (pending) { pending.abort(); }
-      pending = new AbortController();
-      fetch(url + (url.indexOf("?") >= 0 ? "&" : "?") + "bbox=" + map.bbox(), { signal: pending.signal, headers: { "Accept": "application/json" } })
+      var request = pending = new AbortController();
+      var late = setTimeout(function () { request.late = true; request.abort(); }, SlippyMap.timeout);
+      fetch(url + (url.indexOf("?") >= 0 ? "&" : "?") + "bbox=" + map.bbox(), { signal: request.signal, headers: { "Accept": "application/json" } })
         .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
         .then(function (data) {
+          clearTimeout(late);
           var marks = data.points.map(function (p) {
             return pin({ lat: p.lat, lng: p.lng, title: p.title, url: "/laporan/" + encodeURIComponent(p.id) + "/" });
           });
@@ -266,9 +276,13 @@
           });
           map.show(marks);
           // A view too wide to count with these filters says so (the server's message, translated).
-          status.textContent = data.message || (data.clusters.length ? status.getAttribute("data-clusters-label") : "");
+          status.textContent = label("data-zoom-label", map.z) + " " + (data.message ||
+            (data.clusters.length ? label("data-clusters-label") : label(marks.length ? "data-points-label" : "data-empty-label", marks.length)));
         })
-        .catch(function (e) { if (e.name !== "AbortError") { say("data-failed-label"); } });  // the list still holds them
+        .catch(function (e) {  // a server error, no network or no answer in time: the list still holds them
+          clearTimeout(late);
+          if (e.name !== "AbortError" || request.late) { status.textContent = label("data-failed-label"); }
+        });
     }
     open.addEventListener("click", function () {
       open.hidden = true;

@@ -126,6 +126,8 @@ def test_the_public_map_draws_clusters_then_pins_and_passes_axe(driver, live_app
     pins = driver.find_elements(By.CSS_SELECTOR, PIN)
     assert {pin.accessible_name for pin in pins} == {r.title for r in two_places["kuta"]}  # never the Rahasia one
     assert {pin.tag_name for pin in pins} == {"a"}
+    status = driver.find_element(By.CSS_SELECTOR, "[data-map-status]")
+    wait_for(driver, lambda d: "Laporan di area peta ini: 3; tiap penanda adalah tautan ke laporannya." in status.text)
     problems = axe_violations(driver)
     assert not problems, "\n".join(problems)
 
@@ -291,3 +293,158 @@ def test_the_staff_maps_are_drawn_by_the_same_script(
     wait_for(driver, lambda d: pin.is_displayed())
     assert pin.get_attribute("role") == "img" and pin.accessible_name == kuta.title
     assert driver.find_element(By.CSS_SELECTOR, ".staff-map-canvas .lmap-attribution").is_displayed()
+    # The admin's column: 640 px and the borders (map.css, folded in from lapor_admin.css).
+    assert driver.find_element(By.CSS_SELECTOR, ".staff-map-canvas").size["width"] <= 642
+    problems = axe_violations(driver)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.fixture
+def fresh_answers(driver):
+    """No peta.json from the browser's cache: each view the map asks for reaches the live server (the
+    session's browser keeps answers for a minute, from earlier tests too)."""
+    driver.execute_cdp_cmd("Network.enable", {})
+    driver.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": True})
+    yield driver
+    driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})
+    driver.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": False})
+    driver.execute_cdp_cmd("Network.disable", {})
+
+
+def status_text(driver) -> str:
+    return driver.find_element(By.CSS_SELECTOR, "[data-map-status]").text
+
+
+def lng_at(driver, x: float) -> float:
+    """The longitude `x` CSS pixels from the map's left edge (linear in x in Web Mercator)."""
+    west, _south, east, _north = map(float, view(driver)["bbox"].split(","))
+    width = driver.execute_script("return document.getElementById('report-map-canvas').clientWidth")
+    return west + (east - west) * x / width
+
+
+def loads(driver, before: dict, zoom: int) -> dict:
+    """Waits until the map is at `zoom`, has asked peta.json for its new box and says so in the status line
+    (aria-live): the zoom level, then what the view holds. Returns the view."""
+    wait_for(driver, lambda d: view(d)["z"] == zoom)
+    now = view(driver)
+    assert now["bbox"] != before["bbox"]
+    wait_for(driver, lambda d: any(now["bbox"] in name for name in requested(d)))
+    wait_for(driver, lambda d: status_text(d).startswith(f"Tingkat perbesaran {zoom}. "))
+    assert driver.find_element(By.CSS_SELECTOR, "[data-map-status]").get_attribute("aria-live") == "polite"
+    return now
+
+
+def touch(driver, kind: str, *points: tuple[float, float]):
+    """One touch event through the DevTools protocol (the browser makes the pointer events of it)."""
+    touch_points = [{"x": x, "y": y, "id": n} for n, (x, y) in enumerate(points)]
+    driver.execute_cdp_cmd("Input.dispatchTouchEvent", {"type": kind, "touchPoints": touch_points})
+
+
+def test_a_pinch_and_a_double_tap_zoom_the_map_on_a_phone(phone, live_app, two_places, fresh_answers):
+    """Two fingers moving apart zoom in about their middle, moving together zoom out; a double tap zooms
+    in one step about the tapped point. Each new view's box is asked for and the status line says so."""
+    open_map(phone, live_app)
+    wait_for(phone, lambda d: set(clusters(d)) == {"3", "2"})
+    left, top, width, height = phone.execute_script(
+        "const r = document.getElementById('report-map-canvas').getBoundingClientRect();"
+        "return [r.left, r.top, r.width, r.height]"
+    )
+    # The middle of the fingers: right of and above the centre, away from the clusters and the controls.
+    x, y = left + width / 2 + 60, top + height / 2 - 80
+    start = view(phone)
+    under = lng_at(phone, x - left)
+    touch(phone, "touchStart", (x - 20, y), (x + 20, y))
+    for step in range(1, 8):  # 40 px apart → 250 px apart
+        touch(phone, "touchMove", (x - 20 - 15 * step, y), (x + 20 + 15 * step, y))
+    touch(phone, "touchEnd")
+    pinched = view(phone)
+    assert pinched["z"] >= start["z"] + 2
+    pinched = loads(phone, start, pinched["z"])
+    assert abs(lng_at(phone, x - left) - under) < 0.05  # the place between the fingers stayed there
+    assert status_text(phone) == f"Tingkat perbesaran {pinched['z']}. Tidak ada laporan di area peta ini."  # at sea
+
+    touch(phone, "touchStart", (x - 120, y), (x + 120, y))
+    for step in range(1, 8):  # and together again: 240 px → 30 px
+        touch(phone, "touchMove", (x - 120 + 15 * step, y), (x + 120 - 15 * step, y))
+    touch(phone, "touchEnd")
+    closed = loads(phone, pinched, wait_for(phone, lambda d: view(d)["z"] < pinched["z"] and view(d)["z"]))
+
+    under = lng_at(phone, x - left)
+    for _ in range(2):
+        touch(phone, "touchStart", (x, y))
+        touch(phone, "touchEnd")
+    loads(phone, closed, closed["z"] + 1)
+    assert abs(lng_at(phone, x - left) - under) < 0.05  # zoomed about the tapped point
+
+
+def test_a_double_click_zooms_in_about_the_point(driver, live_app, two_places, fresh_answers):
+    """A double click on the map zooms in one step keeping the clicked place under the pointer, asks for
+    the new box and says the level; on a cluster it is the cluster's own zoom, not the map's too."""
+    open_map(driver, live_app)
+    wait_for(driver, lambda d: set(clusters(d)) == {"3", "2"})
+    canvas = driver.find_element(By.ID, "report-map-canvas")
+    width = driver.execute_script("return arguments[0].clientWidth", canvas)
+    start = view(driver)
+    assert status_text(driver).startswith(f"Tingkat perbesaran {start['z']}. Angka di peta")
+    under = lng_at(driver, width / 2 + 150)  # over Kalimantan: no cluster there
+    ActionChains(driver).move_to_element_with_offset(canvas, 150, -100).double_click().perform()
+    zoomed = loads(driver, start, start["z"] + 1)
+    assert abs(lng_at(driver, width / 2 + 150) - under) < 0.05
+    # Keys and buttons as before: one step each.
+    canvas.send_keys("-")
+    loads(driver, zoomed, start["z"])
+
+
+@pytest.mark.parametrize(
+    "failure, language",
+    [("server error", "id"), ("no network", "en"), ("no answer in time", "id")],
+)
+def test_when_the_maps_reports_cannot_load_it_says_so_and_the_next_move_recovers(
+    driver, live_app, two_places, fresh_answers, monkeypatch, failure, language
+):
+    """peta.json answers 500, cannot be reached, or takes longer than the map waits: the status line says
+    the reports could not be loaded (in the page's language), the list below stays usable, and once the
+    server answers again the next move of the map draws its reports."""
+    import time
+
+    answer = places.map_points
+    broken = {"on": True}
+
+    def failing(*args, **kwargs):
+        if broken["on"]:
+            if failure == "server error":
+                raise RuntimeError("the database went away")
+            time.sleep(2)
+        return answer(*args, **kwargs)
+
+    monkeypatch.setattr(places, "map_points", failing)
+    if failure == "no network":
+        driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*peta.json*"]})
+    prefix = "/en" if language == "en" else ""
+    driver.get(f"{live_app.url}{prefix}/laporan/")
+    driver.execute_script("LaporMap.timeout = 500")
+    click(driver, driver.find_element(By.CSS_SELECTOR, "[data-open-map]"))
+    failed = {
+        "id": "Laporan untuk peta tidak dapat dimuat; geser atau perbesar peta untuk mencoba lagi, atau gunakan "
+        "daftar di bawah.",
+        "en": "The reports for the map could not be loaded; move or zoom the map to try again, or use the list below.",
+    }[language]
+    wait_for(driver, lambda d: status_text(d) == failed)
+    assert not driver.find_elements(By.CSS_SELECTOR, CLUSTER)
+    # The map itself still moves, and the list is there to use.
+    canvas = driver.find_element(By.ID, "report-map-canvas")
+    start = view(driver)
+    canvas.send_keys("+")
+    assert view(driver)["z"] == start["z"] + 1
+    time.sleep(1)  # that view's request failed too (after the map's 150 ms pause, within 500 ms)
+    assert status_text(driver) == failed
+    # The server is back: the next move draws the view's reports and says so.
+    broken["on"] = False
+    driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})
+    canvas.send_keys("-")
+    zoom_text = "Zoom level" if language == "en" else "Tingkat perbesaran"
+    wait_for(driver, lambda d: status_text(d).startswith(f"{zoom_text} {start['z']}. "))
+    wait_for(driver, lambda d: set(clusters(d)) == {"3", "2"})
+    report = two_places["kuta"][0]
+    click(driver, driver.find_element(By.LINK_TEXT, report.title))
+    wait_for(driver, lambda d: d.current_url.endswith(f"{prefix}/laporan/{report.tracking_no}/"))
