@@ -112,11 +112,39 @@ def trackable_by_number(qs: QuerySet | None = None) -> QuerySet:
 
 
 def get_report_for_user(user, tracking_no: str, qs: QuerySet | None = None) -> Report:
-    """The report with this tracking number if `user` may see it, else 404 (missing or not)."""
-    report = reports_visible_to(user, qs).filter(tracking_no=(tracking_no or "").strip().upper()).first()
+    """The report with this tracking number if `user` may see it, else 404 (missing or not).
+
+    For a visitor with no staff role (anonymous, or a citizen) the row is read by its number alone and
+    reports_visible_to's rule for them — public, or their own — decided on it (may_open): the same
+    answer without compiling `public() | own` for every page (issue #15). Staff keep the query."""
+    number = (tracking_no or "").strip().upper()
+    if _staff_reach(user):
+        report = reports_visible_to(user, qs).filter(tracking_no=number).first()
+    else:
+        qs = Report.objects.all() if qs is None else qs
+        report = qs.filter(tracking_no=number).first()
+        if report is not None and not may_open(user, report):
+            report = None
     if report is None:
         raise Http404(_("Laporan tidak ditemukan."))
     return report
+
+
+def _staff_reach(user) -> bool:
+    """Whether reports_visible_to widens `user`'s reach beyond public and own reports."""
+    return getattr(user, "is_authenticated", False) and bool(
+        national_roles(user) or staff_agencies(user) or training_seats(user)
+    )
+
+
+def may_open(user, report: Report) -> bool:
+    """reports_visible_to's answer for one loaded report and a user without staff reach: a public
+    report (Report.is_public, the row form of Report.objects.public()), or the user's own."""
+    if _staff_reach(user):
+        raise ValueError("staff reach is decided by reports_visible_to's query")
+    if report.is_public:
+        return True
+    return getattr(user, "is_authenticated", False) and report.reporter_id is not None and report.reporter_id == user.pk
 
 
 def can_see_identity(user, report: Report) -> bool:

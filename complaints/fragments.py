@@ -16,6 +16,9 @@ pages for the others) — pays its template only for what differs per request.
 - The rows of "my reports" (`my_report_rows`): the same, under a digest of what a row shows (its
   report, running clock and latest public steps, with the clock's countdown computed once for the key
   and the row alike); a row is looked up only for a report of the signed-in reporter's own list.
+- The report page's comment form (`comment_form`): blank, its fields are the same for every visitor
+  but for the language, so they are kept per worker and language; a bound form (the text typed, an
+  error) is rendered in full and never kept. Its CSRF token is outside, in the page's own `<form>`.
 - The feed's search and filter form (`feed_filters`): it shows only the filter values typed (the query
   string but its page), their errors and options from the reference data, so it is kept per worker
   under those values, the language, the day and the reference-data generation.
@@ -92,6 +95,15 @@ def report_form(context) -> str:
     token = str(context.get("csrf_token", ""))  # also marks the CSRF cookie to be sent, as {% csrf_token %}
     html = html.replace(CSRF_MARK, escape(token)).replace(KEY_MARK, escape(form.initial["submission_key"]))
     return mark_safe(html)
+
+
+def comment_form(form) -> str:
+    """`{{ form|crispy }}` for the report page's comment form: the blank one from its kept copy."""
+    from crispy_forms.templatetags.crispy_forms_filters import as_crispy_form
+
+    if form.is_bound or form.initial:
+        return as_crispy_form(form)
+    return refcache.get(f"comment-form:{get_language()}", lambda: str(as_crispy_form(form)))
 
 
 class _Kept:

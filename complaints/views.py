@@ -4,8 +4,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Prefetch, Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,6 +17,7 @@ from accounts import lockout
 from agencies.models import Region
 from lapor import page_cache, ratelimit
 from lapor.clientip import client_ip
+from lapor.prepared import Prepared
 
 from . import duplicates, ombudsman, places, routing, uploads, workflow
 from .access import (
@@ -105,19 +105,32 @@ def _not_found(request, number, status=404):
 
 def _get_report(request, tracking_no, qs=None):
     if qs is None:
-        # With how many duplicates were merged into it (the page says so), in the same query.
-        merged = Report.objects.filter(merged_into=OuterRef("pk")).order_by().values("merged_into")
-        merged = merged.annotate(n=Count("pk")).values("n")
-        qs = Report.objects.for_list().select_related("reporter", "merged_into")
-        qs = qs.annotate(merged_count=Coalesce(Subquery(merged), 0))
+        # The report it was merged into is read only when it was merged (its number is shown).
+        qs = Report.objects.for_list().select_related("reporter")
     return get_report_for_user(request.user, tracking_no, qs)
+
+
+# How many duplicates were merged into a report (its page says so): built once per process.
+_merged_count = Prepared(
+    lambda report: (
+        Report.objects.filter(merged_into_id=report)
+        .order_by()
+        .values("merged_into_id")
+        .annotate(n=Count("pk"))
+        .values_list("n")
+    )
+)
 
 
 def _detail_context(request, report, forms=None):
     user = request.user
-    events = list(
-        report.events.filter(is_public=True).select_related("agency", "target_agency").prefetch_related("attachments")
-    )
+    events = list(report.events.filter(is_public=True).select_related("agency", "target_agency"))
+    # The report's files and its public steps' files in one query: each step's as `event.files`.
+    files = {}
+    for attachment in report.attachments.all():
+        files.setdefault(attachment.event_id, []).append(attachment)
+    for event in events:
+        event.files = files.get(event.pk, [])
     is_reporter = user.is_authenticated and report.reporter_id == user.pk
     actions = workflow.allowed_actions(report, user) if user.is_authenticated else []
     forms = forms or {}
@@ -131,7 +144,7 @@ def _detail_context(request, report, forms=None):
         "events": events,
         "holding_reason": routing.holding_reason(report, events),
         "answers": [e for e in events if e.is_published_answer],
-        "report_files": list(report.attachments.filter(event__isnull=True)),
+        "report_files": files.get(None, []),
         "reporter": reporter_shown_to(user, report),
         "actions": actions,
         "open_clocks": [c for c in report.clocks.all() if c.is_open],
@@ -147,7 +160,7 @@ def _detail_context(request, report, forms=None):
         "supported": public and user.is_authenticated and Support.objects.filter(report=report, user=user).exists(),
         "case_file": is_reporter and ombudsman.may_file_case(report),
         "is_reporter": is_reporter,  # a withheld file is listed to its reporter only
-        "merged_count": getattr(report, "merged_count", 0),
+        "merged_count": sum(n for (n,) in _merged_count.rows(report=report.pk)),
     }
 
 

@@ -1,5 +1,7 @@
 """Scoping and redaction: who sees which report, and who sees who filed it."""
 
+import contextlib
+
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.http import Http404
@@ -59,3 +61,28 @@ def test_named_reporter_is_shown_to_the_public_by_display_name_only(make_report,
     report = make_report()
     shown = access.reporter_shown_to(AnonymousUser(), report)
     assert shown == {"name": "Made", "email": "", "phone": "", "nik": "", "full": False}
+
+
+def test_a_visitor_without_staff_reach_opens_exactly_what_reports_visible_to_gives(
+    make_report, national_admin, citizen, other_citizen
+):
+    """get_report_for_user decides a citizen's and an anonymous visitor's access on the loaded row
+    (may_open): for every kind of report, the same answer as the reports_visible_to query."""
+    from complaints.models import Report
+
+    shown = make_report(title="Terbuka")
+    workflow.verify(shown, by=national_admin)
+    secret = make_report(title="Rahasia", is_confidential=True)
+    workflow.verify(secret, by=national_admin)
+    junk = make_report(title="Spam")
+    workflow.remove(junk, by=national_admin, reason="spam")
+    others = make_report(title="Milik warga lain", by=other_citizen, is_confidential=True)
+    make_report(title="Belum diverifikasi")
+    for user in (AnonymousUser(), citizen, other_citizen):
+        visible = set(access.reports_visible_to(user).values_list("pk", flat=True))
+        opened = set()
+        for report in Report.objects.all():
+            with contextlib.suppress(Http404):
+                opened.add(access.get_report_for_user(user, report.tracking_no).pk)
+        assert opened == visible, user
+    assert secret.pk not in visible and others.pk in visible  # other_citizen's: their own, not the public's

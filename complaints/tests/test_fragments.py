@@ -240,3 +240,36 @@ def test_my_report_rows_are_kept_per_language(make_report, citizen):
     indonesian = client.get("/laporan/saya/").content.decode()
     english = client.get("/en/laporan/saya/").content.decode()
     assert "Instansi penangan" in indonesian and "Instansi penangan" not in english
+
+
+def test_the_kept_comment_form_is_the_form_rendered_in_full(make_report, national_admin, other_citizen, monkeypatch):
+    from crispy_forms.templatetags.crispy_forms_filters import as_crispy_form
+
+    url = reverse("complaints:detail", args=[published(make_report, national_admin).tracking_no])
+    client = _signed_in(other_citizen)
+    kept = [client.get(url).content.decode(), client.get("/en" + url).content.decode()]
+    monkeypatch.setattr(fragments, "comment_form", as_crispy_form)
+    full = [client.get(url).content.decode(), client.get("/en" + url).content.decode()]
+    assert 'id="id_comment-body"' in kept[0]
+    assert [_strip(html) for html in kept] == [_strip(html) for html in full]
+
+
+def test_the_kept_comment_form_follows_the_language(make_report, national_admin, other_citizen):
+    url = reverse("complaints:detail", args=[published(make_report, national_admin).tracking_no])
+    client = _signed_in(other_citizen)
+    form = lambda html: html.split('id="form-comment"', 1)[1].split("</form>", 1)[0]  # noqa: E731
+    assert "Komentar" in form(client.get(url).content.decode())
+    english = form(client.get("/en" + url).content.decode())
+    assert "Comment" in english and "Komentar" not in english
+
+
+def test_a_comment_with_an_error_keeps_its_text_and_is_never_kept(make_report, national_admin, other_citizen):
+    url = reverse("complaints:detail", args=[published(make_report, national_admin).tracking_no])
+    client = _signed_in(other_citizen)
+    client.get(url)  # the blank form is kept
+    typed = "Tanggapan saya " + "x" * 2000
+    response = client.post(url + "komentar/", {"comment-body": typed})
+    html = response.content.decode()
+    assert response.status_code == 400 and "is-invalid" in html and typed in html
+    html = client.get(url).content.decode()
+    assert "is-invalid" not in html and "Tanggapan saya" not in html

@@ -50,3 +50,20 @@ def test_the_clocks_behind_report_due_at_are_one_rule(make_report):
     chosen = set(report.clocks.setting_report_due().values_list("pk", flat=True))
     assert {c.pk for c in clocks if c.sets_report_due} == chosen
     assert {c.kind for c in clocks if c.pk in chosen} == AGENCY_CLOCKS
+
+
+@pytest.mark.django_db
+def test_report_is_public_is_the_public_queryset_for_every_combination(make_report, tree):
+    from agencies.models import Sandbox
+
+    sandbox = Sandbox.objects.create(agency=tree["badung"], name="Bimtek")
+    reports = _variants(
+        make_report(),
+        status=Status.values,
+        is_confidential=[False, True],
+        verified_at=[None, timezone.now()],
+        sandbox_id=[None, sandbox.pk],
+    )
+    public = set(Report.objects.filter(pk__in=[r.pk for r in reports]).public().values_list("pk", flat=True))
+    assert {r.pk for r in reports if r.is_public} == public
+    assert 0 < len(public) < len(reports)

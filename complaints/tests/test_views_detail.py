@@ -1,4 +1,5 @@
 import datetime as dt
+import re
 
 import pytest
 from django.urls import reverse
@@ -351,3 +352,24 @@ def test_citizen_reads_each_step_in_citizen_words_on_the_page_and_in_mail_subjec
     # Staff keep their own vocabulary.
     staff_subjects = Notification.objects.exclude(user=citizen).values_list("subject", flat=True)
     assert any("Disposisi" in s for s in staff_subjects)
+
+
+def test_each_file_is_shown_with_its_own_public_step_and_an_internal_steps_never(
+    client, citizen, answered_report, agency_admin
+):
+    """The page reads the report's files once and hands each public step its own (views._detail_context)."""
+    from complaints.models import Event
+    from complaints.uploads import check_upload
+
+    workflow.reply(answered_report, by=citizen, note="Belum", attachments=[check_upload(png_upload("balasan.png"))])
+    internal = workflow.respond(
+        answered_report, by=agency_admin, note="Sudah", attachments=[check_upload(png_upload("internal.png"))]
+    )
+    Event.objects.filter(pk=internal.pk).update(is_public=False)  # a step the public never sees, with a file
+    html = client.get(_url("detail", answered_report)).content.decode()
+    timeline = html.split('<ol class="timeline">', 1)[1].split("</ol>", 1)[0]
+    steps = re.split(r'<li(?: class="answer")?>', timeline)
+    (step,) = [s for s in steps if "Belum" in s]
+    assert "balasan.png" in step and sum("balasan.png" in s for s in steps) == 1
+    assert "internal.png" not in html
+    assert "Lampiran laporan" not in html  # no file of the report itself
