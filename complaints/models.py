@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, District, Region, Village, in_subtrees, path_ids
 from lapor import page_cache, refcache
+from lapor.prepared import insert_rows
 
 from .deadlines import WorkCalendar, default_limit
 
@@ -400,6 +401,16 @@ MAP_POINT_ATTNAMES = ("is_confidential", "verified_at", "status", "sandbox_id", 
 PUBLIC_ATTNAMES = ("is_confidential", "verified_at", "status", "sandbox_id")  # what is_public reads
 
 
+def _plain_insert(obj, args, kwargs) -> bool:
+    """save(force_insert=True[, using=…]) of a new row: lapor.prepared.insert may write it."""
+    return (
+        obj._state.adding
+        and not args
+        and kwargs.get("force_insert") is True
+        and set(kwargs) <= {"force_insert", "using"}
+    )
+
+
 class Report(models.Model):
     tracking_no = models.CharField(
         _("nomor pelacakan"), max_length=12, unique=True, default=new_tracking_no, editable=False
@@ -606,7 +617,10 @@ class Report(models.Model):
         status_saved = fields is None or "status" in fields
         map_saved = fields is None or not MAP_POINT_FIELDS.isdisjoint(fields)
         with transaction.atomic(savepoint=False):
-            super().save(*args, **kwargs)
+            if _plain_insert(self, args, kwargs):
+                insert_rows([self], using=kwargs.get("using"))  # the INSERT's text built once per process
+            else:
+                super().save(*args, **kwargs)
             if status_saved and before is not _UNKNOWN and before != self.status and self.sandbox_id is None:
                 status_counts.moved(before, self.status)
             if status_saved and before is not None and before != self.status:
@@ -767,14 +781,23 @@ class Event(models.Model):
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise ValueError("Events are append-only")
+        if _plain_insert(self, args, {**kwargs, "force_insert": True}):
+            # Events are only ever inserted: the INSERT's text built once per process.
+            def insert(**extra):
+                insert_rows([self], using=kwargs.get("using"))
+        else:
+
+            def insert(**extra):
+                super(Event, self).save(*args, **{**kwargs, **extra})
+
         if self.report.sandbox_id is not None:
             # Practice (a training sandbox): not sealed into the audit trail, which must survive the
             # sandbox's deletion; verify_audit counts these rows as unsealed while they exist.
-            super().save(*args, **kwargs)
+            insert()
         else:
             from lapor import audit
 
-            audit.append(self, audit.EVENT_CHAIN, lambda **extra: super(Event, self).save(*args, **{**kwargs, **extra}))
+            audit.append(self, audit.EVENT_CHAIN, insert)
 
     @property
     def action_label(self):

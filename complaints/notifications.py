@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from agencies.models import Membership, TrainingSeat, path_ids
-from lapor.prepared import Prepared
+from lapor.prepared import Prepared, insert_rows
 from lapor.queue import after_commit
 
 from .models import CITIZEN_ACTIONS, INTERNAL_ACTIONS, Action, Event, Follow, Notification, Status
@@ -201,7 +201,7 @@ def write_notifications(
     if rows:
         for row in rows:
             row.event = event  # saved now: its id
-        Notification.objects.bulk_create(rows)
+        insert_rows(rows)  # bulk_create without compiling the INSERT each time
         if deliver:
             enqueue_delivery([n.pk for n in rows])
     return rows

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, Membership
 from agencies.roles import national_roles, staff_agencies
+from lapor.prepared import insert_rows
 from lapor.queue import after_commit
 
 from . import access, notifications, places, routing, routing_model
@@ -417,8 +418,18 @@ def submit(
                 report.tracking_no = tracking_number_for(report.pk)
                 report.save(update_fields=["tracking_no", "due_at"])
             if suggested_agency is not None:
-                ReportAgency.objects.create(
-                    report=report, agency=suggested_agency, kind=ReportAgency.Kind.HANDLER, created_at=now
+                # ReportAgency.objects.create, its INSERT built once per process; the report's status
+                # given as ReportAgency.save would take it from the report.
+                insert_rows(
+                    [
+                        ReportAgency(
+                            report=report,
+                            agency=suggested_agency,
+                            kind=ReportAgency.Kind.HANDLER,
+                            created_at=now,
+                            status=report.status,
+                        )
+                    ]
                 )
             _attach(report, None, by, attachments)
             event = Event(

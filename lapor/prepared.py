@@ -18,8 +18,8 @@ import itertools
 from collections.abc import Callable
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connections
-from django.db.models import QuerySet
+from django.db import connections, router
+from django.db.models import QuerySet, signals
 
 _counter = itertools.count(1)
 _EMPTY = ("", (), ())  # a query that matches nothing whatever the values
@@ -85,3 +85,83 @@ def _stand_in(value):
 def _value(values: dict, slot: tuple):
     name, index = slot
     return values[name] if index is None else values[name][index]
+
+
+# --- INSERTs ---------------------------------------------------------------------------------------
+
+_INSERTS: dict[tuple, tuple[str, list]] = {}
+INSERT_MAX_ROWS = 50  # more rows at once (a sweep's, a broadcast's) are rare: the ORM's bulk_create
+
+
+def insert_rows(objs: list, *, using: str | None = None) -> None:
+    """INSERT new rows of one model, as `Model.save(force_insert=True)` / `bulk_create` would, with
+    the statement's text built once per process, model, row count and whether the ids are given.
+
+    The ORM compiles every INSERT anew — every column's placeholder, quoting, the RETURNING clause —
+    which costs more CPU than PostgreSQL takes to run a small one; a submission writes five. Here
+    each value is still prepared by its field (`pre_save` — `auto_now` included — then
+    `get_db_prep_save`), the ids the database draws are set on the objects, and the objects are
+    marked saved. Only for plain rows: a model with pre_save/post_save receivers, a multi-table
+    child, or a value that is an expression (a database default left to the database) goes through
+    the ORM unchanged, and so do more than INSERT_MAX_ROWS rows. Callers keep what their model's own
+    `save()` adds (e.g. Report's counters)."""
+    if not objs:
+        return
+    model = type(objs[0])
+    meta = model._meta
+    using = using or router.db_for_write(model, instance=objs[0])
+    connection = connections[using]
+    pk_given = objs[0].pk is not None
+    if (
+        len(objs) > INSERT_MAX_ROWS
+        or meta.parents
+        or signals.pre_save.has_listeners(model)
+        or signals.post_save.has_listeners(model)
+        or any(type(obj) is not model or (obj.pk is not None) != pk_given for obj in objs)
+        or not (connection.features.can_return_rows_from_bulk_insert or pk_given)
+    ):
+        return _orm_insert(objs, using)
+    key = (model, len(objs), pk_given, connection.vendor)
+    built = _INSERTS.get(key)
+    if built is None:
+        built = _INSERTS[key] = _build_insert(meta, connection, len(objs), pk_given)
+    sql, fields = built
+    params = []
+    for obj in objs:
+        obj._prepare_related_fields_for_save(operation_name="insert")
+        for field in fields:
+            value = field.pre_save(obj, True)
+            if hasattr(value, "resolve_expression"):
+                return _orm_insert(objs, using)
+            params.append(field.get_db_prep_save(value, connection=connection))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        ids = None if pk_given else [row[0] for row in cursor.fetchall()]
+    for i, obj in enumerate(objs):
+        if ids is not None:
+            setattr(obj, meta.pk.attname, ids[i])
+        obj._state.adding = False
+        obj._state.db = using
+
+
+def _build_insert(meta, connection, count: int, pk_given: bool) -> tuple[str, list]:
+    qn = connection.ops.quote_name
+    fields = [f for f in meta.local_concrete_fields if not f.generated and (pk_given or f is not meta.auto_field)]
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    sql = f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) VALUES " + ", ".join(
+        [row] * count
+    )
+    if not pk_given:
+        sql += f" RETURNING {qn(meta.db_table)}.{qn(meta.pk.column)}"
+    return sql, fields
+
+
+def _orm_insert(objs: list, using: str) -> None:
+    """Row by row through save_base (pre_save/post_save receivers hear each), or bulk_create when there
+    are many rows and no receivers."""
+    model = type(objs[0])
+    if len(objs) == 1 or signals.pre_save.has_listeners(model) or signals.post_save.has_listeners(model):
+        for obj in objs:
+            obj.save_base(using=using, force_insert=True)
+    else:
+        model._default_manager.using(using).bulk_create(objs)

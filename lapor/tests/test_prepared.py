@@ -38,3 +38,77 @@ def test_a_stand_in_the_orm_rewrites_is_refused():
         prepared.rows(name="Badung")
     with pytest.raises(TypeError):
         Prepared(lambda when: Agency.objects.filter(pk=when)).sql(when=1.5)
+
+
+# --- insert_rows -----------------------------------------------------------------------------------
+
+
+def _columns(model, pk):
+    return {k: v for k, v in model.objects.filter(pk=pk).values().get().items() if k != "id"}
+
+
+def test_insert_rows_writes_what_the_orm_writes_and_gives_each_object_its_id(make_report, citizen):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from complaints.models import Clock, Notification, Report
+    from lapor.prepared import insert_rows
+
+    report = make_report()
+    event = report.events.get()
+    now = timezone.now()
+    rows = [
+        Notification(
+            user=citizen, report=report, event=event, kind="submit", subject=f"s{i}", url=f"/u{i}", created_at=now
+        )
+        for i in range(3)
+    ]
+    insert_rows(rows)
+    orm = Notification.objects.bulk_create(
+        [
+            Notification(
+                user=citizen, report=report, event=event, kind="submit", subject=f"s{i}", url=f"/u{i}", created_at=now
+            )
+            for i in range(3)
+        ]
+    )
+    for mine, theirs in zip(rows, orm, strict=True):
+        assert mine.pk is not None and not mine._state.adding and mine._state.db == "default"
+        assert _columns(Notification, mine.pk) == _columns(Notification, theirs.pk)  # each row has its own id
+
+    due = now + dt.timedelta(days=3)
+    clock = Clock(report=report, kind="verification", agency=report.agency, limit_days=3, started_at=now, due_at=due)
+    insert_rows([clock])
+    twin = Clock.objects.create(
+        report=report, kind="verification", agency=report.agency, limit_days=3, started_at=now, due_at=due
+    )
+    assert _columns(Clock, clock.pk) == _columns(Clock, twin.pk)
+
+    # Report.save of a new report goes through insert_rows: auto_now (updated_at) is set as the ORM sets it.
+    copy = Report.objects.get(pk=report.pk)
+    copy.pk, copy.tracking_no, copy.submission_key, copy._state.adding = None, "COPY0001", None, True
+    copy.updated_at = None
+    copy.save(force_insert=True)
+    written = Report.objects.get(pk=copy.pk)
+    assert written.updated_at is not None and written.updated_at >= now
+    assert written.title == report.title and written.status == report.status
+
+
+def test_insert_rows_leaves_a_model_with_save_receivers_to_the_orm(make_report):
+    from django.db.models.signals import post_save
+
+    from complaints.models import StatusCount
+    from lapor.prepared import insert_rows
+
+    heard = []
+
+    def receiver(sender, instance, created, **kwargs):
+        heard.append((instance.status, created))
+
+    post_save.connect(receiver, sender=StatusCount)
+    try:
+        insert_rows([StatusCount(status="submitted", n=1)])
+    finally:
+        post_save.disconnect(receiver, sender=StatusCount)
+    assert heard == [("submitted", True)]
