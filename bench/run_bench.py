@@ -1,6 +1,9 @@
 #!/usr/bin/env python
 """LAPOR benchmarks: serve the app with gunicorn on loopback and measure it with wrk.
 
+The server runs as production's does: its configuration module (lapor/gunicorn_conf.py: each worker warms up
+and freezes its heap) and production's number of workers (deploy/lapor-web.service, else README's command).
+
     # a PostgreSQL database seeded with `manage.py seed_scale --reports N`, Redis running:
     export DATABASE_URL=postgres://lapor:lapor@127.0.0.1:5432/lapor_bench REDIS_URL=redis://127.0.0.1:6379/1
     export DJANGO_SECRET_KEY=bench DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost
@@ -99,6 +102,24 @@ def ensure_users():
         session.create()
         people[key] = (user, session.session_key)
     return people, agency
+
+
+GUNICORN_CONF = "lapor.gunicorn_conf"  # production's gunicorn configuration (its worker hooks)
+
+
+def gunicorn_conf() -> str:
+    """The configuration module production's gunicorn runs with, when the checkout has one."""
+    return GUNICORN_CONF if (ROOT / (GUNICORN_CONF.replace(".", "/") + ".py")).exists() else ""
+
+
+def production_workers() -> int:
+    """The number of workers production runs: the web service's `--workers`, else the README's command."""
+    for path in (ROOT / "deploy" / "lapor-web.service", ROOT / "README.md"):
+        if path.exists():
+            m = re.search(r"gunicorn\b.*?--workers[= ](\d+)", path.read_text())
+            if m:
+                return int(m.group(1))
+    return 2
 
 
 def cookie(session_key=None):
@@ -326,7 +347,9 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--label", default="")
     parser.add_argument("--duration", type=int, default=10)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--workers", type=int, default=production_workers(), help="default: production's count (production_workers)"
+    )
     parser.add_argument("--write", default=str(ROOT / "docs" / "benchmarks.md"))
     parser.add_argument("--skip-sweep", action="store_true")
     parser.add_argument("--json", help="also write the figures as JSON (for --compare)")
@@ -410,6 +433,7 @@ def main():
         [
             str(ROOT / ".venv" / "bin" / "gunicorn"),
             "lapor.wsgi",
+            *(["-c", f"python:{GUNICORN_CONF}"] if gunicorn_conf() else []),
             "-w",
             str(args.workers),
             "-b",
@@ -507,7 +531,8 @@ def main():
 
     lines = [
         f"\n## {args.label or 'Run'} — {n_reports:,} reports — {timezone.now():%Y-%m-%d %H:%M} UTC\n",
-        f"gunicorn {args.workers} sync workers on 127.0.0.1, wrk 2 threads, {args.duration} s per page; "
+        f"gunicorn {args.workers} sync workers on 127.0.0.1 ({gunicorn_conf() or 'no config module'}), "
+        f"wrk 2 threads, {args.duration} s per page; "
         f"page cache {settings.LAPOR_PAGE_CACHE_SECONDS} s (LAPOR_PAGE_CACHE_SECONDS; 0: every page rendered); "
         "light load = 2 connections, submissions 4 connections. Pages marked (warga masuk): the bench citizen "
         "signed in, always rendered. CPU ms/request: the gunicorn workers' and "
@@ -523,6 +548,7 @@ def main():
         "at": timezone.now().isoformat(),
         "page_cache_seconds": settings.LAPOR_PAGE_CACHE_SECONDS,
         "workers": args.workers,
+        "gunicorn_conf": gunicorn_conf(),
         "pages": {},
     }
     for key, name, path, f, r in rows:
