@@ -333,3 +333,29 @@ def test_a_resubmission_does_not_count_against_the_limit(client, citizen, form_d
     assert client.post(URL, {**form_data, "submission_key": "k1"}).status_code == 302
     assert client.post(URL, {**form_data, "submission_key": "k2"}).status_code == 429
     assert Report.objects.count() == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL (set DATABASE_URL)")
+def test_postgres_submission_recipients_read_memberships_by_index(tree, agency_admin, national_admin):
+    """The submission's recipients query (notifications._SUBMIT_STAFF: the agency's staff, the admins
+    above it, every national admin) reads each arm through an index (membership_role for the
+    national admins), never the whole memberships table: a missing index for any arm shows as a Seq
+    Scan even with sequential scans priced out."""
+    from agencies.models import path_ids
+    from complaints.notifications import _SUBMIT_STAFF
+
+    agency = tree["badung"]
+    sql, params = _SUBMIT_STAFF.sql(
+        agency=agency.pk, roles=["agency_admin", "liaison"], above=path_ids(agency.path)[:-1]
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE agencies_membership")
+        # A table this small would be read whole (or along its primary key, for the ORDER BY): those
+        # are priced out, so what is left is the index reads the filter's arms can use.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_indexscan = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Seq Scan on agencies_membership" not in plan, plan
+    assert "Bitmap Index Scan on membership_role" in plan, plan
