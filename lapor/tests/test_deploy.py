@@ -1,4 +1,4 @@
-"""The systemd units of deploy/: worker and beat are supervised and restarted whenever they exit."""
+"""The systemd units of deploy/: web server, worker and beat are supervised and restarted whenever they exit."""
 
 import configparser
 from pathlib import Path
@@ -31,3 +31,13 @@ def test_the_environment_example_names_every_required_setting():
     text = (DEPLOY / "lapor.env.example").read_text()
     for name in ("DATABASE_URL", "REDIS_URL", "DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS"):
         assert f"\n{name}=" in text
+
+
+def test_the_web_server_is_restarted_and_serves_with_the_config_that_freezes_the_heap():
+    unit = _unit("lapor-web.service")
+    service = unit["Service"]
+    assert service["Restart"] == "always"
+    assert unit["Unit"]["StartLimitIntervalSec"] == "0"
+    assert service["ExecStart"].startswith("/srv/lapor/.venv/bin/gunicorn -c python:lapor.gunicorn_conf ")
+    assert service["EnvironmentFile"] == "/etc/lapor/lapor.env"
+    assert unit["Install"]["WantedBy"] == "multi-user.target"
