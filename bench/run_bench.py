@@ -67,6 +67,7 @@ from accounts.models import User  # noqa: E402
 from accounts.testing import force_login, verified_device  # noqa: E402
 from agencies.models import Agency, Membership, Region  # noqa: E402
 from bench.goals import SIGNED_IN, compare, goals_table  # noqa: E402
+from bench.serving import GUNICORN_CONF, gunicorn_conf, production_workers  # noqa: E402
 from complaints import status_counts  # noqa: E402
 from complaints.models import AGENCY_CLOCKS, Category, Clock, ClockStep, Report  # noqa: E402
 
@@ -102,24 +103,6 @@ def ensure_users():
         session.create()
         people[key] = (user, session.session_key)
     return people, agency
-
-
-GUNICORN_CONF = "lapor.gunicorn_conf"  # production's gunicorn configuration (its worker hooks)
-
-
-def gunicorn_conf() -> str:
-    """The configuration module production's gunicorn runs with, when the checkout has one."""
-    return GUNICORN_CONF if (ROOT / (GUNICORN_CONF.replace(".", "/") + ".py")).exists() else ""
-
-
-def production_workers() -> int:
-    """The number of workers production runs: the web service's `--workers`, else the README's command."""
-    for path in (ROOT / "deploy" / "lapor-web.service", ROOT / "README.md"):
-        if path.exists():
-            m = re.search(r"gunicorn\b.*?--workers[= ](\d+)", path.read_text())
-            if m:
-                return int(m.group(1))
-    return 2
 
 
 def cookie(session_key=None):

@@ -1,4 +1,5 @@
-"""bench/goals.py: issue #15's goals are judged by the figure each goal is about.
+"""bench/goals.py: issue #15's goals are judged by the figure each goal is about; bench/serving.py: the
+benchmark's server is production's.
 
 A citizen's page answered from the page cache (anonymous, kept) costs the cache's few milliseconds;
 a signed-in citizen always gets it rendered. The goals about citizen pages are judged by the
@@ -7,6 +8,7 @@ rendered, signed-in figure, whatever the kept one says.
 
 import json
 
+from bench import serving
 from bench.goals import SIGNED_IN, compare, goals_table
 
 NO_STORE = "max-age=0, no-cache, no-store, must-revalidate, private"
@@ -94,3 +96,10 @@ def test_compare_puts_the_signed_in_pages_beside_the_anonymous_ones(tmp_path):
     text = compare(tmp_path / "small.json", tmp_path / "large.json")
     assert "| feed_citizen | 3 → 3 | 11.0 | 21.0 | 1.91 |" in text
     assert "| feed | 3 → 3 | 11.0 | 11.0 | 1.00 |" in text
+
+
+def test_the_benchmark_serves_with_productions_gunicorn_configuration_and_workers():
+    unit = (serving.ROOT / "deploy" / "lapor-web.service").read_text()
+    [command] = [line for line in unit.splitlines() if line.startswith("ExecStart=")]
+    assert f"-c python:{serving.gunicorn_conf()} " in command
+    assert f"--workers {serving.production_workers()} " in command
