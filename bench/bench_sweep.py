@@ -29,7 +29,10 @@ def test_bench_sweep(make_report, agency_admin, parent_admin, n, settings):
     Report.objects.bulk_create(reports)
     new = list(Report.objects.exclude(pk=clock.report_id).values_list("pk", flat=True))
     ReportAgency.objects.bulk_create(
-        [ReportAgency(report_id=pk, agency_id=template.agency_id, status=template.status) for pk in new]
+        [
+            ReportAgency(report_id=pk, agency_id=template.agency_id, status=template.status, due_at=template.due_at)
+            for pk in new
+        ]
     )
     Clock.objects.bulk_create(
         [

@@ -10,14 +10,14 @@ rule of "inside an agency's subtree" (agencies.models.in_subtrees, Agency.is_in_
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Membership
 from agencies.roles import memberships, national_roles, staff_agencies, training_seats
 
-from .models import Report
+from .models import Report, ReportAgency, overdue_q
 
 Role = Membership.Role
 REPORTER = "reporter"
@@ -82,6 +82,29 @@ def staff_reports(user, qs: QuerySet | None = None, statuses=None) -> QuerySet:
     if sandboxes:
         return real | qs.filter(sandbox_id__in=sandboxes)
     return real
+
+
+def staff_queue_counts(user, statuses, now=None) -> dict:
+    """{status: reports, "overdue": reports} of staff_reports(user, statuses=statuses), for staff below
+    the national roles. Without a training seat their scope is real reports their subtrees handle or
+    handled, so the counts come from the handling rows' index alone (ReportAgency.status, due_at and
+    is_practice are their report's); with one, practice reports join in and the reports are counted."""
+    if training_seats(user):
+        rows = (
+            staff_reports(user, statuses=statuses)
+            .order_by()
+            .values("status")
+            .annotate(n=Count("pk"), late=Count("pk", filter=overdue_q(now)))
+        )
+        counts = {"overdue": 0}
+        for r in rows:
+            counts[r["status"]] = r["n"]
+            counts["overdue"] += r["late"]
+        return counts
+    agencies = staff_agencies(user)
+    if not agencies:
+        return {"overdue": 0}
+    return ReportAgency.objects.in_subtrees(agencies).count_reports_by_status(statuses, now)
 
 
 def practice_reports(user, qs: QuerySet | None = None) -> QuerySet:

@@ -15,7 +15,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ERROR_FLAG, ORDER_VAR, PAGE_VAR
 from django.db import transaction
-from django.db.models import Count, F, Max, Q
+from django.db.models import F, Max, Q
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -66,7 +66,6 @@ from .models import (
     ResponseTemplate,
     RoutingRule,
     Status,
-    overdue_q,
     reference_objects,
 )
 from .pagination import CappedCountPaginator
@@ -142,7 +141,8 @@ def queue_counts(request) -> dict:
     """Reports per status in the user's scope plus the overdue ones. National roles (the whole
     country) read the workflow's status counters (complaints/status_counts.py) and count the overdue
     reports up to OVERDUE_COUNT_CAP through the (status, due_at) index, so their cost does not grow
-    with the table; other staff: ONE grouped query over their scope."""
+    with the table; other staff: ONE grouped query over their subtree's handling rows
+    (access.staff_queue_counts)."""
     cached = getattr(request, "_lapor_queue_counts", None)
     if cached is None:
         now = timezone.now()
@@ -152,17 +152,8 @@ def queue_counts(request) -> dict:
             overdue = Report.objects.overdue(now).order_by().values("pk")[:OVERDUE_COUNT_CAP].count()
             cached["overdue"] = f"{OVERDUE_COUNT_CAP}+" if overdue >= OVERDUE_COUNT_CAP else overdue
         else:
-            # Only the open queues: closed reports (most of the table) are skipped by the status index.
-            rows = (
-                access.staff_reports(request.user, statuses=OPEN_STATUSES)  # the tabs', and overdue's
-                .order_by()
-                .values("status")
-                .annotate(n=Count("pk"), late=Count("pk", filter=overdue_q(now)))
-            )
-            cached = {"overdue": 0}
-            for r in rows:
-                cached[r["status"]] = r["n"]
-                cached["overdue"] += r["late"]
+            # Only the open queues (the tabs', and overdue's): closed reports are never read.
+            cached = access.staff_queue_counts(request.user, OPEN_STATUSES, now)
         request._lapor_queue_counts = cached
     return cached
 

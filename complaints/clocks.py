@@ -37,6 +37,7 @@ from .models import (
     ClockLimit,
     ClockStep,
     Report,
+    ReportAgency,
     calendar_of,
     limit_of,
 )
@@ -266,12 +267,16 @@ def recompute_open_clocks(agency: Agency | None = None, kind: str | None = None,
 
 
 def sync_report_due(report_ids: Iterable[int]) -> None:
-    """Report.due_at = the earliest due time of its open running (or missed) agency clocks, in one UPDATE."""
+    """Report.due_at = the earliest due time of its open running (or missed) agency clocks, in one UPDATE;
+    then the same due time on the reports' handling rows (ReportAgency.due_at, what the queue tabs
+    count overdue by), in a second."""
     report_ids = list(report_ids)
     if not report_ids:
         return
     earliest = Clock.objects.setting_report_due().filter(report=OuterRef("pk")).order_by("due_at").values("due_at")[:1]
     Report.objects.filter(pk__in=report_ids).update(due_at=Subquery(earliest))
+    due = Report.objects.filter(pk=OuterRef("report_id")).values("due_at")[:1]
+    ReportAgency.objects.filter(report_id__in=report_ids).update(due_at=Subquery(due))
 
 
 def queue_recompute(agency_id: int | None = None, kind: str | None = None) -> None:

@@ -296,6 +296,7 @@ def _refresh(report: Report, fresh: Report) -> None:
     for f in Report._meta.concrete_fields:
         setattr(report, f.attname, getattr(fresh, f.attname))
     report._saved_status = fresh._saved_status  # the status counters' idea of what is stored
+    report._saved_due_at = fresh._saved_due_at  # the handling rows'
     report._saved_map_point = fresh._saved_map_point  # the map grid's
     report._state.fields_cache.clear()
 

@@ -2,24 +2,39 @@
 
 Every handling row (ReportAgency) carries its report's status, written by Report.save with the status
 counters; the staff scope matches it, so a queue of one status reads the subtree's rows in that status
-through the (agency, status, report) index instead of every report the subtree ever held."""
+through the (agency, status, report) index instead of every report the subtree ever held. The rows carry
+their report's due time and practice flag too (Report.save, clocks.sync_report_due), so the queue tabs
+are counted from that index alone (access.staff_queue_counts)."""
+
+import datetime as dt
+import io
 
 import pytest
+import time_machine
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.db import connection
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
+from django.utils import timezone
 
-from agencies.models import Agency, in_subtrees
+from agencies.models import Agency, Role, in_subtrees
 from agencies.roles import staff_agencies
-from complaints import access, workflow
-from complaints.models import OPEN_STATUSES, CloseReason, Report, ReportAgency, Status
+from complaints import access, clocks, escalation, sandbox, workflow
+from complaints.models import OPEN_STATUSES, ClockLimit, CloseReason, Report, ReportAgency, Status
 from complaints.tests.portal import answered
 
 CHANGELIST = "admin:complaints_report_changelist"
+User = get_user_model()
 
 
 def _out_of_step():
-    return list(ReportAgency.objects.exclude(status=F("report__status")).values_list("report__tracking_no", "status"))
+    """Handling rows whose status, due time or practice flag is not their report's."""
+    return [
+        (h.report.tracking_no, h.status, h.due_at, h.is_practice)
+        for h in ReportAgency.objects.select_related("report")
+        if (h.status, h.due_at, h.is_practice) != (h.report.status, h.report.due_at, h.report.sandbox_id is not None)
+    ]
 
 
 def test_handling_rows_carry_the_status_through_every_transition(
@@ -87,6 +102,126 @@ def test_handling_rows_carry_the_status_through_every_transition(
     assert ReportAgency.objects.filter(report=duplicate).get().status == Status.IN_PROGRESS
     assert ReportAgency.objects.filter(report=report).count() == 4  # Badung, DIY's copy, Dinkes, Sleman
     assert set(ReportAgency.objects.filter(report=report).values_list("status", flat=True)) == {Status.COMPLETED}
+
+
+def _fresh_counts(user, now):
+    """The queue tabs counted afresh from the reports themselves: the real reports any handling row of
+    the user's subtrees points to, plus the user's practice reports, in an open status; overdue by
+    Report.is_overdue. Nothing of the handling rows' copied status, due time or practice flag is read."""
+    reports = set(_old_scope(user)) | set(access.practice_reports(user))
+    counts = {"overdue": 0}
+    for r in reports:
+        if r.status in OPEN_STATUSES:
+            counts[r.status] = counts.get(r.status, 0) + 1
+            counts["overdue"] += r.is_overdue(now)
+    return counts
+
+
+def test_queue_tab_counts_equal_a_fresh_count_after_every_transition(
+    make_report, national_admin, agency_admin, parent_admin, unit_admin, sibling_admin, head, citizen, tree,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    staff = [agency_admin, parent_admin, unit_admin, sibling_admin, head]
+    trainee = User.objects.create_user("latihan@example.test", "lapor-test", full_name="Peserta", is_staff=True)
+    steps = []
+
+    def check(label):
+        assert _out_of_step() == [], label
+        now = timezone.now()
+        for when in (now, now + dt.timedelta(days=6), now + dt.timedelta(days=40)):
+            for user in User.objects.filter(pk__in=[u.pk for u in [*staff, trainee]]):  # nothing cached on them
+                assert access.staff_queue_counts(user, OPEN_STATUSES, when) == _fresh_counts(user, when), (
+                    label,
+                    user.email,
+                    when,
+                )
+        steps.append(label)
+
+    report = make_report()
+    second = make_report(title="Laporan kedua", is_anonymous=True)
+    check("submit")
+    workflow.hold(report, by=national_admin, note="Lengkapi lokasi")
+    check("hold")
+    workflow.provide_info(report, by=citizen, note="Di depan Puskesmas Kuta")
+    check("provide info")
+    workflow.verify(report, by=national_admin)
+    workflow.verify(second, by=national_admin)
+    check("verify")
+    workflow.dispatch(report, by=national_admin, to_agency=tree["badung"], copies=[tree["diy"]])
+    workflow.dispatch(second, by=national_admin, to_agency=tree["badung"])
+    check("dispatch with a copy")
+    workflow.forward(report, by=agency_admin, to_agency=tree["dinkes"], note="Untuk Dinkes")
+    check("forward")
+    workflow.follow_up(report, by=unit_admin, note="Sedang dicek")
+    workflow.follow_up(second, by=agency_admin, note="Sedang dicek")
+    check("follow up")
+    with time_machine.travel(timezone.now() + dt.timedelta(days=30)):
+        with django_capture_on_commit_callbacks(execute=True):
+            escalation.run_clocks()  # reminders and escalations of the missed clocks
+        check("escalation sweep")
+    ClockLimit.objects.create(kind="resolution", days=60)
+    clocks.recompute_open_clocks()  # a changed limit: new due times written by bulk UPDATEs
+    assert Report.objects.get(pk=second.pk).due_at != second.due_at
+    check("limit changed")
+    workflow.return_report(report, by=unit_admin, reason="Bukan wewenang kami")
+    check("return")
+    workflow.dispatch(report, by=national_admin, to_agency=tree["dinkes"])
+    check("dispatch again")
+    workflow.transfer(report, by=agency_admin, to_agency=tree["sleman"], note="Lokasi di Sleman")
+    check("transfer out of the subtree")
+    workflow.respond(report, by=sibling_admin, note="Sudah ditambal")
+    check("respond")
+    workflow.accept(report, by=citizen, rating=4)
+    check("complete")
+    workflow.reopen(report, by=citizen, reason="Lubangnya muncul lagi")
+    check("reopen")
+    main = answered(make_report, national_admin, agency_admin, tree, title="Laporan utama")
+    duplicate = make_report(title="Laporan sama")
+    workflow.verify(duplicate, by=national_admin)
+    workflow.dispatch(duplicate, by=national_admin, to_agency=tree["badung"])
+    check("before merge")
+    workflow.merge(duplicate, by=national_admin, into=main)
+    check("merge")
+    workflow.unmerge(duplicate, by=national_admin)
+    check("unmerge")
+    workflow.archive(make_report(title="Ditarik"), by=national_admin, reason=CloseReason.WITHDRAWN)
+    check("archive")
+    real_only = access.staff_queue_counts(agency_admin, OPEN_STATUSES)
+    with django_capture_on_commit_callbacks(execute=True):
+        box = sandbox.open_sandbox(
+            tree["badung"], name="Bimtek Badung", seats=[(trainee, Role.AGENCY_ADMIN, tree["badung"])]
+        )
+    practice, trainee = box.reports.order_by("pk").first(), User.objects.get(pk=trainee.pk)
+    assert ReportAgency.objects.filter(report=practice, is_practice=True).exists()
+    check("sandbox opened")
+    workflow.verify(practice, by=trainee)
+    workflow.dispatch(practice, by=trainee, to_agency=tree["dinkes"])
+    check("practice dispatched")
+    assert access.staff_queue_counts(trainee, OPEN_STATUSES)[Status.DISPATCHED] == 1
+    assert access.staff_queue_counts(agency_admin, OPEN_STATUSES) == real_only  # practice never counts for them
+    sandbox.close_sandbox(tree["badung"])
+    check("sandbox closed")
+    assert len(steps) == 22
+    # The fixture reached the cases that matter: overdue reports, several open statuses.
+    later = _fresh_counts(agency_admin, timezone.now() + dt.timedelta(days=40))
+    assert later["overdue"] and len(later) >= 3
+
+
+def test_sync_handling_rows_puts_right_what_was_changed_behind_the_workflows_back(make_report, national_admin, tree):
+    report = make_report()
+    workflow.verify(report, by=national_admin)
+    workflow.dispatch(report, by=national_admin, to_agency=tree["badung"], copies=[tree["diy"]])
+    other = make_report(title="Lain")
+    # A repair done in SQL (or old code during a deploy) that the handling rows did not follow.
+    Report.objects.filter(pk=report.pk).update(due_at=report.due_at + dt.timedelta(days=3))
+    ReportAgency.objects.filter(report=other).update(status=Status.ON_HOLD, is_practice=True)
+    assert len(_out_of_step()) == 3
+    out = io.StringIO()
+    call_command("sync_handling_rows", "--batch", "1", stdout=out)
+    assert _out_of_step() == [] and out.getvalue().strip() == "3"
+    assert ReportAgency.objects.filter(report=other).get().status == Status.SUBMITTED
+    call_command("sync_handling_rows", stdout=out)
+    assert out.getvalue().split() == ["3", "0"]
 
 
 def _old_scope(user):
@@ -210,7 +345,7 @@ def test_the_in_progress_queue_reads_only_its_rows_in_that_status(
         cur.execute("ANALYZE complaints_reportagency")
         cur.execute("EXPLAIN (COSTS OFF) " + sql, params)
         plan = [row[0] for row in cur.fetchall()]
-        cur.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'report_agency_status'")
+        cur.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'report_agency_queue'")
         (index,) = cur.fetchone()
     # The index the queue reads through at scale (EXPLAIN at 2,000,000 reports: /docs/benchmarks.md):
     # the subtree's agencies, then the status, then the report.

@@ -437,7 +437,8 @@ class Command(BaseCommand):
             "stopped_at",
             "next_check_at",
         ]
-        handling_cols = ["id", "report_id", "agency_id", "kind", "created_at", "status"]  # the report's status
+        # The report's status and due time (seeded reports are real: is_practice keeps its default).
+        handling_cols = ["id", "report_id", "agency_id", "kind", "created_at", "status", "due_at"]
         attach_cols = [
             "id",
             "report_id",
@@ -566,7 +567,7 @@ class Command(BaseCommand):
                 res_end = when.get("respond") or (closed if not open_ else None)
                 clocks.add(self._clock(cid + 1, rid, "resolution", handler_id, when["dispatch"], 14, res_end, now))
                 cid += 2
-                handlings.add((hid, rid, handler_id, "handler", when["dispatch"], status.value))
+                handlings.add((hid, rid, handler_id, "handler", when["dispatch"], status.value, due))
                 hid += 1
             if rng.random() < 0.3:
                 attachments.add(
