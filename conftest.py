@@ -60,6 +60,10 @@ def _fast_and_isolated(settings, tmp_path, monkeypatch):
     from complaints import fragments
 
     fragments.clear_local()
+    # Nor the admin queue's drawn rows (complaints/admin_list.py).
+    from complaints import admin_list
+
+    admin_list.clear_local()
     # Nor the whole pages kept for anonymous visitors (lapor/page_cache.py).
     from lapor import page_cache
 

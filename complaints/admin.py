@@ -502,6 +502,24 @@ class ReportAdmin(StaffScopedAdmin):
 
     # -- list columns --
 
+    def row_key(self, obj) -> tuple:
+        """Everything a row of the list shows (the columns below, the checkbox's label), in the terms it
+        shows them: admin_list keeps each drawn row in the worker's memory under this (with the page's
+        link and language), so a change to any of it draws the row again."""
+        target = getattr(obj, "sop_target", None)
+        return (
+            obj.pk,
+            obj.tracking_no,
+            obj.title,
+            str(obj.category) if obj.category_id else None,
+            (obj.agency.name, obj.agency.timezone) if obj.agency_id else None,
+            obj.status,
+            obj.due_at,
+            obj.is_overdue(),
+            target,
+            target is not None and target[1] < timezone.now(),  # internal_target_note's "late"
+        )
+
     @admin.display(description=_("instansi penangan"), ordering="agency__name")
     def handling_agency(self, obj):
         return obj.agency.name if obj.agency_id else _g("Admin Nasional")

@@ -138,45 +138,79 @@ def result_rows(cl) -> list[str]:
         linked = links is not None and (name in links or (not links and not columns))
         reader = None if name == "action_checkbox" else _column_reader(name, admin)
         columns.append((reader, f"field-{_coerce_field_name(name, index)}", linked))
+    row_key = getattr(admin, "row_key", None)
+    page = (link, label_format, empty, get_language(), tuple(map(str, cl.list_display)))
     rows = []
     for obj in cl.result_list:
-        cells, first = [], True
-        for reader, classes, linked in columns:
-            if reader is None:
-                cells.append(_checkbox_cell(obj, label_format))
-                continue
-            try:
-                field, attr, value = reader(obj)
-            except ObjectDoesNotExist:
-                shown = empty
-            else:
-                cell_empty = getattr(attr, "empty_value_display", empty)
-                if isinstance(value, str) and value.strip() == "":
-                    value = ""
-                if field is None or field.auto_created:
-                    boolean = getattr(attr, "boolean", False)
-                    if isinstance(attr, property) and hasattr(attr, "fget"):
-                        boolean = getattr(attr.fget, "boolean", False)
-                    shown = display_for_value(value, cell_empty, boolean)
-                    if isinstance(value, (datetime.date, datetime.time)):
-                        classes += " nowrap"
-                else:
-                    if isinstance(field.remote_field, models.ManyToOneRel):
-                        related = getattr(obj, field.name)
-                        shown = cell_empty if related is None else related
-                    else:
-                        shown = display_for_field(value, field, cell_empty, avoid_link=linked)
-                    if isinstance(field, (models.DateField, models.TimeField, models.ForeignKey)):
-                        classes += " nowrap"
-            if linked:
-                tag = "th" if first else "td"
-                first = False
-                href = link.replace(PK_MARK, str(obj.pk), 1)
-                cells.append(format_html('<{} class="{}"><a href="{}">{}</a></{}>', tag, classes, href, shown, tag))
-            else:
-                cells.append(format_html('<td class="{}">{}</td>', classes, shown))
-        rows.append(mark_safe("".join(cells)))
+        if row_key is None:
+            rows.append(_draw_row(obj, columns, link, label_format, empty))
+            continue
+        key = (page, row_key(obj))
+        html = _rows.get(key)
+        if html is None:
+            html = _draw_row(obj, columns, link, label_format, empty)
+            _rows.put(key, html)
+        rows.append(html)
     return rows
+
+
+class _Kept(dict):
+    """Drawn rows by key, at most `size` (then emptied: a queue page asks for 50 at a time)."""
+
+    def __init__(self, size: int):
+        super().__init__()
+        self.size = size
+
+    def put(self, key, value) -> None:
+        if len(self) >= self.size:
+            self.clear()
+        self[key] = value
+
+
+# Drawn rows kept in this worker's memory, under everything a row shows (ModelAdmin.row_key) and the
+# page's link, language and columns: a report that changes gets a new key, so nothing is shown stale.
+ROWS_KEPT = 4000
+_rows = _Kept(ROWS_KEPT)
+
+
+def _draw_row(obj, columns, link: str, label_format: str, empty: str) -> str:
+    """One row's cells as Django's items_for_result draws them, joined into one safe string."""
+    cells, first = [], True
+    for reader, classes, linked in columns:
+        if reader is None:
+            cells.append(_checkbox_cell(obj, label_format))
+            continue
+        try:
+            field, attr, value = reader(obj)
+        except ObjectDoesNotExist:
+            shown = empty
+        else:
+            cell_empty = getattr(attr, "empty_value_display", empty)
+            if isinstance(value, str) and value.strip() == "":
+                value = ""
+            if field is None or field.auto_created:
+                boolean = getattr(attr, "boolean", False)
+                if isinstance(attr, property) and hasattr(attr, "fget"):
+                    boolean = getattr(attr.fget, "boolean", False)
+                shown = display_for_value(value, cell_empty, boolean)
+                if isinstance(value, (datetime.date, datetime.time)):
+                    classes += " nowrap"
+            else:
+                if isinstance(field.remote_field, models.ManyToOneRel):
+                    related = getattr(obj, field.name)
+                    shown = cell_empty if related is None else related
+                else:
+                    shown = display_for_field(value, field, cell_empty, avoid_link=linked)
+                if isinstance(field, (models.DateField, models.TimeField, models.ForeignKey)):
+                    classes += " nowrap"
+        if linked:
+            tag = "th" if first else "td"
+            first = False
+            href = link.replace(PK_MARK, str(obj.pk), 1)
+            cells.append(format_html('<{} class="{}"><a href="{}">{}</a></{}>', tag, classes, href, shown, tag))
+        else:
+            cells.append(format_html('<td class="{}">{}</td>', classes, shown))
+    return mark_safe("".join(cells))
 
 
 def result_list(cl) -> dict:
@@ -236,3 +270,9 @@ def draw_filter(cl, spec) -> str:
     return mark_safe(
         f'<details data-filter-title="{title}" open><summary>{summary}</summary><ul>{items}</ul></details>'
     )
+
+
+def clear_local() -> None:
+    """Forget this worker's drawn rows and filters (tests)."""
+    _rows.clear()
+    _drawn_filters.clear()

@@ -417,6 +417,7 @@ def submit(
                 report.save(force_insert=True)
                 apply_clocks(report, A.SUBMIT, now, new=True)
                 report.tracking_no = tracking_number_for(report.pk)
+                report._saved_due_at = report.due_at  # no handling row yet: the one made below copies it
                 report.save(update_fields=["tracking_no", "due_at"])
             if suggested_agency is not None:
                 # ReportAgency.objects.create, its INSERT built once per process; the report's status

@@ -12,6 +12,7 @@ from PIL import Image
 from complaints import workflow
 from complaints.models import Category, Comment, Event, Report, ResponseTemplate
 from complaints.pagination import CappedCountPaginator
+from complaints.tests.portal import set_due_at
 
 pytestmark = pytest.mark.django_db
 
@@ -64,7 +65,7 @@ def test_queue_filter_shows_only_that_queue(client, make_report, agency_admin):
 def test_overdue_reports_come_first_with_a_badge(client, make_report, agency_admin):
     late = make_report(title="Sudah lewat tenggat")
     make_report(title="Masih ada waktu")
-    Report.objects.filter(pk=late.pk).update(due_at=timezone.now() - dt.timedelta(days=2))
+    set_due_at(Report.objects.filter(pk=late.pk), timezone.now() - dt.timedelta(days=2))
     client.force_login(agency_admin)
     response = client.get(reverse(CHANGELIST))
     content = response.content.decode()
@@ -437,7 +438,7 @@ def test_the_overdue_tab_counts_every_report_its_list_shows(client, make_report,
     """A verified report waiting for dispatch is late too, though it has no tab of its own."""
     late = make_report(title="Terverifikasi, belum didisposisi")
     workflow.verify(late, by=national_admin, complaint_kind="normative")
-    Report.objects.filter(pk=late.pk).update(due_at=timezone.now() - dt.timedelta(days=1))
+    set_due_at(Report.objects.filter(pk=late.pk), timezone.now() - dt.timedelta(days=1))
     client.force_login(agency_admin)
     response = client.get(reverse(CHANGELIST), {"antrean": "overdue"})
     tabs = {key: count for key, _label, count in response.context["queue_tabs"]}

@@ -14,6 +14,7 @@ from django.urls import reverse
 from agencies.models import Membership
 from complaints import escalation, routing, workflow
 from complaints.models import CalendarDay, Clock, ClockKind, ClockLimit, ClockStep, Notification, Report, Status
+from complaints.tests.portal import set_due_at
 from conftest import _member, _user
 from lapor.celery import app as celery_app
 
@@ -247,7 +248,7 @@ def test_daily_digest_lists_what_is_due_and_overdue_in_each_scope_once_a_day(
         soon = make_report(title="Segera jatuh tempo")  # due Mon 9 March
         later = make_report(title="Masih lama")
         Clock.objects.filter(report=later).update(due_at=at("2026-04-30"))
-        Report.objects.filter(pk=later.pk).update(due_at=at("2026-04-30"))
+        set_due_at(Report.objects.filter(pk=later.pk), at("2026-04-30"))
     mail.outbox.clear()
     with time_machine.travel(at("2026-03-09", "06:30"), tick=False), django_capture_on_commit_callbacks(execute=True):
         assert escalation.send_daily_digests() == 3

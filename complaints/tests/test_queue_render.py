@@ -6,6 +6,7 @@ import datetime as dt
 import re
 
 import pytest
+import time_machine
 from django.contrib.admin.templatetags.admin_list import admin_list_filter, items_for_result
 from django.contrib.admin.views.main import ChangeList
 from django.db import connection
@@ -16,6 +17,7 @@ from django.utils import timezone
 from complaints import admin_list, workflow
 from complaints.models import Category, Report
 from complaints.pagination import CappedCountPaginator
+from complaints.tests.portal import set_due_at
 
 CHANGELIST = "admin:complaints_report_changelist"
 
@@ -29,7 +31,7 @@ def _flat(html) -> str:
 def queue(make_report, national_admin, agency_admin, tree):
     """Reports in several states: overdue, with an Anonim reporter, a title to escape, dispatched."""
     late = make_report(title="Sudah lewat <tenggat> & rusak")
-    Report.objects.filter(pk=late.pk).update(due_at=timezone.now() - dt.timedelta(days=2))
+    set_due_at(Report.objects.filter(pk=late.pk), timezone.now() - dt.timedelta(days=2))
     make_report(title="Anonim", is_anonymous=True)
     sent = make_report(title="Didisposisikan")
     workflow.verify(sent, by=national_admin)
@@ -119,7 +121,7 @@ def test_a_queue_of_one_status_is_not_counted_twice(request, client, make_report
     held = make_report(title="Tertunda")
     workflow.hold(held, by=agency_admin, note="Lengkapi foto.")
     late = make_report(title="Terlambat")
-    Report.objects.filter(pk=late.pk).update(due_at=timezone.now() - dt.timedelta(days=1))
+    set_due_at(Report.objects.filter(pk=late.pk), timezone.now() - dt.timedelta(days=1))
     client.force_login(request.getfixturevalue(role))
     with CaptureQueriesContext(connection) as seen:
         response = client.get(reverse(CHANGELIST), params)
@@ -148,3 +150,40 @@ def test_the_queue_page_reads_no_reference_data_and_no_permissions(client, make_
     assert "Kuta" in content  # Badung's districts
     # The admin's home still lists the apps.
     assert "Laporan" in client.get(reverse("admin:index")).content.decode()
+
+
+def test_a_kept_row_shows_every_change_at_once(client, make_report, national_admin, agency_admin, tree):
+    """The queue's rows are kept per worker under what they show (ReportAdmin.row_key): each change of
+    what a row shows — its title, a due time passing with nothing else changed, its status, its
+    agency's name, the language — is on the next page, drawn as Django draws it."""
+    report = make_report(title="Jalan rusak")
+    other = make_report(title="Lampu mati")
+    client.force_login(agency_admin)
+
+    def page(**params):
+        response = client.get(reverse(CHANGELIST), params)
+        assert response.status_code == 200
+        cl, html = response.context["cl"], response.content.decode()
+        assert {r.pk for r in cl.result_list} == {report.pk, other.pk}
+        for shown in cl.result_list:
+            assert "".join(items_for_result(cl, shown, None)) in html, shown.title
+        return html
+
+    assert "Jalan rusak" in page()
+    Report.objects.filter(pk=report.pk).update(title="Jalan berlubang")
+    assert "Jalan berlubang" in page() and "Jalan rusak" not in page()
+    soon = timezone.now() + dt.timedelta(minutes=5)
+    set_due_at(Report.objects.filter(pk=report.pk), soon)
+    assert "lapor-badge overdue" not in page()
+    with time_machine.travel(soon + dt.timedelta(minutes=5)):
+        assert "lapor-badge overdue" in page()  # only the time moved
+    workflow.verify(report, by=national_admin)
+    page()
+    tree["badung"].name = "Pemerintah Kabupaten Badung Baru"
+    tree["badung"].save()
+    assert "Badung Baru" in page()
+    english = client.get("/en" + reverse(CHANGELIST))
+    assert english.status_code == 200
+    cl = english.context["cl"]
+    for shown in cl.result_list:
+        assert "".join(items_for_result(cl, shown, None)) in english.content.decode()

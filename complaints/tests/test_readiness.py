@@ -13,6 +13,7 @@ from accounts.models import User
 from agencies.models import Agency, AgencyChange, Membership, Role
 from complaints import readiness
 from complaints.models import Notification, Report, Status
+from complaints.tests.portal import set_due_at
 from lapor import audit
 
 URL = reverse("staff:readiness")
@@ -75,7 +76,7 @@ def test_the_figures(tree, national_admin, agency_admin, liaison, unit_admin, ma
     gone = User.objects.create_user("lama@example.test", "x", is_staff=True, is_active=False, last_login=now)
     Membership.objects.create(user=gone, agency=tree["dinkes"], role=Role.AGENCY_ADMIN)
     waiting = [make_report() for _ in range(3)]
-    Report.objects.filter(pk=waiting[0].pk).update(due_at=now - dt.timedelta(days=1))  # overdue
+    set_due_at(Report.objects.filter(pk=waiting[0].pk), now - dt.timedelta(days=1))  # overdue
     Report.objects.filter(pk=waiting[1].pk).update(status=Status.COMPLETED, due_at=now - dt.timedelta(days=9))
     make_report(suggested_agency=tree["dinkes"])
 

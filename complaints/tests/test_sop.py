@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from complaints import sop, workflow
 from complaints.models import CalendarDay, Clock, Report
+from complaints.tests.portal import set_due_at
 
 WITA = dt.timezone(dt.timedelta(hours=8))
 
@@ -168,7 +169,7 @@ def test_the_overdue_list_shows_the_sop_target_beside_the_legal_deadline_without
     client, make_report, national_admin, agency_admin, tree, django_assert_max_num_queries
 ):
     late = _dispatched(make_report, national_admin, tree["dinkes"], 2)
-    Report.objects.filter(pk__in=[r.pk for r in late]).update(due_at=timezone.now() - dt.timedelta(days=2))
+    set_due_at(Report.objects.filter(pk__in=[r.pk for r in late]), timezone.now() - dt.timedelta(days=2))
     sop.set_target(agency_admin, tree["badung"], "complaint", 4)
     client.force_login(national_admin)
     url = reverse("staff:overdue")
@@ -181,7 +182,7 @@ def test_the_overdue_list_shows_the_sop_target_beside_the_legal_deadline_without
     with django_assert_max_num_queries(30) as few:
         client.get(url)
     more = _dispatched(make_report, national_admin, tree["dinkes"], 4)
-    Report.objects.filter(pk__in=[r.pk for r in more]).update(due_at=timezone.now() - dt.timedelta(days=1))
+    set_due_at(Report.objects.filter(pk__in=[r.pk for r in more]), timezone.now() - dt.timedelta(days=1))
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert client.get(url).content.decode().count("Target SOP") == 6
     sop.set_target(agency_admin, tree["badung"], "complaint", 2)
