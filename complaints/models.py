@@ -816,8 +816,17 @@ class ReportAgency(models.Model):
             loaded = self._state.fields_cache.get("report")
             if loaded is None or any(name not in loaded.__dict__ for name in ("status", "due_at", "sandbox_id")):
                 loaded = Report.objects.only("status", "due_at", "sandbox_id").get(pk=self.report_id)
-            self.status, self.due_at, self.is_practice = loaded.status, loaded.due_at, loaded.sandbox_id is not None
+            self._copy_from(loaded)
         super().save(*args, **kwargs)
+
+    @classmethod
+    def of(cls, report: Report, **fields) -> "ReportAgency":
+        """A new handling row of a loaded report, carrying its status, due time and practice flag."""
+        return cls(report=report, **fields)._copy_from(report)
+
+    def _copy_from(self, report: Report) -> "ReportAgency":
+        self.status, self.due_at, self.is_practice = report.status, report.due_at, report.sandbox_id is not None
+        return self
 
 
 class Event(models.Model):

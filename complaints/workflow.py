@@ -420,18 +420,10 @@ def submit(
                 report._saved_due_at = report.due_at  # no handling row yet: the one made below copies it
                 report.save(update_fields=["tracking_no", "due_at"])
             if suggested_agency is not None:
-                # ReportAgency.objects.create, its INSERT built once per process; the report's status
-                # given as ReportAgency.save would take it from the report.
+                # ReportAgency.objects.create, its INSERT built once per process; the report's status,
+                # due time and practice flag given as ReportAgency.save would take them from the report.
                 insert_rows(
-                    [
-                        ReportAgency(
-                            report=report,
-                            agency=suggested_agency,
-                            kind=ReportAgency.Kind.HANDLER,
-                            created_at=now,
-                            status=report.status,
-                        )
-                    ]
+                    [ReportAgency.of(report, agency=suggested_agency, kind=ReportAgency.Kind.HANDLER, created_at=now)]
                 )
             _attach(report, None, by, attachments)
             event = Event(
