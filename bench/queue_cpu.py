@@ -12,7 +12,8 @@ signed-in user (a few warm-up requests first), then --requests times; it reports
 CPU (this process's time.process_time: the view, templates and the client) and the database's CPU (the
 PostgreSQL backend's own user+system time from /proc), the SQL queries of one request and their time.
 --explain prints EXPLAIN (ANALYZE, BUFFERS) of every query of one request that took 1 ms or more;
---queries prints every query of one request.
+--queries prints every query of one request. --draw-rows forgets the queue's kept rows before each request
+(the cost of a page whose rows all changed).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from accounts.models import User  # noqa: E402
 from accounts.testing import force_login  # noqa: E402
 from agencies.models import Agency, Membership  # noqa: E402
 from bench.proc_cpu import HZ, backend_ticks  # noqa: E402
+from complaints import admin_list  # noqa: E402
 
 PAGES = [
     ("queue_agency", "/admin/complaints/report/?status__exact=submitted", "staff"),
@@ -72,6 +74,12 @@ def main():
     parser.add_argument("--queries", action="store_true")
     parser.add_argument("--only", default="")
     parser.add_argument("--cold", action="store_true", help="count the queries of the process's first request")
+    parser.add_argument(
+        "--draw-rows",
+        action="store_true",
+        help="forget the kept rows before every request (complaints/admin_list.py): every row drawn, as "
+        "on a page whose reports all changed since it was last seen",
+    )
     args = parser.parse_args()
     users = people()
     print(f"{connection.settings_dict['NAME']}: {args.requests} requests a page")
@@ -87,6 +95,8 @@ def main():
         queries = list(ctx.captured_queries)
         db_before, app_before, wall = backend_ticks(), time.process_time(), time.monotonic()
         for _ in range(args.requests):
+            if args.draw_rows:
+                admin_list.forget_rows()
             client.get(path)
         app = (time.process_time() - app_before) * 1000 / args.requests
         db = (backend_ticks() - db_before) * 1000 / HZ / args.requests

@@ -272,6 +272,11 @@ def draw_filter(cl, spec) -> str:
     )
 
 
+def forget_rows() -> None:
+    """Forget this worker's drawn rows (bench/queue_cpu.py --draw-rows)."""
+    _rows.clear()
+
+
 def clear_local() -> None:
     """Forget this worker's drawn rows and filters (tests)."""
     _rows.clear()
