@@ -62,7 +62,7 @@ def home(request):
     form = ReportForm()
     _fill_submission_key(request, form)
     ctx = {
-        "latest": Report.objects.public().for_list().order_by("-created_at", "-pk")[:6],
+        "latest": Report.objects.public().for_cards().order_by("-created_at", "-pk")[:6],
         "counters": home_counters(),
         "report_form": form,
     }
@@ -71,7 +71,7 @@ def home(request):
 
 @require_GET
 def report_list(request):
-    qs = Report.objects.public().for_list().select_related("reporter").order_by("-created_at", "-pk")
+    qs = Report.objects.public().for_cards().order_by("-created_at", "-pk")
     report_filter = ReportFilter(request.GET or None, queryset=qs)
     ctx = {
         "filter": report_filter,

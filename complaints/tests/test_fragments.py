@@ -273,3 +273,40 @@ def test_a_comment_with_an_error_keeps_its_text_and_is_never_kept(make_report, n
     assert response.status_code == 400 and "is-invalid" in html and typed in html
     html = client.get(url).content.decode()
     assert "is-invalid" not in html and "Tanggapan saya" not in html
+
+
+def test_cards_read_only_the_columns_they_load(
+    make_report, national_admin, agency_admin, tree, citizen, django_assert_max_num_queries
+):
+    """The feed, search and home page read Report.objects.for_cards() (CARD_FIELDS): cards rendered in
+    full — named, Anonim, entered by staff, with and without an agency — cost no query of their own (a
+    field left out would be fetched card by card): three more such cards, not one query more."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def cards(n):
+        named = published(make_report, national_admin, title=f"Jalan rusak {n} bernama")
+        published(make_report, national_admin, title=f"Jalan rusak {n} anonim", is_anonymous=True)
+        entered = published(make_report, national_admin, title=f"Jalan rusak {n} dicatat")
+        Report.objects.filter(pk=entered.pk).update(entered_by=agency_admin, reporter_name="Wayan Sudira")
+        workflow.dispatch(named, by=national_admin, to_agency=tree["badung"])
+
+    pages = [
+        (client, url) for client in (Client(), _signed_in(citizen)) for url in ("/laporan/", "/laporan/?q=jalan", "/")
+    ]
+    cards(1)
+    counts = []
+    for client, url in pages:
+        client.get(url)
+        fragments.clear_local()
+        with CaptureQueriesContext(connection) as queries:
+            assert "Jalan rusak 1 bernama" in client.get(url).content.decode()
+        counts.append(len(queries))
+    cards(2)
+    for (client, url), count in zip(pages, counts, strict=True):
+        fragments.clear_local()
+        with django_assert_max_num_queries(count):
+            html = client.get(url).content.decode()
+        assert "Jalan rusak 2 bernama" in html and "Jalan rusak 1 dicatat" in html
+    feed = Client().get("/laporan/").content.decode()
+    assert "Pelapor: Anonim" in feed and "Pelapor: Wayan" in feed and "Pemerintah Kabupaten Badung" in feed
