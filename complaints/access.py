@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from agencies.models import Membership
 from agencies.roles import memberships, national_roles, staff_agencies, training_seats
 
-from .models import Report, ReportAgency, overdue_q
+from .models import Report, ReportAgency, overdue_q, tally_by_status
 
 Role = Membership.Role
 REPORTER = "reporter"
@@ -96,11 +96,7 @@ def staff_queue_counts(user, statuses, now=None) -> dict:
             .values("status")
             .annotate(n=Count("pk"), late=Count("pk", filter=overdue_q(now)))
         )
-        counts = {"overdue": 0}
-        for r in rows:
-            counts[r["status"]] = r["n"]
-            counts["overdue"] += r["late"]
-        return counts
+        return tally_by_status(rows)
     agencies = staff_agencies(user)
     if not agencies:
         return {"overdue": 0}

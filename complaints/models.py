@@ -274,6 +274,16 @@ def overdue_q(now=None) -> Q:
     return Q(status__in=OPEN_STATUSES, due_at__lt=now or timezone.now())
 
 
+def tally_by_status(rows) -> dict:
+    """{status: n, "overdue": sum of late} from grouped rows of `status`, `n` and `late` (the queue tabs'
+    counts, however the rows were counted)."""
+    counts = {"overdue": 0}
+    for r in rows:
+        counts[r["status"]] = r["n"]
+        counts["overdue"] += r["late"]
+    return counts
+
+
 def reference_objects() -> dict:
     """Every region and category by primary key, each linked to its parent: kept in each worker's
     memory with the reference data (lapor/refcache)."""
@@ -791,11 +801,7 @@ class ReportAgencyQuerySet(models.QuerySet):
                 n=Count("report_id", distinct=True), late=Count("report_id", distinct=True, filter=overdue_q(now))
             )
         )
-        counts = {"overdue": 0}
-        for r in rows:
-            counts[r["status"]] = r["n"]
-            counts["overdue"] += r["late"]
-        return counts
+        return tally_by_status(rows)
 
 
 class ReportAgency(models.Model):
