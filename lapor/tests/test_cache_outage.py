@@ -74,7 +74,7 @@ def test_citizen_pages_submission_staff_and_api_work_with_the_cache_down(
     cache_down, client, citizen, national_admin, tree
 ):
     category = Category.objects.get(code="kesehatan-puskesmas")
-    for url in ("/", "/laporan/", "/laporan/baru/", "/statistik/"):
+    for url in ("/", "/laporan/", "/laporan/baru/", "/statistik/", "/laporan/peta.json?bbox=94,-11,141,6"):
         assert client.get(url).status_code == 200, url
     client.force_login(citizen)
     form = client.get("/laporan/baru/").content.decode()
