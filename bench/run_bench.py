@@ -2,7 +2,9 @@
 """LAPOR benchmarks: serve the app with gunicorn on loopback and measure it with wrk.
 
 The server runs as production's does: its configuration module (lapor/gunicorn_conf.py: each worker warms up
-and freezes its heap) and production's number of workers (deploy/lapor-web.service, else README's command).
+and freezes its heap) and production's number of workers (deploy/lapor-web.service, else README's command);
+what production's beat keeps fresh for the measured pages (the home page's counters, the dashboard's days) is
+refreshed on beat's intervals between the windows (bench/beat.py).
 
     # a PostgreSQL database seeded with `manage.py seed_scale --reports N`, Redis running:
     export DATABASE_URL=postgres://lapor:lapor@127.0.0.1:5432/lapor_bench REDIS_URL=redis://127.0.0.1:6379/1
@@ -66,6 +68,7 @@ from accounts import otp  # noqa: E402
 from accounts.models import User  # noqa: E402
 from accounts.testing import force_login, verified_device  # noqa: E402
 from agencies.models import Agency, Membership, Region  # noqa: E402
+from bench.beat import Beat  # noqa: E402
 from bench.goals import SIGNED_IN, compare, goals_table  # noqa: E402
 from bench.serving import GUNICORN_CONF, gunicorn_conf, production_workers  # noqa: E402
 from complaints import status_counts  # noqa: E402
@@ -431,7 +434,12 @@ def main():
         start_new_session=True,
     )
 
+    # What production's beat keeps fresh for these pages (the home page's counters, the dashboard's days),
+    # refreshed on beat's intervals between the windows, never inside one (bench/beat.py).
+    beat = Beat()
+
     def measured(path, **kw):
+        beat.run_due()
         before, busy, started = cpu_snapshot(server.pid), machine_busy_ticks(), time.monotonic()
         result = wrk(path, **kw)
         after = cpu_snapshot(server.pid)
@@ -460,6 +468,7 @@ def main():
         )
         insert_lua = write_lua(INSERT_LUA)
         time.sleep(3)
+        beat.run_due()
         for _ in range(3):  # every worker's first requests fill its caches (templates, reference data)
             for _key, _name, path, who in pages:
                 wrk(path, session_key=people[who][1] if who else None, duration=1)
@@ -468,6 +477,7 @@ def main():
             wrk("/laporan/baru/", session_key=people["citizen"][1], connections=2, duration=1, lua=warm_lua)
         for key, name, path, who in pages:
             user, session_key = people[who] if who else (None, None)
+            beat.run_due()
             facts = page_facts(path, user)
             result = measured(path, session_key=session_key, duration=args.duration)
             rows.append((key, name, path, facts, result))
@@ -552,6 +562,7 @@ def main():
     summary["submit"] = {**submit, "queries": submit_queries, "created": created, "ratio": ratio(submit["rps"])}
     summary["ceiling"] = ceiling
     summary["counters_ok"] = counters_ok
+    summary["beat"] = beat.summary()
     lines += [
         "",
         f"- Submission (POST with CSRF, logged-in citizen, 4 connections): {submit['rps']} req/s "
@@ -564,6 +575,7 @@ def main():
         f"non-2xx {ceiling['errors']}, load {ceiling['load']}, other cores {ceiling['other_cores']}",
         f"- Largest web worker RSS after the run: {worker_mb:.0f} MB",
         f"- Status counters equal a fresh COUNT after the run: {'yes' if counters_ok else '**NO**'}",
+        f"- Beat's refreshes, run between the windows on beat's intervals (bench/beat.py): {beat.summary()}",
     ]
     if sweep:
         lines.append(

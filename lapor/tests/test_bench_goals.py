@@ -1,14 +1,18 @@
 """bench/goals.py: issue #15's goals are judged by the figure each goal is about; bench/serving.py: the
-benchmark's server is production's.
+benchmark's server is production's; bench/beat.py: what production's beat keeps fresh is fresh in the benchmark.
 
 A citizen's page answered from the page cache (anonymous, kept) costs the cache's few milliseconds;
 a signed-in citizen always gets it rendered. The goals about citizen pages are judged by the
 rendered, signed-in figure, whatever the kept one says.
 """
 
+import datetime as dt
 import json
 
+from django.core.cache import cache
+
 from bench import serving
+from bench.beat import Beat
 from bench.goals import SIGNED_IN, compare, goals_table
 
 NO_STORE = "max-age=0, no-cache, no-store, must-revalidate, private"
@@ -103,3 +107,49 @@ def test_the_benchmark_serves_with_productions_gunicorn_configuration_and_worker
     [command] = [line for line in unit.splitlines() if line.startswith("ExecStart=")]
     assert f"-c python:{serving.gunicorn_conf()} " in command
     assert f"--workers {serving.production_workers()} " in command
+
+
+def test_the_benchmark_runs_beats_refreshes_on_beats_own_intervals():
+    from lapor.celery import app
+
+    schedule = app.conf.beat_schedule
+    now, ran = [0.0], []
+    beat = Beat(run=ran.append, clock=lambda: now[0])
+    assert beat.entries == {
+        "refresh-home-counters": (
+            "complaints.tasks.refresh_home_counters",
+            schedule["refresh-home-counters"]["schedule"],
+        ),
+        "rebuild-recent-stats": ("dashboards.tasks.rebuild_recent_stats", schedule["rebuild-recent-stats"]["schedule"]),
+    }
+    counters, stats = (task for task, _every in beat.entries.values())
+    every_counters = schedule["refresh-home-counters"]["schedule"]  # 60 s
+    every_stats = schedule["rebuild-recent-stats"]["schedule"]  # 600 s
+    timeline = [
+        (0.0, [counters, stats]),  # both before the first window
+        (every_counters - 1, []),
+        (every_counters, [counters]),
+        (every_stats - 1, [counters]),
+        (every_stats, [stats]),
+        (every_stats + 1, []),
+    ]
+    for moment, expected in timeline:
+        now[0], ran[:] = moment, []
+        beat.run_due()
+        assert ran == expected, moment
+    assert "every 60 s) 3×" in beat.summary()
+
+
+def test_after_beats_refreshes_no_request_recounts_the_home_counters_or_rebuilds_the_dashboard(
+    db, django_assert_num_queries
+):
+    from complaints.counters import HOME_COUNTERS_KEY, home_counters
+    from dashboards.aggregation import stats_date
+    from dashboards.models import StatDay
+
+    cache.delete(HOME_COUNTERS_KEY)
+    Beat().run_due()
+    with django_assert_num_queries(0):
+        home_counters()
+    today = stats_date(dt.datetime.now(dt.UTC))
+    assert set(StatDay.objects.values_list("date", flat=True)) >= {today - dt.timedelta(days=1), today}
