@@ -40,6 +40,7 @@ from accounts.testing import force_login  # noqa: E402
 from agencies.models import Region  # noqa: E402
 from bench.proc_cpu import HZ, backend_ticks  # noqa: E402
 from complaints.models import Category  # noqa: E402
+from lapor import gc_tuning  # noqa: E402
 
 CSRF = "b" * 32
 
@@ -87,6 +88,9 @@ def main():
     parser.add_argument("-n", type=int, default=300)
     parser.add_argument("--profile", help="write the submissions' cProfile here (and print its top)")
     parser.add_argument("--top", type=int, default=40)
+    parser.add_argument(
+        "--no-freeze", action="store_true", help="leave the warmed-up heap unfrozen (production's workers freeze it)"
+    )
     args = parser.parse_args()
 
     with connection.cursor() as cur:  # the ceiling view's table (as bench/run_bench.py makes it)
@@ -102,6 +106,8 @@ def main():
 
     run(client, "/laporan/baru/", lambda i: submission(-1 - i), 5)  # warm: caches of this process
     run(client, "/bench/insert/", lambda i: {}, 5)
+    if not args.no_freeze:  # as a production worker does once warmed up (lapor/gunicorn_conf.py)
+        gc_tuning.start()
     ceiling_app, ceiling_db, ceiling_status = run(client, "/bench/insert/", lambda i: {}, args.n)
     profiler = cProfile.Profile(time.process_time) if args.profile else None  # CPU, not wall time
     if profiler:

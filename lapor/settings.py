@@ -286,6 +286,9 @@ else:
 
 # --- Celery ---
 CELERY_BROKER_URL = REDIS_URL or "memory://"
+if REDIS_URL.startswith("redis://"):
+    # kombu's Redis transport with one publishing client per channel, not one per message (lapor/broker.py).
+    CELERY_BROKER_TRANSPORT = "lapor.broker:Transport"
 CELERY_RESULT_BACKEND = None
 # Without Redis, tasks run in-process right after the commit that queued them.
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL

@@ -359,3 +359,68 @@ def test_postgres_submission_recipients_read_memberships_by_index(tree, agency_a
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "Seq Scan on agencies_membership" not in plan, plan
     assert "Bitmap Index Scan on membership_role" in plan, plan
+
+
+def _deep_copied_report_form():
+    """ReportForm as Django builds it: a subclass's base_fields are a plain dict, deep-copied per form."""
+    from complaints.forms import ReportForm
+
+    return type("DeepReportForm", (ReportForm,), {"__module__": __name__})
+
+
+def test_the_report_form_copies_its_fields_lightly_each_form_its_own(db):
+    from complaints.forms import LightlyCopiedFields, ReportForm
+
+    assert isinstance(ReportForm.base_fields, LightlyCopiedFields)
+    first, second = ReportForm(), ReportForm()
+    for name, field in first.fields.items():
+        other, declared = second.fields[name], ReportForm.base_fields[name]
+        assert field is not other and field is not declared, name
+        assert field.widget is not other.widget and field.widget is not declared.widget, name
+        assert field.widget.attrs is not other.widget.attrs and field.widget.attrs is not declared.widget.attrs, name
+        assert field.error_messages is not declared.error_messages and field.validators is not declared.validators
+        if hasattr(declared, "queryset"):
+            assert field.queryset is not declared.queryset and field.queryset is not other.queryset, name
+    # What one form changes reaches neither another form nor the declared fields.
+    first.fields["title"].widget.attrs["data-x"] = "1"
+    first.fields["title"].error_messages["required"] = "x"
+    first.fields["title"].validators.append(lambda value: None)
+    fresh = ReportForm()
+    assert "data-x" not in fresh.fields["title"].widget.attrs and "data-x" not in second.fields["title"].widget.attrs
+    assert fresh.fields["title"].error_messages["required"] != "x"
+    assert len(fresh.fields["title"].validators) == len(ReportForm.base_fields["title"].validators)
+    assert "max" not in ReportForm.base_fields["event_date"].widget.attrs  # set per form, on its own copy
+
+
+def test_the_lightly_copied_report_form_renders_and_validates_as_the_deep_copied_one(db, form_data):
+    from complaints.forms import ReportForm
+
+    deep = _deep_copied_report_form()
+    assert type(deep.base_fields) is dict
+    key = {"submission_key": "k" * 20}
+    assert ReportForm(initial=key).as_div() == deep(initial=key).as_div()
+    for data in (
+        {**form_data, **key},
+        {**form_data, **key, "title": "", "event_date": "kemarin", "regency": "99.99", "category": "0"},
+        {**form_data, **key, "event_date": "05/01/2026", "agency_q": "dinas", "kecamatan": "51.03.01"},
+    ):
+        light_form, deep_form = ReportForm(data), deep(data)
+        assert light_form.is_valid() == deep_form.is_valid()
+        assert light_form.errors == deep_form.errors
+        assert light_form.as_div() == deep_form.as_div()  # re-displayed with what was typed
+
+
+def test_the_event_date_reads_iso_first_and_the_language_formats_after(db, form_data):
+    import datetime as dt
+
+    from complaints.forms import ReportForm
+
+    def cleaned(value):
+        form = ReportForm({**form_data, "event_date": value, "submission_key": "k" * 20})
+        return form.cleaned_data.get("event_date") if form.is_valid() else form.errors["event_date"]
+
+    assert cleaned("2026-01-05") == dt.date(2026, 1, 5)
+    assert cleaned(" 2026-01-05 ") == dt.date(2026, 1, 5)
+    assert cleaned("05/01/2026") == dt.date(2026, 1, 5)  # the Indonesian day-first format still works
+    assert cleaned("2026-13-05") == ["Masukkan tanggal yang valid."]
+    assert cleaned("05-01-2026") == dt.date(2026, 1, 5)

@@ -1,0 +1,101 @@
+"""lapor/broker.py: Celery's Redis transport publishing through one client per channel (issue #15: kombu
+built a new Redis client for every message), with the same behaviour when Redis goes away and comes back.
+The Redis is a throwaway redis-server of this test's own (lapor/tests/throwaway_redis.py)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import redis
+from kombu import Connection, Exchange, Queue
+from kombu.exceptions import OperationalError
+
+from lapor.tests.throwaway_redis import ThrowawayRedis, needs_redis_server
+
+ROOT = Path(__file__).resolve().parents[2]
+OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "socket_timeout": 2}  # as in settings
+RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+
+
+def _broker_transport(redis_url: str) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_", "DJANGO_"))}
+    env.update(
+        DJANGO_SETTINGS_MODULE="lapor.settings",
+        REDIS_URL=redis_url,
+        DATABASE_URL="postgres://u:p@127.0.0.1:5432/lapor",
+        DJANGO_SECRET_KEY="s3cret",
+        DJANGO_ALLOWED_HOSTS="lapor.go.id",
+    )
+    probe = "from lapor.celery import app; print(app.conf.broker_transport)"
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_a_redis_broker_uses_the_kept_client_transport_a_tls_one_kombus_own():
+    assert _broker_transport("redis://127.0.0.1:6379/0") == "lapor.broker:Transport"
+    # rediss:// keeps kombu's transport: its TLS defaults are chosen by the URL's scheme.
+    assert _broker_transport("rediss://127.0.0.1:6380/0") == "None"
+
+
+@pytest.fixture
+def throwaway_redis(tmp_path):
+    server = ThrowawayRedis(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+def _publish(connection, body):
+    exchange = Exchange("lapor-test", type="direct")
+    queue = Queue("lapor-test", exchange, routing_key="lapor-test")
+    with connection.Producer() as producer:
+        producer.publish(
+            body, exchange=exchange, routing_key="lapor-test", declare=[queue], retry=True, retry_policy=RETRY
+        )
+    return queue
+
+
+def _received(connection, queue) -> list:
+    bodies = []
+    with connection.SimpleQueue(queue) as simple:
+        while True:
+            try:
+                message = simple.get(block=True, timeout=0.5)
+            except simple.Empty:
+                return bodies
+            bodies.append(message.payload)
+            message.ack()
+
+
+@needs_redis_server
+def test_messages_are_published_through_one_client_and_delivered(throwaway_redis, monkeypatch):
+    built = []
+    original = redis.Redis.__init__
+
+    def counting(self, *args, **kwargs):
+        built.append(self)
+        original(self, *args, **kwargs)
+
+    with Connection(throwaway_redis.url, transport="lapor.broker:Transport", transport_options=OPTIONS) as conn:
+        conn.default_channel  # noqa: B018 — the channel exists before counting starts
+        monkeypatch.setattr(redis.Redis, "__init__", counting)
+        for n in range(5):
+            queue = _publish(conn, {"n": n})
+        assert len(built) == 1  # kombu's own channel: one client per message (5)
+        monkeypatch.undo()
+        assert _received(conn, queue) == [{"n": n} for n in range(5)]
+
+
+@needs_redis_server
+def test_a_publish_while_redis_is_down_fails_and_the_next_after_it_is_back_succeeds(throwaway_redis):
+    with Connection(throwaway_redis.url, transport="lapor.broker:Transport", transport_options=OPTIONS) as conn:
+        queue = _publish(conn, {"n": "before"})
+        throwaway_redis.stop()
+        with pytest.raises((OperationalError, *conn.connection_errors)):  # lapor.queue logs it
+            _publish(conn, {"n": "while down"})
+        throwaway_redis.start()
+        _publish(conn, {"n": "after"})
+        assert _received(conn, queue) == [{"n": "after"}]  # the first message was lost with the server
