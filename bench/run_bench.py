@@ -3,8 +3,8 @@
 
 The server runs as production's does: its configuration module (lapor/gunicorn_conf.py: each worker warms up
 and freezes its heap) and production's number of workers (deploy/lapor-web.service, else README's command);
-what production's beat keeps fresh for the measured pages (the home page's counters, the dashboard's days) is
-refreshed on beat's intervals between the windows (bench/beat.py).
+what production's beat keeps fresh for the measured pages (the home page's counters) is refreshed on beat's
+interval between the windows (bench/beat.py).
 
     # a PostgreSQL database seeded with `manage.py seed_scale --reports N`, Redis running:
     export DATABASE_URL=postgres://lapor:lapor@127.0.0.1:5432/lapor_bench REDIS_URL=redis://127.0.0.1:6379/1
@@ -434,8 +434,8 @@ def main():
         start_new_session=True,
     )
 
-    # What production's beat keeps fresh for these pages (the home page's counters, the dashboard's days),
-    # refreshed on beat's intervals between the windows, never inside one (bench/beat.py).
+    # What production's beat keeps fresh for these pages (the home page's counters), refreshed on beat's
+    # interval between the windows, never inside one (bench/beat.py).
     beat = Beat()
 
     def measured(path, **kw):
@@ -575,7 +575,7 @@ def main():
         f"non-2xx {ceiling['errors']}, load {ceiling['load']}, other cores {ceiling['other_cores']}",
         f"- Largest web worker RSS after the run: {worker_mb:.0f} MB",
         f"- Status counters equal a fresh COUNT after the run: {'yes' if counters_ok else '**NO**'}",
-        f"- Beat's refreshes, run between the windows on beat's intervals (bench/beat.py): {beat.summary()}",
+        f"- Beat's refreshes, run between the windows on beat's interval (bench/beat.py): {beat.summary()}",
     ]
     if sweep:
         lines.append(

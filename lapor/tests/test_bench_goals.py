@@ -6,7 +6,6 @@ a signed-in citizen always gets it rendered. The goals about citizen pages are j
 rendered, signed-in figure, whatever the kept one says.
 """
 
-import datetime as dt
 import json
 
 from django.core.cache import cache
@@ -109,47 +108,35 @@ def test_the_benchmark_serves_with_productions_gunicorn_configuration_and_worker
     assert f"--workers {serving.production_workers()} " in command
 
 
-def test_the_benchmark_runs_beats_refreshes_on_beats_own_intervals():
+def test_the_benchmark_refreshes_the_home_counters_on_beats_own_interval():
     from lapor.celery import app
 
-    schedule = app.conf.beat_schedule
+    entry = app.conf.beat_schedule["refresh-home-counters"]
     now, ran = [0.0], []
     beat = Beat(run=ran.append, clock=lambda: now[0])
-    assert beat.entries == {
-        "refresh-home-counters": (
-            "complaints.tasks.refresh_home_counters",
-            schedule["refresh-home-counters"]["schedule"],
-        ),
-        "rebuild-recent-stats": ("dashboards.tasks.rebuild_recent_stats", schedule["rebuild-recent-stats"]["schedule"]),
-    }
-    counters, stats = (task for task, _every in beat.entries.values())
-    every_counters = schedule["refresh-home-counters"]["schedule"]  # 60 s
-    every_stats = schedule["rebuild-recent-stats"]["schedule"]  # 600 s
-    timeline = [
-        (0.0, [counters, stats]),  # both before the first window
-        (every_counters - 1, []),
-        (every_counters, [counters]),
-        (every_stats - 1, [counters]),
-        (every_stats, [stats]),
-        (every_stats + 1, []),
-    ]
-    for moment, expected in timeline:
+    assert beat.entries == {"refresh-home-counters": ("complaints.tasks.refresh_home_counters", entry["schedule"])}
+    every = entry["schedule"]  # 60 s
+    for moment, expected in [(0.0, 1), (every - 1, 0), (every, 1), (2 * every - 1, 0), (2 * every + 5, 1)]:
+        now[0], ran[:] = moment, []
+        beat.run_due()
+        assert ran == ["complaints.tasks.refresh_home_counters"] * expected, moment
+    assert "(every 60 s) 3×" in beat.summary()
+
+
+def test_each_refresh_runs_again_once_its_own_interval_has_passed():
+    schedule = {"often": {"task": "a", "schedule": 60.0}, "seldom": {"task": "b", "schedule": 600.0}}
+    now, ran = [0.0], []
+    beat = Beat(schedule, names=("often", "seldom"), run=ran.append, clock=lambda: now[0])
+    for moment, expected in [(0.0, ["a", "b"]), (59.0, []), (60.0, ["a"]), (599.0, ["a"]), (600.0, ["b"]), (601, [])]:
         now[0], ran[:] = moment, []
         beat.run_due()
         assert ran == expected, moment
-    assert "every 60 s) 3×" in beat.summary()
 
 
-def test_after_beats_refreshes_no_request_recounts_the_home_counters_or_rebuilds_the_dashboard(
-    db, django_assert_num_queries
-):
+def test_after_beats_refresh_no_request_recounts_the_home_counters(db, django_assert_num_queries):
     from complaints.counters import HOME_COUNTERS_KEY, home_counters
-    from dashboards.aggregation import stats_date
-    from dashboards.models import StatDay
 
     cache.delete(HOME_COUNTERS_KEY)
     Beat().run_due()
     with django_assert_num_queries(0):
         home_counters()
-    today = stats_date(dt.datetime.now(dt.UTC))
-    assert set(StatDay.objects.values_list("date", flat=True)) >= {today - dt.timedelta(days=1), today}
