@@ -130,18 +130,23 @@ def trackable_by_number(qs: QuerySet | None = None) -> QuerySet:
     return qs.real().not_confidential()
 
 
-def get_report_for_user(user, tracking_no: str, qs: QuerySet | None = None) -> Report:
+def get_report_for_user(user, tracking_no: str, qs: QuerySet | None = None, fetch=None) -> Report:
     """The report with this tracking number if `user` may see it, else 404 (missing or not).
 
     For a visitor with no staff role (anonymous, or a citizen) the row is read by its number alone and
     reports_visible_to's rule for them — public, or their own — decided on it (may_open): the same
-    answer without compiling `public() | own` for every page (issue #15). Staff keep the query."""
+    answer without compiling `public() | own` for every page (issue #15). Staff keep the query.
+    `fetch(number)`, if given, reads that row (the report page's statement compiled once) instead of
+    `qs`; whatever it returns is decided by may_open the same way."""
     number = (tracking_no or "").strip().upper()
     if _staff_reach(user):
         report = reports_visible_to(user, qs).filter(tracking_no=number).first()
     else:
-        qs = Report.objects.all() if qs is None else qs
-        report = qs.filter(tracking_no=number).first()
+        if fetch is not None:
+            report = fetch(number)
+        else:
+            qs = Report.objects.all() if qs is None else qs
+            report = qs.filter(tracking_no=number).first()
         if report is not None and not may_open(user, report):
             report = None
     if report is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import functools
 import json
@@ -12,6 +13,7 @@ from django.db import connection
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.forms import ModelChoiceField
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -141,6 +143,44 @@ def province_of(code: str, provinces) -> str:
     return province if any(str(pk) == province for pk, _name in provinces) else ""
 
 
+class FilterForm(forms.Form):
+    """The filter set's form. Django deep-copies a form's declared fields for each form; here each
+    field is copied the same way except the declared (value, label) list of a django-filter choice
+    field, which nothing changes in place (a request that offers other choices assigns new ones) and
+    which was most of the copying: the copies' widgets, attributes, error messages, validators,
+    iterators and querysets are still each form's own."""
+
+    def __init__(self, *args, **kwargs):
+        declared = self.base_fields
+        self.base_fields = {}  # BaseForm.__init__ deep-copies this
+        try:
+            super().__init__(*args, **kwargs)
+        finally:
+            del self.base_fields
+        self.fields = {name: _field_copy(field) for name, field in declared.items()}
+        self.order_fields(self.field_order)
+
+
+def _field_copy(field):
+    memo = {}
+    listed = getattr(getattr(field, "_choices", None), "choices", None)  # django-filter's ChoiceIterator
+    if isinstance(listed, list):
+        memo[id(listed)] = listed
+    return copy.deepcopy(field, memo)
+
+
+def _bound_copy(declared, parent, model):
+    """A filter of `parent` (a filter set): the declared filter's attributes, its own `extra`, and a
+    `method` resolved on `parent` (django-filter's FilterMethod keeps the filter it was made for)."""
+    bound = copy.copy(declared)
+    bound.extra = dict(declared.extra)
+    bound.model = model
+    bound.parent = parent
+    if declared.method is not None:
+        bound.method = declared.method  # the setter makes a FilterMethod of `bound`
+    return bound
+
+
 class ReportFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Cari"), method="filter_q")
     klasifikasi = django_filters.ChoiceFilter(
@@ -194,14 +234,42 @@ class ReportFilter(django_filters.FilterSet):
     class Meta:
         model = Report
         fields = []
+        form = FilterForm
 
-    def __init__(self, *args, display: bool = True, **kwargs):
+    def __init__(self, data=None, queryset=None, *, display: bool = True, request=None, prefix=None):
         """`display=False` (the map's peta.json): the same filters, fields and validation, without the
         select options and widgets a page shows (the cached options of every select, the chosen
-        regency's districts): a JSON answer renders no form."""
-        super().__init__(*args, **kwargs)
+        regency's districts): a JSON answer renders no form.
+
+        django-filter's own __init__ deep-copies every declared filter — its queryset, choices, lazy
+        labels — and builds a form class from new fields on every request (≈ 15 % of the feed's CPU,
+        issue #15). The declarations are never changed by a request, so each filter set gets a shallow
+        copy of each filter bound to itself (its model, its parent, a method resolved on it), and the
+        form class is built once per process (_form_class); each form still copies its fields, so the
+        choices and widgets set below belong to this request alone."""
+        if queryset is None:
+            queryset = self._meta.model._default_manager.all()
+        self.is_bound = data is not None
+        self.data = data or QueryDict()
+        self.queryset = queryset
+        self.request = request
+        self.form_prefix = prefix
+        self.filters = {name: _bound_copy(f, self, queryset.model) for name, f in self.base_filters.items()}
         if display:
             self._offer_choices()
+
+    @classmethod
+    def _form_class(cls):
+        """The form class of the declared filters' fields, once per process (and filter set class)."""
+        form_class = cls.__dict__.get("_built_form_class")
+        if form_class is None:
+            fields = {name: f.field for name, f in cls.base_filters.items()}
+            form_class = type(f"{cls.__name__}Form", (cls._meta.form,), fields)
+            cls._built_form_class = form_class
+        return form_class
+
+    def get_form_class(self):
+        return self._form_class()
 
     def _offer_choices(self):
         # The options come from a cache (the querysets above only check a submitted value).

@@ -34,7 +34,7 @@ from .citizen_forms import AcceptForm, CommentForm, ProvideInfoForm, ReopenForm,
 from .counters import home_counters
 from .filters import ReportFilter
 from .forms import ReportForm, area_children, new_submission_key, search_agencies
-from .models import CLOSED_STATUSES, Attachment, Clock, Comment, Event, Report, Status, Support
+from .models import CLOSED_STATUSES, Attachment, Clock, Comment, Event, Report, Status, Support, attach_reference
 from .pagination import peek_page, query_without_page
 from .workflow import ActionNotAllowed, InvalidAttachment, InvalidInput, WorkflowError
 
@@ -103,10 +103,41 @@ def _not_found(request, number, status=404):
     return render(request, "complaints/track.html", {"number": number, "not_found": True}, status=status)
 
 
+# The report page's reads, each compiled once per process (lapor/prepared.py): building their SQL
+# cost a signed-in citizen's page more CPU than PostgreSQL took to run them (issue #15). Each is the
+# queryset the page read before, written out (a related manager's `report.events…` is
+# `Event.objects.filter(report_id=…)` with the report set on each row).
+_report_by_number = Prepared(
+    # The report it was merged into is read only when it was merged (its number is shown).
+    lambda number: Report.objects.select_related("agency", "reporter").filter(tracking_no=number).order_by("pk")[:1]
+)
+_public_steps = Prepared(
+    lambda report: Event.objects.filter(report_id=report, is_public=True).select_related("agency", "target_agency")
+)
+_files = Prepared(lambda report: Attachment.objects.filter(report_id=report))
+_clocks = Prepared(lambda report: Clock.objects.filter(report_id=report))
+_comments = Prepared(
+    lambda report: (
+        Comment.objects.filter(report_id=report, is_hidden=False)
+        .select_related("author")
+        .order_by("created_at", "pk")[:200]
+    )
+)
+_supported = Prepared(lambda report, user: Support.objects.filter(report_id=report, user_id=user).values_list("pk")[:1])
+
+
+def _report_for_page(number: str):
+    """The report page's row for a visitor without staff reach (access.get_report_for_user decides)."""
+    found = _report_by_number.objects(number=number)
+    attach_reference(found)  # category and regions from memory, as for_list() does
+    return found[0] if found else None
+
+
 def _get_report(request, tracking_no, qs=None):
     if qs is None:
-        # The report it was merged into is read only when it was merged (its number is shown).
-        qs = Report.objects.for_list().select_related("reporter")
+        return get_report_for_user(
+            request.user, tracking_no, Report.objects.for_list().select_related("reporter"), fetch=_report_for_page
+        )
     return get_report_for_user(request.user, tracking_no, qs)
 
 
@@ -124,20 +155,17 @@ _merged_count = Prepared(
 
 def _detail_context(request, report, forms=None):
     user = request.user
-    events = list(report.events.filter(is_public=True).select_related("agency", "target_agency"))
+    events = _public_steps.objects(report=report.pk, known={"report": report})
     # The report's files and its public steps' files in one query: each step's as `event.files`.
     files = {}
-    for attachment in report.attachments.all():
+    for attachment in _files.objects(report=report.pk, known={"report": report}):
         files.setdefault(attachment.event_id, []).append(attachment)
     for event in events:
         event.files = files.get(event.pk, [])
     is_reporter = user.is_authenticated and report.reporter_id == user.pk
     actions = workflow.allowed_actions(report, user) if user.is_authenticated else []
     forms = forms or {}
-    comments = [
-        (c, _comment_author(c, report))
-        for c in report.comments.filter(is_hidden=False).select_related("author").order_by("created_at", "pk")[:200]
-    ]
+    comments = [(c, _comment_author(c, report)) for c in _comments.objects(report=report.pk, known={"report": report})]
     public = report.is_public
     return {
         "report": report,
@@ -147,7 +175,7 @@ def _detail_context(request, report, forms=None):
         "report_files": files.get(None, []),
         "reporter": reporter_shown_to(user, report),
         "actions": actions,
-        "open_clocks": [c for c in report.clocks.all() if c.is_open],
+        "open_clocks": [c for c in _clocks.objects(report=report.pk, known={"report": report}) if c.is_open],
         "forms": {
             "provide_info": forms.get("provide_info") or ProvideInfoForm(),
             "reply": forms.get("reply") or ReplyForm(),
@@ -157,7 +185,7 @@ def _detail_context(request, report, forms=None):
         },
         "is_public": public,
         "comments": comments,
-        "supported": public and user.is_authenticated and Support.objects.filter(report=report, user=user).exists(),
+        "supported": public and user.is_authenticated and bool(_supported.rows(report=report.pk, user=user.pk)),
         "case_file": is_reporter and ombudsman.may_file_case(report),
         "is_reporter": is_reporter,  # a withheld file is listed to its reporter only
         "merged_count": sum(n for (n,) in _merged_count.rows(report=report.pk)),

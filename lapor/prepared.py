@@ -8,8 +8,10 @@ each list has) with unique stand-ins in place of the values, and each call puts 
 the stand-ins' parameter slots. A stand-in the ORM changed or dropped on its way into the SQL is
 refused when the statement is first built, never silently ignored.
 
-Rows are the database driver's values: only for columns that need no conversion (integers, text,
-booleans — SQLite gives 0/1).
+`rows()` gives the database driver's values: only for columns that need no conversion (integers,
+text, booleans — SQLite gives 0/1). `objects()` gives model instances as the ORM's own iteration
+makes them (each column converted by its field, select_related objects attached, annotations set),
+from the statement and the compiler's column map kept with it.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from collections.abc import Callable
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, router
 from django.db.models import QuerySet, signals
+from django.db.models.query import get_related_populators
 
 _counter = itertools.count(1)
 _EMPTY = ("", (), ())  # a query that matches nothing whatever the values
@@ -30,20 +33,53 @@ class Prepared:
         self.build = build
         self.using = using
         self._compiled: dict[tuple, tuple[str, tuple, tuple]] = {}
+        self._compilers: dict[tuple, object] = {}  # per shape: the compiler that built its SQL (objects())
 
     def sql(self, **values) -> tuple[str, list]:
         """(SQL, parameters) of build(**values); EmptyResultSet, as from Django, when it can match
         nothing (an empty list in an `__in`)."""
-        shape = tuple(
-            (name, len(value) if isinstance(value, list | tuple) else None) for name, value in sorted(values.items())
-        )
+        return self._sql(_shape(values), values)
+
+    def _sql(self, shape: tuple, values: dict) -> tuple[str, list]:
         compiled = self._compiled.get(shape)
         if compiled is None:
-            compiled = self._compiled[shape] = self._compile(values)
+            compiled = self._compiled[shape] = self._compile(shape, values)
         if compiled is _EMPTY:
             raise EmptyResultSet
         sql, params, slots = compiled
         return sql, [param if slot is None else _value(values, slot) for param, slot in zip(params, slots, strict=True)]
+
+    def objects(self, known: dict | None = None, **values) -> list:
+        """The model instances build(**values) would give, made as Django's ModelIterable makes them.
+        `known`: {foreign key name: object} set on every instance (what a related manager such as
+        `report.events` does), so reading it back costs no query."""
+        shape = _shape(values)
+        try:
+            sql, params = self._sql(shape, values)
+        except EmptyResultSet:
+            return []
+        compiler = self._compilers[shape]
+        with connections[self.using].cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        if compiler.has_extra_select:
+            rows = [row[: compiler.col_count] for row in rows]
+        select, klass_info, annotations = compiler.select, compiler.klass_info, compiler.annotation_col_map
+        model = klass_info["model"]
+        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+        init_list = [column[0].target.attname for column in select[start:end]]
+        populators = get_related_populators(klass_info, select, self.using)
+        objs = []
+        for row in compiler.results_iter([rows]):
+            obj = model.from_db(self.using, init_list, row[start:end])
+            for populator in populators:
+                populator.populate(row, obj)
+            for name, position in (annotations or {}).items():
+                setattr(obj, name, row[position])
+            for name, related in (known or {}).items():
+                setattr(obj, name, related)
+            objs.append(obj)
+        return objs
 
     def rows(self, **values) -> list[tuple]:
         try:
@@ -54,7 +90,7 @@ class Prepared:
             cursor.execute(sql, params)
             return cursor.fetchall()
 
-    def _compile(self, values: dict) -> tuple[str, tuple, tuple]:
+    def _compile(self, shape: tuple, values: dict) -> tuple[str, tuple, tuple]:
         stand_ins, slot_of = {}, {}
         for name, value in values.items():
             if isinstance(value, list | tuple):
@@ -63,15 +99,24 @@ class Prepared:
             else:
                 stand_ins[name] = _stand_in(value)
                 slot_of[type(stand_ins[name]), stand_ins[name]] = (name, None)
+        compiler = self.build(**stand_ins).query.get_compiler(using=self.using)
         try:
-            sql, params = self.build(**stand_ins).query.sql_with_params()
+            sql, params = compiler.as_sql()
         except EmptyResultSet:
             return _EMPTY
+        self._compilers[shape] = compiler
         slots = tuple(slot_of.get((type(param), param)) for param in params)
         found = [slot for slot in slots if slot is not None]
         if sorted(found, key=repr) != sorted(slot_of.values(), key=repr):
             raise RuntimeError(f"prepared query: stand-ins not found once each in its parameters {params!r}")
         return sql, tuple(params), slots
+
+
+def _shape(values: dict) -> tuple:
+    """What a statement's text depends on besides the query: each value's name, and its length if a list."""
+    return tuple(
+        (name, len(value) if isinstance(value, list | tuple) else None) for name, value in sorted(values.items())
+    )
 
 
 def _stand_in(value):

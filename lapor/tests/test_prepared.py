@@ -112,3 +112,56 @@ def test_insert_rows_leaves_a_model_with_save_receivers_to_the_orm(make_report):
     finally:
         post_save.disconnect(receiver, sender=StatusCount)
     assert heard == [("submitted", True)]
+
+
+# --- objects ---------------------------------------------------------------------------------------
+
+
+def _loaded(obj, related=()):
+    """What a loaded instance holds: its field values, annotations and the related objects given."""
+    values = {k: v for k, v in obj.__dict__.items() if not k.startswith("_")}
+    for name in related:
+        rel = getattr(obj, name)
+        values[name] = None if rel is None else _loaded(rel)
+    return values
+
+
+def test_objects_are_the_instances_the_orm_makes(make_report, national_admin, tree):
+    from django.db.models import F
+
+    from complaints import workflow
+    from complaints.models import Event, Report
+    from complaints.tests.portal import published
+
+    first = published(make_report, national_admin, title="Pertama")
+    workflow.dispatch(first, by=national_admin, to_agency=tree["badung"], note="Ke Badung")
+    second = published(make_report, national_admin, title="Kedua")
+    built = []
+
+    def steps(report):
+        built.append(report)
+        return (
+            Event.objects.filter(report_id=report)
+            .select_related("agency", "target_agency")
+            .annotate(next_id=F("pk") + 1)
+            .order_by("created_at", "pk")
+        )
+
+    prepared = Prepared(steps)
+    for report in (first, second, first):
+        expected = list(steps(report.pk))
+        got = prepared.objects(report=report.pk, known={"report": report})
+        assert [type(e) for e in got] == [Event] * len(expected) and len(expected) >= 2
+        related = ("agency", "target_agency")
+        assert [_loaded(e, related) for e in got] == [_loaded(e, related) for e in expected]
+        assert all(e._state.adding is False and e._state.db == "default" for e in got)
+        assert all(e.report is report for e in got)  # known: no query to read it back
+    assert len(built) == 4  # the three calls above built it once; each `expected` once
+    # A row's own conversions: datetimes are datetimes, JSON is decoded, a report's own from_db runs.
+    event = prepared.objects(report=first.pk)[-1]
+    assert event.created_at == Event.objects.get(pk=event.pk).created_at and event.created_at.tzinfo
+    reports = Prepared(lambda number: Report.objects.select_related("agency", "reporter").filter(tracking_no=number))
+    (got,) = reports.objects(number=first.tracking_no)
+    (expected,) = Report.objects.select_related("agency", "reporter").filter(tracking_no=first.tracking_no)
+    assert _loaded(got, ("agency", "reporter")) == _loaded(expected, ("agency", "reporter"))
+    assert reports.objects(number="TIDAKADA") == []
