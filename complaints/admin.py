@@ -22,6 +22,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -54,7 +55,7 @@ from . import (
 from . import identity as identity_rules
 from .admin_filters import CategoryTreeFilter, DeadlineFilter
 from .admin_forms import ACTION_FORMS, ANSWER_AGAIN, BulkDispatchForm, StaffEntryForm, response_templates_for
-from .admin_list import QueueChangeList, load_rows
+from .admin_list import QueueChangeList, html_format, load_rows
 from .models import (
     OPEN_STATUSES,
     Action,
@@ -341,13 +342,31 @@ def register_report_panel(panel) -> None:
         REPORT_PANELS.append(panel)
 
 
+_STATUS_LABELS: dict[tuple[str, str], str] = {}
+_OVERDUE_BADGES: dict[str, str] = {}
+
+
+def _overdue_badge() -> str:
+    """The "Terlambat" badge under a deadline in the queue, drawn once per worker and language."""
+    language = get_language()
+    badge = _OVERDUE_BADGES.get(language)
+    if badge is None:
+        badge = _OVERDUE_BADGES[language] = html_format(
+            '<br><span class="lapor-badge overdue">{}</span>', _g("Terlambat")
+        )
+    return badge
+
+
 def _status_label(status: str) -> str:
     """A status's label in the current language (Report.get_status_display walks the field's choices
-    and a lazy string for each row)."""
-    try:
-        return str(Status(status).label)
-    except ValueError:
-        return status
+    and a lazy string for each row), looked up once per worker, language and status."""
+    key = (get_language(), status)
+    label = _STATUS_LABELS.get(key)
+    if label is None:
+        if status not in Status.values:
+            return status
+        label = _STATUS_LABELS[key] = str(Status(status).label)
+    return label
 
 
 def _actor_label(event, report, reporter) -> str:
@@ -453,6 +472,27 @@ class ReportAdmin(StaffScopedAdmin):
             return queue_counts(request).get(queue, 0)  # the same scope, counted for the tabs
         return None
 
+    # A page of a queue of one status in the default order, unsearched and unfiltered otherwise.
+    HANDLING_ROWS_PAGE_PARAMS = {"status__exact", "antrean", PAGE_VAR}
+
+    def queue_page(self, request, cl):
+        """The changelist's page of a queue of one status, for staff below the national roles: its
+        reports picked from the handling rows' index (access.staff_queue_page) and read by id, in the
+        changelist's order — the same rows as cl.result_list, without probing every report of the
+        queue for its due time. None (Django's page stands) for anything else on the address, another
+        order, one page only, or another scope."""
+        query = cl.result_list.query
+        if not query.is_sliced or not set(request.GET) <= self.HANDLING_ROWS_PAGE_PARAMS:
+            return None
+        chosen = {request.GET[key] for key in ("status__exact", "antrean") if key in request.GET}
+        if len(chosen) != 1 or not chosen <= set(Status.values):
+            return None
+        (status,) = chosen
+        ids = access.staff_queue_page(request.user, status, query.low_mark, query.high_mark)
+        if ids is None:
+            return None
+        return cl.queryset.filter(pk__in=ids)
+
     def get_queryset(self, request):
         qs = access.staff_reports(request.user, super().get_queryset(request))
         if any(key.split("__")[0] in self.IDENTITY_LOOKUPS for key in request.GET):
@@ -526,7 +566,7 @@ class ReportAdmin(StaffScopedAdmin):
 
     @admin.display(description=_("status"), ordering="status")
     def status_badge(self, obj):
-        return format_html('<span class="lapor-badge status-{}">{}</span>', obj.status, _status_label(obj.status))
+        return html_format('<span class="lapor-badge status-{}">{}</span>', obj.status, _status_label(obj.status))
 
     @admin.display(description=_("tenggat"), ordering="due_at")
     def due(self, obj):
@@ -535,11 +575,9 @@ class ReportAdmin(StaffScopedAdmin):
         if obj.due_at is None:
             return "–"
         when = agency_time(obj.due_at, obj.agency if obj.agency_id else None)
-        late = ""
-        if obj.is_overdue():
-            late = format_html('<br><span class="lapor-badge overdue">{}</span>', _g("Terlambat"))
+        late = _overdue_badge() if obj.is_overdue() else ""
         target = internal_target_note(obj)
-        return format_html("{}{}{}", when, late, format_html("<br>{}", target) if target else "")
+        return html_format("{}{}{}", when, late, html_format("<br>{}", target) if target else "")
 
     # -- URLs --
 

@@ -13,6 +13,7 @@ all, actions) and stylesheets expect: complaints/tests/test_queue_render.py comp
 from __future__ import annotations
 
 import datetime
+import html as stdlib_html
 
 from django.contrib.admin import helpers
 from django.contrib.admin.templatetags.admin_list import _coerce_field_name, result_headers
@@ -30,9 +31,10 @@ from django.db import models
 from django.db.models import prefetch_related_objects
 from django.urls import reverse
 from django.utils.encoding import iri_to_uri
-from django.utils.html import conditional_escape, escape, format_html
+from django.utils.functional import Promise
+from django.utils.html import conditional_escape, escape
 from django.utils.http import urlencode
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext
 
 from .models import attach_reference
@@ -51,6 +53,16 @@ class QueueChangeList(ChangeList):
     def __init__(self, *args, **kwargs):
         self._query_parts: dict = {}
         super().__init__(*args, **kwargs)
+
+    def get_results(self, request):
+        """Django's page of results; where the model admin reads a page of its queue more cheaply
+        (ModelAdmin.queue_page, the same rows in the same order), that reading instead."""
+        super().get_results(request)
+        queue_page = getattr(self.model_admin, "queue_page", None)
+        if queue_page is not None:
+            page = queue_page(request, self)
+            if page is not None:
+                self.result_list = page
 
     def get_query_string(self, new_params=None, remove=None):
         if not new_params or len(new_params) != 1:
@@ -97,14 +109,32 @@ def _change_link(cl) -> str:
     return add_preserved_filters({"preserved_filters": cl.preserved_filters, "opts": cl.opts}, url)
 
 
+def escape_once(value) -> str:
+    """conditional_escape(value) — the same string (Django's escape is the standard library's
+    html.escape; what has __html__ is already safe) — without its lazy-string wrappers, which cost
+    more than the escaping on a page of 50 rows of seven cells."""
+    if type(value) is str:
+        return stdlib_html.escape(value)
+    if isinstance(value, Promise):
+        value = str(value)
+    if hasattr(value, "__html__"):
+        return value.__html__()
+    return stdlib_html.escape(str(value))
+
+
+def html_format(template: str, *args) -> SafeString:
+    """format_html(template, *args) (positional arguments): the same safe string, drawn faster."""
+    return SafeString(template.format(*map(escape_once, args)))
+
+
 def _checkbox_cell(obj, label_format: str) -> str:
     """ModelAdmin.action_checkbox as Django renders it (forms.CheckboxInput), without the widget templates."""
-    return format_html(
+    return html_format(
         '<td class="action-checkbox"><input type="checkbox" name="{}" value="{}" class="action-select"'
         ' aria-label="{}"></td>',
         helpers.ACTION_CHECKBOX_NAME,
         str(obj.pk),
-        format_html(label_format, str(obj)),
+        html_format(label_format, str(obj)),
     )
 
 
@@ -207,10 +237,10 @@ def _draw_row(obj, columns, link: str, label_format: str, empty: str) -> str:
             tag = "th" if first else "td"
             first = False
             href = link.replace(PK_MARK, str(obj.pk), 1)
-            cells.append(format_html('<{} class="{}"><a href="{}">{}</a></{}>', tag, classes, href, shown, tag))
+            cells.append(html_format('<{} class="{}"><a href="{}">{}</a></{}>', tag, classes, href, shown, tag))
         else:
-            cells.append(format_html('<td class="{}">{}</td>', classes, shown))
-    return mark_safe("".join(cells))
+            cells.append(html_format('<td class="{}">{}</td>', classes, shown))
+    return SafeString("".join(cells))
 
 
 def result_list(cl) -> dict:

@@ -1,9 +1,12 @@
+import datetime as dt
+
 from django import template
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince, timeuntil
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from agencies.roles import national_roles, training_seats
@@ -112,13 +115,27 @@ def places_json(points) -> str:
     return json.dumps(list(points or []), ensure_ascii=False)
 
 
+# The months' short names ("M") per language, from date_format itself (agency_time).
+_SHORT_MONTHS: dict[str, list[str]] = {}
+
+
+def _short_month(month: int) -> str:
+    language = get_language()
+    names = _SHORT_MONTHS.get(language)
+    if names is None:
+        names = _SHORT_MONTHS[language] = [date_format(dt.datetime(2000, m, 1), "M") for m in range(1, 13)]
+    return names[month - 1]
+
+
 @register.filter
 def agency_time(moment, agency):
-    """A deadline as the agency's clocks count it: "12 Mar 2026, 23:59 WITA" (complaints/sop.py)."""
+    """A deadline as the agency's clocks count it: "12 Mar 2026, 23:59 WITA" (complaints/sop.py) —
+    date_format(…, "j M Y, H:i") and the zone, written out here: a queue page shows 50 (date_format
+    parses the format and looks up its translations for each)."""
     if not moment:
         return "–"
     local, zone = sop.agency_clock_time(moment, agency)
-    return f"{date_format(local, 'j M Y, H:i')} {zone}"
+    return f"{local.day} {_short_month(local.month)} {local.year:04d}, {local.hour:02d}:{local.minute:02d} {zone}"
 
 
 @register.simple_tag

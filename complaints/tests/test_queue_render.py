@@ -7,16 +7,24 @@ import re
 
 import pytest
 import time_machine
+from django.contrib.admin import site
 from django.contrib.admin.templatetags.admin_list import admin_list_filter, items_for_result
 from django.contrib.admin.views.main import ChangeList
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext, gettext_lazy
 
-from complaints import admin_list, workflow
+from agencies.models import Agency
+from complaints import admin_list, sop, workflow
+from complaints.admin import ReportAdmin
 from complaints.models import Category, Report
 from complaints.pagination import CappedCountPaginator
+from complaints.templatetags.complaints import agency_time, internal_target_note
 from complaints.tests.portal import set_due_at
 
 CHANGELIST = "admin:complaints_report_changelist"
@@ -187,3 +195,83 @@ def test_a_kept_row_shows_every_change_at_once(client, make_report, national_adm
     cl = english.context["cl"]
     for shown in cl.result_list:
         assert "".join(items_for_result(cl, shown, None)) in english.content.decode()
+
+
+class _Html:
+    def __html__(self):
+        return "<b>aman</b>"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("Jalan <rusak> & \"berlubang\" 'lagi'",),
+        (mark_safe("<i>aman</i>"), "<i>tidak</i>"),
+        (gettext_lazy("Terlambat"), 7, None),
+        (_Html(), 3.5, ""),
+    ],
+)
+def test_a_row_is_escaped_as_format_html_escapes_it(args):
+    """admin_list.html_format, which draws the queue's cells, is format_html: text escaped, safe
+    strings and what has __html__ kept, lazy strings and other values as their text."""
+    template = "<td>" + "|".join("{}" for _ in args) + "</td>"
+    drawn = admin_list.html_format(template, *args)
+    assert drawn == format_html(template, *args) and isinstance(drawn, SafeString)
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+def test_a_deadline_is_written_as_date_format_writes_it(language, tree):
+    """agency_time writes "j M Y, H:i" and the zone itself: every month, short and long days, the hours
+    around midnight, in each agency time zone and the national one, in both languages."""
+    agencies = [None, *Agency.objects.filter(timezone__in=["Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"])]
+    agencies += [Agency(name="WIT", timezone="Asia/Jayapura"), Agency(name="WITA", timezone="Asia/Makassar")]
+    with translation.override(language):
+        for month in range(1, 13):
+            for day, hour, minute in [(1, 0, 0), (9, 7, 5), (10, 16, 59), (28, 23, 30)]:
+                moment = dt.datetime(2026, month, day, hour, minute, tzinfo=dt.UTC)
+                for agency in agencies:
+                    local, zone = sop.agency_clock_time(moment, agency)
+                    assert agency_time(moment, agency) == f"{date_format(local, 'j M Y, H:i')} {zone}"
+        assert agency_time(None, None) == "–"
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+def test_a_rows_deadline_and_status_are_drawn_as_before(language, make_report, national_admin, tree):
+    """The queue's status badge and deadline cell (labels and badges kept per worker and language)
+    are what format_html, date_format and gettext drew: overdue or not, with an SOP target or none,
+    without a due time, in each status."""
+    late = make_report(title="Lewat")
+    set_due_at(Report.objects.filter(pk=late.pk), timezone.now() - dt.timedelta(days=2))
+    verified = make_report(title="Terverifikasi")
+    workflow.verify(verified, by=national_admin)
+    closed = make_report(title="Ditutup")
+    workflow.archive(closed, by=national_admin, reason="withdrawn")
+    set_due_at(Report.objects.filter(pk=closed.pk), None)
+    reports = list(Report.objects.for_list().order_by("pk"))
+    sop.attach_targets(reports)
+    reports[1].sop_target = (3, timezone.now() + dt.timedelta(days=1))
+    reports[0].sop_target = (2, timezone.now() - dt.timedelta(days=1))
+    ours = ReportAdmin(Report, site)
+
+    def due_before(obj):
+        if obj.due_at is None:
+            return "–"
+        local, zone = sop.agency_clock_time(obj.due_at, obj.agency if obj.agency_id else None)
+        late = ""
+        if obj.is_overdue():
+            late = format_html('<br><span class="lapor-badge overdue">{}</span>', gettext("Terlambat"))
+        target = internal_target_note(obj)
+        when = f"{date_format(local, 'j M Y, H:i')} {zone}"
+        return format_html("{}{}{}", when, late, format_html("<br>{}", target) if target else "")
+
+    for switch in ("id", language):  # labels kept in one language are not shown in another
+        with translation.override(switch):
+            for report in reports:
+                assert ours.due(report) == due_before(report), report.title
+                badge = format_html(
+                    '<span class="lapor-badge status-{}">{}</span>', report.status, report.get_status_display()
+                )
+                assert ours.status_badge(report) == badge
+    assert any(r.is_overdue() for r in reports) and {r.status for r in reports} >= {"submitted", "verified"}
+    with translation.override(language):
+        assert ("Overdue" if language == "en" else "Terlambat") in ours.due(reports[0])

@@ -14,7 +14,7 @@ import time_machine
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import connection
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
@@ -22,7 +22,7 @@ from agencies.models import Agency, Role, in_subtrees
 from agencies.roles import staff_agencies
 from complaints import access, clocks, escalation, sandbox, workflow
 from complaints.models import OPEN_STATUSES, ClockLimit, CloseReason, Report, ReportAgency, Status
-from complaints.tests.portal import answered
+from complaints.tests.portal import answered, set_due_at
 
 CHANGELIST = "admin:complaints_report_changelist"
 User = get_user_model()
@@ -357,3 +357,87 @@ def test_the_in_progress_queue_reads_only_its_rows_in_that_status(
     conditions = " ".join(line for line in plan[at + 1 : at + 3] if "Cond" in line or "Filter" in line)
     assert "status)::text = 'in_progress'" in conditions and "agency_id = ANY" in conditions, "\n".join(plan)
     assert Agency.objects.filter(in_subtrees([tree["badung"]])).count() > 1  # a subtree, not one agency
+
+
+def _page_rows(client, params) -> list[int]:
+    response = client.get(reverse(CHANGELIST), params)
+    assert response.status_code == 200
+    return [r.pk for r in response.context["cl"].result_list]
+
+
+def test_a_queue_page_picked_from_the_handling_rows_is_the_queues_page(
+    client,
+    make_report,
+    national_admin,
+    agency_admin,
+    parent_admin,
+    unit_admin,
+    sibling_admin,
+    tree,
+    monkeypatch,
+    django_capture_on_commit_callbacks,
+):
+    """A page of an agency's queue of one status is picked from the handling rows' index
+    (access.staff_queue_page) and then read by id: the same reports in the same order as the queue's own
+    definition — staff_reports in that status, earliest due first, none last, then by id — page after
+    page, for each subtree and status: a report with several rows in the subtree shown once, reports
+    with the same due time, without one, practice reports, and reports out of the subtree."""
+    monkeypatch.setattr("complaints.admin.ReportAdmin.list_per_page", 3)
+    due = timezone.now() + dt.timedelta(days=3)
+    working = []
+    for i in range(8):
+        report = make_report(title=f"Diproses {i}")
+        workflow.verify(report, by=national_admin)
+        copies = [tree["sleman"]] if i == 2 else []
+        workflow.dispatch(report, by=national_admin, to_agency=tree["badung"], copies=copies)
+        if i % 2:  # rows for Badung and Dinkes: twice in Badung's subtree
+            workflow.forward(report, by=agency_admin, to_agency=tree["dinkes"], note="Untuk Dinkes")
+        workflow.follow_up(report, by=unit_admin if i % 2 else agency_admin, note="Dicek")
+        working.append(report)
+    for i in range(8):
+        make_report(title=f"Baru {i}")
+    make_report(title="Di Sleman", suggested_agency=tree["sleman"])
+    submitted = list(Report.objects.filter(status=Status.SUBMITTED).order_by("pk"))
+    # Ties in the due time across a page's edge, and reports without one.
+    set_due_at(Report.objects.filter(pk__in=[r.pk for r in working[1:5]]), due)
+    set_due_at(Report.objects.filter(pk__in=[r.pk for r in working[5:]] + [r.pk for r in submitted[:3]]), None)
+    set_due_at(Report.objects.filter(pk__in=[r.pk for r in submitted[3:6]]), due)
+    trainee = User.objects.create_user("latihan@example.test", "pw", full_name="Peserta", is_staff=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        sandbox.open_sandbox(tree["badung"], name="Bimtek", seats=[(trainee, Role.AGENCY_ADMIN, tree["badung"])])
+    assert Report.objects.filter(sandbox__isnull=False, status=Status.SUBMITTED).exists()
+    assert _out_of_step() == []
+
+    picked = []
+    real = access.staff_queue_page
+
+    def spy(user, *args):
+        ids = real(user, *args)
+        if ids is not None:
+            picked.append(user.email)
+        return ids
+
+    monkeypatch.setattr(access, "staff_queue_page", spy)
+    order = [F("due_at").asc(nulls_last=True), "pk"]
+    seen = 0
+    for user in (agency_admin, parent_admin, unit_admin, sibling_admin, trainee):
+        client.force_login(user)
+        for status in (Status.SUBMITTED, Status.IN_PROGRESS, Status.DISPATCHED):
+            queue = access.staff_reports(user).filter(status=status).order_by(*order)
+            expected = list(queue.values_list("pk", flat=True))
+            for key in ("status__exact", "antrean"):
+                pages = range(1, (len(expected) + 2) // 3 + 1)
+                shown = [pk for page in pages for pk in _page_rows(client, {key: status, "p": page})]
+                assert shown == expected, (user.email, status, key)
+                seen += len(shown)
+    assert seen > 50
+    # Pages of the agencies' queues were picked from the handling rows (a queue of one page is read
+    # whole); the trainee's (practice reports join their scope) were not.
+    assert set(picked) == {u.email for u in (agency_admin, parent_admin, unit_admin)}
+    # Anything else on the address, another order: Django's page of the same queue.
+    client.force_login(agency_admin)
+    picked.clear()
+    expected = list(access.staff_reports(agency_admin).filter(status=Status.SUBMITTED).order_by("-pk"))
+    assert _page_rows(client, {"status__exact": Status.SUBMITTED, "o": "-1"}) != []
+    assert _page_rows(client, {"status__exact": Status.SUBMITTED, "q": "Baru"}) != []
+    assert picked == [] and expected
