@@ -21,6 +21,7 @@ import pstats
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -47,14 +48,14 @@ def citizen(email):
     return user
 
 
-def paths(user, language):
+def paths(user, language, term="jalan"):
     prefix = "/en" if language == "en" else ""
     report = Report.objects.public().order_by("-created_at", "-pk").values_list("tracking_no", flat=True).first()
     return {
         "form": f"{prefix}/laporan/baru/",
         "feed": f"{prefix}/laporan/",
         "report": f"{prefix}/laporan/{report}/",
-        "search": f"{prefix}/laporan/?q=jalan",
+        "search": f"{prefix}/laporan/?{urlencode({'q': term})}",
         "mine": f"{prefix}/laporan/saya/",
         "home": f"{prefix}/",
     }
@@ -97,6 +98,7 @@ def main():
     parser.add_argument(
         "--user", default="bench-profile@lapor.test", help="the citizen (bench/run_bench.py's: bench.warga@lapor.test)"
     )
+    parser.add_argument("--q", default="jalan", help="the search page's term (bench/run_bench.py's: 'jalan rusak')")
     parser.add_argument(
         "--anonymous",
         action="store_true",
@@ -108,7 +110,7 @@ def main():
     client = Client()
     if not args.anonymous:
         force_login(client, user)
-    urls = paths(user, args.language)
+    urls = paths(user, args.language, args.q)
     for name in args.pages.split(","):
         for _i in range(3):  # a worker's first requests load reference data and templates once
             client.get(urls[name])

@@ -32,10 +32,10 @@ from .access import (
 )
 from .citizen_forms import AcceptForm, CommentForm, ProvideInfoForm, ReopenForm, ReplyForm
 from .counters import home_counters
-from .filters import ReportFilter
+from .filters import FEED_ORDER, ReportFilter
 from .forms import ReportForm, area_children, new_submission_key, search_agencies
 from .models import CLOSED_STATUSES, Attachment, Clock, Comment, Event, Report, Status, Support, attach_reference
-from .pagination import peek_page, query_without_page
+from .pagination import peek_page, peek_page_by_ids, query_without_page
 from .workflow import ActionNotAllowed, InvalidAttachment, InvalidInput, WorkflowError
 
 # "My reports" tabs: slug → (label, statuses; None = all).
@@ -71,11 +71,20 @@ def home(request):
 
 @require_GET
 def report_list(request):
-    qs = Report.objects.public().for_cards().order_by("-created_at", "-pk")
+    qs = Report.objects.public().for_cards().order_by(*FEED_ORDER)
     report_filter = ReportFilter(request.GET or None, queryset=qs)
+    if request.GET.get("q", "").strip():
+        # A search: the page's ids chosen by the search's plan alone, its cards read by id (pagination).
+        page = peek_page_by_ids(
+            report_filter.qs,
+            lambda ids: Report.objects.public().for_cards().filter(pk__in=ids).order_by(*FEED_ORDER),
+            request.GET.get("page"),
+        )
+    else:
+        page = peek_page(report_filter.qs, request.GET.get("page"))
     ctx = {
         "filter": report_filter,
-        "page": peek_page(report_filter.qs, request.GET.get("page")),
+        "page": page,
         "query": query_without_page(request.GET),
         "filtered": any(v for k, v in request.GET.items() if k != "page"),
     }

@@ -6,8 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from complaints import filters
-from complaints.filters import search_reports
-from complaints.models import Report
+from complaints.models import Report, Status
 from complaints.tests.portal import published
 
 pytestmark = [
@@ -26,17 +25,63 @@ def test_search_finds_words_in_title_or_body(client, make_report, national_admin
     assert titles == ["Jalan rusak"]
 
 
-def test_search_probe_uses_the_gin_index(db):
+def _page_statement(client, params):
+    """The search page's one statement reading reports (the plan's estimate is an EXPLAIN)."""
     with CaptureQueriesContext(connection) as ctx:
-        search_reports(Report.objects.all(), "jalan")
-    # the bounded look-up (after the planner's estimate, itself an EXPLAIN) that picks the plan
-    probe = next(q["sql"] for q in ctx.captured_queries if not q["sql"].startswith("EXPLAIN"))
+        assert client.get(reverse("complaints:list"), params).status_code == 200
+    statements = [q["sql"] for q in ctx.captured_queries if "complaints_report" in q["sql"]]
+    assert len([s for s in statements if not s.startswith("EXPLAIN")]) == 1, statements
+    return next(s for s in statements if not s.startswith("EXPLAIN"))
+
+
+def _plan(sql):
     with connection.cursor() as cursor:
         cursor.execute("SET enable_seqscan = off")
-        cursor.execute("EXPLAIN " + probe)
+        cursor.execute("EXPLAIN " + sql)
         plan = "\n".join(row[0] for row in cursor.fetchall())
         cursor.execute("SET enable_seqscan = on")
-    assert "report_search" in plan
+    return plan
+
+
+def test_a_rare_term_is_fetched_through_the_gin_index_and_sorted(client, make_report, national_admin, monkeypatch):
+    monkeypatch.setattr(filters, "RARE_MATCHES", 10**9)
+    published(make_report, national_admin, title="Jalan rusak")
+    sql = _page_statement(client, {"q": "jalan"})
+    # the feed's order in a form no index gives: the matches are fetched and sorted, never an index
+    # walked in date order running to_tsvector on every row it reads
+    assert "NULLS LAST" in sql
+    assert "Sort Key: u0.created_at DESC NULLS LAST, u0.id DESC" in _plan(sql)
+
+
+def test_a_common_term_tests_the_words_as_substrings_before_to_tsvector(
+    client, make_report, national_admin, monkeypatch
+):
+    monkeypatch.setattr(filters, "RARE_MATCHES", -1)
+    published(make_report, national_admin, title="Jalan rusak")
+    sql = _page_statement(client, {"q": "Jalan RUSAK"})
+    assert "NULLS LAST" not in sql
+    assert "STRPOS(LOWER(" in sql and "'jalan'" in sql and "'rusak'" in sql
+    # PostgreSQL tests the cheaper condition first (ordered by cost): strpos before to_tsvector
+    walk = next(line for line in _plan(sql).splitlines() if "strpos" in line)
+    assert walk.index("strpos") < walk.index("to_tsvector")
+
+
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("jalan", ["jalan"]),
+        ("Jalan  RUSAK 2024", ["jalan", "rusak", "2024"]),
+        ('"jalan rusak"', []),  # a phrase: websearch's own operators
+        ("jalan -rusak", []),
+        ("jalan or sampah", []),
+        ("e-ktp", []),
+        ("jalan.", []),
+        ("jálan", []),
+        ("\u212aota", []),  # the Kelvin sign: Python lowercases it to "k", PostgreSQL per its locale
+    ],
+)
+def test_only_plain_ascii_words_are_tested_as_substrings(text, words):
+    assert filters._plain_words(text) == words
 
 
 @pytest.mark.parametrize("rare_limit", [100, 1])  # rare words: GIN ids, common words: the dated walk
@@ -48,3 +93,108 @@ def test_rare_and_common_words_give_the_same_newest_first_results(
         published(make_report, national_admin, title=title)
     titles = [r.title for r in client.get(reverse("complaints:list"), {"q": "jalan"}).context["page"]]
     assert titles == ["Jalan rusak tiga", "Jalan rusak dua", "Jalan rusak satu"]
+
+
+TERMS = [
+    "jalan",
+    "JALAN rusak",
+    "rusak jalan",
+    "jalanan",
+    "lampu 2024",
+    "kota",
+    '"jalan rusak"',
+    "jalan -sampah",
+    "jalan or sampah",
+    "e-ktp",
+    "sampah.",
+    "tidakada",
+]
+
+
+@pytest.fixture
+def corpus(make_report, national_admin):
+    """Reports whose words sit in the title, the body, inside longer words, in other cases and after
+    hyphens; some Rahasia, Anonim, unverified, removed, closed; dates out of id order, some equal."""
+    import datetime as dt
+    import random
+
+    from django.utils import timezone
+
+    texts = [
+        ("Jalan rusak di Kuta", "Aspal mengelupas."),
+        ("Lampu padam", "Jalan gelap sejak 2024, rusak parah."),
+        ("Jalanan berdebu", "Truk lewat setiap hari."),
+        ("Sampah menumpuk", "Di pinggir jalan dekat pasar."),
+        ("Layanan E-KTP lambat", "Antre e-ktp tiga jam di Jalan Sudirman."),
+        ("KOTA kotor", "sampah. di mana-mana, JALAN kotor"),
+        ("Lampu jalan 2024", "Rusak sejak Januari."),
+        ("Pelayanan puskesmas", "Tidak ada dokter jaga."),
+    ]
+    rng = random.Random(15)
+    base = timezone.now() - dt.timedelta(days=30)
+    reports = []
+    for i in range(48):
+        title, body = texts[i % len(texts)]
+        if i % 8 == 7:
+            report = make_report(title=title, body=body)  # never verified: not public
+        else:
+            report = published(make_report, national_admin, title=title, body=body, is_anonymous=i % 5 == 0)
+        reports.append(report)
+    for i, report in enumerate(reports):
+        changes = {"created_at": base + dt.timedelta(hours=rng.randrange(12))}  # many equal: the id decides
+        if i % 9 == 4:
+            changes["is_confidential"] = True  # Rahasia
+        if i % 11 == 3:
+            changes["status"] = Status.REMOVED
+        elif i % 6 == 1:
+            changes["status"] = Status.COMPLETED
+        Report.objects.filter(pk=report.pk).update(**changes)
+    return reports
+
+
+def _definition(term, params):
+    """What a search means, written out: the public reports, the other filters, the full-text match
+    (websearch syntax, 'simple' configuration), newest first."""
+    from django.contrib.postgres.search import SearchQuery
+
+    qs = Report.objects.public()
+    if "status" in params:
+        qs = qs.filter(status=params["status"])
+    if "klasifikasi" in params:
+        qs = qs.filter(classification=params["klasifikasi"])
+    query = SearchQuery(term, config="simple", search_type="websearch")
+    return list(qs.alias(search=filters.search_vector()).filter(search=query).order_by("-created_at", "-pk"))
+
+
+@pytest.mark.parametrize("rare_limit", [10**9, -1])  # every term fetched and sorted / every term by the walk
+@pytest.mark.parametrize("params", [{}, {"status": "completed"}, {"klasifikasi": "complaint", "status": "verified"}])
+def test_search_pages_equal_the_definition(client, corpus, monkeypatch, rare_limit, params):
+    monkeypatch.setattr(filters, "RARE_MATCHES", rare_limit)
+    assert not any(r.is_confidential for r in Report.objects.public())
+    for term in TERMS:
+        expected = _definition(term, params)
+        got = []
+        for number in (1, 2):
+            page = client.get(reverse("complaints:list"), {"q": term, "page": number, **params}).context["page"]
+            got += [r.pk for r in page]
+            assert page.has_next == (len(expected) > 25 * number)
+        assert got == [r.pk for r in expected[:50]], term
+    assert len(_definition("jalan", {})) > 25  # the second page was reached
+
+
+@pytest.mark.parametrize("rare_limit", [10**9, -1])
+def test_search_page_has_no_n_plus_one(
+    client, make_report, national_admin, citizen, monkeypatch, rare_limit, django_assert_max_num_queries
+):
+    monkeypatch.setattr(filters, "RARE_MATCHES", rare_limit)
+    client.force_login(citizen)
+    url = reverse("complaints:list") + "?q=jalan+rusak"
+    published(make_report, national_admin, title="Jalan rusak", is_anonymous=True)
+    client.get(url)  # a worker's first request reads the reference data
+    # session, user, the plan's estimate, the page (ids chosen and cards read in one statement), badge
+    with django_assert_max_num_queries(5) as first:
+        assert len(client.get(url).context["page"]) == 1
+    for i in range(6):
+        published(make_report, national_admin, title=f"Jalan rusak {i}", is_anonymous=bool(i % 2))
+    with django_assert_max_num_queries(len(first.captured_queries)):
+        assert len(client.get(url).context["page"]) == 7
