@@ -28,7 +28,10 @@ RECOVERY_NAME = "recovery"
 
 def is_required(user) -> bool:
     """Staff of any role (is_staff, superuser, or an agency membership) must use a second factor."""
-    return bool(user.is_staff or user.is_superuser or user.memberships.exists())
+    if user.is_staff or user.is_superuser:
+        return True
+    held = getattr(user, "lapor_holds_membership", None)  # read with the request's user (request_user.py)
+    return bool(user.memberships.exists() if held is None else held)
 
 
 def needs_second_factor(user) -> bool:
@@ -49,11 +52,16 @@ def remember_need(request, user) -> tuple[bool, bool]:
 
 
 def session_needs(request) -> tuple[bool, bool]:
+    """(is staff, needs a second factor) of the request's session, as decided at its login — decided
+    again when the user has since become staff: a membership given to a signed-in citizen asks for the
+    second factor on their next request, not at their next login."""
     user = request.user
     if user.is_staff or user.is_superuser:
         return True, True
     stored = request.session.get(NEEDS_SESSION_KEY)
-    return remember_need(request, user) if stored is None else tuple(stored)
+    if stored is None or (not stored[0] and getattr(user, "lapor_holds_membership", False)):
+        return remember_need(request, user)
+    return tuple(stored)
 
 
 def give_demo_device(user) -> TOTPDevice:

@@ -16,6 +16,19 @@ from .models import Membership, Role, TrainingSeat
 ACTING_SESSION_KEY = "lapor_acting_agency"
 
 
+def holds_membership_expression():
+    """Whether a user (the outer row) holds any membership, any role: read with the request's user."""
+    return Exists(Membership.objects.filter(user_id=OuterRef("pk")))
+
+
+def note_holds_membership(user, held) -> None:
+    """The request's user was read with whether they hold a membership (accounts/request_user.py): one
+    who holds none has no memberships to load — a citizen's pages pay no query for staff reach."""
+    user.lapor_holds_membership = bool(held)
+    if not held:
+        user._lapor_memberships = []
+
+
 def all_memberships(user) -> list[Membership]:
     """Every membership of the user with its agency, whatever agency they act for; loaded once."""
     if not getattr(user, "is_authenticated", False):

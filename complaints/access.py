@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Membership
 from agencies.roles import memberships, national_roles, staff_agencies, training_seats
+from lapor.prepared import Prepared
 
 from .models import Report, ReportAgency, overdue_q, tally_by_status
 
@@ -154,6 +155,33 @@ def trackable_by_number(qs: QuerySet | None = None) -> QuerySet:
     the reporter and the step notes stay behind reports_visible_to."""
     qs = Report.objects.all() if qs is None else qs
     return qs.real().not_confidential()
+
+
+# The fields the tracking lookup decides on, read by the report's number: built once per process.
+_tracked = Prepared(
+    lambda number: Report.objects.filter(tracking_no=number).values_list("reporter_id", "is_confidential", "sandbox_id")
+)
+
+
+def may_track(user, tracking_no: str) -> bool:
+    """Whether the tracking lookup takes `user` to the page of the report with this number: one whose page
+    they may open (reports_visible_to) or whose status anybody holding its number may follow
+    (trackable_by_number). For a visitor with no staff reach the row's three fields are read by its number
+    and both rules decided on them — public reports are trackable ones, so "their own, or trackable" —
+    without compiling `public() | own` (issue #15). Staff keep the queries."""
+    number = (tracking_no or "").strip().upper()
+    if _staff_reach(user):
+        return (
+            reports_visible_to(user).filter(tracking_no=number).exists()
+            or trackable_by_number().filter(tracking_no=number).exists()
+        )
+    rows = _tracked.rows(number=number)
+    if not rows:
+        return False
+    reporter_id, is_confidential, sandbox_id = rows[0]
+    report = Report(reporter_id=reporter_id, is_confidential=bool(is_confidential), sandbox_id=sandbox_id)
+    own = getattr(user, "is_authenticated", False) and reporter_id is not None and reporter_id == user.pk
+    return own or report.is_trackable
 
 
 def get_report_for_user(user, tracking_no: str, qs: QuerySet | None = None, fetch=None) -> Report:

@@ -54,6 +54,12 @@ class ComplaintsConfig(AppConfig):
 
         if count_open not in units.OPEN_REPORT_COUNTERS:
             units.OPEN_REPORT_COUNTERS.append(count_open)
+        # The nav's unread badge, read with the request's user (accounts/request_user.py).
+        from accounts.request_user import add_fact
+
+        from .notifications import note_unread, unread_expression
+
+        add_fact("unread", unread_expression, note_unread)
         for label in REFERENCE_MODELS:
             if apps.is_installed(label.split(".")[0]):
                 model = apps.get_model(label)

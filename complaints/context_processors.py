@@ -2,14 +2,19 @@ from django.utils.functional import SimpleLazyObject
 
 
 def notifications(request):
-    """The nav's unread badge: one bounded COUNT, only when a template shows it, once per request."""
+    """The nav's unread badge, once per request, only when a template shows it: on a GET, the count read
+    with the request's user (accounts/request_user.py); after a POST, which may have read or written
+    some, one bounded COUNT."""
 
     def unread():
         cached = getattr(request, "_lapor_unread", None)
         if cached is None:
             from .notifications import unread_count
 
-            count = unread_count(getattr(request, "user", None))
+            user = getattr(request, "user", None)
+            count = getattr(user, "lapor_unread_at_start", None) if request.method in ("GET", "HEAD") else None
+            if count is None:
+                count = unread_count(user)
             cached = request._lapor_unread = "99+" if count > 99 else (str(count) if count else "")
         return cached
 

@@ -727,6 +727,12 @@ class Report(models.Model):
         return self.status in OPEN_STATUSES and self.due_at is not None and self.due_at < (now or timezone.now())
 
     @property
+    def is_trackable(self) -> bool:
+        """The same rule as Report.objects.not_confidential() (complaints.access.trackable_by_number), for
+        one loaded report: its status may be followed by anybody holding its number."""
+        return not self.is_confidential and self.sandbox_id is None
+
+    @property
     def is_public(self) -> bool:
         """The same rule as Report.objects.public(), for one loaded report."""
         return (

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import IntegerField, OuterRef, Q, Subquery
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -261,11 +261,32 @@ def render_body(n: Notification) -> str:
         return render_to_string("emails/event_body.txt", ctx)
 
 
+UNREAD_COUNTED = 100  # the nav shows "99+" beyond
+
+
 def unread_count(user) -> int:
     """The user's unread notifications, counted up to 100 (the nav shows "99+")."""
     if not getattr(user, "is_authenticated", False):
         return 0
-    return Notification.objects.filter(user=user, read_at__isnull=True).order_by()[:100].count()
+    return Notification.objects.filter(user=user, read_at__isnull=True).order_by()[:UNREAD_COUNTED].count()
+
+
+class _CountUpTo(Subquery):
+    """COUNT(*) of a sliced subquery: the rows it gives, up to its LIMIT."""
+
+    template = "(SELECT COUNT(*) FROM (%(subquery)s) capped)"
+    output_field = IntegerField()
+
+
+def unread_expression():
+    """unread_count of a user (the outer row), read with the request's user (accounts/request_user.py)."""
+    unread = Notification.objects.filter(user_id=OuterRef("pk"), read_at__isnull=True).order_by().values("pk")
+    return _CountUpTo(unread[:UNREAD_COUNTED])
+
+
+def note_unread(user, count) -> None:
+    """The request's user was read with their unread count: the nav's badge asks no query of its own."""
+    user.lapor_unread_at_start = count
 
 
 def enqueue_delivery(ids: Iterable[int]) -> None:

@@ -24,9 +24,9 @@ from .access import (
     REPORTER,
     STAFF_ACTING_ROLES,
     get_report_for_user,
+    may_track,
     reporter_public_name,
     reporter_shown_to,
-    reports_visible_to,
     roles_for,
     trackable_by_number,
 )
@@ -97,10 +97,7 @@ def track(request):
     if number:
         # The full page for whoever may see it; the status of any report that is not Rahasia for
         # whoever holds its number; nothing about a Rahasia report to anybody else.
-        if (
-            reports_visible_to(request.user).filter(tracking_no=number).exists()
-            or trackable_by_number().filter(tracking_no=number).exists()
-        ):
+        if may_track(request.user, number):
             return redirect("complaints:detail", tracking_no=number)
         return _not_found(request, number, status=200)
     return render(request, "complaints/track.html", {"number": number})

@@ -67,3 +67,16 @@ def test_report_is_public_is_the_public_queryset_for_every_combination(make_repo
     public = set(Report.objects.filter(pk__in=[r.pk for r in reports]).public().values_list("pk", flat=True))
     assert {r.pk for r in reports if r.is_public} == public
     assert 0 < len(public) < len(reports)
+
+
+@pytest.mark.django_db
+def test_report_is_trackable_is_the_not_confidential_queryset_for_every_combination(make_report, tree):
+    from agencies.models import Sandbox
+
+    sandbox = Sandbox.objects.create(agency=tree["badung"], name="Bimtek")
+    reports = _variants(make_report(), is_confidential=[False, True], sandbox_id=[None, sandbox.pk])
+    trackable = set(
+        Report.objects.filter(pk__in=[r.pk for r in reports]).not_confidential().values_list("pk", flat=True)
+    )
+    assert {r.pk for r in reports if r.is_trackable} == trackable
+    assert len(trackable) == 1
