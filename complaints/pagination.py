@@ -56,10 +56,14 @@ def _page_number(page_param) -> int:
         return 1
 
 
-def peek_page(queryset, page_param, per_page: int = 25) -> PeekPage:
+def peek_page(queryset, page_param, per_page: int = 25, rows_of=None) -> PeekPage:
+    """`rows_of(start, stop)`, if given, reads the page's rows (`queryset[start:stop]`) another way
+    (the unfiltered feed: a statement compiled once); None from it: the queryset's slice."""
     number = _page_number(page_param)
     start = (number - 1) * per_page
-    rows = list(queryset[start : start + per_page + 1])
+    rows = rows_of(start, start + per_page + 1) if rows_of is not None else None
+    if rows is None:
+        rows = list(queryset[start : start + per_page + 1])
     return PeekPage(number=number, per_page=per_page, object_list=rows[:per_page], has_next=len(rows) > per_page)
 
 

@@ -69,9 +69,30 @@ def home(request):
     return render(request, "complaints/home.html", ctx)
 
 
+def _feed():
+    return Report.objects.public().for_cards().order_by(*FEED_ORDER)
+
+
+# The unfiltered feed's first pages (what most visitors open): each page's statement compiled once
+# per process (lapor/prepared.py); a filtered feed, or a page past these, is built by the ORM.
+FEED_PAGES_PREPARED = 10
+_feed_pages: dict[tuple[int, int], Prepared] = {}
+
+
+def _unfiltered_feed_rows(start: int, stop: int):
+    if start >= FEED_PAGES_PREPARED * (stop - start - 1):
+        return None
+    prepared = _feed_pages.get((start, stop))
+    if prepared is None:
+        prepared = _feed_pages[start, stop] = Prepared(lambda: _feed()[start:stop])
+    rows = prepared.objects()
+    attach_reference(rows)  # category and regions from memory, as for_list() does
+    return rows
+
+
 @require_GET
 def report_list(request):
-    qs = Report.objects.public().for_cards().order_by(*FEED_ORDER)
+    qs = _feed()
     report_filter = ReportFilter(request.GET or None, queryset=qs)
     if request.GET.get("q", "").strip():
         # A search: the page's ids chosen by the search's plan alone, its cards read by id (pagination).
@@ -80,6 +101,8 @@ def report_list(request):
             lambda ids: Report.objects.public().for_cards().filter(pk__in=ids).order_by(*FEED_ORDER),
             request.GET.get("page"),
         )
+    elif all(name == "page" for name in request.GET):  # the unfiltered feed
+        page = peek_page(qs, request.GET.get("page"), rows_of=_unfiltered_feed_rows)
     else:
         page = peek_page(report_filter.qs, request.GET.get("page"))
     ctx = {
