@@ -910,7 +910,8 @@ class Event(models.Model):
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise ValueError("Events are append-only")
-        if _plain_insert(self, args, {**kwargs, "force_insert": True}):
+        plain = _plain_insert(self, args, {**kwargs, "force_insert": True})
+        if plain:
             # Events are only ever inserted: the INSERT's text built once per process.
             def insert(**extra):
                 insert_rows([self], using=kwargs.get("using"))
@@ -926,7 +927,7 @@ class Event(models.Model):
         else:
             from lapor import audit
 
-            audit.append(self, audit.EVENT_CHAIN, insert)
+            audit.append(self, audit.EVENT_CHAIN, insert, plain=plain)  # PostgreSQL: one statement
 
     @property
     def action_label(self):

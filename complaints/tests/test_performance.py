@@ -38,12 +38,12 @@ URL = "/laporan/baru/"
 # the report's id drawn from its sequence, INSERT clock, INSERT report (with its tracking number and due
 # time), status counter row, INSERT handling row, the recipients, then — last, because
 # the audit chain stays locked from there to the commit — the chain's head locked, hashed and advanced
-# in one statement (lapor/audit.py, PostgreSQL), INSERT event, INSERT notification = 11. Elsewhere the
-# id comes from the INSERT (then an UPDATE sets the number and due time) and the head is read and
-# written in two statements: 12. The session is read from the shared cache
+# by the statement that inserts the event (lapor/audit.py, PostgreSQL), INSERT notification = 10.
+# Elsewhere the id comes from the INSERT (then an UPDATE sets the number and due time) and the head is
+# read and written in two statements around the event's INSERT: 12. The session is read from the shared cache
 # (lapor/sessions.py), and a channel account is known by its address, not looked up.
 # Under pytest-django the submission's transaction is a SAVEPOINT + RELEASE inside the test's: 2 more.
-SUBMIT_QUERIES = 11 if connection.vendor == "postgresql" else 12
+SUBMIT_QUERIES = 10 if connection.vendor == "postgresql" else 12
 TEST_TRANSACTION = 2
 
 
@@ -112,6 +112,39 @@ def test_the_audit_chain_is_locked_last_in_the_submission(client, citizen, form_
     allowed = ("complaints_auditchain", "INSERT INTO complaints_event ", "INSERT INTO complaints_notification ")
     assert all(any(name in sql for name in allowed) for sql in locked), locked
     assert any("complaints_notification" in sql for sql in locked)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the event's INSERT advances the chain on PostgreSQL")
+def test_the_submissions_event_is_inserted_by_the_statement_that_advances_the_chain(client, citizen, form_data):
+    client.force_login(citizen)
+    client.post(URL, {**form_data, "submission_key": "warm-up"})
+    with CaptureQueriesContext(connection) as ctx:
+        client.post(URL, {**form_data, "submission_key": "second"})
+    chained = [q["sql"] for q in ctx.captured_queries if "complaints_auditchain" in q["sql"]]
+    assert len(chained) == 1 and 'INSERT INTO "complaints_event"' in chained[0], chained
+    events = list(Event.objects.order_by("pk"))
+    assert [e.action for e in events] == ["submit", "submit"]
+    assert events[1].prev_hash == events[0].chain_hash
+    assert events[1].chain_hash == audit.digest(events[1].prev_hash, audit.event_content(events[1]))
+    result = audit.verify(audit.EVENT_CHAIN)
+    assert result.ok and result.checked == 2, result.errors
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the event's INSERT advances the chain on PostgreSQL")
+def test_the_one_statement_advance_starts_a_chain_and_refuses_what_the_columns_refuse(make_report, national_admin):
+    from django.db import DataError, transaction
+
+    from complaints.models import AuditChain
+
+    AuditChain.objects.all().delete()  # a chain without its row yet: made, then advanced
+    report = make_report()
+    first = report.events.get()
+    assert first.prev_hash == "" and AuditChain.objects.get(name="event").last_id == first.pk
+    # A value longer than its column fails, as the ORM's INSERT does (cast to text, never cut).
+    with pytest.raises(DataError), transaction.atomic():
+        Event.objects.create(report=report, actor=national_admin, action="x" * 25, to_status="submitted")
+    workflow.verify(report, by=national_admin, complaint_kind="normative", note="Lengkap")
+    assert audit.verify(audit.EVENT_CHAIN).ok and audit.verify(audit.EVENT_CHAIN).checked == 2
 
 
 def test_the_database_hashes_the_chain_exactly_as_python_does(make_report, national_admin):
