@@ -7,6 +7,7 @@ import datetime as dt
 import functools
 import json
 import re
+import time
 
 import django_filters
 from django import forms
@@ -50,6 +51,28 @@ def _estimated_rows(qs) -> int:
         plan = cur.fetchone()[0]
     plan = json.loads(plan) if isinstance(plan, str) else plan
     return int(plan[0]["Plan"]["Plan Rows"])
+
+
+ESTIMATES_KEPT = 1000  # terms whose estimate a worker keeps (the oldest forgotten first)
+ESTIMATE_SECONDS = 600  # the planner's statistics change when (auto)ANALYZE runs, not per request
+_estimates: dict[str, tuple[int, float]] = {}
+
+
+def estimated_matches(text: str, query) -> int:
+    """The planner's estimate of the reports matching `text` (all of them, public or not: the index's
+    statistics), kept in this worker's memory for ESTIMATE_SECONDS: a term searched again — the next
+    page, a filter added, the next visitor — is not estimated again. It chooses a plan, never a
+    result."""
+    now = time.monotonic()
+    kept = _estimates.get(text)
+    if kept is not None and kept[1] > now:
+        return kept[0]
+    estimate = _estimated_rows(Report.objects.alias(search=search_vector()).filter(search=query))
+    _estimates.pop(text, None)
+    while len(_estimates) >= ESTIMATES_KEPT:
+        del _estimates[next(iter(_estimates))]
+    _estimates[text] = (estimate, now + ESTIMATE_SECONDS)
+    return estimate
 
 
 FEED_ORDER = ("-created_at", "-pk")
@@ -99,12 +122,13 @@ def search_reports(qs, text: str):
         matching = qs.alias(search=search_vector()).filter(search=query)
         # Two plans, chosen by how common the words are (the planner's estimate of the matches, from
         # the statistics of the index's words: EXPLAIN without running, its cost does not grow with
-        # the table). A rare term (at most RARE_MATCHES): its matches fetched through the GIN index and
-        # sorted — the feed's order made unusable for an index walk, which PostgreSQL would otherwise
-        # choose for a few hundred matches, running to_tsvector on thousands of rows. A common one:
+        # the table; kept per worker for a while). A rare term (at most RARE_MATCHES): its matches
+        # fetched through the GIN index and sorted — the feed's order made unusable for an index walk,
+        # which PostgreSQL would otherwise choose for a few hundred matches, running to_tsvector on
+        # thousands of rows. A common one:
         # the feed walked in date order, where matches are dense; each row read is first tested for
         # the words as substrings, so to_tsvector runs on (nearly) the matches only.
-        if _estimated_rows(Report.objects.alias(search=search_vector()).filter(search=query)) <= RARE_MATCHES:
+        if estimated_matches(text, query) <= RARE_MATCHES:
             return matching.order_by(*MATCHES_SORTED) if tuple(qs.query.order_by) == FEED_ORDER else matching
         words = _plain_words(text)
         if not words:

@@ -15,6 +15,13 @@ pytestmark = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _no_kept_estimates():
+    filters._estimates.clear()
+    yield
+    filters._estimates.clear()
+
+
 def test_search_finds_words_in_title_or_body(client, make_report, national_admin):
     published(make_report, national_admin, title="Sampah menumpuk", body="Di pasar Kuta belum diangkut.")
     published(make_report, national_admin, title="Jalan rusak", body="Aspal mengelupas dekat sekolah.")
@@ -198,3 +205,25 @@ def test_search_page_has_no_n_plus_one(
         published(make_report, national_admin, title=f"Jalan rusak {i}", is_anonymous=bool(i % 2))
     with django_assert_max_num_queries(len(first.captured_queries)):
         assert len(client.get(url).context["page"]) == 7
+
+
+def test_a_terms_estimate_is_kept_per_worker_for_a_while(client, make_report, national_admin, citizen, monkeypatch):
+    client.force_login(citizen)  # every page rendered (none kept for anonymous visitors)
+    published(make_report, national_admin, title="Jalan rusak", body="Sampah di pinggir jalan.")
+
+    def estimates(params):
+        with CaptureQueriesContext(connection) as ctx:
+            assert len(client.get(reverse("complaints:list"), params).context["page"]) == 1
+        return len([q for q in ctx.captured_queries if q["sql"].startswith("EXPLAIN")])
+
+    assert estimates({"q": "jalan"}) == 1
+    assert estimates({"q": "jalan", "status": "verified"}) == 0  # the same term, another filter or page
+    assert estimates({"q": "sampah"}) == 1  # another term
+    monkeypatch.setattr(filters, "ESTIMATES_KEPT", 2)
+    assert estimates({"q": "rusak"}) == 1  # "jalan", the oldest, forgotten
+    assert estimates({"q": "sampah"}) == 0
+    assert estimates({"q": "jalan"}) == 1
+    assert len(filters._estimates) == 2
+    monkeypatch.setattr(filters, "ESTIMATE_SECONDS", 0)
+    assert estimates({"q": "pinggir"}) == 1
+    assert estimates({"q": "pinggir"}) == 1  # expired: estimated again
