@@ -216,6 +216,17 @@ def eager_celery():
 
 
 @pytest.fixture
+def throwaway_redis(tmp_path):
+    """A redis-server of the test's own on a free loopback port, which the test may stop and start again."""
+    from lapor.tests.throwaway_redis import ThrowawayRedis
+
+    server = ThrowawayRedis(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def broker_down():
     """The Celery broker unreachable (a closed port) and tasks not eager, for the duration of a test."""
     from lapor.celery import app as celery_app

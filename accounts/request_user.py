@@ -14,13 +14,11 @@ account deactivated is seen by the next request.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import connections
 
 from lapor.prepared import Prepared
 
@@ -53,47 +51,20 @@ def _queryset(user_id):
 
 
 # The statement is built by the ORM once per process (lapor/prepared.py: 2–3 ms of CPU a request
-# otherwise, with the facts' subqueries); what turns its row into a user, once per connection.
+# otherwise, with the facts' subqueries); its row made into a user as the ORM's iteration makes it.
 _STATEMENT = Prepared(lambda user_id: _queryset(user_id))
-_ROW_READERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _row_reader(connection):
-    """(the model's attnames and their columns, each fact's column, converters by column) of the row."""
-    reader = _ROW_READERS.get(connection)
-    if reader is None:
-        compiler = _queryset(0).query.get_compiler(connection=connection)
-        compiler.setup_query()
-        select = [column for column, _sql, _alias in compiler.select]
-        fields = compiler.klass_info["select_fields"]
-        attnames = [select[i].target.attname for i in fields]
-        facts = [(fact, compiler.annotation_col_map[annotation(fact.name)]) for fact in FACTS.values()]
-        converters = list(compiler.get_converters(select).items())
-        reader = _ROW_READERS[connection] = (attnames, list(fields), facts, converters)
-    return reader
 
 
 def load(user_id):
     """The user with this id and every registered fact applied to it, in one query; None when missing."""
-    model = get_user_model()
     try:
-        user_id = model._meta.pk.to_python(user_id)
+        user_id = get_user_model()._meta.pk.to_python(user_id)
     except ValidationError:
         return None
-    connection = connections[_STATEMENT.using]
-    sql, params = _STATEMENT.sql(user_id=user_id)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    if row is None:
+    found = _STATEMENT.objects(user_id=user_id)  # each fact's value set as its annotation's attribute
+    if not found:
         return None
-    attnames, columns, facts, converters = _row_reader(connection)
-    row = list(row)
-    for position, (functions, expression) in converters:
-        for convert in functions:
-            row[position] = convert(row[position], expression, connection)
-    user = model.from_db(_STATEMENT.using, attnames, [row[i] for i in columns])
-    for fact, position in facts:
-        setattr(user, annotation(fact.name), row[position])
-        fact.apply(user, row[position])
+    user = found[0]
+    for fact in FACTS.values():
+        fact.apply(user, getattr(user, annotation(fact.name)))
     return user

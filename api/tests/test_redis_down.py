@@ -8,23 +8,14 @@ Redis on 6379 is never stopped)."""
 import json
 import logging
 
-import pytest
 from django.core.cache import cache
 
 from api.tests.conftest import report_payload
 from complaints import workflow
 from complaints.models import Report
-from lapor.tests.throwaway_redis import ThrowawayRedis, needs_redis_server
+from lapor.tests.throwaway_redis import needs_redis_server
 
 URL = "/api/v1/reports"
-
-
-@pytest.fixture
-def redis_server(tmp_path):
-    server = ThrowawayRedis(tmp_path)
-    server.start()
-    yield server
-    server.stop()
 
 
 def _calls(api, client, raw_key, tracking_no, n):
@@ -47,12 +38,12 @@ def _calls(api, client, raw_key, tracking_no, n):
 
 @needs_redis_server
 def test_the_api_answers_while_redis_is_stopped_and_counts_again_when_it_is_back(
-    redis_server, settings, badung_api, badung_key, client, national_admin, tree, caplog
+    throwaway_redis, settings, badung_api, badung_key, client, national_admin, tree, caplog
 ):
     settings.CACHES = {
         "default": {
             "BACKEND": "lapor.cache.FailSafeRedisCache",
-            "LOCATION": redis_server.url,
+            "LOCATION": throwaway_redis.url,
             "OPTIONS": {"DOWN_SECONDS": 0},
         }
     }
@@ -70,7 +61,7 @@ def test_the_api_answers_while_redis_is_stopped_and_counts_again_when_it_is_back
     counted = int(up["feed"]["RateLimit-Remaining"])
     assert counted < 49  # the window counts in Redis
 
-    redis_server.stop()
+    throwaway_redis.stop()
     with caplog.at_level(logging.WARNING, logger="lapor.cache"):
         for n in (2, 3):
             codes, down = _calls(badung_api, client, badung_key[1], tracking_no, n)
@@ -87,7 +78,7 @@ def test_the_api_answers_while_redis_is_stopped_and_counts_again_when_it_is_back
     )
     assert again.status_code == 201 and again["Idempotent-Replayed"] == "true"
 
-    redis_server.start()
+    throwaway_redis.start()
     codes, back = _calls(badung_api, client, badung_key[1], tracking_no, 4)
     assert codes == expected
     assert int(back["feed"]["RateLimit-Remaining"]) < 49  # counting in Redis again

@@ -12,7 +12,7 @@ import redis
 from kombu import Connection, Exchange, Queue
 from kombu.exceptions import OperationalError
 
-from lapor.tests.throwaway_redis import ThrowawayRedis, needs_redis_server
+from lapor.tests.throwaway_redis import needs_redis_server
 
 ROOT = Path(__file__).resolve().parents[2]
 OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "socket_timeout": 2}  # as in settings
@@ -38,14 +38,6 @@ def test_a_redis_broker_uses_the_kept_client_transport_a_tls_one_kombus_own():
     assert _broker_transport("redis://127.0.0.1:6379/0") == "lapor.broker:Transport"
     # rediss:// keeps kombu's transport: its TLS defaults are chosen by the URL's scheme.
     assert _broker_transport("rediss://127.0.0.1:6380/0") == "None"
-
-
-@pytest.fixture
-def throwaway_redis(tmp_path):
-    server = ThrowawayRedis(tmp_path)
-    server.start()
-    yield server
-    server.stop()
 
 
 def _publish(connection, body):
