@@ -15,9 +15,10 @@ Measures, for each page: requests/s, p50 and p99 latency at light load (2 connec
 number of SQL queries one request makes — the citizen's pages twice: as an anonymous visitor (kept by
 the page cache unless LAPOR_PAGE_CACHE_SECONDS=0) and as the signed-in bench citizen (always rendered:
 the figure issue #15's goals 2 and 3 are judged by, bench/goals.py); submission throughput against a
-bare one-INSERT view under the same server (the ceiling); the clock sweep with 10,000 due clocks; the RSS of a web
-worker after the run; EXPLAIN ANALYZE of the hot queries. Results are appended to
-docs/benchmarks.md. Needs `wrk` (apt-get install wrk). Traffic goes to 127.0.0.1 only, and every
+bare one-INSERT view under the same server (the ceiling, measured twice: after the warm-up and after the
+submissions; the ratios divide by the mean of the two, each window is printed with the machine's steal); the clock
+sweep with 10,000 due clocks; the RSS of a web worker after the run; EXPLAIN ANALYZE of the hot queries. Results
+are appended to docs/benchmarks.md. Needs `wrk` (apt-get install wrk). Traffic goes to 127.0.0.1 only, and every
 load run is bounded in time.
 """
 
@@ -69,7 +70,7 @@ from accounts.models import User  # noqa: E402
 from accounts.testing import force_login, verified_device  # noqa: E402
 from agencies.models import Agency, Membership, Region  # noqa: E402
 from bench.beat import Beat  # noqa: E402
-from bench.goals import SIGNED_IN, compare, goals_table  # noqa: E402
+from bench.goals import SIGNED_IN, ceiling_of, compare, goals_table  # noqa: E402
 from bench.serving import GUNICORN_CONF, gunicorn_conf, production_workers  # noqa: E402
 from complaints import status_counts  # noqa: E402
 from complaints.models import AGENCY_CLOCKS, Category, Clock, ClockStep, Report  # noqa: E402
@@ -274,10 +275,16 @@ def cpu_snapshot(server_pid):
 
 
 def machine_busy_ticks() -> int:
-    """Every core's busy time so far (/proc/stat: all but idle and iowait)."""
+    """Every core's busy time so far (/proc/stat: all but idle and iowait; steal included)."""
     with open("/proc/stat") as f:
         fields = [int(x) for x in f.readline().split()[1:]]
     return sum(fields) - fields[3] - fields[4]
+
+
+def steal_ticks() -> int:
+    """Time the hypervisor ran something else on this machine's cores (/proc/stat's steal)."""
+    with open("/proc/stat") as f:
+        return int(f.readline().split()[8])
 
 
 def cpu_ms_per_request(before, after, requests):
@@ -441,15 +448,32 @@ def main():
     def measured(path, **kw):
         beat.run_due()
         before, busy, started = cpu_snapshot(server.pid), machine_busy_ticks(), time.monotonic()
+        stolen = steal_ticks()
         result = wrk(path, **kw)
         after = cpu_snapshot(server.pid)
         result["app_ms"], result["db_ms"] = cpu_ms_per_request(before, after, result["requests"])
-        # The shared machine: cores busy with anything but this server and its database during the window,
-        # and the 1-minute load average at its end (recorded with every figure).
+        # The shared machine: cores busy with anything but this server and its database during the window
+        # (wrk, other processes, the hypervisor's steal), the steal alone, and the 1-minute load average at
+        # its end (recorded with every figure).
         own = sum(t - before.get(k, 0) for k, t in after.items())
-        other = (machine_busy_ticks() - busy - own) / HZ / max(time.monotonic() - started, 0.001)
+        seconds = max(time.monotonic() - started, 0.001)
+        other = (machine_busy_ticks() - busy - own) / HZ / seconds
         result["other_cores"], result["load"] = round(max(other, 0.0), 2), round(os.getloadavg()[0], 1)
+        result["steal_cores"] = round((steal_ticks() - stolen) / HZ / seconds, 2)
         return result
+
+    ceilings = []
+
+    def ceiling_window():
+        """One window of the bare one-INSERT view (the ceiling), with the rows it inserted."""
+        with connection.cursor() as cur:
+            cur.execute("SELECT count(*) FROM bench_insert")
+            inserted_before = cur.fetchone()[0]
+        result = measured("/bench/insert/", connections=4, duration=args.duration, lua=insert_lua)
+        with connection.cursor() as cur:
+            cur.execute("SELECT count(*) FROM bench_insert")
+            result["inserted"] = cur.fetchone()[0] - inserted_before
+        ceilings.append(result)
 
     rows = []
     try:
@@ -475,6 +499,11 @@ def main():
             # and its first submission (the workflow's modules, the Celery tasks, the broker's connection:
             # seconds on a loaded machine, which fell inside the submission's window)
             wrk("/laporan/baru/", session_key=people["citizen"][1], connections=2, duration=1, lua=warm_lua)
+            wrk("/bench/insert/", connections=2, duration=1, lua=insert_lua)
+        # The ceiling twice: here, before the pages, and after the submissions; the ratios divide by the mean
+        # of the two (bench/goals.py ceiling_of). One window at the run's end read the machine's pace at one
+        # moment only, right after the submissions' writes (docs/benchmarks.md, #15 seventh session).
+        ceiling_window()
         for key, name, path, who in pages:
             user, session_key = people[who] if who else (None, None)
             beat.run_due()
@@ -487,13 +516,7 @@ def main():
             "/laporan/baru/", session_key=people["citizen"][1], connections=4, duration=args.duration, lua=submit_lua
         )
         created = Report.objects.count() - before
-        with connection.cursor() as cur:
-            cur.execute("SELECT count(*) FROM bench_insert")
-            inserted_before = cur.fetchone()[0]
-        ceiling = measured("/bench/insert/", connections=4, duration=args.duration, lua=insert_lua)
-        with connection.cursor() as cur:
-            cur.execute("SELECT count(*) FROM bench_insert")
-            inserted = cur.fetchone()[0] - inserted_before
+        ceiling_window()
         rss = subprocess.run(["ps", "-o", "rss=", "--ppid", str(server.pid)], capture_output=True, text=True).stdout
         worker_mb = max((int(x) for x in rss.split()), default=0) / 1024
     finally:
@@ -517,6 +540,7 @@ def main():
             "next_check_at"
         )[:500],
     }
+    ceiling = ceiling_of(ceilings)
     ceiling_rps = float(ceiling["rps"]) if ceiling["rps"] != "?" else 0.0
 
     def ratio(rps):
@@ -569,10 +593,16 @@ def main():
         f"(**{ratio(submit['rps'])} of the ceiling**), p50 {submit['p50']}, p99 {submit['p99']}, "
         f"CPU {submit['app_ms']} + {submit['db_ms']} ms/request, {submit_queries} queries (+ BEGIN, COMMIT), "
         f"{created} reports created, non-2xx {submit['errors']}, load {submit['load']}, "
-        f"other cores {submit['other_cores']}",
-        f"- Ceiling, a bare view doing one INSERT: {ceiling['rps']} req/s, p50 {ceiling['p50']}, p99 {ceiling['p99']}, "
-        f"CPU {ceiling['app_ms']} + {ceiling['db_ms']} ms/request, {inserted} rows inserted, "
-        f"non-2xx {ceiling['errors']}, load {ceiling['load']}, other cores {ceiling['other_cores']}",
+        f"other cores {submit['other_cores']} (steal {submit['steal_cores']})",
+        f"- Ceiling, a bare view doing one INSERT, 4 connections: **{ceiling['rps']} req/s** (the mean of "
+        f"{len(ceilings)} windows, the ratios' divisor; spread {ceiling['spread']}×), "
+        f"CPU {ceiling['app_ms']} + {ceiling['db_ms']} ms/request",
+        *(
+            f"  - {when}: {w['rps']} req/s, p50 {w['p50']}, p99 {w['p99']}, CPU {w['app_ms']} + {w['db_ms']} "
+            f"ms/request, {w['inserted']} rows inserted, non-2xx {w['errors']}, load {w['load']}, "
+            f"other cores {w['other_cores']} (steal {w['steal_cores']})"
+            for when, w in zip(("after the warm-up", "after the submissions"), ceilings, strict=False)
+        ),
         f"- Largest web worker RSS after the run: {worker_mb:.0f} MB",
         f"- Status counters equal a fresh COUNT after the run: {'yes' if counters_ok else '**NO**'}",
         f"- Beat's refreshes, run between the windows on beat's interval (bench/beat.py): {beat.summary()}",

@@ -12,7 +12,7 @@ from django.core.cache import cache
 
 from bench import serving
 from bench.beat import Beat
-from bench.goals import SIGNED_IN, compare, goals_table
+from bench.goals import SIGNED_IN, ceiling_of, compare, goals_table
 
 NO_STORE = "max-age=0, no-cache, no-store, must-revalidate, private"
 CITIZEN_PAGES = ("home", "form", "feed", "search", "track", "report")
@@ -99,6 +99,34 @@ def test_compare_puts_the_signed_in_pages_beside_the_anonymous_ones(tmp_path):
     text = compare(tmp_path / "small.json", tmp_path / "large.json")
     assert "| feed_citizen | 3 → 3 | 11.0 | 21.0 | 1.91 |" in text
     assert "| feed | 3 → 3 | 11.0 | 11.0 | 1.00 |" in text
+
+
+def window(rps, app_ms, db_ms=0.5, p99="20.00ms"):
+    return {"rps": rps, "app_ms": app_ms, "db_ms": db_ms, "p50": "9.00ms", "p99": p99, "errors": "0", "load": 2.0}
+
+
+def test_the_ceiling_is_the_mean_of_its_windows_with_their_spread_and_a_failed_window_is_left_out():
+    early, late = window("400.00", 3.2, p99="30.00ms"), window("300.00", 4.2, 0.7)
+    ceiling = ceiling_of([early, late, window("?", 0.0)])
+    assert (ceiling["rps"], ceiling["app_ms"], ceiling["db_ms"]) == ("350.00", 3.7, 0.6)
+    assert ceiling["spread"] == "1.33"
+    assert ceiling["p99"] == "30.00ms"  # the worse window's
+    assert ceiling["windows"][:2] == [early, late]  # each window is kept for the record
+    assert ceiling_of([window("?", 0.0)])["rps"] == "?"  # no window answered: no ratio, not a division by 0
+
+
+def test_compare_puts_the_ceiling_beside_the_pages_as_the_machines_pace_between_the_runs(tmp_path):
+    small, large = summary(), summary()
+    small["ceiling"], large["ceiling"] = ceiling_of([window("400", 3.5)]), ceiling_of([window("350", 4.5)])
+    large["reports"] = 2_000_000
+    (tmp_path / "small.json").write_text(json.dumps(small))
+    (tmp_path / "large.json").write_text(json.dumps(large))
+    assert "| ceiling (one INSERT) | 1 → 1 | 4.0 | 5.0 | 1.25 |" in compare(
+        tmp_path / "small.json", tmp_path / "large.json"
+    )
+    del small["ceiling"]  # a run written before the ceiling was kept in its JSON: compared without it
+    (tmp_path / "small.json").write_text(json.dumps(small))
+    assert "ceiling" not in compare(tmp_path / "small.json", tmp_path / "large.json")
 
 
 def test_the_benchmark_serves_with_productions_gunicorn_configuration_and_workers():
