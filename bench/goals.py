@@ -98,6 +98,18 @@ def goals_table(summary) -> list[str]:
     return rows
 
 
+def dashboard_first_view_paths(today, n: int = 3) -> list[str]:
+    """`n` addresses of the head's dashboard, each a 30-day period ending today that no earlier request of the
+    run asked for (the default period starts 29 days back; these start 30, 31… days back), so each request
+    computes its figures and live counts as the first view after beat's rebuild (every 10 minutes) or after
+    any workflow event does: the dashboard's figures are kept per period under the rebuilds' generation, its
+    live counts under the newest event (dashboards/figures.py cached_figures). A window of wrk measures the
+    kept page: its first request computes, the rest read the cache."""
+    import datetime as dt
+
+    return [f"/dasbor/?start={today - dt.timedelta(days=30 + k)}&end={today}" for k in range(n)]
+
+
 def ceiling_of(windows: list[dict]) -> dict:
     """The run's one-INSERT ceiling from its windows (run_bench measures one right after the warm-up and one
     after the submissions): req/s and CPU a request are the means of the windows that answered, the ratios
@@ -137,13 +149,14 @@ def compare(small_path, large_path) -> str:
     entries.append(("submit", small["submit"], large["submit"]))
     # The one-INSERT view beside them: the same code at both sizes, so its ratio is the machine's pace
     # between the two runs (a page's ratio is read against it).
+    entries.append(("dashboard, first view of a period", small.get("dashboard_first"), large.get("dashboard_first")))
     entries.append(("ceiling (one INSERT)", small.get("ceiling"), large.get("ceiling")))
     for key, a, b in entries:
         if a is None or b is None:
             continue
         cost_a, cost_b = a["app_ms"] + a["db_ms"], b["app_ms"] + b["db_ms"]
         lines.append(
-            f"| {key} | {a.get('queries')} → {b.get('queries')} | {cost_a:.1f} | {cost_b:.1f} | "
+            f"| {key} | {a.get('queries', '—')} → {b.get('queries', '—')} | {cost_a:.1f} | {cost_b:.1f} | "
             f"{cost_b / cost_a if cost_a else 0:.2f} | {a['db_ms']} → {b['db_ms']} | "
             f"{a.get('db_ms_inprocess', '—')} → {b.get('db_ms_inprocess', '—')} |"
         )

@@ -36,6 +36,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 from importlib import import_module
 from pathlib import Path
 
@@ -70,10 +72,11 @@ from accounts.models import User  # noqa: E402
 from accounts.testing import force_login, verified_device  # noqa: E402
 from agencies.models import Agency, Membership, Region  # noqa: E402
 from bench.beat import Beat  # noqa: E402
-from bench.goals import SIGNED_IN, ceiling_of, compare, goals_table  # noqa: E402
+from bench.goals import SIGNED_IN, ceiling_of, compare, dashboard_first_view_paths, goals_table  # noqa: E402
 from bench.serving import GUNICORN_CONF, gunicorn_conf, production_workers  # noqa: E402
 from complaints import status_counts  # noqa: E402
 from complaints.models import AGENCY_CLOCKS, Category, Clock, ClockStep, Report  # noqa: E402
+from dashboards.aggregation import bump_generation, stats_date  # noqa: E402
 
 SessionStore = import_module(settings.SESSION_ENGINE).SessionStore  # the engine the server reads
 PORT = 8765
@@ -296,6 +299,26 @@ def cpu_ms_per_request(before, after, requests):
     return round(totals["app"] * 1000 / HZ / n, 1), round(totals["db"] * 1000 / HZ / n, 1)
 
 
+def first_views(server_pid, paths, session_key):
+    """Single requests one after another (no concurrency): each one's wall time and status, and the CPU a
+    request (app + db) over all of them."""
+    before, walls, statuses = cpu_snapshot(server_pid), [], []
+    for path in paths:
+        request = urllib.request.Request(
+            BASE + path, headers={"Cookie": cookie(session_key), "Host": "127.0.0.1", "Accept-Encoding": "gzip"}
+        )
+        started = time.monotonic()
+        try:
+            with urllib.request.urlopen(request, timeout=300) as response:
+                response.read()
+                statuses.append(response.status)
+        except urllib.error.HTTPError as error:
+            statuses.append(error.code)
+        walls.append(round((time.monotonic() - started) * 1000))
+    app_ms, db_ms = cpu_ms_per_request(before, cpu_snapshot(server_pid), len(paths))
+    return {"paths": paths, "wall_ms": walls, "status": statuses, "app_ms": app_ms, "db_ms": db_ms}
+
+
 def explain(sql_from_queryset):
     qs = sql_from_queryset
     with connection.cursor() as cur:
@@ -510,6 +533,13 @@ def main():
             facts = page_facts(path, user)
             result = measured(path, session_key=session_key, duration=args.duration)
             rows.append((key, name, path, facts, result))
+        # The head's dashboard as a head opening it gets it after beat's rebuild (a new generation, every 10
+        # minutes) or after any workflow event (a new newest event): figures and live counts computed. The
+        # window above measured the kept page (bench/goals.py dashboard_first_view_paths).
+        bump_generation()
+        dashboard_first = first_views(
+            server.pid, dashboard_first_view_paths(stats_date(timezone.now())), people["head"][1]
+        )
         submit_queries, _status = submission_queries(people["citizen"][0], regency.parent_id, regency.code, category.pk)
         before = Report.objects.count()
         submit = measured(
@@ -585,6 +615,7 @@ def main():
         summary["pages"][key]["ratio"] = ratio(r["rps"])
     summary["submit"] = {**submit, "queries": submit_queries, "created": created, "ratio": ratio(submit["rps"])}
     summary["ceiling"] = ceiling
+    summary["dashboard_first"] = dashboard_first
     summary["counters_ok"] = counters_ok
     summary["beat"] = beat.summary()
     lines += [
@@ -603,6 +634,11 @@ def main():
             f"other cores {w['other_cores']} (steal {w['steal_cores']})"
             for when, w in zip(("after the warm-up", "after the submissions"), ceilings, strict=False)
         ),
+        f"- Head's dashboard, first view of a period (its figures and live counts computed, as on the first view "
+        f"after beat's 10-minute rebuild or after any workflow event; {len(dashboard_first['paths'])} requests one "
+        f"after another): wall {' / '.join(f'{w:,} ms' for w in dashboard_first['wall_ms'])}, "
+        f"CPU {dashboard_first['app_ms']} + {dashboard_first['db_ms']} ms/request, "
+        f"status {', '.join(map(str, dashboard_first['status']))}",
         f"- Largest web worker RSS after the run: {worker_mb:.0f} MB",
         f"- Status counters equal a fresh COUNT after the run: {'yes' if counters_ok else '**NO**'}",
         f"- Beat's refreshes, run between the windows on beat's interval (bench/beat.py): {beat.summary()}",

@@ -12,7 +12,7 @@ from django.core.cache import cache
 
 from bench import serving
 from bench.beat import Beat
-from bench.goals import SIGNED_IN, ceiling_of, compare, goals_table
+from bench.goals import SIGNED_IN, ceiling_of, compare, dashboard_first_view_paths, goals_table
 
 NO_STORE = "max-age=0, no-cache, no-store, must-revalidate, private"
 CITIZEN_PAGES = ("home", "form", "feed", "search", "track", "report")
@@ -127,6 +127,35 @@ def test_compare_puts_the_ceiling_beside_the_pages_as_the_machines_pace_between_
     del small["ceiling"]  # a run written before the ceiling was kept in its JSON: compared without it
     (tmp_path / "small.json").write_text(json.dumps(small))
     assert "ceiling" not in compare(tmp_path / "small.json", tmp_path / "large.json")
+
+
+def test_each_first_view_of_the_dashboard_asks_for_a_period_no_earlier_request_asked_for():
+    import datetime as dt
+    from urllib.parse import parse_qs, urlsplit
+
+    from dashboards.forms import PeriodForm
+
+    today = dt.date(2026, 11, 30)
+    default = PeriodForm(None).period(today)  # what the kept page's window requested, /dasbor/
+    periods = []
+    for path in dashboard_first_view_paths(today, 3):
+        url = urlsplit(path)
+        assert url.path == "/dasbor/"
+        form = PeriodForm({k: v[0] for k, v in parse_qs(url.query).items()})
+        periods.append(form.period(today))  # a valid period, read as asked (an invalid one falls back to default)
+    assert len(set(periods)) == 3 and default not in periods
+    assert all(end == today and (end - start).days in (30, 31, 32) for start, end in periods)
+
+
+def test_compare_puts_the_dashboards_first_view_beside_the_kept_one(tmp_path):
+    small, large = summary(), summary()
+    small["dashboard_first"] = {"wall_ms": [900, 800, 850], "app_ms": 60.0, "db_ms": 700.0}
+    large["dashboard_first"] = {"wall_ms": [7000, 7100, 6900], "app_ms": 70.0, "db_ms": 7000.0}
+    (tmp_path / "small.json").write_text(json.dumps(small))
+    (tmp_path / "large.json").write_text(json.dumps(large))
+    text = compare(tmp_path / "small.json", tmp_path / "large.json")
+    assert "| dashboard, first view of a period | — → — | 760.0 | 7070.0 | 9.30 |" in text
+    assert "| dashboard | 3 → 3 | 11.0 | 11.0 | 1.00 |" in text
 
 
 def test_the_benchmark_serves_with_productions_gunicorn_configuration_and_workers():
