@@ -19,6 +19,11 @@ pages for the others) — pays its template only for what differs per request.
 - The report page's comment form (`comment_form`): blank, its fields are the same for every visitor
   but for the language, so they are kept per worker and language; a bound form (the text typed, an
   error) is rendered in full and never kept. Its CSRF token is outside, in the page's own `<form>`.
+- The navigation (`navigation`, base.html's header): the same for every visitor of one kind — signed in
+  or not, staff, seeing the overdue page, coordinating — in one language, but for their CSRF token,
+  the page they are on (the language switch's `next`), their public name and unread count. It is
+  rendered once per worker, language and kind with marks where those go; every request fills in its
+  own (the unread badge's presence is part of the kind, its number a mark).
 - The feed's search and filter form (`feed_filters`): it shows only the filter values typed (the query
   string but its page), their errors and options from the reference data, so it is kept per worker
   under those values, the language, the day and the reference-data generation.
@@ -47,6 +52,10 @@ FILTERS_TEMPLATE = "complaints/_feed_filters.html"
 MY_ROW_TEMPLATE = "complaints/_my_report_row.html"
 CSRF_MARK = "LaporFormCsrfMark7f3a"
 KEY_MARK = "LaporFormKeyMark9c1e"
+NAV_TEMPLATE = "includes/_nav.html"
+NAV_PATH_MARK = "LaporNavPathMark2b7d"
+NAV_NAME_MARK = "LaporNavNameMark5e0c"
+NAV_UNREAD_MARK = "LaporNavUnreadMark8a41"
 CARDS_KEPT = 4000  # per worker, both languages: a few MB
 FILTERS_KEPT = 500  # per worker: distinct filter values (about 12 KB each)
 
@@ -225,14 +234,76 @@ def feed_filters(context) -> str:
     generation = refcache.generation()
     if generation is None:  # the shared cache is down: nothing is kept (lapor/refcache)
         return template.render(context)
-    data = context["filter"].form.data
-    values = sorted((k, tuple(v)) for k, v in data.lists() if k != "page") if hasattr(data, "lists") else []
+    # The values the filter set is bound to (views.report_list: the query string), read without
+    # building it: a kept form costs no filter set.
+    data = context["request"].GET
+    values = sorted((k, tuple(v)) for k, v in data.lists() if k != "page")
     shown = (get_language(), generation, timezone.localdate().isoformat(), values, bool(context.get("filtered")))
     key = hashlib.sha256(repr(shown).encode()).hexdigest()
     return mark_safe(_filters.get_or_render(key, lambda: template.render(context)))
 
 
+class _NavVisitor:
+    """The visitor as the kept navigation is drawn for: their kind, and a mark for their public name."""
+
+    public_name = NAV_NAME_MARK
+
+    def __init__(self, is_authenticated: bool, is_staff: bool):
+        self.is_authenticated, self.is_staff = is_authenticated, is_staff
+
+
+def _render_navigation(template, kind: tuple) -> str:
+    authenticated, staff, overdue, coordinating, unread = kind
+    context = Context(
+        {
+            "user": _NavVisitor(authenticated, staff),
+            "sees_overdue": overdue,
+            "coordinates": coordinating,
+            "request": {"get_full_path": NAV_PATH_MARK},
+            "unread_notifications": NAV_UNREAD_MARK if unread else "",
+            "csrf_token": CSRF_MARK,
+        },
+        autoescape=True,
+    )
+    html = str(template.render(context))
+    expected = {CSRF_MARK: 2 if authenticated else 1, NAV_PATH_MARK: 1}
+    expected |= {NAV_NAME_MARK: 1, NAV_UNREAD_MARK: int(unread)} if authenticated else {}
+    if any(html.count(mark) != n for mark, n in expected.items()):
+        raise ValueError("the navigation must show each visitor's own values where its marks say")
+    return html
+
+
+def _keepable(request, token) -> bool:
+    return request is not None and bool(token) and token != "NOTPROVIDED"
+
+
+def navigation(context) -> str:
+    """`includes/_nav.html` for the context's visitor: the kept copy for their kind and language, with
+    their own token, page, name and unread count."""
+    from .templatetags.complaints import coordinates, sees_overdue
+
+    template = context.template.engine.get_template(NAV_TEMPLATE)
+    user, request, token = context.get("user"), context.get("request"), context.get("csrf_token")
+    authenticated = bool(user is not None and user.is_authenticated)
+    staff = authenticated and bool(user.is_staff)
+    overdue, coordinating = staff and sees_overdue(user), staff and coordinates(user)
+    if not _keepable(request, token):  # not a page's request context: drawn in full
+        with context.push(sees_overdue=overdue, coordinates=coordinating):
+            return template.render(context)
+    unread = str(context.get("unread_notifications") or "") if authenticated else ""
+    kind = (authenticated, staff, overdue, coordinating, bool(unread))
+    html = _navs.get_or_render((get_language(), kind), lambda: _render_navigation(template, kind))
+    html = html.replace(CSRF_MARK, escape(str(token))).replace(NAV_PATH_MARK, escape(request.get_full_path()))
+    if authenticated:
+        html = html.replace(NAV_NAME_MARK, escape(str(user.public_name))).replace(NAV_UNREAD_MARK, escape(unread))
+    return mark_safe(html)
+
+
+_navs = _Kept(64)  # languages × kinds
+
+
 def clear_local() -> None:
-    """Forget this worker's kept cards and filter forms (tests)."""
+    """Forget this worker's kept cards, filter forms and navigations (tests)."""
     _cards.clear()
     _filters.clear()
+    _navs.clear()

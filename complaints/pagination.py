@@ -57,12 +57,13 @@ def _page_number(page_param) -> int:
 
 
 def peek_page(queryset, page_param, per_page: int = 25, rows_of=None) -> PeekPage:
-    """`rows_of(start, stop)`, if given, reads the page's rows (`queryset[start:stop]`) another way
-    (the unfiltered feed: a statement compiled once); None from it: the queryset's slice."""
+    """`rows_of(start, stop)`, if given, reads the page's rows instead of `queryset[start:stop]` (the
+    unfiltered feed: a statement compiled once; `queryset` is not used then)."""
     number = _page_number(page_param)
     start = (number - 1) * per_page
-    rows = rows_of(start, start + per_page + 1) if rows_of is not None else None
-    if rows is None:
+    if rows_of is not None:
+        rows = rows_of(start, start + per_page + 1)
+    else:
         rows = list(queryset[start : start + per_page + 1])
     return PeekPage(number=number, per_page=per_page, object_list=rows[:per_page], has_next=len(rows) > per_page)
 

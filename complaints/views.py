@@ -9,6 +9,7 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -81,7 +82,7 @@ _feed_pages: dict[tuple[int, int], Prepared] = {}
 
 def _unfiltered_feed_rows(start: int, stop: int):
     if start >= FEED_PAGES_PREPARED * (stop - start - 1):
-        return None
+        return list(_feed()[start:stop])
     prepared = _feed_pages.get((start, stop))
     if prepared is None:
         prepared = _feed_pages[start, stop] = Prepared(lambda: _feed()[start:stop])
@@ -92,8 +93,9 @@ def _unfiltered_feed_rows(start: int, stop: int):
 
 @require_GET
 def report_list(request):
-    qs = _feed()
-    report_filter = ReportFilter(request.GET or None, queryset=qs)
+    # The filter set is built when the page needs it: the unfiltered feed reads its rows without it,
+    # and its search and filter form is usually drawn from the kept copy (fragments.feed_filters).
+    report_filter = SimpleLazyObject(lambda: ReportFilter(request.GET or None, queryset=_feed()))
     if request.GET.get("q", "").strip():
         # A search: the page's ids chosen by the search's plan alone, its cards read by id (pagination).
         page = peek_page_by_ids(
@@ -102,7 +104,7 @@ def report_list(request):
             request.GET.get("page"),
         )
     elif all(name == "page" for name in request.GET):  # the unfiltered feed
-        page = peek_page(qs, request.GET.get("page"), rows_of=_unfiltered_feed_rows)
+        page = peek_page(None, request.GET.get("page"), rows_of=_unfiltered_feed_rows)
     else:
         page = peek_page(report_filter.qs, request.GET.get("page"))
     ctx = {

@@ -183,11 +183,17 @@ def allowed(report: Report, action: str, user) -> bool:
 
 
 def allowed_actions(report: Report, user) -> list[str]:
-    """The actions `user` may take on `report` now, in table order (for buttons and admin)."""
+    """The actions `user` may take on `report` now, in table order (for buttons and admin). The table's
+    two questions (a transition from this status? a permitted role?) are asked first, without
+    building the refusal message `_check` would: most actions end there (a report page asks for all)."""
     roles = roles_for(user, report)
+    if not roles:
+        return []
     result = []
     for action in Action:
-        if action == A.SUBMIT:
+        if action == A.SUBMIT or (report.status, action) not in TRANSITIONS:
+            continue
+        if not roles & _permitted(report.status, action):
             continue
         try:
             _check(report, action, roles)
@@ -204,7 +210,7 @@ def _check(report: Report, action: str, roles: set[str]) -> str:
             _("Tindakan “%(action)s” tidak dapat dilakukan pada laporan berstatus “%(status)s”.")
             % {"action": Action(action).label, "status": Status(report.status).label}
         )
-    permitted = ACTION_ROLES[action] & STATUS_ROLE_LIMITS.get((report.status, action), ACTION_ROLES[action])
+    permitted = _permitted(report.status, action)
     if not roles & permitted:
         raise ActionNotAllowed(
             _("Anda tidak berwenang melakukan tindakan “%(action)s” pada laporan ini.")
@@ -219,6 +225,11 @@ def _check(report: Report, action: str, roles: set[str]) -> str:
     if target == RESTORE:
         return _merged_from(report)
     return target
+
+
+def _permitted(status: str, action: str) -> frozenset[str]:
+    """The roles that may take `action` on a report in `status`."""
+    return ACTION_ROLES[action] & STATUS_ROLE_LIMITS.get((status, action), ACTION_ROLES[action])
 
 
 def _merged_from(report: Report) -> str:

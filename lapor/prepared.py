@@ -34,6 +34,7 @@ class Prepared:
         self.using = using
         self._compiled: dict[tuple, tuple[str, tuple, tuple]] = {}
         self._compilers: dict[tuple, object] = {}  # per shape: the compiler that built its SQL (objects())
+        self._converters: dict[tuple, dict | None] = {}  # per shape: its columns' converters (objects())
 
     def sql(self, **values) -> tuple[str, list]:
         """(SQL, parameters) of build(**values); EmptyResultSet, as from Django, when it can match
@@ -70,7 +71,7 @@ class Prepared:
         init_list = [column[0].target.attname for column in select[start:end]]
         populators = get_related_populators(klass_info, select, self.using)
         objs = []
-        for row in compiler.results_iter([rows]):
+        for row in self._converted(shape, compiler, rows):
             obj = model.from_db(self.using, init_list, row[start:end])
             for populator in populators:
                 populator.populate(row, obj)
@@ -80,6 +81,18 @@ class Prepared:
                 setattr(obj, name, related)
             objs.append(obj)
         return objs
+
+    def _converted(self, shape: tuple, compiler, rows: list):
+        """`compiler.results_iter([rows])` with the columns' converters found once per shape, not per call
+        (finding them asks every selected column and the backend: more than converting 25 rows)."""
+        if shape not in self._converters:
+            fields = [column[0] for column in compiler.select[: compiler.col_count]]
+            composite = compiler.has_composite_fields(fields)
+            self._converters[shape] = None if composite else compiler.get_converters(fields)
+        converters = self._converters[shape]
+        if converters is None:
+            return compiler.results_iter([rows])
+        return compiler.apply_converters(rows, converters) if converters else rows
 
     def rows(self, **values) -> list[tuple]:
         try:

@@ -37,6 +37,12 @@ def my_report_rows(context, reports):
 
 
 @register.simple_tag(takes_context=True)
+def navigation(context):
+    """The site's navigation, kept per worker, language and kind of visitor (complaints/fragments.py)."""
+    return fragments.navigation(context)
+
+
+@register.simple_tag(takes_context=True)
 def feed_filters(context):
     """The feed's search and filter form, kept per worker for the same values (complaints/fragments.py)."""
     return fragments.feed_filters(context)

@@ -76,3 +76,29 @@ def test_the_feed_after_a_filtered_feed_shows_the_unfiltered_form(client, db):
     plain = client.get(reverse("complaints:list")).content.decode()
     assert 'value="51.03"' not in plain and "invalid-feedback" not in plain
     assert 'value="kemarin"' not in plain
+
+
+def test_the_unfiltered_feed_builds_no_filter_set_while_its_form_is_kept(
+    client, make_report, national_admin, monkeypatch, settings
+):
+    settings.LAPOR_PAGE_CACHE_SECONDS = 0  # every page rendered
+    published(make_report, national_admin, title="Sampah menumpuk")
+    built = []
+    real = ReportFilter.__init__
+    monkeypatch.setattr(ReportFilter, "__init__", lambda self, *a, **kw: built.append(a[:1]) or real(self, *a, **kw))
+    fragments.clear_local()
+    first = client.get(reverse("complaints:list")).content.decode()
+    assert len(built) == 1  # the form drawn once, then kept
+    again = client.get(reverse("complaints:list")).content.decode()
+    second_page = client.get(reverse("complaints:list"), {"page": "2"}).content.decode()
+    assert len(built) == 1 and again == first.replace(_token(first), _token(again))
+    assert "Sampah menumpuk" in again and 'name="q"' in second_page and 'name="provinsi"' in second_page
+    assert "Sampah menumpuk" in client.get(reverse("complaints:list"), {"klasifikasi": "complaint"}).content.decode()
+    assert len(built) == 2  # a filtered feed filters through it
+
+
+def _token(html):
+    import re
+
+    found = re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+    return found[0] if found else "\x00"

@@ -260,6 +260,27 @@ def test_who_may_do_what_in_each_status(status, build, cast):
 
 
 @pytest.mark.parametrize("status", list(EXPECTED))
+def test_the_actions_offered_are_the_actions_the_table_allows(status, build, cast):
+    """allowed_actions (the report page's buttons) asks the table's cheap questions first: the same answer."""
+    report = build(status)
+    for role in ALL_ROLES:
+        expected = [a for a in Action if a != Action.SUBMIT and role in _expected_roles(status, a)[1]]
+        assert workflow.allowed_actions(report, cast[role]) == expected, (status, role)
+
+
+def test_offering_actions_builds_no_refusal_for_what_the_table_rules_out(
+    make_report, citizen, other_citizen, monkeypatch
+):
+    report = make_report()
+    checked = []
+    real = workflow._check
+    monkeypatch.setattr(workflow, "_check", lambda r, action, roles: checked.append(action) or real(r, action, roles))
+    assert workflow.allowed_actions(report, other_citizen) == [] and checked == []  # no role: nothing asked
+    workflow.allowed_actions(report, citizen)  # the reporter of a submitted report: the table allows nothing
+    assert checked == []
+
+
+@pytest.mark.parametrize("status", list(EXPECTED))
 def test_refused_actions_raise_and_change_nothing(status, build, cast, tree):
     report = build(status)
     before = (

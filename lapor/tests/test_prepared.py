@@ -165,3 +165,25 @@ def test_objects_are_the_instances_the_orm_makes(make_report, national_admin, tr
     (expected,) = Report.objects.select_related("agency", "reporter").filter(tracking_no=first.tracking_no)
     assert _loaded(got, ("agency", "reporter")) == _loaded(expected, ("agency", "reporter"))
     assert reports.objects(number="TIDAKADA") == []
+
+
+def test_objects_find_their_columns_converters_once_per_shape(make_report, monkeypatch):
+    from django.db.models.sql.compiler import SQLCompiler
+
+    from complaints.models import Report
+
+    make_report(title="Pertama")
+    make_report(title="Kedua")
+    found = []
+    real = SQLCompiler.get_converters
+    monkeypatch.setattr(SQLCompiler, "get_converters", lambda self, e: found.append(1) or real(self, e))
+    prepared = Prepared(lambda: Report.objects.select_related("agency").order_by("pk"))
+    for _i in range(3):
+        got = prepared.objects()
+        expected = list(Report.objects.select_related("agency").order_by("pk"))
+        # Converted as the ORM converts: aware datetimes, the same values in every column.
+        assert [(r.pk, r.title, r.created_at, r.event_date) for r in got] == [
+            (r.pk, r.title, r.created_at, r.event_date) for r in expected
+        ]
+        assert got[0].created_at.tzinfo is not None
+    assert len(found) == 3 + 1  # the ORM's own three reads, and the prepared statement's once
