@@ -5,10 +5,13 @@
     export DJANGO_SECRET_KEY=bench DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost,testserver
     .venv/bin/python bench/queue_cpu.py [--requests 200] [--explain] [--queries]
 
-The same pages and people as bench/run_bench.py: the verification queue (?status__exact=submitted) and the
-in-progress queue (?status__exact=in_progress) of an agency admin of the seeded Kabupaten Badung government,
-and the national admin's verification queue. Each page is requested through the Django test client as a
-signed-in user (a few warm-up requests first), then --requests times; it reports per request the app's
+The same requests as bench/run_bench.py makes: its pages (PAGES below, the same addresses), its people and
+their sessions (run_bench.ensure_users: the agency admin of the seeded Kabupaten Badung government
+"scale-51.03", and the national admin of kemenpanrb), and its headers (the csrftoken and sessionid cookies,
+Host 127.0.0.1, no Accept-Language: the page in Indonesian); and, as its server's workers do
+(lapor/gunicorn_conf.py), the process is warmed up and its heap frozen before the first request
+(--no-freeze: not). Each page is requested through the Django test client (a few warm-up requests first),
+then --requests times; it reports per request the app's
 CPU (this process's time.process_time: the view, templates and the client) and the database's CPU (the
 PostgreSQL backend's own user+system time from /proc), the SQL queries of one request and their time.
 --explain prints EXPLAIN (ANALYZE, BUFFERS) of every query of one request that took 1 ms or more;
@@ -37,12 +40,12 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from accounts.models import User  # noqa: E402
-from accounts.testing import force_login  # noqa: E402
-from agencies.models import Agency, Membership  # noqa: E402
 from bench.proc_cpu import HZ, backend_ticks  # noqa: E402
+from bench.run_bench import CSRF, ensure_users  # noqa: E402
 from complaints import admin_list  # noqa: E402
+from lapor import gc_tuning  # noqa: E402
 
+# run_bench's queue pages (its `pages`: key, address, who).
 PAGES = [
     ("queue_agency", "/admin/complaints/report/?status__exact=submitted", "staff"),
     ("queue_progress", "/admin/complaints/report/?status__exact=in_progress", "staff"),
@@ -50,21 +53,12 @@ PAGES = [
 ]
 
 
-def people():
-    """The bench's agency admin (Kabupaten Badung's government) and national admin."""
-    agency = Agency.objects.filter(code="scale-51.03").first() or Agency.objects.get(code="pemkab-badung")
-    national = Agency.objects.filter(code="kemenpanrb").first() or Agency.objects.filter(parent=None).first()
-    found = {}
-    for key, email, role, where in [
-        ("staff", "bench.admin@lapor.test", Membership.Role.AGENCY_ADMIN, agency),
-        ("national", "bench.nasional@lapor.test", Membership.Role.NATIONAL_ADMIN, national),
-    ]:
-        user = User.objects.filter(email=email).first() or User.objects.create_user(
-            email, "bench-pass", full_name=key.title(), is_staff=True
-        )
-        Membership.objects.get_or_create(user=user, agency=where, role=role)
-        found[key] = user
-    return found
+def client_as(session_key: str) -> Client:
+    """A client sending what run_bench's wrk sends: its Host header and cookies (run_bench.cookie)."""
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.cookies["csrftoken"] = CSRF
+    client.cookies["sessionid"] = session_key
+    return client
 
 
 def main():
@@ -80,14 +74,16 @@ def main():
         help="forget the kept rows before every request (complaints/admin_list.py): every row drawn, as "
         "on a page whose reports all changed since it was last seen",
     )
+    parser.add_argument("--no-freeze", action="store_true", help="no warm-up and frozen heap (the server's)")
     args = parser.parse_args()
-    users = people()
-    print(f"{connection.settings_dict['NAME']}: {args.requests} requests a page")
+    people, agency = ensure_users()
+    print(f"{connection.settings_dict['NAME']}: {args.requests} requests a page; agency admin of {agency.code}")
+    if not args.no_freeze:
+        gc_tuning.start()  # what each of the server's workers does before its first request
     for key, path, who in PAGES:
         if args.only and key != args.only:
             continue
-        client = Client()
-        force_login(client, users[who])
+        client = client_as(people[who][1])
         for _ in range(0 if args.cold else 5):
             assert client.get(path).status_code == 200
         with CaptureQueriesContext(connection) as ctx:

@@ -15,7 +15,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ERROR_FLAG, ORDER_VAR, PAGE_VAR
 from django.db import transaction
-from django.db.models import F, Max, Q
+from django.db.models import Max, Q
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -404,7 +404,7 @@ class ReportAdmin(StaffScopedAdmin):
     paginator = CappedCountPaginator
     list_per_page = 50
     # Overdue first (the earliest due), reports without a running clock last, on every database.
-    ordering = [F("due_at").asc(nulls_last=True), "pk"]
+    ordering = list(access.QUEUE_ORDER)
     actions = ["verify_and_dispatch"]
     change_form_template = "admin/complaints/report/change_form.html"
     change_list_template = "admin/complaints/report/change_list.html"
@@ -477,8 +477,8 @@ class ReportAdmin(StaffScopedAdmin):
 
     def queue_page(self, request, cl):
         """The changelist's page of a queue of one status, for staff below the national roles: its
-        reports picked from the handling rows' index (access.staff_queue_page) and read by id, in the
-        changelist's order — the same rows as cl.result_list, without probing every report of the
+        reports picked from the handling rows' index and read by id (access.staff_queue_reports), in
+        the changelist's order — the same rows as cl.result_list, without probing every report of the
         queue for its due time. None (Django's page stands) for anything else on the address, another
         order, one page only, or another scope."""
         query = cl.result_list.query
@@ -488,10 +488,7 @@ class ReportAdmin(StaffScopedAdmin):
         if len(chosen) != 1 or not chosen <= set(Status.values):
             return None
         (status,) = chosen
-        ids = access.staff_queue_page(request.user, status, query.low_mark, query.high_mark)
-        if ids is None:
-            return None
-        return cl.queryset.filter(pk__in=ids)
+        return access.staff_queue_reports(request.user, status, query.low_mark, query.high_mark)
 
     def get_queryset(self, request):
         qs = access.staff_reports(request.user, super().get_queryset(request))
