@@ -52,7 +52,9 @@ def _queryset(user_id):
 
 # The statement is built by the ORM once per process (lapor/prepared.py: 2–3 ms of CPU a request
 # otherwise, with the facts' subqueries); its row made into a user as the ORM's iteration makes it.
-_STATEMENT = Prepared(lambda user_id: _queryset(user_id))
+# Its plan is kept by PostgreSQL per connection: planning the facts' subqueries was about half of the
+# statement's database CPU (issue #15); a row by its key has one plan whatever the id.
+_STATEMENT = Prepared(lambda user_id: _queryset(user_id), keep_plan=True)
 
 
 def load(user_id):

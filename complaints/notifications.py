@@ -143,7 +143,8 @@ _SUBMIT_STAFF = Prepared(
         )
         .order_by("pk")
         .values_list("pk", "user_id", "agency_id", "role", "agency__depth", "user__is_active", "user__language")
-    )
+    ),
+    keep_plan=True,  # planned by PostgreSQL once per connection and shape (lapor/prepared.py: execute)
 )
 
 

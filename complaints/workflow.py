@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, Membership
 from agencies.roles import national_roles, staff_agencies
-from lapor.prepared import insert_rows
+from lapor.prepared import execute, insert_rows
 from lapor.queue import after_commit
 
 from . import access, notifications, places, routing, routing_model
@@ -483,7 +483,7 @@ def _draw_report_id() -> int | None:
     if connection.vendor != "postgresql":
         return None
     with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [Report._meta.db_table])
+        execute(cursor, "SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [Report._meta.db_table])
         return cursor.fetchone()[0]
 
 

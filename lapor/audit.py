@@ -23,6 +23,8 @@ from django.apps import apps
 from django.db import connections, router, transaction
 from django.db.models import signals
 
+from lapor.prepared import execute
+
 EVENT_CHAIN = "event"
 IDENTITY_CHAIN = "identity"
 STAFF_CHAIN = "staff"  # agencies.Appointment: roles given and taken by decree
@@ -196,11 +198,11 @@ def _advance_and_insert(obj, chain: str, content: list, using: str) -> bool:
     values = [f.get_db_prep_save(value, connection=connection) for f, value in zip(fields, values, strict=True)]
     params = [canonical(content), meta.db_table, meta.pk.column, chain, *values]
     with connection.cursor() as cur:
-        cur.execute(sql, params)
+        execute(cur, sql, params)  # planned by PostgreSQL once per connection and model
         row = cur.fetchone()
         if row is None:  # the chain's first row: make its head, then advance it
             apps.get_model("complaints", "AuditChain").objects.using(using).get_or_create(name=chain)
-            cur.execute(sql, params)
+            execute(cur, sql, params)
             row = cur.fetchone()
     obj.pk, obj.prev_hash, obj.chain_hash = row
     obj._state.adding, obj._state.db = False, using
@@ -223,11 +225,11 @@ def append(obj, chain: str, save, *, plain: bool = False) -> None:
             meta = type(obj)._meta
             params = [canonical(content), meta.db_table, meta.pk.column, chain]
             with connections[using].cursor() as cur:
-                cur.execute(_ADVANCE, params)
+                execute(cur, _ADVANCE, params)
                 row = cur.fetchone()
                 if row is None:  # the chain's first row: make its head, then advance it
                     AuditChain.objects.using(using).get_or_create(name=chain)
-                    cur.execute(_ADVANCE, params)
+                    execute(cur, _ADVANCE, params)
                     row = cur.fetchone()
             obj.prev_hash, obj.chain_hash, obj.pk = row
             save(force_insert=True)

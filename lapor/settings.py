@@ -189,6 +189,9 @@ else:
 # Whole anonymous public pages kept this many seconds at most (lapor/page_cache.py; 0: off). Changes to
 # reports and reference data replace them at once; this bounds what no version covers.
 LAPOR_PAGE_CACHE_SECONDS = env.int("LAPOR_PAGE_CACHE_SECONDS", default=60)
+# The hottest statements prepared on the PostgreSQL server once per connection (lapor/prepared.py:
+# execute). Off behind a pooler in transaction mode (PgBouncer), which loses a session's prepared statements.
+LAPOR_KEEP_PLANS = env.bool("LAPOR_KEEP_PLANS", default=True)
 
 # --- Accounts ---
 AUTH_USER_MODEL = "accounts.User"

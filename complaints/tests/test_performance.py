@@ -130,6 +130,19 @@ def test_the_submissions_event_is_inserted_by_the_statement_that_advances_the_ch
     assert result.ok and result.checked == 2, result.errors
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="plans are kept by PostgreSQL")
+def test_the_submissions_hottest_statements_are_planned_once_per_connection(client, citizen, form_data):
+    # The user read with its facts, the staff to notify, the report's id and the chain's advance: each
+    # PREPAREd on the connection's first submission, EXECUTEd after (lapor/prepared.py: execute).
+    client.force_login(citizen)
+    client.post(URL, {**form_data, "submission_key": "warm-up"})
+    with CaptureQueriesContext(connection) as ctx:
+        client.post(URL, {**form_data, "submission_key": "second"})
+    kept = [" ".join(q["sql"].split()) for q in ctx.captured_queries if "*/ EXECUTE lapor_plan_" in q["sql"]]
+    for statement in ('SELECT "accounts_user"', 'SELECT "agencies_membership"', "SELECT nextval(", "WITH advanced"):
+        assert sum(sql.startswith("/* " + statement) for sql in kept) == 1, (statement, [sql[:60] for sql in kept])
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the event's INSERT advances the chain on PostgreSQL")
 def test_the_one_statement_advance_starts_a_chain_and_refuses_what_the_columns_refuse(make_report, national_admin):
     from django.db import DataError, transaction

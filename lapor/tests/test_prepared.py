@@ -1,9 +1,11 @@
 """lapor.prepared: a hot queryset's SQL built once per process and shape, the same rows as the ORM."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from agencies.models import Agency
-from lapor.prepared import Prepared
+from lapor.prepared import Prepared, execute
 
 pytestmark = pytest.mark.django_db
 
@@ -187,3 +189,83 @@ def test_objects_find_their_columns_converters_once_per_shape(make_report, monke
         ]
         assert got[0].created_at.tzinfo is not None
     assert len(found) == 3 + 1  # the ORM's own three reads, and the prepared statement's once
+
+
+# --- Plans kept by the server (execute, keep_plan) --------------------------------------------------
+
+postgresql_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="PREPARE/EXECUTE is PostgreSQL's")
+CODE_LIKE = 'SELECT "code" || \'%%\' FROM "agencies_agency" WHERE "code" LIKE %s AND "is_active" = %s ORDER BY "code"'
+BY_CODE = 'SELECT "code" FROM "agencies_agency" WHERE "code" = %s'
+
+
+def _kept():
+    with connection.cursor() as cur:
+        cur.execute("SELECT name, statement FROM pg_prepared_statements WHERE name LIKE 'lapor_plan_%%'")
+        return dict(cur.fetchall())
+
+
+def _codes(sql, params):
+    with connection.cursor() as cur:
+        execute(cur, sql, params)
+        return [row[0] for row in cur.fetchall()]
+
+
+@postgresql_only
+def test_a_kept_statement_is_prepared_once_per_connection_and_reads_the_rows_of_the_moment(tree):
+    before = _kept()
+    assert _codes(CODE_LIKE, ["pemprov-bal%", True]) == ["pemprov-bali%"]
+    Agency.objects.create(name="Uji", code="pemprov-bali-uji", kind="province", parent=tree["national"])
+    assert _codes(CODE_LIKE, ["pemprov-bal%", True]) == ["pemprov-bali%", "pemprov-bali-uji%"]  # no result kept
+    assert _codes(CODE_LIKE, ["pemkab-badung", True]) == ["pemkab-badung%"]
+    new = {name: text for name, text in _kept().items() if name not in before}
+    # One PREPARE for the three executions: its placeholders numbered, %% written as %.
+    [(name, text)] = new.items()
+    assert text == (
+        f'PREPARE {name} AS SELECT "code" || \'%\' FROM "agencies_agency" WHERE "code" LIKE $1 AND "is_active" = $2 '
+        'ORDER BY "code"'
+    )
+
+
+@postgresql_only
+def test_the_logged_statement_shows_what_is_executed(tree):
+    _codes(BY_CODE, ["pemkab-badung"])
+    with CaptureQueriesContext(connection) as ctx:
+        assert _codes(BY_CODE, ["pemkab-sleman"]) == ["pemkab-sleman"]
+    # The PREPARE is the connection's, not a request's: one query, logged with the statement's text.
+    [logged] = [q["sql"] for q in ctx.captured_queries]
+    assert logged.startswith(f"/* {BY_CODE} */ EXECUTE lapor_plan_") and logged.endswith("('pemkab-sleman')")
+
+
+@pytest.mark.django_db(transaction=True)
+@postgresql_only
+def test_a_new_connection_prepares_its_statements_again(tree):
+    assert _codes(BY_CODE, ["pemkab-badung"]) == ["pemkab-badung"]
+    connection.close()  # past CONN_MAX_AGE, or lost: the server forgot the connection's statements
+    assert _codes(BY_CODE, ["pemkab-sleman"]) == ["pemkab-sleman"]
+    assert len(_kept()) == 1
+
+
+@postgresql_only
+def test_with_keep_plans_off_nothing_is_prepared_and_turning_it_on_is_seen(tree, settings):
+    settings.LAPOR_KEEP_PLANS = False
+    before = _kept()
+    by_code_and_kind = BY_CODE + ' AND "kind" = %s'  # a statement no other test prepared on this connection
+    assert _codes(by_code_and_kind, ["pemkab-badung", "regency"]) == ["pemkab-badung"]
+    kept = Prepared(lambda code: Agency.objects.filter(code=code).values_list("code"), keep_plan=True)
+    assert kept.rows(code="pemkab-sleman") == [("pemkab-sleman",)]
+    assert _kept() == before
+    settings.LAPOR_KEEP_PLANS = True
+    assert _codes(by_code_and_kind, ["pemkab-badung", "regency"]) == ["pemkab-badung"]
+    assert kept.rows(code="pemkab-sleman") == [("pemkab-sleman",)]
+    assert len(_kept()) == len(before) + 2
+
+
+def test_a_kept_prepared_queryset_gives_what_the_orm_gives(tree):
+    kept = Prepared(lambda kind, ids: Agency.objects.filter(kind=kind, pk__in=ids).order_by("pk"), keep_plan=True)
+    ids = list(Agency.objects.order_by("pk").values_list("pk", flat=True))
+    for kind, some in [("regency", ids), ("province", ids[:3]), ("opd", []), ("regency", ids[:1])]:
+        expected = list(Agency.objects.filter(kind=kind, pk__in=some).order_by("pk"))
+        got = kept.objects(kind=kind, ids=some)
+        assert [(a.pk, a.code, a.path, a.parent_id, a.is_active) for a in got] == [
+            (a.pk, a.code, a.path, a.parent_id, a.is_active) for a in expected
+        ]
