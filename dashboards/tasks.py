@@ -12,15 +12,15 @@ log = logging.getLogger(__name__)
 
 
 @shared_task
-def rebuild_recent_stats() -> int:
-    """Yesterday and today (every few minutes)."""
-    return aggregation.rebuild_recent(days=2)
+def rebuild_recent_stats() -> int | None:
+    """Yesterday and today (every few minutes; skipped while the previous run is still going)."""
+    return aggregation.rebuild_recent_unless_running(days=2)
 
 
 @shared_task
-def rebuild_reopen_window_stats() -> int:
+def rebuild_reopen_window_stats() -> int | None:
     """Once a day: the days a reopening can still change (completions that no longer stand)."""
-    return aggregation.rebuild_recent(days=settings.LAPOR_REOPEN_WINDOW_DAYS + 1)
+    return aggregation.rebuild_recent_unless_running(days=settings.LAPOR_REOPEN_WINDOW_DAYS + 1)
 
 
 @shared_task

@@ -7,12 +7,14 @@ from collections import Counter
 import pytest
 import time_machine
 from django.core.management import call_command
-from django.db.models import Q, Sum
+from django.db import connection
+from django.db.models import Count, Q, Sum
 
+from agencies.models import Sandbox
 from complaints import workflow
 from complaints.models import CalendarDay, Clock, ClockStep, Event, Report
 from dashboards import aggregation
-from dashboards.models import COUNTERS, DailyStat, DurationStat
+from dashboards.models import COUNTERS, DailyStat, DurationStat, StatDay
 
 from .conftest import WIB, at
 
@@ -270,3 +272,101 @@ def test_reports_and_satisfaction_by_channel(generated, rebuild, public):
         figures = by_channel[row["channel"]]
         assert figures["received"] == row["n"]
         assert figures["rating_mean"] == (None if row["mean"] is None else round(row["mean"], 2))
+
+
+def _clock_counts_by_definition(start, end) -> list[dict]:
+    """The day's clock figures as they were defined in SQL before: Clock.objects.judged() (an EXISTS per
+    clock) for the clocks of reports with a counted event that day."""
+    counts = {}
+    for prefix, kind in aggregation.CLOCK_PREFIXES.items():
+        counts[f"{prefix}_due"] = Count("pk", filter=Q(kind=kind))
+        counts[f"{prefix}_met"] = Count("pk", filter=Q(kind=kind, state="met"))
+    return list(
+        Clock.objects.judged()
+        .filter(
+            report__in=aggregation._events_of_day(start, end).values("report"),
+            stopped_at__gte=start,
+            stopped_at__lt=end,
+            kind__in=list(aggregation.CLOCK_PREFIXES.values()),
+        )
+        .values("agency", *aggregation.REPORT_DIMS)
+        .annotate(**counts)
+        .order_by()
+    )
+
+
+def _by_key(rows) -> Counter:
+    result = Counter()
+    for row in rows:
+        key = (row["agency"], *(row[d] for d in aggregation.REPORT_DIMS))
+        for prefix in aggregation.CLOCK_PREFIXES:
+            for name in (f"{prefix}_due", f"{prefix}_met"):
+                result[(*key, name)] += row.get(name, 0)
+    return +result
+
+
+@pytest.fixture
+def varied_clocks(generated, life, tree, national_admin):
+    """Beside `generated`: histories played at the edges of WIB days (midnight exactly, a microsecond
+    before it), two reports whose every step happens at the same instant (a bulk action: another report's
+    dispatch at a clock's stop), a practice report, and clocks the workflow leaves paused, cancelled, met
+    at a moment without its fulfilling action, or stopped on a day their report did nothing."""
+    midnight = dt.datetime.combine(dt.date(2026, 3, 9), dt.time(0, 0), tzinfo=WIB)
+    life(midnight, "accepted", classification="aspiration")
+    life(midnight - dt.timedelta(microseconds=1), "responded", is_confidential=True)
+    bulk = at(dt.date(2026, 3, 10), 11)
+    twins = [life(bulk, "accepted", channel="sms"), life(bulk, "transferred")]
+    practice = life(at(dt.date(2026, 3, 3), 9), "accepted")
+    sandbox = Sandbox.objects.create(agency=tree["badung"], name="Bimtek")
+    Report.objects.filter(pk=practice.pk).update(sandbox=sandbox)
+    report = twins[0]
+    stop = at(dt.date(2026, 3, 11), 11)  # the twins' verification day: events, but no dispatch at 11:00
+    base = {"report": report, "limit_days": 3, "started_at": bulk, "due_at": bulk + dt.timedelta(days=3)}
+    Clock.objects.create(**base, kind="verification", agency=tree["badung"], state="met", stopped_at=stop)
+    # Met at the moment of a follow-up, an action that meets other clocks but not a verification.
+    answered = Event.objects.get(report=report, action="follow_up").created_at
+    Clock.objects.create(**base, kind="verification", agency=tree["badung"], state="met", stopped_at=answered)
+    for kind in ("verification", "first_follow_up", "resolution"):
+        Clock.objects.create(**base, kind=kind, agency=tree["dinkes"], state="missed", stopped_at=stop)
+    Clock.objects.create(**base, kind="first_follow_up", agency=tree["dinkes"], state="cancelled", stopped_at=stop)
+    Clock.objects.create(**base, kind="first_follow_up", agency=tree["dinkes"], state="paused", paused_at=stop)
+    quiet = at(dt.date(2026, 3, 28), 10)  # nothing happened to the report that day
+    Clock.objects.create(**base, kind="resolution", agency=tree["bali"], state="missed", stopped_at=quiet)
+    return twins
+
+
+def test_clock_counts_equal_the_judged_definition_on_varied_data(varied_clocks):
+    compared = Counter()
+    day = dt.date(2026, 3, 1)
+    while day <= dt.date(2026, 4, 10):
+        start, end = aggregation.day_bounds(day)
+        expected = _by_key(_clock_counts_by_definition(start, end))
+        assert _by_key(aggregation._clock_counts(start, end)) == expected, day
+        for key, n in expected.items():
+            compared[key[-1]] += n
+        day += dt.timedelta(days=1)
+    # Every counter was exercised, missed clocks too (met < due).
+    assert all(compared[f"{p}_due"] > compared[f"{p}_met"] > 0 for p in ("ver", "ffu", "res")), compared
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's advisory locks")
+def test_a_periodic_rebuild_overlapping_the_previous_run_skips(life, django_capture_on_commit_callbacks):
+    """While the previous run of rebuild-recent-stats holds its lock (another connection here), the next
+    run writes nothing and returns at once instead of waiting; once it ended, the next run rebuilds."""
+    from dashboards.tasks import rebuild_recent_stats
+
+    previous_run = connection.get_new_connection(connection.get_connection_params())
+    previous_run.autocommit = True
+    with time_machine.travel(at(dt.date(2026, 3, 3), 9), tick=False):
+        life(at(dt.date(2026, 3, 2), 9), "submitted")
+        try:
+            with previous_run.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_lock(%s, 2)", [aggregation.RUN_LOCK_NAMESPACE])
+            with django_capture_on_commit_callbacks(execute=True):
+                assert rebuild_recent_stats.apply().get() is None
+            assert not StatDay.objects.exists() and not DailyStat.objects.exists()
+        finally:
+            previous_run.close()
+        with django_capture_on_commit_callbacks(execute=True):
+            assert rebuild_recent_stats.apply().get() == 1
+        assert set(StatDay.objects.values_list("date", flat=True)) == {dt.date(2026, 3, 2), dt.date(2026, 3, 3)}
