@@ -2,6 +2,7 @@
 
 import pytest
 from django.db import connection
+from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 
 from agencies.models import Agency
@@ -269,3 +270,22 @@ def test_a_kept_prepared_queryset_gives_what_the_orm_gives(tree):
         assert [(a.pk, a.code, a.path, a.parent_id, a.is_active) for a in got] == [
             (a.pk, a.code, a.path, a.parent_id, a.is_active) for a in expected
         ]
+
+
+def test_a_kept_statement_carries_its_constants_in_its_text(tree):
+    # Constants written as literals (PostgreSQL plans them once with their statistics); only the
+    # call's values are parameters. The same rows, a LIKE pattern's % included.
+    def build(pk):
+        return (
+            Agency.objects.filter(Q(pk=pk) | Q(code__startswith="pemkab-sle") | Q(name__contains="100%"))
+            .order_by("code")
+            .values_list("code")
+        )
+
+    kept, plain = Prepared(build, keep_plan=True), Prepared(build)
+    badung = tree["badung"].pk
+    assert kept.rows(pk=badung) == plain.rows(pk=badung) == [("pemkab-badung",), ("pemkab-sleman",)]
+    if connection.vendor == "postgresql":
+        sql, params = kept.sql(pk=badung)
+        assert params == [badung] and "'pemkab-sle%%'" in sql and "'%%100\\%%%%'" in sql, sql
+        assert len(plain.sql(pk=badung)[1]) == 3
