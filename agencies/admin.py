@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from . import staffing
 from .models import Agency, Membership, Region
 from .roles import is_national_admin, is_staff_member, national_roles, staff_agencies, training_seats
 
@@ -31,6 +32,12 @@ class AgencyAdmin(admin.ModelAdmin):
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
     inlines = [MembershipInline]
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        if formset.model is Membership:  # a role given here makes its holder staff, as staffing.grant does
+            for membership in [*formset.new_objects, *(m for m, _fields in formset.changed_objects)]:
+                staffing.make_staff(membership.user)
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)

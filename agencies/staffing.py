@@ -99,6 +99,14 @@ def _record(*, by, action, agency, decree, user=None, email="", role="", previou
     return appointment
 
 
+def make_staff(user) -> None:
+    """Whoever holds a role at an agency is staff: they open the admin (and pass the second factor). Every
+    way a membership is given calls this: grant, an accepted invitation, the admin's memberships."""
+    if not user.is_staff:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+
+
 @transaction.atomic
 def grant(by, user, agency: Agency, role: str, decree: dict) -> Membership:
     """Give an existing account a role at an agency."""
@@ -106,9 +114,7 @@ def grant(by, user, agency: Agency, role: str, decree: dict) -> Membership:
     membership, created = Membership.objects.get_or_create(user=user, agency=agency, role=role)
     if not created:
         raise StaffingError(_("Pegawai ini sudah memegang peran tersebut di instansi ini."))
-    if not user.is_staff:
-        user.is_staff = True
-        user.save(update_fields=["is_staff"])
+    make_staff(user)
     _record(by=by, action=Appointment.Action.GRANT, agency=agency, decree=decree, user=user, role=role)
     return membership
 

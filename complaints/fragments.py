@@ -16,6 +16,8 @@ pages for the others) — pays its template only for what differs per request.
 - The rows of "my reports" (`my_report_rows`): the same, under a digest of what a row shows (its
   report, running clock and latest public steps, with the clock's countdown computed once for the key
   and the row alike); a row is looked up only for a report of the signed-in reporter's own list.
+- The home page's latest public reports (`latest_rows`): the same, under a digest of what a row shows
+  (read from the report's row and its reference data, no reporter).
 - The report page's comment form (`comment_form`): blank, its fields are the same for every visitor
   but for the language, so they are kept per worker and language; a bound form (the text typed, an
   error) is rendered in full and never kept. Its CSRF token is outside, in the page's own `<form>`.
@@ -50,6 +52,7 @@ FORM_TEMPLATE = "complaints/_report_form.html"
 CARD_TEMPLATE = "complaints/_report_card.html"
 FILTERS_TEMPLATE = "complaints/_feed_filters.html"
 MY_ROW_TEMPLATE = "complaints/_my_report_row.html"
+LATEST_ROW_TEMPLATE = "complaints/_latest_row.html"
 CSRF_MARK = "LaporFormCsrfMark7f3a"
 KEY_MARK = "LaporFormKeyMark9c1e"
 NAV_TEMPLATE = "includes/_nav.html"
@@ -189,6 +192,38 @@ def report_cards(context, reports) -> str:
     )
 
 
+def _latest_row_key(report, language: str) -> str:
+    """A digest of everything a row of the home page's latest reports shows (complaints/_latest_row.html)."""
+    shown = (
+        language,
+        timezone.get_current_timezone_name(),
+        report.pk,
+        report.tracking_no,
+        report.title,
+        report.status,
+        report.classification,
+        report.category.label,
+        report.regency.name,
+        report.created_at.isoformat(),
+    )
+    return hashlib.sha256(repr(shown).encode()).hexdigest()
+
+
+def latest_rows(context, reports) -> str:
+    """The rows of the home page's latest public `reports`, each rendered once per worker for what it shows."""
+    template = context.template.engine.get_template(LATEST_ROW_TEMPLATE)
+    language = get_language()
+    return mark_safe(
+        "".join(
+            _cards.get_or_render(
+                _latest_row_key(report, language),
+                lambda report=report: template.render(Context({"report": report}, autoescape=True)),
+            )
+            for report in reports
+        )
+    )
+
+
 def _my_row_key(report, language: str, clock, left: str, past: bool) -> str:
     """A digest of everything a row of "my reports" shows (complaints/_my_report_row.html)."""
     shown = (
@@ -204,7 +239,7 @@ def _my_row_key(report, language: str, clock, left: str, past: bool) -> str:
         report.is_anonymous,
         (clock.pk, clock.kind, clock.due_at.isoformat(), left, past) if clock else None,
         [
-            (e.pk, e.created_at.isoformat(), str(e.citizen_label), e.agency.name if e.agency_id else "", e.public_note)
+            (e.pk, e.created_at.isoformat(), str(e.citizen_label), e.agency_name or "", e.public_note)
             for e in report.latest_events
         ],
     )

@@ -609,6 +609,8 @@ class Report(models.Model):
             ),
             # "My reports" for a citizen.
             models.Index(fields=["reporter", "-created_at"], name="report_reporter"),
+            # Their tabs: each status's newest first and its count, read for one page (complaints/own_reports.py).
+            models.Index(fields=["reporter", "status", "-created_at", "-id"], name="report_reporter_status"),
             # Admin work queues: an agency's reports in a status, by due date.
             models.Index(fields=["agency", "status", "due_at"], name="report_queue"),
             # National queues (agency is NULL) and status counts.

@@ -4,14 +4,13 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import lockout
@@ -20,7 +19,7 @@ from lapor import page_cache, ratelimit
 from lapor.clientip import client_ip
 from lapor.prepared import Prepared
 
-from . import duplicates, ombudsman, places, routing, uploads, workflow
+from . import duplicates, ombudsman, own_reports, places, routing, uploads, workflow
 from .access import (
     REPORTER,
     STAFF_ACTING_ROLES,
@@ -35,21 +34,11 @@ from .citizen_forms import AcceptForm, CommentForm, ProvideInfoForm, ReopenForm,
 from .counters import home_counters
 from .filters import FEED_ORDER, ReportFilter
 from .forms import ReportForm, area_children, new_submission_key, search_agencies
-from .models import CLOSED_STATUSES, Attachment, Clock, Comment, Event, Report, Status, Support, attach_reference
+from .models import Attachment, Clock, Comment, Event, Report, Support, attach_reference
 from .pagination import peek_page, peek_page_by_ids, query_without_page
 from .workflow import ActionNotAllowed, InvalidAttachment, InvalidInput, WorkflowError
 
 # "My reports" tabs: slug → (label, statuses; None = all).
-MY_TABS = {
-    "semua": (gettext_lazy("Semua"), None),
-    "menunggu": (gettext_lazy("Menunggu"), [Status.SUBMITTED, Status.ON_HOLD, Status.VERIFIED]),
-    "diproses": (
-        gettext_lazy("Diproses"),
-        [Status.DISPATCHED, Status.IN_PROGRESS, Status.RETURNED, Status.RESPONDED],
-    ),
-    "selesai": (gettext_lazy("Selesai"), sorted(CLOSED_STATUSES)),
-}
-LATEST_EVENTS_PER_REPORT = 3
 
 
 def _fill_submission_key(request, form):
@@ -63,7 +52,7 @@ def home(request):
     form = ReportForm()
     _fill_submission_key(request, form)
     ctx = {
-        "latest": Report.objects.public().for_cards().order_by("-created_at", "-pk")[:6],
+        "latest": _latest_public(),
         "counters": home_counters(),
         "report_form": form,
     }
@@ -72,6 +61,17 @@ def home(request):
 
 def _feed():
     return Report.objects.public().for_cards().order_by(*FEED_ORDER)
+
+
+HOME_LATEST = 6
+_home_latest = Prepared(lambda: _feed()[:HOME_LATEST])  # compiled once per process (lapor/prepared.py)
+
+
+def _latest_public():
+    """The home page's newest public reports: the feed's first rows."""
+    rows = _home_latest.objects()
+    attach_reference(rows)  # category and regions from memory, as for_list() does
+    return rows
 
 
 # The unfiltered feed's first pages (what most visitors open): each page's statement compiled once
@@ -377,33 +377,14 @@ def case_file(request, tracking_no):
 @login_required
 @require_GET
 def my_reports(request):
-    tab = request.GET.get("tab", "semua")
-    if tab not in MY_TABS:
-        tab = "semua"
-    mine = Report.objects.filter(reporter=request.user)
-    counts = mine.aggregate(
-        **{
-            slug: Count("pk", filter=Q(status__in=statuses)) if statuses else Count("pk")
-            for slug, (_label, statuses) in MY_TABS.items()
-        }
-    )
-    statuses = MY_TABS[tab][1]
-    latest = Event.objects.filter(is_public=True).select_related("agency").order_by("-created_at", "-pk")
-    running_clocks = Clock.objects.filter(stopped_at__isnull=True).exclude(state=Clock.State.PAUSED).order_by("due_at")
-    qs = (
-        (mine.filter(status__in=statuses) if statuses else mine)
-        .select_related("agency", "category")
-        .prefetch_related(
-            Prefetch("events", queryset=latest[:LATEST_EVENTS_PER_REPORT], to_attr="latest_events"),
-            # The running clock the citizen sees counting down: the agency's, or their own reply window.
-            Prefetch("clocks", queryset=running_clocks, to_attr="running_clocks"),
-        )
-        .order_by("-created_at", "-pk")
-    )
+    tab = request.GET.get("tab", own_reports.ALL)
+    if tab not in own_reports.TABS:
+        tab = own_reports.ALL
+    counts = own_reports.tab_counts(request.user)
     ctx = {
-        "tabs": [(slug, label, counts[slug]) for slug, (label, _s) in MY_TABS.items()],
+        "tabs": [(slug, label, counts[slug]) for slug, (label, _s) in own_reports.TABS.items()],
         "tab": tab,
-        "page": peek_page(qs, request.GET.get("page")),
+        "page": own_reports.page(request.user, tab, request.GET.get("page")),
         "query": f"tab={tab}",
     }
     return render(request, "complaints/my_reports.html", ctx)

@@ -43,6 +43,12 @@ def navigation(context):
 
 
 @register.simple_tag(takes_context=True)
+def latest_rows(context, reports):
+    """The home page's latest public reports, each row kept per worker for what it shows (complaints/fragments.py)."""
+    return fragments.latest_rows(context, reports)
+
+
+@register.simple_tag(takes_context=True)
 def feed_filters(context):
     """The feed's search and filter form, kept per worker for the same values (complaints/fragments.py)."""
     return fragments.feed_filters(context)

@@ -310,3 +310,53 @@ def test_cards_read_only_the_columns_they_load(
         assert "Jalan rusak 2 bernama" in html and "Jalan rusak 1 dicatat" in html
     feed = Client().get("/laporan/").content.decode()
     assert "Pelapor: Anonim" in feed and "Pelapor: Wayan" in feed and "Pemerintah Kabupaten Badung" in feed
+
+
+def _latest(client, path="/") -> str:
+    """The home page's "latest reports" list."""
+    html = client.get(path).content.decode()
+    return html[html.index('<div class="list-group mb-4">') :]
+
+
+def test_a_latest_row_on_the_home_page_shows_each_change_at_once(feed_report, citizen, national_admin, tree):
+    client = _signed_in(citizen)  # a signed-in citizen's home is always rendered
+    assert "Lampu jalan padam di Kuta" in _latest(client)
+    Report.objects.filter(pk=feed_report.pk).update(title="Lampu jalan mati total di Kuta")
+    assert "Lampu jalan mati total di Kuta" in _latest(client)
+    Report.objects.filter(pk=feed_report.pk).update(classification="information")
+    assert "Permintaan Informasi" in _latest(client)
+    workflow.dispatch(Report.objects.get(pk=feed_report.pk), by=national_admin, to_agency=tree["badung"])
+    assert str(Status.DISPATCHED.label) in _latest(client)
+    regency = Region.objects.filter(level="regency").exclude(pk=feed_report.regency_id).order_by("code").first()
+    Report.objects.filter(pk=feed_report.pk).update(regency=regency)
+    assert regency.name in _latest(client)
+    Report.objects.filter(pk=feed_report.pk).update(is_confidential=True)
+    assert "Lampu jalan mati total di Kuta" not in _latest(client)
+
+
+def test_latest_rows_on_the_home_page_are_kept_per_language(feed_report, citizen):
+    # A category without an English name reads the same in both languages: the row's words must still differ.
+    category = feed_report.category
+    category.name_en = ""
+    category.save()
+    client = _signed_in(citizen)
+    indonesian, english = _latest(client), _latest(client, "/en/")
+    status_id = re.search(r'<span class="badge status-[a-z_]+">([^<]+)</span>', indonesian).group(1)
+    status_en = re.search(r'<span class="badge status-[a-z_]+">([^<]+)</span>', english).group(1)
+    assert status_id != status_en
+    assert _latest(client) == indonesian
+
+
+def test_kept_latest_rows_are_the_rows_rendered_in_full_and_rendered_once(
+    feed_report, make_report, national_admin, citizen
+):
+    published(make_report, national_admin, title="Sampah menumpuk di pasar", is_anonymous=True)
+    client = _signed_in(citizen)
+    fragments.clear_local()
+    kept, again = _latest(client), _latest(client)
+    assert len(fragments._cards.items) == 2
+    fragments.clear_local()
+    full = _latest(client)
+    squeeze = lambda html: re.sub(r"\s+", " ", _strip(html))  # noqa: E731
+    assert squeeze(kept) == squeeze(again) == squeeze(full)
+    assert "Sampah menumpuk di pasar" in kept and "Lampu jalan padam di Kuta" in kept
