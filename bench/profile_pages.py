@@ -48,9 +48,10 @@ def citizen(email):
     return user
 
 
-def paths(user, language, term="jalan"):
+def paths(user, language, term="jalan", report=None):
     prefix = "/en" if language == "en" else ""
-    report = Report.objects.public().order_by("-created_at", "-pk").values_list("tracking_no", flat=True).first()
+    if report is None:
+        report = Report.objects.public().order_by("-created_at", "-pk").values_list("tracking_no", flat=True).first()
     return {
         "form": f"{prefix}/laporan/baru/",
         "track": f"{prefix}/laporan/lacak/?no={report}",
@@ -99,6 +100,7 @@ def main():
     parser.add_argument(
         "--user", default="bench-profile@lapor.test", help="the citizen (bench/run_bench.py's: bench.warga@lapor.test)"
     )
+    parser.add_argument("--report", help="the report page's tracking number (default: the newest public report)")
     parser.add_argument("--q", default="jalan", help="the search page's term (bench/run_bench.py's: 'jalan rusak')")
     parser.add_argument(
         "--anonymous",
@@ -111,7 +113,7 @@ def main():
     client = Client()
     if not args.anonymous:
         force_login(client, user)
-    urls = paths(user, args.language, args.q)
+    urls = paths(user, args.language, args.q, args.report)
     for name in args.pages.split(","):
         for _i in range(3):  # a worker's first requests load reference data and templates once
             client.get(urls[name])

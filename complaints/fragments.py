@@ -18,8 +18,9 @@ pages for the others) — pays its template only for what differs per request.
   and the row alike); a row is looked up only for a report of the signed-in reporter's own list.
 - The home page's latest public reports (`latest_rows`): the same, under a digest of what a row shows
   (read from the report's row and its reference data, no reporter).
-- The report page's comment form (`comment_form`): blank, its fields are the same for every visitor
-  but for the language, so they are kept per worker and language; a bound form (the text typed, an
+- The report page's small forms (`crispy_form`: the comment form, and the reporter's provide-info,
+  reply and reopen forms): blank, their fields are the same for every visitor but for the language,
+  so they are kept per worker, form and language; a bound form (the text typed, an
   error) is rendered in full and never kept. Its CSRF token is outside, in the page's own `<form>`.
 - The navigation (`navigation`, base.html's header): the same for every visitor of one kind — signed in
   or not, staff, seeing the overdue page, coordinating — in one language, but for their CSRF token,
@@ -109,13 +110,15 @@ def report_form(context) -> str:
     return mark_safe(html)
 
 
-def comment_form(form) -> str:
-    """`{{ form|crispy }}` for the report page's comment form: the blank one from its kept copy."""
+def crispy_form(form) -> str:
+    """`{{ form|crispy }}` for a form of the report page (the comment form, the reporter's provide-info,
+    reply and reopen forms): a blank one from its copy kept per form class and language."""
     from crispy_forms.templatetags.crispy_forms_filters import as_crispy_form
 
     if form.is_bound or form.initial:
         return as_crispy_form(form)
-    return refcache.get(f"comment-form:{get_language()}", lambda: str(as_crispy_form(form)))
+    key = f"blank-form:{type(form).__module__}.{type(form).__qualname__}:{form.prefix}:{get_language()}"
+    return refcache.get(key, lambda: str(as_crispy_form(form)))
 
 
 class _Kept:

@@ -195,7 +195,6 @@ def _detail_context(request, report, forms=None):
         event.files = files.get(event.pk, [])
     is_reporter = user.is_authenticated and report.reporter_id == user.pk
     actions = workflow.allowed_actions(report, user) if user.is_authenticated else []
-    forms = forms or {}
     comments = [(c, _comment_author(c, report)) for c in _comments.objects(report=report.pk, known={"report": report})]
     public = report.is_public
     return {
@@ -207,13 +206,7 @@ def _detail_context(request, report, forms=None):
         "reporter": reporter_shown_to(user, report),
         "actions": actions,
         "open_clocks": [c for c in _clocks.objects(report=report.pk, known={"report": report}) if c.is_open],
-        "forms": {
-            "provide_info": forms.get("provide_info") or ProvideInfoForm(),
-            "reply": forms.get("reply") or ReplyForm(),
-            "accept": forms.get("accept") or AcceptForm(),
-            "reopen": forms.get("reopen") or ReopenForm(),
-            "comment": forms.get("comment") or CommentForm(),
-        },
+        "forms": _PageForms(forms),
         "is_public": public,
         "comments": comments,
         "supported": public and user.is_authenticated and bool(_supported.rows(report=report.pk, user=user.pk)),
@@ -221,6 +214,28 @@ def _detail_context(request, report, forms=None):
         "is_reporter": is_reporter,  # a withheld file is listed to its reporter only
         "merged_count": sum(n for (n,) in _merged_count.rows(report=report.pk)),
     }
+
+
+_PAGE_FORMS = {
+    "provide_info": ProvideInfoForm,
+    "reply": ReplyForm,
+    "accept": AcceptForm,
+    "reopen": ReopenForm,
+    "comment": CommentForm,
+}
+
+
+class _PageForms(dict):
+    """The report page's forms: the one just posted (bound, with its errors) as given, a blank one built
+    when the page draws it — most visitors are offered no action, and a blank form's fields are copied
+    for every form made."""
+
+    def __init__(self, given=None):
+        super().__init__((name, form) for name, form in (given or {}).items() if form is not None)
+
+    def __missing__(self, name):
+        form = self[name] = _PAGE_FORMS[name]()
+        return form
 
 
 def _comment_author(comment, report) -> str:

@@ -19,9 +19,9 @@ register = template.Library()
 
 
 @register.simple_tag
-def comment_form(form):
-    """The report page's comment form, the blank one from its kept copy (complaints/fragments.py)."""
-    return mark_safe(fragments.comment_form(form))
+def crispy_form(form):
+    """`{{ form|crispy }}` for the report page's small forms: a blank one kept (complaints/fragments.py)."""
+    return mark_safe(fragments.crispy_form(form))
 
 
 @register.simple_tag(takes_context=True)

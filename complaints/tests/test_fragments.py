@@ -248,7 +248,7 @@ def test_the_kept_comment_form_is_the_form_rendered_in_full(make_report, nationa
     url = reverse("complaints:detail", args=[published(make_report, national_admin).tracking_no])
     client = _signed_in(other_citizen)
     kept = [client.get(url).content.decode(), client.get("/en" + url).content.decode()]
-    monkeypatch.setattr(fragments, "comment_form", as_crispy_form)
+    monkeypatch.setattr(fragments, "crispy_form", as_crispy_form)
     full = [client.get(url).content.decode(), client.get("/en" + url).content.decode()]
     assert 'id="id_comment-body"' in kept[0]
     assert [_strip(html) for html in kept] == [_strip(html) for html in full]
@@ -273,6 +273,67 @@ def test_a_comment_with_an_error_keeps_its_text_and_is_never_kept(make_report, n
     assert response.status_code == 400 and "is-invalid" in html and typed in html
     html = client.get(url).content.decode()
     assert "is-invalid" not in html and "Tanggapan saya" not in html
+
+
+def test_the_reporters_kept_action_forms_are_the_forms_rendered_in_full(
+    make_report, national_admin, agency_admin, tree, citizen, monkeypatch
+):
+    from crispy_forms.templatetags.crispy_forms_filters import as_crispy_form
+
+    from complaints.tests.portal import answered
+
+    responded = answered(make_report, national_admin, agency_admin, tree)
+    held = make_report(title="Perlu alamat")
+    workflow.hold(held, by=national_admin, note="Sebutkan alamat lengkap.")
+    closed = answered(make_report, national_admin, agency_admin, tree, title="Sudah selesai")
+    workflow.accept(closed, by=citizen, rating=2)
+    client = _signed_in(citizen)
+    urls = [reverse("complaints:detail", args=[r.tracking_no]) for r in (responded, held, closed)]
+    urls += ["/en" + url for url in urls]
+    kept = [client.get(url).content.decode() for url in urls + urls]
+    monkeypatch.setattr(fragments, "crispy_form", as_crispy_form)
+    full = [client.get(url).content.decode() for url in urls]
+    assert [_strip(html) for html in kept] == [_strip(html) for html in full + full]
+    for form_id, field in [
+        ("form-reply", "reply-note"),
+        ("form-provide-info", "info-note"),
+        ("form-reopen", "reopen-reason"),
+    ]:
+        assert sum(f'id="{form_id}"' in html and f'name="{field}"' in html for html in kept) == 4, form_id
+    assert "Kirim balasan" in kept[0] and "Kirim balasan" not in kept[3] and "Send reply" in kept[3]
+
+
+def test_a_reply_with_an_error_keeps_its_text_and_is_never_kept(
+    make_report, national_admin, agency_admin, tree, citizen
+):
+    from complaints.tests.portal import answered
+
+    report = answered(make_report, national_admin, agency_admin, tree)
+    url = reverse("complaints:detail", args=[report.tracking_no])
+    client = _signed_in(citizen)
+    client.get(url)  # the blank reply form is kept
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    typed = "Lubangnya masih ada di depan rumah nomor 12"
+    bad = SimpleUploadedFile("skrip.png", b"<script>alert(1)</script>", content_type="image/png")
+    response = client.post(url + "balas/", {"reply-note": typed, "reply-attachments": [bad]})
+    html = response.content.decode()
+    assert response.status_code == 400 and typed in html and "skrip.png" in html
+    assert typed not in client.get(url).content.decode()
+
+
+def test_a_visitor_offered_no_action_builds_no_action_form(make_report, national_admin, other_citizen, monkeypatch):
+    from complaints import citizen_forms
+
+    built = []
+    for name in ("ProvideInfoForm", "ReplyForm", "AcceptForm", "ReopenForm"):
+        real = getattr(citizen_forms, name)
+        monkeypatch.setattr(
+            real, "__init__", lambda self, *a, _real=real.__init__, **kw: built.append(1) or _real(self, *a, **kw)
+        )
+    url = reverse("complaints:detail", args=[published(make_report, national_admin).tracking_no])
+    assert 'id="form-comment"' in _signed_in(other_citizen).get(url).content.decode()
+    assert built == []
 
 
 def test_cards_read_only_the_columns_they_load(
