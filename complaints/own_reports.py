@@ -9,6 +9,10 @@ index `report_reporter_status` (reporter, status, created_at DESC, id DESC):
 - each tab is counted up to COUNTED reports (a tab with more shows "99+", as the navigation's unread
   badge does); "Semua" is the sum of the three others (the tabs split the statuses) while each is exact.
 
+The page's rows, their latest public steps and running clocks are read by statements compiled once per
+process, and on PostgreSQL all four statements are planned once per connection (lapor/prepared.py keep_plan,
+execute): planning the counts' and the pick's unions was most of their database CPU.
+
 Only the citizen's own reports: both statements and the rows read for the page name the reporter.
 """
 
@@ -24,7 +28,7 @@ from django.db.models.functions import RowNumber
 from django.utils.translation import gettext_lazy
 
 from agencies.models import Agency
-from lapor.prepared import Prepared
+from lapor.prepared import Prepared, execute
 
 from .models import CLOSED_STATUSES, Clock, Event, Report, Status
 from .pagination import PeekPage, peek_page
@@ -97,7 +101,7 @@ def tab_counts(user) -> dict[str, int | str]:
             params += [user.pk, value, COUNTED]
         params.append(COUNTED)
     with connection.cursor() as cursor:
-        cursor.execute(_count_sql(tuple(len(statuses_of(tab)) for tab in parts)), params)
+        execute(cursor, _count_sql(tuple(len(statuses_of(tab)) for tab in parts)), params)
         found = dict(zip(parts, cursor.fetchone(), strict=True))
     capped = any(count >= COUNTED for count in found.values())
     found[ALL] = sum(found.values())
@@ -117,7 +121,8 @@ _rows = Prepared(
         Report.objects.select_related("agency", "category")
         .filter(pk__in=RawSQL(_pick_sql((len(params) - 2) // 3), params))
         .order_by("-created_at", "-pk")
-    )
+    ),
+    keep_plan=True,
 )
 # The latest public steps of each report: the agency's name by a subquery per step, not a join (the planner
 # hashed every agency, 19 ms at 100,000 reports, for a page's 26 steps).
@@ -130,7 +135,8 @@ _latest_events = Prepared(
         )
         .filter(rank__lte=LATEST_EVENTS)
         .order_by("-created_at", "-pk")
-    )
+    ),
+    keep_plan=True,
 )
 # The running clock the citizen sees counting down: the agency's, or their own reply window.
 _running_clocks = Prepared(
@@ -138,7 +144,8 @@ _running_clocks = Prepared(
         Clock.objects.filter(stopped_at__isnull=True, report_id__in=ids)
         .exclude(state=Clock.State.PAUSED)
         .order_by("due_at", "pk")
-    )
+    ),
+    keep_plan=True,
 )
 
 
