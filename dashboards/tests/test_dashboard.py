@@ -301,3 +301,14 @@ def test_trend_chart_dates_are_in_the_visitors_language(client, head, histories)
     english = client.get("/en" + URL, {"start": "2026-05-01", "end": "2026-12-31"}).context["chart_data"]
     assert english["trend"]["labels"][:4] == ["May 2026", "Jun 2026", "Jul 2026", "Aug 2026"]
     translation.activate(settings.LANGUAGE_CODE)  # a request to /en/ leaves English active in this thread
+
+
+def test_list_links_follow_the_visitors_language(client, head, histories):
+    """The admin list's path is reversed once per language: each language keeps its own prefix."""
+    client.force_login(head)
+    for prefix in ("/en", "", "/en"):
+        html = client.get(prefix + URL, PERIOD).content.decode()
+        other = "" if prefix else "/en"
+        assert html.count(f'href="{prefix}/admin/complaints/report/?') > 50
+        assert f'href="{other}/admin/complaints/report/?' not in html
+    translation.activate(settings.LANGUAGE_CODE)  # a request to /en/ leaves English active in this thread
