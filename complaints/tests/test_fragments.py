@@ -376,7 +376,8 @@ def test_cards_read_only_the_columns_they_load(
 def _latest(client, path="/") -> str:
     """The home page's "latest reports" list."""
     html = client.get(path).content.decode()
-    return html[html.index('<div class="list-group mb-4">') :]
+    start = html.index('<div class="list-group mb-4">')
+    return html[start : html.index("<footer", start)]
 
 
 def test_a_latest_row_on_the_home_page_shows_each_change_at_once(feed_report, citizen, national_admin, tree):
