@@ -848,6 +848,15 @@ class ReportAgency(models.Model):
             models.Index(
                 fields=["agency", "status", "report"], include=["due_at", "is_practice"], name="report_agency_queue"
             ),
+            # The same for the open rows only: the queue tabs (count_reports_by_status over the open
+            # statuses) and the open queues' pages read a subtree's open rows, not its closed history
+            # (2,140 of an agency's 3,071 rows at 2,000,000 reports).
+            models.Index(
+                fields=["agency", "status", "report"],
+                include=["due_at", "is_practice"],
+                name="report_agency_open",
+                condition=models.Q(status__in=OPEN_STATUSES),
+            ),
         ]
 
     def __str__(self):
