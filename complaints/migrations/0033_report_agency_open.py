@@ -46,7 +46,7 @@ def drop(apps, schema_editor):
 class Migration(migrations.Migration):
     atomic = False  # CREATE INDEX CONCURRENTLY cannot run in a transaction
 
-    dependencies = [("complaints", "0031_notification_unread")]
+    dependencies = [("complaints", "0032_report_reporter_status")]
 
     operations = [
         migrations.SeparateDatabaseAndState(
