@@ -158,11 +158,31 @@ _cards = _Kept(CARDS_KEPT)
 _filters = _Kept(FILTERS_KEPT)
 
 
-def _card_key(report, language: str) -> str:
-    """A digest of everything the card shows (complaints/_report_card.html), in the same terms."""
-    shown = (
-        language,
-        timezone.get_current_timezone_name(),
+def _digest(template_name: str, shown: tuple) -> str:
+    """The key of a kept row of `template_name`: a digest of everything it shows, in the language and
+    time zone it is drawn in."""
+    kept = (template_name, get_language(), timezone.get_current_timezone_name(), shown)
+    return hashlib.sha256(repr(kept).encode()).hexdigest()
+
+
+def _kept_rows(context, template_name: str, rows) -> str:
+    """`rows` — (what the row shows, its template context) each — drawn by `template_name`, each rendered
+    once per worker for what it shows."""
+    template = context.template.engine.get_template(template_name)
+    return mark_safe(
+        "".join(
+            _cards.get_or_render(
+                _digest(template_name, shown),
+                lambda values=values: template.render(Context(values, autoescape=True)),
+            )
+            for shown, values in rows
+        )
+    )
+
+
+def _card_shows(report) -> tuple:
+    """Everything the card shows (complaints/_report_card.html), in the same terms."""
+    return (
         report.pk,
         report.tracking_no,
         report.title,
@@ -177,29 +197,16 @@ def _card_key(report, language: str) -> str:
         report.support_count,
         report.comment_count,
     )
-    return hashlib.sha256(repr(shown).encode()).hexdigest()
 
 
 def report_cards(context, reports) -> str:
     """The cards of `reports`, each rendered once per worker for what it shows."""
-    template = context.template.engine.get_template(CARD_TEMPLATE)
-    language = get_language()
-    return mark_safe(
-        "".join(
-            _cards.get_or_render(
-                _card_key(report, language),
-                lambda report=report: template.render(Context({"report": report}, autoescape=True)),
-            )
-            for report in reports
-        )
-    )
+    return _kept_rows(context, CARD_TEMPLATE, ((_card_shows(report), {"report": report}) for report in reports))
 
 
-def _latest_row_key(report, language: str) -> str:
-    """A digest of everything a row of the home page's latest reports shows (complaints/_latest_row.html)."""
-    shown = (
-        language,
-        timezone.get_current_timezone_name(),
+def _latest_row_shows(report) -> tuple:
+    """Everything a row of the home page's latest reports shows (complaints/_latest_row.html)."""
+    return (
         report.pk,
         report.tracking_no,
         report.title,
@@ -209,29 +216,22 @@ def _latest_row_key(report, language: str) -> str:
         report.regency.name,
         report.created_at.isoformat(),
     )
-    return hashlib.sha256(repr(shown).encode()).hexdigest()
 
 
 def latest_rows(context, reports) -> str:
     """The rows of the home page's latest public `reports`, each rendered once per worker for what it shows."""
-    template = context.template.engine.get_template(LATEST_ROW_TEMPLATE)
-    language = get_language()
-    return mark_safe(
-        "".join(
-            _cards.get_or_render(
-                _latest_row_key(report, language),
-                lambda report=report: template.render(Context({"report": report}, autoescape=True)),
-            )
-            for report in reports
-        )
+    return _kept_rows(
+        context, LATEST_ROW_TEMPLATE, ((_latest_row_shows(report), {"report": report}) for report in reports)
     )
 
 
-def _my_row_key(report, language: str, clock, left: str, past: bool) -> str:
-    """A digest of everything a row of "my reports" shows (complaints/_my_report_row.html)."""
+def _my_row(report) -> tuple[tuple, dict]:
+    """What a row of "my reports" shows (complaints/_my_report_row.html), and its template context."""
+    from .templatetags.complaints import countdown, is_past
+
+    clock = report.running_clocks[0] if report.running_clocks else None
+    left, past = (str(countdown(clock.due_at)), is_past(clock.due_at)) if clock else ("", False)
     shown = (
-        language,
-        timezone.get_current_timezone_name(),
         report.pk,
         report.tracking_no,
         report.title,
@@ -246,24 +246,12 @@ def _my_row_key(report, language: str, clock, left: str, past: bool) -> str:
             for e in report.latest_events
         ],
     )
-    return hashlib.sha256(repr(shown).encode()).hexdigest()
+    return shown, {"report": report, "left": left, "past": past}
 
 
 def my_report_rows(context, reports) -> str:
     """The rows of the signed-in reporter's own `reports` (views.my_reports), each kept per worker for what it shows."""
-    from .templatetags.complaints import countdown, is_past
-
-    template = context.template.engine.get_template(MY_ROW_TEMPLATE)
-    language = get_language()
-    parts = []
-    for report in reports:
-        clock = report.running_clocks[0] if report.running_clocks else None
-        left, past = (str(countdown(clock.due_at)), is_past(clock.due_at)) if clock else ("", False)
-        row = Context({"report": report, "left": left, "past": past}, autoescape=True)
-        parts.append(
-            _cards.get_or_render(_my_row_key(report, language, clock, left, past), lambda row=row: template.render(row))
-        )
-    return mark_safe("".join(parts))
+    return _kept_rows(context, MY_ROW_TEMPLATE, (_my_row(report) for report in reports))
 
 
 def feed_filters(context) -> str:
@@ -276,9 +264,8 @@ def feed_filters(context) -> str:
     # building it: a kept form costs no filter set.
     data = context["request"].GET
     values = sorted((k, tuple(v)) for k, v in data.lists() if k != "page")
-    shown = (get_language(), generation, timezone.localdate().isoformat(), values, bool(context.get("filtered")))
-    key = hashlib.sha256(repr(shown).encode()).hexdigest()
-    return mark_safe(_filters.get_or_render(key, lambda: template.render(context)))
+    shown = (generation, timezone.localdate().isoformat(), values, bool(context.get("filtered")))
+    return mark_safe(_filters.get_or_render(_digest(FILTERS_TEMPLATE, shown), lambda: template.render(context)))
 
 
 class _NavVisitor:

@@ -317,7 +317,7 @@ def attach_reference(reports) -> None:
                 cache[name] = obj
 
 
-# What a report card shows (complaints/_report_card.html and fragments._card_key: the row, its reference
+# What a report card shows (complaints/_report_card.html and fragments._card_shows: the row, its reference
 # data, access.reporter_public_name) and the home page's latest reports; a field read that is not here
 # would be fetched report by report (tests: test_fragments, the feed's query bound).
 CARD_FIELDS = (

@@ -8,37 +8,13 @@ an interrupted build is dropped and built again. SQLite builds a plain partial i
 
 from django.db import migrations, models
 
+from lapor.indexes import AddIndexConcurrently
+
 INDEX = models.Index(
     fields=["category", "longitude", "latitude"],
     name="report_public_map_category",
     condition=models.Q(is_confidential=False, verified_at__isnull=False, latitude__isnull=False),
 )
-
-
-def create(apps, schema_editor):
-    report = apps.get_model("complaints", "Report")
-    if schema_editor.connection.vendor != "postgresql":
-        schema_editor.add_index(report, INDEX)
-        return
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = %s",
-            [INDEX.name],
-        )
-        found = cursor.fetchone()
-    if found and found[0]:
-        return
-    if found:  # left invalid by an interrupted CREATE INDEX CONCURRENTLY
-        schema_editor.execute(f'DROP INDEX CONCURRENTLY IF EXISTS "{INDEX.name}"')
-    schema_editor.add_index(report, INDEX, concurrently=True)
-
-
-def drop(apps, schema_editor):
-    report = apps.get_model("complaints", "Report")
-    if schema_editor.connection.vendor != "postgresql":
-        schema_editor.remove_index(report, INDEX)
-        return
-    schema_editor.remove_index(report, INDEX, concurrently=True)
 
 
 class Migration(migrations.Migration):
@@ -47,8 +23,5 @@ class Migration(migrations.Migration):
     dependencies = [("complaints", "0028_map_facets")]
 
     operations = [
-        migrations.SeparateDatabaseAndState(
-            state_operations=[migrations.AddIndex(model_name="report", index=INDEX)],
-            database_operations=[migrations.RunPython(create, drop)],
-        )
+        AddIndexConcurrently("complaints", "report", INDEX),
     ]

@@ -12,6 +12,8 @@ still running the old version between its batch and the deploy is put right by
 
 from django.db import migrations, models
 
+from lapor.indexes import add_concurrently, remove_concurrently
+
 BATCH = 50_000
 OLD = models.Index(fields=["agency", "status", "report"], name="report_agency_status")
 NEW = models.Index(fields=["agency", "status", "report"], include=["due_at", "is_practice"], name="report_agency_queue")
@@ -36,20 +38,10 @@ def fill(apps, schema_editor):
 
 def create(apps, schema_editor):
     handling = apps.get_model("complaints", "ReportAgency")
+    add_concurrently(schema_editor, handling, NEW)
     if schema_editor.connection.vendor != "postgresql":
-        schema_editor.add_index(handling, NEW)
         schema_editor.remove_index(handling, OLD)
         return
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = %s",
-            [NEW.name],
-        )
-        found = cursor.fetchone()
-    if found and not found[0]:  # left invalid by an interrupted CREATE INDEX CONCURRENTLY
-        schema_editor.execute(f'DROP INDEX CONCURRENTLY IF EXISTS "{NEW.name}"')
-    if not (found and found[0]):
-        schema_editor.add_index(handling, NEW, concurrently=True)
     schema_editor.execute(f'DROP INDEX CONCURRENTLY IF EXISTS "{OLD.name}"')
     # The filled rows' pages are marked all-visible again, so the tabs' index-only scan reads no table.
     schema_editor.execute(f"VACUUM (ANALYZE) {schema_editor.quote_name(handling._meta.db_table)}")
@@ -57,9 +49,8 @@ def create(apps, schema_editor):
 
 def drop(apps, schema_editor):
     handling = apps.get_model("complaints", "ReportAgency")
-    concurrently = {"concurrently": True} if schema_editor.connection.vendor == "postgresql" else {}
-    schema_editor.add_index(handling, OLD, **concurrently)
-    schema_editor.remove_index(handling, NEW, **concurrently)
+    add_concurrently(schema_editor, handling, OLD)
+    remove_concurrently(schema_editor, handling, NEW)
 
 
 class Migration(migrations.Migration):

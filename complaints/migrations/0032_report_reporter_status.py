@@ -1,4 +1,4 @@
-""""My reports" by tab: a btree on (reporter, status, created_at DESC, id DESC), from which a page of a
+""" "My reports" by tab: a btree on (reporter, status, created_at DESC, id DESC), from which a page of a
 citizen's tab is picked status by status and each tab counted up to its cap (complaints/own_reports.py),
 whatever the number of the citizen's reports.
 
@@ -8,33 +8,9 @@ plain index."""
 
 from django.db import migrations, models
 
+from lapor.indexes import AddIndexConcurrently
+
 INDEX = models.Index(fields=["reporter", "status", "-created_at", "-id"], name="report_reporter_status")
-
-
-def create(apps, schema_editor):
-    report = apps.get_model("complaints", "Report")
-    if schema_editor.connection.vendor != "postgresql":
-        schema_editor.add_index(report, INDEX)
-        return
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = %s",
-            [INDEX.name],
-        )
-        found = cursor.fetchone()
-    if found and found[0]:
-        return
-    if found:  # left invalid by an interrupted CREATE INDEX CONCURRENTLY
-        schema_editor.execute(f'DROP INDEX CONCURRENTLY IF EXISTS "{INDEX.name}"')
-    schema_editor.add_index(report, INDEX, concurrently=True)
-
-
-def drop(apps, schema_editor):
-    report = apps.get_model("complaints", "Report")
-    if schema_editor.connection.vendor != "postgresql":
-        schema_editor.remove_index(report, INDEX)
-        return
-    schema_editor.remove_index(report, INDEX, concurrently=True)
 
 
 class Migration(migrations.Migration):
@@ -43,8 +19,5 @@ class Migration(migrations.Migration):
     dependencies = [("complaints", "0031_notification_unread")]
 
     operations = [
-        migrations.SeparateDatabaseAndState(
-            state_operations=[migrations.AddIndex(model_name="report", index=INDEX)],
-            database_operations=[migrations.RunPython(create, drop)],
-        )
+        AddIndexConcurrently("complaints", "report", INDEX),
     ]

@@ -8,6 +8,8 @@ left by an interrupted build is dropped and built again. SQLite builds a plain p
 
 from django.db import migrations, models
 
+from lapor.indexes import AddIndexConcurrently
+
 OPEN = ["submitted", "on_hold", "verified", "dispatched", "in_progress", "returned", "responded"]
 INDEX = models.Index(
     fields=["agency", "status", "report"],
@@ -17,40 +19,11 @@ INDEX = models.Index(
 )
 
 
-def create(apps, schema_editor):
-    handling = apps.get_model("complaints", "ReportAgency")
-    if schema_editor.connection.vendor != "postgresql":
-        schema_editor.add_index(handling, INDEX)
-        return
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = %s",
-            [INDEX.name],
-        )
-        found = cursor.fetchone()
-    if found and found[0]:
-        return
-    if found:  # left invalid by an interrupted CREATE INDEX CONCURRENTLY
-        schema_editor.execute(f'DROP INDEX CONCURRENTLY IF EXISTS "{INDEX.name}"')
-    schema_editor.add_index(handling, INDEX, concurrently=True)
-
-
-def drop(apps, schema_editor):
-    handling = apps.get_model("complaints", "ReportAgency")
-    if schema_editor.connection.vendor != "postgresql":
-        schema_editor.remove_index(handling, INDEX)
-        return
-    schema_editor.remove_index(handling, INDEX, concurrently=True)
-
-
 class Migration(migrations.Migration):
     atomic = False  # CREATE INDEX CONCURRENTLY cannot run in a transaction
 
     dependencies = [("complaints", "0032_report_reporter_status")]
 
     operations = [
-        migrations.SeparateDatabaseAndState(
-            state_operations=[migrations.AddIndex(model_name="reportagency", index=INDEX)],
-            database_operations=[migrations.RunPython(create, drop)],
-        )
+        AddIndexConcurrently("complaints", "reportagency", INDEX),
     ]

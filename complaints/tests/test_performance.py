@@ -85,16 +85,22 @@ def test_submission_stays_within_its_query_budget(client, citizen, form_data, dj
     assert Notification.objects.filter(report=report, user=citizen).count() == 1
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the id is drawn from PostgreSQL's sequence")
-def test_a_submission_writes_its_report_once_with_its_number_and_due_time(client, citizen, form_data):
+def _second_submission(client, citizen, form_data) -> list[dict]:
+    """The statements of `citizen`'s second submission (the first fills this worker's caches)."""
     client.force_login(citizen)
     client.post(URL, {**form_data, "submission_key": "warm-up"})
     with CaptureQueriesContext(connection) as ctx:
         client.post(URL, {**form_data, "submission_key": "second"})
+    return ctx.captured_queries
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the id is drawn from PostgreSQL's sequence")
+def test_a_submission_writes_its_report_once_with_its_number_and_due_time(client, citizen, form_data):
+    queries = _second_submission(client, citizen, form_data)
     report = Report.objects.latest("pk")
-    statements = [q["sql"] for q in ctx.captured_queries]
+    statements = [q["sql"] for q in queries]
     assert not [sql for sql in statements if sql.startswith('UPDATE "complaints_report"')], statements
-    insert = next(q for q in ctx.captured_queries if q["sql"].startswith('INSERT INTO "complaints_report"'))
+    insert = next(q for q in queries if q["sql"].startswith('INSERT INTO "complaints_report"'))
     assert report.tracking_no == tracking_number_for(report.pk) and report.tracking_no in insert["sql"]
     assert report.due_at == report.clocks.get().due_at and report.events.get().chain_hash
 
@@ -102,11 +108,8 @@ def test_a_submission_writes_its_report_once_with_its_number_and_due_time(client
 def test_the_audit_chain_is_locked_last_in_the_submission(client, citizen, form_data):
     # The chain's lock is held from its first statement to the commit (a second submission waits on
     # it): after it come only the event and its notification rows, never a read.
-    client.force_login(citizen)
-    client.post(URL, {**form_data, "submission_key": "warm-up"})
-    with CaptureQueriesContext(connection) as ctx:
-        client.post(URL, {**form_data, "submission_key": "second"})
-    statements = [" ".join(q["sql"].replace('"', "").split()) for q in ctx.captured_queries]
+    queries = _second_submission(client, citizen, form_data)
+    statements = [" ".join(q["sql"].replace('"', "").split()) for q in queries]
     first = next(i for i, sql in enumerate(statements) if "complaints_auditchain" in sql)
     locked = [sql[:60] for sql in statements[first:] if "SAVEPOINT" not in sql]
     allowed = ("complaints_auditchain", "INSERT INTO complaints_event ", "INSERT INTO complaints_notification ")
@@ -116,11 +119,8 @@ def test_the_audit_chain_is_locked_last_in_the_submission(client, citizen, form_
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the event's INSERT advances the chain on PostgreSQL")
 def test_the_submissions_event_is_inserted_by_the_statement_that_advances_the_chain(client, citizen, form_data):
-    client.force_login(citizen)
-    client.post(URL, {**form_data, "submission_key": "warm-up"})
-    with CaptureQueriesContext(connection) as ctx:
-        client.post(URL, {**form_data, "submission_key": "second"})
-    chained = [q["sql"] for q in ctx.captured_queries if "complaints_auditchain" in q["sql"]]
+    queries = _second_submission(client, citizen, form_data)
+    chained = [q["sql"] for q in queries if "complaints_auditchain" in q["sql"]]
     assert len(chained) == 1 and 'INSERT INTO "complaints_event"' in chained[0], chained
     events = list(Event.objects.order_by("pk"))
     assert [e.action for e in events] == ["submit", "submit"]
@@ -134,11 +134,8 @@ def test_the_submissions_event_is_inserted_by_the_statement_that_advances_the_ch
 def test_the_submissions_hottest_statements_are_planned_once_per_connection(client, citizen, form_data):
     # The user read with its facts, the staff to notify, the report's id and the chain's advance: each
     # PREPAREd on the connection's first submission, EXECUTEd after (lapor/prepared.py: execute).
-    client.force_login(citizen)
-    client.post(URL, {**form_data, "submission_key": "warm-up"})
-    with CaptureQueriesContext(connection) as ctx:
-        client.post(URL, {**form_data, "submission_key": "second"})
-    kept = [" ".join(q["sql"].split()) for q in ctx.captured_queries if "*/ EXECUTE lapor_plan_" in q["sql"]]
+    queries = _second_submission(client, citizen, form_data)
+    kept = [" ".join(q["sql"].split()) for q in queries if "*/ EXECUTE lapor_plan_" in q["sql"]]
     for statement in ('SELECT "accounts_user"', 'SELECT "agencies_membership"', "SELECT nextval(", "WITH advanced"):
         assert sum(sql.startswith("/* " + statement) for sql in kept) == 1, (statement, [sql[:60] for sql in kept])
 
