@@ -366,6 +366,10 @@ def test_a_periodic_rebuild_overlapping_the_previous_run_skips(life, django_capt
                 assert rebuild_recent_stats.apply().get() is None
             assert not StatDay.objects.exists() and not DailyStat.objects.exists()
         finally:
+            # The previous run ends: its lock released at once (a closed connection's backend releases it
+            # only as it exits, a moment later, and the next run could still find it held).
+            with previous_run.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, 2)", [aggregation.RUN_LOCK_NAMESPACE])
             previous_run.close()
         with django_capture_on_commit_callbacks(execute=True):
             assert rebuild_recent_stats.apply().get() == 1

@@ -6,6 +6,7 @@ import datetime as dt
 import pytest
 import time_machine
 from django.urls import reverse
+from django.utils import dateformat, translation
 
 from complaints import workflow
 from dashboards import aggregation
@@ -69,8 +70,9 @@ def test_without_rebuild_on_read_the_page_says_until_when_flows_are_counted(clie
     assert figures["totals"]["received"] == 0
     assert {r["status"]: r["count"] for r in figures["funnel"]}["submitted"] == 1  # ... but is in "status now"
     html = response.content.decode()
-    wib = rebuilt.astimezone(aggregation.STATS_TZ)
-    assert html.count(f"Angka ini mencakup kejadian sampai {wib:%-d %b %Y, %H:%M} WIB.") >= 4
+    with translation.override("id"):  # the month as the page names it (Des, not Dec)
+        moment = dateformat.format(rebuilt.astimezone(aggregation.STATS_TZ), "j M Y, H:i")
+    assert html.count(f"Angka ini mencakup kejadian sampai {moment} WIB.") >= 4
     assert "dihitung langsung" not in html
     assert "Status saat ini, dihitung dari laporan pada" in html
 
