@@ -78,6 +78,8 @@ def main():
     for _i in range(3):  # a worker's first requests load reference data and templates once
         client.get(args.path)
     app, db = run(client, args.path, args.n, args.cold)
+    if args.cold:
+        cache.clear()
     with CaptureQueriesContext(connection) as queries:
         size = len(client.get(args.path).content)
     print(f"dashboard app {app:.1f} ms, db {db:.1f} ms, {len(queries)} queries, {size} bytes  {args.path}")

@@ -19,14 +19,15 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, F, Q, Sum
+from django.db import connections
+from django.db.models import Count, F, Q, Subquery, Sum
 from django.db.models.functions import Coalesce, Substr
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from agencies.models import Agency, in_subtrees
 from complaints import places
-from complaints.models import OPEN_STATUSES, Category, Channel, Classification, Event, Report, Status
+from complaints.models import OPEN_STATUSES, AnyOf, Category, Channel, Classification, Event, Report, Status
 
 from .aggregation import counted_until, day_bounds, generation, rebuild_stale_recent
 from .models import COUNTERS, DailyStat, DurationStat
@@ -110,10 +111,21 @@ def _row(values: dict) -> dict:
     return {**counters, **indicators(counters)}
 
 
+def in_scope(qs, agency: Agency):
+    """`qs` (rows with an `agency`) narrowed to `agency`'s subtree. On PostgreSQL the subtree's agency ids
+    are computed first (`agency_id = ANY(ARRAY(SELECT …))`, complaints.models.AnyOf) so the rows are read
+    through an index on the agency: written as a join to the agencies' paths, the planner read every row
+    of the period (all the country's day rows, 76,000 for 31 days at 100k reports) to keep the scope's few."""
+    if connections[qs.db].vendor == "postgresql":
+        subtree = Agency.objects.filter(in_subtrees([agency])).values("pk")
+        return qs.filter(AnyOf(F("agency_id"), Subquery(subtree)))
+    return qs.filter(in_subtrees([agency], "agency"))
+
+
 def stats_for(scope: Scope, first: dt.date, last: dt.date, model=DailyStat):
     qs = model.objects.filter(date__gte=first, date__lte=last)
     if scope.agency is not None:
-        qs = qs.filter(in_subtrees([scope.agency], "agency"))
+        qs = in_scope(qs, scope.agency)
     if scope.public:
         qs = qs.filter(confidential=False)  # the aggregates' dimension of Report.is_confidential
     if scope.kecamatan:
@@ -124,7 +136,7 @@ def stats_for(scope: Scope, first: dt.date, last: dt.date, model=DailyStat):
 def reports_for(scope: Scope):
     qs = Report.objects.real()
     if scope.agency is not None:
-        qs = qs.filter(in_subtrees([scope.agency], "agency"))
+        qs = in_scope(qs, scope.agency)
     if scope.public:
         qs = qs.not_confidential()
     if scope.kecamatan:
