@@ -64,7 +64,9 @@ def _feed():
 
 
 HOME_LATEST = 6
-_home_latest = Prepared(lambda: _feed()[:HOME_LATEST])  # compiled once per process (lapor/prepared.py)
+# Compiled once per process and planned once per connection (lapor/prepared.py): planning the feed's
+# joins cost PostgreSQL more than running them; the statement has no values, so one plan serves all.
+_home_latest = Prepared(lambda: _feed()[:HOME_LATEST], keep_plan=True)
 
 
 def _latest_public():
@@ -75,7 +77,8 @@ def _latest_public():
 
 
 # The unfiltered feed's first pages (what most visitors open): each page's statement compiled once
-# per process (lapor/prepared.py); a filtered feed, or a page past these, is built by the ORM.
+# per process and planned once per connection (lapor/prepared.py); a filtered feed, or a page past
+# these, is built by the ORM.
 FEED_PAGES_PREPARED = 10
 _feed_pages: dict[tuple[int, int], Prepared] = {}
 
@@ -85,7 +88,7 @@ def _unfiltered_feed_rows(start: int, stop: int):
         return list(_feed()[start:stop])
     prepared = _feed_pages.get((start, stop))
     if prepared is None:
-        prepared = _feed_pages[start, stop] = Prepared(lambda: _feed()[start:stop])
+        prepared = _feed_pages[start, stop] = Prepared(lambda: _feed()[start:stop], keep_plan=True)
     rows = prepared.objects()
     attach_reference(rows)  # category and regions from memory, as for_list() does
     return rows

@@ -2,7 +2,9 @@
 the same cards as the ORM's slice, read afresh on every request, and no query per card."""
 
 import pytest
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from complaints import fragments, views
@@ -49,3 +51,20 @@ def test_the_first_pages_are_the_orms_and_read_afresh(
     client.force_login(other_citizen)  # signed in: the session's user, memberships and badge besides
     with django_assert_max_num_queries(6):
         client.get(URL, {"page": 2})
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="plans are kept by PostgreSQL")
+def test_the_feeds_first_pages_and_the_homes_latest_are_planned_once_per_connection(
+    client, make_report, national_admin
+):
+    # Planning the feed's joins cost PostgreSQL more than running them (issue #15): the statement is
+    # PREPAREd on the connection's first request and EXECUTEd after (lapor/prepared.py keep_plan).
+    for i in range(3):
+        published(make_report, national_admin, title=f"Laporan {i}")
+    for path in (URL, reverse("home")):
+        client.get(path)  # prepared on this connection
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(path)
+        kept = [q["sql"] for q in queries if "*/ EXECUTE lapor_plan_" in q["sql"]]
+        assert len(kept) == 1 and '"complaints_report"' in kept[0].split("*/")[0], [q["sql"][:80] for q in queries]
+        assert b"Laporan 2" in response.content
