@@ -479,16 +479,24 @@ class ReportAdmin(StaffScopedAdmin):
         """The changelist's page of a queue of one status, for staff below the national roles: its
         reports picked from the handling rows' index and read by id (access.staff_queue_reports), in
         the changelist's order — the same rows as cl.result_list, without probing every report of the
-        queue for its due time. None (Django's page stands) for anything else on the address, another
-        order, one page only, or another scope."""
-        query = cl.result_list.query
-        if not query.is_sliced or not set(request.GET) <= self.HANDLING_ROWS_PAGE_PARAMS:
+        queue for its due time. A queue of one page (Django then reads it unsliced) is its first page:
+        the same statement as the first page of a long queue, so a page costs the same however long
+        its queue. None (Django's page stands) for anything else on the address, another order, or
+        another scope."""
+        if not set(request.GET) <= self.HANDLING_ROWS_PAGE_PARAMS:
             return None
         chosen = {request.GET[key] for key in ("status__exact", "antrean") if key in request.GET}
         if len(chosen) != 1 or not chosen <= set(Status.values):
             return None
         (status,) = chosen
-        return access.staff_queue_reports(request.user, status, query.low_mark, query.high_mark)
+        query = cl.result_list.query
+        if query.is_sliced:
+            low, high = query.low_mark, query.high_mark
+        elif cl.multi_page:
+            return None  # a whole long queue (not asked for by these parameters)
+        else:
+            low, high = 0, cl.list_per_page  # the whole queue, no longer than a page (its tab's count)
+        return access.staff_queue_reports(request.user, status, low, high)
 
     def get_queryset(self, request):
         qs = access.staff_reports(request.user, super().get_queryset(request))
