@@ -29,6 +29,15 @@ class ComplaintsConfig(AppConfig):
             weak=False,
             dispatch_uid="status-counts-delete",
         )
+        # A deleted report leaves its holder's figures (complaints/holders.py).
+        from . import holders
+
+        post_delete.connect(
+            lambda sender, instance, **kw: instance.sandbox_id is None and holders.changed(instance.agency_id),
+            sender=Report,
+            weak=False,
+            dispatch_uid="holders-delete",
+        )
         # A deleted public report leaves the public map's grid when the deletion commits (places.py).
         from .places import forget_map_point
 

@@ -647,9 +647,10 @@ class Report(models.Model):
         changed due time (ReportAgency.due_at, what the queue tabs count overdue by). A report
         whose public map point was stored and is no longer (made Rahasia, removed, its pin moved…) has
         its map grid cells recounted when the transaction commits (places.forget_map_point)."""
-        from . import status_counts
+        from . import holders, status_counts
 
         before = None if self._state.adding else getattr(self, "_saved_status", _UNKNOWN)
+        holder_before = None if self._state.adding else getattr(self, "_saved_agency_id", _UNKNOWN)
         adding = self._state.adding
         due_before = getattr(self, "_saved_due_at", _UNKNOWN)
         point_before = None if self._state.adding else getattr(self, "_saved_map_point", _UNKNOWN)
@@ -677,12 +678,19 @@ class Report(models.Model):
                     from .places import forget_map_point
 
                     forget_map_point(point_before)
+            if self.sandbox_id is None:
+                # The figures kept per agency subtree (the dashboards' live counts) of the report's holder
+                # before and after are counted again (complaints/holders.py).
+                holder = self.__dict__.get("agency_id", _UNKNOWN)  # a deferred field is not loaded for this
+                holders.changed(*(holders.UNKNOWN if a is _UNKNOWN else a for a in (holder, holder_before)))
             public_now = self._loaded_public()
             if public_before[0] is not False or public_now[0] is not False or public_before[1] != public_now[1]:
                 # Public, or was, or merged into a report (or no longer): the pages kept for anonymous
                 # visitors that show reports are rendered again (lapor/page_cache.py).
                 page_cache.report_changed()
         self._saved_public = public_now
+        if fields is None or not {"agency", "agency_id"}.isdisjoint(fields):
+            self._saved_agency_id = self.__dict__.get("agency_id", _UNKNOWN)
         if status_saved:
             self._saved_status = self.status
         if due_saved:
@@ -710,6 +718,7 @@ class Report(models.Model):
     def _remember_saved(self):
         """What is stored, as far as the status counters, the map grid and the page cache need it."""
         self._saved_status = self.__dict__.get("status", _UNKNOWN)
+        self._saved_agency_id = self.__dict__.get("agency_id", _UNKNOWN)
         self._saved_due_at = self.__dict__.get("due_at", _UNKNOWN)
         self._saved_map_point = self._loaded_map_point()
         self._saved_public = self._loaded_public()

@@ -1,12 +1,14 @@
 """The figures of a dashboard: read from DailyStat/DurationStat, turned into the DESIGN.md
 indicators, cached per (scope, language, period) under a generation key that every rebuild bumps.
 
-Two figures are current state, not flows, so they are counted live with one grouped query each over
-Report: the status funnel (reports filed in the period, by their status now) and the backlog by age
-(open reports now). They are cached under the newest Event's id (every status change writes one), so
-they are as current as the reports themselves. Both scope by the current holder (Report.agency in the
-subtree, the `report_queue` index), whereas the flows count for the agency responsible when each
-event happened (aggregation.py).
+Some figures are current state, not flows, so they are counted live with one grouped query each over
+Report: the status funnel (reports filed in the period, by their status now), the backlog by age (open
+reports now) and, for staff, the top districts and the map of open reports. They are kept under the
+version of the reports the scope's agencies hold (complaints/holders.py: every save of a report bumps
+its holder's before and after), so they are as current as the scope's reports themselves, and a change
+elsewhere in the country does not make them be counted again; the backlog's ages also expire after
+LIVE_CACHE_SECONDS. All scope by the current holder (Report.agency in the subtree, the `report_queue`
+index), whereas the flows count for the agency responsible when each event happened (aggregation.py).
 
 Every figure says how fresh it is: the flows count every event up to `counted_until` (the days'
 rebuilds, aggregation.counted_until), the live ones are as of `live_at`.
@@ -26,8 +28,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from agencies.models import Agency, in_subtrees
-from complaints import places
-from complaints.models import OPEN_STATUSES, AnyOf, Category, Channel, Classification, Event, Report, Status
+from complaints import holders, places
+from complaints.models import OPEN_STATUSES, AnyOf, Category, Channel, Classification, Report, Status
 
 from .aggregation import counted_until, day_bounds, generation, rebuild_stale_recent
 from .models import COUNTERS, DailyStat, DurationStat
@@ -218,19 +220,33 @@ def compute(scope: Scope, first: dt.date, last: dt.date) -> dict:
 
 
 def compute_live(scope: Scope, first: dt.date, last: dt.date) -> dict:
-    """The status funnel, the backlog by age and (staff) the top districts by open reports, counted from
-    the reports now (two or three queries)."""
+    """The status funnel, the backlog by age and (staff) the top districts by open reports and the map of
+    open reports, counted from the reports now (three to five queries)."""
+    return {**compute_scope_live(scope), **compute_funnel(scope, first, last)}
+
+
+def compute_funnel(scope: Scope, first: dt.date, last: dt.date) -> dict:
+    """The reports filed in the period, by their status now (one grouped query)."""
     start, _end = day_bounds(first)
     _start, end = day_bounds(last)
-    reports = reports_for(scope)
     funnel_counts = dict(
-        reports.filter(created_at__gte=start, created_at__lt=end)
+        reports_for(scope)
+        .filter(created_at__gte=start, created_at__lt=end)
         .values_list("status")
         .annotate(n=Count("pk"))
         .order_by()
     )
+    return {
+        "funnel": [{"status": s.value, "label": str(s.label), "count": funnel_counts.get(s.value, 0)} for s in Status]
+    }
+
+
+def compute_scope_live(scope: Scope) -> dict:
+    """What the scope's open reports show whatever the period: the backlog by age and, for staff, the
+    districts with the most open reports and the map's newest open reports (one query each)."""
+    open_reports = reports_for(scope).filter(status__in=OPEN_STATUSES)
     now = dt.datetime.now(dt.UTC)
-    backlog_counts = reports.filter(status__in=OPEN_STATUSES).aggregate(
+    backlog_counts = open_reports.aggregate(
         **{
             f"b{i}": Count(
                 "pk",
@@ -243,8 +259,9 @@ def compute_live(scope: Scope, first: dt.date, last: dt.date) -> dict:
     return {
         "live_at": now,
         # Staff: the districts with the most open reports in the scope (Kemendagri names), one grouped query.
-        "top_districts": [] if scope.public else places.top_districts(reports.filter(status__in=OPEN_STATUSES)),
-        "funnel": [{"status": s.value, "label": str(s.label), "count": funnel_counts.get(s.value, 0)} for s in Status],
+        "top_districts": [] if scope.public else places.top_districts(open_reports),
+        # Staff: the same open reports on the map (the newest STAFF_MAP_LIMIT with a pin).
+        "map_points": [] if scope.public else places.staff_map_points(open_reports),
         "backlog": [
             {"label": label, "lo": lo, "hi": hi, "count": backlog_counts[f"b{i}"] or 0}
             for i, (label, lo, hi) in enumerate(BACKLOG_BUCKETS)
@@ -315,10 +332,22 @@ def cached_figures(scope: Scope, first: dt.date, last: dt.date) -> dict:
     if figures is None:
         figures = compute(scope, first, last)
         cache.set(key, figures, CACHE_SECONDS)
-    newest_event = Event.objects.order_by("-pk").values_list("pk", flat=True).first()
-    live_key = f"dashboards:live:{newest_event}:{period}"
-    live = cache.get(live_key)
-    if live is None:
-        live = compute_live(scope, first, last)
-        cache.set(live_key, live, LIVE_CACHE_SECONDS)
-    return {**figures, **live}
+    # The live counts: kept under the version of the reports the scope's agencies hold
+    # (complaints/holders.py), counted again after a change to one of them, not to any report anywhere.
+    if scope.agency is None:
+        holders_version = holders.version([holders.ALL])
+    else:
+        holders_version = holders.version(
+            Agency.objects.filter(in_subtrees([scope.agency])).values_list("pk", flat=True)
+        )
+    live_key = f"dashboards:live:{holders_version}:{get_language()}:{scope.key}"
+    live = cache.get_many([live_key, f"{live_key}:{first.isoformat()}:{last.isoformat()}"])
+    scope_live = live.get(live_key)
+    if scope_live is None:
+        scope_live = compute_scope_live(scope)
+        cache.set(live_key, scope_live, LIVE_CACHE_SECONDS)
+    funnel = live.get(f"{live_key}:{first.isoformat()}:{last.isoformat()}")
+    if funnel is None:
+        funnel = compute_funnel(scope, first, last)
+        cache.set(f"{live_key}:{first.isoformat()}:{last.isoformat()}", funnel, LIVE_CACHE_SECONDS)
+    return {**figures, **scope_live, **funnel}

@@ -16,7 +16,7 @@ from complaints.models import OPEN_STATUSES
 from complaints.pagination import peek_page
 
 from . import exports
-from .figures import Scope, cached_figures, reports_for
+from .figures import Scope, cached_figures
 from .forms import PeriodForm
 from .labels import FORMULAS
 from .links import (
@@ -83,13 +83,6 @@ def _district_filter(request, scope: Scope) -> tuple[Scope, dict]:
         "typed": code,
         "unknown": bool(code) and district is None,
     }
-
-
-def _open_reports_map(scope: Scope) -> dict:
-    """The map of open reports in the dashboard's scope: the same reports as its live figures
-    (figures.reports_for: the subtree that holds them now, the district, never practice reports)."""
-    qs = reports_for(scope).filter(status__in=OPEN_STATUSES)
-    return {"map_points": places.staff_map_points(qs), "map_limit": places.STAFF_MAP_LIMIT}
 
 
 def _add_links(figures: dict, scope: Scope, roots: list) -> None:
@@ -182,7 +175,9 @@ def dashboard(request):
         if not national and not any(up.is_in_subtree_of(root) for root in roots):
             up = None
     ctx = {
-        **_open_reports_map(scope),
+        # The map of open reports: the same reports as the live figures, kept with them (figures.py).
+        "map_points": figures["map_points"],
+        "map_limit": places.STAFF_MAP_LIMIT,
         "district_filter": district_filter,
         "up": up,
         "form": form,

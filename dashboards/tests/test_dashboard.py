@@ -153,10 +153,10 @@ def test_dashboard_query_count_does_not_grow_with_reports(
 
 def test_cached_page_costs_no_figure_queries(client, head, histories, django_assert_max_num_queries):
     _get(client, head)
-    # session, user, the second-factor device, memberships, the unread-notifications badge, the newest event
-    # (are the live figures current?), the map of open reports (its districts, its points; never cached),
-    # the largest duplicate clusters (live, one query)
-    with django_assert_max_num_queries(9):
+    # session, user, the second-factor device, memberships, the unread-notifications badge, the scope's
+    # agencies (the version of the reports they hold: are the live figures and the map current?), the
+    # district list, the largest duplicate clusters (live, one query)
+    with django_assert_max_num_queries(8):
         client.get(URL, PERIOD)
 
 

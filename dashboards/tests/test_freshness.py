@@ -85,3 +85,56 @@ def test_a_day_never_built_counts_nothing_and_says_so(settings):
 
 
 pytestmark = pytest.mark.django_db
+
+
+def _live(client, user):
+    client.force_login(user)
+    figures = client.get(URL, _today()).context["figures"]
+    return {r["status"]: r["count"] for r in figures["funnel"]}, sum(r["count"] for r in figures["backlog"])
+
+
+def test_the_live_counts_follow_a_report_leaving_and_entering_the_scope_at_the_next_view(
+    client, head, make_report, tree
+):
+    report = make_report()  # held by Badung, the head's agency
+    funnel, backlog = _live(client, head)
+    assert (funnel["submitted"], backlog) == (1, 1)
+    report.agency = tree["sleman"]  # held by another government now: it leaves the head's live counts
+    report.save()
+    funnel, backlog = _live(client, head)
+    assert (funnel["submitted"], backlog) == (0, 0)
+    report.agency = tree["dinkes"]  # back inside the head's subtree
+    report.save()
+    funnel, backlog = _live(client, head)
+    assert (funnel["submitted"], backlog) == (1, 1)
+    report.delete()
+    assert _live(client, head)[1] == 0
+
+
+def test_a_change_outside_the_scope_does_not_count_the_scopes_live_figures_again(
+    client, head, sibling_admin, make_report, tree, monkeypatch
+):
+    from dashboards import figures
+
+    inside, elsewhere = make_report(), make_report()
+    elsewhere.agency = tree["sleman"]
+    elsewhere.save()
+    assert _live(client, head)[1] == 1
+    assert _live(client, sibling_admin)[1] == 1  # each scope its own figures, never the other's
+    counted = []
+    real = figures.compute_scope_live
+    monkeypatch.setattr(figures, "compute_scope_live", lambda scope: counted.append(scope) or real(scope))
+    elsewhere.save()  # a change in Sleman only
+    assert _live(client, head)[1] == 1 and counted == []  # kept: Badung's reports did not change
+    assert _live(client, sibling_admin)[1] == 1 and len(counted) == 1  # Sleman's are counted again
+    inside.save()
+    assert _live(client, head)[1] == 1 and len(counted) == 2
+
+
+def test_the_public_page_of_the_heads_agency_never_shows_the_heads_kept_live_counts(client, head, make_report):
+    make_report(is_confidential=True)  # Rahasia: the head counts it, the public never does
+    assert _live(client, head)[1] == 1
+    client.logout()
+    figures = client.get(reverse("statistik:agency", args=["pemkab-badung"]), _today()).context["figures"]
+    assert sum(r["count"] for r in figures["backlog"]) == 0
+    assert sum(r["count"] for r in figures["funnel"]) == 0
