@@ -13,6 +13,9 @@ pages for the others) — pays its template only for what differs per request.
   those values and the language, so a changed report gets a new key (nothing to invalidate, nothing
   shown stale: the digest is the content) and the other cards of the page are reused. Only what the
   card shows goes into the digest: the public name (never an Anonim reporter's identity), the counts.
+  The unfiltered feed's pages, read by a statement compiled once (`CardRows`), key each card by its
+  row as read — every column it is drawn from — with its category's and regency's labels, the
+  language and the time zone: no digest to compute, and no report made from a row whose card is kept.
 - The rows of "my reports" (`my_report_rows`): the same, under a digest of what a row shows (its
   report, running clock and latest public steps, with the clock's countdown computed once for the key
   and the row alike); a row is looked up only for a report of the signed-in reporter's own list.
@@ -37,6 +40,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 
 from django.conf import settings
 from django.template import Context
@@ -200,8 +204,79 @@ def _card_shows(report) -> tuple:
 
 
 def report_cards(context, reports) -> str:
-    """The cards of `reports`, each rendered once per worker for what it shows."""
+    """The cards of `reports`, each rendered once per worker for what it shows: a page read as rows
+    (CardRows: the unfiltered feed) by its rows, any other list of reports by its digest."""
+    rows = getattr(reports, "object_list", reports)
+    if isinstance(rows, CardRows):
+        return rows.cards(context)
     return _kept_rows(context, CARD_TEMPLATE, ((_card_shows(report), {"report": report}) for report in reports))
+
+
+KEY_BODY_MAX = 2000  # a longer body is keyed by its digest: a kept card's key holds its row
+
+
+class CardRows(Sequence):
+    """A page of report cards as its statement read them (`lapor.prepared.Loaded`, the unfiltered feed):
+    a card is kept under its row — every column the card is drawn from, read on this request — with
+    the language, the time zone and the labels of its category and regency, so a card whose report,
+    reporter or agency changed in anything is drawn anew, and a kept card costs no instance of its
+    report. A report (with its reference data) is made only when asked for: by a card to draw, or by
+    whoever iterates the page."""
+
+    def __init__(self, loaded, rows=None):
+        self.loaded = loaded
+        self.rows = loaded.rows if rows is None else rows
+        self._made: dict[int, object] = {}
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return CardRows(self.loaded, self.rows[index])
+        index = range(len(self.rows))[index]
+        report = self._made.get(index)
+        if report is None:
+            from .models import attach_reference
+
+            report = self._made[index] = self.loaded.make(self.rows[index])
+            attach_reference([report])
+        return report
+
+    def keys(self) -> list[tuple]:
+        """Each card's key: its row (a long body by its digest), its category's and regency's labels, in
+        this language and time zone."""
+        from .models import reference_objects
+
+        columns, ref = self.loaded.columns, reference_objects()
+        body, category, regency = columns["body"], columns["category_id"], columns["regency_id"]
+        categories, regions = ref["categories"], ref["regions"]
+        head = (CARD_TEMPLATE, self.loaded.layout, get_language(), timezone.get_current_timezone_name())
+        keys = []
+        for row in self.rows:
+            if len(row[body]) > KEY_BODY_MAX:
+                row = (*row[:body], hashlib.sha256(row[body].encode()).digest(), *row[body + 1 :])
+            shown_category, shown_regency = categories.get(row[category]), regions.get(row[regency])
+            keys.append(
+                (
+                    head,
+                    row,
+                    shown_category.label if shown_category else None,
+                    shown_regency.name if shown_regency else None,
+                )
+            )
+        return keys
+
+    def cards(self, context) -> str:
+        template = context.template.engine.get_template(CARD_TEMPLATE)
+        html = []
+        for index, key in enumerate(self.keys()):
+            card = _cards.get(key)
+            if card is None:
+                card = str(template.render(Context({"report": self[index]}, autoescape=True)))
+                _cards.put(key, card)
+            html.append(card)
+        return mark_safe("".join(html))
 
 
 def _latest_row_shows(report) -> tuple:

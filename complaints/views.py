@@ -19,7 +19,7 @@ from lapor import page_cache, ratelimit
 from lapor.clientip import client_ip
 from lapor.prepared import Prepared
 
-from . import duplicates, ombudsman, own_reports, places, routing, uploads, workflow
+from . import duplicates, fragments, ombudsman, own_reports, places, routing, uploads, workflow
 from .access import (
     REPORTER,
     STAFF_ACTING_ROLES,
@@ -89,9 +89,8 @@ def _unfiltered_feed_rows(start: int, stop: int):
     prepared = _feed_pages.get((start, stop))
     if prepared is None:
         prepared = _feed_pages[start, stop] = Prepared(lambda: _feed()[start:stop], keep_plan=True)
-    rows = prepared.objects()
-    attach_reference(rows)  # category and regions from memory, as for_list() does
-    return rows
+    # The page's cards are kept under their rows: a kept card needs no report made from its row.
+    return fragments.CardRows(prepared.loaded())
 
 
 @require_GET

@@ -39,6 +39,17 @@ _counter = itertools.count(1)
 _EMPTY = ("", (), ())  # a query that matches nothing whatever the values
 
 
+class Loaded:
+    """Rows read by Prepared.loaded(), converted as the ORM converts them (tuples): `make(row)` makes one into the
+    instance Prepared.objects() gives; `layout` names the columns of a row (the same for every row of
+    one statement and shape); `columns`: the model's own attribute names, each with its place in a row."""
+
+    __slots__ = ("rows", "make", "layout", "columns")
+
+    def __init__(self, rows: list, make, layout: tuple, columns: dict[str, int]):
+        self.rows, self.make, self.layout, self.columns = rows, make, layout, columns
+
+
 class Prepared:
     def __init__(self, build: Callable[..., QuerySet], using: str = "default", *, keep_plan: bool = False):
         self.build = build
@@ -47,6 +58,7 @@ class Prepared:
         self._compiled: dict[tuple, tuple[str, tuple, tuple]] = {}
         self._compilers: dict[tuple, object] = {}  # per shape: the compiler that built its SQL (objects())
         self._converters: dict[tuple, dict | None] = {}  # per shape: its columns' converters (objects())
+        self._layouts: dict[tuple, tuple] = {}  # per shape: its columns, named (Loaded.layout)
 
     def sql(self, **values) -> tuple[str, list]:
         """(SQL, parameters) of build(**values); EmptyResultSet, as from Django, when it can match
@@ -66,11 +78,18 @@ class Prepared:
         """The model instances build(**values) would give, made as Django's ModelIterable makes them.
         `known`: {foreign key name: object} set on every instance (what a related manager such as
         `report.events` does), so reading it back costs no query."""
+        loaded = self.loaded(known, **values)
+        return [loaded.make(row) for row in loaded.rows]
+
+    def loaded(self, known: dict | None = None, **values) -> Loaded:
+        """The rows of build(**values), each column converted by its field as objects() converts it,
+        with what makes a row into the instance objects() gives: for a caller that needs the instance of
+        some rows only (a kept fragment looked up by its row, complaints/fragments.py)."""
         shape = _shape(values)
         try:
             sql, params = self._sql(shape, values)
         except EmptyResultSet:
-            return []
+            return Loaded([], None, (), {})
         compiler = self._compilers[shape]
         with connections[self.using].cursor() as cursor:
             self._execute(cursor, sql, params)
@@ -82,17 +101,24 @@ class Prepared:
         start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
         init_list = [column[0].target.attname for column in select[start:end]]
         populators = get_related_populators(klass_info, select, self.using)
-        objs = []
-        for row in self._converted(shape, compiler, rows):
-            obj = model.from_db(self.using, init_list, row[start:end])
+        using = self.using
+
+        def make(row):
+            obj = model.from_db(using, init_list, row[start:end])
             for populator in populators:
                 populator.populate(row, obj)
             for name, position in (annotations or {}).items():
                 setattr(obj, name, row[position])
             for name, related in (known or {}).items():
                 setattr(obj, name, related)
-            objs.append(obj)
-        return objs
+            return obj
+
+        layout = self._layouts.get(shape)
+        if layout is None:
+            layout = self._layouts[shape] = tuple(repr(column[0]) for column in select[: compiler.col_count])
+        columns = {name: start + i for i, name in enumerate(init_list)}
+        converted = [row if type(row) is tuple else tuple(row) for row in self._converted(shape, compiler, rows)]
+        return Loaded(converted, make, layout, columns)
 
     def _converted(self, shape: tuple, compiler, rows: list):
         """`compiler.results_iter([rows])` with the columns' converters found once per shape, not per call

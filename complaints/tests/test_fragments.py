@@ -115,6 +115,11 @@ def _feed() -> str:
     return Client().get(reverse("complaints:list")).content.decode()
 
 
+def _cards(url):
+    """What the feed at `url` shows in its cards (the filter form names every category too)."""
+    return lambda: "".join(re.findall(r"<article .*?</article>", Client().get(url).content.decode(), re.S))
+
+
 def test_a_card_shows_each_change_at_once(feed_report, national_admin, tree):
     assert "Lampu jalan padam di Kuta" in _feed()
     Report.objects.filter(pk=feed_report.pk).update(title="Lampu jalan mati total di Kuta")
@@ -128,6 +133,25 @@ def test_a_card_shows_each_change_at_once(feed_report, national_admin, tree):
     regency = Region.objects.filter(level="regency").exclude(pk=feed_report.regency_id).order_by("code").first()
     Report.objects.filter(pk=feed_report.pk).update(regency=regency)
     assert regency.name in _feed()
+
+
+def test_a_card_shows_its_status_category_and_long_body_anew_in_each_language(feed_report):
+    # The feed's cards are kept under their rows (fragments.CardRows): the category's name comes from the
+    # reference data, not the row, and a long body is keyed by its digest; each change is seen at once.
+    indonesian, english = _cards("/laporan/"), _cards("/en/laporan/")
+    assert f">{Status.VERIFIED.label}</span>" in indonesian()
+    Report.objects.filter(pk=feed_report.pk).update(status=Status.COMPLETED)
+    assert f">{Status.COMPLETED.label}</span>" in indonesian() and ">Completed</span>" in english()
+    category = Category.objects.get(pk=feed_report.category_id)
+    category.name, category.name_en = "Penerangan jalan kampung", "Village street lighting"
+    category.save()  # bumps the reference-data generation (lapor.apps)
+    assert "Penerangan jalan kampung" in indonesian() and "Village street lighting" in english()
+    long_body = "Lampu jalan padam. " * 200
+    Report.objects.filter(pk=feed_report.pk).update(body="Awal berbeda. " + long_body)
+    assert "Awal berbeda." in indonesian()
+    Report.objects.filter(pk=feed_report.pk).update(body="Awal lainnya. " + long_body)  # as long as the one before
+    html = indonesian()
+    assert "Awal lainnya." in html and "Awal berbeda." not in html
 
 
 def test_an_anonim_card_never_shows_the_reporter_and_a_rahasia_report_leaves_the_feed(feed_report, citizen):

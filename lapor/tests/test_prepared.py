@@ -192,6 +192,24 @@ def test_objects_find_their_columns_converters_once_per_shape(make_report, monke
     assert len(found) == 3 + 1  # the ORM's own three reads, and the prepared statement's once
 
 
+def test_loaded_rows_are_hashable_converted_and_make_the_instances_objects_gives(make_report, national_admin, tree):
+    from complaints.models import Report
+    from complaints.tests.portal import published
+
+    first = published(make_report, national_admin, title="Pertama")
+    second = published(make_report, national_admin, title="Kedua", is_anonymous=True)
+    prepared = Prepared(lambda: Report.objects.for_cards().order_by("pk"))
+    loaded = prepared.loaded()
+    # Rows are tuples (a kept fragment's key, complaints/fragments.CardRows), converted as the ORM converts.
+    assert all(type(row) is tuple and hash(row) for row in loaded.rows)
+    assert loaded.rows[0][loaded.columns["created_at"]] == first.created_at
+    assert loaded.layout == Prepared(lambda: Report.objects.for_cards().order_by("-pk")).loaded().layout
+    made = [loaded.make(row) for row in loaded.rows]
+    related = ("agency", "reporter")
+    assert [_loaded(r, related) for r in made] == [_loaded(r, related) for r in prepared.objects()]
+    assert [r.pk for r in made] == [first.pk, second.pk] and made[1].is_anonymous
+
+
 # --- Plans kept by the server (execute, keep_plan) --------------------------------------------------
 
 postgresql_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="PREPARE/EXECUTE is PostgreSQL's")
