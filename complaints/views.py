@@ -19,7 +19,7 @@ from lapor import page_cache, ratelimit
 from lapor.clientip import client_ip
 from lapor.prepared import Prepared
 
-from . import duplicates, fragments, ombudsman, own_reports, places, routing, uploads, workflow
+from . import duplicates, fragments, ombudsman, own_reports, places, report_parts, routing, uploads, workflow
 from .access import (
     REPORTER,
     STAFF_ACTING_ROLES,
@@ -199,7 +199,7 @@ def _detail_context(request, report, forms=None):
     actions = workflow.allowed_actions(report, user) if user.is_authenticated else []
     comments = [(c, _comment_author(c, report)) for c in _comments.objects(report=report.pk, known={"report": report})]
     public = report.is_public
-    return {
+    context = {
         "report": report,
         "events": events,
         "holding_reason": routing.holding_reason(report, events),
@@ -216,6 +216,8 @@ def _detail_context(request, report, forms=None):
         "is_reporter": is_reporter,  # a withheld file is listed to its reporter only
         "merged_count": sum(n for (n,) in _merged_count.rows(report=report.pk)),
     }
+    context["parts"] = report_parts.parts(context)  # what every visitor who sees the same shares
+    return context
 
 
 _PAGE_FORMS = {

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from agencies.roles import national_roles, training_seats
 
-from .. import fragments, sop
+from .. import fragments, report_parts, sop
 from ..access import reporter_public_name
 from ..models import Status
 
@@ -168,3 +168,9 @@ def internal_target_note(report):
         )
         % {"due": agency_time(due, report.agency), "days": days},
     )
+
+
+@register.simple_tag(takes_context=True)
+def kept_part(context, name):
+    """A part of the report page, kept per worker for what it shows (complaints/report_parts.py)."""
+    return report_parts.kept_part(context, name)
