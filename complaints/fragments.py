@@ -25,6 +25,8 @@ pages for the others) — pays its template only for what differs per request.
   reply and reopen forms): blank, their fields are the same for every visitor but for the language,
   so they are kept per worker, form and language; a bound form (the text typed, an
   error) is rendered in full and never kept. Its CSRF token is outside, in the page's own `<form>`.
+- The feed's map section (`feed_map`): its words, the map's settings and the filters' query string
+  the map reads its points with; kept per worker under those, the language and the URL prefix.
 - The navigation (`navigation`, base.html's header): the same for every visitor of one kind — signed in
   or not, staff, seeing the overdue page, coordinating — in one language, but for their CSRF token,
   the page they are on (the language switch's `next`), their public name and unread count. It is
@@ -44,6 +46,7 @@ from collections.abc import Sequence
 
 from django.conf import settings
 from django.template import Context
+from django.urls import get_script_prefix
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -56,6 +59,7 @@ from .access import reporter_public_name
 FORM_TEMPLATE = "complaints/_report_form.html"
 CARD_TEMPLATE = "complaints/_report_card.html"
 FILTERS_TEMPLATE = "complaints/_feed_filters.html"
+FEED_MAP_TEMPLATE = "complaints/_feed_map.html"
 MY_ROW_TEMPLATE = "complaints/_my_report_row.html"
 LATEST_ROW_TEMPLATE = "complaints/_latest_row.html"
 CSRF_MARK = "LaporFormCsrfMark7f3a"
@@ -160,6 +164,7 @@ class _Kept:
 
 _cards = _Kept(CARDS_KEPT)
 _filters = _Kept(FILTERS_KEPT)
+_maps = _Kept(FILTERS_KEPT)
 
 
 def _digest(template_name: str, shown: tuple) -> str:
@@ -343,6 +348,16 @@ def feed_filters(context) -> str:
     return mark_safe(_filters.get_or_render(_digest(FILTERS_TEMPLATE, shown), lambda: template.render(context)))
 
 
+def feed_map(context) -> str:
+    """`complaints/_feed_map.html`, the feed's map section: it shows only the filters' query string (the
+    map reads its points with the same filters), the map's settings and words in the language, so it is
+    kept per worker under those and the URL prefix."""
+    template = context.template.engine.get_template(FEED_MAP_TEMPLATE)
+    values = {name: context.get(name) or "" for name in ("query", "map_tiles", "map_attribution")}
+    key = (get_language(), get_script_prefix(), tuple(values.items()))
+    return mark_safe(_maps.get_or_render(key, lambda: template.render(Context(values, autoescape=True))))
+
+
 class _NavVisitor:
     """The visitor as the kept navigation is drawn for: their kind, and a mark for their public name."""
 
@@ -403,7 +418,8 @@ _navs = _Kept(64)  # languages × kinds
 
 
 def clear_local() -> None:
-    """Forget this worker's kept cards, filter forms and navigations (tests)."""
+    """Forget this worker's kept cards, filter forms, map sections and navigations (tests)."""
     _cards.clear()
     _filters.clear()
+    _maps.clear()
     _navs.clear()

@@ -55,6 +55,12 @@ def feed_filters(context):
 
 
 @register.simple_tag(takes_context=True)
+def feed_map(context):
+    """The feed's map section, kept per worker for its filters and language (complaints/fragments.py)."""
+    return fragments.feed_map(context)
+
+
+@register.simple_tag(takes_context=True)
 def report_cards(context, reports):
     """The public cards of `reports`, each kept per worker for what it shows (complaints/fragments.py)."""
     return fragments.report_cards(context, reports)

@@ -230,6 +230,22 @@ def test_the_kept_filter_form_is_the_form_rendered_in_full(feed_report, monkeypa
     assert "invalid-feedback" in kept[2]
 
 
+MAP_SECTION = re.compile(r'<section class="mb-3" aria-labelledby="report-map-heading".*?</section>', re.S)
+
+
+def test_the_kept_map_section_is_drawn_in_full_for_each_filter_and_language(feed_report, monkeypatch):
+    # The map reads its points with the page's filters: each query string keeps its own section, escaped.
+    urls = ["/laporan/", "/laporan/?q=lampu", '/laporan/?q="><b>x', "/en/laporan/?status=verified", "/en/laporan/"]
+    kept = [MAP_SECTION.search(Client().get(url).content.decode()).group() for url in urls + urls]
+    monkeypatch.setattr(fragments, "_maps", fragments._Kept(0))  # nothing kept: drawn in full each time
+    full = [MAP_SECTION.search(Client().get(url).content.decode()).group() for url in urls]
+    assert kept == full + full
+    assert 'data-points-url="/laporan/peta.json"' in kept[0] and "?q=lampu" in kept[1] and "?q=lampu" not in kept[0]
+    assert "<b>" not in kept[2] and "q=%22%3E%3Cb%3Ex" in kept[2]
+    assert 'data-points-url="/en/laporan/peta.json?status=verified"' in kept[3] and "Show the map" in kept[3]
+    assert "Tampilkan peta" in kept[0] and "Tampilkan peta" not in kept[4]
+
+
 def test_my_report_rows_show_each_change_and_only_to_their_reporter(
     make_report, citizen, other_citizen, national_admin, monkeypatch
 ):
