@@ -513,3 +513,38 @@ def test_the_queue_tabs_read_only_the_open_handling_rows(client, make_report, na
         cur.execute("EXPLAIN (COSTS OFF) " + tabs)
         plan = "\n".join(row[0] for row in cur.fetchall())
     assert "on report_agency_open" in plan and "Seq Scan on complaints_reportagency" not in plan, plan
+
+
+def test_the_overdue_queue_is_scoped_through_the_open_handling_rows(
+    client, make_report, national_admin, agency_admin, sibling_admin, tree
+):
+    """The overdue queue (?antrean=overdue, ?terlambat=1) holds open reports only, so its scope reads the
+    subtrees' open handling rows (report_agency_open) and not every row they ever had: the same reports —
+    the subtree's open reports past their due time, earliest first, nobody else's, no closed one — and a
+    report's own page (whose address may carry the list's filters) keeps the whole scope."""
+    _grow(make_report, national_admin, agency_admin, tree, 4)
+    past = timezone.now() - dt.timedelta(days=2)
+    mine = list(access.staff_reports(agency_admin).filter(status__in=OPEN_STATUSES).order_by("pk"))
+    set_due_at(Report.objects.filter(pk__in=[r.pk for r in mine[:3]]), past)
+    closed = access.staff_reports(agency_admin).exclude(status__in=OPEN_STATUSES).first()
+    set_due_at(Report.objects.filter(pk=closed.pk), past)  # closed: never overdue
+    elsewhere = make_report(title="Di Sleman", suggested_agency=tree["sleman"])
+    set_due_at(Report.objects.filter(pk=elsewhere.pk), past)
+    expected = list(
+        access.staff_reports(agency_admin).overdue().order_by(*access.QUEUE_ORDER).values_list("pk", flat=True)
+    )
+    assert len(expected) == 3 and elsewhere.pk not in expected and closed.pk not in expected
+
+    client.force_login(agency_admin)
+    for params in ({"antrean": "overdue"}, {"terlambat": "1"}):
+        with CaptureQueriesContext(connection) as ctx:
+            shown = _page_rows(client, params)
+        assert shown == expected, params
+        (page,) = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith('SELECT "complaints_report"."id"')]
+        scope = page[page.index('FROM "complaints_reportagency"') :]
+        assert "IN ('submitted'" in scope[: scope.index("LIMIT 1")], page  # the open rows only
+    client.force_login(sibling_admin)
+    assert _page_rows(client, {"antrean": "overdue"}) == [elsewhere.pk]
+    client.force_login(agency_admin)
+    change = reverse("admin:complaints_report_change", args=[closed.pk])
+    assert client.get(change, {"antrean": "overdue"}).status_code == 200
