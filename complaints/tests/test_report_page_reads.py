@@ -3,6 +3,8 @@ their SQL is kept, so every request reads afresh — a change is seen at once, e
 own support state, and the access rule still decides on the row read by its number."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import User
@@ -73,3 +75,21 @@ def test_the_access_rule_decides_on_the_row_read_by_its_number(client, citizen, 
     client.force_login(citizen)  # the reporter reads both in full
     assert "Isi yang belum boleh dibaca publik" in _page(client, waiting)
     assert "Isi rahasia" in _page(client, secret)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="plans are kept by PostgreSQL only")
+def test_the_pages_reads_are_planned_once_per_connection(client, other_citizen, make_report, national_admin):
+    """Each read by a key runs a plan PostgreSQL kept for the connection (lapor/prepared.py keep_plan), for
+    every report and visitor: the second report's page prepares nothing, and shows its own rows."""
+    first = published(make_report, national_admin, title="Lampu jalan padam")
+    second = published(make_report, national_admin, title="Trotoar rusak")
+    Comment.objects.create(report=second, author=other_citizen, body="Sudah tiga malam gelap")
+    client.force_login(other_citizen)
+    _page(client, first)
+    with CaptureQueriesContext(connection) as queries:
+        page = _page(client, second)
+    assert "Trotoar rusak" in page and "Sudah tiga malam gelap" in page and "Lampu jalan padam" not in page
+    executed = [q["sql"] for q in queries.captured_queries if "EXECUTE lapor_plan_" in q["sql"]]
+    # The report, its steps, files, clocks, comments, the visitor's support, the merged count (and the user).
+    assert len(executed) >= 7, [q["sql"][:80] for q in queries.captured_queries]
+    assert not [q for q in queries.captured_queries if "PREPARE" in q["sql"].split("EXECUTE")[0]]
