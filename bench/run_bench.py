@@ -73,6 +73,7 @@ from accounts.testing import force_login, verified_device  # noqa: E402
 from agencies.models import Agency, Membership, Region  # noqa: E402
 from bench.beat import Beat  # noqa: E402
 from bench.goals import SIGNED_IN, ceiling_of, compare, dashboard_first_view_paths, goals_table  # noqa: E402
+from bench.proc_cpu import HZ, REAPED, parent_pid, process_ticks, reaped_ticks, ticks_spent  # noqa: E402
 from bench.serving import GUNICORN_CONF, gunicorn_conf, production_workers  # noqa: E402
 from complaints import status_counts  # noqa: E402
 from complaints.models import AGENCY_CLOCKS, Category, Clock, ClockStep, Report  # noqa: E402
@@ -254,26 +255,23 @@ def submission_queries(user, province, regency, category):
     return len(ctx.captured_queries) - control, status
 
 
-HZ = os.sysconf("SC_CLK_TCK")
-
-
-def _ticks(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        rest = f.read().rsplit(")", 1)[1].split()
-    return int(rest[11]) + int(rest[12])  # utime + stime
-
-
 def cpu_snapshot(server_pid):
-    """CPU ticks of the gunicorn workers and of this database's PostgreSQL backends (same machine)."""
+    """CPU ticks of the gunicorn workers and of this database's PostgreSQL backends (same machine), and the
+    time gunicorn's master and PostgreSQL's postmaster have reaped from children that exited (proc_cpu.REAPED;
+    read last, so that a process gone from the lists has its time there)."""
     workers = subprocess.run(["pgrep", "-P", str(server_pid)], capture_output=True, text=True).stdout.split()
     with connection.cursor() as cur:
         cur.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
         backends = [row[0] for row in cur.fetchall()]
+        cur.execute("SELECT pg_backend_pid()")
+        postmaster = parent_pid(cur.fetchone()[0])
     snap = {}
     for group, pids in (("app", workers), ("db", backends)):
         for pid in pids:
             with contextlib.suppress(OSError, ValueError, IndexError):
-                snap[(group, int(pid))] = _ticks(pid)
+                snap[(group, int(pid))] = process_ticks(int(pid))
+    for group, parent in (("app", server_pid), ("db", postmaster)):
+        snap[(group, REAPED)] = reaped_ticks(parent)
     return snap
 
 
@@ -292,9 +290,7 @@ def steal_ticks() -> int:
 
 def cpu_ms_per_request(before, after, requests):
     """(app, db) CPU milliseconds per request between two snapshots."""
-    totals = {"app": 0, "db": 0}
-    for key, ticks in after.items():
-        totals[key[0]] += ticks - before.get(key, 0)
+    totals = {"app": 0, "db": 0, **ticks_spent(before, after)}
     n = max(requests, 1)
     return round(totals["app"] * 1000 / HZ / n, 1), round(totals["db"] * 1000 / HZ / n, 1)
 
@@ -478,7 +474,7 @@ def main():
         # The shared machine: cores busy with anything but this server and its database during the window
         # (wrk, other processes, the hypervisor's steal), the steal alone, and the 1-minute load average at
         # its end (recorded with every figure).
-        own = sum(t - before.get(k, 0) for k, t in after.items())
+        own = sum(ticks_spent(before, after).values())
         seconds = max(time.monotonic() - started, 0.001)
         other = (machine_busy_ticks() - busy - own) / HZ / seconds
         result["other_cores"], result["load"] = round(max(other, 0.0), 2), round(os.getloadavg()[0], 1)

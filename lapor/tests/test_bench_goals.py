@@ -8,11 +8,14 @@ rendered, signed-in figure, whatever the kept one says.
 
 import json
 
+import pytest
 from django.core.cache import cache
+from django.db import connection
 
 from bench import serving
 from bench.beat import Beat
 from bench.goals import SIGNED_IN, ceiling_of, compare, dashboard_first_view_paths, goals_table
+from bench.proc_cpu import HZ, REAPED, parent_pid, process_ticks, reaped_ticks, ticks_spent
 
 NO_STORE = "max-age=0, no-cache, no-store, must-revalidate, private"
 CITIZEN_PAGES = ("home", "form", "feed", "search", "track", "report")
@@ -197,3 +200,73 @@ def test_after_beats_refresh_no_request_recounts_the_home_counters(db, django_as
     Beat().run_due()
     with django_assert_num_queries(0):
         home_counters()
+
+
+def test_a_process_that_exits_inside_a_window_is_counted_through_its_parents_reaped_time():
+    before = {("db", 11): 100, ("db", 12): 50, ("db", REAPED): 1000, ("app", 7): 10, ("app", REAPED): 0}
+    # 11 ran on (+30); 12 exited after 20 more ticks (its 70 reached the postmaster's reaped time); 13
+    # started and exited inside (25, reaped); 14 started and runs on (5); a parallel worker ran 40 and exited.
+    after = {("db", 11): 130, ("db", 14): 5, ("db", REAPED): 1000 + 70 + 25 + 40, ("app", 7): 22, ("app", REAPED): 0}
+    assert ticks_spent(before, after) == {"db": 30 + 20 + 25 + 5 + 40, "app": 12}
+
+
+def _burn(seconds_of_work=2 * 10**6):
+    return f"sum(i * i for i in range({seconds_of_work}))"
+
+
+def test_a_child_that_exits_between_two_snapshots_is_counted_whole_from_its_parents_reaped_time():
+    """The /proc fields are the right ones: a real child's CPU, as the kernel reports it to its parent."""
+    import os
+    import subprocess
+    import sys
+
+    code = f"import sys; {_burn()}; print('ready', flush=True); sys.stdin.readline(); {_burn()}"
+    child = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert child.stdout.readline().strip() == "ready"
+    before = {("app", child.pid): process_ticks(child.pid), ("app", REAPED): reaped_ticks(os.getpid())}
+    assert parent_pid(child.pid) == os.getpid()
+    child.stdin.write("go\n")
+    child.stdin.flush()
+    _pid, _status, usage = os.wait4(child.pid, 0)
+    child.returncode = 0  # reaped here: Popen must not wait for it again
+    child.stdin.close()
+    child.stdout.close()
+    after = {("app", REAPED): reaped_ticks(os.getpid())}
+    lifetime = round((usage.ru_utime + usage.ru_stime) * HZ)
+    assert lifetime > before[("app", child.pid)]  # it worked after the first snapshot
+    assert abs(ticks_spent(before, after)["app"] - (lifetime - before[("app", child.pid)])) <= 2
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL backend and its postmaster")
+def test_a_database_backend_that_closes_inside_a_window_keeps_its_cpu(db):
+    """A connection recycled inside a window (DATABASE_CONN_MAX_AGE): its backend's CPU after the first
+    snapshot is counted, though the backend is gone at the second."""
+    import os
+    import time
+
+    import psycopg2
+
+    settings = connection.settings_dict
+    other = psycopg2.connect(
+        dbname=settings["NAME"],
+        user=settings["USER"],
+        password=settings["PASSWORD"],
+        host=settings["HOST"],
+        port=settings["PORT"],
+    )
+    with other.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        pid = cur.fetchone()[0]
+    postmaster = parent_pid(pid)
+    before = {("db", pid): process_ticks(pid), ("db", REAPED): reaped_ticks(postmaster)}
+    with other.cursor() as cur:
+        cur.execute("SELECT count(*) FROM generate_series(1, 3000000) g WHERE g % 7 = 3")
+    worked = process_ticks(pid) - before[("db", pid)]
+    other.close()
+    for _ in range(100):  # the postmaster reaps it within moments
+        if not os.path.exists(f"/proc/{pid}"):
+            break
+        time.sleep(0.05)
+    after = {("db", REAPED): reaped_ticks(postmaster)}
+    assert worked > 0
+    assert ticks_spent(before, after)["db"] >= worked
