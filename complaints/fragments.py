@@ -27,6 +27,9 @@ pages for the others) — pays its template only for what differs per request.
   error) is rendered in full and never kept. Its CSRF token is outside, in the page's own `<form>`.
 - The feed's map section (`feed_map`): its words, the map's settings and the filters' query string
   the map reads its points with; kept per worker under those, the language and the URL prefix.
+- Words (`kept_words`, the `{% kept %}` tag): a part of a template made only of words, constant
+  translations, static files' and argument-less URLs (the tag refuses anything else when the template
+  is compiled) is drawn once per worker, language and URL prefix.
 - The navigation (`navigation`, base.html's header): the same for every visitor of one kind — signed in
   or not, staff, seeing the overdue page, coordinating — in one language, but for their CSRF token,
   the page they are on (the language switch's `next`), their public name and unread count. It is
@@ -165,6 +168,7 @@ class _Kept:
 _cards = _Kept(CARDS_KEPT)
 _filters = _Kept(FILTERS_KEPT)
 _maps = _Kept(FILTERS_KEPT)
+_words = _Kept(200)  # {% kept %} parts × languages × URL prefixes
 
 
 def _digest(template_name: str, shown: tuple) -> str:
@@ -358,6 +362,13 @@ def feed_map(context) -> str:
     return mark_safe(_maps.get_or_render(key, lambda: template.render(Context(values, autoescape=True))))
 
 
+def kept_words(key, render) -> str:
+    """A `{% kept %}` part of a template (complaints.templatetags.complaints: words, constant translations
+    and fixed URLs only, checked when the template is compiled), drawn once per worker under `key`: the
+    part itself, the language and the URL prefix."""
+    return mark_safe(_words.get_or_render(key, render))
+
+
 class _NavVisitor:
     """The visitor as the kept navigation is drawn for: their kind, and a mark for their public name."""
 
@@ -422,4 +433,5 @@ def clear_local() -> None:
     _cards.clear()
     _filters.clear()
     _maps.clear()
+    _words.clear()
     _navs.clear()

@@ -1,6 +1,7 @@
 import datetime as dt
 
 from django import template
+from django.urls import get_script_prefix
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
@@ -180,3 +181,56 @@ def internal_target_note(report):
 def kept_part(context, name):
     """A part of the report page, kept per worker for what it shows (complaints/report_parts.py)."""
     return report_parts.kept_part(context, name)
+
+
+def _constant(expression) -> bool:
+    """A filter expression that is a quoted string with no filter: the same for every request."""
+    var = expression.var
+    if expression.filters:
+        return False
+    return isinstance(var, str) or (isinstance(var, template.Variable) and var.literal is not None and not var.lookups)
+
+
+def _unchanging(node) -> bool:
+    """A node that draws the same for every request in one language and URL prefix: text, a comment, a
+    constant translation, a static file's URL, a URL without arguments — nothing read from the context."""
+    from django.template.base import TextNode
+    from django.template.defaulttags import CommentNode, LoadNode, URLNode
+    from django.templatetags.i18n import TranslateNode
+    from django.templatetags.static import StaticNode
+
+    if isinstance(node, TextNode | CommentNode | LoadNode):
+        return True
+    if isinstance(node, TranslateNode):
+        return node.asvar is None and _constant(node.filter_expression) and node.message_context is None
+    if isinstance(node, StaticNode):
+        return node.varname is None and _constant(node.path)
+    if isinstance(node, URLNode):
+        return node.asvar is None and not node.args and not node.kwargs and _constant(node.view_name)
+    return False
+
+
+class KeptNode(template.Node):
+    def __init__(self, nodelist):
+        self.nodelist = nodelist
+
+    def render(self, context):
+        key = (self, get_language(), get_script_prefix())
+        return fragments.kept_words(key, lambda: self.nodelist.render(context))
+
+
+@register.tag
+def kept(parser, token):
+    """`{% kept %}…{% endkept %}`: a part of a page drawn once per worker, language and URL prefix — words,
+    translations, static files' and argument-less URLs only (anything read from the context is refused
+    when the template is compiled, so nothing of a visitor can be kept)."""
+    nodelist = parser.parse(("endkept",))
+    parser.delete_first_token()
+    if len(token.split_contents()) != 1:
+        raise template.TemplateSyntaxError("{% kept %} takes no arguments")
+    refused = [node for node in nodelist if not _unchanging(node)]
+    if refused:
+        raise template.TemplateSyntaxError(
+            f"{{% kept %}} holds only words, translations and fixed URLs: {refused[0]!r}"
+        )
+    return KeptNode(nodelist)

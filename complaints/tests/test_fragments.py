@@ -7,8 +7,8 @@ import re
 
 import pytest
 from django.test import Client, override_settings
-from django.urls import reverse
-from django.utils import timezone
+from django.urls import reverse, set_script_prefix
+from django.utils import timezone, translation
 
 from accounts.testing import force_login
 from agencies.models import Region
@@ -462,3 +462,48 @@ def test_kept_latest_rows_are_the_rows_rendered_in_full_and_rendered_once(
     squeeze = lambda html: re.sub(r"\s+", " ", _strip(html))  # noqa: E731
     assert squeeze(kept) == squeeze(again) == squeeze(full)
     assert "Sampah menumpuk di pasar" in kept and "Lampu jalan padam di Kuta" in kept
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "{{ user.email }}",
+        "{% translate greeting %}",
+        "{% translate 'Halo'|upper %}",
+        "{% url 'complaints:detail' report.tracking_no %}",
+        "{% if user.is_authenticated %}Halo{% endif %}",
+        "{% static path %}",
+        "{% include 'includes/_messages.html' %}",
+    ],
+)
+def test_a_kept_part_refuses_anything_read_from_the_context(body):
+    from django.template import TemplateSyntaxError, engines
+
+    with pytest.raises(TemplateSyntaxError, match="kept"):
+        engines["django"].from_string("{% load i18n static complaints %}{% kept %}<p>" + body + "</p>{% endkept %}")
+
+
+def test_kept_parts_are_drawn_in_full_in_each_language_and_url_prefix(db, citizen, monkeypatch):
+    from django.template import engines
+
+    part = engines["django"].from_string(
+        "{% load i18n static complaints %}{% kept %}{% translate 'Lacak laporan' %} {% url 'complaints:track' %} "
+        "{% static 'js/lapor.js' %}{% endkept %}"
+    )
+    with translation.override("id"):
+        assert part.render({}) == "Lacak laporan /laporan/lacak/ /static/js/lapor.js"
+    with translation.override("en"):
+        assert part.render({}).startswith("Track a report /en/laporan/lacak/")
+    set_script_prefix("/portal/")
+    try:
+        with translation.override("id"):
+            assert part.render({}).startswith("Lacak laporan /portal/laporan/lacak/")
+    finally:
+        set_script_prefix("/")
+    urls = ["/", "/en/", "/laporan/", "/en/laporan/"]
+    visitors = [Client(), _signed_in(citizen)]
+    kept = [_strip(visitor.get(url).content.decode()) for url in urls for visitor in visitors]
+    monkeypatch.setattr(fragments, "_words", fragments._Kept(0))  # nothing kept: drawn in full each time
+    full = [_strip(visitor.get(url).content.decode()) for url in urls for visitor in visitors]
+    assert kept == full
+    assert "Alur laporan" in kept[0] and "Alur laporan" not in kept[2] and "SP4N" in kept[5]
