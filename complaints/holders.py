@@ -4,9 +4,12 @@ is counted again only when a report held there changes, not when any report anyw
 
 Report.save calls `changed` with the agency that held the report before the save and the one holding it
 after (None: nobody yet, the national admins' desk); a deleted report with its holder. The versions are
-bumped at once and again when the transaction commits (as lapor/page_cache.py does): a figure counted by
-a concurrent request from the rows before the commit is kept under the first bump's version, which the
-second replaces. `ALL` moves with every change: the whole country's figures.
+bumped at once (the transaction's own later reads, and tests, see the change) and again when the
+transaction commits: a figure counted meanwhile by a concurrent request, from the rows before the commit,
+is kept under the version that the second bump replaces, and the request that made the change returns only
+after it, so the visitor's next view counts again. A save that writes none of the fields the figures read
+(Report.save, LIVE_FIELDS: a submission's second save of its tracking number) bumps nothing: a submission
+costs two cache round trips. `ALL` moves with every change: the whole country's figures.
 
 A version is a random token, not a counter: a version lost from the cache (evicted, flushed) is given a
 new token when next read, so a kept figure is never read under a version it was not counted under.
@@ -51,7 +54,7 @@ def changed(*agency_ids) -> None:
     ids = set(agency_ids)
     _bump(ids)
     connection = transaction.get_connection()
-    if not connection.in_atomic_block:
+    if not connection.in_atomic_block:  # saved and committed already
         return
     pending = next((func for _sids, func, _robust in connection.run_on_commit if isinstance(func, _AtCommit)), None)
     if pending is None:

@@ -434,6 +434,12 @@ MAP_POINT_FIELDS = frozenset(
     {"is_confidential", "verified_at", "status", "sandbox", "sandbox_id", "latitude", "longitude", "is_anonymous"}
 )
 MAP_POINT_ATTNAMES = ("is_confidential", "verified_at", "status", "sandbox_id", "latitude", "longitude", "is_anonymous")
+# What the figures kept per agency subtree read of a report (complaints/holders.py; dashboards/figures.py
+# compute_scope_live, compute_funnel): a save of other fields only (its tracking number, due time…) changes none.
+LIVE_FIELDS = frozenset(
+    {"agency", "agency_id", "status", "created_at", "sandbox", "sandbox_id", "is_confidential", "kecamatan"}
+    | {"kecamatan_id", "latitude", "longitude", "title", "is_anonymous"}
+)
 PUBLIC_ATTNAMES = ("is_confidential", "verified_at", "status", "sandbox_id")  # what is_public reads
 
 
@@ -678,7 +684,7 @@ class Report(models.Model):
                     from .places import forget_map_point
 
                     forget_map_point(point_before)
-            if self.sandbox_id is None:
+            if self.sandbox_id is None and (fields is None or not LIVE_FIELDS.isdisjoint(fields)):
                 # The figures kept per agency subtree (the dashboards' live counts) of the report's holder
                 # before and after are counted again (complaints/holders.py).
                 holder = self.__dict__.get("agency_id", _UNKNOWN)  # a deferred field is not loaded for this
