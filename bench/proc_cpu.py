@@ -2,7 +2,9 @@
 in-process bench scripts that add the database backend's CPU to their own (bench/profile_submit.py,
 bench/queue_cpu.py), and for bench/run_bench.py's windows (`ticks_spent`)."""
 
+import contextlib
 import os
+import subprocess
 from collections import defaultdict
 
 from django.db import connection
@@ -35,6 +37,26 @@ def reaped_ticks(pid: int) -> int:
 
 def parent_pid(pid: int) -> int:
     return int(_stat(pid)[1])
+
+
+def children(pid: int) -> list[int]:
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    return [int(child) for child in out]
+
+
+def group_snapshot(group: str, parent: int, exclude=()) -> dict:
+    """The CPU ticks of every child of `parent` (but `exclude`) and, read last, the time `parent` has reaped
+    from children that exited. Every child, so that one exiting before the next snapshot was in this one and
+    only what it spent in between is counted (`ticks_spent`); for PostgreSQL's postmaster that is the whole
+    server (this database's backends and parallel workers, the WAL writer and checkpointer, autovacuum, and
+    other databases' backends: the bench's quiet machine has none busy)."""
+    snap = {}
+    for pid in children(parent):
+        if pid not in exclude:
+            with contextlib.suppress(OSError, ValueError, IndexError):  # gone since pgrep
+                snap[(group, pid)] = process_ticks(pid)
+    snap[(group, REAPED)] = reaped_ticks(parent)
+    return snap
 
 
 def backend_ticks() -> int:

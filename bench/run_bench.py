@@ -25,7 +25,6 @@ load run is bounded in time.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import gzip
 import json
@@ -73,7 +72,7 @@ from accounts.testing import force_login, verified_device  # noqa: E402
 from agencies.models import Agency, Membership, Region  # noqa: E402
 from bench.beat import Beat  # noqa: E402
 from bench.goals import SIGNED_IN, ceiling_of, compare, dashboard_first_view_paths, goals_table  # noqa: E402
-from bench.proc_cpu import HZ, REAPED, parent_pid, process_ticks, reaped_ticks, ticks_spent  # noqa: E402
+from bench.proc_cpu import HZ, group_snapshot, parent_pid, ticks_spent  # noqa: E402
 from bench.serving import GUNICORN_CONF, gunicorn_conf, production_workers  # noqa: E402
 from complaints import status_counts  # noqa: E402
 from complaints.models import AGENCY_CLOCKS, Category, Clock, ClockStep, Report  # noqa: E402
@@ -256,23 +255,13 @@ def submission_queries(user, province, regency, category):
 
 
 def cpu_snapshot(server_pid):
-    """CPU ticks of the gunicorn workers and of this database's PostgreSQL backends (same machine), and the
-    time gunicorn's master and PostgreSQL's postmaster have reaped from children that exited (proc_cpu.REAPED;
-    read last, so that a process gone from the lists has its time there)."""
-    workers = subprocess.run(["pgrep", "-P", str(server_pid)], capture_output=True, text=True).stdout.split()
+    """CPU ticks of the gunicorn workers and of PostgreSQL's processes (same machine: every child of the
+    postmaster but run_bench's own backend), and the time gunicorn's master and the postmaster have reaped
+    from children that exited (bench/proc_cpu.py group_snapshot)."""
     with connection.cursor() as cur:
-        cur.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
-        backends = [row[0] for row in cur.fetchall()]
         cur.execute("SELECT pg_backend_pid()")
-        postmaster = parent_pid(cur.fetchone()[0])
-    snap = {}
-    for group, pids in (("app", workers), ("db", backends)):
-        for pid in pids:
-            with contextlib.suppress(OSError, ValueError, IndexError):
-                snap[(group, int(pid))] = process_ticks(int(pid))
-    for group, parent in (("app", server_pid), ("db", postmaster)):
-        snap[(group, REAPED)] = reaped_ticks(parent)
-    return snap
+        own = cur.fetchone()[0]
+    return {**group_snapshot("app", server_pid), **group_snapshot("db", parent_pid(own), exclude={own})}
 
 
 def machine_busy_ticks() -> int:

@@ -15,7 +15,7 @@ from django.db import connection
 from bench import serving
 from bench.beat import Beat
 from bench.goals import SIGNED_IN, ceiling_of, compare, dashboard_first_view_paths, goals_table
-from bench.proc_cpu import HZ, REAPED, parent_pid, process_ticks, reaped_ticks, ticks_spent
+from bench.proc_cpu import HZ, REAPED, group_snapshot, parent_pid, process_ticks, reaped_ticks, ticks_spent
 
 NO_STORE = "max-age=0, no-cache, no-store, must-revalidate, private"
 CITIZEN_PAGES = ("home", "form", "feed", "search", "track", "report")
@@ -237,13 +237,8 @@ def test_a_child_that_exits_between_two_snapshots_is_counted_whole_from_its_pare
     assert abs(ticks_spent(before, after)["app"] - (lifetime - before[("app", child.pid)])) <= 2
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL backend and its postmaster")
-def test_a_database_backend_that_closes_inside_a_window_keeps_its_cpu(db):
-    """A connection recycled inside a window (DATABASE_CONN_MAX_AGE): its backend's CPU after the first
-    snapshot is counted, though the backend is gone at the second."""
-    import os
-    import time
-
+def _other_backend():
+    """A second connection to the test database, and its backend's pid."""
     import psycopg2
 
     settings = connection.settings_dict
@@ -256,17 +251,61 @@ def test_a_database_backend_that_closes_inside_a_window_keeps_its_cpu(db):
     )
     with other.cursor() as cur:
         cur.execute("SELECT pg_backend_pid()")
-        pid = cur.fetchone()[0]
-    postmaster = parent_pid(pid)
-    before = {("db", pid): process_ticks(pid), ("db", REAPED): reaped_ticks(postmaster)}
+        return other, cur.fetchone()[0]
+
+
+def _burn_sql(other, rows=3_000_000):
     with other.cursor() as cur:
-        cur.execute("SELECT count(*) FROM generate_series(1, 3000000) g WHERE g % 7 = 3")
-    worked = process_ticks(pid) - before[("db", pid)]
+        cur.execute(f"SELECT count(*) FROM generate_series(1, {rows}) g WHERE g % 7 = 3")
+
+
+def _close_and_wait(other, pid):
+    import os
+    import time
+
     other.close()
     for _ in range(100):  # the postmaster reaps it within moments
         if not os.path.exists(f"/proc/{pid}"):
-            break
+            return
         time.sleep(0.05)
-    after = {("db", REAPED): reaped_ticks(postmaster)}
+
+
+def _own_backend():
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        return cur.fetchone()[0]
+
+
+postgresql_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL backend, its postmaster")
+
+
+@postgresql_only
+def test_a_database_backend_that_closes_inside_a_window_keeps_its_cpu(db):
+    """A connection recycled inside a window (DATABASE_CONN_MAX_AGE): its backend's CPU after the first
+    snapshot is counted, though the backend is gone at the second."""
+    other, pid = _other_backend()
+    own = _own_backend()
+    postmaster = parent_pid(pid)
+    before = group_snapshot("db", postmaster, exclude={own})
+    assert ("db", pid) in before
+    _burn_sql(other)
+    worked = process_ticks(pid) - before[("db", pid)]
+    _close_and_wait(other, pid)
+    after = group_snapshot("db", postmaster, exclude={own})
     assert worked > 0
     assert ticks_spent(before, after)["db"] >= worked
+
+
+@postgresql_only
+def test_a_backend_that_worked_before_the_window_and_closes_inside_adds_only_what_it_spent_inside(db):
+    """Every child of the postmaster is in the first snapshot, so one that exits inside the window (any
+    database's) adds its time since then, not its whole life from its parent's reaped time."""
+    other, pid = _other_backend()
+    own = _own_backend()
+    _burn_sql(other, rows=6_000_000)
+    lived = process_ticks(pid)
+    before = group_snapshot("db", parent_pid(pid), exclude={own})
+    _close_and_wait(other, pid)
+    after = group_snapshot("db", parent_pid(own), exclude={own})
+    assert lived >= 20
+    assert ticks_spent(before, after)["db"] < lived
