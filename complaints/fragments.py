@@ -278,14 +278,12 @@ class CardRows(Sequence):
 
     def cards(self, context) -> str:
         template = context.template.engine.get_template(CARD_TEMPLATE)
-        html = []
-        for index, key in enumerate(self.keys()):
-            card = _cards.get(key)
-            if card is None:
-                card = str(template.render(Context({"report": self[index]}, autoescape=True)))
-                _cards.put(key, card)
-            html.append(card)
-        return mark_safe("".join(html))
+        return mark_safe(
+            "".join(
+                _cards.get_or_render(key, lambda i=i: template.render(Context({"report": self[i]}, autoescape=True)))
+                for i, key in enumerate(self.keys())
+            )
+        )
 
 
 def _latest_row_shows(report) -> tuple:
