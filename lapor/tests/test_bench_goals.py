@@ -104,6 +104,69 @@ def test_compare_puts_the_signed_in_pages_beside_the_anonymous_ones(tmp_path):
     assert "| feed | 3 → 3 | 11.0 | 11.0 | 1.00 |" in text
 
 
+def _compared(tmp_path, small, large):
+    large["reports"] = 2_000_000
+    (tmp_path / "small.json").write_text(json.dumps(small))
+    (tmp_path / "large.json").write_text(json.dumps(large))
+    text = compare(tmp_path / "small.json", tmp_path / "large.json")
+    rows = {row.split(" | ")[0].lstrip("| "): row.rstrip(" |").rsplit(" | ", 1)[1] for row in text.splitlines()[4:-2]}
+    return rows, text.splitlines()[-1]
+
+
+def test_compare_flags_the_eighth_sessions_parallel_search_and_nothing_else(tmp_path):
+    """The 2M search went parallel (docs/benchmarks.md, eighth session): its database CPU a request 2.9 →
+    436 ms. Goal 5's check names it; every other page, equal at both sizes, is flat."""
+    small, large = summary(), summary()
+    small["pages"]["search" + SIGNED_IN].update(app_ms=8.1, db_ms=2.9, db_ms_inprocess=3.0)
+    large["pages"]["search" + SIGNED_IN].update(app_ms=11.4, db_ms=435.7, db_ms_inprocess=301.0)
+    rows, verdict = _compared(tmp_path, small, large)
+    assert rows["search" + SIGNED_IN].startswith("**no**: CPU 11.0 → 447.1 ms ×40.65, db CPU 2.9 → 435.7 ms")
+    assert {k for k, v in rows.items() if v != "yes"} == {"search" + SIGNED_IN}
+    assert verdict.startswith("Goal 5, flat in N: **missed** by 1 — search_citizen (CPU 11.0 → 447.1 ms")
+    rows, verdict = _compared(tmp_path, summary(), summary())
+    assert set(rows.values()) == {"yes"} and verdict == "Goal 5, flat in N: met"
+
+
+def test_compare_flags_a_database_that_grows_while_the_pages_sum_stays_within_the_limit(tmp_path):
+    small, large = summary(), summary()
+    small["pages"]["mine"].update(app_ms=10.0, db_ms=2.0)
+    large["pages"]["mine"].update(app_ms=9.0, db_ms=4.5)  # 12.0 → 13.5 ms in all: ×1.13
+    rows, verdict = _compared(tmp_path, small, large)
+    assert rows["mine"] == "**no**: db CPU 2.0 → 4.5 ms ×2.25"
+    assert "missed** by 1 — mine" in verdict
+
+
+def test_compare_flags_a_kept_page_whose_one_rendered_request_reads_more_with_n(tmp_path):
+    """A page the cache answers at both sizes costs the same in its window; the one request run_bench renders
+    in process (page_facts) is where its database shows (the eighth session's anonymous search, 3 → 258 ms)."""
+    small, large = summary(), summary()
+    large["pages"]["search"]["db_ms_inprocess"] = 258.0
+    large["pages"]["mine"]["db_ms_inprocess"] = 5.0  # 2 → 5 ms: one request's millisecond noise
+    rows, _verdict = _compared(tmp_path, small, large)
+    assert rows["search"] == "**no**: db in process 2.0 → 258.0 ms ×129.00"
+    assert rows["mine"] == "yes"
+
+
+def test_compare_flags_a_page_whose_queries_grow_with_n(tmp_path):
+    small, large = summary(), summary()
+    large["pages"]["queue_agency"]["queries"] = 4
+    rows, _verdict = _compared(tmp_path, small, large)
+    assert rows["queue_agency"] == "**no**: queries 3 → 4"
+    assert rows["queue_national"] == "yes"
+
+
+def test_compare_holds_a_small_growth_below_the_floor_flat_and_does_not_judge_the_ceiling(tmp_path):
+    small, large = summary(), summary()
+    small["pages"]["track"].update(app_ms=0.8, db_ms=0.2)
+    large["pages"]["track"].update(app_ms=1.2, db_ms=0.3)  # 1.0 → 1.5 ms: ×1.5 but + 0.5 ms
+    large["pages"]["dashboard"].update(app_ms=13.0, db_ms=1.0)  # 11.0 → 14.0 ms: ×1.27, within the limit
+    small["ceiling"], large["ceiling"] = ceiling_of([window("400", 0.9)]), ceiling_of([window("300", 1.9)])
+    rows, verdict = _compared(tmp_path, small, large)
+    assert rows["track"] == "yes" and rows["dashboard"] == "yes"
+    assert rows["ceiling (one INSERT)"] == "—"
+    assert verdict == "Goal 5, flat in N: met"
+
+
 def window(rps, app_ms, db_ms=0.5, p99="20.00ms"):
     return {"rps": rps, "app_ms": app_ms, "db_ms": db_ms, "p50": "9.00ms", "p99": p99, "errors": "0", "load": 2.0}
 
