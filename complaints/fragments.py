@@ -110,9 +110,14 @@ def _render_blank_form(engine) -> str:
 def report_form(context) -> str:
     """`complaints/_report_form.html` for the context's `report_form`: the blank form from the kept
     copy with this response's token and key, any other form rendered."""
+    from .forms import BlankReportForm
+
     engine = context.template.engine
     form = context["report_form"]
     if not _blank(form, context):
+        if isinstance(form, BlankReportForm):  # drawn in full: the form itself
+            with context.push(report_form=form.form):
+                return engine.get_template(FORM_TEMPLATE).render(context)
         return engine.get_template(FORM_TEMPLATE).render(context)
     key = f"report-form:{get_language()}:{timezone.localdate().isoformat()}"
     html = refcache.get(key, lambda: _render_blank_form(engine))

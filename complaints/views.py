@@ -33,7 +33,7 @@ from .access import (
 from .citizen_forms import AcceptForm, CommentForm, ProvideInfoForm, ReopenForm, ReplyForm
 from .counters import home_counters
 from .filters import FEED_ORDER, ReportFilter
-from .forms import ReportForm, area_children, new_submission_key, search_agencies
+from .forms import BlankReportForm, ReportForm, area_children, new_submission_key, search_agencies
 from .models import Attachment, Clock, Comment, Event, Report, Support, attach_reference
 from .pagination import peek_page, peek_page_by_ids, query_without_page
 from .workflow import ActionNotAllowed, InvalidAttachment, InvalidInput, WorkflowError
@@ -49,7 +49,7 @@ def _fill_submission_key(request, form):
 
 @require_GET
 def home(request):
-    form = ReportForm()
+    form = BlankReportForm()
     _fill_submission_key(request, form)
     ctx = {
         "latest": _latest_public(),
@@ -512,7 +512,7 @@ def _render_report_form(request, form, *, reattach=(), restored=False, status=20
 def submit_report(request):
     if request.method != "POST":
         draft = request.session.get(REPORT_DRAFT_SESSION_KEY)
-        form = ReportForm(initial=draft["data"] if draft else None)
+        form = ReportForm(initial=draft["data"]) if draft else BlankReportForm()
         return _render_report_form(request, form, reattach=draft["files"] if draft else (), restored=bool(draft))
 
     if "discard_draft" in request.POST:

@@ -106,6 +106,38 @@ def test_the_blank_form_is_rendered_once_per_worker_language_and_generation(db, 
     assert len(renders) == 3
 
 
+@pytest.mark.parametrize("url", ["/laporan/baru/", "/", "/en/laporan/baru/"])
+def test_a_blank_form_page_makes_no_form_once_the_form_is_kept(db, citizen, monkeypatch, url):
+    from complaints.forms import ReportForm
+
+    client = _signed_in(citizen)
+    client.get(url)  # the kept copy drawn (by the one form it makes)
+    made = []
+    real = ReportForm.__init__
+    monkeypatch.setattr(ReportForm, "__init__", lambda self, *a, **kw: made.append(1) or real(self, *a, **kw))
+    html = client.get(url).content.decode()
+    assert made == []
+    assert len(SUBMISSION_KEY.findall(html)) == 1 and fragments.KEY_MARK not in html
+    # A draft is the visitor's own form, made and drawn in full.
+    session = client.session
+    session["report_draft"] = {"data": {"title": "Pungutan liar di kantor desa Sukamaju"}, "files": []}
+    session.save()
+    if url.endswith("baru/"):
+        assert "Pungutan liar di kantor desa Sukamaju" in client.get(url).content.decode()
+        assert made
+
+
+def test_a_blank_form_is_the_report_form_when_asked_more_than_its_key(db):
+    from complaints.forms import BlankReportForm
+
+    blank = BlankReportForm()
+    key = blank.initial["submission_key"]
+    assert not blank.is_bound and blank._value("title") is None
+    assert set(blank.fields) >= {"title", "body", "regency", "category", "submission_key"}
+    assert blank.form.initial["submission_key"] == key and not blank.form.is_bound
+    assert BlankReportForm().initial["submission_key"] != key
+
+
 @pytest.fixture
 def feed_report(make_report, national_admin):
     return published(make_report, national_admin, title="Lampu jalan padam di Kuta")
