@@ -4,7 +4,8 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -143,11 +144,36 @@ def _not_found(request, number, status=404):
 # (the number, the report, the report and the visitor), so one plan serves every value: planned by
 # PostgreSQL once per connection (keep_plan), not on every request — planning was most of their
 # database CPU (the report by its number 2 ms cold).
-_report_by_number = Prepared(
-    # The report it was merged into is read only when it was merged (its number is shown).
-    lambda number: Report.objects.select_related("agency", "reporter").filter(tracking_no=number).order_by("pk")[:1],
-    keep_plan=True,
-)
+# The report page's row carries two answers of its own (issue #15: a statement each before, most of
+# their cost the round trip): how many duplicates were merged into it, and whether the visitor
+# supports it (`user` 0 for an anonymous visitor: nobody's id). Read with the row on every request,
+# never kept.
+_MERGED_ANNOTATION, _SUPPORTED_ANNOTATION = "lapor_page_merged", "lapor_page_supported"
+
+
+def _report_with_page_answers(number, user):
+    merged = (
+        Report.objects.filter(merged_into_id=OuterRef("pk"))
+        .order_by()
+        .values("merged_into_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return (
+        # The report it was merged into is read only when it was merged (its number is shown).
+        Report.objects.select_related("agency", "reporter")
+        .filter(tracking_no=number)
+        .annotate(
+            **{
+                _MERGED_ANNOTATION: Coalesce(Subquery(merged), 0),
+                _SUPPORTED_ANNOTATION: Exists(Support.objects.filter(report_id=OuterRef("pk"), user_id=user)),
+            }
+        )
+        .order_by("pk")[:1]
+    )
+
+
+_report_by_number = Prepared(_report_with_page_answers, keep_plan=True)
 _public_steps = Prepared(
     lambda report: Event.objects.filter(report_id=report, is_public=True).select_related("agency", "target_agency"),
     keep_plan=True,
@@ -167,17 +193,25 @@ _supported = Prepared(
 )
 
 
-def _report_for_page(number: str):
-    """The report page's row for a visitor without staff reach (access.get_report_for_user decides)."""
-    found = _report_by_number.objects(number=number)
+def _report_for_page(number: str, user):
+    """The report page's row for a visitor without staff reach (access.get_report_for_user decides), with
+    its merged count and the visitor's support (_report_with_page_answers)."""
+    visitor = user.pk if getattr(user, "is_authenticated", False) else 0
+    found = _report_by_number.objects(number=number, user=visitor)
     attach_reference(found)  # category and regions from memory, as for_list() does
-    return found[0] if found else None
+    if not found:
+        return None
+    found[0].lapor_page_visitor = visitor  # whose support the row carries
+    return found[0]
 
 
 def _get_report(request, tracking_no, qs=None):
     if qs is None:
         return get_report_for_user(
-            request.user, tracking_no, Report.objects.for_list().select_related("reporter"), fetch=_report_for_page
+            request.user,
+            tracking_no,
+            Report.objects.for_list().select_related("reporter"),
+            fetch=lambda number: _report_for_page(number, request.user),
         )
     return get_report_for_user(request.user, tracking_no, qs)
 
@@ -220,13 +254,30 @@ def _detail_context(request, report, forms=None):
         "forms": _PageForms(forms),
         "is_public": public,
         "comments": comments,
-        "supported": public and user.is_authenticated and bool(_supported.rows(report=report.pk, user=user.pk)),
+        "supported": public and user.is_authenticated and _supports(report, user),
         "case_file": is_reporter and ombudsman.may_file_case(report),
         "is_reporter": is_reporter,  # a withheld file is listed to its reporter only
-        "merged_count": sum(n for (n,) in _merged_count.rows(report=report.pk)),
+        "merged_count": _merged(report),
     }
     context["parts"] = report_parts.parts(context)  # what every visitor who sees the same shares
     return context
+
+
+def _supports(report, user) -> bool:
+    """Whether `user` (signed in) supports `report`: read with the row by _report_for_page for `user`,
+    else (the row read another way: staff, a comment POST) by its own statement."""
+    if (
+        getattr(report, _SUPPORTED_ANNOTATION, None) is not None
+        and getattr(report, "lapor_page_visitor", None) == user.pk
+    ):
+        return bool(getattr(report, _SUPPORTED_ANNOTATION))
+    return bool(_supported.rows(report=report.pk, user=user.pk))
+
+
+def _merged(report) -> int:
+    """How many duplicates were merged into `report` (as _supports: read with the row, or by itself)."""
+    n = getattr(report, _MERGED_ANNOTATION, None)
+    return n if n is not None else sum(n for (n,) in _merged_count.rows(report=report.pk))
 
 
 _PAGE_FORMS = {
