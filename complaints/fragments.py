@@ -19,8 +19,9 @@ pages for the others) — pays its template only for what differs per request.
 - The rows of "my reports" (`my_report_rows`): the same, under a digest of what a row shows (its
   report, running clock and latest public steps, with the clock's countdown computed once for the key
   and the row alike); a row is looked up only for a report of the signed-in reporter's own list.
-- The home page's latest public reports (`latest_rows`): the same, under a digest of what a row shows
-  (read from the report's row and its reference data, no reporter).
+- The home page's latest public reports (`latest_rows`): read by a statement compiled once, as the
+  unfiltered feed's cards (`CardRows`), each row kept under its row as read with its labels, the
+  language and the time zone; any other list of them under a digest of what a row shows.
 - The report page's small forms (`crispy_form`: the comment form, and the reporter's provide-info,
   reply and reopen forms): blank, their fields are the same for every visitor but for the language,
   so they are kept per worker, form and language; a bound form (the text typed, an
@@ -235,10 +236,11 @@ class CardRows(Sequence):
     the language, the time zone and the labels of its category and regency, so a card whose report,
     reporter or agency changed in anything is drawn anew, and a kept card costs no instance of its
     report. A report (with its reference data) is made only when asked for: by a card to draw, or by
-    whoever iterates the page."""
+    whoever iterates the page. `template` draws one (the feed's card, or the home page's latest row:
+    a row holds every column either shows)."""
 
-    def __init__(self, loaded, rows=None):
-        self.loaded = loaded
+    def __init__(self, loaded, rows=None, template: str = CARD_TEMPLATE):
+        self.loaded, self.template = loaded, template
         self.rows = loaded.rows if rows is None else rows
         self._made: dict[int, object] = {}
 
@@ -247,7 +249,7 @@ class CardRows(Sequence):
 
     def __getitem__(self, index):
         if isinstance(index, slice):
-            return CardRows(self.loaded, self.rows[index])
+            return CardRows(self.loaded, self.rows[index], self.template)
         index = range(len(self.rows))[index]
         report = self._made.get(index)
         if report is None:
@@ -265,7 +267,7 @@ class CardRows(Sequence):
         columns, ref = self.loaded.columns, reference_objects()
         body, category, regency = columns["body"], columns["category_id"], columns["regency_id"]
         categories, regions = ref["categories"], ref["regions"]
-        head = (CARD_TEMPLATE, self.loaded.layout, get_language(), timezone.get_current_timezone_name())
+        head = (self.template, self.loaded.layout, get_language(), timezone.get_current_timezone_name())
         keys = []
         for row in self.rows:
             if len(row[body]) > KEY_BODY_MAX:
@@ -282,7 +284,7 @@ class CardRows(Sequence):
         return keys
 
     def cards(self, context) -> str:
-        template = context.template.engine.get_template(CARD_TEMPLATE)
+        template = context.template.engine.get_template(self.template)
         return mark_safe(
             "".join(
                 _cards.get_or_render(key, lambda i=i: template.render(Context({"report": self[i]}, autoescape=True)))
@@ -306,7 +308,10 @@ def _latest_row_shows(report) -> tuple:
 
 
 def latest_rows(context, reports) -> str:
-    """The rows of the home page's latest public `reports`, each rendered once per worker for what it shows."""
+    """The rows of the home page's latest public `reports`, each rendered once per worker for what it shows:
+    rows read by a statement compiled once (CardRows: views._latest_public) by their rows."""
+    if isinstance(reports, CardRows):
+        return reports.cards(context)
     return _kept_rows(
         context, LATEST_ROW_TEMPLATE, ((_latest_row_shows(report), {"report": report}) for report in reports)
     )

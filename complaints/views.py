@@ -71,10 +71,9 @@ _home_latest = Prepared(lambda: _feed()[:HOME_LATEST], keep_plan=True)
 
 
 def _latest_public():
-    """The home page's newest public reports: the feed's first rows."""
-    rows = _home_latest.objects()
-    attach_reference(rows)  # category and regions from memory, as for_list() does
-    return rows
+    """The home page's newest public reports: the feed's first rows, each row's part kept under its row (a
+    kept one needs no report made from it)."""
+    return fragments.CardRows(_home_latest.loaded(), template=fragments.LATEST_ROW_TEMPLATE)
 
 
 # The unfiltered feed's first pages (what most visitors open): each page's statement compiled once

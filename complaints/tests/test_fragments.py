@@ -496,6 +496,34 @@ def test_kept_latest_rows_are_the_rows_rendered_in_full_and_rendered_once(
     assert "Sampah menumpuk di pasar" in kept and "Lampu jalan padam di Kuta" in kept
 
 
+@pytest.mark.parametrize("path", ["/", "/laporan/"])
+def test_a_kept_row_makes_no_report_from_its_row(feed_report, make_report, national_admin, citizen, monkeypatch, path):
+    # The home page's latest rows and the feed's cards are kept under their rows (fragments.CardRows).
+    published(make_report, national_admin, title="Sampah menumpuk di pasar")
+    client = _signed_in(citizen)
+    client.get(path)
+    made = []
+    real = Report.from_db.__func__
+    monkeypatch.setattr(Report, "from_db", classmethod(lambda cls, *a: made.append(1) or real(cls, *a)))
+    html = client.get(path).content.decode()
+    assert "Sampah menumpuk di pasar" in html and "Lampu jalan padam di Kuta" in html
+    assert made == []
+    Report.objects.filter(pk=feed_report.pk).update(title="Lampu jalan mati total di Kuta")
+    assert "Lampu jalan mati total di Kuta" in client.get(path).content.decode()
+    assert made == [1]  # the changed row's only
+
+
+def test_a_latest_row_shows_its_categorys_new_name_in_each_language(feed_report, citizen):
+    client = _signed_in(citizen)
+    _latest(client), _latest(client, "/en/")
+    category = Category.objects.get(pk=feed_report.category_id)
+    category.name, category.name_en = "Penerangan jalan kampung", "Village street lighting"
+    category.save()  # bumps the reference-data generation (lapor.apps)
+    assert "Penerangan jalan kampung" in _latest(client)
+    english = _latest(client, "/en/")
+    assert "Village street lighting" in english and "Penerangan jalan kampung" not in english
+
+
 @pytest.mark.parametrize(
     "body",
     [
