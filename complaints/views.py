@@ -33,10 +33,10 @@ from .access import (
 )
 from .citizen_forms import AcceptForm, CommentForm, ProvideInfoForm, ReopenForm, ReplyForm
 from .counters import home_counters
-from .filters import FEED_ORDER, ReportFilter
+from .filters import FEED_ORDER, ReportFilter, search_page
 from .forms import BlankReportForm, ReportForm, area_children, new_submission_key, search_agencies
 from .models import Attachment, Clock, Comment, Event, Report, Support, attach_reference
-from .pagination import peek_page, peek_page_by_ids, query_without_page
+from .pagination import peek_page, query_without_page
 from .workflow import ActionNotAllowed, InvalidAttachment, InvalidInput, WorkflowError
 
 # "My reports" tabs: slug → (label, statuses; None = all).
@@ -99,12 +99,8 @@ def report_list(request):
     # and its search and filter form is usually drawn from the kept copy (fragments.feed_filters).
     report_filter = SimpleLazyObject(lambda: ReportFilter(request.GET or None, queryset=_feed()))
     if request.GET.get("q", "").strip():
-        # A search: the page's ids chosen by the search's plan alone, its cards read by id (pagination).
-        page = peek_page_by_ids(
-            report_filter.qs,
-            lambda ids: Report.objects.public().for_cards().filter(pk__in=ids).order_by(*FEED_ORDER),
-            request.GET.get("page"),
-        )
+        # A search: the page's ids chosen by the search's plan alone, its cards read by id (filters.search_page).
+        page = search_page(report_filter.qs, request.GET.get("page"))
     elif all(name == "page" for name in request.GET):  # the unfiltered feed
         page = peek_page(None, request.GET.get("page"), rows_of=_unfiltered_feed_rows)
     else:
