@@ -144,6 +144,13 @@ def _not_found(request, number, status=404):
 # supports it (`user` 0 for an anonymous visitor: nobody's id). Read with the row on every request,
 # never kept.
 _MERGED_ANNOTATION, _SUPPORTED_ANNOTATION = "lapor_page_merged", "lapor_page_supported"
+# And whether it has any file, visible comment, open clock: most reports have no file and no comment, and
+# a closed one no clock; the page reads each only when the row says there is one (a statement less each).
+_HAS = {
+    "files": ("lapor_page_has_files", lambda: Attachment.objects.filter(report_id=OuterRef("pk"))),
+    "comments": ("lapor_page_has_comments", lambda: Comment.objects.filter(report_id=OuterRef("pk"), is_hidden=False)),
+    "clocks": ("lapor_page_has_open_clocks", lambda: Clock.objects.filter(report_id=OuterRef("pk"), stopped_at=None)),
+}
 
 
 def _report_with_page_answers(number, user):
@@ -162,6 +169,7 @@ def _report_with_page_answers(number, user):
             **{
                 _MERGED_ANNOTATION: Coalesce(Subquery(merged), 0),
                 _SUPPORTED_ANNOTATION: Exists(Support.objects.filter(report_id=OuterRef("pk"), user_id=user)),
+                **{name: Exists(rows()) for name, rows in _HAS.values()},
             }
         )
         .order_by("pk")[:1]
@@ -224,18 +232,27 @@ _merged_count = Prepared(
 )
 
 
+def _page_rows(report, what: str, statement: Prepared) -> list:
+    """The report's rows of `what` (files, comments, clocks) by their statement, unless the page's row
+    (_report_for_page) says it has none. A row read another way (staff, a comment POST) says nothing."""
+    has = getattr(report, _HAS[what][0], None)
+    if has is not None and not has:
+        return []
+    return statement.objects(report=report.pk, known={"report": report})
+
+
 def _detail_context(request, report, forms=None):
     user = request.user
     events = _public_steps.objects(report=report.pk, known={"report": report})
     # The report's files and its public steps' files in one query: each step's as `event.files`.
     files = {}
-    for attachment in _files.objects(report=report.pk, known={"report": report}):
+    for attachment in _page_rows(report, "files", _files):
         files.setdefault(attachment.event_id, []).append(attachment)
     for event in events:
         event.files = files.get(event.pk, [])
     is_reporter = user.is_authenticated and report.reporter_id == user.pk
     actions = workflow.allowed_actions(report, user) if user.is_authenticated else []
-    comments = [(c, _comment_author(c, report)) for c in _comments.objects(report=report.pk, known={"report": report})]
+    comments = [(c, _comment_author(c, report)) for c in _page_rows(report, "comments", _comments)]
     public = report.is_public
     context = {
         "report": report,
@@ -245,7 +262,7 @@ def _detail_context(request, report, forms=None):
         "report_files": files.get(None, []),
         "reporter": reporter_shown_to(user, report),
         "actions": actions,
-        "open_clocks": [c for c in _clocks.objects(report=report.pk, known={"report": report}) if c.is_open],
+        "open_clocks": [c for c in _page_rows(report, "clocks", _clocks) if c.is_open],
         "forms": _PageForms(forms),
         "is_public": public,
         "comments": comments,

@@ -6,11 +6,12 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import User
 from complaints import workflow
-from complaints.models import Comment, Support
-from complaints.tests.portal import published
+from complaints.models import Clock, ClockKind, Comment, Support
+from complaints.tests.portal import png_upload, published
 
 
 def _page(client, report):
@@ -90,9 +91,9 @@ def test_the_pages_reads_are_planned_once_per_connection(client, other_citizen, 
         page = _page(client, second)
     assert "Trotoar rusak" in page and "Sudah tiga malam gelap" in page and "Lampu jalan padam" not in page
     executed = [q["sql"] for q in queries.captured_queries if "EXECUTE lapor_plan_" in q["sql"]]
-    # The report (with its merged count and the visitor's support), its steps, files, clocks, comments (and
-    # the user).
-    assert len(executed) >= 6, [q["sql"][:80] for q in queries.captured_queries]
+    # The report (with its merged count, the visitor's support, whether it has files, comments, open clocks),
+    # its steps, clocks, comments (it has no file) and the user.
+    assert len(executed) >= 5, [q["sql"][:80] for q in queries.captured_queries]
     assert not [q for q in queries.captured_queries if "PREPARE" in q["sql"].split("EXECUTE")[0]]
 
 
@@ -125,3 +126,42 @@ def test_the_merged_count_and_each_visitors_support_are_read_with_the_row(
     client.force_login(agency_admin)  # staff reach: the row by reports_visible_to, the answers by themselves
     page = _page(client, main)
     assert MERGED_TWO in page and 'id="merged-count"' not in _page(client, second)
+
+
+def test_files_comments_and_open_clocks_are_read_whenever_the_row_says_there_are(
+    client, other_citizen, make_report, national_admin, agency_admin, tree
+):
+    """The page's row says whether the report has any file, visible comment and open clock, and the page
+    reads them only then: each appears as soon as there is one, and goes when there is none."""
+    from complaints.uploads import check_upload
+
+    report = published(make_report, national_admin, title="Lampu jalan padam")
+    client.force_login(other_citizen)
+    page = _page(client, report)
+    assert "bukti-jawaban.png" not in page and "Belum ada komentar." in page
+    clocks = [c for c in Clock.objects.filter(report=report) if c.is_open]
+    assert clocks
+    shown = f'<dt class="col-sm-3">{clocks[0].get_kind_display()}</dt>'
+    assert shown in page
+    workflow.dispatch(report, by=national_admin, to_agency=tree["badung"])
+    workflow.respond(report, by=agency_admin, note="Sudah", attachments=[check_upload(png_upload("bukti-jawaban.png"))])
+    Comment.objects.create(report=report, author=other_citizen, body="Sudah tiga malam gelap")
+    page = _page(client, report)
+    assert "bukti-jawaban.png" in page and "Sudah tiga malam gelap" in page
+    Comment.objects.filter(report=report).update(is_hidden=True)
+    Clock.objects.filter(report=report).update(stopped_at=timezone.now())
+    page = _page(client, report)
+    assert "Sudah tiga malam gelap" not in page and "Belum ada komentar." in page and "bukti-jawaban.png" in page
+    assert not any(f'<dt class="col-sm-3">{label}</dt>' in page for _kind, label in ClockKind.choices)
+
+
+def test_a_report_without_files_or_comments_costs_the_signed_in_page_four_reads(
+    client, other_citizen, make_report, national_admin, django_assert_max_num_queries
+):
+    """The user, the report's row (with its merged count, the visitor's support and whether it has
+    files, comments, open clocks), its steps and its open clocks; the session too where it is not cached."""
+    report = published(make_report, national_admin, title="Lampu jalan padam")
+    client.force_login(other_citizen)
+    _page(client, report)
+    with django_assert_max_num_queries(4 if connection.vendor == "postgresql" else 5):
+        assert "Lampu jalan padam" in _page(client, report)
