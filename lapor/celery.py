@@ -8,7 +8,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lapor.settings")
 # Work is queued after the commit by lapor.queue.after_commit (tasks named, never imported, by the domain).
 # Serialization (JSON only), time limits, acks_late and broker timeouts come from the CELERY_*
 # settings in lapor/settings.py; the schedule lives here, in code.
-app = Celery("lapor", task_cls="celery.contrib.django.task:DjangoTask")
+# Tasks are Celery's DjangoTask whose delay() publishes without Celery's per-call machinery (lapor/broker.py).
+app = Celery("lapor", task_cls="lapor.broker:DirectTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 

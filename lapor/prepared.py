@@ -297,6 +297,7 @@ def _no_parallel(execute, sql, params, many, context):
 # --- INSERTs ---------------------------------------------------------------------------------------
 
 _INSERTS: dict[tuple, tuple[str, list]] = {}
+KEEP_PLAN_MAX_ROWS = 4  # INSERTs of up to this many rows are prepared on the server (insert_rows)
 INSERT_MAX_ROWS = 50  # more rows at once (a sweep's, a broadcast's) are rare: the ORM's bulk_create
 
 
@@ -311,7 +312,12 @@ def insert_rows(objs: list, *, using: str | None = None) -> None:
     marked saved. Only for plain rows: a model with pre_save/post_save receivers, a multi-table
     child, or a value that is an expression (a database default left to the database) goes through
     the ORM unchanged, and so do more than INSERT_MAX_ROWS rows. Callers keep what their model's own
-    `save()` adds (e.g. Report's counters)."""
+    `save()` adds (e.g. Report's counters).
+
+    Up to KEEP_PLAN_MAX_ROWS rows (a submission's five INSERTs are of one row each) the statement is
+    also prepared on PostgreSQL once per connection (execute()): the server neither parses nor plans
+    it again — PostgreSQL infers each parameter's type from its column, and a value too long for its
+    column fails as the plain INSERT does. More rows (a broadcast) are rare: not kept on the connection."""
     if not objs:
         return
     model = type(objs[0])
@@ -342,7 +348,10 @@ def insert_rows(objs: list, *, using: str | None = None) -> None:
                 return _orm_insert(objs, using)
             params.append(field.get_db_prep_save(value, connection=connection))
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        if len(objs) <= KEEP_PLAN_MAX_ROWS:
+            execute(cursor, sql, params)  # planned by PostgreSQL once per connection
+        else:
+            cursor.execute(sql, params)
         ids = None if pk_given else [row[0] for row in cursor.fetchall()]
     for i, obj in enumerate(objs):
         if ids is not None:

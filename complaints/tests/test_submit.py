@@ -6,7 +6,6 @@ import re
 from smtplib import SMTPException
 
 import pytest
-from celery.app.task import Task
 from django.core import mail
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -20,6 +19,7 @@ from complaints import notifications, routing_model, workflow
 from complaints.forms import ReportForm
 from complaints.models import Category, Notification, Report
 from lapor import celery_app
+from lapor.broker import DirectTask
 
 URL = "/laporan/baru/"
 
@@ -141,7 +141,7 @@ def test_a_submission_queues_one_message_with_its_mails_and_its_routing_suggesti
     client, citizen, agency_admin, data, monkeypatch, django_capture_on_commit_callbacks
 ):
     queued = []
-    monkeypatch.setattr(Task, "delay", lambda task, *args: queued.append((task.name, args)))
+    monkeypatch.setattr(DirectTask, "delay", lambda task, *args: queued.append((task.name, args)))
     client.force_login(citizen)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(URL, data)

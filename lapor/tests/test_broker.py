@@ -91,3 +91,93 @@ def test_a_publish_while_redis_is_down_fails_and_the_next_after_it_is_back_succe
         throwaway_redis.start()
         _publish(conn, {"n": "after"})
         assert _received(conn, queue) == [{"n": "after"}]  # the first message was lost with the server
+
+
+# --- lapor.broker.publish: a task's message without Celery's per-call machinery ---------------------
+
+
+@pytest.fixture
+def lapor_broker(throwaway_redis):
+    """The project's Celery app publishing to the throwaway Redis through lapor's transport, not eagerly."""
+    from lapor.celery import app
+
+    names = ("broker_url", "broker_transport", "task_always_eager")
+    before = {name: app.conf[name] for name in names}
+    app.conf.update(broker_url=throwaway_redis.url, broker_transport="lapor.broker:Transport", task_always_eager=False)
+    app._pool = app.amqp._producer_pool = None
+    yield app, redis.Redis.from_url(throwaway_redis.url)
+    app.conf.update(before)
+    app._pool = app.amqp._producer_pool = None
+
+
+def _queued_messages(client) -> list[dict]:
+    """The messages waiting in Celery's default queue, oldest first, their bodies decoded."""
+    import base64
+    import json
+
+    messages = [json.loads(raw) for raw in reversed(client.lrange("celery", 0, -1))]
+    for message in messages:
+        assert message["properties"]["body_encoding"] == "base64"
+        message["body"] = json.loads(base64.b64decode(message["body"]))
+    return messages
+
+
+@needs_redis_server
+def test_a_task_published_directly_is_the_message_celery_sends_with_its_own_ids(lapor_broker):
+    from lapor import broker
+    from lapor.queue import registered_task
+
+    app, client = lapor_broker
+    task = registered_task("complaints.tasks.report_arrived")
+    assert isinstance(task, broker.DirectTask) and broker.can_publish(app)
+    task.apply_async((41, [5, 6]))  # Celery's own publish
+    result = task.delay(41, [5, 6])  # published directly
+    task.delay(42, [])
+    celery, mine, other = _queued_messages(client)
+    assert mine["headers"]["id"] == result.id
+    ids = set()
+    for message in (celery, mine, other):
+        task_id = message["headers"]["id"]
+        assert message["headers"]["root_id"] == message["properties"]["correlation_id"] == task_id
+        ids |= {task_id, message["properties"].pop("delivery_tag")}
+        for name in ("id", "root_id"):
+            del message["headers"][name]
+        del message["properties"]["correlation_id"]
+    assert len(ids) == 6  # a new task id and delivery tag each
+    assert mine == celery  # headers (task, time limits, origin, argsrepr…), properties, routing, body
+    assert other["body"][0] == [42, []] and other["headers"]["argsrepr"] == "(42, [])"
+
+
+@needs_redis_server
+def test_when_the_direct_publish_fails_celery_publishes_it(lapor_broker, monkeypatch, caplog):
+    import logging
+
+    from lapor import broker
+    from lapor.queue import registered_task
+
+    app, client = lapor_broker
+    task = registered_task("complaints.tasks.report_arrived")
+
+    def refused(app, task, args):
+        raise ConnectionError("Redis went away")
+
+    monkeypatch.setattr(broker, "publish", refused)
+    with caplog.at_level(logging.INFO, logger="lapor.broker"):
+        result = task.delay(43, [7])
+    [message] = _queued_messages(client)
+    assert message["headers"]["id"] == result.id and message["body"][0] == [43, [7]]
+    assert [r.getMessage() for r in caplog.records] == [
+        "Could not publish complaints.tasks.report_arrived(43, [7]) directly; through Celery"
+    ]
+
+
+@needs_redis_server
+def test_no_direct_publish_when_tasks_run_eagerly_or_on_another_transport(lapor_broker):
+    from lapor import broker
+
+    app, _client = lapor_broker
+    assert broker.can_publish(app)
+    app.conf.task_always_eager = True
+    assert not broker.can_publish(app)
+    app.conf.update(task_always_eager=False, broker_transport=None)  # kombu's own (a rediss:// broker)
+    assert not broker.can_publish(app)

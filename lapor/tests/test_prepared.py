@@ -307,3 +307,54 @@ def test_a_kept_statement_carries_its_constants_in_its_text(tree):
         sql, params = kept.sql(pk=badung)
         assert params == [badung] and "'pemkab-sle%%'" in sql and "'%%100\\%%%%'" in sql, sql
         assert len(plain.sql(pk=badung)[1]) == 3
+
+
+@postgresql_only
+def test_a_few_rows_are_inserted_through_a_kept_plan_many_rows_and_keep_plans_off_are_not(
+    make_report, citizen, settings
+):
+    from django.utils import timezone
+
+    from complaints.models import Notification
+    from lapor.prepared import KEEP_PLAN_MAX_ROWS, insert_rows
+
+    report = make_report()
+    event = report.events.get()
+
+    def rows(n, tag):
+        now = timezone.now()
+        return [
+            Notification(
+                user=citizen, report=report, event=event, kind="submit", subject=f"{tag}{i}", url="/u", created_at=now
+            )
+            for i in range(n)
+        ]
+
+    def inserted(objs):
+        with CaptureQueriesContext(connection) as ctx:
+            insert_rows(objs)
+        [logged] = [q["sql"] for q in ctx.captured_queries]
+        assert all(o.pk for o in objs) and Notification.objects.filter(pk__in=[o.pk for o in objs]).count() == len(objs)
+        return logged
+
+    # The submission's INSERTs (one to a few rows): parsed and planned by PostgreSQL once per connection.
+    for n in (1, 2, KEEP_PLAN_MAX_ROWS):
+        logged = inserted(rows(n, f"k{n}-"))
+        assert logged.startswith('/* INSERT INTO "complaints_notification"') and " */ EXECUTE lapor_plan_" in logged
+    assert sorted(Notification.objects.filter(subject__startswith="k2-").values_list("subject", flat=True)) == [
+        "k2-0",
+        "k2-1",
+    ]
+    kept = _kept()
+
+    def shapes(statements):  # the row counts of the notification INSERTs prepared on this connection
+        return {text.count("), (") + 1 for text in statements.values() if 'INTO "complaints_notification"' in text}
+
+    assert {1, 2, KEEP_PLAN_MAX_ROWS} <= shapes(kept)
+    inserted(rows(1, "again"))  # the same statement again: no new PREPARE
+    assert _kept() == kept
+    # A broadcast's many rows (one statement per row count): not kept on the connection.
+    assert inserted(rows(KEEP_PLAN_MAX_ROWS + 1, "many")).startswith('INSERT INTO "complaints_notification"')
+    settings.LAPOR_KEEP_PLANS = False  # behind a pooler that shares server sessions
+    assert inserted(rows(1, "off")).startswith('INSERT INTO "complaints_notification"')
+    assert _kept() == kept and KEEP_PLAN_MAX_ROWS + 1 not in shapes(_kept())
