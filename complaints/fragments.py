@@ -28,6 +28,8 @@ pages for the others) — pays its template only for what differs per request.
   error) is rendered in full and never kept. Its CSRF token is outside, in the page's own `<form>`.
 - The feed's map section (`feed_map`): its words, the map's settings and the filters' query string
   the map reads its points with; kept per worker under those, the language and the URL prefix.
+- A list's pagination (`pagination`): a PeekPage's shows its number, whether there is a previous and a
+  next page, the query string and words, so it is kept per worker under those and the language.
 - Words (`kept_words`, the `{% kept %}` tag): a part of a template made only of words, constant
   translations, static files' and argument-less URLs (the tag refuses anything else when the template
   is compiled) is drawn once per worker, language and URL prefix.
@@ -66,6 +68,7 @@ FILTERS_TEMPLATE = "complaints/_feed_filters.html"
 FEED_MAP_TEMPLATE = "complaints/_feed_map.html"
 MY_ROW_TEMPLATE = "complaints/_my_report_row.html"
 LATEST_ROW_TEMPLATE = "complaints/_latest_row.html"
+PAGINATION_TEMPLATE = "includes/_pagination.html"
 CSRF_MARK = "LaporFormCsrfMark7f3a"
 KEY_MARK = "LaporFormKeyMark9c1e"
 NAV_TEMPLATE = "includes/_nav.html"
@@ -175,6 +178,7 @@ _cards = _Kept(CARDS_KEPT)
 _filters = _Kept(FILTERS_KEPT)
 _maps = _Kept(FILTERS_KEPT)
 _words = _Kept(200)  # {% kept %} parts × languages × URL prefixes
+_pages = _Kept(FILTERS_KEPT)  # pagination: page numbers × query strings × languages
 
 
 def _digest(template_name: str, shown: tuple) -> str:
@@ -260,7 +264,7 @@ class CardRows(Sequence):
         return report
 
     def keys(self) -> list[tuple]:
-        """Each card's key: its row (a long body by its digest), its category's and regency's labels, in
+        """Each card's key: its row (a long body by its digest), its category's names and regency's name, in
         this language and time zone."""
         from .models import reference_objects
 
@@ -277,7 +281,8 @@ class CardRows(Sequence):
                 (
                     head,
                     row,
-                    shown_category.label if shown_category else None,
+                    # Its names in both languages (the label is one of them by the language, in `head`).
+                    (shown_category.name, shown_category.name_en) if shown_category else None,
                     shown_regency.name if shown_regency else None,
                 )
             )
@@ -370,6 +375,20 @@ def feed_map(context) -> str:
     return mark_safe(_maps.get_or_render(key, lambda: template.render(Context(values, autoescape=True))))
 
 
+def pagination(context, page, query) -> str:
+    """`includes/_pagination.html` for `page` and the list's query string: it shows only the page's number,
+    whether it has a previous and a next page, the query string and words in the language, so a PeekPage's
+    is kept per worker under those (links are relative: no URL prefix in them); any other page is drawn."""
+    from .pagination import PeekPage
+
+    template = context.template.engine.get_template(PAGINATION_TEMPLATE)
+    values = {"page": page, "query": query}
+    if not isinstance(page, PeekPage):
+        return mark_safe(template.render(Context(values, autoescape=True)))
+    key = (get_language(), page.number, page.has_previous, page.has_next, str(query or ""))
+    return mark_safe(_pages.get_or_render(key, lambda: template.render(Context(values, autoescape=True))))
+
+
 def kept_words(key, render) -> str:
     """A `{% kept %}` part of a template (complaints.templatetags.complaints: words, constant translations
     and fixed URLs only, checked when the template is compiled), drawn once per worker under `key`: the
@@ -443,3 +462,4 @@ def clear_local() -> None:
     _maps.clear()
     _words.clear()
     _navs.clear()
+    _pages.clear()

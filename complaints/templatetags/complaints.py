@@ -113,9 +113,10 @@ def countdown(due):
     return _("%(t)s lagi") % {"t": timeuntil(due, now, depth=1)}
 
 
-@register.inclusion_tag("includes/_pagination.html", takes_context=True)
+@register.simple_tag(takes_context=True)
 def pagination(context, page, query=""):
-    return {"page": page, "query": query, "request": context.get("request")}
+    """includes/_pagination.html for `page`; a PeekPage's from the copy kept per worker (complaints/fragments.py)."""
+    return fragments.pagination(context, page, query)
 
 
 @register.filter

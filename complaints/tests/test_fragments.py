@@ -522,6 +522,39 @@ def test_a_latest_row_shows_its_categorys_new_name_in_each_language(feed_report,
     assert "Penerangan jalan kampung" in _latest(client)
     english = _latest(client, "/en/")
     assert "Village street lighting" in english and "Penerangan jalan kampung" not in english
+    category.name_en = "Kampong street lights"  # the English name alone
+    category.save()
+    assert "Kampong street lights" in _latest(client, "/en/") and "Kampong" not in _latest(client)
+    assert "Kampong street lights" in _cards("/en/laporan/")()
+
+
+def _pagination(url) -> str:
+    html = Client().get(url).content.decode()
+    start = html.index('<ul class="pagination')
+    return html[start : html.index("</ul>", start)]
+
+
+def test_the_kept_pagination_shows_each_pages_number_neighbours_query_and_language(
+    make_report, national_admin, monkeypatch
+):
+    monkeypatch.setattr("complaints.views.FEED_PAGES_PREPARED", 2)  # pages 3 and 4 by the ORM, as a filtered feed
+    for i in range(76):
+        published(make_report, national_admin, title=f"Laporan nomor {i}")
+    urls = ["/laporan/", "/laporan/?page=2", "/laporan/?page=3", "/laporan/?page=4", "/en/laporan/?page=2"]
+    kept = {url: _pagination(url) for url in urls}
+    again = {url: _pagination(url) for url in kept}
+    fragments.clear_local()
+    full = {url: _pagination(url) for url in kept}
+    assert kept == again == full
+    assert "Halaman 1" in kept["/laporan/"] and 'rel="prev"' not in kept["/laporan/"]
+    assert 'href="?page=3"' in kept["/laporan/?page=2"] and 'href="?page=1"' in kept["/laporan/?page=2"]
+    assert 'href="?page=4"' in kept["/laporan/?page=3"] and "Halaman 3" in kept["/laporan/?page=3"]
+    assert 'rel="next"' not in kept["/laporan/?page=4"] and "Halaman 4" in kept["/laporan/?page=4"]
+    assert "Next" in kept["/en/laporan/?page=2"] and "Berikutnya" not in kept["/en/laporan/?page=2"]
+    # The filters' query string goes into the links: each visitor's own.
+    filtered = _pagination("/laporan/?klasifikasi=complaint&page=2")
+    assert 'href="?klasifikasi=complaint&amp;page=3"' in filtered
+    assert "klasifikasi" not in _pagination("/laporan/?page=2")
 
 
 @pytest.mark.parametrize(
