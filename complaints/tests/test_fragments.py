@@ -600,3 +600,5 @@ def test_kept_parts_are_drawn_in_full_in_each_language_and_url_prefix(db, citize
     full = [_strip(visitor.get(url).content.decode()) for url in urls for visitor in visitors]
     assert kept == full
     assert "Alur laporan" in kept[0] and "Alur laporan" not in kept[2] and "SP4N" in kept[5]
+    # base.html's head links and skip link are kept parts too
+    assert "Langsung ke isi" in kept[1] and "Skip to content" in kept[3] and "/static/css/site.min.css" in kept[3]
