@@ -23,10 +23,11 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, District, Region, in_subtrees
 from lapor import refcache
-from lapor.prepared import without_parallel_workers
+from lapor.prepared import Prepared, without_parallel_workers
 
+from . import fragments
 from .models import Category, Classification, Report, Status, reference_objects
-from .pagination import PeekPage, peek_page_by_ids
+from .pagination import PeekPage, peek_page, peek_page_by_ids
 from .widgets import use_fast_selects
 
 # The agencies offered in the feed's drop-down: the upper levels (a few hundred); any agency's
@@ -111,62 +112,121 @@ def _plain_words(text: str) -> list[str]:
     return words
 
 
-def _contains_words(words: list[str]):
+def _contains_words(words: list[str], body_words: list[str] | None = None):
     """A cheap test every match passes: each word is in the lowercased title or body (strpos: a
     microsecond a row, where to_tsvector of a report takes 30–70). In a CASE, so the planner neither
     counts it as narrowing (its estimate of the matches, hence its plan, stays the match's alone) nor can
     use it for an index; it is tested first (its cost is far below to_tsvector's), and to_tsvector runs
-    only on the rows that pass it."""
+    only on the rows that pass it. `body_words`: the same words, given again for the body's test (a
+    statement compiled once takes each value in one place, lapor/prepared.py)."""
     found = Q()
-    for word in words:
+    for word, body_word in zip(words, words if body_words is None else body_words, strict=True):
         found &= Q(GreaterThan(StrIndex(Lower("title"), Value(word)), 0)) | Q(
-            GreaterThan(StrIndex(Lower("body"), Value(word)), 0)
+            GreaterThan(StrIndex(Lower("body"), Value(body_word)), 0)
         )
     return Case(When(found, then=Value(True)), default=Value(False), output_field=BooleanField())
 
 
+def _search_text(text) -> str:
+    return (text or "").strip()[:200]
+
+
+def _search_query(text: str):
+    from django.contrib.postgres.search import SearchQuery
+
+    return SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch")
+
+
+def _search_plan(text: str) -> tuple[bool, list[str]]:
+    """How the matches of `text` are found on PostgreSQL, chosen by how common its words are (the
+    planner's estimate of the matches, from the statistics of the index's words: EXPLAIN without
+    running, its cost does not grow with the table; kept per worker for a while): (True, []) for a
+    rare term (at most RARE_MATCHES), its matches fetched through the GIN index and sorted — the
+    feed's order made unusable for an index walk, which PostgreSQL would otherwise choose for a few
+    hundred matches, running to_tsvector on thousands of rows; (False, words) for a common one, the
+    feed walked in date order, where matches are dense, each row read first tested for `words` (the
+    term's plain words, or none) as substrings, so to_tsvector runs on (nearly) the matches only."""
+    if estimated_matches(text, _search_query(text)) <= max(RARE_MATCHES, unknown_word_estimate()):
+        return True, []
+    return False, _plain_words(text)
+
+
+def _searched(qs, text: str, rare: bool, words: list[str], body_words: list[str] | None = None):
+    """`qs` narrowed to the reports matching `text` by the plan `_search_plan` chose."""
+    matching = qs.alias(search=search_vector()).filter(search=_search_query(text))
+    if rare:
+        return matching.order_by(*MATCHES_SORTED) if tuple(qs.query.order_by) == FEED_ORDER else matching
+    if not words:
+        return matching
+    return matching.filter(_contains_words(words, body_words))
+
+
 def search_reports(qs, text: str):
     """Reports whose title or body match `text`: full-text on PostgreSQL, substring elsewhere."""
-    text = (text or "").strip()[:200]
+    text = _search_text(text)
     if not text:
         return qs
     if connection.vendor == "postgresql":
-        from django.contrib.postgres.search import SearchQuery
-
-        query = SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch")
-        matching = qs.alias(search=search_vector()).filter(search=query)
-        # Two plans, chosen by how common the words are (the planner's estimate of the matches, from
-        # the statistics of the index's words: EXPLAIN without running, its cost does not grow with
-        # the table; kept per worker for a while). A rare term (at most RARE_MATCHES): its matches
-        # fetched through the GIN index and sorted — the feed's order made unusable for an index walk,
-        # which PostgreSQL would otherwise choose for a few hundred matches, running to_tsvector on
-        # thousands of rows. A common one:
-        # the feed walked in date order, where matches are dense; each row read is first tested for
-        # the words as substrings, so to_tsvector runs on (nearly) the matches only.
-        if estimated_matches(text, query) <= max(RARE_MATCHES, unknown_word_estimate()):
-            return matching.order_by(*MATCHES_SORTED) if tuple(qs.query.order_by) == FEED_ORDER else matching
-        words = _plain_words(text)
-        if not words:
-            return matching
-        return matching.filter(_contains_words(words))
+        return _searched(qs, text, *_search_plan(text))
     q = Q()
     for word in text.split()[:8]:
         q &= Q(title__icontains=word) | Q(body__icontains=word)
     return qs.filter(q)
 
 
-def search_page(found, page_param) -> PeekPage:
-    """A page of the search's results: `found` (the filter set's queryset, search_reports applied)
-    chooses the page's ids, the cards are read by id (pagination.peek_page_by_ids) — one statement, run
-    without parallel workers: the common term's date walk stops after a page, and PostgreSQL ran it at
-    2M reports as a Parallel Index Scan whose workers read ~101,000 rows for the 26 wanted (250–310 ms;
-    serial 8 ms)."""
+def _feed_cards():
+    """The public feed's reports as their cards read them, newest first (views._feed)."""
+    return Report.objects.public().for_cards().order_by(*FEED_ORDER)
+
+
+def _cards_by_id(ids):
+    return Report.objects.public().for_cards().filter(pk__in=ids).order_by(*FEED_ORDER)
+
+
+def search_page(data, report_filter) -> PeekPage:
+    """A page of the search's results for the query string `data` (one statement: the search's plan
+    chooses the page's ids, the cards are read by id, pagination.peek_page_by_ids), run without
+    parallel workers: the common term's date walk stops after a page, and PostgreSQL ran it at 2M
+    reports as a Parallel Index Scan whose workers read ~101,000 rows for the 26 wanted (250–310 ms;
+    serial 8 ms).
+
+    A search with nothing but its words (and a page number), on PostgreSQL: the statement of each of
+    its first pages compiled once per process and plan shape (`_plain_search_rows`), its cards read
+    as rows (fragments.CardRows: a kept card needs no report made from its row), and the filter set
+    (`report_filter`, built lazily) never built unless its form is drawn. Otherwise the filter set's
+    queryset."""
+    text = _search_text(data.get("q"))
+    # (A NUL is refused by the filter set's form, which then drops the search.)
+    if connection.vendor == "postgresql" and set(data) <= {"q", "page"} and text and "\x00" not in text:
+        rows_of = functools.partial(_plain_search_rows, text, *_search_plan(text))
+        with without_parallel_workers():
+            return peek_page(None, data.get("page"), rows_of=rows_of)
+    found = report_filter.qs  # (the plan's estimate: planned only)
     with without_parallel_workers():
-        return peek_page_by_ids(
-            found,
-            lambda ids: Report.objects.public().for_cards().filter(pk__in=ids).order_by(*FEED_ORDER),
-            page_param,
+        return peek_page_by_ids(found, _cards_by_id, data.get("page"))
+
+
+SEARCH_PAGES_PREPARED = 10
+_search_pages: dict[tuple, Prepared] = {}
+
+
+def _plain_search_rows(text: str, rare: bool, words: list[str], start: int, stop: int):
+    """The rows of the public reports matching `text` (by the plan `_search_plan` chose), newest first,
+    from `start` to `stop`."""
+    if start >= SEARCH_PAGES_PREPARED * (stop - start - 1):
+        return list(_cards_by_id(_searched(_feed_cards(), text, rare, words).values("pk")[start:stop]))
+    key = (rare, start, stop)
+    prepared = _search_pages.get(key)
+    if prepared is None:
+        # One statement per plan, page and number of words (lapor/prepared.py: the shape); not planned
+        # once for all values (no keep_plan): the best plan depends on the term.
+        prepared = _search_pages[key] = Prepared(
+            lambda text, words, body_words: _cards_by_id(
+                _searched(_feed_cards(), text, rare, words, body_words).values("pk")[start:stop]
+            )
         )
+    # Each word given twice: the title's test and the body's.
+    return fragments.CardRows(prepared.loaded(text=text, words=words, body_words=list(words)))
 
 
 def _day_start(day: dt.date) -> dt.datetime:

@@ -99,8 +99,7 @@ def report_list(request):
     # and its search and filter form is usually drawn from the kept copy (fragments.feed_filters).
     report_filter = SimpleLazyObject(lambda: ReportFilter(request.GET or None, queryset=_feed()))
     if request.GET.get("q", "").strip():
-        # A search: the page's ids chosen by the search's plan alone, its cards read by id (filters.search_page).
-        page = search_page(report_filter.qs, request.GET.get("page"))
+        page = search_page(request.GET, report_filter)  # (the filter set built only if it is needed)
     elif all(name == "page" for name in request.GET):  # the unfiltered feed
         page = peek_page(None, request.GET.get("page"), rows_of=_unfiltered_feed_rows)
     else:

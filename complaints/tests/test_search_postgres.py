@@ -338,3 +338,25 @@ def test_the_search_is_planned_without_parallel_workers_in_autocommit_too(
     """A request's reads run in autocommit, as served."""
     assert connection.get_autocommit()
     _search_planned_without_parallel_workers(client, make_report, national_admin, citizen, monkeypatch, rare_limit)
+
+
+@pytest.mark.parametrize("rare_limit", [10**9, -1])
+def test_a_searched_card_shows_its_report_as_it_is_now(
+    client, make_report, national_admin, citizen, monkeypatch, rare_limit
+):
+    """A search with nothing but its words reads its cards as rows (kept under them): a change to a report
+    shows on the next search, and the other filters' path shows the same."""
+    monkeypatch.setattr(filters, "RARE_MATCHES", rare_limit)
+    client.force_login(citizen)
+    first = published(make_report, national_admin, title="Jalan rusak di Kuta")
+    published(make_report, national_admin, title="Jalan gelap")
+
+    def cards(params):
+        html = client.get(reverse("complaints:list"), params).content.decode()
+        return html[html.index(first.tracking_no) - 2000 : html.index(first.tracking_no) + 2000]
+
+    assert "Jalan rusak di Kuta" in cards({"q": "jalan"})
+    Report.objects.filter(pk=first.pk).update(title="Jalan berlubang di Kuta", comment_count=7)
+    for params in ({"q": "jalan"}, {"q": "jalan", "page": 1}, {"q": "jalan", "status": first.status}):
+        shown = cards(params)
+        assert "Jalan berlubang di Kuta" in shown and "Jalan rusak di Kuta" not in shown, params
