@@ -593,7 +593,7 @@ def test_kept_parts_are_drawn_in_full_in_each_language_and_url_prefix(db, citize
             assert part.render({}).startswith("Lacak laporan /portal/laporan/lacak/")
     finally:
         set_script_prefix("/")
-    urls = ["/", "/en/", "/laporan/", "/en/laporan/"]
+    urls = ["/", "/en/", "/laporan/", "/en/laporan/", "/laporan/baru/", "/en/laporan/baru/"]
     visitors = [Client(), _signed_in(citizen)]
     kept = [_strip(visitor.get(url).content.decode()) for url in urls for visitor in visitors]
     monkeypatch.setattr(fragments, "_words", fragments._Kept(0))  # nothing kept: drawn in full each time
