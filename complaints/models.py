@@ -1101,6 +1101,12 @@ class Clock(models.Model):
         return self.stopped_at is None
 
     @property
+    def kind_label(self) -> str:
+        """get_kind_display() without building the dict of every choice on each call (as Event.action_label:
+        each choice's label translated to hash it, on every report page with a running clock)."""
+        return str(ClockKind(self.kind).label) if self.kind in ClockKind.values else self.kind
+
+    @property
     def sets_report_due(self) -> bool:
         """Whether this clock's due time counts for Report.due_at: an open agency clock, running or
         missed (not the citizen's reply window or details). ClockQuerySet.setting_report_due in SQL."""

@@ -54,7 +54,7 @@ def _clocks(open_clocks) -> list[dict]:
     return [
         {
             "pk": clock.pk,
-            "kind": str(clock.get_kind_display()),
+            "kind": clock.kind_label,
             "paused": clock.state == "paused",
             "due_at": clock.due_at,
             "left": str(countdown(clock.due_at)),

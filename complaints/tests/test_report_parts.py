@@ -163,3 +163,17 @@ def test_languages_are_kept_apart(db, other_citizen, national_admin, make_report
     page = _page(visitor, report, "/en")
     assert ">History</h2>" in page and "No comments yet." in page and ">Reporter</dt>" in page
     assert ">Riwayat</h2>" in _page(visitor, report)
+
+
+def test_a_clocks_kind_label_is_its_kind_display_in_each_language():
+    from django.utils import translation
+
+    from complaints.models import Clock, ClockKind
+
+    for language in ("id", "en"):
+        with translation.override(language):
+            for kind in [*ClockKind.values, "unknown"]:
+                clock = Clock(kind=kind)
+                assert clock.kind_label == clock.get_kind_display()
+    with translation.override("en"):
+        assert Clock(kind=ClockKind.RESOLUTION).kind_label != Clock(kind=ClockKind.VERIFICATION).kind_label
