@@ -17,6 +17,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.functional import LazyObject, empty
 from django.utils.translation import gettext as _
 
 from . import otp
@@ -44,7 +45,10 @@ class StaffSessionMiddleware:
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        if request.path_info.startswith(KEY_PATHS) or not request.user.is_authenticated:
+        if request.path_info.startswith(KEY_PATHS):
+            return None
+        request.user = loaded_user(request.user)
+        if not request.user.is_authenticated:
             return None
         staff, needs_second_factor = otp.session_needs(request)
         if staff and _idle_expired(request):
@@ -55,6 +59,18 @@ class StaffSessionMiddleware:
             return None
         target = "accounts:otp_verify" if otp.has_device(request.user) else "accounts:otp_enrol"
         return redirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")
+
+
+def loaded_user(user):
+    """The request's user itself, loaded, in place of the lazy wrappers Django's and django-otp's middleware
+    put around it (django-otp's around Django's): every attribute read through them passes both proxies,
+    and a signed-in report page reads the user ~140 times (issue #15). Every view reads the user here
+    anyway; the object is the same one (django-otp's otp_device and is_verified set on it)."""
+    while isinstance(user, LazyObject):
+        if user._wrapped is empty:
+            user._setup()
+        user = user._wrapped
+    return user
 
 
 def _idle_expired(request) -> bool:

@@ -49,3 +49,28 @@ def test_a_password_change_ends_the_other_sessions(client, agency_admin, nationa
     assert agency_admin.check_password("sandi-baru-yang-kuat")
     response = client.get("/kerja/ekspor/")
     assert response.status_code == 302 and response["Location"].startswith("/akun/masuk/")
+
+
+def test_views_get_the_loaded_user_itself_with_its_second_factor_state(client, citizen, agency_admin):
+    """accounts.middleware.loaded_user: after the staff-session check a view's request.user is the loaded
+    user object, not Django's and django-otp's lazy wrappers (each read passed both), and it still says
+    whether its second factor was given."""
+    from django.contrib.auth.models import AnonymousUser
+    from django.utils.functional import LazyObject
+
+    from accounts.models import User
+    from accounts.testing import login_without_second_factor
+
+    request = client.get("/laporan/").wsgi_request
+    assert type(request.user) is AnonymousUser and not request.user.is_verified()
+    client.force_login(citizen)
+    request = client.get("/laporan/saya/").wsgi_request
+    assert type(request.user) is User and request.user.pk == citizen.pk and not request.user.is_verified()
+    client.force_login(agency_admin)  # with its second factor (the tests' force_login)
+    request = client.get("/kerja/ekspor/").wsgi_request
+    assert type(request.user) is User and request.user.pk == agency_admin.pk and request.user.is_verified()
+    staff = Client()
+    login_without_second_factor(staff, agency_admin)  # still sent to the second factor
+    response = staff.get("/kerja/ekspor/")
+    assert response.status_code == 302 and "/akun/" in response["Location"]
+    assert not isinstance(response.wsgi_request.user, LazyObject) and not response.wsgi_request.user.is_verified()
