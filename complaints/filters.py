@@ -424,6 +424,14 @@ class ReportFilter(django_filters.FilterSet):
     def get_form_class(self):
         return self._form_class()
 
+    def offering_choices(self) -> ReportFilter:
+        """This filter set with the options its form shows (as display=True gives), set once: for a page
+        that filtered its rows through it with display=False and then draws its form."""
+        if not getattr(self, "_offered", False):
+            self._offered = True
+            self._offer_choices()
+        return self
+
     def _offer_choices(self):
         # The options come from a cache (the querysets above only check a submitted value).
         options = filter_options()

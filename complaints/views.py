@@ -103,7 +103,11 @@ def report_list(request):
     elif all(name == "page" for name in request.GET):  # the unfiltered feed
         page = peek_page(None, request.GET.get("page"), rows_of=_unfiltered_feed_rows)
     else:
-        page = peek_page(report_filter.qs, request.GET.get("page"))
+        # The rows by the filter set without the options its form shows (display=False: the same filters
+        # and validation); they are offered only if the form is drawn, not taken from its kept copy.
+        matching = ReportFilter(request.GET, queryset=_feed(), display=False)
+        page = peek_page(matching.qs, request.GET.get("page"))
+        report_filter = SimpleLazyObject(matching.offering_choices)
     ctx = {
         "filter": report_filter,
         "page": page,

@@ -102,3 +102,29 @@ def _token(html):
 
     found = re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
     return found[0] if found else "\x00"
+
+
+def test_a_form_offered_its_options_after_filtering_is_the_display_filter_sets_form(db, rf):
+    from django.http import QueryDict
+    from django.template.loader import get_template
+
+    template = get_template(fragments.FILTERS_TEMPLATE)
+    queries = [
+        "klasifikasi=complaint&provinsi=51",
+        "kabupaten=51.03&kecamatan=51.03.01&status=verified",
+        "provinsi=51&dari=2026-13-01&instansi=tidak-ada",  # errors shown
+        "kategori=infrastruktur&sampai=2026-11-30",
+    ]
+    for language in ("id", "en"):
+        with translation.override(language):
+            for query in queries:
+                data = QueryDict(query)
+                request = rf.get(f"/laporan/?{query}")
+                shown = ReportFilter(data, queryset=Report.objects.public())
+                list(shown.qs)
+                filtered = ReportFilter(data, queryset=Report.objects.public(), display=False)
+                list(filtered.qs)  # filtered first, as the feed does, then offered its options
+                context = {"request": request, "filtered": True}
+                drawn = template.render({**context, "filter": filtered.offering_choices()})
+                assert drawn == template.render({**context, "filter": shown}), (language, query)
+                assert filtered.offering_choices() is filtered

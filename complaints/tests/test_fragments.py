@@ -262,6 +262,25 @@ def test_the_kept_filter_form_is_the_form_rendered_in_full(feed_report, monkeypa
     assert "invalid-feedback" in kept[2]
 
 
+def test_a_filtered_feed_with_its_form_kept_offers_no_options_and_lists_what_matches(
+    feed_report, make_report, national_admin, monkeypatch
+):
+    from complaints.filters import ReportFilter
+
+    regency = Region.objects.filter(level="regency").exclude(parent=feed_report.province_id).order_by("code").first()
+    other = regency.parent
+    published(make_report, national_admin, title="Sampah menumpuk di pasar", province=other, regency=regency)
+    url = f"/laporan/?klasifikasi=complaint&provinsi={feed_report.province_id}"
+    first = _cards(url)()
+    offered = []
+    real = ReportFilter._offer_choices
+    monkeypatch.setattr(ReportFilter, "_offer_choices", lambda self: offered.append(1) or real(self))
+    assert _cards(url)() == first
+    assert offered == []  # the form drawn from its kept copy: no select's options made
+    assert "Lampu jalan padam di Kuta" in first and "Sampah menumpuk" not in first
+    assert "Sampah menumpuk" in _cards(f"/laporan/?provinsi={other.pk}")() and offered == [1]  # a new form drawn
+
+
 MAP_SECTION = re.compile(r'<section class="mb-3" aria-labelledby="report-map-heading".*?</section>', re.S)
 
 
