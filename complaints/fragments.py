@@ -204,17 +204,19 @@ def _kept_rows(context, template_name: str, rows) -> str:
 
 
 def _card_shows(report) -> tuple:
-    """Everything the card shows (complaints/_report_card.html), in the same terms."""
+    """Everything the card shows (complaints/_report_card.html), in the same terms but a long body (by its
+    digest) and the category (both its names: the label is one of them by the language, in the key)."""
+    body, category = report.body, report.category
     return (
         report.pk,
         report.tracking_no,
         report.title,
         report.status,
-        report.body,
+        body if len(body) <= KEY_BODY_MAX else hashlib.sha256(body.encode()).digest(),
         report.classification,
-        report.category.label,
+        (category.name, category.name_en),
         report.regency.name,
-        report.created_at.isoformat(),
+        report.created_at,
         reporter_public_name(report),
         report.agency.name if report.agency_id else "",
         report.support_count,
@@ -224,11 +226,21 @@ def _card_shows(report) -> tuple:
 
 def report_cards(context, reports) -> str:
     """The cards of `reports`, each rendered once per worker for what it shows: a page read as rows
-    (CardRows: the unfiltered feed) by its rows, any other list of reports by its digest."""
+    (CardRows: the unfiltered feed) by its rows, any other list of reports by what each card shows."""
     rows = getattr(reports, "object_list", reports)
     if isinstance(rows, CardRows):
         return rows.cards(context)
-    return _kept_rows(context, CARD_TEMPLATE, ((_card_shows(report), {"report": report}) for report in reports))
+    template = context.template.engine.get_template(CARD_TEMPLATE)
+    head = (CARD_TEMPLATE, get_language(), timezone.get_current_timezone_name())
+    return mark_safe(
+        "".join(
+            _cards.get_or_render(
+                (head, _card_shows(report)),
+                lambda report=report: template.render(Context({"report": report}, autoescape=True)),
+            )
+            for report in reports
+        )
+    )
 
 
 KEY_BODY_MAX = 2000  # a longer body is keyed by its digest: a kept card's key holds its row

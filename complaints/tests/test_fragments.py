@@ -186,6 +186,34 @@ def test_a_card_shows_its_status_category_and_long_body_anew_in_each_language(fe
     assert "Awal lainnya." in html and "Awal berbeda." not in html
 
 
+def test_a_filtered_feeds_card_shows_each_change_at_once_in_each_language(feed_report, national_admin, tree):
+    # A filtered feed's cards are made from reports (not CardRows): kept under what each shows.
+    query = f"?klasifikasi=complaint&provinsi={feed_report.province_id}"
+    indonesian, english = _cards(f"/laporan/{query}"), _cards(f"/en/laporan/{query}")
+    assert "Lampu jalan padam di Kuta" in indonesian() and "Pelapor: Made" in indonesian()
+    Report.objects.filter(pk=feed_report.pk).update(title="Lampu jalan mati total di Kuta")
+    assert "Lampu jalan mati total di Kuta" in indonesian()
+    Report.objects.filter(pk=feed_report.pk).update(support_count=41)
+    assert "</i> 41 <span" in indonesian()
+    Report.objects.filter(pk=feed_report.pk).update(comment_count=7)
+    assert "</i> 7 <span" in indonesian()
+    Report.objects.filter(pk=feed_report.pk).update(status=Status.COMPLETED)
+    assert f">{Status.COMPLETED.label}</span>" in indonesian() and ">Completed</span>" in english()
+    category = Category.objects.get(pk=feed_report.category_id)
+    category.name_en = "Village street lighting"  # the English name alone
+    category.save()
+    assert "Village street lighting" in english() and "Village street lighting" not in indonesian()
+    long_body = "Lampu jalan padam. " * 200
+    Report.objects.filter(pk=feed_report.pk).update(body="Awal berbeda. " + long_body)
+    assert "Awal berbeda." in indonesian()
+    Report.objects.filter(pk=feed_report.pk).update(body="Awal lainnya. " + long_body)  # as long as the one before
+    assert "Awal lainnya." in indonesian() and "Awal berbeda." not in indonesian()
+    Report.objects.filter(pk=feed_report.pk).update(is_anonymous=True)
+    assert "Pelapor: Anonim" in indonesian() and "Made" not in indonesian()
+    Report.objects.filter(pk=feed_report.pk).update(is_confidential=True)
+    assert "Lampu jalan" not in indonesian()
+
+
 def test_an_anonim_card_never_shows_the_reporter_and_a_rahasia_report_leaves_the_feed(feed_report, citizen):
     assert "Pelapor: Made" in _feed()
     Report.objects.filter(pk=feed_report.pk).update(is_anonymous=True)
