@@ -7,11 +7,14 @@ test client. Per page: app CPU ms (this process's `time.process_time()`), db CPU
 backend's own, from /proc), queries; with `--profile PAGE` the top functions of that page by process time.
 
     DATABASE_URL=postgres://… REDIS_URL=redis://… .venv/bin/python bench/profile_pages.py -n 50 [--profile form]
-    [--language en] [--sort tottime|cumulative] [--lines 40]
+    [--language en] [--sort tottime|cumulative] [--lines 40] [--gzip] [--freeze]
 
 Only reads, but for the citizen it signs in (`--user`, made when missing) and its session. `--anonymous`:
 the same pages without a session (with LAPOR_PAGE_CACHE_SECONDS=0: what the first anonymous visitor after
-a change gets), to compare with the signed-in citizen's.
+a change gets), to compare with the signed-in citizen's. `--gzip` asks for gzip as run_bench's wrk does (the
+page's compression counted: 0.5-0.8 ms a page at Django's level 6, issue #15); `--freeze` freezes the heap
+after the warm-up as gunicorn's workers do (lapor/gc_tuning.py), so no request here pays a collection
+of the start-up heap that a served request would not.
 """
 
 import argparse
@@ -71,11 +74,12 @@ def backend_ticks_or_zero():
     return backend_ticks()
 
 
-def measure(client, path, n):
-    """n GETs: (app CPU ms, db CPU ms) per request, queries of the last one, size of the last body."""
+def measure(client, path, n, headers=None):
+    """n GETs: (app CPU ms, db CPU ms) per request, queries of the last one, size of the last body (as sent)."""
+    headers = headers or {}
     ticks, cpu = backend_ticks_or_zero(), time.process_time()
     for _i in range(n):
-        response = client.get(path)
+        response = client.get(path, **headers)
         assert response.status_code in (200, 302), (path, response.status_code)  # the tracking lookup redirects
     app = (time.process_time() - cpu) * 1000 / n
     db = 0.0
@@ -84,7 +88,7 @@ def measure(client, path, n):
 
         db = (backend_ticks_or_zero() - ticks) * 1000 / HZ / n
     with CaptureQueriesContext(connection) as queries:
-        response = client.get(path)
+        response = client.get(path, **headers)
     return app, db, len(queries), len(response.content)
 
 
@@ -107,7 +111,10 @@ def main():
         action="store_true",
         help="no session (run with LAPOR_PAGE_CACHE_SECONDS=0 to see the page rendered, not kept)",
     )
+    parser.add_argument("--gzip", action="store_true", help="send Accept-Encoding: gzip (run_bench's wrk does)")
+    parser.add_argument("--freeze", action="store_true", help="freeze the heap after the warm-up (gunicorn's workers)")
     args = parser.parse_args()
+    headers = {"HTTP_ACCEPT_ENCODING": "gzip"} if args.gzip else {}
 
     user = citizen(args.user)
     client = Client()
@@ -116,17 +123,21 @@ def main():
     urls = paths(user, args.language, args.q, args.report)
     for name in args.pages.split(","):
         for _i in range(3):  # a worker's first requests load reference data and templates once
-            client.get(urls[name])
+            client.get(urls[name], **headers)
+    if args.freeze:
+        from lapor import gc_tuning
+
+        gc_tuning.freeze()
     reset_queries()
     print(f"{'page':8} {'app ms':>8} {'db ms':>7} {'queries':>7} {'bytes':>8}  path")
     for name in args.pages.split(","):
-        app, db, queries, size = measure(client, urls[name], args.n)
+        app, db, queries, size = measure(client, urls[name], args.n, headers)
         print(f"{name:8} {app:8.1f} {db:7.1f} {queries:7d} {size:8d}  {urls[name]}")
     if args.profile:
         profiler = cProfile.Profile(time.process_time)
         profiler.enable()
         for _i in range(args.n):
-            client.get(urls[args.profile])
+            client.get(urls[args.profile], **headers)
         profiler.disable()
         if args.dump:
             profiler.dump_stats(args.dump)
