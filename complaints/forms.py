@@ -528,4 +528,7 @@ class BlankReportForm:
         return ReportForm(initial=self.initial)
 
     def __getattr__(self, name):
+        # Only what an instance lacks comes here: never its own attributes or dunders (copy, pickle).
+        if name.startswith("__") or name in ("form", "initial"):
+            raise AttributeError(name)
         return getattr(self.form, name)

@@ -2,6 +2,7 @@
 feed's report cards. What is kept equals what would be rendered; a change is seen at once; languages
 are kept apart; nothing of one visitor (token, submission key, draft, identity) reaches another."""
 
+import copy
 import datetime as dt
 import re
 
@@ -136,6 +137,8 @@ def test_a_blank_form_is_the_report_form_when_asked_more_than_its_key(db):
     assert set(blank.fields) >= {"title", "body", "regency", "category", "submission_key"}
     assert blank.form.initial["submission_key"] == key and not blank.form.is_bound
     assert BlankReportForm().initial["submission_key"] != key
+    copied = copy.copy(BlankReportForm())  # made without __init__ first: no endless lookup
+    assert set(copied.initial) == {"submission_key"} and not copied.is_bound
 
 
 @pytest.fixture
