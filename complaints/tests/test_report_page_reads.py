@@ -165,3 +165,16 @@ def test_a_report_without_files_or_comments_costs_the_signed_in_page_four_reads(
     _page(client, report)
     with django_assert_max_num_queries(4 if connection.vendor == "postgresql" else 5):
         assert "Lampu jalan padam" in _page(client, report)
+
+
+def test_the_community_sections_kept_words_follow_the_visitors_language(
+    client, other_citizen, make_report, national_admin
+):
+    report = published(make_report, national_admin, title="Lampu jalan padam")
+    client.force_login(other_citizen)
+    page = _page(client, report)
+    assert "Dukungan dan komentar" in page and ">Kirim komentar</button>" in page and "</i> Dukung</button>" in page
+    english = client.get(f"/en/laporan/{report.tracking_no}/").content.decode()
+    assert "Support and comments" in english and ">Send comment</button>" in english
+    assert "</i> Support</button>" in english and "Kirim komentar" not in english
+    assert f'action="/en/laporan/{report.tracking_no}/dukung/"' in english
