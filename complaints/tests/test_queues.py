@@ -512,7 +512,8 @@ def test_the_queue_tabs_read_only_the_open_handling_rows(client, make_report, na
         cur.execute("SET LOCAL enable_seqscan = off")
         cur.execute("EXPLAIN (COSTS OFF) " + tabs)
         plan = "\n".join(row[0] for row in cur.fetchall())
-    assert "on report_agency_open" in plan and "Seq Scan on complaints_reportagency" not in plan, plan
+    # "Bitmap Index Scan on report_agency_open" or "Index Scan using report_agency_open on …": either reads it.
+    assert "report_agency_open" in plan and "Seq Scan on complaints_reportagency" not in plan, plan
 
 
 def test_the_overdue_queue_is_scoped_through_the_open_handling_rows(
