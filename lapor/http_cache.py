@@ -90,7 +90,7 @@ class CompressTextMiddleware(GZipMiddleware):
         if len(response.content) < 200 or response.has_header("Content-Encoding"):
             return response
         patch_vary_headers(response, ("Accept-Encoding",))
-        if not re_accepts_gzip.search(request.META.get("HTTP_ACCEPT_ENCODING", "")):
+        if not re_accepts_gzip.search(request.headers.get("accept-encoding", "")):
             return response
         compressed = compress(response.content, self.max_random_bytes)
         if len(compressed) >= len(response.content):
