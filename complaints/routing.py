@@ -42,9 +42,9 @@ def route(category: Category, province, regency) -> tuple[Agency | None, Reason]
     """The agency a report about `category` in `regency` (of `province`) goes to by default, and why.
     The candidates in order, and their rows, come from the routing table kept in memory with the
     reference data (lapor/refcache: a saved or deleted rule or agency rebuilds it); which of them is
-    active is read from the database every time, in one query built once per process
-    (lapor/prepared.py): an agency switched off in bulk (a queryset update, no signal) is passed over
-    at once."""
+    active is read from the database every time, in one query built once per process and planned by
+    PostgreSQL once per connection (rows by their keys: lapor/prepared.py): an agency switched off in
+    bulk (a queryset update, no signal) is passed over at once."""
     table = refcache.get("routing-table", _routing_table)
     candidates = _candidates(table, category, province, regency)
     if not candidates:
@@ -80,7 +80,7 @@ def _candidates(table: dict, category: Category, province, regency) -> list[tupl
 
 
 AGENCY_FIELDS = [field.attname for field in Agency._meta.concrete_fields]
-_ACTIVE = Prepared(lambda ids: Agency.objects.filter(pk__in=ids, is_active=True).values_list("pk"))
+_ACTIVE = Prepared(lambda ids: Agency.objects.filter(pk__in=ids, is_active=True).values_list("pk"), keep_plan=True)
 
 
 def _routing_table() -> dict:

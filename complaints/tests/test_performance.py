@@ -468,3 +468,15 @@ def test_the_event_date_reads_iso_first_and_the_language_formats_after(db, form_
     assert cleaned("05/01/2026") == dt.date(2026, 1, 5)  # the Indonesian day-first format still works
     assert cleaned("2026-13-05") == ["Masukkan tanggal yang valid."]
     assert cleaned("05-01-2026") == dt.date(2026, 1, 5)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PREPARE/EXECUTE is PostgreSQL's")
+def test_every_statement_of_a_submission_runs_a_plan_kept_on_the_connection(client, citizen, form_data):
+    # Parsing and planning were a large part of a small statement's database CPU (lapor/prepared.py): the
+    # user, the active routing candidates, the id, the five INSERTs, the recipients and the audit chain
+    # all run as EXECUTE of a statement prepared once per connection.
+    queries = _second_submission(client, citizen, form_data)
+    statements = [q["sql"] for q in queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))]
+    assert len(statements) == SUBMIT_QUERIES
+    planned = [sql for sql in statements if not re.match(r"/\*.*\*/ EXECUTE lapor_plan_\d+", sql, re.S)]
+    assert planned == []
