@@ -13,7 +13,7 @@ import django_filters
 from django import forms
 from django.db import connection
 from django.db.models import BooleanField, Case, F, Q, Value, When
-from django.db.models.functions import Coalesce, Lower, StrIndex
+from django.db.models.functions import Coalesce, Collate, Lower, StrIndex
 from django.db.models.lookups import GreaterThan
 from django.forms import ModelChoiceField
 from django.http import QueryDict
@@ -99,31 +99,56 @@ MATCHES_SORTED = (F("created_at").desc(nulls_last=True), F("pk").desc())
 PLAIN_WORD = re.compile(r"[a-z0-9]+")
 
 
+# The characters outside ASCII that PostgreSQL's locale (C.UTF-8, glibc) lowercases to an ASCII letter
+# or digit, each under the letter it becomes: the only two among every code point
+# (test_search_postgres.test_only_two_characters_beyond_ascii_lowercase_into_it).
+LOWERED_INTO_ASCII = {"i": "\u0130", "k": "\u212a"}  # İ (capital I with dot above), K (Kelvin sign)
+
+
 def _plain_words(text: str) -> list[str]:
     """The words of `text` when it is only plain words (ASCII letters and digits): websearch_to_tsquery
     then asks for every one of them as a lexeme, and the 'simple' configuration's lexemes are lowercased
     pieces of the document, so each word is a substring of the lowercased document. Anything else —
-    quotes, "-", "or", punctuation, other letters — gives [] (no such shortcut is taken)."""
+    quotes, "-", "or", punctuation, other letters — gives [] (no such shortcut is taken). The words
+    that need no fallback (`_fallbacks`) come first: the substring test tries them first."""
     if not text.isascii():  # lowercasing beyond ASCII is PostgreSQL's (its locale), not Python's
         return []
     words = text.lower().split()
     if not words or len(words) > 8 or any(w == "or" or not PLAIN_WORD.fullmatch(w) for w in words):
         return []
-    return words
+    return sorted(words, key=lambda word: bool(_fallback(word)))
 
 
-def _contains_words(words: list[str], body_words: list[str] | None = None):
-    """A cheap test every match passes: each word is in the lowercased title or body (strpos: a
-    microsecond a row, where to_tsvector of a report takes 30–70). In a CASE, so the planner neither
+def _fallback(word: str) -> str:
+    """The characters beyond ASCII whose lowercase is a letter of `word` (LOWERED_INTO_ASCII)."""
+    return "".join(char for letter, char in LOWERED_INTO_ASCII.items() if letter in word)
+
+
+def _contains_words(words: list[str], body_words: list[str] | None = None, fallbacks: list[str] | None = None):
+    """A cheap test every match passes: each word is in the title or body lowercased as ASCII (strpos:
+    a microsecond a row, where to_tsvector of a report takes 30–70). In a CASE, so the planner neither
     counts it as narrowing (its estimate of the matches, hence its plan, stays the match's alone) nor can
     use it for an index; it is tested first (its cost is far below to_tsvector's), and to_tsvector runs
-    only on the rows that pass it. `body_words`: the same words, given again for the body's test (a
-    statement compiled once takes each value in one place, lapor/prepared.py)."""
+    only on the rows that pass it.
+
+    Lowercased under the "C" collation (ASCII letters only; the locale's lowercasing, C.UTF-8, goes
+    through wide characters: it took 60 % of the 2M walk's time). A match's word is ASCII, so it comes
+    from ASCII letters, or from the two characters beyond ASCII that lowercase into it (İ → i, K → k): a
+    word holding i or k also lets through a row that holds one of those (`fallbacks`: per word, the
+    characters; from `words` unless given).
+
+    `body_words`: the same words, given again for the body's test (a statement compiled once takes each
+    value in one place, lapor/prepared.py); `fallbacks` is then given too (the words are stand-ins)."""
+    if fallbacks is None:
+        fallbacks = [_fallback(word) for word in words]
     found = Q()
-    for word, body_word in zip(words, words if body_words is None else body_words, strict=True):
-        found &= Q(GreaterThan(StrIndex(Lower("title"), Value(word)), 0)) | Q(
-            GreaterThan(StrIndex(Lower("body"), Value(body_word)), 0)
+    for word, body_word, fallback in zip(words, words if body_words is None else body_words, fallbacks, strict=True):
+        test = Q(GreaterThan(StrIndex(Lower(Collate("title", "C")), Value(word)), 0)) | Q(
+            GreaterThan(StrIndex(Lower(Collate("body", "C")), Value(body_word)), 0)
         )
+        for char in fallback:
+            test |= Q(GreaterThan(StrIndex("title", Value(char)), 0)) | Q(GreaterThan(StrIndex("body", Value(char)), 0))
+        found &= test
     return Case(When(found, then=Value(True)), default=Value(False), output_field=BooleanField())
 
 
@@ -151,14 +176,21 @@ def _search_plan(text: str) -> tuple[bool, list[str]]:
     return False, _plain_words(text)
 
 
-def _searched(qs, text: str, rare: bool, words: list[str], body_words: list[str] | None = None):
+def _searched(
+    qs,
+    text: str,
+    rare: bool,
+    words: list[str],
+    body_words: list[str] | None = None,
+    fallbacks: list[str] | None = None,
+):
     """`qs` narrowed to the reports matching `text` by the plan `_search_plan` chose."""
     matching = qs.alias(search=search_vector()).filter(search=_search_query(text))
     if rare:
         return matching.order_by(*MATCHES_SORTED) if tuple(qs.query.order_by) == FEED_ORDER else matching
     if not words:
         return matching
-    return matching.filter(_contains_words(words, body_words))
+    return matching.filter(_contains_words(words, body_words, fallbacks))
 
 
 def search_reports(qs, text: str):
@@ -215,14 +247,15 @@ def _plain_search_rows(text: str, rare: bool, words: list[str], start: int, stop
     from `start` to `stop`."""
     if start >= SEARCH_PAGES_PREPARED * (stop - start - 1):
         return list(_cards_by_id(_searched(_feed_cards(), text, rare, words).values("pk")[start:stop]))
-    key = (rare, start, stop)
+    fallbacks = [_fallback(word) for word in words]
+    key = (rare, start, stop, tuple(fallbacks))
     prepared = _search_pages.get(key)
     if prepared is None:
-        # One statement per plan, page and number of words (lapor/prepared.py: the shape); not planned
-        # once for all values (no keep_plan): the best plan depends on the term.
+        # One statement per plan, page, number of words (lapor/prepared.py: the shape) and the words'
+        # fallbacks; not planned once for all values (no keep_plan): the best plan depends on the term.
         prepared = _search_pages[key] = Prepared(
             lambda text, words, body_words: _cards_by_id(
-                _searched(_feed_cards(), text, rare, words, body_words).values("pk")[start:stop]
+                _searched(_feed_cards(), text, rare, words, body_words, fallbacks).values("pk")[start:stop]
             )
         )
     # Each word given twice: the title's test and the body's.

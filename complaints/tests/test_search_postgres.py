@@ -80,11 +80,59 @@ def test_a_common_term_tests_the_words_as_substrings_before_to_tsvector(
     assert walk.index("strpos") < walk.index("to_tsvector")
 
 
+def test_only_two_characters_beyond_ascii_lowercase_into_it(db):
+    """The common term's substring test lowercases as ASCII ("C" collation) and lets a row holding İ or K
+    through for a word holding i or k: sound only if no other character lowercases, in this database's
+    locale, into an ASCII letter or digit (to_tsvector lowercases as lower() does)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c FROM generate_series(128, 1114111) c"
+            " WHERE (c < 55296 OR c > 57343) AND ascii(lower(chr(c))) < 128 ORDER BY c"
+        )
+        found = {chr(c) for (c,) in cursor.fetchall()}
+    assert found == set(filters.LOWERED_INTO_ASCII.values())
+    for letter, char in filters.LOWERED_INTO_ASCII.items():
+        assert _lowered(char) == letter
+
+
+def _lowered(text):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT lower(%s)", [text])
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.parametrize("rare_limit", [10**9, -1])  # fetched through the GIN index and sorted / the dated walk
+def test_a_word_is_found_through_a_character_that_lowercases_into_it(
+    client, make_report, national_admin, citizen, monkeypatch, rare_limit
+):
+    """ "\u212aOTA" (a Kelvin sign) and "\u0130NDAH" are the words kota and indah to to_tsvector, which
+    lowercases per the locale; the walk's substring test, lowercasing as ASCII, must let them through."""
+    monkeypatch.setattr(filters, "RARE_MATCHES", rare_limit)
+    published(make_report, national_admin, title="Taman \u212aOTA kotor", body="Sampah di mana-mana.")
+    published(make_report, national_admin, title="Taman", body="Dulu \u0130NDAH, kini rusak.")
+    published(make_report, national_admin, title="Taman kota indah", body="Terawat.")
+    client.force_login(citizen)  # every page rendered
+    for term, titles in [
+        ("kota", ["Taman kota indah", "Taman \u212aOTA kotor"]),
+        ("indah", ["Taman kota indah", "Taman"]),
+        ("taman indah", ["Taman kota indah", "Taman"]),
+        ("kotor kota", ["Taman \u212aOTA kotor"]),
+        ("rusak indah", ["Taman"]),
+    ]:
+        for params in ({"q": term}, {"q": term, "status": "verified"}):  # the plain path, the filter set's
+            page = client.get(reverse("complaints:list"), params).context["page"]
+            assert [r.title for r in page] == titles, params
+    if rare_limit == -1:
+        sql = _page_statement(client, {"q": "taman kota"})
+        assert sql.count('COLLATE "C"') == 4  # each word in the title and the body, lowercased as ASCII
+        assert "'\u212a'" in sql and "'\u0130'" not in sql  # kota holds a k, taman neither i nor k
+
+
 @pytest.mark.parametrize(
     "text, words",
     [
         ("jalan", ["jalan"]),
-        ("Jalan  RUSAK 2024", ["jalan", "rusak", "2024"]),
+        ("Jalan  RUSAK 2024", ["jalan", "2024", "rusak"]),  # rusak (a k) last
         ('"jalan rusak"', []),  # a phrase: websearch's own operators
         ("jalan -rusak", []),
         ("jalan or sampah", []),
@@ -92,6 +140,7 @@ def test_a_common_term_tests_the_words_as_substrings_before_to_tsvector(
         ("jalan.", []),
         ("jálan", []),
         ("\u212aota", []),  # the Kelvin sign: Python lowercases it to "k", PostgreSQL per its locale
+        ("kita jalan", ["jalan", "kita"]),  # the words needing no fallback first
     ],
 )
 def test_only_plain_ascii_words_are_tested_as_substrings(text, words):
