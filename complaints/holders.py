@@ -3,13 +3,17 @@ counts, dashboards/figures.py): such a figure is kept under the versions of its 
 is counted again only when a report held there changes, not when any report anywhere does.
 
 Report.save calls `changed` with the agency that held the report before the save and the one holding it
-after (None: nobody yet, the national admins' desk); a deleted report with its holder. The versions are
-bumped at once (the transaction's own later reads, and tests, see the change) and again when the
-transaction commits: a figure counted meanwhile by a concurrent request, from the rows before the commit,
-is kept under the version that the second bump replaces, and the request that made the change returns only
-after it, so the visitor's next view counts again. A save that writes none of the fields the figures read
-(Report.save, LIVE_FIELDS: a submission's second save of its tracking number) bumps nothing: a submission
-costs two cache round trips. `ALL` moves with every change: the whole country's figures.
+after (None: nobody yet, the national admins' desk); a deleted report with its holder. Inside a transaction
+the versions are bumped once, when it commits: other connections cannot see the change before, so a figure
+they count meanwhile, from the rows before the commit, is kept under the version that the bump replaces, and
+the request that made the change returns only after it, so the visitor's next view counts again. The
+transaction's own later reads (and tests, whose transaction never commits) see the change at once without a
+cache write: `version` mixes in, for each key it reads, the token of the transaction's latest pending change
+to that key (a token per key, so a change elsewhere does not move a scope's version; a rolled back
+savepoint's changes go with its callback). A change outside any transaction is bumped at once. A save that
+writes none of the fields the figures read (Report.save, LIVE_FIELDS) bumps nothing: a submission costs one
+cache round trip (two before issue #15's tenth session). `ALL` moves with every change: the whole
+country's figures.
 
 A version is a random token, not a counter: a version lost from the cache (evicted, flushed) is given a
 new token when next read, so a kept figure is never read under a version it was not counted under.
@@ -39,10 +43,12 @@ def _bump(agency_ids) -> None:
 
 
 class _AtCommit:
-    """The transaction's changed holders, bumped again when it commits (one callback a transaction)."""
+    """Changed holders of the savepoints open when it was registered, bumped when the transaction commits
+    (dropped with a rolled back savepoint), and each key's token for the transaction's own reads."""
 
     def __init__(self):
         self.ids = set()
+        self.tokens: dict[str, str] = {}
 
     def __call__(self):
         _bump(self.ids)
@@ -52,15 +58,25 @@ def changed(*agency_ids) -> None:
     """A report held by these agencies (None: held by no agency; UNKNOWN: not known, every subtree)
     changed, appeared or went."""
     ids = set(agency_ids)
-    _bump(ids)
     connection = transaction.get_connection()
     if not connection.in_atomic_block:  # saved and committed already
+        _bump(ids)
         return
-    pending = next((func for _sids, func, _robust in connection.run_on_commit if isinstance(func, _AtCommit)), None)
+    # One callback per set of open savepoints (blocks without a savepoint roll back nothing of their own):
+    # a change in a savepoint is dropped with it, its token too, never left in an outer callback.
+    scopes = set(connection.savepoint_ids) - {None}
+    pending = next((func for sids, func in _pending(connection) if sids - {None} == scopes), None)
     if pending is None:
         pending = _AtCommit()
         transaction.on_commit(pending)
     pending.ids |= ids
+    token = uuid.uuid4().hex
+    pending.tokens.update((_key(a), token) for a in {*ids, ALL})
+
+
+def _pending(connection) -> list[tuple[set, _AtCommit]]:
+    """The transaction's callbacks of changed holders, each with the savepoints open when it was registered."""
+    return [(sids, func) for sids, func, _robust in connection.run_on_commit if isinstance(func, _AtCommit)]
 
 
 def version(agency_ids) -> str:
@@ -77,4 +93,9 @@ def version(agency_ids) -> str:
     digest = hashlib.blake2b(digest_size=12)
     for k in keys:
         digest.update(f"{k}={found.get(k)};".encode())
+    connection = transaction.get_connection()
+    for _sids, pending in _pending(connection) if connection.in_atomic_block else ():
+        for k in keys:  # this transaction's own changes, not bumped yet
+            if k in pending.tokens:
+                digest.update(f"pending {k}={pending.tokens[k]};".encode())
     return digest.hexdigest()

@@ -480,3 +480,21 @@ def test_every_statement_of_a_submission_runs_a_plan_kept_on_the_connection(clie
     assert len(statements) == SUBMIT_QUERIES
     planned = [sql for sql in statements if not re.match(r"/\*.*\*/ EXECUTE lapor_plan_\d+", sql, re.S)]
     assert planned == []
+
+
+def test_a_submission_writes_the_holders_versions_once(
+    client, citizen, form_data, monkeypatch, django_capture_on_commit_callbacks
+):
+    # The dashboards' live counts are kept under the versions of the reports each agency holds
+    # (complaints/holders.py): a new report moves them once, when its transaction commits.
+    from complaints import holders
+
+    client.force_login(citizen)
+    client.post(URL, {**form_data, "submission_key": "warm-up"})
+    written = []
+    monkeypatch.setattr(holders, "_bump", written.append)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(URL, {**form_data, "submission_key": "second"})
+    assert response.status_code == 302
+    report = Report.objects.latest("pk")
+    assert written == [{None, report.agency_id}]
