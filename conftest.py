@@ -56,10 +56,11 @@ def _fast_and_isolated(settings, tmp_path, monkeypatch):
     from lapor import refcache
 
     refcache.clear_local()
-    # Nor the parts of pages kept per worker (complaints/fragments.py).
-    from complaints import fragments
+    # Nor the parts of pages kept per worker (complaints/fragments.py, complaints/report_parts.py).
+    from complaints import fragments, report_parts
 
     fragments.clear_local()
+    report_parts.clear_local()
     # Nor the admin queue's drawn rows (complaints/admin_list.py).
     from complaints import admin_list
 

@@ -445,17 +445,27 @@ def _keepable(request, token) -> bool:
 def navigation(context) -> str:
     """`includes/_nav.html` for the context's visitor: the kept copy for their kind and language, with
     their own token, page, name and unread count."""
+    from .report_parts import FRAME_CONTEXT, frame_slot
+
+    if context.get(FRAME_CONTEXT):  # the report page's frame: each visitor's own put in per request
+        return frame_slot("NAV")
+    user, request, token = context.get("user"), context.get("request"), context.get("csrf_token")
+    return navigation_html(context.template.engine, user, request, token, context.get("unread_notifications"), context)
+
+
+def navigation_html(engine, user, request, token, unread_notifications, context=None) -> str:
+    """navigation()'s HTML from its values (`context`: a page's whole context, drawn in full when the values
+    are not a page request's)."""
     from .templatetags.complaints import coordinates, sees_overdue
 
-    template = context.template.engine.get_template(NAV_TEMPLATE)
-    user, request, token = context.get("user"), context.get("request"), context.get("csrf_token")
+    template = engine.get_template(NAV_TEMPLATE)
     authenticated = bool(user is not None and user.is_authenticated)
     staff = authenticated and bool(user.is_staff)
     overdue, coordinating = staff and sees_overdue(user), staff and coordinates(user)
     if not _keepable(request, token):  # not a page's request context: drawn in full
         with context.push(sees_overdue=overdue, coordinates=coordinating):
             return template.render(context)
-    unread = str(context.get("unread_notifications") or "") if authenticated else ""
+    unread = str(unread_notifications or "") if authenticated else ""
     kind = (authenticated, staff, overdue, coordinating, bool(unread))
     html = _navs.get_or_render((get_language(), kind), lambda: _render_navigation(template, kind))
     html = html.replace(CSRF_MARK, escape(str(token))).replace(NAV_PATH_MARK, escape(request.get_full_path()))

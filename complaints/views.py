@@ -6,12 +6,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import localize
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import lockout
@@ -269,13 +271,20 @@ def _detail_context(request, report, forms=None):
         "forms": _PageForms(forms),
         "is_public": public,
         "comments": comments,
+        "may_support": user.is_authenticated and user.pk != report.reporter_id,
         "supported": public and user.is_authenticated and _supports(report, user),
+        "support_text": _support_text(report.support_count),
         "case_file": is_reporter and ombudsman.may_file_case(report),
         "is_reporter": is_reporter,  # a withheld file is listed to its reporter only
         "merged_count": _merged(report),
     }
     context["parts"] = report_parts.parts(context)  # what every visitor who sees the same shares
     return context
+
+
+def _support_text(n: int) -> str:
+    """The count of supports in the visitor's language, as {% blocktranslate count %} drew it ("n dukungan")."""
+    return ngettext("%(n)s dukungan", "%(n)s dukungan", n) % {"n": localize(n)}
 
 
 def _supports(report, user) -> bool:
@@ -324,7 +333,12 @@ def _comment_author(comment, report) -> str:
 
 
 def _render_detail(request, report, forms=None, status=200):
-    return render(request, "complaints/report_detail.html", _detail_context(request, report, forms), status=status)
+    context = _detail_context(request, report, forms)
+    if status == 200:
+        html = report_parts.kept_page(request, context)  # its kept frame, if the page has a plain shape
+        if html is not None:
+            return HttpResponse(html)
+    return render(request, report_parts.REPORT_TEMPLATE, context, status=status)
 
 
 @require_GET
