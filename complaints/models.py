@@ -627,6 +627,15 @@ class Report(models.Model):
             models.Index(fields=["updated_at", "id"], name="report_updated"),
             # Likely duplicates (complaints.duplicates): one regency's recent reports.
             models.Index(fields=["regency", "-created_at"], name="report_regency_recent"),
+            # The dashboards' funnel (dashboards/figures.py compute_funnel): an agency subtree's reports filed
+            # in a period, by status, counted from this index alone (the public's and a district's too), so its
+            # cost follows the period's reports of the scope, not every report the scope ever held.
+            models.Index(
+                fields=["agency", "created_at"],
+                include=["status", "is_confidential", "kecamatan"],
+                name="report_agency_created",
+                condition=Q(sandbox__isnull=True),
+            ),
             # The public map's bounding-box query (complaints/places.py): public reports with a pin.
             models.Index(
                 fields=["latitude", "longitude"],

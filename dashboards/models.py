@@ -86,6 +86,9 @@ class DailyStat(StatDimensions):
         indexes = [
             # Dashboards: a period, optionally narrowed to an agency subtree (joined on Agency.path).
             models.Index(fields=["date", "agency"], name="dailystat_date_agency"),
+            # A subtree's period (figures.in_scope: agency_id = ANY(the subtree's ids)): each agency's rows of
+            # the period, not the country's rows of the period filtered by agency.
+            models.Index(fields=["agency", "date"], name="dailystat_agency_date"),
             # Rebuild: delete one day.
             models.Index(fields=["date"], name="dailystat_date"),
         ]
@@ -111,7 +114,10 @@ class DurationStat(StatDimensions):
     class Meta:
         verbose_name = _("sebaran durasi")
         verbose_name_plural = _("sebaran durasi")
-        indexes = [models.Index(fields=["date", "agency"], name="durationstat_date_agency")]
+        indexes = [
+            models.Index(fields=["date", "agency"], name="durationstat_date_agency"),
+            models.Index(fields=["agency", "date"], name="durationstat_agency_date"),  # as DailyStat's
+        ]
 
     def __str__(self):
         return f"{self.date} {self.measure} {self.days}: {self.count}"
