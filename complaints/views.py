@@ -1,11 +1,12 @@
+import datetime as dt
 import hashlib
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Aggregate, Count, DateTimeField, Exists, F, JSONField, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, JSONArray
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -149,13 +150,65 @@ def _not_found(request, number, status=404):
 # supports it (`user` 0 for an anonymous visitor: nobody's id). Read with the row on every request,
 # never kept.
 _MERGED_ANNOTATION, _SUPPORTED_ANNOTATION = "lapor_page_merged", "lapor_page_supported"
-# And whether it has any file, visible comment, open clock: most reports have no file and no comment, and
-# a closed one no clock; the page reads each only when the row says there is one (a statement less each).
+# And whether it has any file or visible comment: most reports have none; the page reads each only when the
+# row says there is one (a statement less each).
 _HAS = {
     "files": ("lapor_page_has_files", lambda: Attachment.objects.filter(report_id=OuterRef("pk"))),
     "comments": ("lapor_page_has_comments", lambda: Comment.objects.filter(report_id=OuterRef("pk"), is_hidden=False)),
-    "clocks": ("lapor_page_has_open_clocks", lambda: Clock.objects.filter(report_id=OuterRef("pk"), stopped_at=None)),
 }
+# And its open clocks themselves, every column of each as one JSON array (NULL: none), made into clocks as
+# the ORM makes them (_open_clocks): a statement less on every page of a report in progress.
+_OPEN_CLOCKS_ANNOTATION = "lapor_page_open_clocks"
+_CLOCK_FIELDS = tuple(Clock._meta.concrete_fields)
+
+
+class _JSONRows(Aggregate):
+    """The group's values as one JSON array (PostgreSQL's JSONB_AGG, SQLite's JSON_GROUP_ARRAY)."""
+
+    function = "JSON_GROUP_ARRAY"
+    output_field = JSONField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return super().as_sql(compiler, connection, function="JSONB_AGG", **extra_context)
+
+
+def _open_clocks_json():
+    return (
+        Clock.objects.filter(report_id=OuterRef("pk"), stopped_at=None)
+        .order_by()
+        .values("report_id")
+        .annotate(rows=_JSONRows(JSONArray(*(F(field.attname) for field in _CLOCK_FIELDS))))
+        .values("rows")
+    )
+
+
+def _json_value(field, value):
+    """A column's value as read from JSON, as the ORM reads it from its column: datetimes in UTC."""
+    if value is None:
+        return None
+    if isinstance(field, DateTimeField):
+        moment = dt.datetime.fromisoformat(value)
+        return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+    return field.to_python(value)
+
+
+def _open_clocks(report) -> list | None:
+    """The report's open clocks, in their order, from its page's row; None if the row was read another way."""
+    rows = getattr(report, _OPEN_CLOCKS_ANNOTATION, _MISSING)
+    if rows is _MISSING:
+        return None
+    names = [field.attname for field in _CLOCK_FIELDS]
+    clocks = []
+    for row in rows or ():
+        clock = Clock.from_db(
+            report._state.db, names, [_json_value(f, v) for f, v in zip(_CLOCK_FIELDS, row, strict=True)]
+        )
+        clock.report = report
+        clocks.append(clock)
+    return sorted(clocks, key=lambda clock: (clock.started_at, clock.pk))
+
+
+_MISSING = object()
 
 
 def _report_with_page_answers(number, user):
@@ -175,6 +228,7 @@ def _report_with_page_answers(number, user):
                 _MERGED_ANNOTATION: Coalesce(Subquery(merged), 0),
                 _SUPPORTED_ANNOTATION: Exists(Support.objects.filter(report_id=OuterRef("pk"), user_id=user)),
                 **{name: Exists(rows()) for name, rows in _HAS.values()},
+                _OPEN_CLOCKS_ANNOTATION: Subquery(_open_clocks_json(), output_field=JSONField()),
             }
         )
         .order_by("pk")[:1]
@@ -238,12 +292,22 @@ _merged_count = Prepared(
 
 
 def _page_rows(report, what: str, statement: Prepared) -> list:
-    """The report's rows of `what` (files, comments, clocks) by their statement, unless the page's row
+    """The report's rows of `what` (files, comments) by their statement, unless the page's row
     (_report_for_page) says it has none. A row read another way (staff, a comment POST) says nothing."""
     has = getattr(report, _HAS[what][0], None)
     if has is not None and not has:
         return []
     return statement.objects(report=report.pk, known={"report": report})
+
+
+def _page_open_clocks(report) -> list:
+    """The report's open clocks: from the page's row (_open_clocks), or (a row read another way) by their statement."""
+    clocks = _open_clocks(report)
+    return (
+        clocks
+        if clocks is not None
+        else [c for c in _clocks.objects(report=report.pk, known={"report": report}) if c.is_open]
+    )
 
 
 def _detail_context(request, report, forms=None):
@@ -267,7 +331,7 @@ def _detail_context(request, report, forms=None):
         "report_files": files.get(None, []),
         "reporter": reporter_shown_to(user, report),
         "actions": actions,
-        "open_clocks": [c for c in _page_rows(report, "clocks", _clocks) if c.is_open],
+        "open_clocks": _page_open_clocks(report),
         "forms": _PageForms(forms),
         "is_public": public,
         "comments": comments,
