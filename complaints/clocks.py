@@ -93,7 +93,7 @@ def apply_clocks(report: Report, action: str, now: dt.datetime, *, new: bool = F
             stop_clock(clock, now, cancelled=op == "cancel")
             open_clocks.pop(kind)
         if op in ("start", "restart"):
-            open_clocks[kind] = start_clock(report, kind, now, calendar)
+            open_clocks[kind] = start_clock(report, kind, now, calendar, later=new)
         elif op == "pause":
             for c in open_clocks.values():
                 if c.kind in AGENCY_CLOCKS and c.state != Clock.State.PAUSED:
@@ -142,7 +142,7 @@ def _resume(c: Clock, now: dt.datetime, calendar) -> None:
     c.save(update_fields=["state", "paused_at", "remaining_days", "due_at", "next_check_at"])
 
 
-def start_clock(report: Report, kind: str, now: dt.datetime, calendar) -> Clock:
+def start_clock(report: Report, kind: str, now: dt.datetime, calendar, *, later: bool = False) -> Clock:
     days, calendar_days = limit_of(kind, report, report.agency)
     due = calendar.due_at(now, days, calendar_days)
     # Clocks the citizen runs out (reply window, details) have no reminder: the sweep acts at the due time.
@@ -157,7 +157,9 @@ def start_clock(report: Report, kind: str, now: dt.datetime, calendar) -> Clock:
         due_at=due,
         next_check_at=check,
     )
-    insert_rows([clock])  # Clock.objects.create without compiling the INSERT each time
+    # Clock.objects.create without compiling the INSERT each time; `later`: a new report's clock, whose id
+    # nobody reads, may travel with the next statement (lapor/prepared.py, workflow.submit).
+    insert_rows([clock], later=later)
     return clock
 
 

@@ -676,7 +676,9 @@ class Report(models.Model):
         map_saved = fields is None or not MAP_POINT_FIELDS.isdisjoint(fields)
         with transaction.atomic(savepoint=False):
             if _plain_insert(self, args, kwargs):
-                insert_rows([self], using=kwargs.get("using"))  # the INSERT's text built once per process
+                # The INSERT's text built once per process; its id is given, so the INSERT may travel with the
+                # next statement (lapor/prepared.py writes_sent_with_the_next_statement: a submission's).
+                insert_rows([self], using=kwargs.get("using"), later=self.pk is not None)
             else:
                 super().save(*args, **kwargs)
             if status_saved and before is not _UNKNOWN and before != self.status and self.sandbox_id is None:

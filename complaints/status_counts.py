@@ -28,7 +28,7 @@ def moved(from_status: str | None, to_status: str | None) -> None:
     if from_status == to_status:
         return
     rows = [StatusCount(status=s, n=n) for s, n in ((from_status, -1), (to_status, 1)) if s]
-    insert_rows(rows)  # bulk_create without compiling the INSERT each time (every workflow step)
+    insert_rows(rows, later=True)  # bulk_create without compiling the INSERT each time (every workflow step)
 
 
 def totals() -> dict[str, int]:

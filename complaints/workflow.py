@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, Membership
 from agencies.roles import national_roles, staff_agencies
-from lapor.prepared import execute, insert_rows
+from lapor.prepared import execute, insert_rows, writes_sent_with_the_next_statement
 from lapor.queue import after_commit
 
 from . import access, notifications, places, routing, routing_model
@@ -387,7 +387,9 @@ def submit(
         reason = routing.Reason.CHOSEN
     now = timezone.now()
     try:
-        with transaction.atomic():
+        # The clock, report, status count and handling rows are sent with the recipients' read, in one
+        # round trip (lapor/prepared.py): nothing reads what they return.
+        with transaction.atomic(), writes_sent_with_the_next_statement():
             report = Report(
                 classification=classification,
                 title=title.strip(),
@@ -434,7 +436,8 @@ def submit(
                 # ReportAgency.objects.create, its INSERT built once per process; the report's status,
                 # due time and practice flag given as ReportAgency.save would take them from the report.
                 insert_rows(
-                    [ReportAgency.of(report, agency=suggested_agency, kind=ReportAgency.Kind.HANDLER, created_at=now)]
+                    [ReportAgency.of(report, agency=suggested_agency, kind=ReportAgency.Kind.HANDLER, created_at=now)],
+                    later=True,
                 )
             _attach(report, None, by, attachments)
             event = Event(

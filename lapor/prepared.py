@@ -25,6 +25,7 @@ the prepared statements: LAPOR_KEEP_PLANS=0 turns it off.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import re
 from collections.abc import Callable
@@ -32,7 +33,7 @@ from contextlib import contextmanager
 
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
-from django.db import connections, router
+from django.db import DatabaseError, connections, router
 from django.db.models import QuerySet, signals
 from django.db.models.query import get_related_populators
 
@@ -233,6 +234,16 @@ def execute(cursor, sql: str, params) -> None:
     if db.vendor != "postgresql" or not settings.LAPOR_KEEP_PLANS:
         cursor.execute(sql, params)
         return
+    statement = _kept_statement(db, cursor, sql, params)
+    pending = getattr(db, "_lapor_later", None)
+    if pending:  # writes queued by insert_rows(later=True): sent first, in the same query string
+        statement = "; ".join(pending).replace("%", "%%") + "; " + statement
+        pending.clear()
+    cursor.execute(statement, list(params))
+
+
+def _kept_statement(db, cursor, sql: str, params) -> str:
+    """The EXECUTE of `sql`'s plan kept on this connection (prepared now if it is not yet)."""
     raw = db.connection
     kept = getattr(db, "_lapor_kept_plans", None)
     if kept is None or kept[0] is not raw:  # a new connection: nothing prepared on it yet
@@ -249,7 +260,65 @@ def execute(cursor, sql: str, params) -> None:
     statement = f"EXECUTE {name}({', '.join(['%s'] * len(params))})" if params else f"EXECUTE {name}"
     if db.queries_logged:
         statement = "/* " + sql.replace("*/", "* /").replace("%", "%%") + " */ " + statement
-    cursor.execute(statement, list(params))
+    return statement
+
+
+# --- Writes sent with the next statement ------------------------------------------------------------
+
+
+@contextmanager
+def writes_sent_with_the_next_statement(using: str = "default"):
+    """Inside, on PostgreSQL with kept plans, `insert_rows(..., later=True)` queues its INSERT (the EXECUTE
+    of its kept plan, its values merged as psycopg2 merges them) instead of sending it: the queued writes go
+    in front of the next statement that execute() sends, in one query string — one round trip, which
+    PostgreSQL runs statement after statement in the same transaction. Any other statement (the ORM's)
+    first sends what is queued, on its own, so the order of the writes and reads is the order of the
+    calls; what is still queued when the block ends is sent then. A queued write that fails (a unique key)
+    raises from the statement it travels with, inside the same transaction, which the error rolls back.
+
+    For a transaction's small writes whose results nobody reads (a submission's clock, report, status
+    count and handling rows: four round trips of its twelve, issue #15). Elsewhere, or with kept plans off
+    (a pooler in transaction mode), insert_rows sends each INSERT at once."""
+    db = connections[using]
+    if db.vendor != "postgresql" or not settings.LAPOR_KEEP_PLANS or getattr(db, "_lapor_later", None) is not None:
+        yield
+        return
+    db._lapor_later = []
+    failed = True
+    try:
+        with db.execute_wrapper(_send_queued_first):
+            yield
+            failed = False
+            _send_queued(db)
+    finally:
+        queued, db._lapor_later = db._lapor_later, None
+        if queued and failed:  # a Python error inside: the writes queued before it are made all the same
+            with contextlib.suppress(DatabaseError), db.cursor() as cursor:
+                cursor.execute("; ".join(queued))
+
+
+def _send_queued(db) -> None:
+    queued = db._lapor_later
+    if queued:
+        text = "; ".join(queued)
+        queued.clear()
+        with db.cursor() as cursor:
+            cursor.execute(text)
+
+
+def _send_queued_first(execute, sql, params, many, context):
+    _send_queued(context["connection"])
+    return execute(sql, params, many, context)
+
+
+def _queue(db, cursor, sql: str, params) -> bool:
+    """Queue `sql` with its values for the next statement, if writes_sent_with_the_next_statement is open."""
+    queued = getattr(db, "_lapor_later", None)
+    if queued is None:
+        return False
+    statement = _kept_statement(db, cursor, sql, params)
+    queued.append(cursor.cursor.mogrify(statement, list(params)).decode())
+    return True
 
 
 # --- Statements planned without parallel workers ----------------------------------------------------
@@ -301,7 +370,7 @@ KEEP_PLAN_MAX_ROWS = 4  # INSERTs of up to this many rows are prepared on the se
 INSERT_MAX_ROWS = 50  # more rows at once (a sweep's, a broadcast's) are rare: the ORM's bulk_create
 
 
-def insert_rows(objs: list, *, using: str | None = None) -> None:
+def insert_rows(objs: list, *, using: str | None = None, later: bool = False) -> None:
     """INSERT new rows of one model, as `Model.save(force_insert=True)` / `bulk_create` would, with
     the statement's text built once per process, model, row count and whether the ids are given.
 
@@ -317,7 +386,11 @@ def insert_rows(objs: list, *, using: str | None = None) -> None:
     Up to KEEP_PLAN_MAX_ROWS rows (a submission's five INSERTs are of one row each) the statement is
     also prepared on PostgreSQL once per connection (execute()): the server neither parses nor plans
     it again — PostgreSQL infers each parameter's type from its column, and a value too long for its
-    column fails as the plain INSERT does. More rows (a broadcast) are rare: not kept on the connection."""
+    column fails as the plain INSERT does. More rows (a broadcast) are rare: not kept on the connection.
+
+    `later=True`: the caller reads nothing the INSERT returns; inside writes_sent_with_the_next_statement
+    it travels with the next statement, and the objects are marked saved without the ids the database
+    draws (their pk stays None unless given)."""
     if not objs:
         return
     model = type(objs[0])
@@ -348,11 +421,14 @@ def insert_rows(objs: list, *, using: str | None = None) -> None:
                 return _orm_insert(objs, using)
             params.append(field.get_db_prep_save(value, connection=connection))
     with connection.cursor() as cursor:
-        if len(objs) <= KEEP_PLAN_MAX_ROWS:
+        if len(objs) <= KEEP_PLAN_MAX_ROWS and later and _queue(connection, cursor, sql, params):
+            ids = None  # sent with the next statement
+        elif len(objs) <= KEEP_PLAN_MAX_ROWS:
             execute(cursor, sql, params)  # planned by PostgreSQL once per connection
+            ids = None if pk_given else [row[0] for row in cursor.fetchall()]
         else:
             cursor.execute(sql, params)
-        ids = None if pk_given else [row[0] for row in cursor.fetchall()]
+            ids = None if pk_given else [row[0] for row in cursor.fetchall()]
     for i, obj in enumerate(objs):
         if ids is not None:
             setattr(obj, meta.pk.attname, ids[i])

@@ -358,3 +358,105 @@ def test_a_few_rows_are_inserted_through_a_kept_plan_many_rows_and_keep_plans_of
     settings.LAPOR_KEEP_PLANS = False  # behind a pooler that shares server sessions
     assert inserted(rows(1, "off")).startswith('INSERT INTO "complaints_notification"')
     assert _kept() == kept and KEEP_PLAN_MAX_ROWS + 1 not in shapes(_kept())
+
+
+def _later_rows(report, user, *subjects):
+    from django.utils import timezone
+
+    from complaints.models import Notification
+
+    now = timezone.now()
+    event = report.events.get()
+    return [
+        Notification(user=user, report=report, event=event, kind="submit", subject=s, url="/u", created_at=now)
+        for s in subjects
+    ]
+
+
+@postgresql_only
+def test_writes_queued_travel_with_the_next_kept_statement_in_one_query(make_report, citizen):
+    from complaints.models import Notification
+    from lapor.prepared import insert_rows, writes_sent_with_the_next_statement
+
+    report = make_report()
+    _codes(BY_CODE, ["pemkab-badung"])  # prepared before: no PREPARE below
+    # Values with % in them: the queued text travels inside a statement whose values psycopg2 merges.
+    first, second = _later_rows(report, citizen, "50% dari %s", "kedua %%")
+    with CaptureQueriesContext(connection) as ctx, writes_sent_with_the_next_statement():
+        insert_rows([first], later=True)
+        insert_rows([second], later=True)
+        assert _codes(BY_CODE, ["pemkab-sleman"]) == ["pemkab-sleman"]  # the rows' read; it carries them
+    [carrier] = [q["sql"] for q in ctx.captured_queries]
+    assert carrier.count('INSERT INTO "complaints_notification"') == 2 and carrier.endswith("('pemkab-sleman')")
+    subjects = set(Notification.objects.filter(report=report).values_list("subject", flat=True))
+    assert {"50% dari %s", "kedua %%"} <= subjects
+    assert first.pk is None and not first._state.adding  # saved; the id the database drew is not read
+
+
+@postgresql_only
+def test_any_other_statement_sends_the_queued_writes_first_and_the_block_sends_what_is_left(make_report, citizen):
+    from complaints.models import Notification
+    from lapor.prepared import insert_rows, writes_sent_with_the_next_statement
+
+    report = make_report()
+    first, rest, now = (_later_rows(report, citizen, s) for s in ("dulu", "sisa", "langsung"))
+    insert_rows(_later_rows(report, citizen, "siap"))  # each INSERT's plan prepared before
+    with CaptureQueriesContext(connection) as ctx, writes_sent_with_the_next_statement():
+        insert_rows(first, later=True)
+        assert Notification.objects.filter(report=report, subject="dulu").count() == 1  # the ORM sees it
+        insert_rows(rest, later=True)
+        insert_rows(now)  # not later: sent at once, after what is queued
+    sent = [q["sql"] for q in ctx.captured_queries]
+    assert [(s.count("INSERT INTO"), "'dulu'" in s, "'sisa'" in s, "'langsung'" in s) for s in sent] == [
+        (1, True, False, False),  # sent on its own, before the ORM's read
+        (0, True, False, False),  # the read
+        (2, False, True, True),  # in front of the next INSERT
+    ]
+    assert Notification.objects.filter(report=report, subject__in=["dulu", "sisa", "langsung"]).count() == 3
+    last = _later_rows(report, citizen, "akhir")
+    with writes_sent_with_the_next_statement():
+        insert_rows(last, later=True)
+    assert Notification.objects.filter(report=report, subject="akhir").count() == 1  # sent when the block ends
+
+
+@postgresql_only
+def test_a_queued_write_that_fails_raises_in_its_transaction_and_a_python_error_keeps_the_others(make_report, citizen):
+    from django.db import IntegrityError, transaction
+
+    from complaints.models import Notification
+    from lapor.prepared import insert_rows, writes_sent_with_the_next_statement
+
+    report = make_report()
+    _codes(BY_CODE, ["pemkab-badung"])
+    kept = _later_rows(report, citizen, "sebelum")
+    broken = _later_rows(report, citizen, "rusak")
+    broken[0].kind = None  # NOT NULL: refused by the server, not by Python
+    with pytest.raises(IntegrityError), transaction.atomic(), writes_sent_with_the_next_statement():
+        insert_rows(kept, later=True)
+        insert_rows(broken, later=True)
+        _codes(BY_CODE, ["pemkab-sleman"])  # raises here, the statement the write travels with
+    assert not Notification.objects.filter(subject__in=["sebelum", "rusak"]).exists()  # the transaction undone
+
+    class Boom(Exception):
+        pass
+
+    kept = _later_rows(report, citizen, "tetap")
+    with pytest.raises(Boom), writes_sent_with_the_next_statement():
+        insert_rows(kept, later=True)
+        raise Boom
+    assert Notification.objects.filter(subject="tetap").count() == 1  # as if it had been sent at once
+
+
+def test_elsewhere_later_writes_are_sent_at_once(make_report, citizen, settings):
+    from complaints.models import Notification
+    from lapor.prepared import insert_rows, writes_sent_with_the_next_statement
+
+    report = make_report()
+    rows = _later_rows(report, citizen, "segera")
+    insert_rows(rows, later=True)  # outside the block
+    assert rows[0].pk and Notification.objects.filter(subject="segera").count() == 1
+    settings.LAPOR_KEEP_PLANS = False  # behind a pooler: nothing queued either
+    with writes_sent_with_the_next_statement():
+        rows = _later_rows(report, citizen, "pooler")
+        insert_rows(rows, later=True)
+        assert rows[0].pk and Notification.objects.filter(subject="pooler").count() == 1
