@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Aggregate, Count, DateTimeField, Exists, F, JSONField, OuterRef, Q, Subquery
+from django.db.models import Aggregate, Count, DateTimeField, Exists, F, Func, JSONField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, JSONArray
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,7 +18,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import lockout
-from agencies.models import Region
+from agencies.models import Agency, Region
 from lapor import page_cache, ratelimit
 from lapor.clientip import client_ip
 from lapor.prepared import Prepared
@@ -197,15 +197,70 @@ def _open_clocks(report) -> list | None:
     rows = getattr(report, _OPEN_CLOCKS_ANNOTATION, _MISSING)
     if rows is _MISSING:
         return None
-    names = [field.attname for field in _CLOCK_FIELDS]
     clocks = []
     for row in rows or ():
-        clock = Clock.from_db(
-            report._state.db, names, [_json_value(f, v) for f, v in zip(_CLOCK_FIELDS, row, strict=True)]
-        )
+        clock = _made(Clock, _CLOCK_FIELDS, row, report._state.db)
         clock.report = report
         clocks.append(clock)
     return sorted(clocks, key=lambda clock: (clock.started_at, clock.pk))
+
+
+def _made(model, fields, values, db):
+    """An instance of `model` from its `fields`' values read as JSON, as the ORM makes one from a row."""
+    return model.from_db(
+        db, [f.attname for f in fields], [_json_value(f, v) for f, v in zip(fields, values, strict=True)]
+    )
+
+
+# And its public steps, each with its agencies, the same way (JSON of every column of the step and of
+# each agency): the page's steps statement too is gone. The steps' `data` is JSON in JSON (_NestedJSON).
+_STEPS_ANNOTATION = "lapor_page_public_steps"
+_STEP_FIELDS = tuple(Event._meta.concrete_fields)
+_AGENCY_FIELDS = tuple(Agency._meta.concrete_fields)
+
+
+class _NestedJSON(Func):
+    """A JSON column as JSON inside a JSON array (SQLite would put its text in as a string)."""
+
+    output_field = JSONField()
+    template = "%(expressions)s"
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return super().as_sql(compiler, connection, template="JSON(%(expressions)s)", **extra_context)
+
+
+def _step_column(field):
+    return _NestedJSON(F(field.attname)) if isinstance(field, JSONField) else F(field.attname)
+
+
+def _public_steps_json():
+    columns = [_step_column(f) for f in _STEP_FIELDS]
+    for relation in ("agency", "target_agency"):
+        columns += [F(f"{relation}__{f.attname}") for f in _AGENCY_FIELDS]
+    return (
+        Event.objects.filter(report_id=OuterRef("pk"), is_public=True)
+        .order_by()
+        .values("report_id")
+        .annotate(rows=_JSONRows(JSONArray(*columns)))
+        .values("rows")
+    )
+
+
+def _public_steps_of(report) -> list | None:
+    """The report's public steps, in their order, each with its agencies, from its page's row; None if the
+    row was read another way."""
+    rows = getattr(report, _STEPS_ANNOTATION, _MISSING)
+    if rows is _MISSING:
+        return None
+    db, n, m = report._state.db, len(_STEP_FIELDS), len(_AGENCY_FIELDS)
+    steps = []
+    for row in rows or ():
+        step = _made(Event, _STEP_FIELDS, row[:n], db)
+        step.report = report
+        for relation, values in (("agency", row[n : n + m]), ("target_agency", row[n + m :])):
+            setattr(step, relation, _made(Agency, _AGENCY_FIELDS, values, db) if values[0] is not None else None)
+        steps.append(step)
+    return sorted(steps, key=lambda step: (step.created_at, step.pk))
 
 
 _MISSING = object()
@@ -229,6 +284,7 @@ def _report_with_page_answers(number, user):
                 _SUPPORTED_ANNOTATION: Exists(Support.objects.filter(report_id=OuterRef("pk"), user_id=user)),
                 **{name: Exists(rows()) for name, rows in _HAS.values()},
                 _OPEN_CLOCKS_ANNOTATION: Subquery(_open_clocks_json(), output_field=JSONField()),
+                _STEPS_ANNOTATION: Subquery(_public_steps_json(), output_field=JSONField()),
             }
         )
         .order_by("pk")[:1]
@@ -312,7 +368,9 @@ def _page_open_clocks(report) -> list:
 
 def _detail_context(request, report, forms=None):
     user = request.user
-    events = _public_steps.objects(report=report.pk, known={"report": report})
+    events = _public_steps_of(report)
+    if events is None:  # the row read another way (staff reach, a comment POST)
+        events = _public_steps.objects(report=report.pk, known={"report": report})
     # The report's files and its public steps' files in one query: each step's as `event.files`.
     files = {}
     for attachment in _page_rows(report, "files", _files):
