@@ -37,15 +37,42 @@ def drawn_in_full(monkeypatch):
 
 @pytest.mark.parametrize("prefix", ["", "/en"])
 def test_pages_from_the_frame_are_the_pages_drawn_in_full(
-    client, citizen, other_citizen, make_report, national_admin, drawn_in_full, prefix, settings
+    client,
+    citizen,
+    other_citizen,
+    make_report,
+    national_admin,
+    agency_admin,
+    tree,
+    drawn_in_full,
+    prefix,
+    settings,
+    monkeypatch,
 ):
     settings.LAPOR_PAGE_CACHE_SECONDS = 0  # anonymous pages rendered too
     public = published(make_report, national_admin, title="Lampu jalan padam")
     supported = published(make_report, national_admin, title="Trotoar rusak")
     Support.add(supported, other_citizen)
     confidential = make_report(title="Laporan rahasia", is_confidential=True)
-    visitors = [(None, [public, supported]), (other_citizen, [public, supported]), (citizen, [public, confidential])]
-    seen = {}
+    from complaints import workflow
+
+    handled = published(make_report, national_admin, title="Got mampet", is_anonymous=True)
+    workflow.dispatch(handled, by=national_admin, to_agency=tree["badung"])
+    visitors = [
+        (None, [public, supported, handled]),
+        (other_citizen, [public, supported, handled]),
+        (citizen, [public, confidential, handled]),
+        (agency_admin, [public, handled]),  # staff: their own navigation; the Anonim reporter's identity hidden
+    ]
+    seen, framed = {}, []
+    kept_page = report_parts.kept_page
+
+    def spy(request, context):
+        html = kept_page(request, context)
+        framed.append((request.user.pk, html is not None))
+        return html
+
+    monkeypatch.setattr(report_parts, "kept_page", spy)
     for full in (False, True):
         if full:
             drawn_in_full()
@@ -60,7 +87,10 @@ def test_pages_from_the_frame_are_the_pages_drawn_in_full(
                 )
                 page = (_without_tokens(response.content.decode()), headers, sorted(response.cookies))
                 seen.setdefault((visitor, report.pk), []).append(page)
-    assert len(seen) == 6
+    assert len(seen) == 11
+    for visitor in (None, other_citizen, citizen):  # each had pages from the frame
+        assert (getattr(visitor, "pk", None), True) in framed, visitor
+    assert (agency_admin.pk, False) in framed  # staff are offered actions (a note at least): drawn in full
     for (visitor, report_pk), (kept, drawn) in seen.items():
         assert kept == drawn, (visitor, report_pk)
     supporting = seen[other_citizen, supported.pk][0][0]
