@@ -312,3 +312,30 @@ def test_list_links_follow_the_visitors_language(client, head, histories):
         assert html.count(f'href="{prefix}/admin/complaints/report/?') > 50
         assert f'href="{other}/admin/complaints/report/?' not in html
     translation.activate(settings.LANGUAGE_CODE)  # a request to /en/ leaves English active in this thread
+
+
+def test_a_subtrees_children_sum_its_day_rows_per_agency_without_joining_the_agencies(histories, tree):
+    """The ranking of a subtree's children (and its own desk): each child's figures are the sums of the day
+    rows of every agency below it, read per agency and summed by the agency's branch in Python, with no
+    per-row join to the agencies' paths (SUBSTRING(path) over every day row at 2,000,000 reports)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from agencies.models import Agency
+    from dashboards import figures
+    from dashboards.models import COUNTERS, DailyStat
+
+    first, last = dt.date(2026, 3, 1), dt.date(2026, 3, 31)
+    for root in (tree["bali"], tree["badung"], tree["dinkes"]):
+        with CaptureQueriesContext(connection) as ctx:
+            by_child = figures.compute(figures.Scope(root), first, last)["by_child"]
+        assert not any("SUBSTR" in q["sql"].upper() for q in ctx.captured_queries)
+        expected = {}
+        for row in DailyStat.objects.filter(date__range=(first, last), agency__path__startswith=root.path):
+            branch = Agency.objects.get(pk=row.agency_id).path[: len(root.path) + 8]
+            sums = expected.setdefault(branch, dict.fromkeys(COUNTERS, 0))
+            for name in COUNTERS:
+                sums[name] += getattr(row, name)
+        paths = {a.pk: a.path for a in Agency.objects.filter(pk__in=[r["key"] for r in by_child if r["key"]])}
+        shown = {(root.path if r["held"] == "self" else paths[r["key"]]): {n: r[n] for n in COUNTERS} for r in by_child}
+        assert expected and shown == expected
