@@ -21,6 +21,14 @@ def _ms(value) -> float | None:
     return float(m.group(1)) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[m.group(2)]
 
 
+def _judged(entry: dict) -> float:
+    """The ratio to the ceiling a goal is judged by: unrounded (run_bench's `ratio_exact`), so 0.2499, printed
+    "0.250", misses 0.25; a run written before it was kept is judged by its printed ratio; none: 0."""
+    if entry.get("ratio_exact") is not None:
+        return float(entry["ratio_exact"])
+    return float(entry["ratio"]) if entry.get("ratio", "?") != "?" else 0.0
+
+
 def goals_table(summary) -> list[str]:
     """Issue #15's goals that one run can judge, each with the figure it is judged by and its ratio to
     the ceiling.
@@ -37,10 +45,10 @@ def goals_table(summary) -> list[str]:
 
     for page in p.values():  # a page that did not answer (2xx, or the tracking lookup's 302) meets nothing
         if page["status"] >= 400:
-            page["ratio"] = "0"
+            page["ratio"], page["ratio_exact"] = "0", 0.0
 
     def r(key):
-        return float(p[key]["ratio"]) if p[key].get("ratio", "?") != "?" else 0.0
+        return _judged(p[key])
 
     def anonymous(key):
         how = "kept" if p[key].get("kept") else "rendered"
@@ -55,7 +63,7 @@ def goals_table(summary) -> list[str]:
         "|---|---|---|---|",
         f"| 1. submission ≥ 0.15 of the ceiling, ≤ 12 queries | **{sub['ratio']}** of the ceiling, {sub['queries']} "
         f"queries, CPU {sub['app_ms']} + {sub['db_ms']} ms | — | "
-        f"{ok(float(sub['ratio'] if sub['ratio'] != '?' else 0) >= 0.15 and sub['queries'] <= 12)} |",
+        f"{ok(_judged(sub) >= 0.15 and sub['queries'] <= 12)} |",
     ]
     for key, label in (
         ("form", "report form GET"),

@@ -87,6 +87,27 @@ def test_the_rendered_signed_in_figure_meets_the_goal_and_the_kept_one_is_shown_
     assert "anonymous (kept): 0.050" in form
 
 
+def test_a_goal_is_judged_by_the_unrounded_ratio_not_the_printed_one():
+    # The tenth session's 2M run, cache off: the report page at 0.24991 of the ceiling was printed "0.250"
+    # and judged met; the submission likewise at 0.1499.
+    s = summary(signed_in=0.3)
+    s["pages"]["report" + SIGNED_IN] |= {"ratio": "0.250", "ratio_exact": 0.24991}
+    s["submit"] |= {"ratio": "0.150", "ratio_exact": 0.1499, "queries": 6}
+    rows = goals_table(s)
+    table = verdicts(rows)
+    assert table["1. submission ≥ 0.15 of the ceiling, ≤ 12 queries"] == "**missed**"
+    [report] = [v for k, v in table.items() if "report page" in k]
+    assert report == "**missed**"
+    assert "signed-in citizen (rendered): **0.250**" in next(row for row in rows if "report page" in row)
+    s["pages"]["report" + SIGNED_IN]["ratio_exact"] = 0.25  # at the line: met
+    s["submit"]["ratio_exact"] = 0.15
+    table = verdicts(goals_table(s))
+    assert table["1. submission ≥ 0.15 of the ceiling, ≤ 12 queries"] == "met"
+    assert [v for k, v in table.items() if "report page" in k] == ["met"]
+    del s["submit"]["ratio_exact"]  # a run written before the exact ratio was kept: judged as printed
+    assert verdicts(goals_table(s))["1. submission ≥ 0.15 of the ceiling, ≤ 12 queries"] == "met"
+
+
 def test_a_signed_in_page_that_a_browser_may_keep_fails_the_caching_goal():
     assert verdicts(goals_table(summary()))["6. compressed, caching headers on public pages only"] == "met"
     table = verdicts(goals_table(summary(personal_cache="private, max-age=60")))
