@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, Membership
 from agencies.roles import national_roles, staff_agencies
-from lapor.prepared import execute, insert_rows, writes_sent_with_the_next_statement
+from lapor.prepared import execute, insert_rows, send_queued_writes, writes_sent_with_the_next_statement
 from lapor.queue import after_commit
 
 from . import access, notifications, places, routing, routing_model
@@ -439,6 +439,11 @@ def submit(
                     [ReportAgency.of(report, agency=suggested_agency, kind=ReportAgency.Kind.HANDLER, created_at=now)],
                     later=True,
                 )
+            attachments = list(attachments)
+            if attachments:
+                # The queued report INSERT sent before any file is stored: a repeated submission_key fails
+                # here, not after the files are in the store, which its rollback would leave behind.
+                send_queued_writes()
             _attach(report, None, by, attachments)
             event = Event(
                 report=report,

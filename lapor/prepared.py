@@ -297,6 +297,15 @@ def writes_sent_with_the_next_statement(using: str = "default"):
                 cursor.execute("; ".join(queued))
 
 
+def send_queued_writes(using: str = "default") -> None:
+    """Send now what insert_rows(later=True) has queued inside writes_sent_with_the_next_statement (nothing
+    elsewhere): before work outside the transaction that must not be done if a queued write fails (a
+    submission's files written to the file store, which its rollback would leave behind)."""
+    db = connections[using]
+    if getattr(db, "_lapor_later", None):
+        _send_queued(db)
+
+
 def _send_queued(db) -> None:
     queued = db._lapor_later
     if queued:

@@ -123,3 +123,19 @@ def test_a_staff_action_with_a_file_on_a_read_only_store_is_undone(
     report.refresh_from_db()
     assert not report.events.filter(action="follow_up").exists()
     assert Notification.objects.filter(kind="storage_failure").count() == 1
+
+
+def test_a_repeated_submission_with_files_stores_nothing_again(make_report, tmp_path):
+    """A double click on a form with files: the second submission's report INSERT fails on the unique
+    submission_key and the first report is returned. On PostgreSQL that INSERT travels with the next
+    statement (lapor/prepared.py writes_sent_with_the_next_statement); it must fail before the second
+    copy's files are written to the store, which is outside the transaction and would keep them."""
+    from complaints.uploads import check_upload
+
+    first = make_report(submission_key="twice-with-files", attachments=[check_upload(png("foto.png"))])
+    stored = sorted(_files(tmp_path))
+    assert stored  # the original and its public copy
+    again = make_report(submission_key="twice-with-files", attachments=[check_upload(png("foto.png"))])
+    assert again.pk == first.pk and again.resubmitted
+    assert Attachment.objects.filter(report=first).count() == 1
+    assert sorted(_files(tmp_path)) == stored  # no orphan copy of the second submission's files
