@@ -276,11 +276,21 @@ def writes_sent_with_the_next_statement(using: str = "default"):
     calls; what is still queued when the block ends is sent then. A queued write that fails (a unique key)
     raises from the statement it travels with, inside the same transaction, which the error rolls back.
 
+    Open it inside the transaction (`with transaction.atomic(), writes_sent_with_the_next_statement():`);
+    opened outside one it queues nothing.
+
     For a transaction's small writes whose results nobody reads (a submission's clock, report, status
     count and handling rows: four round trips of its twelve, issue #15). Elsewhere, or with kept plans off
     (a pooler in transaction mode), insert_rows sends each INSERT at once."""
     db = connections[using]
-    if db.vendor != "postgresql" or not settings.LAPOR_KEEP_PLANS or getattr(db, "_lapor_later", None) is not None:
+    if (
+        db.vendor != "postgresql"
+        or not settings.LAPOR_KEEP_PLANS
+        # Outside a transaction nothing is queued: its COMMIT and ROLLBACK go past the execute wrappers, so
+        # writes queued in an atomic block opened inside this one would be sent after it had ended.
+        or not db.in_atomic_block
+        or getattr(db, "_lapor_later", None) is not None
+    ):
         yield
         return
     db._lapor_later = []

@@ -460,3 +460,40 @@ def test_elsewhere_later_writes_are_sent_at_once(make_report, citizen, settings)
         rows = _later_rows(report, citizen, "pooler")
         insert_rows(rows, later=True)
         assert rows[0].pk and Notification.objects.filter(subject="pooler").count() == 1
+
+
+@pytest.fixture
+def reload_reference(django_db_blocker):
+    """Request this BEFORE transactional_db: its teardown runs after the flush and restores the session's
+    reference data for the tests that follow."""
+    yield
+    from django.core.management import call_command
+
+    with django_db_blocker.unblock():
+        call_command("load_reference", verbosity=0)
+
+
+@postgresql_only
+def test_opened_around_a_transaction_nothing_is_queued(reload_reference, transactional_db, make_report, citizen):
+    """COMMIT and ROLLBACK are not statements the block sees: queued writes of a transaction opened inside it
+    would be sent after the transaction, in autocommit — a rolled back write made all the same."""
+    from django.db import transaction
+
+    from complaints.models import Notification
+    from lapor.prepared import insert_rows, writes_sent_with_the_next_statement
+
+    report = make_report()
+    rows = _later_rows(report, citizen, "dibatalkan")
+
+    class Boom(Exception):
+        pass
+
+    with pytest.raises(Boom), writes_sent_with_the_next_statement(), transaction.atomic():
+        insert_rows(rows, later=True)
+        raise Boom
+    assert not Notification.objects.filter(subject="dibatalkan").exists()  # undone with its transaction
+    rows = _later_rows(report, citizen, "tersimpan")
+    with writes_sent_with_the_next_statement(), transaction.atomic():
+        insert_rows(rows, later=True)
+        assert rows[0].pk  # sent at once, its id read
+    assert Notification.objects.filter(subject="tersimpan").count() == 1
