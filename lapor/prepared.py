@@ -236,7 +236,9 @@ def execute(cursor, sql: str, params) -> None:
         return
     statement = _kept_statement(db, cursor, sql, params)
     pending = getattr(db, "_lapor_later", None)
-    if pending:  # writes queued by insert_rows(later=True): sent first, in the same query string
+    if pending and _no_parallel in db.execute_wrappers:
+        _send_queued(db)  # not inside without_parallel_workers' savepoint, which is rolled back
+    elif pending:  # writes queued by insert_rows(later=True): sent first, in the same query string
         statement = "; ".join(pending).replace("%", "%%") + "; " + statement
         pending.clear()
     cursor.execute(statement, list(params))
@@ -321,6 +323,12 @@ def _send_queued(db) -> None:
     if queued:
         text = "; ".join(queued)
         queued.clear()
+        if _no_parallel in db.execute_wrappers:
+            # Inside without_parallel_workers a statement runs in a savepoint that is rolled back after it
+            # (a read's setting undone): the writes are sent past it, on the connection itself.
+            with db.wrap_database_errors, db.connection.cursor() as raw:
+                raw.execute(text)
+            return
         with db.cursor() as cursor:
             cursor.execute(text)
 

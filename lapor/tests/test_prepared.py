@@ -447,6 +447,27 @@ def test_a_queued_write_that_fails_raises_in_its_transaction_and_a_python_error_
     assert Notification.objects.filter(subject="tetap").count() == 1  # as if it had been sent at once
 
 
+@postgresql_only
+def test_writes_queued_before_a_read_without_parallel_workers_are_kept(make_report, citizen):
+    # without_parallel_workers runs a statement in a savepoint it rolls back (undoing its setting): writes
+    # queued before must not travel inside it, nor be sent through it (review of #15's tenth session, F2).
+    from django.db import transaction
+
+    from complaints.models import Notification
+    from lapor.prepared import insert_rows, without_parallel_workers, writes_sent_with_the_next_statement
+
+    report = make_report()
+    _codes(BY_CODE, ["pemkab-badung"])
+    with transaction.atomic(), writes_sent_with_the_next_statement():
+        insert_rows(_later_rows(report, citizen, "dibawa"), later=True)
+        with without_parallel_workers():
+            assert _codes(BY_CODE, ["pemkab-sleman"]) == ["pemkab-sleman"]
+        insert_rows(_later_rows(report, citizen, "kedua"), later=True)
+        with without_parallel_workers():
+            assert Notification.objects.filter(report=report, subject="dibawa").count() == 1  # the ORM's read
+    assert Notification.objects.filter(report=report, subject__in=["dibawa", "kedua"]).count() == 2
+
+
 def test_elsewhere_later_writes_are_sent_at_once(make_report, citizen, settings):
     from complaints.models import Notification
     from lapor.prepared import insert_rows, writes_sent_with_the_next_statement
