@@ -1,11 +1,10 @@
-import datetime as dt
 import hashlib
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Aggregate, Count, DateTimeField, Exists, F, Func, JSONField, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, F, JSONField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, JSONArray
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,6 +20,7 @@ from accounts import lockout
 from agencies.models import Agency, Region
 from lapor import page_cache, ratelimit
 from lapor.clientip import client_ip
+from lapor.json_rows import JSONRows, NestedJSON, made
 from lapor.prepared import Prepared
 
 from . import duplicates, fragments, ombudsman, own_reports, places, report_parts, routing, uploads, workflow
@@ -162,34 +162,14 @@ _OPEN_CLOCKS_ANNOTATION = "lapor_page_open_clocks"
 _CLOCK_FIELDS = tuple(Clock._meta.concrete_fields)
 
 
-class _JSONRows(Aggregate):
-    """The group's values as one JSON array (PostgreSQL's JSONB_AGG, SQLite's JSON_GROUP_ARRAY)."""
-
-    function = "JSON_GROUP_ARRAY"
-    output_field = JSONField()
-
-    def as_postgresql(self, compiler, connection, **extra_context):
-        return super().as_sql(compiler, connection, function="JSONB_AGG", **extra_context)
-
-
 def _open_clocks_json():
     return (
         Clock.objects.filter(report_id=OuterRef("pk"), stopped_at=None)
         .order_by()
         .values("report_id")
-        .annotate(rows=_JSONRows(JSONArray(*(F(field.attname) for field in _CLOCK_FIELDS))))
+        .annotate(rows=JSONRows(JSONArray(*(F(field.attname) for field in _CLOCK_FIELDS))))
         .values("rows")
     )
-
-
-def _json_value(field, value):
-    """A column's value as read from JSON, as the ORM reads it from its column: datetimes in UTC."""
-    if value is None:
-        return None
-    if isinstance(field, DateTimeField):
-        moment = dt.datetime.fromisoformat(value)
-        return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
-    return field.to_python(value)
 
 
 def _open_clocks(report) -> list | None:
@@ -199,38 +179,21 @@ def _open_clocks(report) -> list | None:
         return None
     clocks = []
     for row in rows or ():
-        clock = _made(Clock, _CLOCK_FIELDS, row, report._state.db)
+        clock = made(Clock, _CLOCK_FIELDS, row, report._state.db)
         clock.report = report
         clocks.append(clock)
     return sorted(clocks, key=lambda clock: (clock.started_at, clock.pk))
 
 
-def _made(model, fields, values, db):
-    """An instance of `model` from its `fields`' values read as JSON, as the ORM makes one from a row."""
-    return model.from_db(
-        db, [f.attname for f in fields], [_json_value(f, v) for f, v in zip(fields, values, strict=True)]
-    )
-
-
 # And its public steps, each with its agencies, the same way (JSON of every column of the step and of
-# each agency): the page's steps statement too is gone. The steps' `data` is JSON in JSON (_NestedJSON).
+# each agency): the page's steps statement too is gone. The steps' `data` is JSON in JSON (lapor/json_rows.NestedJSON).
 _STEPS_ANNOTATION = "lapor_page_public_steps"
 _STEP_FIELDS = tuple(Event._meta.concrete_fields)
 _AGENCY_FIELDS = tuple(Agency._meta.concrete_fields)
 
 
-class _NestedJSON(Func):
-    """A JSON column as JSON inside a JSON array (SQLite would put its text in as a string)."""
-
-    output_field = JSONField()
-    template = "%(expressions)s"
-
-    def as_sqlite(self, compiler, connection, **extra_context):
-        return super().as_sql(compiler, connection, template="JSON(%(expressions)s)", **extra_context)
-
-
 def _step_column(field):
-    return _NestedJSON(F(field.attname)) if isinstance(field, JSONField) else F(field.attname)
+    return NestedJSON(F(field.attname)) if isinstance(field, JSONField) else F(field.attname)
 
 
 def _public_steps_json():
@@ -241,7 +204,7 @@ def _public_steps_json():
         Event.objects.filter(report_id=OuterRef("pk"), is_public=True)
         .order_by()
         .values("report_id")
-        .annotate(rows=_JSONRows(JSONArray(*columns)))
+        .annotate(rows=JSONRows(JSONArray(*columns)))
         .values("rows")
     )
 
@@ -255,10 +218,10 @@ def _public_steps_of(report) -> list | None:
     db, n, m = report._state.db, len(_STEP_FIELDS), len(_AGENCY_FIELDS)
     steps = []
     for row in rows or ():
-        step = _made(Event, _STEP_FIELDS, row[:n], db)
+        step = made(Event, _STEP_FIELDS, row[:n], db)
         step.report = report
         for relation, values in (("agency", row[n : n + m]), ("target_agency", row[n + m :])):
-            setattr(step, relation, _made(Agency, _AGENCY_FIELDS, values, db) if values[0] is not None else None)
+            setattr(step, relation, made(Agency, _AGENCY_FIELDS, values, db) if values[0] is not None else None)
         steps.append(step)
     return sorted(steps, key=lambda step: (step.created_at, step.pk))
 
