@@ -65,3 +65,13 @@ def test_seed_scale_text_is_worded_like_citizens_not_like_the_category_names():
     bodies = " ".join(b for _t, b, *_ in rows)
     assert " gak " in bodies or " udah " in bodies or " yg " in bodies
     assert "Kabupaten " in bodies or "Kota " in bodies
+
+
+@pytest.mark.django_db
+def test_seed_scale_stores_reports_in_the_order_they_were_filed():
+    """Ids (and so the table's physical order) follow created_at, as in a live system (#15: a date-bounded
+    search reads neighbouring pages at 2M only if the seed lays the rows down as production would)."""
+    _seed(seed=3)
+    created = list(Report.objects.order_by("pk").values_list("created_at", flat=True))
+    assert len(created) == 300
+    assert created == sorted(created)

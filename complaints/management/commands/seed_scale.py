@@ -203,8 +203,10 @@ class Command(BaseCommand):
         status_counts.rebuild()  # the bulk rows bypassed the workflow's counters
         refcache.bump()  # and the agency tree's signals
         if connection.vendor == "postgresql":
+            # Vacuumed as autovacuum would leave a live database: statistics, and visibility maps that let
+            # index-only scans skip the heap (VACUUM cannot run inside a transaction, e.g. a test's).
             with connection.cursor() as cur:
-                cur.execute("ANALYZE")
+                cur.execute("ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)")
         self.stdout.write(
             self.style.SUCCESS(
                 "Laporan: {reports}, riwayat: {events}, tenggat: {clocks}, lampiran: {attachments} ".format(**counts)
@@ -456,10 +458,15 @@ class Command(BaseCommand):
         rid, eid, cid, hid, aid = (_next_id(m) for m in (Report, Event, Clock, ReportAgency, Attachment))
         used = set(Report.objects.values_list("tracking_no", flat=True)) if Report.objects.exists() else set()
         day = dt.timedelta(days=1)
-        for i in range(n):
+        # Older reports are mostly closed; open ones are recent. A live system stores reports as they come,
+        # so ids and the table's physical order follow created_at: draw every report's status and age first,
+        # then write them oldest first (a date range then reads neighbouring pages, as it would in production).
+        draws = []
+        for _ in range(n):
             status = rng.choices(statuses, weights)[0]
-            # Older reports are mostly closed; open ones are recent.
-            age = rng.random() * (span if status in CLOSED_STATUSES else 60 * 86400)
+            draws.append((rng.random() * (span if status in CLOSED_STATUSES else 60 * 86400), status))
+        draws.sort(key=lambda draw: -draw[0])
+        for i, (age, status) in enumerate(draws):
             created = now - dt.timedelta(seconds=age)
             regency_index = rng.choice(regency_indexes)
             regency = self.regencies[regency_index]
