@@ -518,9 +518,9 @@ def main():
             facts = page_facts(path, user)
             result = measured(path, session_key=session_key, duration=args.duration)
             rows.append((key, name, path, facts, result))
-        # The head's dashboard as a head opening it gets it after beat's rebuild (a new generation, every 10
-        # minutes) or after any workflow event (a new newest event): figures and live counts computed. The
-        # window above measured the kept page (bench/goals.py dashboard_first_view_paths).
+        # The head's dashboard as a head opening a period gets it after beat's rebuild (a new generation, every
+        # 10 minutes) or after a workflow event in the scope: the period's figures and funnel computed. The
+        # window above measured the kept page (bench/goals.py dashboard_first_view_paths: twelve periods).
         bump_generation()
         dashboard_first = first_views(
             server.pid, dashboard_first_view_paths(stats_date(timezone.now())), people["head"][1]
@@ -628,8 +628,8 @@ def main():
             f"other cores {w['other_cores']} (steal {w['steal_cores']})"
             for when, w in zip(("after the warm-up", "after the submissions"), ceilings, strict=False)
         ),
-        f"- Head's dashboard, first view of a period (its figures and live counts computed, as on the first view "
-        f"after beat's 10-minute rebuild or after any workflow event; {len(dashboard_first['paths'])} requests one "
+        f"- Head's dashboard, first view of a period (its figures and funnel computed, as on the first view "
+        f"after beat's 10-minute rebuild or after a workflow event; {len(dashboard_first['paths'])} requests one "
         f"after another): wall {' / '.join(f'{w:,} ms' for w in dashboard_first['wall_ms'])}, "
         f"CPU {dashboard_first['app_ms']} + {dashboard_first['db_ms']} ms/request, "
         f"status {', '.join(map(str, dashboard_first['status']))}",

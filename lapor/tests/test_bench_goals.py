@@ -225,13 +225,16 @@ def test_each_first_view_of_the_dashboard_asks_for_a_period_no_earlier_request_a
     today = dt.date(2026, 11, 30)
     default = PeriodForm(None).period(today)  # what the kept page's window requested, /dasbor/
     periods = []
-    for path in dashboard_first_view_paths(today, 3):
+    for path in dashboard_first_view_paths(today):
         url = urlsplit(path)
         assert url.path == "/dasbor/"
         form = PeriodForm({k: v[0] for k, v in parse_qs(url.query).items()})
         periods.append(form.period(today))  # a valid period, read as asked (an invalid one falls back to default)
-    assert len(set(periods)) == 3 and default not in periods
-    assert all(end == today and (end - start).days in (30, 31, 32) for start, end in periods)
+    assert len(periods) == 12 and len(set(periods)) == 12 and default not in periods
+    # Only days the bench databases have day rows for (today−32 … today), the first three ending today.
+    assert all(today - dt.timedelta(days=32) <= start < end <= today for start, end in periods)
+    assert all(end == today for _start, end in periods[:3])
+    assert all((end - start).days >= 27 for start, end in periods)  # a month's work each, as the default
 
 
 def test_compare_puts_the_dashboards_first_view_beside_the_kept_one(tmp_path):
