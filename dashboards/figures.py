@@ -228,11 +228,13 @@ def compute_live(scope: Scope, first: dt.date, last: dt.date) -> dict:
 def filed_in(scope: Scope, first: dt.date, last: dt.date):
     """The scope's reports filed in days `first`..`last`, by status: (status, n) rows. An agency subtree's
     are read from report_agency_created alone (agency, created_at; with the status, the Rahasia flag and the
-    district), so the count follows the period's reports of the scope, not every report it ever held."""
+    district), so the count follows the period's reports of the scope, not every report it ever held. Rows
+    are counted, not ids (COUNT(*)): the id is not in the index, and COUNT(id) read each report's row from
+    the table (at 2,000,000 reports, one heap page per report of the period)."""
     start, _end = day_bounds(first)
     _start, end = day_bounds(last)
     in_period = reports_for(scope).filter(created_at__gte=start, created_at__lt=end)
-    return in_period.values_list("status").annotate(n=Count("pk")).order_by()
+    return in_period.values_list("status").annotate(n=Count("*")).order_by()
 
 
 def compute_funnel(scope: Scope, first: dt.date, last: dt.date) -> dict:

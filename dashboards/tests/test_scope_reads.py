@@ -106,3 +106,43 @@ def test_the_funnel_reads_only_the_subtrees_reports_filed_in_the_period(tree, ma
     funnel = filed_in(Scope(tree["badung"]), first, last)
     assert dict(funnel) == {report.status: 20}
     assert _rows_read(funnel, "complaints_report") <= 20
+
+
+def _table_scans(queryset, table: str) -> list[str]:
+    """The kinds of the scans that read `table`'s rows in the plan of `queryset` (an index-only scan reads
+    the index alone), with the sequential and bitmap scans off: which columns the statement needs decides
+    whether the index alone can answer it, not the test's few rows."""
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cur:
+        cur.execute(f"ANALYZE {table}")
+        cur.execute("SET LOCAL enable_seqscan = off")
+        cur.execute("SET LOCAL enable_bitmapscan = off")
+        cur.execute("EXPLAIN (FORMAT JSON) " + sql, params)
+        (plan,) = cur.fetchone()
+    scans = []
+
+    def walk(node):
+        if node.get("Relation Name") == table:
+            scans.append(node["Node Type"])
+        for child in node.get("Plans", []):
+            walk(child)
+
+    walk(plan[0]["Plan"])
+    return scans
+
+
+def test_the_funnel_is_counted_from_its_index_alone(tree, make_report):
+    """The funnel needs nothing of a report but what report_agency_created holds (its agency, filing time,
+    status, Rahasia flag and district): its plan reads that index alone (an index-only scan), not the
+    reports' rows, for a head's subtree and for its public page (a district's may take the district's index).
+    Counting ids (COUNT(id)) read every report of the period from the table."""
+    report = make_report()
+    now = timezone.now()
+    first, last = (now - dt.timedelta(days=40)).date(), (now - dt.timedelta(days=10)).date()
+    _copies(report, "A", [tree["badung"], tree["dinkes"]], "now() - interval '20 days' - g * interval '1 minute'", 40)
+    others = list(Agency.objects.exclude(path__startswith=tree["badung"].path).order_by("pk")[:500])
+    _copies(report, "C", others, "now() - g * interval '20 minutes'", 3000)
+    for scope in (Scope(tree["badung"]), Scope(tree["badung"], public=True)):
+        funnel = filed_in(scope, first, last)
+        assert _table_scans(funnel, "complaints_report") == ["Index Only Scan"], scope
+    assert dict(filed_in(Scope(tree["badung"]), first, last)) == {report.status: 40}
