@@ -11,8 +11,9 @@ transaction's own later reads (and tests, whose transaction never commits) see t
 cache write: `version` mixes in, for each key it reads, the token of the transaction's latest pending change
 to that key (a token per key, so a change elsewhere does not move a scope's version; a rolled back
 savepoint's changes go with its callback). A change outside any transaction is bumped at once. A save that
-writes none of the fields the figures read (Report.save, LIVE_FIELDS) bumps nothing: a submission costs one
-cache round trip (two before issue #15's tenth session). `ALL` moves with every change: the whole
+writes none of the fields the figures read (Report.save, LIVE_FIELDS) bumps nothing: a submission's versions
+are one MSET, sent with its message for the worker in one round trip (lapor/commit_writes.py; two round
+trips for the versions alone before issue #15's tenth session). `ALL` moves with every change: the whole
 country's figures.
 
 A version is a random token, not a counter: a version lost from the cache (evicted, flushed) is given a
@@ -27,6 +28,8 @@ import uuid
 from django.core.cache import cache
 from django.db import transaction
 
+from lapor import commit_writes
+
 PREFIX = "holders:v:"
 ALL = "all"
 # The holder before a save when it was not loaded (a deferred field): part of every subtree's version.
@@ -39,7 +42,13 @@ def _key(agency_id) -> str:
 
 def _bump(agency_ids) -> None:
     token = uuid.uuid4().hex
-    cache.set_many({_key(a): token for a in {*agency_ids, ALL}}, timeout=None)
+    versions = {_key(a): token for a in {*agency_ids, ALL}}
+    # At a commit inside lapor.commit_writes.one_round_trip (a submission): with its other Redis writes.
+    queued = commit_writes.add(
+        lambda pipe: pipe.mset(cache.encoded_many(versions)), lambda: cache.set_many(versions, timeout=None)
+    )
+    if not queued:
+        cache.set_many(versions, timeout=None)
 
 
 class _AtCommit:

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, Membership
 from agencies.roles import national_roles, staff_agencies
+from lapor import commit_writes
 from lapor.prepared import execute, insert_rows, send_queued_writes, writes_sent_with_the_next_statement
 from lapor.queue import after_commit
 
@@ -388,8 +389,9 @@ def submit(
     now = timezone.now()
     try:
         # The clock, report, status count and handling rows are sent with the recipients' read, in one
-        # round trip (lapor/prepared.py): nothing reads what they return.
-        with transaction.atomic(), writes_sent_with_the_next_statement():
+        # round trip (lapor/prepared.py): nothing reads what they return. At the commit, the holders'
+        # versions and the worker's message go to Redis together (lapor/commit_writes.py).
+        with commit_writes.one_round_trip(), transaction.atomic(), writes_sent_with_the_next_statement():
             report = Report(
                 classification=classification,
                 title=title.strip(),

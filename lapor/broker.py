@@ -33,6 +33,7 @@ from celery.utils.saferepr import saferepr
 from kombu import serialization
 from kombu.entity import DELIVERY_MODES
 from kombu.transport import redis
+from kombu.utils.json import dumps
 from kombu.utils.uuid import uuid
 
 log = logging.getLogger(__name__)
@@ -103,14 +104,9 @@ def can_publish(app) -> bool:
     )
 
 
-def publish(app, task, args: tuple) -> str:
-    """Queue `task(*args)` as Celery's `task.delay(*args)` would — the same message (Celery's own
-    headers and properties, from _template; a new task id; the arguments encoded as kombu encodes
-    them) pushed onto the same list through a producer's channel — without Celery's options merging,
-    routing and retry wrapping on every call (≈ 0.5 ms of a submission's CPU, issue #15). Returns the
-    task id; raises when the broker cannot take it. Only where can_publish() is true; no ETA,
-    countdown, link or other option (DirectTask.delay), and Celery's before/after_task_publish
-    signals are not sent (nothing in LAPOR listens to them)."""
+def _message(app, task, args: tuple):
+    """(task id, body, priority, content type, content encoding, headers, properties, exchange, routing
+    key) of the message publish() sends."""
     headers, properties, embed, exchange, routing_key, serializer = _template(app, task, args)
     task_id = uuid()
     headers = {**headers, "id": task_id, "root_id": task_id, "argsrepr": saferepr(args)}
@@ -119,6 +115,40 @@ def publish(app, task, args: tuple) -> str:
     priority = properties.pop("priority", 0)
     mode = properties.get("delivery_mode")
     properties["delivery_mode"] = DELIVERY_MODES.get(mode, mode)  # as kombu's Producer.publish gives it
+    return task_id, body, priority, content_type, content_encoding, headers, properties, exchange, routing_key
+
+
+def pushed(app, task, args: tuple) -> tuple[str, str, str] | None:
+    """What publish() would have Redis do, as (list, payload, task id) for one LPUSH of the payload onto
+    the list — the message kombu's channel pushes (its basic_publish to the default exchange: the
+    routing key names the queue) — to send with other commands (lapor/commit_writes.py). None where
+    kombu would do more or other (a named exchange, a queue with an expiry, a global key prefix)."""
+    task_id, body, priority, content_type, content_encoding, headers, properties, exchange, routing_key = _message(
+        app, task, args
+    )
+    if exchange:
+        return None
+    with app.producer_or_acquire() as producer:
+        channel = producer.channel
+        if not isinstance(channel, Channel) or channel.global_keyprefix or routing_key in channel._expires:
+            return None
+        message = channel.prepare_message(body, priority, content_type, content_encoding, headers, properties)
+        channel._inplace_augment_message(message, exchange, routing_key)  # as basic_publish, then _put
+        key = channel._q_for_pri(routing_key, channel._get_message_priority(message, reverse=False))
+        return key, dumps(message), task_id
+
+
+def publish(app, task, args: tuple) -> str:
+    """Queue `task(*args)` as Celery's `task.delay(*args)` would — the same message (Celery's own
+    headers and properties, from _template; a new task id; the arguments encoded as kombu encodes
+    them) pushed onto the same list through a producer's channel — without Celery's options merging,
+    routing and retry wrapping on every call (≈ 0.5 ms of a submission's CPU, issue #15). Returns the
+    task id; raises when the broker cannot take it. Only where can_publish() is true; no ETA,
+    countdown, link or other option (DirectTask.delay), and Celery's before/after_task_publish
+    signals are not sent (nothing in LAPOR listens to them)."""
+    task_id, body, priority, content_type, content_encoding, headers, properties, exchange, routing_key = _message(
+        app, task, args
+    )
     with app.producer_or_acquire() as producer:
         channel = producer.channel
         message = channel.prepare_message(body, priority, content_type, content_encoding, headers, properties)

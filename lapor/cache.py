@@ -112,7 +112,24 @@ class FailSafeRedisCache(RedisCache):
 
         return self._call_raw(run, default)
 
-    def _call_raw(self, fn, default):
+    def encoded_many(self, data: dict) -> dict:
+        """`data` as set_many writes it: each key as this cache names it, each value serialised."""
+        dumps = self._cache._serializer.dumps
+        return {self.make_and_validate_key(key): dumps(value) for key, value in data.items()}
+
+    def pipeline(self, fill):
+        """The commands `fill(pipeline)` adds to a pipeline of the raw client (keys as given: see
+        encoded_many), sent in one round trip without MULTI; their replies, each an exception where
+        Redis refused that command, or None while Redis is down (nothing sent, or not known)."""
+
+        def run():
+            pipe = self._cache.get_client(None, write=True).pipeline(transaction=False)
+            fill(pipe)
+            return pipe.execute(raise_on_error=False)
+
+        return self._call_raw(run, None, "pipeline")
+
+    def _call_raw(self, fn, default, name="script"):
         if self._down_until > time.monotonic():
             return default
         try:
@@ -122,5 +139,5 @@ class FailSafeRedisCache(RedisCache):
                 first = self._down_until <= time.monotonic()
                 self._down_until = time.monotonic() + self.down_seconds
             if first:
-                log.warning("Cache unavailable (script); treating it as a miss: %s", exc)
+                log.warning("Cache unavailable (%s); treating it as a miss: %s", name, exc)
             return default

@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from django.db import transaction
 
+from . import broker, commit_writes
 from .celery import app
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ def after_commit(name: str, *args, fallback: Callable[[], object] | None = None)
     An unknown name raises here, at the call site."""
     task = registered_task(name)
 
-    def send():
+    def send_alone():
         try:
             task.delay(*args)
         except Exception:
@@ -43,4 +44,23 @@ def after_commit(name: str, *args, fallback: Callable[[], object] | None = None)
             if fallback is not None:
                 fallback()
 
+    def send():
+        # Inside lapor.commit_writes.one_round_trip (a submission): pushed with the commit's other Redis writes.
+        if commit_writes.is_open() and not args_need_celery(task):
+            try:
+                push = broker.pushed(task.app, task, args)
+            except Exception:
+                log.info("Could not prepare %s%r for the commit's writes", name, args, exc_info=True)
+                push = None
+            if push is not None:
+                key, payload, _task_id = push
+                if commit_writes.add(lambda pipe: pipe.lpush(key, payload), send_alone):
+                    return
+        send_alone()
+
     transaction.on_commit(send)
+
+
+def args_need_celery(task) -> bool:
+    """Whether `task.delay()` would go through Celery's own publish (lapor/broker.py: DirectTask.delay)."""
+    return not isinstance(task, broker.DirectTask) or not broker.can_publish(task.app)

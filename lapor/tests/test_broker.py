@@ -181,3 +181,22 @@ def test_no_direct_publish_when_tasks_run_eagerly_or_on_another_transport(lapor_
     assert not broker.can_publish(app)
     app.conf.update(task_always_eager=False, broker_transport=None)  # kombu's own (a rediss:// broker)
     assert not broker.can_publish(app)
+
+
+@needs_redis_server
+def test_a_task_pushed_with_other_writes_is_the_message_publish_sends(lapor_broker):
+    # lapor/commit_writes.py pushes a submission's message in one pipeline with the holders' versions.
+    from lapor import broker
+    from lapor.queue import registered_task
+
+    app, client = lapor_broker
+    task = registered_task("complaints.tasks.report_arrived")
+    published = task.delay(44, [8, 9])
+    key, payload, task_id = broker.pushed(app, task, (44, [8, 9]))
+    client.lpush(key, payload)
+    sent, pushed = _queued_messages(client)
+    assert pushed["headers"]["id"] == task_id != published.id
+    for message in (sent, pushed):
+        del message["headers"]["id"], message["headers"]["root_id"], message["properties"]["correlation_id"]
+        del message["properties"]["delivery_tag"]
+    assert pushed == sent
