@@ -477,6 +477,7 @@ class Report(models.Model):
         on_delete=models.PROTECT,
         related_name="reports",
         limit_choices_to={"level": "regency"},
+        db_index=False,  # report_regency_recent (regency, -created_at) serves its lookups
     )
     district = models.CharField(_("kecamatan/desa"), max_length=120, blank=True)
     # Kemendagri districts and villages (agencies.District/Village): optional, inside the regency.
@@ -506,6 +507,7 @@ class Report(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="reports",
+        db_index=False,  # report_reporter (reporter, -created_at) serves its lookups
     )
     # Off-platform complaints recorded by staff for someone without an account.
     reporter_name = models.CharField(_("nama pelapor"), max_length=150, blank=True)
@@ -535,6 +537,7 @@ class Report(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="reports",
+        db_index=False,  # report_queue (agency, status, due_at) serves its lookups
     )
     routed_by = models.ForeignKey(
         Agency,
@@ -845,8 +848,9 @@ class ReportAgency(models.Model):
         HANDLER = "handler", _("Penangan")
         COPY = "copy", _("Tembusan")
 
-    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="handlings")
-    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="handlings")
+    # Looked up through report_agency_unique (report, agency, kind) and report_agency_queue (agency, …).
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="handlings", db_index=False)
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="handlings", db_index=False)
     kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.HANDLER)
     created_at = models.DateTimeField(default=timezone.now)
     # The report's status now, on every one of its rows: written from the report when a row is made and
@@ -911,7 +915,8 @@ class ReportAgency(models.Model):
 class Event(models.Model):
     """One step of a report's life. Append-only: written by workflow.py, never edited."""
 
-    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="events")
+    # Looked up through event_timeline (report, created_at).
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="events", db_index=False)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -1070,7 +1075,8 @@ class Clock(models.Model):
         MISSED = "missed", _("Terlambat")
         CANCELLED = "cancelled", _("Dibatalkan")
 
-    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="clocks")
+    # Looked up through clock_report_kind (report, kind).
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="clocks", db_index=False)
     kind = models.CharField(_("jenis"), max_length=16, choices=ClockKind)
     agency = models.ForeignKey(Agency, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     state = models.CharField(_("keadaan"), max_length=10, choices=State.choices, default=State.RUNNING)
@@ -1426,7 +1432,10 @@ class Notification(models.Model):
     """A message to one user, shown on the site and mailed. Written in the action's transaction (an
     outbox): if the broker is down, deliver_pending_notifications sends it later."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    # Looked up through notification_user (user, -created_at).
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", db_index=False
+    )
     report = models.ForeignKey(Report, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     event = models.ForeignKey(Event, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=32)
