@@ -27,7 +27,7 @@ from django.db.models.functions import Coalesce, Substr
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from agencies.models import Agency, in_subtrees
+from agencies.models import Agency, Region, in_subtrees
 from complaints import holders, places
 from complaints.models import OPEN_STATUSES, AnyOf, Category, Channel, Classification, Report, Status
 
@@ -158,36 +158,105 @@ def percentile(histogram: dict[int, int], q: float):
     return max(histogram)
 
 
-def _breakdown(qs, key_field: str, labels: dict) -> list[dict]:
+def _breakdown(summed: list[dict], key_field: str, labels: dict) -> list[dict]:
     rows = []
-    for values in qs.values(key_field).annotate(**_sums()).order_by(key_field):
+    for values in _by_key(summed, key_field):
         key = values[key_field]
         rows.append({"key": key, "label": str(labels.get(key, key or "—")), **_row(values)})
     return sorted(rows, key=lambda r: -r["received"])
 
 
-def compute(scope: Scope, first: dt.date, last: dt.date) -> dict:
-    """Every figure of a dashboard, uncached (about a dozen queries whatever the number of reports)."""
-    stats = stats_for(scope, first, last)
-    totals = _row(stats.aggregate(**_sums()))
+# The cuts of the day rows a dashboard shows (the day rows' field of each), all summed by one statement.
+CUTS = ["category", "province", "classification", "channel", "agency", "date"]
 
-    category_rows = list(
-        stats.annotate(group=Coalesce(F("category__parent_id"), F("category_id")))
-        .values("group")
-        .annotate(**_sums())
-        .order_by("group")
+
+def cut_sums(stats, cuts: list[str]) -> dict[str, list[dict]]:
+    """The counters of the day rows `stats` summed by each of `cuts`: {cut: [{cut: key, **counters}]}.
+
+    On PostgreSQL one statement reads the rows once and sums them by every cut (GROUP BY GROUPING SETS),
+    grouped by ids only; a province's name is joined to its few summed rows, not to every day row. One
+    statement per cut, each read the scope's rows of the period again and planned on its own: at 2,000,000
+    reports seven of them took 4.8 ms of execution for a regency's 1,585 day rows of 31 days, and most of
+    the growth from 100,000 (1.7 ms) was the reads and the joins repeated. Elsewhere (SQLite) one grouped
+    query per cut."""
+    connection = connections[stats.db]
+    if connection.vendor != "postgresql":
+        named = {"province": ["province__name"]}  # a province's name with its figures
+        return {cut: list(stats.values(cut, *named.get(cut, [])).annotate(**_sums()).order_by()) for cut in cuts}
+    qn = connection.ops.quote_name
+    rows_sql, params = stats.values(*cuts, *COUNTERS).query.sql_with_params()
+    columns = ", ".join(qn(c) for c in cuts)
+    sums = ", ".join(f"SUM({qn(c)}) AS {qn(c)}" for c in COUNTERS)
+    sets = ", ".join(f"({qn(c)})" for c in cuts)
+    sql = (
+        f"SELECT GROUPING({columns}) AS grouped, {columns}, {sums} "
+        f"FROM ({rows_sql}) day_rows GROUP BY GROUPING SETS ({sets})"
     )
-    category_names = {
-        c.pk: c.label for c in Category.objects.filter(pk__in=[r["group"] for r in category_rows if r["group"]])
-    }
+    if "province" in cuts:
+        region = Region._meta
+        sql = (
+            f"SELECT sums.*, r.{qn(region.get_field('name').column)} AS province__name FROM ({sql}) sums "
+            f"LEFT JOIN {qn(region.db_table)} r ON r.{qn(region.pk.column)} = sums.{qn('province')}"
+        )
+    # GROUPING(cuts…) has a bit per cut, the first the highest, set where the row is not grouped by it.
+    cut_of = {(1 << len(cuts)) - 1 - (1 << (len(cuts) - 1 - i)): cut for i, cut in enumerate(cuts)}
+    result = {cut: [] for cut in cuts}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        for values in cursor.fetchall():
+            row = dict(zip(names, values))
+            cut = cut_of[row.pop("grouped")]
+            result[cut].append(
+                {cut: row[cut], **{c: row[c] for c in COUNTERS}}
+                | ({"province__name": row["province__name"]} if cut == "province" else {})
+            )
+    return result
+
+
+def _by_key(rows: list[dict], key: str) -> list[dict]:
+    """Rows in the order of their key, a missing key (None) last (PostgreSQL's ORDER BY)."""
+    return sorted(rows, key=lambda r: (r[key] is None, r[key]))
+
+
+def _summed(rows) -> dict:
+    total = dict.fromkeys(COUNTERS, 0)
+    for r in rows:
+        for name in COUNTERS:
+            total[name] += r[name] or 0
+    return total
+
+
+def compute(scope: Scope, first: dt.date, last: dt.date) -> dict:
+    """Every figure of a dashboard, uncached (a handful of queries whatever the number of reports)."""
+    stats = stats_for(scope, first, last)
+    # The whole country's ranking sums its thousands of agencies by path in the database (_branch_sums).
+    cuts = cut_sums(stats, CUTS if scope.agency is not None else [c for c in CUTS if c != "agency"])
+    # Every day row has a classification: the cut's rows add up to the totals.
+    totals = _row(_summed(cuts["classification"]))
+
+    # A category's figures count under its parent (the dashboards show the top-level categories).
+    categories = Category.objects.filter(pk__in=[r["category"] for r in cuts["category"] if r["category"]])
+    group_of = {c.pk: c.parent or c for c in categories.select_related("parent")}
+    groups: dict = {}
+    for r in cuts["category"]:
+        group = group_of.get(r["category"])
+        key = group.pk if group is not None else r["category"]
+        into = groups.setdefault(key, {"key": key, "label": group.label if group is not None else "—", "rows": []})
+        into["rows"].append(r)
     by_category = sorted(
-        ({"key": r["group"], "label": category_names.get(r["group"], "—"), **_row(r)} for r in category_rows),
+        (
+            {"key": g["key"], "label": g["label"], **_row(_summed(g["rows"]))}
+            for g in _by_key(list(groups.values()), "key")
+        ),
         key=lambda r: -r["received"],
     )
 
-    province_rows = stats.values("province", "province__name").annotate(**_sums()).order_by("province")
     by_province = sorted(
-        ({"key": r["province"], "label": r["province__name"] or "—", **_row(r)} for r in province_rows),
+        (
+            {"key": r["province"], "label": r["province__name"] or "—", **_row(r)}
+            for r in _by_key(cuts["province"], "province")
+        ),
         key=lambda r: -r["received"],
     )
 
@@ -200,12 +269,12 @@ def compute(scope: Scope, first: dt.date, last: dt.date) -> dict:
         "last": last,
         "counted_until": counted_until(first, last),
         "totals": totals,
-        "by_classification": _breakdown(stats, "classification", dict(Classification.choices)),
-        "by_channel": _breakdown(stats, "channel", dict(Channel.choices)),
+        "by_classification": _breakdown(cuts["classification"], "classification", dict(Classification.choices)),
+        "by_channel": _breakdown(cuts["channel"], "channel", dict(Channel.choices)),
         "by_category": by_category,
         "by_province": by_province,
-        "by_child": _by_child(scope, stats),
-        "trend": _trend(stats, first, last),
+        "by_child": _by_child(scope, stats, cuts.get("agency")),
+        "trend": _trend(cuts["date"], first, last),
         "durations": [
             {
                 "measure": m,
@@ -273,10 +342,11 @@ def compute_scope_live(scope: Scope) -> dict:
     }
 
 
-def _by_child(scope: Scope, stats) -> list[dict]:
-    """The scope's direct children (the top-level agencies for the whole country), ranked by score."""
+def _by_child(scope: Scope, stats, per_agency: list[dict] | None) -> list[dict]:
+    """The scope's direct children (the top-level agencies for the whole country), ranked by score.
+    `per_agency`: the day rows summed per agency (a subtree's; cut_sums)."""
     prefix_len = (len(scope.agency.path) if scope.agency else 0) + 8
-    rows, agencies = _branch_sums(scope, stats, prefix_len)
+    rows, agencies = _branch_sums(scope, stats, prefix_len, per_agency)
     result = []
     for r in rows:
         agency = agencies.get(r["branch"]) if r["branch"] and len(r["branch"]) == prefix_len else None
@@ -304,7 +374,7 @@ def _by_child(scope: Scope, stats) -> list[dict]:
     return result
 
 
-def _branch_sums(scope: Scope, stats, prefix_len: int) -> tuple[list[dict], dict]:
+def _branch_sums(scope: Scope, stats, prefix_len: int, per_agency: list[dict] | None) -> tuple[list[dict], dict]:
     """The counters summed per branch (an agency path's first `prefix_len` characters; None: no agency), and
     the branches' agencies by path. A subtree's day rows are summed per agency, without a join to the
     agencies (at 2,000,000 reports the join ran once per day row, and its plan now and then hashed every
@@ -313,7 +383,6 @@ def _branch_sums(scope: Scope, stats, prefix_len: int) -> tuple[list[dict], dict
     if scope.agency is not None:
         subtree = list(Agency.objects.filter(in_subtrees([scope.agency])))
         branch_of = {a.pk: a.path[:prefix_len] for a in subtree}
-        per_agency = list(stats.values("agency").annotate(**_sums()).order_by())
         if all(r["agency"] in branch_of for r in per_agency):  # else an agency moved meanwhile: by path below
             summed = {}
             for r in per_agency:
@@ -328,11 +397,12 @@ def _branch_sums(scope: Scope, stats, prefix_len: int) -> tuple[list[dict], dict
     return rows, {a.path: a for a in Agency.objects.filter(path__in=[r["branch"] for r in rows if r["branch"]])}
 
 
-def _trend(stats, first: dt.date, last: dt.date) -> dict:
-    """Weekly (periods up to 120 days) or monthly buckets of the main flows."""
+def _trend(per_day: list[dict], first: dt.date, last: dt.date) -> dict:
+    """Weekly (periods up to 120 days) or monthly buckets of the main flows (`per_day`: the day rows summed
+    per day; cut_sums)."""
     weekly = (last - first).days <= 120
     series = {"received": {}, "completed": {}, "followed_up": {}}
-    for r in stats.values("date").annotate(**{k: Sum(k) for k in series}).order_by("date"):
+    for r in _by_key(per_day, "date"):
         day = r["date"]
         bucket = day - dt.timedelta(days=day.weekday()) if weekly else day.replace(day=1)
         for k in series:

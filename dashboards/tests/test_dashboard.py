@@ -339,3 +339,93 @@ def test_a_subtrees_children_sum_its_day_rows_per_agency_without_joining_the_age
         paths = {a.pk: a.path for a in Agency.objects.filter(pk__in=[r["key"] for r in by_child if r["key"]])}
         shown = {(root.path if r["held"] == "self" else paths[r["key"]]): {n: r[n] for n in COUNTERS} for r in by_child}
         assert expected and shown == expected
+
+
+def test_a_subtrees_figures_are_its_day_rows_summed_by_every_cut_in_one_read(tree):
+    """Totals, categories (under their parent), provinces (by name), classifications, channels, the ranking
+    and the trend are each the sums of the subtree's day rows of the period; on PostgreSQL one statement
+    reads those rows for all of them (GROUPING SETS), not one statement per cut, each reading them again
+    (seven at 2,000,000 reports: 4.8 ms of a first view's database time, growing with the rows)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from agencies.models import Agency, Region
+    from complaints.models import Category, Channel, Classification
+    from dashboards import figures
+    from dashboards.models import COUNTERS, DailyStat
+
+    first, last = dt.date(2026, 3, 1), dt.date(2026, 3, 31)
+    children = list(Category.objects.filter(parent__isnull=False).select_related("parent").order_by("pk")[:4])
+    tops = list(Category.objects.filter(parent__isnull=True).order_by("pk")[:2])
+    provinces = list(Region.objects.filter(level=Region.Level.PROVINCE).order_by("code")[:2])
+    agencies = [tree["badung"], tree["dinkes"], tree["unit"], tree["sleman"]]
+    rows = []
+    for n in range(120):
+        rows.append(
+            DailyStat(
+                date=first + dt.timedelta(days=n % 40 - 5),  # some before and after the period
+                agency=agencies[n % 4],
+                category=[*children, *tops, None][n % 7],
+                province=[*provinces, None][n % 3],
+                classification=list(Classification)[n % 3],
+                channel=list(Channel)[n % 5],
+                received=n % 4,
+                completed=n % 3,
+                followed_up=n % 2,
+                ver_due=2,
+                ver_met=n % 3,
+                rating_sum=n % 5,
+                rating_count=1,
+            )
+        )
+    DailyStat.objects.bulk_create(rows)
+    subtree = {a.pk for a in Agency.objects.filter(path__startswith=tree["badung"].path)}
+    mine = [r for r in rows if first <= r.date <= last and r.agency_id in subtree]
+
+    def sums(by):
+        out = {}
+        for r in mine:
+            into = out.setdefault(by(r), dict.fromkeys(COUNTERS, 0))
+            for name in COUNTERS:
+                into[name] += getattr(r, name)
+        return out
+
+    def shown(cut, key="key"):
+        return {r[key]: {n: r[n] for n in COUNTERS} for r in result[cut]}
+
+    with CaptureQueriesContext(connection) as ctx:
+        result = figures.compute(figures.Scope(tree["badung"]), first, last)
+    if connection.vendor == "postgresql":
+        assert len([q for q in ctx.captured_queries if "dashboards_dailystat" in q["sql"]]) == 1
+    assert {n: result["totals"][n] for n in COUNTERS} == sums(lambda r: None)[None]
+    assert shown("by_classification") == sums(lambda r: r.classification)
+    assert shown("by_channel") == sums(lambda r: r.channel)
+    group = {c.pk: (c.parent_id or c.pk) for c in Category.objects.all()}
+    assert shown("by_category") == sums(lambda r: group.get(r.category_id))
+    labels = {c.pk: c.label for c in Category.objects.filter(pk__in=group.values())}
+    assert {r["key"]: r["label"] for r in result["by_category"]} == {
+        k: labels.get(k, "—") for k in shown("by_category")
+    }
+    assert shown("by_province") == sums(lambda r: r.province_id)
+    names = {p.code: p.name for p in provinces}
+    assert {r["key"]: r["label"] for r in result["by_province"]} == {k: names.get(k, "—") for k in names} | {None: "—"}
+    by_child = {r["key"]: {n: r[n] for n in COUNTERS} for r in result["by_child"]}
+    badung = sums(lambda r: r.agency_id)
+    assert by_child == {
+        None: badung[tree["badung"].pk],
+        tree["dinkes"].pk: {n: badung[tree["dinkes"].pk][n] + badung[tree["unit"].pk][n] for n in COUNTERS},
+    }
+    weeks = sums(lambda r: r.date - dt.timedelta(days=r.date.weekday()))
+    trend = {
+        r["bucket"]: (r["received"], r["completed"], r["followed_up"])
+        for r in result["trend"]["rows"]
+        if any((r["received"], r["completed"], r["followed_up"]))
+    }
+    assert trend == {
+        week: (s["received"], s["completed"], s["followed_up"])
+        for week, s in weeks.items()
+        if any((s["received"], s["completed"], s["followed_up"]))
+    }
+    # Every cut in the order the page shows it: the most received first.
+    for cut in ("by_classification", "by_channel", "by_category", "by_province"):
+        assert [r["received"] for r in result[cut]] == sorted((r["received"] for r in result[cut]), reverse=True)
