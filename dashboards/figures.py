@@ -227,6 +227,12 @@ def _summed(rows) -> dict:
     return total
 
 
+def duration_sums(scope: Scope, first: dt.date, last: dt.date):
+    """The scope's histogram of working days in the period: (measure, days, n) rows. A subtree's is read from
+    durationstat_agency_date_cover alone (agency, date; with the measure, the days and the count)."""
+    return stats_for(scope, first, last, DurationStat).values("measure", "days").annotate(n=Sum("count")).order_by()
+
+
 def compute(scope: Scope, first: dt.date, last: dt.date) -> dict:
     """Every figure of a dashboard, uncached (a handful of queries whatever the number of reports)."""
     stats = stats_for(scope, first, last)
@@ -261,7 +267,7 @@ def compute(scope: Scope, first: dt.date, last: dt.date) -> dict:
     )
 
     durations = {m: {} for m in MEASURES}
-    for r in stats_for(scope, first, last, DurationStat).values("measure", "days").annotate(n=Sum("count")).order_by():
+    for r in duration_sums(scope, first, last):
         durations[r["measure"]][r["days"]] = r["n"]
 
     return {

@@ -54,6 +54,22 @@ def AddIndexConcurrently(app_label: str, model_name: str, index) -> migrations.S
     )
 
 
+def RemoveIndexConcurrently(app_label: str, model_name: str, index) -> migrations.SeparateDatabaseAndState:  # noqa: N802
+    """AddIndexConcurrently undone: RemoveIndex for the state, the drop by remove_concurrently (undone by
+    add_concurrently) for the database. `index` is the index as it was declared."""
+
+    def drop(apps, schema_editor):
+        remove_concurrently(schema_editor, apps.get_model(app_label, model_name), index)
+
+    def create(apps, schema_editor):
+        add_concurrently(schema_editor, apps.get_model(app_label, model_name), index)
+
+    return migrations.SeparateDatabaseAndState(
+        state_operations=[migrations.RemoveIndex(model_name=model_name, name=index.name)],
+        database_operations=[migrations.RunPython(drop, create)],
+    )
+
+
 def _field_index_names(schema_editor, model, field) -> tuple[str, str]:
     """The names Django gave the plain index of `field` (db_index) and, on PostgreSQL, its LIKE index
     (varchar_pattern_ops, for a character column that is indexed or unique)."""
