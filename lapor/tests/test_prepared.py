@@ -98,6 +98,36 @@ def test_insert_rows_writes_what_the_orm_writes_and_gives_each_object_its_id(mak
     assert written.title == report.title and written.status == report.status
 
 
+def test_insert_rows_writes_a_plain_value_as_its_field_would_prepare_it(make_report, citizen):
+    # A text, integer, boolean or integer foreign key value is written as it is, without its field's
+    # pre_save and get_db_prep_save (lapor/prepared.py _plain_type): only where they would give it back.
+    from django.db import connection
+    from django.utils.translation import gettext_lazy
+
+    from complaints.models import Clock, Notification, ReportAgency
+    from lapor.prepared import _build_insert, insert_rows
+
+    report = make_report()
+    rows = [report, report.events.get(), Clock.objects.filter(report=report).first()]
+    rows.append(ReportAgency.objects.filter(report=report).first())
+    rows.append(Notification.objects.first() or Notification(user=citizen, report=report, kind="submit"))
+    seen = set()
+    for obj in rows:
+        _sql, fields = _build_insert(type(obj)._meta, connection, 1, True)
+        for field, plain in fields:
+            seen.add(plain)
+            value = getattr(obj, field.attname)
+            if plain is not None and (value is None or type(value) is plain):
+                assert field.get_db_prep_save(field.pre_save(obj, True), connection=connection) == value, field
+            if not field.primary_key and field.get_internal_type() in ("DateTimeField", "JSONField", "DateField"):
+                assert plain is None, field  # converted by the field: never written as it is
+    assert {str, int, bool, None} <= seen
+    # A value of another type goes through its field: a lazy translation is written as its text.
+    note = Notification(user=citizen, report=report, kind="submit", subject=gettext_lazy("Laporan"), url="/x")
+    insert_rows([note])
+    assert Notification.objects.get(pk=note.pk).subject == "Laporan"
+
+
 def test_insert_rows_leaves_a_model_with_save_receivers_to_the_orm(make_report):
     from django.db.models.signals import post_save
 
