@@ -11,6 +11,8 @@ from decimal import Decimal
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.forms.boundfield import BoundField
+from django.forms.utils import pretty_name
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.functional import lazy
@@ -309,8 +311,38 @@ class IsoDateField(forms.DateField):
         return super().to_python(value)
 
 
+class ClassificationField(forms.ChoiceField):
+    """The classification's radio buttons (classification_choices: each label with its explanation, as
+    HTML), checked against the classifications themselves: validating a submission builds no label."""
+
+    def valid_value(self, value):
+        return str(value) in CLASSIFICATIONS
+
+
+CLASSIFICATIONS = frozenset(Classification.values)
+
+
+class HelpTextAsItIsBoundField(BoundField):
+    """Django's BoundField with the field's help text as it is — a lazy translation, translated when the
+    form is shown — where Django's `field.help_text or ""` translates every help text whenever the form is
+    validated (the report form's ten, on every submission: issue #15). An empty help text is "" in both."""
+
+    def __init__(self, form, field, name):
+        self.form = form
+        self.field = field
+        self.name = name
+        self.html_name = form.add_prefix(name)
+        self.html_initial_name = form.add_initial_prefix(name)
+        self.html_initial_id = form.add_initial_prefix(self.auto_id)
+        self.label = pretty_name(name) if field.label is None else field.label
+        self.help_text = "" if field.help_text is None else field.help_text
+        self.renderer = form.renderer
+
+
 class ReportForm(AreaChoicesMixin, forms.Form):
-    classification = forms.ChoiceField(
+    bound_field_class = HelpTextAsItIsBoundField
+
+    classification = ClassificationField(
         label=_("Klasifikasi laporan"), choices=classification_choices, widget=forms.RadioSelect, initial="complaint"
     )
     title = forms.CharField(

@@ -461,6 +461,40 @@ def test_the_lightly_copied_report_form_renders_and_validates_as_the_deep_copied
         assert light_form.as_div() == deep_form.as_div()  # re-displayed with what was typed
 
 
+def test_the_report_form_renders_and_validates_as_with_djangos_bound_fields_and_choice_check(db, form_data):
+    # ReportForm keeps its help texts lazy until shown and checks a classification without building its
+    # labels (issue #15): the same form, errors and page as Django's BoundField and ChoiceField give.
+    from django import forms
+    from django.forms.boundfield import BoundField
+    from django.utils import translation
+
+    from complaints.forms import ReportForm, classification_choices
+
+    class DjangosOwn(ReportForm):
+        bound_field_class = BoundField
+        classification = forms.ChoiceField(
+            label=ReportForm.base_fields["classification"].label,
+            choices=classification_choices,
+            widget=forms.RadioSelect,
+            initial="complaint",
+        )
+
+    key = {"submission_key": "k" * 20}
+    for language in ("id", "en"):
+        with translation.override(language):
+            for data in (
+                {**form_data, **key},
+                {**form_data, **key, "classification": "rumor"},
+                {**form_data, **key, "classification": "", "title": ""},
+            ):
+                mine, theirs = ReportForm(data), DjangosOwn(data)
+                assert mine.is_valid() == theirs.is_valid() == (data["classification"] == "complaint")
+                assert mine.errors == theirs.errors
+                assert mine.as_div() == theirs.as_div()
+            assert ReportForm(initial=key).as_div() == DjangosOwn(initial=key).as_div()
+            assert "help" in ReportForm(initial=key).as_div()  # help texts are shown, in the language
+
+
 def test_the_event_date_reads_iso_first_and_the_language_formats_after(db, form_data):
     import datetime as dt
 
