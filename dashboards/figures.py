@@ -170,6 +170,18 @@ def _breakdown(summed: list[dict], key_field: str, labels: dict) -> list[dict]:
 CUTS = ["category", "province", "classification", "channel", "agency", "date"]
 
 
+# Cuts summed together by one grouping set, then each summed again in Python from the set's few rows (3
+# classifications x 8 channels; a subtree's agencies, each in one province or a few): each grouping set of the
+# statement costs a pass of the day rows (at 2,000,000 reports four sets, not six: 1.9 -> 1.6 ms).
+PAIRED_CUTS = [("classification", "channel"), ("agency", "province")]
+
+
+def _grouping_sets(cuts: list[str]) -> list[tuple[str, ...]]:
+    sets = [pair for pair in PAIRED_CUTS if all(c in cuts for c in pair)]
+    paired = {c for pair in sets for c in pair}
+    return sets + [(c,) for c in cuts if c not in paired]
+
+
 def cut_sums(stats, cuts: list[str]) -> dict[str, list[dict]]:
     """The counters of the day rows `stats` summed by each of `cuts`: {cut: [{cut: key, **counters}]}.
 
@@ -185,12 +197,13 @@ def cut_sums(stats, cuts: list[str]) -> dict[str, list[dict]]:
         return {cut: list(stats.values(cut, *named.get(cut, [])).annotate(**_sums()).order_by()) for cut in cuts}
     qn = connection.ops.quote_name
     rows_sql, params = stats.values(*cuts, *COUNTERS).query.sql_with_params()
+    sets = _grouping_sets(cuts)
     columns = ", ".join(qn(c) for c in cuts)
     sums = ", ".join(f"SUM({qn(c)}) AS {qn(c)}" for c in COUNTERS)
-    sets = ", ".join(f"({qn(c)})" for c in cuts)
+    grouping = ", ".join(f"({', '.join(qn(c) for c in cut_set)})" for cut_set in sets)
     sql = (
         f"SELECT GROUPING({columns}) AS grouped, {columns}, {sums} "
-        f"FROM ({rows_sql}) day_rows GROUP BY GROUPING SETS ({sets})"
+        f"FROM ({rows_sql}) day_rows GROUP BY GROUPING SETS ({grouping})"
     )
     if "province" in cuts:
         region = Region._meta
@@ -199,19 +212,24 @@ def cut_sums(stats, cuts: list[str]) -> dict[str, list[dict]]:
             f"LEFT JOIN {qn(region.db_table)} r ON r.{qn(region.pk.column)} = sums.{qn('province')}"
         )
     # GROUPING(cuts…) has a bit per cut, the first the highest, set where the row is not grouped by it.
-    cut_of = {(1 << len(cuts)) - 1 - (1 << (len(cuts) - 1 - i)): cut for i, cut in enumerate(cuts)}
-    result = {cut: [] for cut in cuts}
+    bit = {cut: 1 << (len(cuts) - 1 - i) for i, cut in enumerate(cuts)}
+    set_of = {sum(bit[c] for c in cuts if c not in cut_set): cut_set for cut_set in sets}
+    summed: dict[str, dict] = {cut: {} for cut in cuts}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         names = [d[0] for d in cursor.description]
         for values in cursor.fetchall():
             row = dict(zip(names, values))
-            cut = cut_of[row.pop("grouped")]
-            result[cut].append(
-                {cut: row[cut], **{c: row[c] for c in COUNTERS}}
-                | ({"province__name": row["province__name"]} if cut == "province" else {})
-            )
-    return result
+            for cut in set_of[row["grouped"]]:
+                key = row[cut]
+                into = summed[cut].get(key)
+                if into is None:
+                    into = summed[cut][key] = {cut: key, **dict.fromkeys(COUNTERS, 0)}
+                    if cut == "province":
+                        into["province__name"] = row["province__name"]
+                for name in COUNTERS:
+                    into[name] += row[name] or 0
+    return {cut: list(rows.values()) for cut, rows in summed.items()}
 
 
 def _by_key(rows: list[dict], key: str) -> list[dict]:
