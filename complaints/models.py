@@ -157,6 +157,9 @@ class Action(models.TextChoices):
     UNMERGE = "unmerge", _("Batalkan penggabungan")
 
 
+ACTION_VALUES = frozenset(Action.values)  # Event.action_label: Action.values builds its list on each call
+
+
 # What citizens read for each step — on the report's page, in "my reports" and in the subjects of
 # their e-mails: what happened to the report, in their words (Action's labels are the staff's verbs).
 CITIZEN_LABELS: dict[str, str] = {
@@ -974,7 +977,7 @@ class Event(models.Model):
     def action_label(self):
         """get_action_display() without building the dict of every choice on each call (its cost
         showed in every notification's subject)."""
-        return str(Action(self.action).label) if self.action in Action.values else self.action
+        return str(Action(self.action).label) if self.action in ACTION_VALUES else self.action
 
     @property
     def is_published_answer(self) -> bool:

@@ -7,9 +7,11 @@ periodic deliver_pending_notifications sweep mails the rows once it is back.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import time
+import unicodedata
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -217,9 +219,11 @@ def _render(user, audience: str, event: Event) -> Notification:
         if audience in ("reporter", "follower")
         else (reverse("admin:complaints_report_change", args=[report.pk]))
     )
-    with translation.override(_language(user)):
+    language = _language(user)
+    # translation.override switches the thread's language there and back: only when it is another one.
+    with translation.override(language) if language != translation.get_language() else contextlib.nullcontext():
         action = event.citizen_label if audience in ("reporter", "follower") else event.action_label
-        subject = " ".join(f"[LAPOR! {report.tracking_no}] {action}: {Truncator(report.title).chars(60)}".split())
+        subject = " ".join(f"[LAPOR! {report.tracking_no}] {action}: {_title_in_60(report.title)}".split())
     return Notification(
         user=user,
         report=report,
@@ -230,6 +234,13 @@ def _render(user, audience: str, event: Event) -> Notification:
         url=path,
         created_at=event.created_at,
     )
+
+
+def _title_in_60(title: str) -> str:
+    """Truncator(title).chars(60): a title of 60 characters or fewer (NFC-normalised, as Truncator reads it)
+    is that title, without Truncator's walk over each character."""
+    text = unicodedata.normalize("NFC", title)
+    return text if len(text) <= 60 else Truncator(title).chars(60)
 
 
 def _language(user) -> str:

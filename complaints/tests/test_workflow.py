@@ -475,6 +475,27 @@ def test_inactive_agency_cannot_receive_a_dispatch(build, cast, tree):
         workflow.dispatch(report, by=cast["national"], to_agency=tree["dinkes"])
 
 
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Jalan rusak",
+        "x" * 60,
+        "x" * 61,
+        "Antrean puskesmas sangat lama di Kuta, sudah lima jam tanpa kejelasan dari petugas",
+        "Cafe\u0301 " * 12,  # 72 code points, 60 once composed (NFC)
+        "Cafe\u0301 " * 13,
+        "\u0344" * 70,  # decomposed by NFC into combining marks Truncator does not count
+        "  spasi   di   tepi  ",
+    ],
+)
+def test_a_notifications_title_is_cut_as_truncator_cuts_it(title):
+    from django.utils.text import Truncator
+
+    from complaints.notifications import _title_in_60
+
+    assert _title_in_60(title) == Truncator(title).chars(60)
+
+
 def test_a_new_report_reaches_its_staff_or_the_nearest_admins_above_in_their_language(
     make_report, tree, citizen, national_admin, parent_admin, unit_admin
 ):
