@@ -183,7 +183,9 @@ def _grouping_sets(cuts: list[str]) -> list[tuple[str, ...]]:
 
 
 def cut_sums(stats, cuts: list[str]) -> dict[str, list[dict]]:
-    """The counters of the day rows `stats` summed by each of `cuts`: {cut: [{cut: key, **counters}]}.
+    """The counters of the day rows `stats` summed by each of `cuts`: {cut: [{cut: key, **counters}]}. The
+    "category" cut sums by top-level category (a category's parent, or itself), each row with that category's
+    names (category__name, category__name_en); the "province" cut's rows have the province's name.
 
     On PostgreSQL one statement reads the rows once and sums them by every cut (GROUP BY GROUPING SETS),
     grouped by ids only; a province's name is joined to its few summed rows, not to every day row. One
@@ -194,7 +196,20 @@ def cut_sums(stats, cuts: list[str]) -> dict[str, list[dict]]:
     connection = connections[stats.db]
     if connection.vendor != "postgresql":
         named = {"province": ["province__name"]}  # a province's name with its figures
-        return {cut: list(stats.values(cut, *named.get(cut, [])).annotate(**_sums()).order_by()) for cut in cuts}
+        result = {
+            cut: list(stats.values(cut, *named.get(cut, [])).annotate(**_sums()).order_by())
+            for cut in cuts
+            if cut != "category"
+        }
+        if "category" in cuts:
+            by_group = stats.annotate(group=Coalesce(F("category__parent_id"), F("category_id")))
+            rows = list(by_group.values("group").annotate(**_sums()).order_by())
+            names = Category.objects.filter(pk__in=[r["group"] for r in rows]).values_list("pk", "name", "name_en")
+            names = {pk: (name, name_en) for pk, name, name_en in names}
+            result["category"] = [
+                {"category": r["group"], **_category_names(*names.get(r["group"], (None, None))), **r} for r in rows
+            ]
+        return result
     qn = connection.ops.quote_name
     rows_sql, params = stats.values(*cuts, *COUNTERS).query.sql_with_params()
     sets = _grouping_sets(cuts)
@@ -205,12 +220,28 @@ def cut_sums(stats, cuts: list[str]) -> dict[str, list[dict]]:
         f"SELECT GROUPING({columns}) AS grouped, {columns}, {sums} "
         f"FROM ({rows_sql}) day_rows GROUP BY GROUPING SETS ({grouping})"
     )
+    # Names joined to the summed rows, not to every day row: a province's; a category's top-level category
+    # (its parent, or itself), the dashboards' category figures, with its names.
+    named, joins = [], []
     if "province" in cuts:
         region = Region._meta
-        sql = (
-            f"SELECT sums.*, r.{qn(region.get_field('name').column)} AS province__name FROM ({sql}) sums "
-            f"LEFT JOIN {qn(region.db_table)} r ON r.{qn(region.pk.column)} = sums.{qn('province')}"
-        )
+        named.append(f"r.{qn(region.get_field('name').column)} AS province__name")
+        joins.append(f"LEFT JOIN {qn(region.db_table)} r ON r.{qn(region.pk.column)} = sums.{qn('province')}")
+    if "category" in cuts:
+        category = Category._meta
+        table, pk, parent = qn(category.db_table), qn(category.pk.column), qn(category.get_field("parent").column)
+        top = f"COALESCE(c.{parent}, c.{pk})"
+        named += [
+            f"{top} AS category__group",
+            f"g.{qn(category.get_field('name').column)} AS category__name",
+            f"g.{qn(category.get_field('name_en').column)} AS category__name_en",
+        ]
+        joins += [
+            f"LEFT JOIN {table} c ON c.{pk} = sums.{qn('category')}",
+            f"LEFT JOIN {table} g ON g.{pk} = {top}",
+        ]
+    if named:
+        sql = f"SELECT sums.*, {', '.join(named)} FROM ({sql}) sums {' '.join(joins)}"
     # GROUPING(cuts…) has a bit per cut, the first the highest, set where the row is not grouped by it.
     bit = {cut: 1 << (len(cuts) - 1 - i) for i, cut in enumerate(cuts)}
     set_of = {sum(bit[c] for c in cuts if c not in cut_set): cut_set for cut_set in sets}
@@ -221,15 +252,21 @@ def cut_sums(stats, cuts: list[str]) -> dict[str, list[dict]]:
         for values in cursor.fetchall():
             row = dict(zip(names, values))
             for cut in set_of[row["grouped"]]:
-                key = row[cut]
+                key = row["category__group"] if cut == "category" else row[cut]
                 into = summed[cut].get(key)
                 if into is None:
                     into = summed[cut][key] = {cut: key, **dict.fromkeys(COUNTERS, 0)}
                     if cut == "province":
                         into["province__name"] = row["province__name"]
+                    elif cut == "category":
+                        into |= _category_names(row["category__name"], row["category__name_en"])
                 for name in COUNTERS:
                     into[name] += row[name] or 0
     return {cut: list(rows.values()) for cut, rows in summed.items()}
+
+
+def _category_names(name, name_en) -> dict:
+    return {"category__name": name, "category__name_en": name_en}
 
 
 def _by_key(rows: list[dict], key: str) -> list[dict]:
@@ -259,19 +296,17 @@ def compute(scope: Scope, first: dt.date, last: dt.date) -> dict:
     # Every day row has a classification: the cut's rows add up to the totals.
     totals = _row(_summed(cuts["classification"]))
 
-    # A category's figures count under its parent (the dashboards show the top-level categories).
-    categories = Category.objects.filter(pk__in=[r["category"] for r in cuts["category"] if r["category"]])
-    group_of = {c.pk: c.parent or c for c in categories.select_related("parent")}
-    groups: dict = {}
-    for r in cuts["category"]:
-        group = group_of.get(r["category"])
-        key = group.pk if group is not None else r["category"]
-        into = groups.setdefault(key, {"key": key, "label": group.label if group is not None else "—", "rows": []})
-        into["rows"].append(r)
+    # A category's figures count under its top-level category (cut_sums), named in the visitor's language.
     by_category = sorted(
         (
-            {"key": g["key"], "label": g["label"], **_row(_summed(g["rows"]))}
-            for g in _by_key(list(groups.values()), "key")
+            {
+                "key": r["category"],
+                "label": Category(name=r["category__name"], name_en=r["category__name_en"] or "").label
+                if r["category__name"] is not None
+                else "—",
+                **_row(r),
+            }
+            for r in _by_key(cuts["category"], "category")
         ),
         key=lambda r: -r["received"],
     )

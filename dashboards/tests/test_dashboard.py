@@ -398,6 +398,10 @@ def test_a_subtrees_figures_are_its_day_rows_summed_by_every_cut_in_one_read(tre
         result = figures.compute(figures.Scope(tree["badung"]), first, last)
     if connection.vendor == "postgresql":
         assert len([q for q in ctx.captured_queries if "dashboards_dailystat" in q["sql"]]) == 1
+        # The categories' names come with their sums, not from a read of the categories of their own.
+        assert [q for q in ctx.captured_queries if "complaints_category" in q["sql"]] == [
+            q for q in ctx.captured_queries if "dashboards_dailystat" in q["sql"]
+        ]
     assert {n: result["totals"][n] for n in COUNTERS} == sums(lambda r: None)[None]
     assert shown("by_classification") == sums(lambda r: r.classification)
     assert shown("by_channel") == sums(lambda r: r.channel)
@@ -407,6 +411,12 @@ def test_a_subtrees_figures_are_its_day_rows_summed_by_every_cut_in_one_read(tre
     assert {r["key"]: r["label"] for r in result["by_category"]} == {
         k: labels.get(k, "—") for k in shown("by_category")
     }
+    with translation.override("en"):  # Category.label: the English name where the data has one
+        english = {
+            r["key"]: r["label"] for r in figures.compute(figures.Scope(tree["badung"]), first, last)["by_category"]
+        }
+        labels = {c.pk: c.label for c in Category.objects.filter(pk__in=group.values())}
+    assert english == {k: labels.get(k, "—") for k in shown("by_category")}
     assert shown("by_province") == sums(lambda r: r.province_id)
     names = {p.code: p.name for p in provinces}
     assert {r["key"]: r["label"] for r in result["by_province"]} == {k: names.get(k, "—") for k in names} | {None: "—"}
