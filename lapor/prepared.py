@@ -497,8 +497,9 @@ def _plain_type(field, connection) -> type | None:
     """The type of value that `field` writes as it is — its pre_save reads the attribute, its
     get_db_prep_save gives back such a value, and None, unchanged — or None when every value goes through
     them (insert_rows: 5–10 Python calls a column, a third of an INSERT's CPU, issue #15). Only Django's own
-    classes, not subclasses (which may convert): text fields (str), integer fields, and foreign keys to an
-    integer id (int, where the backend adapts integers as they are: psycopg2, SQLite), booleans (bool)."""
+    classes, not subclasses (which may convert): text fields (str), integer fields (int, where the backend
+    adapts integers as they are: psycopg2, SQLite), booleans (bool), foreign keys as their target, and dates
+    and times that no auto_now sets (NoneType: only None is written as it is)."""
     ops = type(connection.ops)
     ints_as_they_are = ops.adapt_integerfield_value is BaseDatabaseOperations.adapt_integerfield_value
     kind = type(field)
@@ -514,8 +515,12 @@ def _plain_type(field, connection) -> type | None:
         and ops.validate_autopk_value is BaseDatabaseOperations.validate_autopk_value
     ):
         return int
-    if kind is models.ForeignKey and _plain_type(field.target_field, connection) is int:
-        return int
+    if kind is models.ForeignKey:
+        target = _plain_type(field.target_field, connection)  # None as None; "" as "" unless the backend nulls it
+        if target is int or (target is str and not connection.features.interprets_empty_strings_as_nulls):
+            return target
+    if kind in (models.DateTimeField, models.DateField) and not (field.auto_now or field.auto_now_add):
+        return type(None)  # only None, written as NULL; a date or time goes through the field
     return None
 
 

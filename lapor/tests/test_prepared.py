@@ -119,9 +119,12 @@ def test_insert_rows_writes_a_plain_value_as_its_field_would_prepare_it(make_rep
             value = getattr(obj, field.attname)
             if plain is not None and (value is None or type(value) is plain):
                 assert field.get_db_prep_save(field.pre_save(obj, True), connection=connection) == value, field
-            if not field.primary_key and field.get_internal_type() in ("DateTimeField", "JSONField", "DateField"):
-                assert plain is None, field  # converted by the field: never written as it is
-    assert {str, int, bool, None} <= seen
+            if field.get_internal_type() in ("DateTimeField", "DateField"):
+                assert plain in (None, type(None)), field  # a date or time is converted by its field
+                assert plain is None or not (field.auto_now or field.auto_now_add), field
+            if field.get_internal_type() == "JSONField":
+                assert plain is None, field  # None is JSON null or SQL NULL: the field decides
+    assert {str, int, bool, type(None), None} <= seen
     # A value of another type goes through its field: a lazy translation is written as its text.
     note = Notification(user=citizen, report=report, kind="submit", subject=gettext_lazy("Laporan"), url="/x")
     insert_rows([note])
