@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import Avg, Case, Count, F, FloatField, Q, Sum, When
 from django.db.models.functions import Cast, Floor, Round
 from django.utils.translation import gettext as _
@@ -754,15 +754,26 @@ TOP_DISTRICTS = 10
 
 def top_districts(qs, limit: int = TOP_DISTRICTS) -> list[dict]:
     """The districts holding the most reports of `qs` (already scoped to the viewer), most first: one
-    grouped query; reports without a district are not counted."""
-    rows = (
-        qs.filter(kecamatan__isnull=False)
-        .values("kecamatan", "kecamatan__name", "kecamatan__regency__name")
-        .annotate(n=Count("pk"))
-        .order_by("-n", "kecamatan")[:limit]
+    statement; reports without a district are not counted. The reports are counted per district first and
+    only the `limit` districts kept are joined to their names: joined before counting, every district of the
+    country (7,277) was read and hashed on each count (0.9 ms of its 1.1 at 100,000 reports)."""
+    per_district = qs.filter(kecamatan__isnull=False).values("kecamatan").annotate(n=Count("*"))
+    sql, params = per_district.order_by("-n", "kecamatan")[:limit].query.sql_with_params()
+    db = connections[per_district.db]  # the reports' database (a read replica where routed)
+    qn = db.ops.quote_name
+    district, region = District._meta, Region._meta
+    d_name, d_regency = (qn(district.get_field(f).column) for f in ("name", "regency"))
+    code, n = qn("kecamatan"), qn("n")
+    named = (
+        f"SELECT kept.{code}, d.{d_name}, r.{qn(region.get_field('name').column)}, kept.{n} FROM ({sql}) kept "
+        f"JOIN {qn(district.db_table)} d ON d.{qn(district.pk.column)} = kept.{code} "
+        f"LEFT JOIN {qn(region.db_table)} r ON r.{qn(region.pk.column)} = d.{d_regency} "
+        f"ORDER BY kept.{n} DESC, kept.{code}"
     )
-    names = {"code": "kecamatan", "name": "kecamatan__name", "regency": "kecamatan__regency__name", "count": "n"}
-    return [{key: r[column] for key, column in names.items()} for r in rows]
+    with db.cursor() as cursor:
+        cursor.execute(named, params)
+        rows = cursor.fetchall()
+    return [{"code": c, "name": name, "regency": regency, "count": count} for c, name, regency, count in rows]
 
 
 def area_filter(kecamatan_code: str = "", kelurahan_code: str = "") -> Q:

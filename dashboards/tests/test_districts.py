@@ -10,6 +10,7 @@ from html import unescape
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 from django.urls import reverse
 
 from agencies.models import District, Region, Sandbox
@@ -217,3 +218,37 @@ def test_district_figures_query_count_does_not_grow_with_reports_or_districts(
         response = client.get(URL, {**PERIOD, "kecamatan": district})
     rows = response.context["figures"]["top_districts"]
     assert [r["count"] for r in rows] == ([4] if district else [4, 2, 2, 2, 2, 2])
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's plan")
+def test_the_top_districts_are_named_after_counting_not_every_district(head, make_report, kuta, mengwi):
+    """The open reports are counted per district first; only the districts kept are read for their names,
+    not every district of the country (7,277 read and hashed on each count: 0.9 ms of 1.1 at 100,000
+    reports)."""
+    from django.test.utils import CaptureQueriesContext
+
+    from complaints import places
+    from complaints.models import OPEN_STATUSES
+    from dashboards.figures import Scope, reports_for
+
+    for _i in range(2):
+        make_report(kecamatan=kuta)
+    make_report(kecamatan=mengwi)
+    open_reports = reports_for(Scope(head.memberships.get().agency)).filter(status__in=OPEN_STATUSES)
+    with CaptureQueriesContext(connection) as ctx:
+        rows = places.top_districts(open_reports, limit=1)
+    assert [(r["name"], r["regency"], r["count"]) for r in rows] == [("Kuta", "Kabupaten Badung", 2)]
+    (statement,) = ctx.captured_queries
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + statement["sql"])
+        (plan,) = cursor.fetchone()
+    read = []
+
+    def walk(node):
+        if node.get("Relation Name") == District._meta.db_table:
+            read.append(node["Actual Rows"] * node.get("Actual Loops", 1) + node.get("Rows Removed by Filter", 0))
+        for child in node.get("Plans", []):
+            walk(child)
+
+    walk(plan[0]["Plan"])
+    assert District.objects.count() > 1000 and read and sum(read) <= 1
