@@ -21,12 +21,14 @@ and the cache is lapor.cache.FailSafeRedisCache: otherwise `one_round_trip()` op
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from contextlib import contextmanager
 
 from django.conf import settings
 
+log = logging.getLogger(__name__)
 _local = threading.local()
 
 
@@ -72,7 +74,11 @@ def one_round_trip():
 def send(batch: list) -> None:
     from django.core.cache import cache
 
-    replies = cache.pipeline(lambda pipe: [command(pipe) for command, _fallback in batch])
+    try:
+        replies = cache.pipeline(lambda pipe: [command(pipe) for command, _fallback in batch])
+    except Exception:  # not Redis's (lapor/cache.py answers those with None): the action stands all the same
+        log.warning("Could not send a commit's Redis writes together; each goes its own way", exc_info=True)
+        replies = None
     if replies is None:  # Redis down: nothing was written
         replies = [None] * len(batch)
     for (_command, fallback), reply in zip(batch, replies, strict=True):

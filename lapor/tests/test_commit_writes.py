@@ -46,6 +46,20 @@ def test_a_write_redis_did_not_take_goes_its_own_way(monkeypatch, replies, fallb
     assert ran == fallbacks
 
 
+def test_a_batch_that_cannot_be_built_leaves_each_write_to_its_own_way(monkeypatch, caplog):
+    ran = []
+
+    def broken(fill):
+        raise TypeError("not a Redis error")
+
+    monkeypatch.setattr(caches["default"], "pipeline", broken, raising=False)
+    commit_writes.send(
+        [(lambda pipe: None, lambda: ran.append("versions")), (lambda pipe: None, lambda: ran.append("message"))]
+    )
+    assert ran == ["versions", "message"]  # nothing raised to the request, whose action is committed
+    assert "each goes its own way" in caplog.text
+
+
 def _commands_sent(monkeypatch) -> list[bytes]:
     """Every packet this process sends to Redis from now on (one per round trip)."""
     sent = []
