@@ -440,3 +440,30 @@ def test_a_subtrees_figures_are_its_day_rows_summed_by_every_cut_in_one_read(tre
     # Every cut in the order the page shows it: the most received first.
     for cut in ("by_classification", "by_channel", "by_category", "by_province"):
         assert [r["received"] for r in result[cut]] == sorted((r["received"] for r in result[cut]), reverse=True)
+
+
+def test_a_links_query_is_its_parameters_urlencoded():
+    """The links' query strings are urlencode's, each text quoted once per process rather than on each of a
+    dashboard's 400-odd links: spaces, '+' of a UTC offset, '&', '=', non-ASCII and numbers alike."""
+    from urllib.parse import urlencode
+
+    from dashboards.links import counter_links, report_list_url
+
+    params = {"created_at__gte": "2026-10-31T17:00:00+00:00", "q": "a b&c=d", "kategori": 7, "nama": "Déwi/İ"}
+    for _twice in range(2):
+        assert report_list_url(params) == reverse("admin:complaints_report_changelist") + "?" + urlencode(params)
+    with translation.override("en"):
+        url = report_list_url({"status": "completed"})
+        assert url == reverse("admin:complaints_report_changelist") + "?status=completed"
+    links = counter_links({"instansi": 3}, dt.date(2026, 3, 1), dt.date(2026, 3, 31))
+    assert links["completed"].endswith(
+        "?"
+        + urlencode(
+            {
+                "instansi": 3,
+                "status": "completed",
+                "closed_at__gte": "2026-02-28T17:00:00+00:00",
+                "closed_at__lt": "2026-03-31T17:00:00+00:00",
+            }
+        )
+    )
