@@ -16,13 +16,13 @@ Rules and levels are data (complaints/data/routing.csv and categories.csv, loade
 
 from __future__ import annotations
 
-from django.db import connection, models
+from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency
 from lapor import refcache
-from lapor.prepared import Prepared, execute
+from lapor.prepared import Prepared
 
 from .models import Action, Category, RoutingRule
 
@@ -45,35 +45,17 @@ def route(category: Category, province, regency) -> tuple[Agency | None, Reason]
     active is read from the database every time, in one query built once per process and planned by
     PostgreSQL once per connection (rows by their keys: lapor/prepared.py): an agency switched off in
     bulk (a queryset update, no signal) is passed over at once."""
-    agency, reason, _drawn = route_and_draw(category, province, regency, None)
-    return agency, reason
-
-
-def route_and_draw(
-    category: Category, province, regency, table: str | None
-) -> tuple[Agency | None, Reason, int | None]:
-    """route(), and on PostgreSQL the next value of `table`'s id sequence drawn by the statement that reads
-    which candidates are active: one round trip for both (a submission's report id, issue #15). The value
-    is None where that statement did not run (no candidate; SQLite; `table` None): draw it on its own."""
-    table_rows = refcache.get("routing-table", _routing_table)
-    candidates = _candidates(table_rows, category, province, regency)
+    table = refcache.get("routing-table", _routing_table)
+    candidates = _candidates(table, category, province, regency)
     if not candidates:
-        return None, Reason.NONE, None
-    ids = sorted({pk for pk, _reason in candidates})
-    drawn = None
-    if table is not None and connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            execute(cursor, _ACTIVE_AND_NEXT_ID, [table, ids])
-            drawn, active_ids = cursor.fetchone()
-        active = set(active_ids)
-    else:
-        active = {pk for (pk,) in _ACTIVE.rows(ids=ids)}
+        return None, Reason.NONE
+    active = {pk for (pk,) in _ACTIVE.rows(ids=sorted({pk for pk, _reason in candidates}))}
     for pk, reason in candidates:
         if pk in active:
-            agency = Agency.from_db("default", AGENCY_FIELDS, table_rows["agencies"][pk])
+            agency = Agency.from_db("default", AGENCY_FIELDS, table["agencies"][pk])
             agency.is_active = True  # as just read
-            return agency, reason, drawn
-    return None, Reason.NONE, drawn
+            return agency, reason
+    return None, Reason.NONE
 
 
 def _candidates(table: dict, category: Category, province, regency) -> list[tuple[int, Reason]]:
@@ -99,11 +81,6 @@ def _candidates(table: dict, category: Category, province, regency) -> list[tupl
 
 AGENCY_FIELDS = [field.attname for field in Agency._meta.concrete_fields]
 _ACTIVE = Prepared(lambda ids: Agency.objects.filter(pk__in=ids, is_active=True).values_list("pk"), keep_plan=True)
-# The same read with a sequence's next value (route_and_draw), kept as one plan for any number of candidates.
-_ACTIVE_AND_NEXT_ID = (
-    "SELECT nextval(pg_get_serial_sequence(%s, 'id')), "
-    f'ARRAY(SELECT "id" FROM "{Agency._meta.db_table}" WHERE "id" = ANY(%s) AND "is_active")'
-)
 
 
 def _routing_table() -> dict:

@@ -367,9 +367,8 @@ def submit(
     (complaints/sandbox.py).
 
     The report's tracking number comes from its id (models.tracking_number_for): unique by
-    construction. On PostgreSQL the id is drawn from its sequence first (by the routing read when
-    LAPOR routes it: routing.route_and_draw), so the number and the deadline are in the INSERT;
-    elsewhere they are set by one UPDATE after it."""
+    construction. On PostgreSQL the id is drawn from its sequence first, so the number and the
+    deadline are in the INSERT; elsewhere they are set by one UPDATE after it."""
     if regency.parent_id != province.pk:
         raise InvalidInput(_("Kabupaten/kota yang dipilih tidak berada di provinsi tersebut."))
     try:
@@ -383,9 +382,8 @@ def submit(
     staff_entry = off_platform or bool(reporter_name) or (reporter is not None and reporter != by)
     if staff_entry and sandbox is None and not may_enter_for(by, suggested_agency):
         raise ActionNotAllowed(_("Anda tidak berwenang mencatat laporan atas nama warga."))
-    drawn = None  # the report's id, drawn with the routing read where it ran (PostgreSQL)
     if suggested_agency is None:
-        suggested_agency, reason, drawn = routing.route_and_draw(category, province, regency, Report._meta.db_table)
+        suggested_agency, reason = routing.route(category, province, regency)
     else:
         reason = routing.Reason.CHOSEN
     now = timezone.now()
@@ -422,7 +420,7 @@ def submit(
                 sandbox=sandbox,
                 created_at=now,
             )
-            report.pk = drawn if drawn is not None else _draw_report_id()
+            report.pk = _draw_report_id()
             if report.pk is not None:
                 # The id drawn first: the tracking number and the due time go into the one INSERT. The
                 # clock row is written before its report's (foreign keys are checked at the commit).

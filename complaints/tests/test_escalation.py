@@ -131,8 +131,7 @@ def test_the_workflow_stopping_a_missed_clock_keeps_it_missed_and_ends_the_ladde
 def test_a_report_held_by_the_national_admins_reminds_them(
     make_report, national_admin, agency_admin, sweep, monkeypatch
 ):
-    # LAPOR found no agency (the submission routes through route_and_draw since 130a5bb).
-    monkeypatch.setattr(routing, "route_and_draw", lambda *place: (None, routing.Reason.NONE, None))
+    monkeypatch.setattr(routing, "route", lambda *place: (None, routing.Reason.NONE))  # LAPOR found no agency
     with time_machine.travel(at("2026-03-02", "09:00"), tick=False):
         report = make_report(suggested_agency=None)
     assert report.agency is None

@@ -34,18 +34,17 @@ from complaints.tests.portal import answered
 from lapor import audit, ratelimit
 
 URL = "/laporan/baru/"
-# One submission in production: user, which routing candidate is active (the rules are kept in memory)
-# with the report's id drawn from its sequence by the same statement (routing.route_and_draw), then in one
-# query string (lapor/prepared.py
+# One submission in production: user, which routing candidate is active (the rules are kept in memory),
+# the report's id drawn from its sequence, then in one query string (lapor/prepared.py
 # writes_sent_with_the_next_statement) INSERT clock, INSERT report (with its tracking number and due time),
 # status counter row, INSERT handling row and the recipients' read, then — last, because the audit chain
 # stays locked from there to the commit — the chain's head locked, hashed and advanced by the statement
-# that inserts the event (lapor/audit.py, PostgreSQL), INSERT notification = 5 (9 statements).
+# that inserts the event (lapor/audit.py, PostgreSQL), INSERT notification = 6 (10 statements).
 # Elsewhere the id comes from the INSERT (then an UPDATE sets the number and due time) and the head is
 # read and written in two statements around the event's INSERT: 12. The session is read from the shared cache
 # (lapor/sessions.py), and a channel account is known by its address, not looked up.
 # Under pytest-django the submission's transaction is a SAVEPOINT + RELEASE inside the test's: 2 more.
-SUBMIT_QUERIES = 5 if connection.vendor == "postgresql" else 12
+SUBMIT_QUERIES = 6 if connection.vendor == "postgresql" else 12
 TEST_TRANSACTION = 2
 
 
@@ -520,7 +519,7 @@ def test_every_statement_of_a_submission_runs_a_plan_kept_on_the_connection(clie
     sent = [q["sql"] for q in queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))]
     assert len(sent) == SUBMIT_QUERIES
     statements = _statements([{"sql": sql} for sql in sent])
-    assert len(statements) == 9
+    assert len(statements) == 10
     planned = [sql for sql in statements if not re.match(r"/\*.*\*/ EXECUTE lapor_plan_\d+", sql, re.S)]
     assert planned == []
 

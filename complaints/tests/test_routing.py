@@ -5,14 +5,13 @@ import json
 
 import pytest
 from django.core.cache import cache
-from django.db import connection
 from django.urls import reverse
 
 from agencies.models import Agency, Region
 from api.models import ApiKey
 from complaints import workflow
 from complaints.models import Category, Report, RoutingRule
-from complaints.routing import Reason, route, route_and_draw
+from complaints.routing import Reason, route
 from lapor import celery_app
 
 pytestmark = pytest.mark.django_db
@@ -24,11 +23,7 @@ def place(code):
 
 
 def routed(category_code, regency_code):
-    category, (province, regency) = Category.objects.get(code=category_code), place(regency_code)
-    agency, reason = route(category, province, regency)
-    # The submission's read, which draws the report's id with it (PostgreSQL), answers the same.
-    drawing_agency, drawing_reason, _drawn = route_and_draw(category, province, regency, Report._meta.db_table)
-    assert (drawing_agency, drawing_reason) == (agency, reason)
+    agency, reason = route(Category.objects.get(code=category_code), *place(regency_code))
     return (agency.code if agency else None), reason
 
 
@@ -96,24 +91,6 @@ def test_rules_are_data_and_an_inactive_agency_is_passed_over():
     Category.objects.filter(pk=category.pk).update(level=Category.Level.PROVINCE)
     Agency.objects.filter(code="pemprov-sumbar").update(is_active=False)
     assert routed("kesehatan-puskesmas", "13.71") == (None, Reason.NONE)
-
-
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="ids drawn from a sequence: PostgreSQL")
-def test_the_active_read_draws_the_next_report_id_in_the_same_statement(django_assert_num_queries):
-    category, (province, regency) = Category.objects.get(code="kesehatan-puskesmas"), place("13.71")
-    route_and_draw(category, province, regency, Report._meta.db_table)  # the routing table kept
-    with django_assert_num_queries(1):
-        agency, reason, first = route_and_draw(category, province, regency, Report._meta.db_table)
-    assert (agency.code, reason) == ("pemkot-padang", Reason.REGENCY)
-    second = route_and_draw(category, province, regency, Report._meta.db_table)[2]
-    assert second == first + 1  # the sequence's next values, one a call
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval(pg_get_serial_sequence('complaints_report', 'id'))")
-        assert cursor.fetchone()[0] == second + 1
-    assert route(category, province, regency)[0] == agency  # route() draws nothing
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT currval(pg_get_serial_sequence('complaints_report', 'id'))")
-        assert cursor.fetchone()[0] == second + 1
 
 
 def test_routing_table_kept_in_memory_sees_every_change_at_once(django_assert_num_queries):

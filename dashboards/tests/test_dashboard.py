@@ -282,8 +282,7 @@ def test_the_scope_agencys_own_row_and_the_national_row_link_to_their_reports(
     client, head, national_admin, life, rebuild, tree, monkeypatch
 ):
     life(at(dt.date(2026, 3, 2)), "submitted", suggested_agency=tree["badung"])  # waits at Badung's own desk
-    # LAPOR found no agency (the submission routes through route_and_draw since 130a5bb).
-    monkeypatch.setattr(routing, "route_and_draw", lambda *place: (None, routing.Reason.NONE, None))
+    monkeypatch.setattr(routing, "route", lambda *place: (None, routing.Reason.NONE))  # LAPOR found no agency
     life(at(dt.date(2026, 3, 3)), "submitted", suggested_agency=None)  # the national admins verify it
     rebuild(dt.date(2026, 3, 1), dt.date(2026, 3, 31))
     figures = _get(client, head).context["figures"]
