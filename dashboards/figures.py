@@ -427,7 +427,8 @@ def _by_child(scope: Scope, stats, per_agency: list[dict] | None) -> list[dict]:
                 **_row(r),
             }
         )
-    result.sort(key=lambda r: (r["score"] is None, -(r["score"] or 0), -r["received"]))
+    # Ties (the same score and received) by name: the order of the summed rows is the database's, any order.
+    result.sort(key=lambda r: (r["score"] is None, -(r["score"] or 0), -r["received"], r["label"], r["code"]))
     for rank, r in enumerate(result, 1):
         r["rank"] = rank if r["score"] is not None else None
     return result

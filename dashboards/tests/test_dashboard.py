@@ -466,3 +466,20 @@ def test_a_links_query_is_its_parameters_urlencoded():
             }
         )
     )
+
+
+def test_children_tied_on_score_and_received_are_ranked_by_name(tree):
+    """The ranking of a subtree's children: by score, then received, then name — not in whatever order the
+    database summed them (a ranking page must not reshuffle ties)."""
+    from agencies.models import Agency
+    from dashboards import figures
+    from dashboards.models import DailyStat
+
+    first = dt.date(2026, 3, 2)
+    children = list(Agency.objects.filter(parent=tree["badung"]).order_by("-name"))
+    extra = [Agency.objects.create(code=f"tie-{n}", name=f"Dinas Uji {n}", parent=tree["badung"]) for n in "CAB"]
+    for agency in [*children, *extra]:
+        DailyStat.objects.create(date=first, agency=agency, received=3, res_due=2, res_met=1)
+    by_child = figures.compute(figures.Scope(tree["badung"]), first, first)["by_child"]
+    ranked = [r["label"] for r in by_child if r["key"] is not None]
+    assert len(ranked) == len(children) + 3 and ranked == sorted(ranked)
