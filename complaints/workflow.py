@@ -350,6 +350,7 @@ def submit(
     attachments: Iterable = (),
     off_platform: bool = False,
     sandbox=None,
+    _numbered_again: bool = False,
 ) -> Report:
     """File a report: by a citizen for themselves, or by staff for someone off-platform
     (`reporter`/`reporter_name` then name the citizen, `channel` says how it came in).
@@ -368,7 +369,11 @@ def submit(
 
     The report's tracking number comes from its id (models.tracking_number_for): unique by
     construction. On PostgreSQL the id is drawn from its sequence first, so the number and the
-    deadline are in the INSERT; elsewhere they are set by one UPDATE after it."""
+    deadline are in the INSERT; elsewhere they are set by one UPDATE after it. A report numbered before
+    (a random number, models.new_tracking_no) may hold the number of the id drawn: the submission is then
+    made once more, with the next id and its number."""
+    attachments = list(attachments)
+    again = functools.partial(submit, **{**locals(), "_numbered_again": True})
     if regency.parent_id != province.pk:
         raise InvalidInput(_("Kabupaten/kota yang dipilih tidak berada di provinsi tersebut."))
     try:
@@ -467,10 +472,15 @@ def submit(
             # its routing suggestion, stored so the verify page reads a row (#16 item 9). A broker that
             # is down is logged: the outbox sweep mails the rows, the verify page computes the suggestion.
             after_commit("complaints.tasks.report_arrived", report.pk, [n.pk for n in rows])
-    except IntegrityError:
+    except IntegrityError as error:
         # The same submission again (a double click, a retried request): the first one stands.
         existing = Report.objects.filter(submission_key=submission_key).first() if submission_key else None
         if existing is None:
+            if "tracking_no" in str(error) and not _numbered_again:
+                # The id's number is held by a report numbered at random before the id-derived numbers
+                # (#15 review F1): nothing was stored (the files come after the report's INSERT), the
+                # sequence has moved on, so the next id gives another number.
+                return again()
             raise
         existing.resubmitted = True
         return existing

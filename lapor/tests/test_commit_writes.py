@@ -9,11 +9,12 @@ import os
 import pytest
 import redis
 from django.core.cache import cache, caches
+from django.db import connection
 from redis.exceptions import ResponseError
 
 from agencies.models import Region
 from complaints import holders, workflow
-from complaints.models import Category
+from complaints.models import Category, Report, tracking_number_for
 from complaints.tests.test_tasks import needs_postgres, needs_redis, reload_reference
 from lapor import commit_writes
 
@@ -130,3 +131,21 @@ def test_a_submission_inside_an_outer_transaction_writes_at_that_ones_commit(
     assert client.llen("celery") == 1
     client.delete("celery")
     assert cache.get("holders:v:all") is not None
+
+
+@needs_postgres  # the id is drawn before the INSERT
+def test_a_number_held_by_a_report_numbered_before_is_skipped_not_a_failed_submission(db, citizen, tree):
+    """#15 review F1: reports filed before the id-derived numbers hold random ones; when one of them holds
+    the number of the id drawn, the submission takes the next id (and its number) instead of a 500."""
+    legacy = _submit(citizen, "legacy-1")
+    with connection.cursor() as cur:
+        cur.execute("SELECT nextval(pg_get_serial_sequence('complaints_report', 'id'))")
+        (n,) = cur.fetchone()
+    Report.objects.filter(pk=legacy.pk).update(tracking_no=tracking_number_for(n + 1))
+    report = _submit(citizen, "new-one")
+    assert report.pk > n + 1
+    assert report.tracking_no == tracking_number_for(report.pk) != tracking_number_for(n + 1)
+    assert Report.objects.filter(submission_key="new-one").get().tracking_no == report.tracking_no
+    assert Report.objects.get(pk=legacy.pk).tracking_no == tracking_number_for(n + 1)
+    assert Report.objects.count() == 2
+    assert report.events.filter(action="submit").count() == 1
