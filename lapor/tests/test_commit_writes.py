@@ -61,6 +61,15 @@ def test_a_batch_that_cannot_be_built_leaves_each_write_to_its_own_way(monkeypat
     assert "each goes its own way" in caplog.text
 
 
+@pytest.fixture
+def celery_list():
+    """Celery's queue in the test Redis, a raw client on it: empty before the test and after it."""
+    client = redis.Redis.from_url(os.environ["REDIS_URL"])
+    client.delete("celery")
+    yield client
+    client.delete("celery")
+
+
 def _commands_sent(monkeypatch) -> list[bytes]:
     """Every packet this process sends to Redis from now on (one per round trip)."""
     sent = []
@@ -93,10 +102,9 @@ def _submit(citizen, key):
 @needs_postgres
 @needs_redis
 def test_a_submissions_commit_sends_the_holders_versions_and_its_message_in_one_round_trip(
-    reload_reference, transactional_db, citizen, tree, monkeypatch
+    reload_reference, transactional_db, citizen, tree, monkeypatch, celery_list
 ):
-    client = redis.Redis.from_url(os.environ["REDIS_URL"])
-    client.delete("celery")
+    client = celery_list
     before = holders.version([holders.ALL])
     sent = _commands_sent(monkeypatch)
     report = _submit(citizen, "one-round-trip")
@@ -109,7 +117,6 @@ def test_a_submissions_commit_sends_the_holders_versions_and_its_message_in_one_
     message = json.loads(raw)
     assert message["headers"]["task"] == "complaints.tasks.report_arrived"
     assert message["headers"]["argsrepr"].startswith(f"({report.pk}, [")
-    client.delete("celery")
 
 
 @pytest.mark.postgres
@@ -117,19 +124,17 @@ def test_a_submissions_commit_sends_the_holders_versions_and_its_message_in_one_
 @needs_postgres
 @needs_redis
 def test_a_submission_inside_an_outer_transaction_writes_at_that_ones_commit(
-    reload_reference, transactional_db, citizen, tree, monkeypatch
+    reload_reference, transactional_db, citizen, tree, monkeypatch, celery_list
 ):
     from django.db import transaction
 
-    client = redis.Redis.from_url(os.environ["REDIS_URL"])
-    client.delete("celery")
+    client = celery_list
     before = holders.version([holders.ALL])
     with transaction.atomic():
         _submit(citizen, "nested")
         assert client.llen("celery") == 0  # nothing before the outer commit
     assert holders.version([holders.ALL]) != before
     assert client.llen("celery") == 1
-    client.delete("celery")
     assert cache.get("holders:v:all") is not None
 
 
