@@ -37,7 +37,7 @@ from .access import (
 from .citizen_forms import AcceptForm, CommentForm, ProvideInfoForm, ReopenForm, ReplyForm
 from .counters import home_counters
 from .filters import FEED_ORDER, ReportFilter, search_page
-from .forms import BlankReportForm, ReportForm, area_children, new_submission_key, search_agencies
+from .forms import BlankReportForm, CheckedReportForm, ReportForm, area_children, new_submission_key, search_agencies
 from .models import Attachment, Clock, Comment, Event, Report, Support, attach_reference
 from .pagination import peek_page, query_without_page
 from .workflow import ActionNotAllowed, InvalidAttachment, InvalidInput, WorkflowError
@@ -663,6 +663,8 @@ def _refund_submission(request) -> None:
 
 
 def _render_report_form(request, form, *, reattach=(), restored=False, status=200, extra=None):
+    if isinstance(form, CheckedReportForm):  # shared fields, no choices: shown through a form of its own
+        form = form.shown()
     _fill_submission_key(request, form)
     ctx = {
         "report_form": form,
@@ -683,7 +685,8 @@ def submit_report(request):
     if "discard_draft" in request.POST:
         request.session.pop(REPORT_DRAFT_SESSION_KEY, None)
         return redirect("complaints:submit")
-    form = ReportForm(request.POST, request.FILES)
+    # Checked and filed without being set up for display (CheckedReportForm); shown only on refusal.
+    form = CheckedReportForm(request.POST, request.FILES)
     if "check_duplicates" in request.POST:
         # "Check before you file" without JavaScript: the same form, with the likely duplicates above it.
         narrowed = ReportForm(initial={**form.draft(), "submission_key": request.POST.get("submission_key", "")})

@@ -460,6 +460,87 @@ def test_the_lightly_copied_report_form_renders_and_validates_as_the_deep_copied
         assert light_form.as_div() == deep_form.as_div()  # re-displayed with what was typed
 
 
+def _field_state(fields) -> dict:
+    """What a form may set on a field or its widget, for every declared field: to see that none changed."""
+    state = {}
+    for name, field in fields.items():
+        widget = field.widget
+        state[name] = (
+            type(widget),
+            dict(widget.attrs),
+            repr(widget.__dict__.get("choices")),
+            dict(field.error_messages),
+            list(field.validators),
+            sorted(vars(field)),
+            sorted(vars(widget)),
+        )
+    return state
+
+
+def test_a_checked_report_form_validates_as_the_report_form_and_shows_as_it(db, form_data):
+    # The submission is checked by CheckedReportForm, whose fields are the declared ones, shared
+    # (issue #15): the same results as ReportForm, and, shown, the same page.
+    from complaints.forms import CheckedReportForm, ReportForm
+
+    key = {"submission_key": "k" * 20}
+    for data in (
+        {**form_data, **key},
+        {**form_data, **key, "title": "", "event_date": "kemarin", "regency": "99.99", "category": "0"},
+        {**form_data, **key, "event_date": "2999-01-05", "agency_q": "dinas", "kecamatan": "51.03.01"},
+        {**form_data, **key, "regency": "", "kecamatan": "51.71.01", "latitude": "-8.7"},
+    ):
+        checked, full = CheckedReportForm(data), ReportForm(data)
+        assert checked.is_valid() == full.is_valid()
+        assert checked.errors == full.errors
+        assert checked.cleaned_data == full.cleaned_data
+        shown = checked.shown()
+        assert type(shown) is ReportForm and shown.errors is checked.errors
+        assert shown.as_div() == full.as_div()  # re-displayed with what was typed, choices and errors
+
+
+def test_checking_a_report_form_changes_none_of_its_shared_fields(db, form_data):
+    # Shared fields carry no visitor's state: checking valid and refused submissions, showing them, and
+    # the errors added after a check (a refused file, the rate limit) leave the declared fields as they were.
+    from django import forms
+
+    from complaints.forms import CheckedReportForm, ReportForm
+
+    before = _field_state(ReportForm.base_fields)
+    assert all(CheckedReportForm.base_fields[name] is f for name, f in ReportForm.base_fields.items())
+    for data in (
+        {**form_data, "submission_key": "k" * 20, "agency_q": "dinas"},
+        {**form_data, "submission_key": "k" * 20, "title": "", "regency": "99.99", "kecamatan": "51.03.01"},
+    ):
+        form = CheckedReportForm(data)
+        assert all(form.fields[name] is f for name, f in ReportForm.base_fields.items())  # shared, not copied
+        form.is_valid()
+        form.add_error(None, "refused")
+        shown = form.shown()
+        assert all(shown.fields[name] is not f for name, f in ReportForm.base_fields.items())
+        shown.as_div()
+    assert _field_state(ReportForm.base_fields) == before
+    # As declared, whatever ran before this test: no form's display set-up reached them.
+    declared = ReportForm.base_fields
+    assert "max" not in declared["event_date"].widget.attrs
+    assert "data-found-label" not in declared["agency"].widget.attrs
+    for name in ("province", "regency", "category"):
+        assert type(declared[name].widget) is forms.Select and not list(declared[name].widget.choices), name
+
+
+def test_a_refused_submission_is_shown_with_its_choices_and_errors(client, citizen, form_data):
+    # The view shows a refused CheckedReportForm through a ReportForm of its own: the selects' choices
+    # are there (a shared field has none), with what was typed and the error.
+    client.force_login(citizen)
+    response = client.post(URL, {**form_data, "submission_key": "refused", "title": ""})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert type(response.context["report_form"]).__name__ == "ReportForm"
+    assert 'value="51.03" selected' in page  # the regency typed, among its province's choices
+    assert 'value="51"' in page and "— pilih kategori —" in page
+    assert 'max="' in page  # the event date's upper bound, set per shown form
+    assert response.context["report_form"].errors["title"]
+
+
 def test_the_report_form_renders_and_validates_as_with_djangos_bound_fields_and_choice_check(db, form_data):
     # ReportForm keeps its help texts lazy until shown and checks a classification without building its
     # labels (issue #15): the same form, errors and page as Django's BoundField and ChoiceField give.
