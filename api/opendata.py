@@ -310,10 +310,10 @@ def expunge(tracking_nos) -> int:
 def on_event(event) -> None:
     """complaints.notifications listener: a report that leaves the public (removed, or made
     confidential at verification) is expunged from the published files after the commit."""
+    if event.action not in (Action.REMOVE, Action.VERIFY):  # first: every other event (a submission) reads no folder
+        return
     report = event.report
     if report.is_public or not published_files():
-        return
-    if event.action not in (Action.REMOVE, Action.VERIFY):
         return
     # Broker down: the next daily export expunges it (withdrawn_since).
     after_commit("api.tasks.expunge_open_data", [report.tracking_no])

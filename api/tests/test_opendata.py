@@ -170,3 +170,13 @@ def test_datapackage_describes_types_allowed_values_and_licence(client, reports)
                 dt.date.fromisoformat(value)
             if "enum" in field.get("constraints", {}):
                 assert value in field["constraints"]["enum"], (name, value)
+
+
+def test_only_a_removal_or_a_verification_looks_for_published_files(make_report, national_admin, monkeypatch):
+    # The listener hears every event; the others (a submission, issue #15) read no folder.
+    looked = []
+    monkeypatch.setattr(opendata, "published_files", lambda: looked.append(1) or [])
+    report = make_report()
+    assert looked == []  # its submit event: not public, but not leaving the public either
+    workflow.verify(report, by=national_admin, is_confidential=True)
+    assert looked == [1]
