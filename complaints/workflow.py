@@ -397,7 +397,11 @@ def submit(
         # round trip (lapor/prepared.py): nothing reads what they return. At the commit, the holders'
         # versions and the worker's message go to Redis together (lapor/commit_writes.py).
         with commit_writes.one_round_trip(), transaction.atomic(), writes_sent_with_the_next_statement():
+            report_id = _draw_report_id()
             report = Report(
+                # The number made with the report: no random default drawn (new_tracking_no) to be replaced.
+                id=report_id,
+                tracking_no=provisional_tracking_no() if report_id is None else tracking_number_for(report_id),
                 classification=classification,
                 title=title.strip(),
                 original_title=title.strip(),
@@ -425,15 +429,12 @@ def submit(
                 sandbox=sandbox,
                 created_at=now,
             )
-            report.pk = _draw_report_id()
-            if report.pk is not None:
+            if report_id is not None:
                 # The id drawn first: the tracking number and the due time go into the one INSERT. The
                 # clock row is written before its report's (foreign keys are checked at the commit).
-                report.tracking_no = tracking_number_for(report.pk)
                 apply_clocks(report, A.SUBMIT, now, new=True)
                 report.save(force_insert=True)
             else:
-                report.tracking_no = provisional_tracking_no()
                 report.save(force_insert=True)
                 apply_clocks(report, A.SUBMIT, now, new=True)
                 report.tracking_no = tracking_number_for(report.pk)

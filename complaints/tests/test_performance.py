@@ -196,6 +196,17 @@ def test_tracking_numbers_come_from_the_id_unique_and_unordered(make_report):
     assert Report.objects.get(pk=report.pk).tracking_no == report.tracking_no
 
 
+def test_a_submission_draws_no_random_tracking_number_to_replace(make_report, monkeypatch):
+    # The report is made with its number (from the id on PostgreSQL, a provisional one elsewhere): the
+    # field's random default (secrets, 8 draws) is not called only to be overwritten (issue #15).
+    field = Report._meta.get_field("tracking_no")
+    drawn = []
+    monkeypatch.setattr(field, "_get_default", lambda: drawn.append(1) or "unused")  # what get_default() calls
+    report = make_report()
+    assert drawn == []
+    assert Report.objects.get(pk=report.pk).tracking_no == tracking_number_for(report.pk)
+
+
 def test_the_mail_is_rendered_by_the_delivery_task(
     make_report, citizen, eager_celery, django_capture_on_commit_callbacks
 ):
