@@ -30,6 +30,7 @@ from lapor.prepared import Prepared, insert_rows
 from lapor.queue import after_commit
 
 from .models import CITIZEN_ACTIONS, INTERNAL_ACTIONS, Action, Event, Follow, Notification, Status
+from .report_urls import report_url
 
 log = logging.getLogger(__name__)
 Role = Membership.Role
@@ -214,10 +215,10 @@ def _render(user, audience: str, event: Event) -> Notification:
     """The notification row, with its subject; the mail's body is rendered by the delivery task
     (render_body), outside the action's transaction."""
     report = event.report
-    path = (
-        reverse("complaints:detail", args=[report.tracking_no])
+    path = (  # reverse() once per worker and language (report_urls)
+        report_url("complaints:detail", report.tracking_no)
         if audience in ("reporter", "follower")
-        else (reverse("admin:complaints_report_change", args=[report.pk]))
+        else report_url("admin:complaints_report_change", report.pk)
     )
     language = _language(user)
     # translation.override switches the thread's language there and back: only when it is another one.

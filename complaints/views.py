@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Exists, F, JSONField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, JSONArray
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -40,6 +40,7 @@ from .filters import FEED_ORDER, ReportFilter, search_page
 from .forms import BlankReportForm, CheckedReportForm, ReportForm, area_children, new_submission_key, search_agencies
 from .models import Attachment, Clock, Comment, Event, Report, Support, attach_reference
 from .pagination import peek_page, query_without_page
+from .report_urls import report_url
 from .workflow import ActionNotAllowed, InvalidAttachment, InvalidInput, WorkflowError
 
 # "My reports" tabs: slug → (label, statuses; None = all).
@@ -728,7 +729,8 @@ def submit_report(request):
             if getattr(report, "resubmitted", False):  # not a new submission: it does not count
                 _refund_submission(request)
             request.session.pop(REPORT_DRAFT_SESSION_KEY, None)
-            return redirect("complaints:submitted", tracking_no=report.tracking_no)
+            # redirect() would first try the URL as a view name: HttpResponseRedirect, as redirect() then gives.
+            return HttpResponseRedirect(report_url("complaints:submitted", report.tracking_no))
     return _render_report_form(request, form, reattach=form.chosen_file_names(), status=400 if form.errors else 200)
 
 

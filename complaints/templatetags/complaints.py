@@ -1,8 +1,7 @@
 import datetime as dt
-import re
 
 from django import template
-from django.urls import get_script_prefix, reverse
+from django.urls import get_script_prefix
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
@@ -16,34 +15,13 @@ from agencies.roles import national_roles, training_seats
 from .. import fragments, report_parts, sop
 from ..access import reporter_public_name
 from ..models import Status
+from ..report_urls import _report_urls, report_url  # noqa: F401 (_report_urls: the tests clear it)
 
 register = template.Library()
 
 
-# {% report_url %}: a report's own URLs (its page's forms) reversed once per worker, URL name, language and
-# prefix with a stand-in number, then the report's number put in its place (reverse() walks the resolver:
-# ~25 us a URL on every rendered report page). Only for numbers of letters and digits, which reverse() would
-# leave as they are; anything else is reversed in full.
-_NUMBER_STAND_IN = "LAPORNOMOR0STANDIN"
-_PLAIN_NUMBER = re.compile(r"[A-Za-z0-9]+")
-_report_urls: dict[tuple, str] = {}
-
-
-@register.simple_tag
-def report_url(name: str, tracking_no) -> str:
-    """`{% url name tracking_no %}` for a URL whose one argument is a report's tracking number."""
-    number = str(tracking_no)
-    if not _PLAIN_NUMBER.fullmatch(number):
-        return reverse(name, args=[number])
-    key = (name, get_language(), get_script_prefix())
-    pattern = _report_urls.get(key)
-    if pattern is None:
-        pattern = reverse(name, args=[_NUMBER_STAND_IN])
-        if pattern.count(_NUMBER_STAND_IN) != 1:
-            return reverse(name, args=[number])
-        if len(_report_urls) < 256:
-            _report_urls[key] = pattern
-    return pattern.replace(_NUMBER_STAND_IN, number)
+# {% report_url %}: a report's own URLs reversed once per worker (complaints/report_urls.py).
+register.simple_tag(report_url)
 
 
 @register.simple_tag

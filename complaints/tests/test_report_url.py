@@ -42,3 +42,38 @@ def test_a_number_of_other_characters_is_reversed_in_full():
         assert kept == full and "a%20b&amp;c" in kept
         with pytest.raises(NoReverseMatch):
             tags.report_url("complaints:support", "a/b")
+
+
+def test_a_submissions_redirect_and_notification_links_are_the_reversed_urls(client, citizen, db, settings):
+    # The submission's redirect and its notification's link come from report_urls (issue #15): the URLs
+    # reverse() gives, in each language (the English site under /en/).
+    from complaints.forms import ReportForm
+    from complaints.models import Category, Notification, Report
+    from complaints.notifications import _render
+
+    category = Category.objects.filter(parent__isnull=False, is_active=True).order_by("pk").first()
+    data = {
+        "classification": "complaint",
+        "title": "Jalan berlubang",
+        "body": "Jalan berlubang di depan pasar sejak sebulan lalu.",
+        "event_date": "2026-01-05",
+        "province": "51",
+        "regency": "51.03",
+        "category": category.pk,
+    }
+    assert ReportForm({**data, "submission_key": "x" * 20}).is_valid()
+    settings.LAPOR_SUBMIT_RATE_USER = settings.LAPOR_SUBMIT_RATE_IP = (10**6, 60)  # a shared Redis's counters aside
+    client.force_login(citizen)
+    for language, prefix in (("id", ""), ("en", "/en"), ("id", "")):
+        title = f"Jalan berlubang {language}{prefix}"
+        response = client.post(f"{prefix}/laporan/baru/", {**data, "title": title, "submission_key": f"url-{title}"})
+        assert response.status_code == 302
+        report = Report.objects.filter(reporter=citizen, title=title).latest("pk")
+        with translation.override(language):
+            assert response["Location"] == reverse("complaints:submitted", kwargs={"tracking_no": report.tracking_no})
+            event = report.events.get()
+            assert _render(citizen, "reporter", event).url == reverse("complaints:detail", args=[report.tracking_no])
+            assert _render(citizen, "agency", event).url == reverse("admin:complaints_report_change", args=[report.pk])
+        assert Notification.objects.filter(report=report, user=citizen).get().url == reverse(
+            "complaints:detail", args=[report.tracking_no]
+        )
