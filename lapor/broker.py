@@ -109,13 +109,21 @@ def _message(app, task, args: tuple):
     key) of the message publish() sends."""
     headers, properties, embed, exchange, routing_key, serializer = _template(app, task, args)
     task_id = uuid()
-    headers = {**headers, "id": task_id, "root_id": task_id, "argsrepr": saferepr(args)}
+    headers = {**headers, "id": task_id, "root_id": task_id, "argsrepr": _argsrepr(args)}
     properties = {**properties, "correlation_id": task_id}
     content_type, content_encoding, body = serialization.dumps((args, {}, embed), serializer=serializer)
     priority = properties.pop("priority", 0)
     mode = properties.get("delivery_mode")
     properties["delivery_mode"] = DELIVERY_MODES.get(mode, mode)  # as kombu's Producer.publish gives it
     return task_id, body, priority, content_type, content_encoding, headers, properties, exchange, routing_key
+
+
+def _argsrepr(args: tuple) -> str:
+    """saferepr(args), as Celery writes it into the message's headers: for integers and lists of integers
+    (a submission's report id and notification ids) that is repr(args), without saferepr's walk (≈ 30 us)."""
+    if all(type(arg) is int or (type(arg) is list and all(type(item) is int for item in arg)) for arg in args):
+        return repr(args)
+    return saferepr(args)
 
 
 def pushed(app, task, args: tuple) -> tuple[str, str, str] | None:

@@ -200,3 +200,29 @@ def test_a_task_pushed_with_other_writes_is_the_message_publish_sends(lapor_brok
         del message["headers"]["id"], message["headers"]["root_id"], message["properties"]["correlation_id"]
         del message["properties"]["delivery_tag"]
     assert pushed == sent
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        (123, [4, 5]),
+        (2**40, []),
+        (7, [1] * 300),
+        (1,),
+        (),
+        (True, [1]),
+        (1, [False]),
+        ("a'b", [1]),
+        (1, (2, 3)),
+        (1.5, None),
+        (1, [[2]]),
+        ("x" * 5000,),
+    ],
+)
+def test_a_messages_argsrepr_is_celerys_saferepr(args):
+    # Integers and lists of integers are written as repr() (issue #15); everything else through saferepr.
+    from celery.utils.saferepr import saferepr
+
+    from lapor.broker import _argsrepr
+
+    assert _argsrepr(args) == saferepr(args)
