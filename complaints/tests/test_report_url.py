@@ -1,4 +1,4 @@
-"""{% report_url %} (complaints/templatetags/complaints.py): a report's own URLs, reversed once per worker,
+"""{% report_url %} (complaints/report_urls.py): a report's own URLs, reversed once per worker,
 name, language and URL prefix, are exactly what `{% url %}` gives for every number, language and prefix."""
 
 import pytest
