@@ -235,7 +235,7 @@ def execute(cursor, sql: str, params) -> None:
     if db.vendor != "postgresql" or not settings.LAPOR_KEEP_PLANS:
         cursor.execute(sql, params)
         return
-    statement = _kept_statement(db, cursor, sql, params)
+    statement = _kept_statement(db, cursor.cursor, sql, params)
     pending = getattr(db, "_lapor_later", None)
     if pending and _no_parallel in db.execute_wrappers:
         _send_queued(db)  # not inside without_parallel_workers' savepoint, which is rolled back
@@ -245,8 +245,9 @@ def execute(cursor, sql: str, params) -> None:
     cursor.execute(statement, list(params))
 
 
-def _kept_statement(db, cursor, sql: str, params) -> str:
-    """The EXECUTE of `sql`'s plan kept on this connection (prepared now if it is not yet)."""
+def _kept_statement(db, raw_cursor, sql: str, params) -> str:
+    """The EXECUTE of `sql`'s plan kept on this connection (prepared now, through `raw_cursor` — the driver's
+    cursor, not Django's wrapper — if it is not yet)."""
     raw = db.connection
     kept = getattr(db, "_lapor_kept_plans", None)
     if kept is None or kept[0] is not raw:  # a new connection: nothing prepared on it yet
@@ -258,7 +259,7 @@ def _kept_statement(db, cursor, sql: str, params) -> str:
         text = _PLACEHOLDER.sub(lambda m: "%" if m.group() == "%%" else f"${next(numbers)}", sql)
         name = f"lapor_plan_{len(names) + 1}"
         with db.wrap_database_errors:
-            cursor.cursor.execute(f"PREPARE {name} AS {text}")
+            raw_cursor.execute(f"PREPARE {name} AS {text}")
         names[sql] = name
     statement = f"EXECUTE {name}({', '.join(['%s'] * len(params))})" if params else f"EXECUTE {name}"
     if db.queries_logged:
@@ -339,13 +340,16 @@ def _send_queued_first(execute, sql, params, many, context):
     return execute(sql, params, many, context)
 
 
-def _queue(db, cursor, sql: str, params) -> bool:
-    """Queue `sql` with its values for the next statement, if writes_sent_with_the_next_statement is open."""
+def _queue(db, sql: str, params) -> bool:
+    """Queue `sql` with its values for the next statement, if writes_sent_with_the_next_statement is open.
+    Through a cursor of the driver's own: nothing is sent (but a first PREPARE), so none of Django's cursor
+    wrapping (its checks, the query log) is due, and making it was a sixth of an INSERT's CPU (issue #15)."""
     queued = getattr(db, "_lapor_later", None)
     if queued is None:
         return False
-    statement = _kept_statement(db, cursor, sql, params)
-    queued.append(cursor.cursor.mogrify(statement, list(params)).decode())
+    with db.connection.cursor() as raw:  # open: writes_sent_with_the_next_statement is inside a transaction
+        statement = _kept_statement(db, raw, sql, params)
+        queued.append(raw.mogrify(statement, list(params)).decode())
     return True
 
 
@@ -453,14 +457,14 @@ def insert_rows(objs: list, *, using: str | None = None, later: bool = False) ->
             if hasattr(value, "resolve_expression"):
                 return _orm_insert(objs, using)
             params.append(field.get_db_prep_save(value, connection=connection))
-    with connection.cursor() as cursor:
-        if len(objs) <= KEEP_PLAN_MAX_ROWS and later and _queue(connection, cursor, sql, params):
-            ids = None  # sent with the next statement
-        elif len(objs) <= KEEP_PLAN_MAX_ROWS:
-            execute(cursor, sql, params)  # planned by PostgreSQL once per connection
-            ids = None if pk_given else [row[0] for row in cursor.fetchall()]
-        else:
-            cursor.execute(sql, params)
+    if len(objs) <= KEEP_PLAN_MAX_ROWS and later and _queue(connection, sql, params):
+        ids = None  # sent with the next statement
+    else:
+        with connection.cursor() as cursor:
+            if len(objs) <= KEEP_PLAN_MAX_ROWS:
+                execute(cursor, sql, params)  # planned by PostgreSQL once per connection
+            else:
+                cursor.execute(sql, params)
             ids = None if pk_given else [row[0] for row in cursor.fetchall()]
     for i, obj in enumerate(objs):
         if ids is not None:
