@@ -12,9 +12,10 @@ import time
 import django_filters
 from django import forms
 from django.db import connection
-from django.db.models import BooleanField, Case, F, Q, Value, When
+from django.db.models import BooleanField, Case, DateTimeField, F, Func, Q, Value, When
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Collate, Lower, StrIndex
-from django.db.models.lookups import GreaterThan
+from django.db.models.lookups import GreaterThan, GreaterThanOrEqual
 from django.forms import ModelChoiceField
 from django.http import QueryDict
 from django.utils import timezone
@@ -42,7 +43,8 @@ SEARCH_CONFIG = "simple"  # PostgreSQL has no Indonesian stemmer; the GIN index 
 def search_vector():
     from django.contrib.postgres.search import SearchVector
 
-    # Must stay the expression of the GIN index built by migration 0002 (report_search).
+    # Must stay the expression of the dated GIN index (report_search_dated, migration 0037; before it,
+    # report_search of migration 0003).
     return SearchVector("title", "body", config=SEARCH_CONFIG)
 
 
@@ -215,6 +217,75 @@ def _cards_by_id(ids):
     return Report.objects.public().for_cards().filter(pk__in=ids).order_by(*FEED_ORDER)
 
 
+_reports_estimate = [0, 0.0]  # the reports' estimate and until when it is kept
+
+
+def estimated_reports() -> int:
+    """The planner's estimate of the reports in the table (its statistics: EXPLAIN, nothing counted),
+    kept in this worker's memory for ESTIMATE_SECONDS, as a term's estimate is."""
+    now = time.monotonic()
+    if _reports_estimate[1] <= now:
+        _reports_estimate[:] = [_estimated_rows(Report.objects.all()), now + ESTIMATE_SECONDS]
+    return _reports_estimate[0]
+
+
+SPAN_MARGIN = 1.5  # the newest reports read for a page of a common term: this many times the span expected to hold it
+SPAN_MIN = 256
+SPAN_MAX_SHARE = 0.1  # a span over this share of the reports is not read (the term is walked as before)
+
+
+def recent_span(text: str, stop: int) -> int | None:
+    """How many of the newest public reports the first `stop` matches of the common term `text` are
+    looked for among (`_recent_matches`): SPAN_MARGIN times what the planner's estimate of its matches
+    says holds `stop` of them, rounded up to a power of two (the spans whose bound a worker keeps,
+    `recent_hour`); None when that is a large share of the table (a term only a little more common
+    than a rare one)."""
+    reports = estimated_reports()
+    span = max(SPAN_MIN, int(stop * SPAN_MARGIN * reports / max(estimated_matches(text, _search_query(text)), 1)))
+    span = 1 << (span - 1).bit_length()
+    return None if span > SPAN_MAX_SHARE * reports else span
+
+
+BOUND_SECONDS = 60
+_bounds: dict[int, tuple[str | None, float]] = {}
+
+
+def recent_hour(span: int) -> str | None:
+    """The hour (UTC, as text) the public report `span` places after the newest was filed in: the public
+    feed's index read alone, `span` entries (report_public_feed's condition and order); None when there
+    are not that many. Kept in this worker's memory for BOUND_SECONDS: it bounds what a search reads,
+    never what it finds (`_recent_matches`: any hour gives the same pages), and reports filed meanwhile
+    only widen it."""
+    now = time.monotonic()
+    kept = _bounds.get(span)
+    if kept is not None and kept[1] > now:
+        return kept[0]
+    public = Report.objects.filter(is_confidential=False, verified_at__isnull=False).order_by("-created_at")
+    found = list(public.values_list("created_at", flat=True)[span : span + 1])
+    hour = found[0].astimezone(dt.UTC).strftime("%Y-%m-%d %H:00:00") if found else None
+    _bounds[span] = (hour, now + BOUND_SECONDS)
+    return hour
+
+
+# The hour a report was filed, in UTC (in created_at's order: a report filed in an earlier hour was filed
+# earlier): the dated GIN index's first column (report_search_dated, migration 0037).
+FILED_HOUR = "date_trunc('hour', %(expressions)s AT TIME ZONE 'UTC')"
+
+
+def _recent_matches(qs, text: str, hour: str):
+    """`qs`'s reports matching `text` filed in or after `hour` (UTC), fetched through the dated GIN index
+    (report_search_dated, migration 0037: the reports of those hours from its entries of the hours, the
+    term's posting lists read only there) and sorted.
+
+    Bounded by the filing time, the order's own key: every match left out was filed in an earlier hour
+    than every match read, so when the bound holds a page's worth, those are the page's first matches,
+    whatever the ids. NULLS LAST (MATCHES_SORTED) keeps PostgreSQL from walking the feed's index."""
+    matching = qs.alias(search=search_vector()).filter(search=_search_query(text))
+    filed = Func(F("created_at"), template=FILED_HOUR, output_field=DateTimeField())
+    since = GreaterThanOrEqual(filed, RawSQL("%s::timestamp", (hour,), output_field=DateTimeField()))
+    return matching.filter(since).order_by(*MATCHES_SORTED)
+
+
 def search_page(data, report_filter) -> PeekPage:
     """A page of the search's results for the query string `data` (one statement: the search's plan
     chooses the page's ids, the cards are read by id, pagination.peek_page_by_ids), run without
@@ -240,6 +311,7 @@ def search_page(data, report_filter) -> PeekPage:
 
 SEARCH_PAGES_PREPARED = 10
 _search_pages: dict[tuple, Prepared] = {}
+_recent_pages: dict[tuple, Prepared] = {}
 
 
 def _plain_search_rows(text: str, rare: bool, words: list[str], start: int, stop: int):
@@ -247,6 +319,19 @@ def _plain_search_rows(text: str, rare: bool, words: list[str], start: int, stop
     from `start` to `stop`."""
     if start >= SEARCH_PAGES_PREPARED * (stop - start - 1):
         return list(_cards_by_id(_searched(_feed_cards(), text, rare, words).values("pk")[start:stop]))
+    span = None if rare else recent_span(text, stop)
+    hour = None if span is None else recent_hour(span)
+    if hour is not None:
+        # The newest matches, read among the newest reports; a page short of its rows there may be the
+        # last or may go on in older reports: it is read again by the walk below.
+        recent = _recent_pages.get((start, stop))
+        if recent is None:
+            recent = _recent_pages[start, stop] = Prepared(
+                lambda text, hour: _cards_by_id(_recent_matches(_feed_cards(), text, hour).values("pk")[start:stop])
+            )
+        rows = recent.loaded(text=text, hour=hour)
+        if len(rows.rows) == stop - start:
+            return fragments.CardRows(rows)
     fallbacks = [_fallback(word) for word in words]
     key = (rare, start, stop, tuple(fallbacks))
     prepared = _search_pages.get(key)

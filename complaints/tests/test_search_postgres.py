@@ -1,9 +1,12 @@
 """Full-text search on PostgreSQL uses the GIN expression index of migration 0002."""
 
+import datetime as dt
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from complaints import filters
 from complaints.models import Report, Status
@@ -16,14 +19,22 @@ pytestmark = [
 ]
 
 
+RECENT_SPAN = filters.recent_span
+
+
 @pytest.fixture(autouse=True)
 def _no_kept_estimates(monkeypatch):
     # A test database has no statistics: every word is estimated as an unknown one. Tests choose the
     # plan by RARE_MATCHES (test_an_unknown_word_is_never_walked: the unknown words' rule).
     monkeypatch.setattr(filters, "unknown_word_estimate", lambda: -1)
+    # Nor does it estimate its reports: a common term is walked unless a test gives its span (the
+    # newest reports its first matches are looked for among: test_a_common_terms_newest_matches_…).
+    monkeypatch.setattr(filters, "recent_span", lambda text, stop: None)
     filters._estimates.clear()
+    filters._bounds.clear()
     yield
     filters._estimates.clear()
+    filters._bounds.clear()
 
 
 def test_search_finds_words_in_title_or_body(client, make_report, national_admin):
@@ -243,6 +254,170 @@ def test_search_pages_equal_the_definition(client, corpus, monkeypatch, rare_lim
             assert page.has_next == (len(expected) > 25 * number)
         assert got == [r.pk for r in expected[:50]], term
     assert len(_definition("jalan", {})) > 25  # the second page was reached
+
+
+BOUND_READ = "LIMIT 1 OFFSET"  # recent_hour's read of the public feed's index
+BOUNDED = "'UTC') >= "  # the statement reading the newest reports' matches (_recent_matches)
+
+
+def _searched_pages(client, term, pages=(1, 2)):
+    """The ids of the search's pages for `term`, and how many of them the newest reports answered (their
+    one statement bounded by the filing hour) without the walk after it."""
+    ids, answered = [], 0
+    for number in pages:
+        with CaptureQueriesContext(connection) as ctx:
+            page = client.get(reverse("complaints:list"), {"q": term, "page": number}).context["page"]
+        ids.append([r.pk for r in page])
+        statements = [q["sql"] for q in ctx.captured_queries if "complaints_report" in q["sql"]]
+        statements = [sql for sql in statements if not sql.startswith("EXPLAIN") and BOUND_READ not in sql]
+        bounded = [sql for sql in statements if BOUNDED in sql]
+        assert len(statements) - len(bounded) <= 1 and len(bounded) <= 1, statements
+        answered += len(statements) == len(bounded) == 1
+    return ids, answered
+
+
+def _answerable(expected, span, stop):
+    """Whether the `span` newest public reports (not Rahasia, verified: the public feed's index) hold the first
+    `stop` matches: those filed in or after the hour of the report `span` places after the newest."""
+    bound = Report.objects.filter(is_confidential=False, verified_at__isnull=False).order_by("-created_at")
+    bound = list(bound.values_list("created_at", flat=True)[span : span + 1])
+    if not bound:
+        return False
+    hour = bound[0].astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
+    return len([r for r in expected if r.created_at >= hour]) >= stop
+
+
+@pytest.mark.parametrize("span", [1, 40, 60, 10**6])
+def test_a_common_terms_newest_matches_are_read_among_the_newest_reports(
+    client, corpus, make_report, national_admin, monkeypatch, span
+):
+    """A common term's page read among the `span` newest public reports (by the hour they were filed, in the
+    order's own key: the corpus's dates are out of id order, many equal, some in one hour) when they hold
+    it, else by the walk: the same pages as the definition either way."""
+    import random
+
+    rng = random.Random(12)
+    dates = [r.created_at for r in Report.objects.filter(pk__in=[r.pk for r in corpus])]
+    for i in range(30):  # "jalan" in 58 public reports of 64: a page's worth in some spans, not in others
+        report = published(make_report, national_admin, title=f"Jalan baru {i}", is_anonymous=i % 3 == 0)
+        filed = rng.choice(dates) + dt.timedelta(minutes=rng.randrange(-50, 50))
+        Report.objects.filter(pk=report.pk).update(created_at=filed)
+    monkeypatch.setattr(filters, "RARE_MATCHES", -1)
+    monkeypatch.setattr(filters, "recent_span", lambda text, stop: span)
+    answered = expected_answered = 0
+    for term in TERMS:
+        expected = _definition(term, {})
+        pages, found = _searched_pages(client, term)
+        assert pages == [[r.pk for r in expected[:25]], [r.pk for r in expected[25:50]]], term
+        answered += found
+        expected_answered += _answerable(expected, span, 26) + _answerable(expected, span, 51)
+    assert answered == expected_answered
+    assert (answered > 0) == (span in (40, 60))  # the bound read some pages, and left others to the walk
+
+
+def test_the_bound_is_kept_per_worker_for_a_while_and_only_widens(
+    client, make_report, national_admin, citizen, monkeypatch
+):
+    """The hour a span begins in is read once a minute per worker and span (the public feed's index read for
+    `span` entries): a kept one can only be older than the span's now, as reports are filed, so the page is
+    the same as with a fresh one."""
+    monkeypatch.setattr(filters, "RARE_MATCHES", -1)
+    monkeypatch.setattr(filters, "recent_span", lambda text, stop: 40)
+    client.force_login(citizen)  # every page rendered (none kept for anonymous visitors)
+    old = timezone.now() - dt.timedelta(days=3)
+    for i in range(45):
+        report = published(make_report, national_admin, title=f"Jalan {i}")
+        Report.objects.filter(pk=report.pk).update(created_at=old + dt.timedelta(hours=i))
+
+    def bound_reads(term):
+        with CaptureQueriesContext(connection) as ctx:
+            page = client.get(reverse("complaints:list"), {"q": term}).context["page"]
+        assert [r.pk for r in page] == [r.pk for r in _definition(term, {})[:25]]
+        return len([q for q in ctx.captured_queries if BOUND_READ in q["sql"]])
+
+    assert bound_reads("jalan") == 1
+    assert bound_reads("jalan") == 0  # kept
+    for i in range(30):  # filed since: the kept bound holds them too
+        published(make_report, national_admin, title=f"Jalan baru {i}")
+    assert bound_reads("jalan") == 0
+    monkeypatch.setattr(filters, "BOUND_SECONDS", 0)
+    filters._bounds.clear()
+    assert bound_reads("jalan") == 1
+    assert bound_reads("jalan") == 1  # expired: read again
+
+
+def _crowd(report, n: int) -> None:
+    """`n` copies of a public report, filed a minute apart after it, every 10th titled "Jalan rusak" (the
+    others "Lampu padam"), and the table's statistics refreshed: in one INSERT … SELECT."""
+    columns = [f.column for f in Report._meta.concrete_fields if not f.primary_key]
+    values = {
+        "tracking_no": "'J' || lpad(g::text, 11, '0')",
+        "submission_key": "NULL",
+        "title": "CASE WHEN g %% 10 = 0 THEN 'Jalan rusak ' ELSE 'Lampu padam ' END || g",
+        "created_at": "created_at + g * interval '1 minute'",
+    }
+    select = ", ".join(values.get(c, f'"{c}"') for c in columns)
+    names = ", ".join(f'"{c}"' for c in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO complaints_report ({names}) SELECT {select} "
+            "FROM complaints_report, generate_series(1, %s) g WHERE id = %s",
+            [n, report.pk],
+        )
+        cursor.execute("ANALYZE complaints_report")
+
+
+def _nodes(plan) -> dict[str, list]:
+    """The nodes of a plan (EXPLAIN's JSON), by type."""
+    nodes = {}
+
+    def walk(node):
+        nodes.setdefault(node["Node Type"], []).append(node)
+        for child in node.get("Plans", []):
+            walk(child)
+
+    walk(plan)
+    return nodes
+
+
+def test_the_newest_reports_are_read_through_the_dated_index(client, make_report, national_admin, monkeypatch):
+    """The bounded statement's plan, chosen by PostgreSQL from real statistics (10,000 reports filed a minute
+    apart, "jalan" in 10 %): the bound read from the public feed's index alone, the matches from the dated
+    GIN index with the bound in its condition, sorted — so it reads the reports filed since the bound, not
+    the table."""
+    monkeypatch.setattr(filters, "RARE_MATCHES", -1)
+    monkeypatch.setattr(filters, "recent_span", RECENT_SPAN)
+    _crowd(published(make_report, national_admin, title="Jalan rusak"), 10_000)
+    span = filters.recent_span("jalan", 26)
+    assert 26 * 10 <= span <= 26 * 10 * 4  # a page's worth expected, by the planner's estimate
+
+    plans = {}
+
+    def explain(execute, sql, params, many, context):
+        for kind in (BOUND_READ, BOUNDED):
+            if kind in sql:
+                explained = "EXPLAIN (ANALYZE, FORMAT JSON) " + sql.rpartition(f"{NO_PARALLEL}; ")[2]
+                execute(explained, params, many, context)
+                plans[kind] = _nodes(context["cursor"].fetchone()[0][0]["Plan"])
+        return execute(sql, params, many, context)
+
+    with CaptureQueriesContext(connection) as ctx, connection.execute_wrapper(explain):
+        page = client.get(reverse("complaints:list"), {"q": "jalan"}).context["page"]
+    assert [r.pk for r in page] == [r.pk for r in _definition("jalan", {})[:25]]
+    statements = [q["sql"] for q in ctx.captured_queries if "complaints_report" in q["sql"]]
+    assert len([sql for sql in statements if "EXPLAIN" not in sql and BOUND_READ not in sql]) == 1  # no walk
+
+    (bound,) = plans[BOUND_READ]["Index Only Scan"]
+    assert bound["Index Name"] == "report_public_feed" and bound["Actual Rows"] == span + 1
+    assert plans[BOUND_READ].keys() == {"Limit", "Index Only Scan"}
+    (matches,) = plans[BOUNDED]["Bitmap Index Scan"]
+    assert matches["Index Name"] == "report_search_dated"
+    condition = matches["Index Cond"]
+    assert "date_trunc('hour'::text, (created_at AT TIME ZONE 'UTC'::text)) >= '" in condition
+    assert "to_tsvector" in condition
+    # the matches filed in the bound's hour or since (a report a minute), no others
+    assert 26 <= matches["Actual Rows"] <= (span + 60) // 10 + 1
+    assert "Seq Scan" not in plans[BOUNDED]
 
 
 @pytest.mark.parametrize("rare_limit", [10**9, -1])
