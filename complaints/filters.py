@@ -6,6 +6,7 @@ import copy
 import datetime as dt
 import functools
 import json
+import math
 import re
 import time
 
@@ -237,12 +238,12 @@ SPAN_MAX_SHARE = 0.1  # a span over this share of the reports is not read (the t
 def recent_span(text: str, stop: int) -> int | None:
     """How many of the newest public reports the first `stop` matches of the common term `text` are
     looked for among (`_recent_matches`): SPAN_MARGIN times what the planner's estimate of its matches
-    says holds `stop` of them, rounded up to a power of two (the spans whose bound a worker keeps,
+    says holds `stop` of them, rounded up to a power of √2 (the spans whose bound a worker keeps,
     `recent_hour`); None when that is a large share of the table (a term only a little more common
     than a rare one)."""
     reports = estimated_reports()
     span = max(SPAN_MIN, int(stop * SPAN_MARGIN * reports / max(estimated_matches(text, _search_query(text)), 1)))
-    span = 1 << (span - 1).bit_length()
+    span = round(2 ** (math.ceil(2 * math.log2(span)) / 2))
     return None if span > SPAN_MAX_SHARE * reports else span
 
 

@@ -315,6 +315,25 @@ def test_a_common_terms_newest_matches_are_read_among_the_newest_reports(
     assert (answered > 0) == (span in (40, 60))  # the bound read some pages, and left others to the walk
 
 
+@pytest.mark.parametrize(
+    "matches, stop, span",
+    [
+        (8_660, 26, 11_585),  # "jalan rusak" at 2,000,000 reports: 9,007 wanted, √2 steps up
+        (204_093, 26, 512),  # "jalan": 382
+        (204_093, 251, 4_096),  # its tenth page: 3,689
+        (1_662_083, 26, 256),  # "di": SPAN_MIN
+        (2_000, 26, 46_341),  # 39,000 wanted: 2 % of the table
+        (2_000, 251, None),  # 376,500: over SPAN_MAX_SHARE, walked
+    ],
+)
+def test_a_span_holds_a_page_by_the_planners_estimate(monkeypatch, matches, stop, span):
+    """SPAN_MARGIN times the reports that hold `stop` matches by the estimate, up to a power of √2 (the bounds
+    a worker keeps: a few per table), none beyond SPAN_MAX_SHARE of the table."""
+    monkeypatch.setattr(filters, "estimated_reports", lambda: 2_000_000)
+    monkeypatch.setattr(filters, "estimated_matches", lambda text, query: matches)
+    assert RECENT_SPAN("jalan", stop) == span
+
+
 def test_the_bound_is_kept_per_worker_for_a_while_and_only_widens(
     client, make_report, national_admin, citizen, monkeypatch
 ):
