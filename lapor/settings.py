@@ -108,7 +108,7 @@ MIDDLEWARE = [
     "lapor.http_cache.CompressTextMiddleware",
     "lapor.http_cache.CacheHeadersMiddleware",  # Cache-Control: anonymous public pages only (browser)
     "django.middleware.security.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "lapor.csp_header.CSPMiddleware",  # django-csp's, the policy built once per process
     "django_permissions_policy.PermissionsPolicyMiddleware",
     # Anonymous public pages answered whole from the cache, CSRF token and nonce filled in per response,
     # before everything below (lapor/page_cache.py); the headers above apply to hits too.

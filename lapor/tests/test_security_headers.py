@@ -141,3 +141,41 @@ def test_the_policy_allows_nothing_inline():
     directives = settings.CONTENT_SECURITY_POLICY["DIRECTIVES"]
     assert "'unsafe-inline'" not in directives["script-src"] + directives["style-src"]
     assert "'unsafe-eval'" not in directives["script-src"]
+
+
+def _csp_headers(middleware_class, nonce, **own):
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/laporan/")
+    middleware = middleware_class(lambda request: HttpResponse("x"))
+    middleware.process_request(request)
+    if nonce:
+        request._csp_nonce = nonce
+    response = HttpResponse("x")
+    for name, value in own.items():
+        setattr(response, name, value)
+    response = middleware.process_response(request, response)
+    return response.get("Content-Security-Policy"), response.get("Content-Security-Policy-Report-Only")
+
+
+@pytest.mark.parametrize(
+    "own",
+    [{}, {"_csp_update": {"img-src": ["https://x.test"]}}, {"_csp_exempt": True}, {"_csp_replace": {"img-src": None}}],
+)
+@pytest.mark.parametrize("nonce", [None, "bm9uY2Utb25l", "dHdvLW5vbmNl"])
+def test_the_kept_policy_is_django_csps_own(own, nonce, settings):
+    """lapor.csp_header builds the policy once per process: each response's header is the one django-csp
+    builds for it, with that request's nonce, a response's own policy, and after a setting changes."""
+    from csp.middleware import CSPMiddleware as DjangoCSP
+
+    from lapor.csp_header import CSPMiddleware
+
+    assert _csp_headers(CSPMiddleware, nonce, **own) == _csp_headers(DjangoCSP, nonce, **own)
+    if not own:
+        policy = _csp_headers(CSPMiddleware, nonce)[0]
+        assert f"'nonce-{nonce}'" in policy if nonce else "nonce" not in policy
+    directives = settings.CONTENT_SECURITY_POLICY["DIRECTIVES"]
+    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {**directives, "img-src": ["'self'", "https://tiles.test"]}}
+    settings.CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": {"default-src": ["'self'"]}}
+    assert _csp_headers(CSPMiddleware, nonce, **own) == _csp_headers(DjangoCSP, nonce, **own)
