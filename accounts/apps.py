@@ -7,4 +7,8 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Akun")
 
     def ready(self):
+        from lapor import csrf_mask
+
         from . import signals  # noqa: F401
+
+        csrf_mask.install()  # CSRF masks drawn with one read of the random source (lapor/csrf_mask.py)
