@@ -106,9 +106,12 @@ def phone(driver):
 
 
 def wait_for(driver, condition, timeout=10):
+    """`condition` polled until it gives something truthy. An element the page replaced while the condition
+    read it (select2 redraws its results list as the search answers) is asked again, not a failure."""
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, timeout).until(condition)
+    return WebDriverWait(driver, timeout, ignored_exceptions=[StaleElementReferenceException]).until(condition)
 
 
 def wait_for_path(driver, path, timeout=10):
