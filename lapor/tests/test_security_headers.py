@@ -179,3 +179,14 @@ def test_the_kept_policy_is_django_csps_own(own, nonce, settings):
     settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {**directives, "img-src": ["'self'", "https://tiles.test"]}}
     settings.CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": {"default-src": ["'self'"]}}
     assert _csp_headers(CSPMiddleware, nonce, **own) == _csp_headers(DjangoCSP, nonce, **own)
+
+
+def test_the_kept_policy_carries_each_responses_own_nonce():
+    """lapor.csp_header keeps one policy text per process: responses after the first must carry their own
+    request's nonce, never one kept from an earlier response (a nonce reused across pages could be read
+    from one page and used to run a script injected into another), and a response without a nonce none."""
+    from lapor.csp_header import CSPMiddleware
+
+    for nonce in ("Zmlyc3Qtbm9uY2U=", "c2Vjb25kLW5vbmNl", None, "dGhpcmQtbm9uY2U="):
+        policy = _csp_headers(CSPMiddleware, nonce)[0]
+        assert re.findall(r"'nonce-([^']*)'", policy) == ([nonce] if nonce else [])
