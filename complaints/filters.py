@@ -12,7 +12,8 @@ import time
 
 import django_filters
 from django import forms
-from django.db import connection
+from django.conf import settings
+from django.db import OperationalError, connection
 from django.db.models import BooleanField, Case, DateTimeField, F, Func, Q, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Collate, Lower, StrIndex
@@ -38,6 +39,7 @@ AGENCY_CHOICE_KINDS = [Agency.Kind.COORDINATOR, Agency.Kind.MINISTRY, Agency.Kin
 
 ALL = _("Semua")
 RARE_MATCHES = 5000
+QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement cancelled (statement_timeout)
 SEARCH_CONFIG = "simple"  # PostgreSQL has no Indonesian stemmer; the GIN index uses the same config
 
 
@@ -300,19 +302,41 @@ def search_page(data, report_filter) -> PeekPage:
     (`report_filter`, built lazily) never built unless its form is drawn. Otherwise the filter set's
     queryset."""
     text = _search_text(data.get("q"))
-    # (A NUL is refused by the filter set's form, which then drops the search.)
-    if connection.vendor == "postgresql" and set(data) <= {"q", "page"} and text and "\x00" not in text:
-        rows_of = functools.partial(_plain_search_rows, text, *_search_plan(text))
-        with without_parallel_workers():
-            return peek_page(None, data.get("page"), rows_of=rows_of)
-    found = report_filter.qs  # (the plan's estimate: planned only)
-    with without_parallel_workers():
-        return peek_page_by_ids(found, _cards_by_id, data.get("page"))
+    timeout = settings.LAPOR_SEARCH_TIMEOUT_MS
+    try:
+        # (A NUL is refused by the filter set's form, which then drops the search.)
+        if connection.vendor == "postgresql" and set(data) <= {"q", "page"} and text and "\x00" not in text:
+            rows_of = functools.partial(_plain_search_rows, text, *_search_plan(text))
+            with without_parallel_workers(statement_timeout_ms=timeout):
+                return peek_page(None, data.get("page"), rows_of=rows_of)
+        found = report_filter.qs  # (the plan's estimate: planned only)
+        with without_parallel_workers(statement_timeout_ms=timeout):
+            return peek_page_by_ids(found, _cards_by_id, data.get("page"))
+    except OperationalError as error:
+        if getattr(error.__cause__, "pgcode", None) != QUERY_CANCELED:
+            raise
+        # The search ran past LAPOR_SEARCH_TIMEOUT_MS (PostgreSQL cancelled it): an empty page that
+        # says so (views.report_list: shown with a message, never kept by the page cache).
+        return PeekPage(number=1, per_page=25, timed_out=True)
 
 
 SEARCH_PAGES_PREPARED = 10
 _search_pages: dict[tuple, Prepared] = {}
 _recent_pages: dict[tuple, Prepared] = {}
+
+
+def _walk_longer_than_index(text: str, start: int, found: int, span: int, stop: int) -> bool:
+    """Whether the walk of the feed would test more reports than the term's GIN index holds candidates,
+    after the newest `span` public reports held fewer than `stop` of its matches (`found` of the page
+    from `start`). For a term without plain words — a phrase, a negation, "or", punctuation — the walk
+    has no substring test to skip reports, and the planner's estimate may be far above its matches (a
+    phrase is estimated as its words together: `"jalan rusak"` 8,660 at 2M reports, none matching): the
+    walk then read the whole table running to_tsvector on every report (55–77 s). The span is a sample
+    of the newest reports: at the density seen there the walk tests `stop × span ÷ matches seen` reports
+    (as if one when none was seen), the index's bitmap about the estimate, each rechecked by the same
+    to_tsvector. Chooses a plan only: both give the same rows in the same order."""
+    walked = stop * span / max(start + found, 1)  # (an empty page after the first: the span held up to `start`)
+    return estimated_matches(text, _search_query(text)) < walked
 
 
 def _plain_search_rows(text: str, rare: bool, words: list[str], start: int, stop: int):
@@ -333,6 +357,8 @@ def _plain_search_rows(text: str, rare: bool, words: list[str], start: int, stop
         rows = recent.loaded(text=text, hour=hour)
         if len(rows.rows) == stop - start:
             return fragments.CardRows(rows)
+        if not words and _walk_longer_than_index(text, start, len(rows.rows), span, stop):
+            rare = True
     fallbacks = [_fallback(word) for word in words]
     key = (rare, start, stop, tuple(fallbacks))
     prepared = _search_pages.get(key)

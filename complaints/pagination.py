@@ -24,6 +24,7 @@ class PeekPage:
     per_page: int
     object_list: list = field(default_factory=list)
     has_next: bool = False
+    timed_out: bool = False  # the search ran out of time (filters.search_page): no rows, a message
 
     @property
     def has_previous(self) -> bool:

@@ -104,6 +104,8 @@ def report_list(request):
     report_filter = SimpleLazyObject(lambda: ReportFilter(request.GET or None, queryset=_feed()))
     if request.GET.get("q", "").strip():
         page = search_page(request.GET, report_filter)  # (the filter set built only if it is needed)
+        if page.timed_out:
+            page_cache.skip(request)  # a search that ran out of time is not its results: never kept
     elif all(name == "page" for name in request.GET):  # the unfiltered feed
         page = peek_page(None, request.GET.get("page"), rows_of=_unfiltered_feed_rows)
     else:

@@ -360,7 +360,7 @@ NO_PARALLEL_SAVEPOINT = "lapor_no_parallel"
 
 
 @contextmanager
-def without_parallel_workers(using: str = "default"):
+def without_parallel_workers(using: str = "default", statement_timeout_ms: int | None = None):
     """Every statement run inside (reads only) is planned by PostgreSQL without parallel workers, and
     only it: nothing changes for the connection's other statements. Other databases: nothing done.
 
@@ -374,22 +374,39 @@ def without_parallel_workers(using: str = "default"):
     Inside a transaction (`atomic`) the two run in a savepoint that is then rolled back and released
     (undoing the setting; the read changed nothing), one more round trip — neither counted nor logged
     as a query of the request, like prepare's PREPARE. Needs a driver that sends a statement's text with
-    its values merged (psycopg2; psycopg 3's client-side binding), as Django's PostgreSQL backend does."""
+    its values merged (psycopg2; psycopg 3's client-side binding), as Django's PostgreSQL backend does.
+
+    `statement_timeout_ms`: each such statement is also cancelled by PostgreSQL after that long (`SET
+    LOCAL statement_timeout`, in the same query string or savepoint: no extra round trip in autocommit);
+    the caller gets django.db.OperationalError (QueryCanceled), and inside a transaction the savepoint is
+    rolled back first, so the transaction goes on."""
     db = connections[using]
     if db.vendor != "postgresql":
         yield
         return
-    with db.execute_wrapper(_no_parallel):
-        yield
+    kept = getattr(db, "_lapor_statement_timeout", None)
+    db._lapor_statement_timeout = statement_timeout_ms
+    try:
+        with db.execute_wrapper(_no_parallel):
+            yield
+    finally:
+        db._lapor_statement_timeout = kept
 
 
 def _no_parallel(execute, sql, params, many, context):
     if many:
         return execute(sql, params, many, context)
     db = context["connection"]
+    timeout = getattr(db, "_lapor_statement_timeout", None)
+    settings_sql = NO_PARALLEL if timeout is None else f"SET LOCAL statement_timeout = {int(timeout)}; {NO_PARALLEL}"
     if db.get_autocommit():
-        return execute(f"{NO_PARALLEL}; {sql}", params, many, context)
-    result = execute(f"SAVEPOINT {NO_PARALLEL_SAVEPOINT}; {NO_PARALLEL}; {sql}", params, many, context)
+        return execute(f"{settings_sql}; {sql}", params, many, context)
+    try:
+        result = execute(f"SAVEPOINT {NO_PARALLEL_SAVEPOINT}; {settings_sql}; {sql}", params, many, context)
+    except DatabaseError:
+        with contextlib.suppress(DatabaseError), db.wrap_database_errors, db.connection.cursor() as raw:
+            raw.execute(f"ROLLBACK TO SAVEPOINT {NO_PARALLEL_SAVEPOINT}; RELEASE SAVEPOINT {NO_PARALLEL_SAVEPOINT}")
+        raise
     with db.wrap_database_errors, db.connection.cursor() as raw:  # the results stay with the first cursor
         raw.execute(f"ROLLBACK TO SAVEPOINT {NO_PARALLEL_SAVEPOINT}; RELEASE SAVEPOINT {NO_PARALLEL_SAVEPOINT}")
     return result

@@ -192,6 +192,9 @@ LAPOR_PAGE_CACHE_SECONDS = env.int("LAPOR_PAGE_CACHE_SECONDS", default=60)
 # The hottest statements prepared on the PostgreSQL server once per connection (lapor/prepared.py:
 # execute). Off behind a pooler in transaction mode (PgBouncer), which loses a session's prepared statements.
 LAPOR_KEEP_PLANS = env.bool("LAPOR_KEEP_PLANS", default=True)
+# The public search's statements are cancelled by PostgreSQL after this many milliseconds; the results
+# page then says the search took too long (complaints/filters.py: search_page). Other databases: unused.
+LAPOR_SEARCH_TIMEOUT_MS = env.int("LAPOR_SEARCH_TIMEOUT_MS", default=3000)
 
 # --- Accounts ---
 AUTH_USER_MODEL = "accounts.User"

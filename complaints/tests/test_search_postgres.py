@@ -603,3 +603,114 @@ def test_a_searched_card_shows_its_report_as_it_is_now(
     for params in ({"q": "jalan"}, {"q": "jalan", "page": 1}, {"q": "jalan", "status": first.status}):
         shown = cards(params)
         assert "Jalan berlubang di Kuta" in shown and "Jalan rusak di Kuta" not in shown, params
+
+
+def _phrase_corpus(make_report, national_admin):
+    """Reports with both words of "jalan rusak" apart (the newest, many) and, filed earlier, a few with
+    the phrase: the newest reports hold none of the phrase's matches."""
+    base = timezone.now() - dt.timedelta(days=3)
+    for i in range(40):
+        report = published(make_report, national_admin, title=f"Jalan {i} sudah lama rusak", is_anonymous=i % 4 == 0)
+        Report.objects.filter(pk=report.pk).update(created_at=base + dt.timedelta(hours=10 + i))
+    for i in range(3):
+        report = published(make_report, national_admin, title=f"Jalan rusak {i}")
+        Report.objects.filter(pk=report.pk).update(created_at=base + dt.timedelta(minutes=i))
+
+
+def _statements(client, params):
+    """The search page's statements reading reports, as sent after their settings (lapor.prepared)."""
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(reverse("complaints:list"), params)
+    assert response.status_code == 200
+    statements = [q["sql"].rpartition(f"{NO_PARALLEL}; ")[2] for q in ctx.captured_queries]
+    statements = [s for s in statements if "complaints_report" in s and not s.startswith("EXPLAIN")]
+    return response, [s for s in statements if BOUND_READ not in s]
+
+
+@pytest.mark.parametrize("term", ['"jalan rusak"', '"Jalan Rusak" -sampah'])
+def test_a_phrase_rarer_than_its_words_is_fetched_through_the_gin_index_not_walked(
+    client, make_report, national_admin, monkeypatch, term
+):
+    """A term without plain words (a phrase) has no substring test: the walk ran to_tsvector on every report
+    it read, and a phrase is estimated as its words together, far above its matches — `"jalan rusak"` read
+    the whole table at 2M reports (55–77 s). When the newest reports hold too few of its matches, the
+    matches are fetched through the GIN index (the candidates of its words, rechecked) and sorted."""
+    _phrase_corpus(make_report, national_admin)
+    monkeypatch.setattr(filters, "RARE_MATCHES", -1)  # common by the rule
+    monkeypatch.setattr(filters, "recent_span", lambda text, stop: 20)
+    monkeypatch.setattr(filters, "estimated_matches", lambda text, query: 43)  # its words' reports
+    response, statements = _statements(client, {"q": term})
+    assert [r.title for r in response.context["page"]] == ["Jalan rusak 2", "Jalan rusak 1", "Jalan rusak 0"]
+    assert [r.pk for r in response.context["page"]] == [r.pk for r in _definition(term, {})]
+    assert len(statements) == 2 and BOUNDED in statements[0], statements  # the newest reports, then the index
+    assert "NULLS LAST" in statements[1] and BOUNDED not in statements[1]
+    # the rare term's plan (test_a_rare_term_is_fetched_through_the_gin_index_and_sorted): the matches
+    # fetched and sorted, in an order no index gives, never an index walked in date order
+    assert "Sort Key: u0.created_at DESC NULLS LAST, u0.id DESC" in _plan(statements[1])
+
+
+def test_a_phrase_as_common_as_the_walk_reads_is_walked(client, make_report, national_admin, monkeypatch):
+    """The newest reports held fewer than a page of the phrase's matches, but its words are in far more reports
+    than the walk would read at the density seen there: the walk stays (the same rows either way)."""
+    _phrase_corpus(make_report, national_admin)
+    monkeypatch.setattr(filters, "RARE_MATCHES", -1)
+    monkeypatch.setattr(filters, "recent_span", lambda text, stop: 30)
+    monkeypatch.setattr(filters, "estimated_matches", lambda text, query: 10**6)
+    response, statements = _statements(client, {"q": '"jalan rusak"'})
+    assert [r.pk for r in response.context["page"]] == [r.pk for r in _definition('"jalan rusak"', {})]
+    assert len(statements) == 2 and BOUNDED in statements[0] and "NULLS LAST" not in statements[1], statements
+
+
+def _slow_searches(execute, sql, params, many, context):
+    """Every search statement made to sleep first (this wrapper runs outside the search's own, which puts
+    its statement_timeout before it)."""
+    if "complaints_report" in sql and "to_tsvector" in sql and not sql.startswith("EXPLAIN"):
+        sql = f"SELECT pg_sleep(0.5); {sql}"
+    return execute(sql, params, many, context)
+
+
+TOO_LONG = "Pencarian ini memakan waktu terlalu lama."
+
+
+def _search_times_out(client, settings, params):
+    settings.LAPOR_SEARCH_TIMEOUT_MS = 50
+    with connection.execute_wrapper(_slow_searches):
+        response = client.get(reverse("complaints:list"), params)
+    assert response.status_code == 200
+    assert TOO_LONG in response.content.decode()
+    assert response.context["page"].timed_out and not list(response.context["page"])
+    # Without the forced sleep the same search gives its results, and nothing was kept of the other page.
+    response = client.get(reverse("complaints:list"), params)
+    assert TOO_LONG not in response.content.decode()
+    assert [r.title for r in response.context["page"]] == ["Jalan rusak"]
+    Report.objects.count()  # the connection (and the test's transaction) still usable
+
+
+@pytest.mark.parametrize(
+    "params", [{"q": "jalan"}, {"q": '"jalan rusak"', "page": 1}, {"q": "jalan", "status": "verified"}]
+)
+@pytest.mark.parametrize("signed_in", [False, True])
+def test_a_search_past_its_time_shows_a_message_never_an_error_nor_a_kept_page(
+    client, make_report, national_admin, citizen, settings, params, signed_in
+):
+    published(make_report, national_admin, title="Jalan rusak")
+    if signed_in:
+        client.force_login(citizen)
+    _search_times_out(client, settings, params)
+
+
+def test_a_search_past_its_time_in_autocommit_too(
+    reload_reference, transactional_db, client, make_report, national_admin, settings
+):
+    assert connection.get_autocommit()
+    published(make_report, national_admin, title="Jalan rusak")
+    _search_times_out(client, settings, {"q": '"jalan rusak"'})
+
+
+def test_the_message_is_translated():
+    from django.utils import translation
+
+    with translation.override("en"):
+        assert translation.gettext(TOO_LONG + " Coba kata kunci yang lebih spesifik atau tanpa tanda kutip.") == (
+            "This search took too long. Try more specific words, or no quotation marks."
+        )
