@@ -325,17 +325,16 @@ _search_pages: dict[tuple, Prepared] = {}
 _recent_pages: dict[tuple, Prepared] = {}
 
 
-def _walk_longer_than_index(text: str, start: int, found: int, span: int, stop: int) -> bool:
-    """Whether the walk of the feed would test more reports than the term's GIN index holds candidates,
-    after the newest `span` public reports held fewer than `stop` of its matches (`found` of the page
-    from `start`). For a term without plain words — a phrase, a negation, "or", punctuation — the walk
-    has no substring test to skip reports, and the planner's estimate may be far above its matches (a
-    phrase is estimated as its words together: `"jalan rusak"` 8,660 at 2M reports, none matching): the
-    walk then read the whole table running to_tsvector on every report (55–77 s). The span is a sample
-    of the newest reports: at the density seen there the walk tests `stop × span ÷ matches seen` reports
-    (as if one when none was seen), the index's bitmap about the estimate, each rechecked by the same
-    to_tsvector. Chooses a plan only: both give the same rows in the same order."""
-    walked = stop * span / max(start + found, 1)  # (an empty page after the first: the span held up to `start`)
+def _walk_longer_than_index(text: str, stop: int, span: int, seen: int) -> bool:
+    """Whether the walk of the feed for the first `stop` matches of `text` would test more reports than
+    the term's GIN index holds candidates, at the density of `seen` matches among `span` reports. For a
+    term without plain words — a phrase, a negation, "or", punctuation — the walk has no substring test
+    to skip reports, and the planner's estimate may be far above its matches (a phrase is estimated as
+    its words together: `"jalan rusak"` 8,660 at 2M reports, none matching): the walk then read the whole
+    table running to_tsvector on every report (55–77 s). The walk tests `stop × span ÷ seen` reports
+    (as if one match when none was seen), the index's bitmap about the estimate, each rechecked by the
+    same to_tsvector. Chooses a plan only: both give the same rows in the same order."""
+    walked = stop * span / max(seen, 1)
     return estimated_matches(text, _search_query(text)) < walked
 
 
@@ -343,6 +342,10 @@ def _plain_search_rows(text: str, rare: bool, words: list[str], start: int, stop
     """The rows of the public reports matching `text` (by the plan `_search_plan` chose), newest first,
     from `start` to `stop`."""
     if start >= SEARCH_PAGES_PREPARED * (stop - start - 1):
+        if not rare and not words:  # (no sample of the newest reports here: the planner's estimates)
+            rare = _walk_longer_than_index(
+                text, stop, estimated_reports(), estimated_matches(text, _search_query(text))
+            )
         return list(_cards_by_id(_searched(_feed_cards(), text, rare, words).values("pk")[start:stop]))
     span = None if rare else recent_span(text, stop)
     hour = None if span is None else recent_hour(span)
@@ -357,7 +360,9 @@ def _plain_search_rows(text: str, rare: bool, words: list[str], start: int, stop
         rows = recent.loaded(text=text, hour=hour)
         if len(rows.rows) == stop - start:
             return fragments.CardRows(rows)
-        if not words and _walk_longer_than_index(text, start, len(rows.rows), span, stop):
+        # (The newest `span` reports held `start` + the rows found of its matches; an empty page after
+        # the first says only that they held up to `start`.)
+        if not words and _walk_longer_than_index(text, stop, span, start + len(rows.rows)):
             rare = True
     fallbacks = [_fallback(word) for word in words]
     key = (rare, start, stop, tuple(fallbacks))

@@ -714,3 +714,21 @@ def test_the_message_is_translated():
         assert translation.gettext(TOO_LONG + " Coba kata kunci yang lebih spesifik atau tanpa tanda kutip.") == (
             "This search took too long. Try more specific words, or no quotation marks."
         )
+
+
+@pytest.mark.parametrize("term", ['"jalan rusak"', "jalan -sampah"])
+def test_a_later_pages_phrase_is_fetched_through_the_gin_index_when_the_walk_would_read_more(
+    client, make_report, national_admin, citizen, monkeypatch, term
+):
+    """Pages past SEARCH_PAGES_PREPARED have no sample of the newest reports: by the planner's estimates, the
+    walk would read stop × reports ÷ matches reports, the index the estimate's candidates."""
+    _phrase_corpus(make_report, national_admin)
+    client.force_login(citizen)  # (the same page twice: not from the anonymous page cache)
+    monkeypatch.setattr(filters, "RARE_MATCHES", -1)
+    monkeypatch.setattr(filters, "SEARCH_PAGES_PREPARED", 0)  # every page is a later page
+    monkeypatch.setattr(filters, "estimated_reports", lambda: 2_000_000)
+    for matches, walked in [(2_000, False), (500_000, True)]:
+        monkeypatch.setattr(filters, "estimated_matches", lambda text, query, matches=matches: matches)
+        response, statements = _statements(client, {"q": term})
+        assert [r.pk for r in response.context["page"]] == [r.pk for r in _definition(term, {})][:25]
+        assert len(statements) == 1 and ("NULLS LAST" not in statements[0]) == walked, (matches, statements)
