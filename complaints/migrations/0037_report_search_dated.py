@@ -46,22 +46,22 @@ def _build(cursor, name: str, create: str) -> None:
     cursor.execute(create)
 
 
-def create(apps, schema_editor):
+def _swap(schema_editor, name: str, create: str, old: str) -> None:
+    """Index `name` built (by `create`), then index `old` dropped, then the table analyzed."""
     if schema_editor.connection.vendor != "postgresql":
         return
     with schema_editor.connection.cursor() as cursor:
-        _build(cursor, NAME, CREATE)
-        cursor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {OLD}")
+        _build(cursor, name, create)
+        cursor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {old}")
         cursor.execute("ANALYZE complaints_report")
+
+
+def create(apps, schema_editor):
+    _swap(schema_editor, NAME, CREATE, OLD)
 
 
 def drop(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    with schema_editor.connection.cursor() as cursor:
-        _build(cursor, OLD, CREATE_OLD)
-        cursor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {NAME}")
-        cursor.execute("ANALYZE complaints_report")
+    _swap(schema_editor, OLD, CREATE_OLD, NAME)
 
 
 class Migration(migrations.Migration):
