@@ -65,6 +65,10 @@ def _fast_and_isolated(settings, tmp_path, monkeypatch):
     from complaints import admin_list
 
     admin_list.clear_local()
+    # Nor the agency queues' tabs and pages kept per worker (complaints/queue_cache.py).
+    from complaints import queue_cache
+
+    queue_cache.clear_local()
     # Nor the whole pages kept for anonymous visitors (lapor/page_cache.py).
     from lapor import page_cache
 

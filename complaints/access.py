@@ -18,6 +18,7 @@ from agencies.models import Membership
 from agencies.roles import memberships, national_roles, staff_agencies, training_seats
 from lapor.prepared import Prepared
 
+from . import queue_cache
 from .models import Report, ReportAgency, overdue_q, tally_by_status
 
 Role = Membership.Role
@@ -101,7 +102,14 @@ def staff_queue_counts(user, statuses, now=None) -> dict:
     agencies = staff_agencies(user)
     if not agencies:
         return {"overdue": 0}
-    return ReportAgency.objects.in_subtrees(agencies).count_reports_by_status(statuses, now)
+    statuses = tuple(statuses)
+    return queue_cache.kept(  # until a report of the subtrees moves, or one more falls overdue
+        agencies,
+        ("counts", statuses),
+        lambda: ReportAgency.objects.in_subtrees(agencies).count_reports_by_status_until(statuses, now),
+        now,
+        user,
+    )
 
 
 # A queue's order (ReportAdmin.ordering): the earliest due time first, reports without one last, then by id.
@@ -133,6 +141,12 @@ def _queue_ids(agencies, status: str, low: int, high: int | None) -> QuerySet:
     return rows[low:high]
 
 
+# A kept page's reports (staff_queue_reports): read by id, their status and realness checked on the row read.
+_queue_reports = Prepared(
+    lambda status, ids: Report.objects.real().filter(status=status, pk__in=ids).order_by(*QUEUE_ORDER),
+    keep_plan=True,
+)
+
 # The statements of queue pages (staff_queue_reports), per subtrees, status and page; at most this many.
 _queue_pages: dict = {}
 QUEUE_PAGES_KEPT = 500
@@ -149,12 +163,23 @@ def staff_queue_reports(user, status: str, low: int, high: int | None) -> list |
     report with a row in the subtrees in `status` whose own status is `status` is exactly one whose
     row matches its status there (ReportQuerySet.handled_by_subtrees) — so the reports are read by id
     with their status and realness checked on the row read, not through the scope's EXISTS over the
-    queue's rows a second time. One statement per subtrees, status and page, compiled once per process
+    queue's rows a second time. The ids are kept until a report of the subtrees moves
+    (complaints/queue_cache.py): a page seen again reads only its reports, by id, whatever the backlog.
+    Without Redis (nothing kept): one statement per subtrees, status and page, compiled once per process
     (lapor/prepared.py): the subtrees' agency ids are still read by the statement, so an agency added
     below them counts at once; an agency moved gets another path, so another statement."""
     agencies = _queue_agencies(user)
     if agencies is None:
         return None
+    if queue_cache.version(agencies, user) is not None:
+        # Which reports, in which order: kept until a report of the subtrees moves (queue_cache.py).
+        ids = queue_cache.kept(
+            agencies,
+            ("page", status, low, high),
+            lambda: ([row["report_id"] for row in _queue_ids(agencies, status, low, high)], None),
+            user=user,
+        )
+        return _queue_reports.objects(status=status, ids=ids) if ids else []
     key = (tuple(sorted(a.path for a in agencies)), status, low, high)
     statement = _queue_pages.get(key)
     if statement is None:

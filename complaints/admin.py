@@ -143,7 +143,7 @@ def queue_counts(request) -> dict:
     country) read the workflow's status counters (complaints/status_counts.py) and count the overdue
     reports up to OVERDUE_COUNT_CAP through the (status, due_at) index, so their cost does not grow
     with the table; other staff: ONE grouped query over their subtree's handling rows
-    (access.staff_queue_counts)."""
+    (access.staff_queue_counts), kept until a report of the subtree moves (complaints/queue_cache.py)."""
     cached = getattr(request, "_lapor_queue_counts", None)
     if cached is None:
         now = timezone.now()

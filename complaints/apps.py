@@ -38,6 +38,15 @@ class ComplaintsConfig(AppConfig):
             weak=False,
             dispatch_uid="holders-delete",
         )
+        # A deleted handling row (its report deleted) leaves its subtrees' queues (complaints/queue_cache.py).
+        from .models import ReportAgency
+
+        post_delete.connect(
+            lambda sender, instance, **kw: not instance.is_practice and holders.handlings_changed([instance.agency_id]),
+            sender=ReportAgency,
+            weak=False,
+            dispatch_uid="queue-cache-delete",
+        )
         # A deleted public report leaves the public map's grid when the deletion commits (places.py).
         from .places import forget_map_point
 

@@ -27,6 +27,7 @@ from agencies.models import Agency, in_subtrees
 from lapor.prepared import insert_rows
 from lapor.queue import after_commit
 
+from . import holders
 from .deadlines import WorkCalendar
 from .models import (
     AGENCY_CLOCKS,
@@ -277,8 +278,7 @@ def sync_report_due(report_ids: Iterable[int]) -> None:
         return
     earliest = Clock.objects.setting_report_due().filter(report=OuterRef("pk")).order_by("due_at").values("due_at")[:1]
     Report.objects.filter(pk__in=report_ids).update(due_at=Subquery(earliest))
-    due = Report.objects.filter(pk=OuterRef("report_id")).values("due_at")[:1]
-    ReportAgency.objects.filter(report_id__in=report_ids).update(due_at=Subquery(due))
+    holders.handlings_changed(ReportAgency.objects.set_due_from_reports(report_ids))  # their queues
 
 
 def queue_recompute(agency_id: int | None = None, kind: str | None = None) -> None:

@@ -18,6 +18,11 @@ country's figures.
 
 A version is a random token, not a counter: a version lost from the cache (evicted, flushed) is given a
 new token when next read, so a kept figure is never read under a version it was not counted under.
+
+The same versions cover the agencies' *handling rows* (ReportAgency: every agency that holds or held a
+report, or got a copy), which an agency's queues read (complaints/queue_cache.py): `handlings_changed`
+bumps each agency whose rows changed and every agency above it, so a subtree's queues are kept under
+its root's version alone (one key read, not one per agency of the subtree).
 """
 
 from __future__ import annotations
@@ -28,7 +33,8 @@ import uuid
 from django.core.cache import cache
 from django.db import transaction
 
-from lapor import commit_writes
+from agencies.models import Agency, path_ids
+from lapor import commit_writes, refcache
 
 PREFIX = "holders:v:"
 ALL = "all"
@@ -83,15 +89,36 @@ def changed(*agency_ids) -> None:
     pending.tokens.update((_key(a), token) for a in {*ids, ALL})
 
 
+def handlings_changed(agency_ids) -> None:
+    """Handling rows of these agencies were made, or their report's status or due time moved: the
+    agencies and every agency above them change (a queue is kept under its subtree root's version)."""
+    paths = agency_paths()
+    above = set()
+    for agency_id in agency_ids:
+        path = paths.get(agency_id)
+        if path is None:  # an agency newer than this worker's map: every subtree
+            above.add(UNKNOWN)
+        else:
+            above.update(path_ids(path))
+    if above:
+        changed(*above)
+
+
+def agency_paths() -> dict[int, str]:
+    """Every agency's materialized path by id, kept in each worker's memory with the reference data."""
+    return refcache.get("agency-paths", lambda: dict(Agency.objects.values_list("pk", "path")))
+
+
 def _pending(connection) -> list[tuple[set, _AtCommit]]:
     """The transaction's callbacks of changed holders, each with the savepoints open when it was registered."""
     return [(sids, func) for sids, func, _robust in connection.run_on_commit if isinstance(func, _AtCommit)]
 
 
-def version(agency_ids) -> str:
+def version(agency_ids, *, strict: bool = False) -> str | None:
     """One token for the versions of these agencies (`ALL` for the whole country): it changes whenever a
     report held by any of them changes, and when the set of agencies does. One cache round trip (two
-    when a version was missing)."""
+    when a version was missing). `strict`: None when a version could not be read (the cache is down),
+    for a caller that must not keep anything then."""
     keys = [_key(a) for a in sorted({*agency_ids, UNKNOWN}, key=str)]
     found = cache.get_many(keys)
     missing = [k for k in keys if k not in found]
@@ -99,6 +126,8 @@ def version(agency_ids) -> str:
         for k in missing:
             cache.add(k, uuid.uuid4().hex, None)
         found |= cache.get_many(missing)
+        if strict and any(k not in found for k in keys):
+            return None
     digest = hashlib.blake2b(digest_size=12)
     for k in keys:
         digest.update(f"{k}={found.get(k)};".encode())

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.files.storage import storages
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import IntegrityError, connections, models, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import Count, Exists, F, Min, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -692,8 +692,11 @@ class Report(models.Model):
             due_moved = due_saved and not adding and due_before != self.due_at
             if status_moved or due_moved:
                 # The handling rows carry the status the staff scope matches and the due time the queue
-                # tabs count (ReportAgency.status, .due_at): one UPDATE of this report's few rows.
-                ReportAgency.objects.filter(report_id=self.pk).update(status=self.status, due_at=self.due_at)
+                # tabs count (ReportAgency.status, .due_at): one UPDATE of this report's few rows, whose
+                # agencies' queues are then counted again (complaints/queue_cache.py).
+                moved = ReportAgency.objects.set_from_report(self, using=kwargs.get("using") or self._state.db)
+                if self.sandbox_id is None:
+                    holders.handlings_changed(moved)
             if map_saved:
                 point_now = self._loaded_map_point()
                 if point_before not in (None, _UNKNOWN) and point_before != point_now:
@@ -826,21 +829,64 @@ class ReportAgencyQuerySet(models.QuerySet):
                     ids,
                 )
                 written += cur.rowcount
+        if written:
+            from . import holders
+
+            holders.changed(holders.UNKNOWN)  # every subtree's queues (complaints/queue_cache.py)
         return written
+
+    def set_from_report(self, report, using=None) -> list[int]:
+        """Write the report's status and due time on its handling rows; the rows' agency ids. One
+        statement (UPDATE … RETURNING: PostgreSQL, SQLite 3.35+)."""
+        connection = connections[using or "default"]
+        table = connection.ops.quote_name(self.model._meta.db_table)
+        due_at = self.model._meta.get_field("due_at").get_db_prep_value(report.due_at, connection)
+        with connection.cursor() as cur:
+            cur.execute(
+                f"UPDATE {table} SET status = %s, due_at = %s WHERE report_id = %s RETURNING agency_id",  # noqa: S608
+                [report.status, due_at, report.pk],
+            )
+            return [row[0] for row in cur.fetchall()]
+
+    def set_due_from_reports(self, report_ids, using=None) -> list[int]:
+        """Write these reports' due times on their handling rows; the agency ids of the real ones (a
+        practice report's rows count in no queue that is kept). One statement (UPDATE … RETURNING)."""
+        report_ids = list(report_ids)
+        if not report_ids:
+            return []
+        connection = connections[using or "default"]
+        rows, reports = (connection.ops.quote_name(m._meta.db_table) for m in (self.model, Report))
+        slots = ", ".join(["%s"] * len(report_ids))
+        with connection.cursor() as cur:
+            cur.execute(
+                f"UPDATE {rows} SET due_at = (SELECT r.due_at FROM {reports} r WHERE r.id = {rows}.report_id)"  # noqa: S608
+                f" WHERE report_id IN ({slots}) RETURNING agency_id, is_practice",
+                report_ids,
+            )
+            return [agency_id for agency_id, practice in cur.fetchall() if not practice]
 
     def count_reports_by_status(self, statuses, now=None) -> dict:
         """{status: reports, "overdue": reports} of these rows' real reports in `statuses`, each report
         once however many of the rows it has: read from the rows' index alone (their status, due time and
         practice flag are their report's), by the one rule of overdue (overdue_q)."""
-        rows = (
+        return self.count_reports_by_status_until(statuses, now)[0]
+
+    def count_reports_by_status_until(self, statuses, now=None) -> tuple[dict, object]:
+        """count_reports_by_status, and the earliest due time still ahead among the open ones counted
+        (when the overdue count grows next; None: none ahead)."""
+        now = now or timezone.now()
+        rows = list(
             self.filter(status__in=list(statuses), is_practice=False)
             .order_by()
             .values("status")
             .annotate(
-                n=Count("report_id", distinct=True), late=Count("report_id", distinct=True, filter=overdue_q(now))
+                n=Count("report_id", distinct=True),
+                late=Count("report_id", distinct=True, filter=overdue_q(now)),
+                ahead=Min("due_at", filter=Q(status__in=OPEN_STATUSES, due_at__gte=now)),
             )
         )
-        return tally_by_status(rows)
+        soonest = min((r["ahead"] for r in rows if r["ahead"] is not None), default=None)
+        return tally_by_status(rows), soonest
 
 
 class ReportAgency(models.Model):
@@ -902,7 +948,12 @@ class ReportAgency(models.Model):
             if loaded is None or any(name not in loaded.__dict__ for name in ("status", "due_at", "sandbox_id")):
                 loaded = Report.objects.only("status", "due_at", "sandbox_id").get(pk=self.report_id)
             self._copy_from(loaded)
+        adding = self._state.adding
         super().save(*args, **kwargs)
+        if adding and not self.is_practice:
+            from . import holders
+
+            holders.handlings_changed([self.agency_id])  # its subtrees' queues (complaints/queue_cache.py)
 
     @classmethod
     def of(cls, report: Report, **fields) -> "ReportAgency":

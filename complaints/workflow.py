@@ -27,7 +27,7 @@ from lapor import commit_writes
 from lapor.prepared import execute, insert_rows, send_queued_writes, writes_sent_with_the_next_statement
 from lapor.queue import after_commit
 
-from . import access, notifications, places, routing, routing_model
+from . import access, holders, notifications, places, routing, routing_model
 from .access import REPORTER, STAFF_ACTING_ROLES, SYSTEM, roles_for
 from .clocks import apply_clocks
 from .models import (
@@ -447,6 +447,8 @@ def submit(
                     [ReportAgency.of(report, agency=suggested_agency, kind=ReportAgency.Kind.HANDLER, created_at=now)],
                     later=True,
                 )
+                if report.sandbox_id is None:
+                    holders.handlings_changed([suggested_agency.pk])  # its subtrees' queues (queue_cache.py)
             attachments = list(attachments)
             if attachments:
                 # The queued report INSERT sent before any file is stored: a repeated submission_key fails

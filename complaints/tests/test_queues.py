@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from agencies.models import Agency, Role, in_subtrees
 from agencies.roles import staff_agencies
-from complaints import access, clocks, escalation, sandbox, workflow
+from complaints import access, clocks, escalation, queue_cache, sandbox, workflow
 from complaints.models import OPEN_STATUSES, ClockLimit, CloseReason, Report, ReportAgency, Status
 from complaints.tests.portal import answered, set_due_at
 
@@ -130,7 +130,9 @@ def test_queue_tab_counts_equal_a_fresh_count_after_every_transition(
     def check(label):
         assert _out_of_step() == [], label
         now = timezone.now()
-        for when in (now, now + dt.timedelta(days=6), now + dt.timedelta(days=40)):
+        # Ending at `now`: the next step's first count (at its own now) may read what this one kept
+        # (complaints/queue_cache.py), so a step that failed to move the version is caught there.
+        for when in (now, now + dt.timedelta(days=6), now + dt.timedelta(days=40), now):
             for user in User.objects.filter(pk__in=[u.pk for u in [*staff, trainee]]):  # nothing cached on them
                 assert access.staff_queue_counts(user, OPEN_STATUSES, when) == _fresh_counts(user, when), (
                     label,
@@ -477,8 +479,17 @@ def test_a_picked_queue_page_reads_the_handling_rows_once_by_a_statement_compile
         response = client.get(url)
     assert [r.pk for r in response.context["cl"].result_list] == [r.pk for r in expected]
     assert Report not in compiled
+    # Which reports the page shows was kept from the first view (complaints/queue_cache.py): they are
+    # read by their ids alone, without the handling rows.
     (page,) = [q["sql"] for q in ctx.captured_queries if 'FROM "complaints_report" ' in q["sql"]]
-    assert page.count('"complaints_reportagency"') == 1, page
+    assert '"complaints_reportagency"' not in page and " IN (" in page, page
+    queue_cache.clear_local()
+    with CaptureQueriesContext(connection) as ctx:
+        assert [r.pk for r in client.get(url).context["cl"].result_list] == [r.pk for r in expected]
+    picks = [
+        q["sql"] for q in ctx.captured_queries if 'FROM "complaints_reportagency"' in q["sql"] and "LIMIT" in q["sql"]
+    ]
+    assert len(picks) == 1, picks  # not kept: picked from the handling rows, once
 
     stale = expected[0]
     Report.objects.filter(pk=stale.pk).update(status=Status.COMPLETED)  # its rows still say in_progress
@@ -549,3 +560,116 @@ def test_the_overdue_queue_is_scoped_through_the_open_handling_rows(
     client.force_login(agency_admin)
     change = reverse("admin:complaints_report_change", args=[closed.pk])
     assert client.get(change, {"antrean": "overdue"}).status_code == 200
+
+
+def _tab_and_pick_queries(client, url):
+    """The view's queue-tab count and page pick statements (each reads the handling rows)."""
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200
+    rows = [q["sql"] for q in ctx.captured_queries if 'FROM "complaints_reportagency"' in q["sql"]]
+    return response, [sql for sql in rows if "COUNT(" in sql], [sql for sql in rows if "LIMIT" in sql]
+
+
+def test_an_agency_queue_is_kept_until_a_report_of_its_subtree_moves(
+    client, make_report, national_admin, agency_admin, sibling_admin, unit_admin, tree,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    """The tabs and the page's choice of reports are kept per subtree (complaints/queue_cache.py): seen
+    again, the queue reads neither its counts nor its pick from the handling rows — whatever the backlog,
+    a view reads one page of reports by id. A report of the subtree made, moved or forwarded below
+    counts at once; a report of another subtree moves nothing of it."""
+    _grow(make_report, national_admin, agency_admin, tree, 3)
+    client.force_login(agency_admin)
+    url = reverse(CHANGELIST) + f"?status__exact={Status.IN_PROGRESS}"
+    response, counts, picks = _tab_and_pick_queries(client, url)
+    assert len(counts) == 1 and len(picks) == 1 and response.context["cl"].result_count == 3
+    response, counts, picks = _tab_and_pick_queries(client, url)
+    assert counts == picks == [] and len(response.context["cl"].result_list) == 3
+
+    # Another subtree's report moves: still kept.
+    with django_capture_on_commit_callbacks(execute=True):
+        elsewhere = make_report(title="Di Sleman", suggested_agency=tree["sleman"])
+        workflow.verify(elsewhere, by=national_admin)
+        workflow.dispatch(elsewhere, by=national_admin, to_agency=tree["sleman"])
+        workflow.follow_up(elsewhere, by=sibling_admin, note="Dicek")
+    response, counts, picks = _tab_and_pick_queries(client, url)
+    assert counts == picks == [] and len(response.context["cl"].result_list) == 3
+
+    # A report of the subtree moves into the queue: counted and shown at once.
+    with django_capture_on_commit_callbacks(execute=True):
+        moved = make_report(title="Baru diproses")
+        workflow.verify(moved, by=national_admin)
+        workflow.dispatch(moved, by=national_admin, to_agency=tree["badung"])
+        workflow.follow_up(moved, by=agency_admin, note="Dicek")
+    response, counts, picks = _tab_and_pick_queries(client, url)
+    assert len(counts) == 1 and len(picks) == 1
+    assert moved.pk in [r.pk for r in response.context["cl"].result_list]
+    assert access.staff_queue_counts(agency_admin, OPEN_STATUSES)[Status.IN_PROGRESS] == 4
+
+    # Forwarded below, then closed: its rows, the unit's among them, move Badung's queues.
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.forward(moved, by=agency_admin, to_agency=tree["dinkes"], note="Untuk Dinkes")
+    client.get(url)
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.follow_up(moved, by=unit_admin, note="Dicek di Dinkes")
+        workflow.archive(moved, by=national_admin, reason=CloseReason.WITHDRAWN)
+    response, counts, picks = _tab_and_pick_queries(client, url)
+    assert len(counts) == 1 and moved.pk not in [r.pk for r in response.context["cl"].result_list]
+
+
+def test_a_kept_queue_counts_a_report_overdue_once_its_due_time_passes(make_report, national_admin, agency_admin, tree):
+    """The overdue tab depends on the clock, not only on changes: the kept counts last until the
+    earliest due time ahead among the subtree's open reports, then count again."""
+    _grow(make_report, national_admin, agency_admin, tree, 2)
+    due = timezone.now() + dt.timedelta(seconds=60)  # sooner than queue_cache.KEPT_SECONDS
+    set_due_at(Report.objects.filter(status=Status.IN_PROGRESS)[:1], due)
+    counts = access.staff_queue_counts(agency_admin, OPEN_STATUSES)
+    with CaptureQueriesContext(connection) as ctx:
+        assert access.staff_queue_counts(agency_admin, OPEN_STATUSES) == counts  # kept
+    assert ctx.captured_queries == []
+    later = due + dt.timedelta(seconds=1)
+    assert access.staff_queue_counts(agency_admin, OPEN_STATUSES, later)["overdue"] == counts["overdue"] + 1
+
+
+def test_with_redis_down_an_agency_queue_is_counted_at_every_view(
+    client, make_report, national_admin, agency_admin, tree, monkeypatch
+):
+    """With the cache unreachable no version can be read, so nothing is kept: every view counts and
+    picks afresh, and the page is the same."""
+    _grow(make_report, national_admin, agency_admin, tree, 2)
+    monkeypatch.setattr("lapor.refcache.generation", lambda: None)
+    client.force_login(agency_admin)
+    url = reverse(CHANGELIST) + f"?status__exact={Status.IN_PROGRESS}"
+    for _ in range(2):
+        response, counts, picks = _tab_and_pick_queries(client, url)
+        assert len(counts) == 1 and len(picks) == 1 and response.context["cl"].result_count == 2
+
+
+def test_a_kept_queue_counts_again_when_the_clocks_move_a_due_time(make_report, national_admin, agency_admin, tree):
+    """A due time moved by the clocks alone (clocks.sync_report_due: a changed limit, a recount), with no
+    status change, moves the kept tabs of the subtrees holding the report."""
+    _grow(make_report, national_admin, agency_admin, tree, 2)
+    counts = access.staff_queue_counts(agency_admin, OPEN_STATUSES)
+    report = Report.objects.filter(status=Status.IN_PROGRESS, due_at__gt=timezone.now()).first()
+    report.clocks.update(due_at=timezone.now() - dt.timedelta(hours=1))
+    clocks.sync_report_due([report.pk])
+    assert Report.objects.get(pk=report.pk).is_overdue()
+    assert access.staff_queue_counts(agency_admin, OPEN_STATUSES)["overdue"] == counts["overdue"] + 1
+
+
+def test_a_kept_queue_counts_a_new_report_and_a_new_handling_row_at_once(
+    make_report, national_admin, agency_admin, parent_admin, tree
+):
+    """A submission suggesting an agency, and a handling row made for a report (a copy), move the kept
+    tabs of the agency and of every agency above it."""
+    _grow(make_report, national_admin, agency_admin, tree, 1)
+    before = {u: access.staff_queue_counts(u, OPEN_STATUSES) for u in (agency_admin, parent_admin)}
+    make_report(title="Untuk Badung", suggested_agency=tree["badung"])
+    for user in (agency_admin, parent_admin):
+        assert access.staff_queue_counts(user, OPEN_STATUSES)[Status.SUBMITTED] == before[user][Status.SUBMITTED] + 1
+    copied = make_report(title="Tembusan", suggested_agency=tree["sleman"])
+    workflow.verify(copied, by=national_admin)
+    before = access.staff_queue_counts(parent_admin, OPEN_STATUSES)
+    ReportAgency.objects.create(report=copied, agency=tree["dinkes"], kind=ReportAgency.Kind.COPY)
+    assert access.staff_queue_counts(parent_admin, OPEN_STATUSES)[Status.VERIFIED] == before.get(Status.VERIFIED, 0) + 1
