@@ -42,7 +42,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from bench.proc_cpu import HZ, backend_ticks  # noqa: E402
 from bench.run_bench import CSRF, ensure_users  # noqa: E402
-from complaints import admin_list  # noqa: E402
+from complaints import admin_list, queue_cache  # noqa: E402
 from lapor import gc_tuning  # noqa: E402
 
 # run_bench's queue pages (its `pages`: key, address, who).
@@ -74,6 +74,12 @@ def main():
         help="forget the kept rows before every request (complaints/admin_list.py): every row drawn, as "
         "on a page whose reports all changed since it was last seen",
     )
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="forget the kept queue tabs and pages before every request (complaints/queue_cache.py): every "
+        "view counts and picks again, as the first view after a report of the subtree moved",
+    )
     parser.add_argument("--no-freeze", action="store_true", help="no warm-up and frozen heap (the server's)")
     args = parser.parse_args()
     people, agency = ensure_users()
@@ -93,6 +99,8 @@ def main():
         for _ in range(args.requests):
             if args.draw_rows:
                 admin_list.forget_rows()
+            if args.fresh:
+                queue_cache.clear_local()
             client.get(path)
         app = (time.process_time() - app_before) * 1000 / args.requests
         db = (backend_ticks() - db_before) * 1000 / HZ / args.requests
