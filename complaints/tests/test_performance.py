@@ -636,6 +636,7 @@ def test_a_submission_writes_the_holders_versions_once(
 ):
     # The dashboards' live counts are kept under the versions of the reports each agency holds
     # (complaints/holders.py): a new report moves them once, when its transaction commits.
+    from agencies.models import path_ids
     from complaints import holders
 
     client.force_login(citizen)
@@ -646,4 +647,6 @@ def test_a_submission_writes_the_holders_versions_once(
         response = client.post(URL, {**form_data, "submission_key": "second"})
     assert response.status_code == 302
     report = Report.objects.latest("pk")
-    assert written == [{None, report.agency_id}]
+    # With the suggested agency's handling row: it and the agencies above it (their queues, queue_cache.py).
+    assert report.suggested_agency_id is not None
+    assert written == [{None, report.agency_id, *path_ids(report.suggested_agency.path)}]

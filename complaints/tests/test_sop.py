@@ -160,8 +160,10 @@ def test_the_admin_queue_shows_the_sop_target_beside_the_legal_deadline_and_foll
     client.get(changelist)
     with django_assert_max_num_queries(40) as few:
         client.get(changelist)
+    allowed = len(few.captured_queries)  # now: a slice of the connection's bounded query log
     _dispatched(make_report, national_admin, tree["dinkes"], 4)
-    with django_assert_max_num_queries(len(few.captured_queries)):
+    client.get(changelist)  # the queue tabs counted again once (complaints/queue_cache.py), as above
+    with django_assert_max_num_queries(allowed):
         assert client.get(changelist).content.decode().count("Target SOP") == 6
 
 
