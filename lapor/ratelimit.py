@@ -55,6 +55,40 @@ def take(checks) -> bool:
     return True
 
 
+def counted(scope: str, ident) -> int:
+    """What the counter holds (0 while the cache is down: fails open). One cache read."""
+    return cache.get(_key(scope, ident)) or 0
+
+
+# Add an amount to a counter, its expiry set when it has none (its first count) — one round trip.
+# KEYS: the counter; ARGV: the amount, the window (seconds).
+ADD_SCRIPT = """
+local total = redis.call('INCRBY', KEYS[1], ARGV[1])
+if redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+return total
+"""
+
+
+def add(scope: str, ident, amount: int, window_seconds: int) -> int:
+    """Counts `amount` (not one: e.g. milliseconds spent) on the counter, whose window starts at its
+    first count; returns the new total. On Redis one script call; with the cache down nothing is
+    counted (0: fails open)."""
+    key = _key(scope, ident)
+    run = getattr(cache, "run_script", None)
+    if run is not None:
+        return int(run(ADD_SCRIPT, [key], [int(amount), int(window_seconds)], default=0) or 0)
+    cache.add(key, 0, timeout=window_seconds)
+    try:
+        return cache.incr(key, int(amount))
+    except ValueError:  # expired between add and incr
+        cache.set(key, int(amount), timeout=window_seconds)
+        return int(amount)
+
+
+def forget(scope: str, ident) -> None:
+    cache.delete(_key(scope, ident))
+
+
 def refund(counters) -> None:
     """Give back what `take` counted on these (scope, ident) counters (a resubmission was no new one)."""
     for scope, ident in counters:
