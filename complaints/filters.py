@@ -30,7 +30,7 @@ from lapor.prepared import Prepared, without_parallel_workers
 
 from . import fragments
 from .models import Category, Classification, Report, Status, reference_objects
-from .pagination import PeekPage, peek_page, peek_page_by_ids
+from .pagination import PeekPage, empty_page, peek_page, peek_page_by_ids
 from .widgets import use_fast_selects
 
 # The agencies offered in the feed's drop-down: the upper levels (a few hundred); any agency's
@@ -316,8 +316,9 @@ def search_page(data, report_filter) -> PeekPage:
         if getattr(error.__cause__, "pgcode", None) != QUERY_CANCELED:
             raise
         # The search ran past LAPOR_SEARCH_TIMEOUT_MS (PostgreSQL cancelled it): an empty page that
-        # says so (views.report_list: shown with a message, never kept by the page cache).
-        return PeekPage(number=1, per_page=25, timed_out=True)
+        # says so (views.report_list: shown with a message, never kept by the page cache), at the page
+        # number asked for.
+        return empty_page(data.get("page"), timed_out=True)
 
 
 SEARCH_PAGES_PREPARED = 10

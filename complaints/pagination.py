@@ -57,6 +57,12 @@ def _page_number(page_param) -> int:
         return 1
 
 
+def empty_page(page_param, per_page: int = 25, **flags) -> PeekPage:
+    """A page of no rows at the number asked for (a search that ran out of time, or was refused): its
+    pager leads on from where the visitor was, not from page 1."""
+    return PeekPage(number=_page_number(page_param), per_page=per_page, **flags)
+
+
 def peek_page(queryset, page_param, per_page: int = 25, rows_of=None) -> PeekPage:
     """`rows_of(start, stop)`, if given, reads the page's rows instead of `queryset[start:stop]` (the
     unfiltered feed: a statement compiled once; `queryset` is not used then)."""

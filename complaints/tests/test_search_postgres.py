@@ -707,6 +707,21 @@ def test_a_search_past_its_time_in_autocommit_too(
     _search_times_out(client, settings, {"q": '"jalan rusak"'})
 
 
+@pytest.mark.parametrize(
+    "params", [{"q": '"jalan rusak"', "page": 12}, {"q": "jalan", "status": "verified", "page": 3}]
+)
+def test_a_search_past_its_time_keeps_the_page_number_asked_for(client, make_report, national_admin, settings, params):
+    published(make_report, national_admin, title="Jalan rusak")
+    settings.LAPOR_SEARCH_TIMEOUT_MS = 50
+    with connection.execute_wrapper(_slow_searches):
+        response = client.get(reverse("complaints:list"), params)
+    page = response.context["page"]
+    assert page.timed_out and page.number == params["page"]
+    html = response.content.decode()
+    assert TOO_LONG in html and f"Halaman {params['page']}" in html
+    assert f'page={params["page"] - 1}"' in html  # the pager leads back from the page asked for, not from 1
+
+
 def test_the_message_is_translated():
     from django.utils import translation
 
