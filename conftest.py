@@ -73,6 +73,10 @@ def _fast_and_isolated(settings, tmp_path, monkeypatch):
     from lapor import page_cache
 
     page_cache.clear()
+    # Nor the slow searches charged to the test client's address, every test's (complaints/search_budget.py).
+    from complaints import search_budget
+
+    search_budget.forget("127.0.0.1")
 
 
 @pytest.fixture(autouse=True)

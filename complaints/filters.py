@@ -31,6 +31,7 @@ from lapor.prepared import Prepared, without_parallel_workers
 from . import fragments
 from .models import Category, Classification, Report, Status, reference_objects
 from .pagination import PeekPage, empty_page, peek_page, peek_page_by_ids
+from .search_budget import SearchBudget
 from .widgets import use_fast_selects
 
 # The agencies offered in the feed's drop-down: the upper levels (a few hundred); any agency's
@@ -289,7 +290,7 @@ def _recent_matches(qs, text: str, hour: str):
     return matching.filter(since).order_by(*MATCHES_SORTED)
 
 
-def search_page(data, report_filter) -> PeekPage:
+def search_page(data, report_filter, budget=None) -> PeekPage:
     """A page of the search's results for the query string `data` (one statement: the search's plan
     chooses the page's ids, the cards are read by id, pagination.peek_page_by_ids), run without
     parallel workers: the common term's date walk stops after a page, and PostgreSQL ran it at 2M
@@ -300,25 +301,35 @@ def search_page(data, report_filter) -> PeekPage:
     its first pages compiled once per process and plan shape (`_plain_search_rows`), its cards read
     as rows (fragments.CardRows: a kept card needs no report made from its row), and the filter set
     (`report_filter`, built lazily) never built unless its form is drawn. Otherwise the filter set's
-    queryset."""
+    queryset.
+
+    `budget` (search_budget.SearchBudget, the visitor's): the search's time is measured and, if slow,
+    charged to the visitor's address; before it leaves the cheap path (`_plain_search_rows`: a first
+    page found among the newest reports, or a rare term's) — a later page, the filter set's path, a
+    walk beyond the newest reports — the budget is checked: search_budget.OverBudget is raised, nothing
+    more is run."""
+    budget = budget or SearchBudget()
     text = _search_text(data.get("q"))
     timeout = settings.LAPOR_SEARCH_TIMEOUT_MS
-    try:
-        # (A NUL is refused by the filter set's form, which then drops the search.)
-        if connection.vendor == "postgresql" and set(data) <= {"q", "page"} and text and "\x00" not in text:
-            rows_of = functools.partial(_plain_search_rows, text, *_search_plan(text))
+    with budget.measured():
+        try:
+            # (A NUL is refused by the filter set's form, which then drops the search.)
+            if connection.vendor == "postgresql" and set(data) <= {"q", "page"} and text and "\x00" not in text:
+                rows_of = functools.partial(_plain_search_rows, text, *_search_plan(text), check=budget.check)
+                with without_parallel_workers(statement_timeout_ms=timeout):
+                    return peek_page(None, data.get("page"), rows_of=rows_of)
+            budget.check()  # (before the filter set's search plans anything)
+            found = report_filter.qs  # (the plan's estimate: planned only)
             with without_parallel_workers(statement_timeout_ms=timeout):
-                return peek_page(None, data.get("page"), rows_of=rows_of)
-        found = report_filter.qs  # (the plan's estimate: planned only)
-        with without_parallel_workers(statement_timeout_ms=timeout):
-            return peek_page_by_ids(found, _cards_by_id, data.get("page"))
-    except OperationalError as error:
-        if getattr(error.__cause__, "pgcode", None) != QUERY_CANCELED:
-            raise
-        # The search ran past LAPOR_SEARCH_TIMEOUT_MS (PostgreSQL cancelled it): an empty page that
-        # says so (views.report_list: shown with a message, never kept by the page cache), at the page
-        # number asked for.
-        return empty_page(data.get("page"), timed_out=True)
+                return peek_page_by_ids(found, _cards_by_id, data.get("page"))
+        except OperationalError as error:
+            if getattr(error.__cause__, "pgcode", None) != QUERY_CANCELED:
+                raise
+            budget.timed_out(timeout)
+            # The search ran past LAPOR_SEARCH_TIMEOUT_MS (PostgreSQL cancelled it): an empty page that
+            # says so (views.report_list: shown with a message, never kept by the page cache), at the
+            # page number asked for.
+            return empty_page(data.get("page"), timed_out=True)
 
 
 SEARCH_PAGES_PREPARED = 10
@@ -339,10 +350,22 @@ def _walk_longer_than_index(text: str, stop: int, span: int, seen: int) -> bool:
     return estimated_matches(text, _search_query(text)) < walked
 
 
-def _plain_search_rows(text: str, rare: bool, words: list[str], start: int, stop: int):
+def _no_check() -> None:
+    pass
+
+
+def _plain_search_rows(text: str, rare: bool, words: list[str], start: int, stop: int, check=_no_check):
     """The rows of the public reports matching `text` (by the plan `_search_plan` chose), newest first,
-    from `start` to `stop`."""
+    from `start` to `stop`.
+
+    `check()` (the visitor's budget, search_budget.SearchBudget.check: may raise OverBudget) is called
+    before any statement off the cheap path: a later page (from SEARCH_PAGES_PREPARED on), and on a
+    first page whatever follows a read of the newest reports that came up short of the page (or a walk
+    with no such read) — a walk that may read the whole table (words that never meet), or a phrase's
+    matches fetched through the index. A rare term's first pages (its few matches through the index)
+    and a page found among the newest reports are never checked."""
     if start >= SEARCH_PAGES_PREPARED * (stop - start - 1):
+        check()
         if not rare and not words:  # (no sample of the newest reports here: the planner's estimates)
             rare = _walk_longer_than_index(
                 text, stop, estimated_reports(), estimated_matches(text, _search_query(text))
@@ -361,10 +384,13 @@ def _plain_search_rows(text: str, rare: bool, words: list[str], start: int, stop
         rows = recent.loaded(text=text, hour=hour)
         if len(rows.rows) == stop - start:
             return fragments.CardRows(rows)
+        check()  # what follows is not bounded by the newest reports
         # (The newest `span` reports held `start` + the rows found of its matches; an empty page after
         # the first says only that they held up to `start`.)
         if not words and _walk_longer_than_index(text, stop, span, start + len(rows.rows)):
             rare = True
+    elif not rare:
+        check()  # a walk with no bound: it may read the whole table
     fallbacks = [_fallback(word) for word in words]
     key = (rare, start, stop, tuple(fallbacks))
     prepared = _search_pages.get(key)

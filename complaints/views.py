@@ -39,8 +39,9 @@ from .counters import home_counters
 from .filters import FEED_ORDER, ReportFilter, search_page
 from .forms import BlankReportForm, CheckedReportForm, ReportForm, area_children, new_submission_key, search_agencies
 from .models import Attachment, Clock, Comment, Event, Report, Support, attach_reference
-from .pagination import peek_page, query_without_page
+from .pagination import empty_page, peek_page, query_without_page
 from .report_urls import report_url
+from .search_budget import OverBudget, SearchBudget
 from .workflow import ActionNotAllowed, InvalidAttachment, InvalidInput, WorkflowError
 
 # "My reports" tabs: slug → (label, statuses; None = all).
@@ -102,10 +103,15 @@ def report_list(request):
     # The filter set is built when the page needs it: the unfiltered feed reads its rows without it,
     # and its search and filter form is usually drawn from the kept copy (fragments.feed_filters).
     report_filter = SimpleLazyObject(lambda: ReportFilter(request.GET or None, queryset=_feed()))
+    refused = None  # seconds until the visitor's heavy searches may run again (search_budget)
     if request.GET.get("q", "").strip():
-        page = search_page(request.GET, report_filter)  # (the filter set built only if it is needed)
-        if page.timed_out:
-            page_cache.skip(request)  # a search that ran out of time is not its results: never kept
+        try:
+            # (the filter set built only if it is needed)
+            page = search_page(request.GET, report_filter, budget=SearchBudget(request))
+        except OverBudget as over:
+            page, refused = empty_page(request.GET.get("page")), over.retry_after
+        if page.timed_out or refused:
+            page_cache.skip(request)  # a search that ran out of time (or was refused) is not its results: never kept
     elif all(name == "page" for name in request.GET):  # the unfiltered feed
         page = peek_page(None, request.GET.get("page"), rows_of=_unfiltered_feed_rows)
     else:
@@ -119,8 +125,12 @@ def report_list(request):
         "page": page,
         "query": query_without_page(request.GET),
         "filtered": any(v for k, v in request.GET.items() if k != "page"),
+        "refused": refused,
     }
-    return render(request, "complaints/report_list.html", ctx)
+    response = render(request, "complaints/report_list.html", ctx, status=429 if refused else 200)
+    if refused:
+        response["Retry-After"] = str(refused)
+    return response
 
 
 @require_GET

@@ -195,6 +195,13 @@ LAPOR_KEEP_PLANS = env.bool("LAPOR_KEEP_PLANS", default=True)
 # The public search's statements are cancelled by PostgreSQL after this many milliseconds; the results
 # page then says the search took too long (complaints/filters.py: search_page). Other databases: unused.
 LAPOR_SEARCH_TIMEOUT_MS = env.int("LAPOR_SEARCH_TIMEOUT_MS", default=3000)
+# Each client address's budget of slow search time (complaints/search_budget.py): a search slower than
+# LAPOR_SEARCH_SLOW_MS (a timed-out one: its whole timeout) is charged to the address; one over
+# LAPOR_SEARCH_BUDGET_MS of charges in a window of LAPOR_SEARCH_BUDGET_WINDOW_SECONDS gets 429 for any
+# search off the cheap path until the window ends. 0: no budget.
+LAPOR_SEARCH_SLOW_MS = env.int("LAPOR_SEARCH_SLOW_MS", default=250)
+LAPOR_SEARCH_BUDGET_MS = env.int("LAPOR_SEARCH_BUDGET_MS", default=10_000)
+LAPOR_SEARCH_BUDGET_WINDOW_SECONDS = env.int("LAPOR_SEARCH_BUDGET_WINDOW_SECONDS", default=60)
 
 # --- Accounts ---
 AUTH_USER_MODEL = "accounts.User"
