@@ -196,7 +196,13 @@ def point_query(qs, box, limit: int = MAP_POINT_LIMIT):
 
 
 def map_points(
-    qs, box, limit: int = MAP_POINT_LIMIT, *, filtered: bool = True, grid_filter: dict | None = None
+    qs,
+    box,
+    limit: int = MAP_POINT_LIMIT,
+    *,
+    filtered: bool = True,
+    grid_filter: dict | None = None,
+    searched: bool = False,
 ) -> dict:
     """The public map's answer for a box (the caller passes a queryset built on public()): up to `limit`
     points, newest first, when the box is at most MAP_MAX_AREA and holds no more than `limit`;
@@ -204,10 +210,16 @@ def map_points(
     a wide box is answered from the precounted MapCell grid; with a filter MapFacet can answer
     (`grid_filter`, from `facet_scope`) from MapFacet; otherwise live, over at most MAP_LIVE_ROWS
     reports of the box (map_clusters): a box holding more answers no clusters and a message asking to
-    zoom in or refine the filters (`more`). Anonim pins are coarsened here, before they leave the server."""
+    zoom in or refine the filters (`more`); so does a text search (`searched`) whose points take longer
+    than MAP_LIVE_TIMEOUT_MS. Anonim pins are coarsened here, before they leave the server."""
     south, west, north, east = box
     if (north - south) * (east - west) <= MAP_MAX_AREA:
-        rows = list(point_query(qs, box, limit))
+        # A text search's points are read within MAP_LIVE_TIMEOUT_MS, as its live count is: a phrase of
+        # common words, even in a small box, could otherwise hold a database core for seconds.
+        read = lambda: list(point_query(qs, box, limit))  # noqa: E731
+        rows = within_live_timeout(read) if searched else read()
+        if rows is None:
+            return {"points": [], "clusters": [], "cell": cell_size(box), "more": True, "message": _too_many()}
         if len(rows) <= limit:
             points = []
             for _created, tracking, title, status, *exact in sorted(rows, key=lambda r: (r[0], r[1]), reverse=True):
@@ -226,11 +238,7 @@ def map_points(
     if filtered:
         counted = bounded_clusters(qs, box)
         if counted is None:
-            message = _(
-                "Terlalu banyak laporan di area ini untuk dihitung dengan saringan ini. Perbesar peta atau "
-                "persempit saringan; daftar di bawah memuat laporannya."
-            )
-            return {"points": [], "clusters": [], "cell": cell_size(box), "more": True, "message": message}
+            return {"points": [], "clusters": [], "cell": cell_size(box), "more": True, "message": _too_many()}
         return {"points": [], **counted, "more": False}
     return {"points": [], **map_clusters(qs, box), "more": False}
 
@@ -321,21 +329,37 @@ def _sum_cells(rows, size: float, k: int) -> dict:
     return {"clusters": clusters, "cell": size}
 
 
+def _too_many() -> str:
+    return _(
+        "Terlalu banyak laporan di area ini untuk dihitung dengan saringan ini. Perbesar peta atau "
+        "persempit saringan; daftar di bawah memuat laporannya."
+    )
+
+
 def bounded_clusters(qs, box) -> dict | None:
     """map_clusters over at most MAP_LIVE_ROWS reports of the box (and, on PostgreSQL, within
     MAP_LIVE_TIMEOUT_MS): None when the box holds more or the count takes longer, so a filter no grid
     counts (a text search, an agency, dates) never makes the map wait for seconds."""
+
+    def count():
+        if in_box(qs, box).order_by().values("pk")[: MAP_LIVE_ROWS + 1].count() > MAP_LIVE_ROWS:
+            return None
+        return map_clusters(qs, box)
+
+    return within_live_timeout(count)
+
+
+def within_live_timeout(read):
+    """read(), its statements each cut off by PostgreSQL after MAP_LIVE_TIMEOUT_MS (in a savepoint, the
+    timeout restored after); None when one was."""
     from django.db import OperationalError, transaction
 
     try:
         with transaction.atomic():
             restore = _statement_timeout(MAP_LIVE_TIMEOUT_MS)
-            if in_box(qs, box).order_by().values("pk")[: MAP_LIVE_ROWS + 1].count() > MAP_LIVE_ROWS:
-                counted = None
-            else:
-                counted = map_clusters(qs, box)
+            result = read()
             _statement_timeout(restore)
-            return counted
+            return result
     except OperationalError as error:
         if getattr(error.__cause__, "pgcode", None) != "57014":  # only query_canceled: the timeout
             raise

@@ -853,7 +853,10 @@ def report_map(request):
     form = report_filter.form
     filtered = form.is_bound and any(form.cleaned_data.get(name) not in (None, "", []) for name in form.fields)
     scope = places.facet_scope(form.cleaned_data) if filtered else None
-    response = JsonResponse(places.map_points(report_filter.qs, box, filtered=filtered, grid_filter=scope))
+    searched = filtered and bool(form.cleaned_data.get("q"))
+    response = JsonResponse(
+        places.map_points(report_filter.qs, box, filtered=filtered, grid_filter=scope, searched=searched)
+    )
     response["Cache-Control"] = "public, max-age=60"
     return response
 

@@ -232,6 +232,24 @@ def test_a_slow_live_count_answers_zoom_in(client, spread, monkeypatch):
         cursor.execute("SELECT 1")
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL: statement_timeout")
+def test_a_slow_filtered_read_of_a_small_box_answers_zoom_in(client, spread, monkeypatch):
+    """A small box's points under a text search are read within MAP_LIVE_TIMEOUT_MS too: a phrase of
+    common words could otherwise hold a database core for seconds, for any visitor."""
+    points = client.get(MAP, {"bbox": BADUNG_TOWN_BOX, "q": "Laporan"}).json()["points"]
+    assert len(points) == 2
+    monkeypatch.setattr(places, "MAP_LIVE_TIMEOUT_MS", 1)
+    real = places.point_query
+    monkeypatch.setattr(
+        places, "point_query", lambda qs, box, limit: real(qs.extra(where=["pg_sleep(0.05) IS NOT NULL"]), box, limit)
+    )
+    body = client.get(MAP, {"bbox": BADUNG_TOWN_BOX, "q": "Laporan"}).json()
+    assert body["more"] is True and body["points"] == [] and "Perbesar peta" in body["message"]
+    with connection.cursor() as cursor:  # the test's transaction goes on, without the short timeout
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone()[0] != "1ms"
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL: advisory lock")
 def test_a_second_refresh_while_one_runs_does_nothing(spread):
     other = connections.create_connection("default")  # another session holds the refresh's lock
