@@ -178,23 +178,11 @@ def test_no_budget_when_it_is_zero(client, make_report, national_admin, address,
 # --- The cheap path (PostgreSQL) ---
 
 
-@pytest.fixture
-def estimates(monkeypatch):
-    """As in test_search_postgres: a test database has no statistics, so tests choose the plan."""
-    monkeypatch.setattr(filters, "unknown_word_estimate", lambda: -1)
-    monkeypatch.setattr(filters, "recent_span", lambda text, stop: None)
-    filters._estimates.clear()
-    filters._bounds.clear()
-    yield
-    filters._estimates.clear()
-    filters._bounds.clear()
-
-
 BOUNDED = "'UTC') >= "  # the statement reading the newest reports' matches (filters._recent_matches)
 
 
 @pytest.mark.parametrize("plan", ["rare", "newest"])
-@pytest.mark.usefixtures("estimates")
+@pytest.mark.usefixtures("search_plans_chosen_by_tests")
 @pytest.mark.postgres
 @needs_postgres
 def test_a_cheap_first_page_is_never_refused_and_never_reads_the_budget(
@@ -227,7 +215,7 @@ def test_a_cheap_first_page_is_never_refused_and_never_reads_the_budget(
     assert counting.calls == ["get"]
 
 
-@pytest.mark.usefixtures("estimates")
+@pytest.mark.usefixtures("search_plans_chosen_by_tests")
 @pytest.mark.postgres
 @needs_postgres
 def test_a_first_page_the_newest_reports_do_not_hold_is_checked(
@@ -256,7 +244,7 @@ def _slow_searches(execute, sql, params, many, context):
     return execute(sql, params, many, context)
 
 
-@pytest.mark.usefixtures("estimates")
+@pytest.mark.usefixtures("search_plans_chosen_by_tests")
 @pytest.mark.parametrize("params", [{"q": '"jalan rusak"', "page": 12}, HEAVY])
 @pytest.mark.postgres
 @needs_postgres

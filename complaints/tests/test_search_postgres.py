@@ -23,18 +23,9 @@ RECENT_SPAN = filters.recent_span
 
 
 @pytest.fixture(autouse=True)
-def _no_kept_estimates(monkeypatch):
-    # A test database has no statistics: every word is estimated as an unknown one. Tests choose the
-    # plan by RARE_MATCHES (test_an_unknown_word_is_never_walked: the unknown words' rule).
-    monkeypatch.setattr(filters, "unknown_word_estimate", lambda: -1)
-    # Nor does it estimate its reports: a common term is walked unless a test gives its span (the
-    # newest reports its first matches are looked for among: test_a_common_terms_newest_matches_…).
-    monkeypatch.setattr(filters, "recent_span", lambda text, stop: None)
-    filters._estimates.clear()
-    filters._bounds.clear()
-    yield
-    filters._estimates.clear()
-    filters._bounds.clear()
+def _no_kept_estimates(search_plans_chosen_by_tests):
+    """Tests choose the plan by RARE_MATCHES (test_an_unknown_word_is_never_walked: the unknown words' rule)
+    and give a common term's span themselves (test_a_common_terms_newest_matches_…): conftest."""
 
 
 def test_search_finds_words_in_title_or_body(client, make_report, national_admin):
