@@ -865,15 +865,11 @@ class ReportAgencyQuerySet(models.QuerySet):
             )
             return [agency_id for agency_id, practice in cur.fetchall() if not practice]
 
-    def count_reports_by_status(self, statuses, now=None) -> dict:
+    def count_reports_by_status_until(self, statuses, now=None) -> tuple[dict, object]:
         """{status: reports, "overdue": reports} of these rows' real reports in `statuses`, each report
         once however many of the rows it has: read from the rows' index alone (their status, due time and
-        practice flag are their report's), by the one rule of overdue (overdue_q)."""
-        return self.count_reports_by_status_until(statuses, now)[0]
-
-    def count_reports_by_status_until(self, statuses, now=None) -> tuple[dict, object]:
-        """count_reports_by_status, and the earliest due time still ahead among the open ones counted
-        (when the overdue count grows next; None: none ahead)."""
+        practice flag are their report's), by the one rule of overdue (overdue_q); and the earliest due time
+        still ahead among the open ones counted (when the overdue count grows next; None: none ahead)."""
         now = now or timezone.now()
         rows = list(
             self.filter(status__in=list(statuses), is_practice=False)
@@ -926,7 +922,7 @@ class ReportAgency(models.Model):
             models.Index(
                 fields=["agency", "status", "report"], include=["due_at", "is_practice"], name="report_agency_queue"
             ),
-            # The same for the open rows only: the queue tabs (count_reports_by_status over the open
+            # The same for the open rows only: the queue tabs (count_reports_by_status_until over the open
             # statuses) and the open queues' pages read a subtree's open rows, not its closed history
             # (2,140 of an agency's 3,071 rows at 2,000,000 reports).
             models.Index(

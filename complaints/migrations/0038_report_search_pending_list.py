@@ -25,20 +25,20 @@ def _exists(cursor) -> bool:
     return cursor.fetchone()[0]
 
 
-def forwards(apps, schema_editor):
+def _alter(schema_editor, change: str) -> None:
     if schema_editor.connection.vendor != "postgresql":
         return
     with schema_editor.connection.cursor() as cursor:
         if _exists(cursor):
-            cursor.execute(f"ALTER INDEX {NAME} SET (gin_pending_list_limit = {LIMIT_KB})")
+            cursor.execute(f"ALTER INDEX {NAME} {change}")
+
+
+def forwards(apps, schema_editor):
+    _alter(schema_editor, f"SET (gin_pending_list_limit = {LIMIT_KB})")
 
 
 def backwards(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    with schema_editor.connection.cursor() as cursor:
-        if _exists(cursor):
-            cursor.execute(f"ALTER INDEX {NAME} RESET (gin_pending_list_limit)")
+    _alter(schema_editor, "RESET (gin_pending_list_limit)")
 
 
 class Migration(migrations.Migration):
