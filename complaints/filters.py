@@ -47,8 +47,9 @@ SEARCH_CONFIG = "simple"  # PostgreSQL has no Indonesian stemmer; the GIN index 
 def search_vector():
     from django.contrib.postgres.search import SearchVector
 
-    # Must stay the expression of the dated GIN index (report_search_dated, migration 0037; before it,
-    # report_search of migration 0003).
+    # Must stay the expression of the dated GIN index over public reports (report_search_public,
+    # migration 0039; before it report_search_dated of 0037, report_search of 0003) and of the statistics
+    # object that gives the planner its words (report_search_words, 0039).
     return SearchVector("title", "body", config=SEARCH_CONFIG)
 
 
@@ -68,10 +69,10 @@ _estimates: dict[str, tuple[int, float]] = {}
 
 
 def estimated_matches(text: str, query) -> int:
-    """The planner's estimate of the reports matching `text` (all of them, public or not: the index's
-    statistics), kept in this worker's memory for ESTIMATE_SECONDS: a term searched again — the next
-    page, a filter added, the next visitor — is not estimated again. It chooses a plan, never a
-    result."""
+    """The planner's estimate of the reports matching `text` (all of them, public or not: the statistics
+    object on the search vector, report_search_words, migration 0039), kept in this worker's memory for
+    ESTIMATE_SECONDS: a term searched again — the next page, a filter added, the next visitor — is not
+    estimated again. It chooses a plan, never a result."""
     now = time.monotonic()
     kept = _estimates.get(text)
     if kept is not None and kept[1] > now:
@@ -170,7 +171,7 @@ def _search_query(text: str):
 
 def _search_plan(text: str) -> tuple[bool, list[str]]:
     """How the matches of `text` are found on PostgreSQL, chosen by how common its words are (the
-    planner's estimate of the matches, from the statistics of the index's words: EXPLAIN without
+    planner's estimate of the matches, from the statistics of the vector's words: EXPLAIN without
     running, its cost does not grow with the table; kept per worker for a while): (True, []) for a
     rare term (at most RARE_MATCHES), its matches fetched through the GIN index and sorted — the
     feed's order made unusable for an index walk, which PostgreSQL would otherwise choose for a few
@@ -272,14 +273,15 @@ def recent_hour(span: int) -> str | None:
 
 
 # The hour a report was filed, in UTC (in created_at's order: a report filed in an earlier hour was filed
-# earlier): the dated GIN index's first column (report_search_dated, migration 0037).
+# earlier): the dated GIN index's first column (report_search_public, migration 0039).
 FILED_HOUR = "date_trunc('hour', %(expressions)s AT TIME ZONE 'UTC')"
 
 
 def _recent_matches(qs, text: str, hour: str):
     """`qs`'s reports matching `text` filed in or after `hour` (UTC), fetched through the dated GIN index
-    (report_search_dated, migration 0037: the reports of those hours from its entries of the hours, the
-    term's posting lists read only there) and sorted.
+    (report_search_public, migration 0039: the public reports of those hours from its entries of the
+    hours, the term's posting lists read only there; `qs` is public, whose conditions imply the index's)
+    and sorted.
 
     Bounded by the filing time, the order's own key: every match left out was filed in an earlier hour
     than every match read, so when the bound holds a page's worth, those are the page's first matches,
