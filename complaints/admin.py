@@ -22,6 +22,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.text import smart_split, unescape_string_literal
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
@@ -543,7 +544,18 @@ class ReportAdmin(StaffScopedAdmin):
         return super().lookup_allowed(lookup, value, request)
 
     def get_search_results(self, request, queryset, search_term):
-        qs, distinct = super().get_search_results(request, queryset, search_term)
+        """Django's search over search_fields (every word a tracking number or in the title), each word
+        matched by an index at any size: the tracking number exactly as stored (upper case, the unique
+        index; Django's `=` compares UPPER() of both, which no index holds) and the title through the
+        trigram index on UPPER(title) (report_title_search, migration 0040), which serves icontains'
+        `UPPER(title) LIKE UPPER('%…%')`. A national admin's search of 2,000,000 reports read them all
+        (1.5 s a statement, two statements a page)."""
+        words = Q()
+        for bit in smart_split(search_term):
+            if bit.startswith(('"', "'")) and bit[0] == bit[-1]:
+                bit = unescape_string_literal(bit)
+            words &= Q(tracking_no=bit.upper()) | Q(title__icontains=bit)
+        qs, distinct = queryset.filter(words), False
         term = search_term.strip()
         if "@" in term or term.replace("+", "").isdigit():
             who = Q(reporter__email__iexact=term) | Q(reporter__phone=term) | Q(reporter_contact=term)

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from complaints import filters
 from complaints.models import Report, Status
-from complaints.tests.portal import published
+from complaints.tests.portal import crowd, published
 from lapor.prepared import NO_PARALLEL
 
 pytestmark = [
@@ -356,29 +356,6 @@ def test_the_bound_is_kept_per_worker_for_a_while_and_only_widens(
     assert bound_reads("jalan") == 1  # expired: read again
 
 
-def _crowd(report, n: int, **changed: str) -> None:
-    """`n` copies of a public report, filed a minute apart after it, every 10th titled "Jalan rusak" (the
-    others "Lampu padam"), and the table's statistics refreshed: in one INSERT … SELECT. `changed`: other
-    columns' values (SQL over the copied row and g, the copy's number)."""
-    columns = [f.column for f in Report._meta.concrete_fields if not f.primary_key]
-    values = {
-        "tracking_no": "'J' || lpad(g::text, 11, '0')",
-        "submission_key": "NULL",
-        "title": "CASE WHEN g %% 10 = 0 THEN 'Jalan rusak ' ELSE 'Lampu padam ' END || g",
-        "created_at": "created_at + g * interval '1 minute'",
-        **changed,
-    }
-    select = ", ".join(values.get(c, f'"{c}"') for c in columns)
-    names = ", ".join(f'"{c}"' for c in columns)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO complaints_report ({names}) SELECT {select} "
-            "FROM complaints_report, generate_series(1, %s) g WHERE id = %s",
-            [n, report.pk],
-        )
-        cursor.execute("ANALYZE complaints_report")
-
-
 def _nodes(plan) -> dict[str, list]:
     """The nodes of a plan (EXPLAIN's JSON), by type."""
     nodes = {}
@@ -400,10 +377,10 @@ def test_the_newest_reports_are_read_through_the_dated_index(client, make_report
     monkeypatch.setattr(filters, "RARE_MATCHES", -1)
     monkeypatch.setattr(filters, "recent_span", RECENT_SPAN)
     first = published(make_report, national_admin, title="Jalan rusak")
-    _crowd(first, 10_000)
+    crowd(first, 10_000)
     # 600 reports filed after them all, not yet verified, every one a match: in the newest hours the
     # search reads, and in no index it reads (report_search_public holds public reports only)
-    _crowd(
+    crowd(
         first,
         600,
         tracking_no="'U' || lpad(g::text, 11, '0')",
@@ -777,7 +754,7 @@ def test_a_terms_matches_are_estimated_from_every_reports_words(make_report, nat
     the planner no statistics for the table; the statistics object on the search vector does, so a term's
     estimate — which chooses its plan — follows its matches (1,001 of 10,001 here; without it, the
     planner's fixed guess of 0.5 % of the table: 50)."""
-    _crowd(published(make_report, national_admin, title="Jalan rusak"), 10_000)
+    crowd(published(make_report, national_admin, title="Jalan rusak"), 10_000)
     filters._estimates.clear()
     assert 700 <= filters.estimated_matches("jalan", filters._search_query("jalan")) <= 1_400
     assert filters.estimated_matches("padam", filters._search_query("padam")) >= 7_000
