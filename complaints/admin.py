@@ -544,8 +544,9 @@ class ReportAdmin(StaffScopedAdmin):
         return super().lookup_allowed(lookup, value, request)
 
     def get_search_results(self, request, queryset, search_term):
-        """Django's search over search_fields (every word a tracking number or in the title), each word
-        matched by an index at any size: the tracking number exactly as stored (upper case, the unique
+        """The search box's words (search_fields shows the box and names the two columns; the words are
+        split and unquoted as Django does), every word a tracking number or in the title, each matched by
+        an index at any size: the tracking number exactly as stored (upper case, the unique
         index; Django's `=` compares UPPER() of both, which no index holds) and the title through the
         trigram index on UPPER(title) (report_title_search, migration 0040), which serves icontains'
         `UPPER(title) LIKE UPPER('%…%')`. A national admin's search of 2,000,000 reports read them all
