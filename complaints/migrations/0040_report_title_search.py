@@ -2,11 +2,11 @@
 (issue #15's "every query designed for 2,000,000 reports").
 
 The report admin's search box finds a word as a tracking number or in the title (ReportAdmin.
-get_search_results): `UPPER(title) LIKE UPPER('%word%')`, Django's icontains. No index held it, so a
+search_fields): `UPPER(title) LIKE UPPER('%word%')`, Django's icontains. No index held it, so a
 national admin's search read every report: 1.5 s a statement at 2,000,000 reports, and a page runs two
 (its rows and its capped count). pg_trgm's GIN operator class serves LIKE with a pattern anywhere in the
 string (a word of at least three characters gives trigrams to look up). The tracking number is compared
-as stored, on its unique index (the admin, not this migration).
+as stored, on its unique index (models.TypedTrackingNumber, not this migration).
 
 Every report is in it (the staff search spans unverified and Rahasia reports within each one's scope),
 so a submission writes it: through the pending list (fastupdate), at most 256 kB like the full-text
